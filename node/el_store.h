@@ -1,0 +1,172 @@
+/* el_store.h — the local store: one LMDB environment per daemon.
+ *
+ * Named databases (DESIGN.md "Store"):
+ *   entries  origin(32) ‖ seq(u64 BE)                -> Entry bytes, verbatim (or its stub)
+ *   heads    origin(32)                               -> el_head_t (packed: seq BE, hash, status)
+ *   state    kind(1) ‖ origin(32) ‖ key               -> seq (u64 BE) of the record's latest entry
+ *   history  kind(1) ‖ origin(32) ‖ key ‖ 0 ‖ seq(BE) -> ""  (all entries of a record, for erasure)
+ *   by_time  kind(1) ‖ start(u64 BE, sign-flipped µs) ‖ origin(32) ‖ key -> ""  (events, bookings)
+ *   forks    origin(32) ‖ seq(BE)                     -> the conflicting Entry bytes (fork proof)
+ *   peers    peer id(32)                              -> caller-defined bytes
+ *   meta     name                                     -> value (schema version, settings)
+ *
+ * Threading: a store is used by one thread. Pointers returned into LMDB
+ * memory are valid until the next call on the store unless said otherwise.
+ * Library code: no logging. */
+#ifndef EL_STORE_H
+#define EL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "el_entry.h"
+
+#define EL_STORE_SCHEMA       1
+#define EL_STORE_MAP_INITIAL  (64u << 20)   /* bytes, default first map size */
+#define EL_STORE_MAP_MAX      (16ull << 30) /* bytes, default map limit */
+#define EL_STORE_PAGE_MAX     4096          /* entries per read page */
+#define EL_STORE_NETWORKS_MAX 64            /* accepted network ids */
+
+typedef struct el_store el_store_t;
+
+typedef struct {
+    size_t map_bytes_initial;   /* bytes; 0 = EL_STORE_MAP_INITIAL */
+    size_t map_bytes_max;       /* bytes; 0 = EL_STORE_MAP_MAX; the map grows up to this */
+    bool no_sync;               /* MDB_NOSYNC: tests and the simulator only (not durable) */
+} el_store_config_t;
+
+typedef enum {
+    EL_HEAD_OK = 0,
+    EL_HEAD_QUARANTINED = 1,    /* a fork was seen; new entries refused */
+    EL_HEAD_REVOKED = 2,        /* the site was revoked; new entries refused */
+} el_head_status_t;
+
+typedef struct {
+    uint8_t origin[EL_KEY_BYTES];
+    uint64_t seq;               /* last contiguous seq (0 = nothing) */
+    uint8_t hash[EL_HASH_BYTES];/* hash of entry seq */
+    el_head_status_t status;
+} el_head_t;
+
+/** Open (creating if absent) the store in directory @p dir (must exist).
+ * @param cfg    may be NULL for defaults
+ * @param[out] ret caller owns; close with el_store_destroy()
+ * @return 0, -errno, EL_ESTORE (corrupt, foreign or newer schema). */
+int el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret);
+
+/** Close; accepts NULL; sets *self_p = NULL. */
+void el_store_destroy (el_store_t **self_p);
+
+/** Accept entries whose network id is @p network (own network, federated ones).
+ * A store accepts no entry until at least one network is added.
+ * @return 0, EL_ETOOBIG (over EL_STORE_NETWORKS_MAX). Not persisted. */
+int el_store_accept_network (el_store_t *self, const uint8_t network[EL_KEY_BYTES]);
+
+/* Per-entry outcome of el_store_apply(). */
+#define EL_APPLIED    0         /* stored */
+#define EL_DUPLICATE  1         /* already held (same origin, seq, hash): counted no-op */
+
+typedef struct {
+    size_t applied;             /* entries stored */
+    size_t duplicates;          /* entries already held */
+    size_t rejected;            /* entries refused (status < 0) */
+    size_t forks;               /* of which: forks detected */
+} el_apply_stats_t;
+
+/** Apply a batch of serialized entries in ONE write transaction (group commit).
+ * Runs of one origin that continue its head are authenticated by their prev
+ * links and the signature of the last full entry of the run (DESIGN.md
+ * "Verify runs, not entries"); a lone entry by its own signature. Order: each
+ * origin's entries must come oldest first.
+ * For each entry: parse, network check, quarantine/revocation check, dedupe,
+ * fork detection (keeps the first, records the proof in `forks`, quarantines
+ * the origin), gap (EL_EGAP), prev link (EL_EPREV), signature (EL_EBADSIG);
+ * then heads, state, history, by_time are updated and tombstones honoured
+ * (a MEMBER tombstone turns the record's earlier entries into stubs).
+ * A stub is accepted only when a later full entry of the same batch
+ * authenticates its hash (else EL_EUNVERIFIED).
+ * @param entries   n serialized Entry byte strings (borrowed)
+ * @param lens      their lengths, bytes
+ * @param[out] status  optional, n ints: EL_APPLIED, EL_DUPLICATE or a negative code
+ * @param[out] stats   optional
+ * @return 0 when the transaction committed (individual entries may still be
+ *         rejected: see status), EL_EMAPFULL (nothing applied; the map is at
+ *         its limit), -errno / MDB_* on I/O failure (nothing applied). */
+int el_store_apply (el_store_t *self, const uint8_t *const *entries, const size_t *lens,
+                    size_t n, int *status, el_apply_stats_t *stats);
+
+/** Head of @p origin. @return 0, EL_ENOTFOUND. */
+int el_store_head (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], el_head_t *ret);
+
+/** All heads, in origin order. @param[out] ret malloc'd array, caller frees.
+ * @return 0, -ENOMEM, MDB_*. */
+int el_store_heads (el_store_t *self, el_head_t **ret, size_t *ret_n);
+
+/** Callback for reads: @p data valid only during the call. Return non-zero to stop. */
+typedef int (el_store_entry_fn) (void *arg, uint64_t seq, const uint8_t *data, size_t len);
+
+/** Entries of @p origin with seq > @p after_seq, oldest first, at most
+ * @p max (<= EL_STORE_PAGE_MAX) entries, passed to @p fn.
+ * @param[out] ret_n optional: entries passed. @return 0, MDB_*. */
+int el_store_entries_after (el_store_t *self, const uint8_t origin[EL_KEY_BYTES],
+                            uint64_t after_seq, size_t max, el_store_entry_fn *fn,
+                            void *arg, size_t *ret_n);
+
+/** One entry by (origin, seq). @param[out] ret malloc'd copy. @return 0, EL_ENOTFOUND. */
+int el_store_entry_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t seq,
+                        uint8_t **ret, size_t *ret_len);
+
+/** Callback for records: the latest entry of a live record (not tombstoned).
+ * @p e valid only during the call. Return non-zero to stop. */
+typedef int (el_store_record_fn) (void *arg, const el_entry_t *e);
+
+/** Latest live records of @p kind, optionally of one @p origin (NULL = all),
+ * in (origin, key) order. @return 0, MDB_*. */
+int el_store_records (el_store_t *self, El__Kind kind, const uint8_t *origin,
+                      el_store_record_fn *fn, void *arg);
+
+/** Latest live record (origin, kind, key). @param[out] ret caller destroys.
+ * @return 0, EL_ENOTFOUND (absent or tombstoned). */
+int el_store_record_get (el_store_t *self, El__Kind kind, const uint8_t origin[EL_KEY_BYTES],
+                         const char *key, el_entry_t **ret);
+
+/** Live EVENT or BOOKING records whose start is in [from_us, to_us), by start
+ * time (µs since the Unix epoch). Recurring events are indexed by their first
+ * dtstart; callers expand recurrences. @return 0, EL_EINVAL (other kind), MDB_*. */
+int el_store_by_time (el_store_t *self, El__Kind kind, int64_t from_us, int64_t to_us,
+                      el_store_record_fn *fn, void *arg);
+
+/** Replace entry (origin, seq) by its stub; the next entry's prev still checks.
+ * @return 0, EL_ENOTFOUND, MDB_*. */
+int el_store_stub (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t seq);
+
+/** Rewrite the environment with a compacting copy (mdb_env_copy2 with
+ * MDB_CP_COMPACT) and swap it in, so freed pages holding erased bytes are gone
+ * from data.mdb. @return 0, -errno, MDB_*. */
+int el_store_compact (el_store_t *self);
+
+/** Mark @p origin revoked (new entries refused with EL_EREVOKED) or active.
+ * @return 0, MDB_*. */
+int el_store_set_revoked (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], bool revoked);
+
+/** Recorded fork proof for @p origin: the conflicting entry and its seq.
+ * @return 0, EL_ENOTFOUND. */
+int el_store_fork_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t *ret_seq,
+                       uint8_t **ret_entry, size_t *ret_len);
+
+/** meta and peers: small values by name. @return 0, EL_ENOTFOUND, EL_ETOOBIG, MDB_*. */
+int el_store_meta_put (el_store_t *self, const char *name, const void *val, size_t len);
+int el_store_meta_get (el_store_t *self, const char *name, void **ret, size_t *ret_len);
+
+/** Counters since open. */
+typedef struct {
+    uint64_t applied, duplicates, rejected, forks, commits, map_grows;
+    uint64_t map_bytes;         /* current map size, bytes */
+} el_store_stats_t;
+void el_store_stats (const el_store_t *self, el_store_stats_t *ret);
+
+/** Path of the data file (data.mdb). Valid while the store is open. */
+const char *el_store_path (const el_store_t *self);
+
+#endif

@@ -1,0 +1,143 @@
+/* el_sync.h — the replication state machine, without I/O (DESIGN.md "Sync protocol").
+ *
+ * One el_sync_t per daemon, bound to its store. Peers are named by a 64-bit
+ * handle the caller chooses (a connection id). The caller feeds received
+ * frames with el_sync_receive() and local writes with el_sync_write(), then
+ * drains the frames to send with el_sync_next_out(). The same code runs in
+ * the daemons and in the deterministic simulator (tests/sim).
+ *
+ * Protocol, per peer session:
+ *   1. on connect each side sends Hello {version, sender, network, networks,
+ *      kinds, heads, credit};
+ *   2. each side streams, per origin oldest first, the entries the other lacks
+ *      (from the other's heads), in Entries messages of at most batch_max
+ *      entries, never exceeding the credit the other granted (in entries);
+ *      entries of network authorities (brokers) go first so attestations
+ *      arrive before the entries they attest;
+ *   3. after applying an Entries message (one store transaction) the receiver
+ *      grants the entries back with Credit;
+ *   4. afterwards each newly stored entry is pushed to every peer that lacks
+ *      it, never back to the peer it came from;
+ *   5. a Hello head with the same seq but another hash is a fork: the side that
+ *      sees it sends its own entry of that seq so both hold the proof.
+ *   An incompatible version or foreign network ends the session: an Error is
+ *   queued for the peer and el_sync_receive() returns the reason.
+ *
+ * Threading: one thread. Library code: no logging (see el_sync_stats()). */
+#ifndef EL_SYNC_H
+#define EL_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "el_entry.h"
+#include "el_store.h"
+
+#define EL_SYNC_CREDIT_DEFAULT   8192   /* entries granted to a peer at a time */
+#define EL_SYNC_BATCH_DEFAULT    1024   /* entries per Entries message */
+#define EL_SYNC_PEERS_MAX        4096   /* concurrent peer sessions */
+#define EL_SYNC_OUTBOX_MAX       65536  /* queued frames before el_sync_receive returns -ENOBUFS */
+#define EL_SYNC_WRITE_MAX        4096   /* records per el_sync_write() call */
+
+typedef struct el_sync el_sync_t;
+
+/** Decides whether an entry of @p kind from @p origin may be sent to @p peer
+ * (federation share policy). NULL = everything. */
+typedef bool (el_sync_share_fn) (void *arg, uint64_t peer, El__Kind kind,
+                                 const uint8_t origin[EL_KEY_BYTES]);
+
+typedef struct {
+    uint8_t self_id[EL_KEY_BYTES];      /* this site's id (public key) */
+    uint8_t network[EL_KEY_BYTES];      /* this site's network id (its broker's key) */
+    uint64_t credit;                    /* entries granted per peer; 0 = default */
+    size_t batch_max;                   /* entries per message; 0 = default, <= EL_BATCH_MAX */
+    el_sync_share_fn *share;            /* optional */
+    void *share_arg;
+} el_sync_config_t;
+
+/** @param store borrowed; must outlive the sync. @param[out] ret caller owns.
+ * @return 0, -ENOMEM, -EINVAL. */
+int el_sync_new (el_store_t *store, const el_sync_config_t *cfg, el_sync_t **ret);
+void el_sync_destroy (el_sync_t **self_p);
+
+/** Also accept peers and entries of network @p network (a federated broker).
+ * @return 0, EL_ETOOBIG. */
+int el_sync_accept_network (el_sync_t *self, const uint8_t network[EL_KEY_BYTES]);
+
+/** A session with @p peer starts: queues our Hello. @return 0, -EEXIST, -ENOMEM,
+ * EL_ETOOBIG (over EL_SYNC_PEERS_MAX). */
+int el_sync_peer_open (el_sync_t *self, uint64_t peer);
+
+/** The session with @p peer ended (disconnect, error): forget its state.
+ * Frames still queued for it are dropped. No-op for an unknown peer. */
+void el_sync_peer_close (el_sync_t *self, uint64_t peer);
+
+/** Handle one frame received from @p peer (the whole Msg, size-checked first).
+ * Entries are applied in one store transaction, then credit is granted back
+ * and new entries are pushed to the other peers.
+ * @return 0; a negative code when the session must end (EL_ETOOBIG, EL_EPROTO,
+ *         EL_EVERSION, EL_ENETWORK, EL_ECREDIT, EL_EREVOKED; an Error frame for
+ *         the peer is queued first): the caller sends what is queued, then
+ *         closes; -ENOENT for an unknown peer; store errors (EL_EMAPFULL, MDB_*)
+ *         leave the session open and nothing applied. */
+int el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len);
+
+/** One record to write as this site. */
+typedef struct {
+    El__Kind kind;
+    const char *key;
+    bool deleted;
+    const uint8_t *payload;     /* borrowed, serialized record */
+    size_t payload_len;
+} el_record_t;
+
+/** Write @p n (<= EL_SYNC_WRITE_MAX) records as entries of @p kp (who must be
+ * this sync's self_id) in one transaction, then push them.
+ * @param[out] ret_seq optional: seq of the last entry written.
+ * @return 0, EL_EINVAL, EL_ETOOBIG, EL_EMAPFULL, -ENOMEM, MDB_*. */
+int el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records,
+                   size_t n, uint64_t *ret_seq);
+
+/** Apply entries that arrived outside a session (e.g. a key file import, the
+ * broker's own admission entries) and push them. Same results as el_store_apply. */
+int el_sync_apply (el_sync_t *self, const uint8_t *const *entries, const size_t *lens,
+                   size_t n, int *status, el_apply_stats_t *stats);
+
+/** Next frame to send. @param[out] ret_frame malloc'd, caller frees.
+ * @return 1 with a frame, 0 when nothing is queued. */
+int el_sync_next_out (el_sync_t *self, uint64_t *ret_peer, uint8_t **ret_frame,
+                      size_t *ret_len);
+
+/** Per-peer view for `entrelab status`. */
+typedef struct {
+    bool hello_received;
+    uint8_t id[EL_KEY_BYTES];           /* from its Hello */
+    uint8_t network[EL_KEY_BYTES];
+    uint64_t credit_to_send;            /* entries we may still send it */
+    uint64_t entries_sent, entries_received;
+    uint64_t behind;                    /* entries it lacks that we hold, all origins */
+} el_sync_peer_info_t;
+/** @return 0, -ENOENT. */
+int el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *ret);
+
+/** How many entries of @p origin the peer lacks that we hold (0 if unknown peer). */
+uint64_t el_sync_peer_behind (const el_sync_t *self, uint64_t peer,
+                              const uint8_t origin[EL_KEY_BYTES]);
+
+/** Counters since creation, by reason, for logs and status. */
+typedef struct {
+    uint64_t frames_in, frames_out, entries_in, entries_out;
+    uint64_t applied, duplicates, rejected, forks, sessions_ended;
+    uint64_t rejected_by_reason[32];    /* index: -(code - EL_EBASE), 0 = other */
+} el_sync_stats_t;
+void el_sync_stats (const el_sync_t *self, el_sync_stats_t *ret);
+
+/** Callback after each committed apply, for the daemon (logs, revocation,
+ * booking answers). @p status per entry as el_store_apply; @p from_peer is 0
+ * for local writes. Entries are passed parsed; valid during the call only. */
+typedef void (el_sync_applied_fn) (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
+                                   const int *status, size_t n);
+void el_sync_on_applied (el_sync_t *self, el_sync_applied_fn *fn, void *arg);
+
+#endif
