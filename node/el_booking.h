@@ -1,0 +1,71 @@
+/* el_booking.h — the owner's booking policy (DESIGN.md "Records", bookings are
+ * owner-authoritative).
+ *
+ * A BookingRequest entry is written by the requesting site; the equipment's
+ * owner answers with its own Booking entry, keyed by
+ * "<request origin base64url>:<request key>". The owner decides requests in
+ * the order its store applied them, so two sites can never both hold a slot.
+ *
+ * Policy `auto`: decline when the equipment is unknown or not bookable, in
+ * maintenance or out of order, when the member lacks the required training,
+ * when the slot is empty or reversed, or when it overlaps a confirmed booking
+ * of the same equipment; otherwise confirm. Policy `manual`: requests wait for
+ * a coordinator's confirm/decline.
+ *
+ * Sans I/O: reads the store, returns the answer; the daemon writes it.
+ * Threading: the store's thread. */
+#ifndef EL_BOOKING_H
+#define EL_BOOKING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "el_store.h"
+
+#define EL_BOOKING_KEY_MAX  (EL_KEY_TEXT_BYTES + EL_RECORD_KEY_MAX + 1)  /* bytes incl. NUL */
+#define EL_BOOKING_SPAN_MAX (31LL * 24 * 3600 * 1000000)  /* longest slot, µs (31 days) */
+
+typedef enum { EL_BOOKING_POLICY_AUTO = 0, EL_BOOKING_POLICY_MANUAL = 1 } el_booking_policy_t;
+
+/** Key of the owner's Booking answering request (@p origin, @p request_key):
+ * "<origin base64url>:<request_key>" into @p out (EL_BOOKING_KEY_MAX bytes).
+ * @return 0, EL_ETOOBIG when it would exceed EL_RECORD_KEY_MAX. */
+int el_booking_key (const uint8_t origin[EL_KEY_BYTES], const char *request_key,
+                    char out[EL_BOOKING_KEY_MAX]);
+
+/** Decide a request under the `auto` policy (callers check
+ * el_booking_is_answered() first and decide requests one at a time, writing
+ * each answer before deciding the next).
+ * @param owner    this site's id; the request must name it as equipment_owner
+ * @param request  a parsed BOOKING_REQUEST entry (borrowed)
+ * @param[out] ret an El__Booking whose strings point into @p request (valid
+ *                 while it lives), into @p equipment_key_buf, or at static
+ *                 text (reason); status is BOOKING_CONFIRMED or
+ *                 BOOKING_DECLINED with a reason
+ * @param equipment_key_buf  caller's buffer, EL_RECORD_KEY_MAX + 1 bytes
+ * @return 0, EL_EINVAL (not a live request naming @p owner, or a payload that
+ *         does not decode), MDB_* on store errors. */
+int el_booking_decide (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
+                       const el_entry_t *request, El__Booking *ret,
+                       char equipment_key_buf[EL_RECORD_KEY_MAX + 1]);
+
+/** Is a Booking already written by @p owner for this request?
+ * @return 1 yes, 0 no, < 0 store error. */
+int el_booking_is_answered (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
+                            const el_entry_t *request);
+
+/** Does [start, end) overlap a confirmed booking of @p owner's @p equipment_key?
+ * @return 1 yes, 0 no, < 0 store error. */
+int el_booking_overlaps (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
+                         const char *equipment_key, int64_t start_us, int64_t end_us);
+
+/** Callback for el_booking_pending(): a request naming the owner, not yet answered. */
+typedef int (el_booking_request_fn) (void *arg, const el_entry_t *request);
+
+/** Every live, unanswered request naming @p owner, oldest (entry time_us) first,
+ * at most @p max. Used at start-up: requests made while the owner was offline.
+ * @return 0, -ENOMEM, MDB_*. */
+int el_booking_pending (el_store_t *store, const uint8_t owner[EL_KEY_BYTES], size_t max,
+                        el_booking_request_fn *fn, void *arg);
+
+#endif
