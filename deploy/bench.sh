@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Benchmark entrelab against this machine's own limits and a peer (issue 6).
+#   deploy/bench.sh [--quick] [--json] [--runs N]
+#       install the bench dependencies, build Release in build-release/, run
+#       every figure N times (default 3) on loopback, print the table (median,
+#       min, max); with --json print one JSON object (table on stderr).
+#       Full run < 10 min, --quick < 2 min (smaller N, see sizes below).
+#   deploy/bench.sh --smoke --build-dir DIR [--json]
+#       tiny N, no install, no rebuild: the programs of DIR (the ctest smoke test).
+# A figure whose program is not built, or which fails, is null with its reason.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src_dir=$(pwd)
+
+mode=full
+json=0
+runs=3
+build_dir=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) mode=quick ;;
+    --smoke) mode=smoke ;;
+    --json) json=1 ;;
+    --runs) runs=${2:?--runs needs a count}; shift ;;
+    --build-dir) build_dir=${2:?--build-dir needs a directory}; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$runs" in ''|*[!0-9]*) echo "bench.sh: --runs needs a number" >&2; exit 2 ;; esac
+if [ "$runs" -lt 1 ]; then echo "bench.sh: --runs must be >= 1" >&2; exit 2; fi
+
+log() { echo "bench: $*" >&2; }
+
+# ---- sizes per mode ----------------------------------------------------------
+# (name: what one run does; each figure runs $runs times)
+case "$mode" in
+  full)
+    curve_n=500000; sign_n=100000; verify_n=40000
+    lmdb_commits=3000; lmdb_batches=200; floor_r=2000; peer_n=100000
+    catchup_n=200000; live_n=100000; latency_n=2000; rss_records=10000; rss_sites=1000
+    run_timeout=300 ;;
+  quick)
+    curve_n=200000; sign_n=30000; verify_n=10000
+    lmdb_commits=1000; lmdb_batches=50; floor_r=1000; peer_n=30000
+    catchup_n=50000; live_n=30000; latency_n=600; rss_records=10000; rss_sites=1000
+    run_timeout=120 ;;
+  smoke)
+    curve_n=2000; sign_n=200; verify_n=100
+    lmdb_commits=20; lmdb_batches=2; floor_r=50; peer_n=500
+    catchup_n=500; live_n=500; latency_n=50; rss_records=200; rss_sites=20
+    run_timeout=120 ;;
+esac
+
+# ---- build ---------------------------------------------------------------
+if [ "$mode" = smoke ]; then
+  if [ -z "$build_dir" ]; then echo "bench.sh: --smoke needs --build-dir" >&2; exit 2; fi
+else
+  build_dir=${build_dir:-$src_dir/build-release}
+  deploy/install-deps.sh --bench >&2
+  log "Release build in $build_dir"
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >&2
+  cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)" >&2
+fi
+build_dir=$(cd "$build_dir" && pwd)
+bin_dir=$build_dir/tools/bench
+
+# Everything the runs write (LMDB environments, daemon state, broker configs)
+# lives under the build dir: one filesystem for the raw baselines and the daemons.
+work=$(mktemp -d "$build_dir/bench-work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+samples=$work/samples.tsv
+: >"$samples"
+
+info() { printf 'info\t%s\t%s\n' "$1" "$2" >>"$samples"; }
+null() { printf 'null\t%s\t%s\n' "$1" "$2" >>"$samples"; }
+sample() { printf 'sample\t%s\t%s\n' "$1" "$2" >>"$samples"; }
+
+info date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+info machine "$(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)"
+info filesystem "$(df -T "$work" 2>/dev/null | awk 'NR==2 {print $2 " (" $1 ")"}')"
+info mode "$mode, $runs runs per figure, build $build_dir"
+
+# run_figure PROG "KEY..." ARGS... — run PROG $runs times; each run must print
+# every KEY as KEY=value. Any failure makes all its keys null with the reason.
+run_figure() {
+  local prog=$1 keys=$2
+  shift 2
+  local exe=$bin_dir/$prog
+  if [ ! -x "$exe" ]; then
+    local why="$prog not built yet"
+    case "$prog" in
+      peer_mqtt_bridge) why="peer_mqtt_bridge not built (libmosquitto-dev missing: deploy/install-deps.sh --bench)" ;;
+    esac
+    for k in $keys; do null "$k" "$why"; done
+    log "$prog: $why"
+    return 0
+  fi
+  local i out err rc k v reason
+  local tmp=$work/run.$prog
+  mkdir -p "$tmp"
+  local -a got=()
+  for ((i = 1; i <= runs; i++)); do
+    log "$prog run $i/$runs: $*"
+    rc=0
+    timeout --kill-after=10 "$run_timeout" "$exe" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      reason=$(grep '^error:' "$tmp/err" | tail -1 | sed 's/^error: //')
+      [ "$rc" -eq 124 ] && reason="timed out after ${run_timeout}s${reason:+: $reason}"
+      reason="$prog run $i failed (exit $rc)${reason:+: $reason}"
+      log "$reason"
+      sed 's/^/  /' "$tmp/err" | tail -20 >&2
+      for k in $keys; do null "$k" "$reason"; done
+      return 0
+    fi
+    for k in $keys; do
+      v=$(sed -n "s/^$k=//p" "$tmp/out" | tail -1)
+      if ! [[ "$v" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+        for k in $keys; do null "$k" "$prog run $i printed no number for $k"; done
+        return 0
+      fi
+    done
+    got+=("$(cat "$tmp/out")")
+  done
+  # only now, all runs succeeded: record every run's values
+  local run_out
+  for run_out in "${got[@]}"; do
+    for k in $keys; do
+      sample "$k" "$(printf '%s\n' "$run_out" | sed -n "s/^$k=//p" | tail -1)"
+    done
+  done
+}
+
+# ---- raw baselines -----------------------------------------------------------
+fig_raw_curve()  { run_figure raw_curve "raw_curve_msgs_per_s" -n "$curve_n"; }
+fig_raw_crypto() { run_figure raw_crypto "raw_sign_per_s raw_verify_per_s" -n "$sign_n" -v "$verify_n"; }
+fig_raw_lmdb()   { run_figure raw_lmdb "raw_commit_per_s raw_batch_puts_per_s" -d "$work" -c "$lmdb_commits" -b "$lmdb_batches"; }
+fig_floor()      { run_figure floor_rtt "floor_us floor_curve_rtt_p50_us floor_commit_p50_us" -d "$work" -r "$floor_r"; }
+fig_peer()       { run_figure peer_mqtt_bridge "peer_mqtt_bridge_msgs_per_s" -n "$peer_n" -d "$work"; }
+
+# ---- entrelab figures (broker and nodes as real processes) -----------------
+# Each program starts entrelab-broker / entrelab-node from $build_dir in a
+# fresh state dir under $work and prints its figures as name=value.
+fig_catchup()  { run_figure el_bench_catchup "catchup_entries_per_s" -b "$build_dir" -d "$work" -n "$catchup_n" -o 10; }
+fig_live()     { run_figure el_bench_live "live_entries_per_s" -b "$build_dir" -d "$work" -n "$live_n"; }
+fig_latency()  { run_figure el_bench_latency "latency_p50_us latency_p99_us" -b "$build_dir" -d "$work" -n "$latency_n" -r 200; }
+fig_rss()      { run_figure el_bench_rss "node_rss_idle_kib broker_rss_per_site_kib store_bytes_per_entry" -b "$build_dir" -d "$work" -e "$rss_records" -c "$rss_sites"; }
+
+start=$(date +%s)
+fig_raw_curve
+fig_raw_crypto
+fig_raw_lmdb
+fig_floor
+fig_peer
+fig_catchup
+fig_live
+fig_latency
+fig_rss
+info elapsed "$(( $(date +%s) - start )) s"
+
+if [ "$json" = 1 ]; then
+  python3 "$src_dir/tools/bench/bench_report.py" "$samples" --json
+else
+  python3 "$src_dir/tools/bench/bench_report.py" "$samples"
+fi
