@@ -7,6 +7,8 @@
 #       Full run < 10 min, --quick < 2 min (smaller N, see sizes below).
 #   deploy/bench.sh --smoke --build-dir DIR [--json]
 #       tiny N, no install, no rebuild: the programs of DIR (the ctest smoke test).
+#   --build-dir DIR  build (or with --no-build, reuse) DIR instead of build-release/
+#   --no-build       no install, no build: run the programs already in the build dir
 # A figure whose program is not built, or which fails, is null with its reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,7 @@ mode=full
 json=0
 runs=3
 build_dir=""
+no_build=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) mode=quick ;;
@@ -23,7 +26,8 @@ while [ $# -gt 0 ]; do
     --json) json=1 ;;
     --runs) runs=${2:?--runs needs a count}; shift ;;
     --build-dir) build_dir=${2:?--build-dir needs a directory}; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --no-build) no_build=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -56,6 +60,9 @@ esac
 # ---- build ---------------------------------------------------------------
 if [ "$mode" = smoke ]; then
   if [ -z "$build_dir" ]; then echo "bench.sh: --smoke needs --build-dir" >&2; exit 2; fi
+elif [ "$no_build" = 1 ]; then
+  build_dir=${build_dir:-$src_dir/build-release}
+  if [ ! -d "$build_dir/tools/bench" ]; then echo "bench.sh: no bench programs in $build_dir" >&2; exit 2; fi
 else
   build_dir=${build_dir:-$src_dir/build-release}
   deploy/install-deps.sh --bench >&2
