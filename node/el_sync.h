@@ -23,6 +23,17 @@
  *   An incompatible version or foreign network ends the session: an Error is
  *   queued for the peer and el_sync_receive() returns the reason.
  *
+ * Pushing is lazy: el_sync_receive(), el_sync_write() and el_sync_apply()
+ * only note which origins each peer lacks; Entries messages are filled when
+ * el_sync_next_out() finds its queue empty. Draining el_sync_next_out() after
+ * each poll cycle therefore forwards whatever arrived in that cycle together.
+ * Entries are sent as the stored bytes; an entry the share policy or the
+ * peer's accepted kinds exclude is sent as its stub (origin, seq, hash), so
+ * the peer's chain stays checkable. A batch never ends with a stub.
+ * Sessions assume an ordered, lossless transport (ZeroMQ over TCP): a lost
+ * frame means a broken connection, and the caller closes and reopens the
+ * session (a fresh Hello re-synchronises both sides).
+ *
  * Threading: one thread. Library code: no logging (see el_sync_stats()). */
 #ifndef EL_SYNC_H
 #define EL_SYNC_H
@@ -80,7 +91,12 @@ void el_sync_peer_close (el_sync_t *self, uint64_t peer);
  *         EL_EVERSION, EL_ENETWORK, EL_ECREDIT, EL_EREVOKED; an Error frame for
  *         the peer is queued first): the caller sends what is queued, then
  *         closes; -ENOENT for an unknown peer; store errors (EL_EMAPFULL, MDB_*)
- *         leave the session open and nothing applied. */
+ *         leave the session open and nothing applied.
+ *         An Error received from the peer returns its reason the same way
+ *         (EL_EVERSION, EL_ENETWORK, EL_EREVOKED, EL_ETOOBIG, else EL_EPROTO),
+ *         with nothing queued. Once a session ended, further frames return
+ *         the same code. -ENOBUFS (nothing done) while EL_SYNC_OUTBOX_MAX
+ *         frames are queued: drain el_sync_next_out() and retry. */
 int el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len);
 
 /** One record to write as this site. */
@@ -128,14 +144,20 @@ uint64_t el_sync_peer_behind (const el_sync_t *self, uint64_t peer,
 /** Counters since creation, by reason, for logs and status. */
 typedef struct {
     uint64_t frames_in, frames_out, entries_in, entries_out;
-    uint64_t applied, duplicates, rejected, forks, sessions_ended;
-    uint64_t rejected_by_reason[32];    /* index: -(code - EL_EBASE), 0 = other */
+    uint64_t applied, duplicates, rejected, forks;
+    uint64_t sessions_ended;            /* el_sync_peer_close() calls on open sessions */
+    uint64_t rejected_by_reason[32];    /* entries; index: -(code - EL_EBASE), 0 = other */
+    uint64_t ended_by_reason[32];       /* sessions ended by an error, sent or received;
+                                           same index */
 } el_sync_stats_t;
 void el_sync_stats (const el_sync_t *self, el_sync_stats_t *ret);
 
 /** Callback after each committed apply, for the daemon (logs, revocation,
  * booking answers). @p status per entry as el_store_apply; @p from_peer is 0
- * for local writes. Entries are passed parsed; valid during the call only. */
+ * for local writes. Entries are passed parsed; valid during the call only
+ * (entries that do not even parse are left out, so n may be smaller than the
+ * batch). The callback may call el_sync_write() and el_sync_peer_close(),
+ * not el_sync_destroy(). */
 typedef void (el_sync_applied_fn) (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
                                    const int *status, size_t n);
 void el_sync_on_applied (el_sync_t *self, el_sync_applied_fn *fn, void *arg);

@@ -1,0 +1,1559 @@
+/* el_sync.c — the replication state machine, without I/O (see el_sync.h).
+ *
+ * State, per sync:
+ *   - an origin table: every origin the store holds, with our cached head
+ *     (seq, hash, status), interned to a small index;
+ *   - per peer session: what the peer is known to have per origin (`known`,
+ *     indexed like the origin table), the credit each side granted, and two
+ *     FIFO queues of origins that may need sending (network authorities
+ *     first). An origin is queued for a peer when our head moves past what
+ *     the peer has, so pumping costs nothing for origins that did not change;
+ *   - an outbox of serialized frames (el.Msg), bounded.
+ *
+ * Entries are read from the store and forwarded as the exact stored bytes.
+ * Pumping is lazy: receive/write/apply only queue origins; el_sync_next_out()
+ * fills Entries messages when its outbox is empty, so whatever arrived in
+ * one poll cycle is forwarded together. */
+#include "el_sync.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_PUMP_LIMIT   (EL_SYNC_OUTBOX_MAX / 2) /* frames: pumping stops here, control frames go on */
+#define S_FRAME_BUDGET (EL_FRAME_MAX - 64)      /* bytes of entries per Entries frame */
+#define S_ENTRY_OVERHEAD 6                      /* bytes: tag + length varint per entry */
+#define S_CREDIT_MAX   ((uint64_t) 1 << 40)     /* entries: saturation of a peer's grants */
+
+/* per (peer, origin) flags */
+#define S_QUEUED      0x01    /* in one of the peer's queues */
+#define S_PROOF_SENT  0x02    /* fork proof of this origin sent in this session */
+
+typedef struct {
+    uint8_t origin[EL_KEY_BYTES];
+    uint64_t seq;                       /* our head: last contiguous seq */
+    uint8_t hash[EL_HASH_BYTES];
+    el_head_status_t status;
+    uint64_t touched;                   /* stamp: dedupes origins within one apply */
+} s_origin_t;
+
+/* A head announced by a peer for an origin we did not hold at its Hello. */
+typedef struct {
+    uint8_t origin[EL_KEY_BYTES];
+    uint64_t seq;
+} s_far_head_t;
+
+typedef struct {
+    uint32_t *v;
+    size_t head, len, cap;              /* live items: v[head..len) */
+} s_queue_t;
+
+typedef struct s_frame {
+    struct s_frame *next;
+    uint64_t peer;
+    uint8_t *data;
+    size_t len;
+} s_frame_t;
+
+typedef struct {
+    uint64_t handle;
+    bool hello_received;
+    int ended;                          /* 0, or the code that ended the session */
+    bool active;                        /* in self->active */
+    uint8_t id[EL_KEY_BYTES];
+    uint8_t network[EL_KEY_BYTES];
+    El__Kind *kinds;                    /* kinds it accepts; none = all */
+    size_t n_kinds;
+    uint64_t credit_to_send;            /* entries we may still send it */
+    uint64_t credit_to_receive;         /* entries it may still send us */
+    uint64_t entries_sent, entries_received;
+    uint64_t *known;                    /* per origin index: seq it has */
+    uint8_t *flags;                     /* per origin index: S_QUEUED, S_PROOF_SENT */
+    size_t known_cap;
+    s_far_head_t *far;                  /* sorted by origin */
+    size_t n_far;
+    s_queue_t q_authority, q_other;
+} s_peer_t;
+
+/* The Entries message being filled for one peer. */
+typedef struct {
+    uint8_t *buf;                       /* entry bytes, concatenated */
+    size_t used, cap;
+    size_t off[EL_BATCH_MAX], len[EL_BATCH_MAX];
+    size_t n;
+    size_t bytes;                       /* encoded size estimate */
+    ProtobufCBinaryData items[EL_BATCH_MAX];
+} s_batch_t;
+
+struct el_sync {
+    el_store_t *store;
+    el_sync_config_t cfg;
+    uint8_t networks[EL_STORE_NETWORKS_MAX][EL_KEY_BYTES]; /* accepted besides cfg.network */
+    size_t n_networks;
+    s_origin_t *origins;
+    size_t n_origins, origins_cap;
+    uint32_t *index;                    /* open addressing: origin index + 1, 0 = empty */
+    size_t index_cap;                   /* power of two */
+    uint64_t touch_stamp;
+    s_peer_t **peers;                   /* sorted by handle */
+    size_t n_peers;
+    s_peer_t **active;                  /* peers with queued origins */
+    size_t n_active;
+    s_frame_t *out_head, *out_tail;
+    size_t n_out;
+    s_batch_t *batch;
+    el_sync_stats_t stats;
+    el_sync_applied_fn *on_applied;
+    void *on_applied_arg;
+};
+
+/* ------------------------------------------------------------ wire peeking */
+
+static bool
+s_varint (const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t) (b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *ret = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Walk the top-level fields of a protobuf message; find length-delimited
+ * field @p want_len (its bytes) and varint field @p want_varint. */
+static bool
+s_fields (const uint8_t *p, const uint8_t *end, uint32_t want_len, const uint8_t **ret_data,
+          size_t *ret_len, uint32_t want_varint, uint64_t *ret_varint)
+{
+    while (p < end) {
+        uint64_t tag, v;
+        if (!s_varint (&p, end, &tag))
+            return false;
+        uint32_t field = (uint32_t) (tag >> 3);
+        switch (tag & 7) {
+        case 0:
+            if (!s_varint (&p, end, &v))
+                return false;
+            if (field == want_varint && ret_varint)
+                *ret_varint = v;
+            break;
+        case 1:
+            if (end - p < 8)
+                return false;
+            p += 8;
+            break;
+        case 2:
+            if (!s_varint (&p, end, &v) || v > (uint64_t) (end - p))
+                return false;
+            if (field == want_len && ret_data) {
+                *ret_data = p;
+                *ret_len = (size_t) v;
+            }
+            p += v;
+            break;
+        case 5:
+            if (end - p < 4)
+                return false;
+            p += 4;
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Origin, seq and stub-ness of serialized Entry bytes, without allocating or
+ * hashing. Only for bookkeeping: the store does the real validation. */
+static bool
+s_entry_peek (const uint8_t *data, size_t len, const uint8_t **ret_origin, uint64_t *ret_seq,
+              bool *ret_stub)
+{
+    const uint8_t *body = NULL, *stub = NULL;
+    size_t body_len = 0, stub_len = 0;
+    if (!s_fields (data, data + len, 1, &body, &body_len, 0, NULL))
+        return false;
+    if (!s_fields (data, data + len, 3, &stub, &stub_len, 0, NULL))
+        return false;
+    const uint8_t *msg = stub ? stub : body;
+    size_t msg_len = stub ? stub_len : body_len;
+    if (!msg)
+        return false;
+    const uint8_t *origin = NULL;
+    size_t origin_len = 0;
+    uint64_t seq = 0;
+    if (!s_fields (msg, msg + msg_len, 1, &origin, &origin_len, 2, &seq))
+        return false;
+    if (!origin || origin_len != EL_KEY_BYTES || seq == 0)
+        return false;
+    *ret_origin = origin;
+    *ret_seq = seq;
+    if (ret_stub)
+        *ret_stub = stub != NULL;
+    return true;
+}
+
+/* ------------------------------------------------------------ origins */
+
+static size_t
+s_origin_hash (const uint8_t origin[EL_KEY_BYTES])
+{
+    uint64_t h;
+    memcpy (&h, origin, sizeof h);      /* public keys: already uniform */
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return (size_t) h;
+}
+
+static int
+s_origin_find (const el_sync_t *self, const uint8_t origin[EL_KEY_BYTES])
+{
+    if (!self->index_cap)
+        return -1;
+    size_t mask = self->index_cap - 1;
+    for (size_t i = s_origin_hash (origin) & mask;; i = (i + 1) & mask) {
+        uint32_t slot = self->index[i];
+        if (!slot)
+            return -1;
+        if (memcmp (self->origins[slot - 1].origin, origin, EL_KEY_BYTES) == 0)
+            return (int) (slot - 1);
+    }
+}
+
+static void
+s_index_put (el_sync_t *self, uint32_t idx)
+{
+    size_t mask = self->index_cap - 1;
+    size_t i = s_origin_hash (self->origins[idx].origin) & mask;
+    while (self->index[i])
+        i = (i + 1) & mask;
+    self->index[i] = idx + 1;
+}
+
+static bool
+s_peer_far_seq (const s_peer_t *p, const uint8_t origin[EL_KEY_BYTES], uint64_t *ret);
+static int
+s_peer_known_set (s_peer_t *p, size_t idx, uint64_t seq);
+
+/* Intern @p h as a new origin. @return its index, or -ENOMEM. */
+static int
+s_origin_add (el_sync_t *self, const el_head_t *h)
+{
+    if (self->n_origins >= INT32_MAX - 1)
+        return -ENOMEM;
+    if (self->n_origins == self->origins_cap) {
+        size_t cap = self->origins_cap ? self->origins_cap * 2 : 64;
+        s_origin_t *o = realloc (self->origins, cap * sizeof *o);
+        if (!o)
+            return -ENOMEM;
+        self->origins = o;
+        self->origins_cap = cap;
+    }
+    if ((self->n_origins + 1) * 2 > self->index_cap) {
+        size_t cap = self->index_cap ? self->index_cap * 2 : 128;
+        uint32_t *index = calloc (cap, sizeof *index);
+        if (!index)
+            return -ENOMEM;
+        free (self->index);
+        self->index = index;
+        self->index_cap = cap;
+        for (size_t i = 0; i < self->n_origins; i++)
+            s_index_put (self, (uint32_t) i);
+    }
+    /* a peer may have announced this origin before we held it */
+    size_t idx = self->n_origins;
+    for (size_t i = 0; i < self->n_peers; i++) {
+        uint64_t seq;
+        if (s_peer_far_seq (self->peers[i], h->origin, &seq)
+            && s_peer_known_set (self->peers[i], idx, seq) < 0)
+            return -ENOMEM;
+    }
+    s_origin_t *o = &self->origins[idx];
+    memset (o, 0, sizeof *o);
+    memcpy (o->origin, h->origin, EL_KEY_BYTES);
+    o->seq = h->seq;
+    memcpy (o->hash, h->hash, EL_HASH_BYTES);
+    o->status = h->status;
+    self->n_origins++;
+    s_index_put (self, (uint32_t) idx);
+    return (int) idx;
+}
+
+static bool
+s_is_authority (const el_sync_t *self, const uint8_t origin[EL_KEY_BYTES])
+{
+    if (memcmp (origin, self->cfg.network, EL_KEY_BYTES) == 0)
+        return true;
+    for (size_t i = 0; i < self->n_networks; i++)
+        if (memcmp (origin, self->networks[i], EL_KEY_BYTES) == 0)
+            return true;
+    return false;
+}
+
+static bool
+s_network_accepted (const el_sync_t *self, const uint8_t network[EL_KEY_BYTES])
+{
+    return s_is_authority (self, network);
+}
+
+/* ------------------------------------------------------------ outbox */
+
+static int
+s_out_push (el_sync_t *self, uint64_t peer, uint8_t *data, size_t len)
+{
+    s_frame_t *f = malloc (sizeof *f);
+    if (!f) {
+        free (data);
+        return -ENOMEM;
+    }
+    f->next = NULL;
+    f->peer = peer;
+    f->data = data;
+    f->len = len;
+    if (self->out_tail)
+        self->out_tail->next = f;
+    else
+        self->out_head = f;
+    self->out_tail = f;
+    self->n_out++;
+    return 0;
+}
+
+static void
+s_out_drop_peer (el_sync_t *self, uint64_t peer)
+{
+    s_frame_t **pp = &self->out_head;
+    self->out_tail = NULL;
+    while (*pp) {
+        s_frame_t *f = *pp;
+        if (f->peer == peer) {
+            *pp = f->next;
+            free (f->data);
+            free (f);
+            self->n_out--;
+        } else {
+            self->out_tail = f;
+            pp = &f->next;
+        }
+    }
+}
+
+/* Pack @p msg and queue it for @p peer. @return 0, EL_ETOOBIG, -ENOMEM. */
+static int
+s_send_msg (el_sync_t *self, uint64_t peer, const El__Msg *msg)
+{
+    size_t len = el__msg__get_packed_size (msg);
+    if (len > EL_FRAME_MAX)
+        return EL_ETOOBIG;
+    uint8_t *data = malloc (len ? len : 1);
+    if (!data)
+        return -ENOMEM;
+    el__msg__pack (msg, data);
+    return s_out_push (self, peer, data, len);
+}
+
+static int
+s_send_credit (el_sync_t *self, uint64_t peer, uint64_t n)
+{
+    El__Credit c = EL__CREDIT__INIT;
+    c.entries = n;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_CREDIT;
+    m.credit = &c;
+    return s_send_msg (self, peer, &m);
+}
+
+static int
+s_send_error (el_sync_t *self, uint64_t peer, int code)
+{
+    El__Error e = EL__ERROR__INIT;
+    switch (code) {
+    case EL_EVERSION: e.code = EL__ERROR_CODE__ERROR_VERSION; break;
+    case EL_ENETWORK: e.code = EL__ERROR_CODE__ERROR_NETWORK; break;
+    case EL_EREVOKED: e.code = EL__ERROR_CODE__ERROR_REVOKED; break;
+    case EL_ETOOBIG: e.code = EL__ERROR_CODE__ERROR_TOO_BIG; break;
+    default: e.code = EL__ERROR_CODE__ERROR_PROTOCOL; break;
+    }
+    e.text = (char *) el_strerror (code);
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_ERROR;
+    m.error = &e;
+    return s_send_msg (self, peer, &m);
+}
+
+/* ------------------------------------------------------------ peers */
+
+static size_t
+s_peer_pos (const el_sync_t *self, uint64_t handle)
+{
+    size_t lo = 0, hi = self->n_peers;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (self->peers[mid]->handle < handle)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static s_peer_t *
+s_peer_find (const el_sync_t *self, uint64_t handle)
+{
+    size_t pos = s_peer_pos (self, handle);
+    if (pos < self->n_peers && self->peers[pos]->handle == handle)
+        return self->peers[pos];
+    return NULL;
+}
+
+static void
+s_peer_free (s_peer_t *p)
+{
+    if (!p)
+        return;
+    free (p->kinds);
+    free (p->known);
+    free (p->flags);
+    free (p->far);
+    free (p->q_authority.v);
+    free (p->q_other.v);
+    free (p);
+}
+
+static uint64_t
+s_peer_known (const s_peer_t *p, size_t idx)
+{
+    return idx < p->known_cap ? p->known[idx] : 0;
+}
+
+static int
+s_peer_reserve (s_peer_t *p, size_t idx)
+{
+    if (idx < p->known_cap)
+        return 0;
+    size_t cap = p->known_cap ? p->known_cap : 64;
+    while (cap <= idx)
+        cap *= 2;
+    uint64_t *known = realloc (p->known, cap * sizeof *known);
+    if (!known)
+        return -ENOMEM;
+    p->known = known;
+    uint8_t *flags = realloc (p->flags, cap);
+    if (!flags)
+        return -ENOMEM;
+    p->flags = flags;
+    memset (p->known + p->known_cap, 0, (cap - p->known_cap) * sizeof *known);
+    memset (p->flags + p->known_cap, 0, cap - p->known_cap);
+    p->known_cap = cap;
+    return 0;
+}
+
+static int
+s_peer_known_set (s_peer_t *p, size_t idx, uint64_t seq)
+{
+    int rc = s_peer_reserve (p, idx);
+    if (rc < 0)
+        return rc;
+    p->known[idx] = seq;
+    return 0;
+}
+
+static int
+s_far_cmp (const void *a, const void *b)
+{
+    return memcmp (((const s_far_head_t *) a)->origin, ((const s_far_head_t *) b)->origin,
+                   EL_KEY_BYTES);
+}
+
+static bool
+s_peer_far_seq (const s_peer_t *p, const uint8_t origin[EL_KEY_BYTES], uint64_t *ret)
+{
+    if (!p->n_far)
+        return false;
+    s_far_head_t key;
+    memcpy (key.origin, origin, EL_KEY_BYTES);
+    const s_far_head_t *hit = bsearch (&key, p->far, p->n_far, sizeof key, s_far_cmp);
+    if (!hit)
+        return false;
+    *ret = hit->seq;
+    return true;
+}
+
+static bool
+s_queue_empty (const s_queue_t *q)
+{
+    return q->head == q->len;
+}
+
+static int
+s_queue_push (s_queue_t *q, uint32_t v)
+{
+    if (q->len == q->cap) {
+        if (q->head > 0) {
+            memmove (q->v, q->v + q->head, (q->len - q->head) * sizeof *q->v);
+            q->len -= q->head;
+            q->head = 0;
+        } else {
+            size_t cap = q->cap ? q->cap * 2 : 16;
+            uint32_t *v = realloc (q->v, cap * sizeof *v);
+            if (!v)
+                return -ENOMEM;
+            q->v = v;
+            q->cap = cap;
+        }
+    }
+    q->v[q->len++] = v;
+    return 0;
+}
+
+static void
+s_queue_pop (s_queue_t *q)
+{
+    if (++q->head == q->len)
+        q->head = q->len = 0;
+}
+
+static int
+s_peer_activate (el_sync_t *self, s_peer_t *p)
+{
+    if (p->active)
+        return 0;
+    /* n_active <= n_peers <= EL_SYNC_PEERS_MAX: the array is sized at creation */
+    self->active[self->n_active++] = p;
+    p->active = true;
+    return 0;
+}
+
+static void
+s_peer_deactivate (el_sync_t *self, s_peer_t *p)
+{
+    if (!p->active)
+        return;
+    for (size_t i = 0; i < self->n_active; i++)
+        if (self->active[i] == p) {
+            self->active[i] = self->active[--self->n_active];
+            break;
+        }
+    p->active = false;
+}
+
+static bool
+s_peer_needs (const el_sync_t *self, const s_peer_t *p, size_t idx)
+{
+    const s_origin_t *o = &self->origins[idx];
+    if (s_peer_known (p, idx) < o->seq)
+        return true;
+    return o->status == EL_HEAD_QUARANTINED
+           && !(idx < p->known_cap && (p->flags[idx] & S_PROOF_SENT));
+}
+
+/* Queue origin @p idx for @p p if it lacks something of it. */
+static int
+s_peer_want (el_sync_t *self, s_peer_t *p, size_t idx)
+{
+    if (!p->hello_received || p->ended)
+        return 0;
+    if (idx < p->known_cap && (p->flags[idx] & S_QUEUED))
+        return 0;
+    if (!s_peer_needs (self, p, idx))
+        return 0;
+    int rc = s_peer_reserve (p, idx);
+    if (rc < 0)
+        return rc;
+    s_queue_t *q = s_is_authority (self, self->origins[idx].origin) ? &p->q_authority
+                                                                      : &p->q_other;
+    rc = s_queue_push (q, (uint32_t) idx);
+    if (rc < 0)
+        return rc;
+    p->flags[idx] |= S_QUEUED;
+    return s_peer_activate (self, p);
+}
+
+/* Our head of origin @p idx changed: queue it for every peer lacking it. */
+static int
+s_origin_changed (el_sync_t *self, size_t idx)
+{
+    int rc = 0;
+    for (size_t i = 0; i < self->n_peers; i++) {
+        int r = s_peer_want (self, self->peers[i], idx);
+        if (r < 0)
+            rc = r;
+    }
+    return rc;
+}
+
+/* Refresh the cached head of @p origin from the store; intern it if new.
+ * @param[out] ret_idx  index, or -1 when the store holds nothing of it
+ * @param[out] ret_changed  whether seq or status moved */
+static int
+s_origin_refresh (el_sync_t *self, const uint8_t origin[EL_KEY_BYTES], int *ret_idx,
+                  bool *ret_changed)
+{
+    el_head_t h;
+    *ret_idx = -1;
+    *ret_changed = false;
+    int rc = el_store_head (self->store, origin, &h);
+    if (rc == EL_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    int idx = s_origin_find (self, origin);
+    if (idx < 0) {
+        idx = s_origin_add (self, &h);
+        if (idx < 0)
+            return idx;
+        *ret_changed = true;
+    } else {
+        s_origin_t *o = &self->origins[idx];
+        if (o->seq != h.seq || o->status != h.status
+            || memcmp (o->hash, h.hash, EL_HASH_BYTES) != 0)
+            *ret_changed = true;
+        o->seq = h.seq;
+        memcpy (o->hash, h.hash, EL_HASH_BYTES);
+        o->status = h.status;
+    }
+    *ret_idx = idx;
+    return 0;
+}
+
+/* Re-read every head from the store (it may have been written directly). */
+static int
+s_origins_reload (el_sync_t *self)
+{
+    el_head_t *heads = NULL;
+    size_t n = 0;
+    int rc = el_store_heads (self->store, &heads, &n);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int idx = s_origin_find (self, heads[i].origin);
+        bool changed = true;
+        if (idx < 0) {
+            idx = s_origin_add (self, &heads[i]);
+            if (idx < 0) {
+                rc = idx;
+                break;
+            }
+        } else {
+            s_origin_t *o = &self->origins[idx];
+            changed = o->seq != heads[i].seq || o->status != heads[i].status;
+            o->seq = heads[i].seq;
+            memcpy (o->hash, heads[i].hash, EL_HASH_BYTES);
+            o->status = heads[i].status;
+        }
+        if (changed)
+            rc = s_origin_changed (self, (size_t) idx);
+    }
+    free (heads);
+    return rc;
+}
+
+/* ------------------------------------------------------------ pumping */
+
+typedef struct {
+    el_sync_t *self;
+    s_peer_t *peer;
+    s_batch_t *b;
+    size_t soft, hard;          /* entry count limits of the batch */
+    bool filter;                /* share policy or peer kinds apply: parse entries */
+    bool last_stub;
+    uint64_t last_seq;
+    size_t cut_n, cut_used, cut_bytes; /* batch state after this origin's last full entry */
+    uint64_t cut_seq;
+    bool full;                  /* stopped on a limit */
+    int rc;
+} s_read_t;
+
+static bool
+s_kind_shared (const el_sync_t *self, const s_peer_t *p, El__Kind kind,
+               const uint8_t origin[EL_KEY_BYTES])
+{
+    if (p->n_kinds) {
+        bool accepted = false;
+        for (size_t i = 0; i < p->n_kinds && !accepted; i++)
+            accepted = p->kinds[i] == kind;
+        if (!accepted)
+            return false;
+    }
+    if (self->cfg.share)
+        return self->cfg.share (self->cfg.share_arg, p->handle, kind, origin);
+    return true;
+}
+
+static int
+s_batch_append (s_batch_t *b, const uint8_t *data, size_t len)
+{
+    if (b->used + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 65536;
+        while (cap < b->used + len)
+            cap *= 2;
+        uint8_t *buf = realloc (b->buf, cap);
+        if (!buf)
+            return -ENOMEM;
+        b->buf = buf;
+        b->cap = cap;
+    }
+    memcpy (b->buf + b->used, data, len);
+    b->off[b->n] = b->used;
+    b->len[b->n] = len;
+    b->used += len;
+    b->bytes += len + S_ENTRY_OVERHEAD;
+    b->n++;
+    return 0;
+}
+
+static int
+s_read_cb (void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+    s_read_t *r = arg;
+    s_batch_t *b = r->b;
+    if (b->n >= r->hard || (b->n >= r->soft && !r->last_stub)
+        || b->bytes + len + S_ENTRY_OVERHEAD > S_FRAME_BUDGET) {
+        r->full = true;
+        return 1;
+    }
+    bool stub = false;
+    uint8_t *stub_data = NULL;
+    size_t stub_len = 0;
+    if (r->filter) {
+        el_entry_t *e = NULL;
+        int rc = el_entry_parse (data, len, &e);
+        if (rc < 0) {
+            r->rc = rc;
+            return 1;
+        }
+        stub = e->is_stub;
+        if (!stub && !s_kind_shared (r->self, r->peer, e->body->kind, e->origin)) {
+            /* not shared: send the stub, so the chain stays checkable */
+            rc = el_entry_stub_pack (e, &stub_data, &stub_len);
+            if (rc < 0) {
+                el_entry_destroy (&e);
+                r->rc = rc;
+                return 1;
+            }
+            stub = true;
+        }
+        el_entry_destroy (&e);
+    } else {
+        const uint8_t *origin;
+        uint64_t peek_seq;
+        if (!s_entry_peek (data, len, &origin, &peek_seq, &stub))
+            stub = false;
+    }
+    int rc = stub_data ? s_batch_append (b, stub_data, stub_len) : s_batch_append (b, data, len);
+    free (stub_data);
+    if (rc < 0) {
+        r->rc = rc;
+        return 1;
+    }
+    r->last_seq = seq;
+    r->last_stub = stub;
+    if (!stub) {
+        r->cut_n = b->n;
+        r->cut_used = b->used;
+        r->cut_bytes = b->bytes;
+        r->cut_seq = seq;
+    }
+    return 0;
+}
+
+static int
+s_batch_flush (el_sync_t *self, s_peer_t *p)
+{
+    s_batch_t *b = self->batch;
+    if (!b->n)
+        return 0;
+    for (size_t i = 0; i < b->n; i++) {
+        b->items[i].data = b->buf + b->off[i];
+        b->items[i].len = b->len[i];
+    }
+    El__Entries e = EL__ENTRIES__INIT;
+    e.n_entries = b->n;
+    e.entries = b->items;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_ENTRIES;
+    m.entries = &e;
+    int rc = s_send_msg (self, p->handle, &m);
+    if (rc == 0) {
+        p->credit_to_send -= b->n;
+        p->entries_sent += b->n;
+        self->stats.entries_out += b->n;
+    }
+    b->n = b->used = b->bytes = 0;
+    return rc;
+}
+
+/* Append origin @p idx's entries after what @p p has. Sets *ret_done when
+ * nothing more of it can go now (sent up to our head, or a trailing stub
+ * run held back until a full entry follows). */
+static int
+s_pump_origin (el_sync_t *self, s_peer_t *p, size_t idx, bool *ret_done)
+{
+    s_batch_t *b = self->batch;
+    const s_origin_t *o = &self->origins[idx];
+    uint64_t after = s_peer_known (p, idx);
+    s_read_t r = {
+        .self = self, .peer = p, .b = b,
+        .soft = (size_t) (p->credit_to_send < self->cfg.batch_max ? p->credit_to_send
+                                                                  : self->cfg.batch_max),
+        .hard = (size_t) (p->credit_to_send < EL_BATCH_MAX ? p->credit_to_send : EL_BATCH_MAX),
+        .filter = self->cfg.share || p->n_kinds,
+        .cut_n = b->n, .cut_used = b->used, .cut_bytes = b->bytes, .cut_seq = after,
+        .last_seq = after,
+    };
+    *ret_done = false;
+    size_t max = r.hard > b->n ? r.hard - b->n : 0;
+    if (max > EL_STORE_PAGE_MAX)
+        max = EL_STORE_PAGE_MAX;
+    if (!max)
+        return 0;
+    int rc = el_store_entries_after (self->store, o->origin, after, max, s_read_cb, &r, NULL);
+    if (rc == 0)
+        rc = r.rc;
+    if (rc < 0) {
+        /* keep the full entries read so far; retried when the head moves */
+        b->n = r.cut_n;
+        b->used = r.cut_used;
+        b->bytes = r.cut_bytes;
+        *ret_done = true;
+        if (r.cut_seq > after)
+            s_peer_known_set (p, idx, r.cut_seq);
+        return rc;
+    }
+    bool at_head = r.last_seq >= o->seq;
+    uint64_t sent_to = r.last_seq;
+    if (r.last_stub && (at_head || r.cut_n > 0)) {
+        /* never end a batch on a stub: the receiver could not authenticate
+         * it. At our head the stubs wait for the next full entry; else the
+         * batch goes now and the stubs lead the next one. (A stub run longer
+         * than a whole batch is sent as is, the receiver refuses it.) */
+        b->n = r.cut_n;
+        b->used = r.cut_used;
+        b->bytes = r.cut_bytes;
+        sent_to = r.cut_seq;
+    }
+    /* done: read up to our head, or the store had nothing more */
+    *ret_done = at_head || (r.last_seq == after && !r.full);
+    if (sent_to > after)
+        rc = s_peer_known_set (p, idx, sent_to);
+    return rc;
+}
+
+/* Queue the fork proof of quarantined origin @p idx for @p p: our entry of
+ * the forked seq and the conflicting one, so that p holds both. */
+static int
+s_pump_proof (el_sync_t *self, s_peer_t *p, size_t idx)
+{
+    const s_origin_t *o = &self->origins[idx];
+    uint64_t seq;
+    uint8_t *theirs = NULL, *ours = NULL;
+    size_t theirs_len, ours_len;
+    int rc = el_store_fork_get (self->store, o->origin, &seq, &theirs, &theirs_len);
+    if (rc < 0)
+        goto out;
+    rc = el_store_entry_get (self->store, o->origin, seq, &ours, &ours_len);
+    if (rc < 0)
+        goto out_theirs;
+    rc = s_batch_append (self->batch, ours, ours_len);
+    if (rc == 0)
+        rc = s_batch_append (self->batch, theirs, theirs_len);
+    free (ours);
+out_theirs:
+    free (theirs);
+out:
+    p->flags[idx] |= S_PROOF_SENT;      /* also when there is no proof to send */
+    return rc == EL_ENOTFOUND ? 0 : rc;
+}
+
+/* Fill Entries messages for @p p within its credit and the outbox limit. */
+static void
+s_pump_peer (el_sync_t *self, s_peer_t *p)
+{
+    s_batch_t *b = self->batch;
+    if (!p->hello_received || p->ended)
+        return;
+    while (self->n_out < S_PUMP_LIMIT) {
+        s_queue_t *q = !s_queue_empty (&p->q_authority) ? &p->q_authority
+                     : !s_queue_empty (&p->q_other)     ? &p->q_other
+                                                        : NULL;
+        if (!q || p->credit_to_send <= b->n)
+            break;
+        size_t idx = q->v[q->head];
+        const s_origin_t *o = &self->origins[idx];
+        bool done = true;
+        int rc = 0;
+        if (s_peer_known (p, idx) < o->seq) {
+            rc = s_pump_origin (self, p, idx, &done);
+            if (rc == 0 && !done && b->n == 0 && p->credit_to_send > 0) {
+                /* no progress possible with a fresh batch: give up on it for now */
+                done = true;
+            }
+        }
+        if (rc == 0 && done && s_peer_known (p, idx) >= o->seq
+            && o->status == EL_HEAD_QUARANTINED && !(p->flags[idx] & S_PROOF_SENT)) {
+            if (p->credit_to_send - b->n < 2 || EL_BATCH_MAX - b->n < 2
+                || b->bytes + 2 * (EL_ENTRY_MAX + S_ENTRY_OVERHEAD) > S_FRAME_BUDGET) {
+                if (b->n == 0)
+                    break;              /* wait for credit */
+                done = false;
+                rc = s_batch_flush (self, p);
+                if (rc < 0)
+                    break;
+                continue;
+            }
+            rc = s_pump_proof (self, p, idx);
+        }
+        if (done) {
+            s_queue_pop (q);
+            p->flags[idx] &= (uint8_t) ~S_QUEUED;
+        }
+        size_t soft = p->credit_to_send < self->cfg.batch_max ? (size_t) p->credit_to_send
+                                                              : self->cfg.batch_max;
+        if (!done || b->n >= soft || b->bytes + EL_ENTRY_MAX + S_ENTRY_OVERHEAD > S_FRAME_BUDGET) {
+            if (s_batch_flush (self, p) < 0)
+                break;
+        }
+        /* a store error (rc < 0) dropped the origin until its head moves */
+    }
+    s_batch_flush (self, p);
+}
+
+static void
+s_pump_all (el_sync_t *self)
+{
+    while (self->n_active && self->n_out < S_PUMP_LIMIT) {
+        s_peer_t *p = self->active[0];
+        s_pump_peer (self, p);
+        bool work = !s_queue_empty (&p->q_authority) || !s_queue_empty (&p->q_other);
+        if (work && self->n_out >= S_PUMP_LIMIT)
+            break;      /* stays active: resumed when the outbox drains */
+        /* done, or waiting for credit (a Credit message re-activates it) */
+        s_peer_deactivate (self, p);
+    }
+}
+
+/* ------------------------------------------------------------ applying */
+
+static void
+s_count_status (el_sync_t *self, const int *status, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int s = status[i];
+        if (s == EL_APPLIED)
+            self->stats.applied++;
+        else if (s == EL_DUPLICATE)
+            self->stats.duplicates++;
+        else {
+            self->stats.rejected++;
+            if (s == EL_EFORK)
+                self->stats.forks++;
+            int reason = s <= EL_EBASE - 1 && s > EL_ELAST ? -(s - EL_EBASE) : 0;
+            self->stats.rejected_by_reason[reason < 32 ? reason : 0]++;
+        }
+    }
+}
+
+static void
+s_notify (el_sync_t *self, uint64_t from_peer, const uint8_t *const *entries,
+          const size_t *lens, const int *status, size_t n)
+{
+    if (!self->on_applied || !n)
+        return;
+    el_entry_t **parsed = calloc (n, sizeof *parsed);
+    int *st = calloc (n, sizeof *st);
+    size_t k = 0;
+    if (!parsed || !st)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (el_entry_parse (entries[i], lens[i], &parsed[k]) == 0)
+            st[k++] = status[i];
+    self->on_applied (self->on_applied_arg, from_peer, (const el_entry_t *const *) parsed, st, k);
+    for (size_t i = 0; i < k; i++)
+        el_entry_destroy (&parsed[i]);
+out:
+    free (parsed);
+    free (st);
+}
+
+/* After a committed apply: refresh the heads of the origins involved, note
+ * that @p from (if any) holds what it sent, queue changed origins for every
+ * peer lacking them. */
+static int
+s_after_apply (el_sync_t *self, s_peer_t *from, const uint8_t *const *entries,
+               const size_t *lens, size_t n)
+{
+    int rc = 0;
+    size_t *changed = NULL, n_changed = 0;
+    if (n) {
+        changed = malloc (n * sizeof *changed);
+        if (!changed)
+            return -ENOMEM;
+    }
+    uint64_t stamp = ++self->touch_stamp;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *origin;
+        uint64_t seq;
+        if (!s_entry_peek (entries[i], lens[i], &origin, &seq, NULL))
+            continue;
+        int idx = s_origin_find (self, origin);
+        if (idx < 0 || self->origins[idx].touched != stamp) {
+            bool moved;
+            int r = s_origin_refresh (self, origin, &idx, &moved);
+            if (r < 0) {
+                rc = r;
+                continue;
+            }
+            if (idx < 0)
+                continue;               /* nothing of it stored */
+            self->origins[idx].touched = stamp;
+            if (moved)
+                changed[n_changed++] = (size_t) idx;
+        }
+        if (from && s_peer_known (from, (size_t) idx) < seq) {
+            int r = s_peer_known_set (from, (size_t) idx, seq);
+            if (r < 0)
+                rc = r;
+        }
+    }
+    for (size_t i = 0; i < n_changed; i++) {
+        int r = s_origin_changed (self, changed[i]);
+        if (r < 0)
+            rc = r;
+    }
+    free (changed);
+    return rc;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+int
+el_sync_new (el_store_t *store, const el_sync_config_t *cfg, el_sync_t **ret)
+{
+    if (!store || !cfg || !ret || cfg->batch_max > EL_BATCH_MAX)
+        return -EINVAL;
+    int rc = -ENOMEM;
+    el_sync_t *self = calloc (1, sizeof *self);
+    if (!self)
+        goto out;
+    self->store = store;
+    self->cfg = *cfg;
+    if (!self->cfg.credit)
+        self->cfg.credit = EL_SYNC_CREDIT_DEFAULT;
+    if (!self->cfg.batch_max)
+        self->cfg.batch_max = EL_SYNC_BATCH_DEFAULT;
+    self->batch = calloc (1, sizeof *self->batch);
+    self->peers = calloc (EL_SYNC_PEERS_MAX, sizeof *self->peers);
+    self->active = calloc (EL_SYNC_PEERS_MAX, sizeof *self->active);
+    if (!self->batch || !self->peers || !self->active)
+        goto out_destroy;
+    rc = el_store_accept_network (store, cfg->network);
+    if (rc < 0)
+        goto out_destroy;
+    rc = s_origins_reload (self);
+    if (rc < 0)
+        goto out_destroy;
+    *ret = self;
+    return 0;
+out_destroy:
+    el_sync_destroy (&self);
+out:
+    return rc;
+}
+
+void
+el_sync_destroy (el_sync_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    el_sync_t *self = *self_p;
+    for (size_t i = 0; i < self->n_peers; i++)
+        s_peer_free (self->peers[i]);
+    while (self->out_head) {
+        s_frame_t *f = self->out_head;
+        self->out_head = f->next;
+        free (f->data);
+        free (f);
+    }
+    if (self->batch)
+        free (self->batch->buf);
+    free (self->batch);
+    free (self->peers);
+    free (self->active);
+    free (self->origins);
+    free (self->index);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+el_sync_accept_network (el_sync_t *self, const uint8_t network[EL_KEY_BYTES])
+{
+    if (s_network_accepted (self, network))
+        return 0;
+    if (self->n_networks >= EL_STORE_NETWORKS_MAX)
+        return EL_ETOOBIG;
+    int rc = el_store_accept_network (self->store, network);
+    if (rc < 0)
+        return rc;
+    memcpy (self->networks[self->n_networks++], network, EL_KEY_BYTES);
+    return 0;
+}
+
+void
+el_sync_on_applied (el_sync_t *self, el_sync_applied_fn *fn, void *arg)
+{
+    self->on_applied = fn;
+    self->on_applied_arg = arg;
+}
+
+/* ------------------------------------------------------------ sessions */
+
+static int
+s_send_hello (el_sync_t *self, s_peer_t *p)
+{
+    int rc = -ENOMEM;
+    El__Head *heads = calloc (self->n_origins ? self->n_origins : 1, sizeof *heads);
+    El__Head **head_ps = calloc (self->n_origins ? self->n_origins : 1, sizeof *head_ps);
+    ProtobufCBinaryData nets[EL_STORE_NETWORKS_MAX];
+    if (!heads || !head_ps)
+        goto out;
+    for (size_t i = 0; i < self->n_origins; i++) {
+        El__Head h = EL__HEAD__INIT;
+        h.origin.data = self->origins[i].origin;
+        h.origin.len = EL_KEY_BYTES;
+        h.seq = self->origins[i].seq;
+        h.hash.data = self->origins[i].hash;
+        h.hash.len = EL_HASH_BYTES;
+        heads[i] = h;
+        head_ps[i] = &heads[i];
+    }
+    for (size_t i = 0; i < self->n_networks; i++) {
+        nets[i].data = self->networks[i];
+        nets[i].len = EL_KEY_BYTES;
+    }
+    El__Hello hello = EL__HELLO__INIT;
+    hello.version = EL_PROTOCOL_VERSION;
+    hello.sender.data = self->cfg.self_id;
+    hello.sender.len = EL_KEY_BYTES;
+    hello.network.data = self->cfg.network;
+    hello.network.len = EL_KEY_BYTES;
+    hello.n_heads = self->n_origins;
+    hello.heads = head_ps;
+    hello.credit = self->cfg.credit;
+    hello.n_networks = self->n_networks;
+    hello.networks = nets;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_HELLO;
+    m.hello = &hello;
+    rc = s_send_msg (self, p->handle, &m);
+    if (rc == 0)
+        p->credit_to_receive = self->cfg.credit;
+out:
+    free (heads);
+    free (head_ps);
+    return rc;
+}
+
+int
+el_sync_peer_open (el_sync_t *self, uint64_t peer)
+{
+    size_t pos = s_peer_pos (self, peer);
+    if (pos < self->n_peers && self->peers[pos]->handle == peer)
+        return -EEXIST;
+    if (self->n_peers >= EL_SYNC_PEERS_MAX)
+        return EL_ETOOBIG;
+    /* the store may have been written without us (imports): start from its heads */
+    int rc = s_origins_reload (self);
+    if (rc < 0)
+        return rc;
+    s_peer_t *p = calloc (1, sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    p->handle = peer;
+    rc = s_send_hello (self, p);
+    if (rc < 0) {
+        s_peer_free (p);
+        return rc;
+    }
+    memmove (self->peers + pos + 1, self->peers + pos, (self->n_peers - pos) * sizeof *self->peers);
+    self->peers[pos] = p;
+    self->n_peers++;
+    return 0;
+}
+
+void
+el_sync_peer_close (el_sync_t *self, uint64_t peer)
+{
+    size_t pos = s_peer_pos (self, peer);
+    if (pos >= self->n_peers || self->peers[pos]->handle != peer)
+        return;
+    s_peer_t *p = self->peers[pos];
+    s_peer_deactivate (self, p);
+    memmove (self->peers + pos, self->peers + pos + 1,
+             (self->n_peers - pos - 1) * sizeof *self->peers);
+    self->n_peers--;
+    s_out_drop_peer (self, peer);
+    self->stats.sessions_ended++;
+    s_peer_free (p);
+}
+
+/* End the session with @p p for reason @p code: queue an Error for it
+ * (unless @p from_peer: it told us) and remember the reason. */
+static int
+s_session_end (el_sync_t *self, s_peer_t *p, int code, bool from_peer)
+{
+    if (!from_peer)
+        s_send_error (self, p->handle, code);   /* best effort: we end anyway */
+    p->ended = code;
+    s_peer_deactivate (self, p);
+    int reason = code <= EL_EBASE - 1 && code > EL_ELAST ? -(code - EL_EBASE) : 0;
+    self->stats.ended_by_reason[reason < 32 ? reason : 0]++;
+    return code;
+}
+
+/* Does our entry @p seq of origin @p idx have hash @p hash? */
+static bool
+s_same_entry (el_sync_t *self, size_t idx, uint64_t seq, const uint8_t *hash)
+{
+    const s_origin_t *o = &self->origins[idx];
+    if (seq == o->seq)
+        return memcmp (o->hash, hash, EL_HASH_BYTES) == 0;
+    uint8_t *data = NULL;
+    size_t len;
+    el_entry_t *e = NULL;
+    bool same = true;                   /* unreadable: do not claim a fork */
+    if (el_store_entry_get (self->store, o->origin, seq, &data, &len) == 0
+        && el_entry_parse (data, len, &e) == 0)
+        same = memcmp (e->hash, hash, EL_HASH_BYTES) == 0;
+    el_entry_destroy (&e);
+    free (data);
+    return same;
+}
+
+static int
+s_on_hello (el_sync_t *self, s_peer_t *p, const El__Hello *h)
+{
+    if (p->hello_received)
+        return s_session_end (self, p, EL_EPROTO, false);
+    if (h->version != EL_PROTOCOL_VERSION)
+        return s_session_end (self, p, EL_EVERSION, false);
+    if (h->sender.len != EL_KEY_BYTES || h->network.len != EL_KEY_BYTES)
+        return s_session_end (self, p, EL_EPROTO, false);
+    for (size_t i = 0; i < h->n_networks; i++)
+        if (h->networks[i].len != EL_KEY_BYTES)
+            return s_session_end (self, p, EL_EPROTO, false);
+    for (size_t i = 0; i < h->n_heads; i++)
+        if (h->heads[i]->origin.len != EL_KEY_BYTES || h->heads[i]->hash.len != EL_HASH_BYTES)
+            return s_session_end (self, p, EL_EPROTO, false);
+    if (!s_network_accepted (self, h->network.data))
+        return s_session_end (self, p, EL_ENETWORK, false);
+    int sender = s_origin_find (self, h->sender.data);
+    if (sender >= 0 && self->origins[sender].status == EL_HEAD_REVOKED)
+        return s_session_end (self, p, EL_EREVOKED, false);
+
+    memcpy (p->id, h->sender.data, EL_KEY_BYTES);
+    memcpy (p->network, h->network.data, EL_KEY_BYTES);
+    if (h->n_kinds) {
+        p->kinds = malloc (h->n_kinds * sizeof *p->kinds);
+        if (!p->kinds)
+            return -ENOMEM;
+        memcpy (p->kinds, h->kinds, h->n_kinds * sizeof *p->kinds);
+        p->n_kinds = h->n_kinds;
+    }
+    p->credit_to_send = h->credit < S_CREDIT_MAX ? h->credit : S_CREDIT_MAX;
+    int rc = s_peer_reserve (p, self->n_origins ? self->n_origins - 1 : 0);
+    if (rc < 0)
+        return rc;
+    size_t n_far = 0;
+    for (size_t i = 0; i < h->n_heads; i++)
+        if (s_origin_find (self, h->heads[i]->origin.data) < 0)
+            n_far++;
+    if (n_far) {
+        p->far = malloc (n_far * sizeof *p->far);
+        if (!p->far)
+            return -ENOMEM;
+    }
+    for (size_t i = 0; i < h->n_heads; i++) {
+        const El__Head *head = h->heads[i];
+        int idx = s_origin_find (self, head->origin.data);
+        if (idx < 0) {
+            memcpy (p->far[p->n_far].origin, head->origin.data, EL_KEY_BYTES);
+            p->far[p->n_far++].seq = head->seq;
+            continue;
+        }
+        uint64_t seq = head->seq;
+        /* a different entry at a seq we hold is a fork: send ours from there */
+        if (seq > 0 && seq <= self->origins[idx].seq
+            && !s_same_entry (self, (size_t) idx, seq, head->hash.data))
+            seq--;
+        p->known[idx] = seq;
+    }
+    if (p->n_far)
+        qsort (p->far, p->n_far, sizeof *p->far, s_far_cmp);
+    p->hello_received = true;
+    for (size_t i = 0; i < self->n_origins; i++) {
+        rc = s_peer_want (self, p, i);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+s_on_entries (el_sync_t *self, s_peer_t *p, const El__Entries *m)
+{
+    if (!p->hello_received)
+        return s_session_end (self, p, EL_EPROTO, false);
+    size_t n = m->n_entries;
+    if (n > EL_BATCH_MAX)
+        return s_session_end (self, p, EL_EPROTO, false);
+    if (n > p->credit_to_receive)
+        return s_session_end (self, p, EL_ECREDIT, false);
+    if (!n)
+        return 0;
+    p->credit_to_receive -= n;
+    p->entries_received += n;
+    self->stats.entries_in += n;
+
+    int rc = -ENOMEM;
+    const uint8_t **entries = malloc (n * sizeof *entries);
+    size_t *lens = malloc (n * sizeof *lens);
+    int *status = malloc (n * sizeof *status);
+    if (!entries || !lens || !status)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        entries[i] = m->entries[i].data;
+        lens[i] = m->entries[i].len;
+    }
+    rc = el_store_apply (self->store, entries, lens, n, status, NULL);
+    /* the entries were consumed either way: give the credit back */
+    int rc_credit = s_send_credit (self, p->handle, n);
+    if (rc == 0) {
+        p->credit_to_receive += n;
+        s_count_status (self, status, n);
+        rc = s_after_apply (self, p, entries, lens, n);
+        if (rc == 0)
+            rc = rc_credit;
+        /* last: the callback may close this peer or write */
+        s_notify (self, p->handle, entries, lens, status, n);
+    } else if (rc_credit == 0) {
+        p->credit_to_receive += n;
+    }
+out:
+    free (entries);
+    free (lens);
+    free (status);
+    return rc;
+}
+
+int
+el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len)
+{
+    s_peer_t *p = s_peer_find (self, peer);
+    if (!p)
+        return -ENOENT;
+    if (p->ended)
+        return p->ended;
+    if (self->n_out >= EL_SYNC_OUTBOX_MAX)
+        return -ENOBUFS;
+    self->stats.frames_in++;
+    if (len > EL_FRAME_MAX)
+        return s_session_end (self, p, EL_ETOOBIG, false);
+    if (!frame && len)
+        return s_session_end (self, p, EL_EPROTO, false);
+    El__Msg *msg = el__msg__unpack (&el_pb_allocator, len, frame);
+    if (!msg)
+        return s_session_end (self, p, EL_EPROTO, false);
+    int rc;
+    switch (msg->m_case) {
+    case EL__MSG__M_HELLO:
+        rc = s_on_hello (self, p, msg->hello);
+        break;
+    case EL__MSG__M_ENTRIES:
+        rc = s_on_entries (self, p, msg->entries);
+        break;
+    case EL__MSG__M_CREDIT:
+        if (!p->hello_received) {
+            rc = s_session_end (self, p, EL_EPROTO, false);
+            break;
+        }
+        p->credit_to_send += msg->credit->entries < S_CREDIT_MAX ? msg->credit->entries
+                                                                 : S_CREDIT_MAX;
+        if (p->credit_to_send > S_CREDIT_MAX)
+            p->credit_to_send = S_CREDIT_MAX;
+        rc = 0;
+        if (!s_queue_empty (&p->q_authority) || !s_queue_empty (&p->q_other))
+            rc = s_peer_activate (self, p);
+        break;
+    case EL__MSG__M_ERROR:
+        switch (msg->error->code) {
+        case EL__ERROR_CODE__ERROR_VERSION: rc = EL_EVERSION; break;
+        case EL__ERROR_CODE__ERROR_NETWORK: rc = EL_ENETWORK; break;
+        case EL__ERROR_CODE__ERROR_REVOKED: rc = EL_EREVOKED; break;
+        case EL__ERROR_CODE__ERROR_TOO_BIG: rc = EL_ETOOBIG; break;
+        default: rc = EL_EPROTO; break;
+        }
+        rc = s_session_end (self, p, rc, true);
+        break;
+    default:
+        rc = s_session_end (self, p, EL_EPROTO, false);
+        break;
+    }
+    el__msg__free_unpacked (msg, &el_pb_allocator);
+    return rc;
+}
+
+/* ------------------------------------------------------------ local writes */
+
+int
+el_sync_apply (el_sync_t *self, const uint8_t *const *entries, const size_t *lens, size_t n,
+               int *status, el_apply_stats_t *stats)
+{
+    int rc = -ENOMEM;
+    int *st = status ? status : malloc ((n ? n : 1) * sizeof *st);
+    if (!st)
+        return rc;
+    rc = el_store_apply (self->store, entries, lens, n, st, stats);
+    if (rc == 0) {
+        s_count_status (self, st, n);
+        rc = s_after_apply (self, NULL, entries, lens, n);
+        s_notify (self, 0, entries, lens, st, n);
+    }
+    if (!status)
+        free (st);
+    return rc;
+}
+
+int
+el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records, size_t n,
+               uint64_t *ret_seq)
+{
+    if (!kp || !records || n == 0 || memcmp (kp->pk, self->cfg.self_id, EL_KEY_BYTES) != 0)
+        return EL_EINVAL;
+    if (n > EL_SYNC_WRITE_MAX)
+        return EL_ETOOBIG;
+    el_head_t head;
+    int rc = el_store_head (self->store, kp->pk, &head);
+    if (rc == EL_ENOTFOUND) {
+        memset (&head, 0, sizeof head);
+        rc = 0;
+    }
+    if (rc < 0)
+        return rc;
+    if (head.status == EL_HEAD_QUARANTINED)
+        return EL_EQUARANTINE;
+    if (head.status == EL_HEAD_REVOKED)
+        return EL_EREVOKED;
+
+    rc = -ENOMEM;
+    uint8_t **data = calloc (n, sizeof *data);
+    size_t *lens = calloc (n, sizeof *lens);
+    int *status = calloc (n, sizeof *status);
+    if (!data || !lens || !status)
+        goto out;
+    uint8_t prev[EL_HASH_BYTES];
+    memcpy (prev, head.hash, EL_HASH_BYTES);
+    int64_t now = el_now_us ();
+    for (size_t i = 0; i < n; i++) {
+        el_entry_fields_t f = {
+            .seq = head.seq + 1 + i,
+            .time_us = now,
+            .kind = records[i].kind,
+            .key = records[i].key,
+            .deleted = records[i].deleted,
+            .payload = records[i].payload,
+            .payload_len = records[i].payload_len,
+        };
+        memcpy (f.prev, prev, EL_HASH_BYTES);
+        memcpy (f.network, self->cfg.network, EL_KEY_BYTES);
+        rc = el_entry_build (kp, &f, &data[i], &lens[i], prev);
+        if (rc < 0)
+            goto out;
+    }
+    rc = el_store_apply (self->store, (const uint8_t *const *) data, lens, n, status, NULL);
+    if (rc < 0)
+        goto out;
+    s_count_status (self, status, n);
+    rc = s_after_apply (self, NULL, (const uint8_t *const *) data, lens, n);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (status[i] < 0)
+            rc = status[i];
+    if (rc == 0 && ret_seq)
+        *ret_seq = head.seq + n;
+    s_notify (self, 0, (const uint8_t *const *) data, lens, status, n);
+out:
+    if (data)
+        for (size_t i = 0; i < n; i++)
+            free (data[i]);
+    free (data);
+    free (lens);
+    free (status);
+    return rc;
+}
+
+/* ------------------------------------------------------------ output, status */
+
+int
+el_sync_next_out (el_sync_t *self, uint64_t *ret_peer, uint8_t **ret_frame, size_t *ret_len)
+{
+    if (!self->out_head)
+        s_pump_all (self);
+    s_frame_t *f = self->out_head;
+    if (!f)
+        return 0;
+    self->out_head = f->next;
+    if (!self->out_head)
+        self->out_tail = NULL;
+    self->n_out--;
+    self->stats.frames_out++;
+    *ret_peer = f->peer;
+    *ret_frame = f->data;
+    *ret_len = f->len;
+    free (f);
+    return 1;
+}
+
+int
+el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *ret)
+{
+    const s_peer_t *p = s_peer_find (self, peer);
+    if (!p)
+        return -ENOENT;
+    memset (ret, 0, sizeof *ret);
+    ret->hello_received = p->hello_received;
+    memcpy (ret->id, p->id, EL_KEY_BYTES);
+    memcpy (ret->network, p->network, EL_KEY_BYTES);
+    ret->credit_to_send = p->credit_to_send;
+    ret->entries_sent = p->entries_sent;
+    ret->entries_received = p->entries_received;
+    if (p->hello_received)
+        for (size_t i = 0; i < self->n_origins; i++) {
+            uint64_t k = s_peer_known (p, i);
+            if (k < self->origins[i].seq)
+                ret->behind += self->origins[i].seq - k;
+        }
+    return 0;
+}
+
+uint64_t
+el_sync_peer_behind (const el_sync_t *self, uint64_t peer, const uint8_t origin[EL_KEY_BYTES])
+{
+    const s_peer_t *p = s_peer_find (self, peer);
+    int idx = s_origin_find (self, origin);
+    if (!p || !p->hello_received || idx < 0)
+        return 0;
+    uint64_t k = s_peer_known (p, (size_t) idx);
+    return k < self->origins[idx].seq ? self->origins[idx].seq - k : 0;
+}
+
+void
+el_sync_stats (const el_sync_t *self, el_sync_stats_t *ret)
+{
+    *ret = self->stats;
+}
