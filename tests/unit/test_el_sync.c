@@ -1,0 +1,789 @@
+/* test_el_sync.c — the sync core, with two or three syncs wired by hand in
+ * memory (no sockets): Hello exchange, credit-bounded catch-up, push without
+ * echo, forks, share policy, and every way a session ends. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "el_entry.h"
+#include "el_store.h"
+#include "el_sync.h"
+
+#define S_NODES_MAX 3
+
+typedef struct {
+    char dir[64];
+    el_keypair_t *kp;
+    el_store_t *store;
+    el_sync_t *sync;
+} s_node_t;
+
+/* Frames in flight, FIFO, one list for all links (order per link preserved). */
+typedef struct s_wire_frame {
+    struct s_wire_frame *next;
+    int from, to;
+    uint8_t *data;
+    size_t len;
+} s_wire_frame_t;
+
+typedef struct {
+    s_node_t nodes[S_NODES_MAX];
+    size_t n_nodes;
+    el_keypair_t *broker;                   /* the network's key */
+    s_wire_frame_t *head, *tail;
+    /* per direction [from][to]: entries and Credit seen on the wire */
+    uint64_t entries_queued[S_NODES_MAX][S_NODES_MAX];
+    uint64_t entries_delivered[S_NODES_MAX][S_NODES_MAX];
+    uint64_t credit_delivered[S_NODES_MAX][S_NODES_MAX];
+    uint64_t hello_credit[S_NODES_MAX][S_NODES_MAX];
+    uint64_t entries_msgs[S_NODES_MAX][S_NODES_MAX];
+    uint64_t max_in_flight;
+} s_world_t;
+
+static int
+s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+static void
+s_keypair (uint8_t tag, el_keypair_t **ret)
+{
+    uint8_t seed[32];
+    memset (seed, tag, sizeof seed);
+    assert_int_equal (el_keypair_from_seed (seed, ret), 0);
+}
+
+static void
+s_node_init (s_world_t *w, size_t i, uint64_t credit, size_t batch)
+{
+    s_node_t *n = &w->nodes[i];
+    snprintf (n->dir, sizeof n->dir, "/tmp/el_sync_test.XXXXXX");
+    assert_non_null (mkdtemp (n->dir));
+    s_keypair ((uint8_t) (0x10 + i), &n->kp);
+    el_store_config_t scfg = { .no_sync = true, .map_bytes_initial = 32u << 20 };
+    assert_int_equal (el_store_open (n->dir, &scfg, &n->store), 0);
+    el_sync_config_t cfg = { .credit = credit, .batch_max = batch };
+    memcpy (cfg.self_id, n->kp->pk, EL_KEY_BYTES);
+    memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
+    assert_int_equal (el_sync_new (n->store, &cfg, &n->sync), 0);
+}
+
+static s_world_t *
+s_world_new (size_t n_nodes, uint64_t credit, size_t batch)
+{
+    s_world_t *w = calloc (1, sizeof *w);
+    assert_non_null (w);
+    s_keypair (0x01, &w->broker);
+    w->n_nodes = n_nodes;
+    for (size_t i = 0; i < n_nodes; i++)
+        s_node_init (w, i, credit, batch);
+    return w;
+}
+
+static void
+s_world_destroy (s_world_t **w_p)
+{
+    s_world_t *w = *w_p;
+    while (w->head) {
+        s_wire_frame_t *f = w->head;
+        w->head = f->next;
+        free (f->data);
+        free (f);
+    }
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        s_node_t *n = &w->nodes[i];
+        el_sync_destroy (&n->sync);
+        el_store_destroy (&n->store);
+        el_keypair_destroy (&n->kp);
+        nftw (n->dir, s_rm, 8, FTW_DEPTH | FTW_PHYS);
+    }
+    el_keypair_destroy (&w->broker);
+    free (w);
+    *w_p = NULL;
+}
+
+/* Peer handle of node j as seen from any node. */
+static uint64_t
+s_handle (int j)
+{
+    return (uint64_t) j + 1;
+}
+
+static void
+s_link (s_world_t *w, int a, int b)
+{
+    assert_int_equal (el_sync_peer_open (w->nodes[a].sync, s_handle (b)), 0);
+    assert_int_equal (el_sync_peer_open (w->nodes[b].sync, s_handle (a)), 0);
+}
+
+/* Decode a frame just enough to account for it. */
+static void
+s_account (s_world_t *w, int from, int to, const uint8_t *data, size_t len, bool delivered)
+{
+    El__Msg *m = el__msg__unpack (&el_pb_allocator, len, data);
+    assert_non_null (m);
+    if (m->m_case == EL__MSG__M_ENTRIES) {
+        if (delivered)
+            w->entries_delivered[from][to] += m->entries->n_entries;
+        else {
+            w->entries_queued[from][to] += m->entries->n_entries;
+            w->entries_msgs[from][to]++;
+        }
+    } else if (m->m_case == EL__MSG__M_CREDIT && delivered) {
+        w->credit_delivered[from][to] += m->credit->entries;
+    } else if (m->m_case == EL__MSG__M_HELLO && delivered) {
+        w->hello_credit[from][to] = m->hello->credit;
+    }
+    el__msg__free_unpacked (m, &el_pb_allocator);
+}
+
+/* Move node @p i's queued frames onto the wire, checking that the sender
+ * never has more entries in flight than the receiver granted. */
+static size_t
+s_drain (s_world_t *w, int i)
+{
+    size_t n = 0;
+    uint64_t peer;
+    uint8_t *data;
+    size_t len;
+    while (el_sync_next_out (w->nodes[i].sync, &peer, &data, &len) == 1) {
+        int to = (int) peer - 1;
+        assert_true (to >= 0 && (size_t) to < w->n_nodes);
+        s_account (w, i, to, data, len, false);
+        /* entries sent so far <= what the receiver granted and the sender heard */
+        uint64_t granted = w->hello_credit[to][i] + w->credit_delivered[to][i];
+        assert_true (w->entries_queued[i][to] <= granted);
+        uint64_t in_flight = w->entries_queued[i][to] - w->entries_delivered[i][to];
+        if (in_flight > w->max_in_flight)
+            w->max_in_flight = in_flight;
+        s_wire_frame_t *f = calloc (1, sizeof *f);
+        assert_non_null (f);
+        f->from = i;
+        f->to = to;
+        f->data = data;
+        f->len = len;
+        if (w->tail)
+            w->tail->next = f;
+        else
+            w->head = f;
+        w->tail = f;
+        n++;
+    }
+    return n;
+}
+
+/* Deliver the oldest frame. @return false when the wire is empty. */
+static bool
+s_deliver_one (s_world_t *w)
+{
+    s_wire_frame_t *f = w->head;
+    if (!f)
+        return false;
+    w->head = f->next;
+    if (!w->head)
+        w->tail = NULL;
+    s_account (w, f->from, f->to, f->data, f->len, true);
+    int rc = el_sync_receive (w->nodes[f->to].sync, s_handle (f->from), f->data, f->len);
+    assert_int_equal (rc, 0);
+    free (f->data);
+    free (f);
+    return true;
+}
+
+/* Run until nothing moves. Every node drains fully before anything is
+ * delivered, so senders run as far ahead as their credit lets them. */
+static void
+s_settle (s_world_t *w)
+{
+    for (int rounds = 0; rounds < 100000; rounds++) {
+        size_t moved = 0;
+        for (size_t i = 0; i < w->n_nodes; i++)
+            moved += s_drain (w, (int) i);
+        if (!moved && !w->head)
+            return;
+        while (s_deliver_one (w))
+            ;
+    }
+    fail_msg ("no quiescence");
+}
+
+static void
+s_event_payload (const char *key, uint8_t **ret, size_t *ret_len)
+{
+    El__Event ev = EL__EVENT__INIT;
+    ev.uid = (char *) key;
+    ev.summary = (char *) "Atelier impression 3D";
+    ev.dtstart_us = 1767225600000000LL;
+    ev.dtend_us = 1767232800000000LL;
+    size_t len = el__event__get_packed_size (&ev);
+    uint8_t *buf = malloc (len ? len : 1);
+    assert_non_null (buf);
+    el__event__pack (&ev, buf);
+    *ret = buf;
+    *ret_len = len;
+}
+
+static void
+s_member_payload (uint8_t **ret, size_t *ret_len)
+{
+    El__Member m = EL__MEMBER__INIT;
+    m.display_name = (char *) "Camille";
+    size_t len = el__member__get_packed_size (&m);
+    uint8_t *buf = malloc (len ? len : 1);
+    assert_non_null (buf);
+    el__member__pack (&m, buf);
+    *ret = buf;
+    *ret_len = len;
+}
+
+/* Node @p i writes @p n events keyed "<prefix>-<k>". */
+static void
+s_write_events (s_world_t *w, int i, const char *prefix, size_t n)
+{
+    el_record_t *recs = calloc (n, sizeof *recs);
+    char (*keys)[32] = calloc (n, sizeof *keys);
+    uint8_t **payloads = calloc (n, sizeof *payloads);
+    assert_true (recs && keys && payloads);
+    for (size_t k = 0; k < n; k++) {
+        snprintf (keys[k], sizeof keys[k], "%s-%zu", prefix, k);
+        s_event_payload (keys[k], &payloads[k], &recs[k].payload_len);
+        recs[k].kind = EL__KIND__EVENT;
+        recs[k].key = keys[k];
+        recs[k].payload = payloads[k];
+    }
+    el_head_t before = { 0 };
+    int rc = el_store_head (w->nodes[i].store, w->nodes[i].kp->pk, &before);
+    assert_true (rc == 0 || rc == EL_ENOTFOUND);
+    uint64_t seq = 0;
+    assert_int_equal (el_sync_write (w->nodes[i].sync, w->nodes[i].kp, recs, n, &seq), 0);
+    assert_int_equal (seq, before.seq + n);
+    for (size_t k = 0; k < n; k++)
+        free (payloads[k]);
+    free (payloads);
+    free (keys);
+    free (recs);
+}
+
+static uint64_t
+s_head_seq (s_world_t *w, int at, int origin)
+{
+    el_head_t h;
+    int rc = el_store_head (w->nodes[at].store, w->nodes[origin].kp->pk, &h);
+    if (rc == EL_ENOTFOUND)
+        return 0;
+    assert_int_equal (rc, 0);
+    return h.seq;
+}
+
+static void
+s_assert_same_heads (s_world_t *w, int a, int b)
+{
+    el_head_t *ha, *hb;
+    size_t na, nb;
+    assert_int_equal (el_store_heads (w->nodes[a].store, &ha, &na), 0);
+    assert_int_equal (el_store_heads (w->nodes[b].store, &hb, &nb), 0);
+    assert_int_equal (na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_memory_equal (ha[i].origin, hb[i].origin, EL_KEY_BYTES);
+        assert_int_equal (ha[i].seq, hb[i].seq);
+        assert_memory_equal (ha[i].hash, hb[i].hash, EL_HASH_BYTES);
+    }
+    free (ha);
+    free (hb);
+}
+
+static int
+s_count_cb (void *arg, const el_entry_t *e)
+{
+    (void) e;
+    (*(size_t *) arg)++;
+    return 0;
+}
+
+static size_t
+s_count_records (s_world_t *w, int at, El__Kind kind)
+{
+    size_t n = 0;
+    assert_int_equal (el_store_records (w->nodes[at].store, kind, NULL, s_count_cb, &n), 0);
+    return n;
+}
+
+/* A Hello as another implementation might send it. */
+static void
+s_hello_frame (uint32_t version, const uint8_t sender[EL_KEY_BYTES],
+               const uint8_t network[EL_KEY_BYTES], uint64_t credit, uint8_t **ret,
+               size_t *ret_len)
+{
+    El__Hello h = EL__HELLO__INIT;
+    h.version = version;
+    h.sender.data = (uint8_t *) sender;
+    h.sender.len = EL_KEY_BYTES;
+    h.network.data = (uint8_t *) network;
+    h.network.len = EL_KEY_BYTES;
+    h.credit = credit;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_HELLO;
+    m.hello = &h;
+    *ret_len = el__msg__get_packed_size (&m);
+    *ret = malloc (*ret_len);
+    assert_non_null (*ret);
+    el__msg__pack (&m, *ret);
+}
+
+/* Take every frame queued at node @p i; @return the Error code found, or -1. */
+static int
+s_take_error (s_world_t *w, int i)
+{
+    int code = -1;
+    uint64_t peer;
+    uint8_t *data;
+    size_t len;
+    while (el_sync_next_out (w->nodes[i].sync, &peer, &data, &len) == 1) {
+        El__Msg *m = el__msg__unpack (&el_pb_allocator, len, data);
+        assert_non_null (m);
+        if (m->m_case == EL__MSG__M_ERROR)
+            code = m->error->code;
+        el__msg__free_unpacked (m, &el_pb_allocator);
+        free (data);
+    }
+    return code;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void
+test_hello (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (2, 0, 0);
+    s_write_events (w, 0, "a", 2);
+    s_link (w, 0, 1);
+    el_sync_peer_info_t info;
+    assert_int_equal (el_sync_peer_info (w->nodes[0].sync, s_handle (1), &info), 0);
+    assert_false (info.hello_received);
+    s_settle (w);
+    assert_int_equal (el_sync_peer_info (w->nodes[0].sync, s_handle (1), &info), 0);
+    assert_true (info.hello_received);
+    assert_memory_equal (info.id, w->nodes[1].kp->pk, EL_KEY_BYTES);
+    assert_memory_equal (info.network, w->broker->pk, EL_KEY_BYTES);
+    assert_int_equal (info.entries_sent, 2);
+    assert_int_equal (info.behind, 0);
+    assert_int_equal (el_sync_peer_info (w->nodes[1].sync, s_handle (0), &info), 0);
+    assert_int_equal (info.entries_received, 2);
+    assert_int_equal (el_sync_peer_info (w->nodes[1].sync, 99, &info), -ENOENT);
+    assert_int_equal (el_sync_peer_open (w->nodes[0].sync, s_handle (1)), -EEXIST);
+    s_assert_same_heads (w, 0, 1);
+    s_world_destroy (&w);
+}
+
+static void
+test_catch_up_within_credit (void **state)
+{
+    (void) state;
+    /* B grants 1000 entries, batches of 100 */
+    s_world_t *w = s_world_new (2, 1000, 100);
+    for (int k = 0; k < 5; k++) {
+        char prefix[8];
+        snprintf (prefix, sizeof prefix, "c%d", k);
+        s_write_events (w, 0, prefix, 1000);
+    }
+    assert_int_equal (s_head_seq (w, 0, 0), 5000);
+    s_link (w, 0, 1);
+    s_settle (w);
+    assert_int_equal (s_head_seq (w, 1, 0), 5000);
+    s_assert_same_heads (w, 0, 1);
+    assert_int_equal (s_count_records (w, 1, EL__KIND__EVENT), 5000);
+    /* each entry crossed once; credit was the limit, and it was used */
+    assert_int_equal (w->entries_queued[0][1], 5000);
+    assert_true (w->max_in_flight <= 1000);
+    assert_int_equal (w->max_in_flight, 1000);
+    assert_true (w->entries_msgs[0][1] >= 50);
+    el_sync_stats_t st;
+    el_sync_stats (w->nodes[1].sync, &st);
+    assert_int_equal (st.applied, 5000);
+    assert_int_equal (st.duplicates, 0);
+    assert_int_equal (st.entries_in, 5000);
+    el_sync_stats (w->nodes[0].sync, &st);
+    assert_int_equal (st.entries_out, 5000);
+    assert_int_equal (el_sync_peer_behind (w->nodes[0].sync, s_handle (1), w->nodes[0].kp->pk), 0);
+    s_world_destroy (&w);
+}
+
+static void
+test_push_without_echo (void **state)
+{
+    (void) state;
+    /* a line A - B - C */
+    s_world_t *w = s_world_new (3, 0, 0);
+    s_link (w, 0, 1);
+    s_link (w, 1, 2);
+    s_settle (w);
+    s_write_events (w, 0, "p", 3);
+    s_settle (w);
+    assert_int_equal (s_head_seq (w, 1, 0), 3);
+    assert_int_equal (s_head_seq (w, 2, 0), 3);
+    assert_int_equal (w->entries_queued[0][1], 3);
+    assert_int_equal (w->entries_queued[1][2], 3);
+    assert_int_equal (w->entries_queued[1][0], 0);   /* never back to the sender */
+    assert_int_equal (w->entries_queued[2][1], 0);
+    /* C writes: it reaches A through B, and nothing comes back */
+    s_write_events (w, 2, "q", 2);
+    s_settle (w);
+    assert_int_equal (s_head_seq (w, 0, 2), 2);
+    assert_int_equal (w->entries_queued[2][1], 2);
+    assert_int_equal (w->entries_queued[1][0], 2);
+    assert_int_equal (w->entries_queued[0][1], 3);
+    assert_int_equal (w->entries_queued[1][2], 3);
+    s_assert_same_heads (w, 0, 2);
+    /* a peer that reconnects and already has everything gets nothing */
+    el_sync_peer_close (w->nodes[1].sync, s_handle (2));
+    el_sync_peer_close (w->nodes[2].sync, s_handle (1));
+    s_link (w, 1, 2);
+    s_settle (w);
+    assert_int_equal (w->entries_queued[1][2], 3);
+    assert_int_equal (w->entries_queued[2][1], 2);
+    s_world_destroy (&w);
+}
+
+static void
+test_loop_converges_without_duplicate_apply (void **state)
+{
+    (void) state;
+    /* a triangle: every entry has two paths */
+    s_world_t *w = s_world_new (3, 0, 0);
+    s_link (w, 0, 1);
+    s_link (w, 1, 2);
+    s_link (w, 2, 0);
+    s_settle (w);
+    s_write_events (w, 0, "t", 10);
+    s_write_events (w, 1, "u", 10);
+    s_settle (w);
+    s_assert_same_heads (w, 0, 1);
+    s_assert_same_heads (w, 1, 2);
+    for (int i = 0; i < 3; i++) {
+        el_sync_stats_t st;
+        el_sync_stats (w->nodes[i].sync, &st);
+        assert_int_equal (st.applied, 20);  /* 10 own + 10 received, each once */
+        assert_int_equal (st.rejected, 0);
+    }
+    s_world_destroy (&w);
+}
+
+static void
+test_fork_detected_everywhere (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (3, 0, 0);
+    /* node 0 writes 3 entries; someone else holding node 0's key signs
+     * another seq 3, which node 1 receives first */
+    s_write_events (w, 0, "f", 3);
+    uint8_t *e[3];
+    size_t len[3];
+    uint8_t prev[EL_HASH_BYTES] = { 0 };
+    for (int k = 0; k < 3; k++) {
+        uint8_t *payload;
+        size_t payload_len;
+        char key[16];
+        snprintf (key, sizeof key, "%s-%d", k < 2 ? "f" : "forged", k);
+        s_event_payload (key, &payload, &payload_len);
+        if (k < 2) {
+            assert_int_equal (el_store_entry_get (w->nodes[0].store, w->nodes[0].kp->pk,
+                                                  (uint64_t) k + 1, &e[k], &len[k]), 0);
+            el_entry_t *parsed;
+            assert_int_equal (el_entry_parse (e[k], len[k], &parsed), 0);
+            memcpy (prev, parsed->hash, EL_HASH_BYTES);
+            el_entry_destroy (&parsed);
+        } else {
+            el_entry_fields_t f = {
+                .seq = 3, .time_us = 1, .kind = EL__KIND__EVENT, .key = key,
+                .payload = payload, .payload_len = payload_len,
+            };
+            memcpy (f.prev, prev, EL_HASH_BYTES);
+            memcpy (f.network, w->broker->pk, EL_KEY_BYTES);
+            assert_int_equal (el_entry_build (w->nodes[0].kp, &f, &e[k], &len[k], NULL), 0);
+        }
+        free (payload);
+    }
+    int status[3];
+    assert_int_equal (el_sync_apply (w->nodes[1].sync, (const uint8_t *const *) e, len, 3,
+                                     status, NULL), 0);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal (status[k], EL_APPLIED);
+        free (e[k]);
+    }
+    /* heads agree on seq 3, not on its hash: both sides must end up with
+     * the proof, and node 2 (behind node 1 only) too */
+    s_link (w, 0, 1);
+    s_link (w, 1, 2);
+    s_settle (w);
+    for (int i = 0; i < 3; i++) {
+        el_head_t h;
+        assert_int_equal (el_store_head (w->nodes[i].store, w->nodes[0].kp->pk, &h), 0);
+        assert_int_equal (h.status, EL_HEAD_QUARANTINED);
+        uint64_t fseq;
+        uint8_t *proof;
+        size_t proof_len;
+        assert_int_equal (el_store_fork_get (w->nodes[i].store, w->nodes[0].kp->pk, &fseq,
+                                             &proof, &proof_len), 0);
+        assert_int_equal (fseq, 3);
+        free (proof);
+    }
+    /* the forked origin writes no more */
+    el_record_t r = { .kind = EL__KIND__EVENT, .key = "late" };
+    uint8_t *payload;
+    s_event_payload ("late", &payload, &r.payload_len);
+    r.payload = payload;
+    assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, &r, 1, NULL),
+                      EL_EQUARANTINE);
+    free (payload);
+    s_world_destroy (&w);
+}
+
+static bool
+s_share_no_members (void *arg, uint64_t peer, El__Kind kind, const uint8_t origin[EL_KEY_BYTES])
+{
+    (void) arg;
+    (void) peer;
+    (void) origin;
+    return kind != EL__KIND__MEMBER;
+}
+
+static void
+test_share_policy_sends_stubs (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (2, 0, 0);
+    /* node 0 shares no MEMBER records */
+    el_sync_destroy (&w->nodes[0].sync);
+    el_sync_config_t cfg = { .share = s_share_no_members };
+    memcpy (cfg.self_id, w->nodes[0].kp->pk, EL_KEY_BYTES);
+    memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
+    assert_int_equal (el_sync_new (w->nodes[0].store, &cfg, &w->nodes[0].sync), 0);
+
+    uint8_t *ev, *mb;
+    el_record_t r[3] = {
+        { .kind = EL__KIND__EVENT, .key = "e1" },
+        { .kind = EL__KIND__MEMBER, .key = "m1" },
+        { .kind = EL__KIND__EVENT, .key = "e2" },
+    };
+    s_event_payload ("e1", &ev, &r[0].payload_len);
+    r[0].payload = ev;
+    r[2].payload = ev;
+    r[2].payload_len = r[0].payload_len;
+    s_member_payload (&mb, &r[1].payload_len);
+    r[1].payload = mb;
+    assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, r, 3, NULL), 0);
+    s_link (w, 0, 1);
+    s_settle (w);
+    /* the chain is complete at node 1, the member only as a stub */
+    assert_int_equal (s_head_seq (w, 1, 0), 3);
+    s_assert_same_heads (w, 0, 1);
+    assert_int_equal (s_count_records (w, 1, EL__KIND__EVENT), 2);
+    assert_int_equal (s_count_records (w, 1, EL__KIND__MEMBER), 0);
+    assert_int_equal (s_count_records (w, 0, EL__KIND__MEMBER), 1);
+    /* a member alone at the head is held back: a batch never ends on a stub */
+    el_record_t m2 = { .kind = EL__KIND__MEMBER, .key = "m2", .payload = mb,
+                       .payload_len = r[1].payload_len };
+    assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, &m2, 1, NULL), 0);
+    s_settle (w);
+    assert_int_equal (s_head_seq (w, 1, 0), 3);
+    assert_int_equal (el_sync_peer_behind (w->nodes[0].sync, s_handle (1), w->nodes[0].kp->pk), 1);
+    el_record_t e3 = { .kind = EL__KIND__EVENT, .key = "e3", .payload = ev,
+                       .payload_len = r[0].payload_len };
+    assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, &e3, 1, NULL), 0);
+    s_settle (w);
+    assert_int_equal (s_head_seq (w, 1, 0), 5);
+    s_assert_same_heads (w, 0, 1);
+    assert_int_equal (s_count_records (w, 1, EL__KIND__MEMBER), 0);
+    free (ev);
+    free (mb);
+    s_world_destroy (&w);
+}
+
+static void
+test_version_mismatch (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (1, 0, 0);
+    el_sync_t *a = w->nodes[0].sync;
+    assert_int_equal (el_sync_peer_open (a, 7), 0);
+    uint8_t *frame;
+    size_t len;
+    s_hello_frame (EL_PROTOCOL_VERSION + 1, w->broker->pk, w->broker->pk, 100, &frame, &len);
+    assert_int_equal (el_sync_receive (a, 7, frame, len), EL_EVERSION);
+    assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_VERSION);
+    /* the session is over: more frames get the same answer, nothing queued */
+    assert_int_equal (el_sync_receive (a, 7, frame, len), EL_EVERSION);
+    assert_int_equal (s_take_error (w, 0), -1);
+    el_sync_stats_t st;
+    el_sync_stats (a, &st);
+    assert_int_equal (st.ended_by_reason[-(EL_EVERSION - EL_EBASE)], 1);
+    el_sync_peer_close (a, 7);
+    assert_int_equal (el_sync_receive (a, 7, frame, len), -ENOENT);
+    free (frame);
+    s_world_destroy (&w);
+}
+
+static void
+test_foreign_network (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (1, 0, 0);
+    el_sync_t *a = w->nodes[0].sync;
+    uint8_t other[EL_KEY_BYTES];
+    memset (other, 0x77, sizeof other);
+    uint8_t *frame;
+    size_t len;
+    s_hello_frame (EL_PROTOCOL_VERSION, other, other, 100, &frame, &len);
+    assert_int_equal (el_sync_peer_open (a, 1), 0);
+    assert_int_equal (el_sync_receive (a, 1, frame, len), EL_ENETWORK);
+    assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_NETWORK);
+    /* once federated, the same Hello is welcome */
+    assert_int_equal (el_sync_accept_network (a, other), 0);
+    assert_int_equal (el_sync_peer_open (a, 2), 0);
+    assert_int_equal (el_sync_receive (a, 2, frame, len), 0);
+    assert_int_equal (s_take_error (w, 0), -1);
+    /* a second Hello in one session is a protocol error */
+    assert_int_equal (el_sync_receive (a, 2, frame, len), EL_EPROTO);
+    assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_PROTOCOL);
+    free (frame);
+    s_world_destroy (&w);
+}
+
+static void
+test_oversized_frame (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (1, 0, 0);
+    el_sync_t *a = w->nodes[0].sync;
+    assert_int_equal (el_sync_peer_open (a, 1), 0);
+    size_t len = (size_t) EL_FRAME_MAX + 1;
+    uint8_t *big = calloc (1, len);
+    assert_non_null (big);
+    assert_int_equal (el_sync_receive (a, 1, big, len), EL_ETOOBIG);
+    assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_TOO_BIG);
+    free (big);
+    s_world_destroy (&w);
+}
+
+static void
+test_garbage_and_misuse (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (1, 10, 0);
+    el_sync_t *a = w->nodes[0].sync;
+    /* random bytes */
+    uint8_t junk[512];
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < sizeof junk; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        junk[i] = (uint8_t) x;
+    }
+    assert_int_equal (el_sync_peer_open (a, 1), 0);
+    assert_int_equal (el_sync_receive (a, 1, junk, sizeof junk), EL_EPROTO);
+    assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_PROTOCOL);
+    /* an empty Msg */
+    assert_int_equal (el_sync_peer_open (a, 2), 0);
+    assert_int_equal (el_sync_receive (a, 2, junk, 0), EL_EPROTO);
+    /* Entries before Hello */
+    uint8_t *payload;
+    size_t payload_len;
+    s_event_payload ("x", &payload, &payload_len);
+    ProtobufCBinaryData items[11];
+    for (int i = 0; i < 11; i++) {
+        items[i].data = payload;
+        items[i].len = payload_len;
+    }
+    El__Entries es = EL__ENTRIES__INIT;
+    es.n_entries = 11;
+    es.entries = items;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_ENTRIES;
+    m.entries = &es;
+    size_t elen = el__msg__get_packed_size (&m);
+    uint8_t *eframe = malloc (elen);
+    assert_non_null (eframe);
+    el__msg__pack (&m, eframe);
+    assert_int_equal (el_sync_peer_open (a, 3), 0);
+    assert_int_equal (el_sync_receive (a, 3, eframe, elen), EL_EPROTO);
+    /* more entries than granted (10) */
+    uint8_t *hello;
+    size_t hlen;
+    s_hello_frame (EL_PROTOCOL_VERSION, w->broker->pk, w->broker->pk, 100, &hello, &hlen);
+    assert_int_equal (el_sync_peer_open (a, 4), 0);
+    assert_int_equal (el_sync_receive (a, 4, hello, hlen), 0);
+    assert_int_equal (el_sync_receive (a, 4, eframe, elen), EL_ECREDIT);
+    assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_PROTOCOL);
+    /* within credit, entries that are not entries: rejected, session goes on */
+    es.n_entries = 5;
+    elen = el__msg__get_packed_size (&m);
+    el__msg__pack (&m, eframe);
+    assert_int_equal (el_sync_peer_open (a, 5), 0);
+    assert_int_equal (el_sync_receive (a, 5, hello, hlen), 0);
+    assert_int_equal (el_sync_receive (a, 5, eframe, elen), 0);
+    el_sync_stats_t st;
+    el_sync_stats (a, &st);
+    assert_int_equal (st.rejected, 5);
+    assert_int_equal (st.applied, 0);
+    /* an Error from the peer ends the session with its reason */
+    El__Error err = EL__ERROR__INIT;
+    err.code = EL__ERROR_CODE__ERROR_REVOKED;
+    El__Msg em = EL__MSG__INIT;
+    em.m_case = EL__MSG__M_ERROR;
+    em.error = &err;
+    uint8_t ebuf[64];
+    size_t eblen = el__msg__pack (&em, ebuf);
+    assert_int_equal (el_sync_receive (a, 5, ebuf, eblen), EL_EREVOKED);
+    assert_int_equal (s_take_error (w, 0), -1);     /* no Error back */
+    /* misuse of the write API */
+    el_record_t r = { .kind = EL__KIND__EVENT, .key = "k", .payload = payload,
+                      .payload_len = payload_len };
+    assert_int_equal (el_sync_write (a, w->broker, &r, 1, NULL), EL_EINVAL);
+    assert_int_equal (el_sync_write (a, w->nodes[0].kp, &r, 0, NULL), EL_EINVAL);
+    assert_int_equal (el_sync_write (a, w->nodes[0].kp, &r, EL_SYNC_WRITE_MAX + 1, NULL),
+                      EL_ETOOBIG);
+    free (payload);
+    free (eframe);
+    free (hello);
+    s_world_destroy (&w);
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    return el_crypto_init ();
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_hello),
+        cmocka_unit_test (test_catch_up_within_credit),
+        cmocka_unit_test (test_push_without_echo),
+        cmocka_unit_test (test_loop_converges_without_duplicate_apply),
+        cmocka_unit_test (test_fork_detected_everywhere),
+        cmocka_unit_test (test_share_policy_sends_stubs),
+        cmocka_unit_test (test_version_mismatch),
+        cmocka_unit_test (test_foreign_network),
+        cmocka_unit_test (test_oversized_frame),
+        cmocka_unit_test (test_garbage_and_misuse),
+    };
+    return cmocka_run_group_tests (tests, s_setup, NULL);
+}
