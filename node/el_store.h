@@ -4,11 +4,14 @@
  *   entries  origin(32) ‖ seq(u64 BE)                -> Entry bytes, verbatim (or its stub)
  *   heads    origin(32)                               -> el_head_t (packed: seq BE, hash, status)
  *   state    kind(1) ‖ origin(32) ‖ key               -> seq (u64 BE) of the record's latest entry
+ *                                                         ‖ flags(1: 1 tombstone, 2 Site revoked,
+ *                                                           4 timed) [‖ by_time start(8) if timed]
  *   history  kind(1) ‖ origin(32) ‖ key ‖ 0 ‖ seq(BE) -> ""  (all entries of a record, for erasure)
  *   by_time  kind(1) ‖ start(u64 BE, sign-flipped µs) ‖ origin(32) ‖ key -> ""  (events, bookings)
  *   forks    origin(32) ‖ seq(BE)                     -> the conflicting Entry bytes (fork proof)
  *   peers    peer id(32)                              -> caller-defined bytes
- *   meta     name                                     -> value (schema version, settings)
+ *   meta     name                                     -> value (schema version, settings;
+ *                                                         names "el.*" are the store's own)
  *
  * Threading: a store is used by one thread. Pointers returned into LMDB
  * memory are valid until the next call on the store unless said otherwise.
@@ -27,6 +30,9 @@
 #define EL_STORE_MAP_MAX      (16ull << 30) /* bytes, default map limit */
 #define EL_STORE_PAGE_MAX     4096          /* entries per read page */
 #define EL_STORE_NETWORKS_MAX 64            /* accepted network ids */
+#define EL_STORE_APPLY_MAX    (16 * EL_BATCH_MAX) /* entries in one el_store_apply() */
+#define EL_STORE_META_NAME_MAX 200          /* bytes of a meta name */
+#define EL_STORE_META_VALUE_MAX (64u << 10) /* bytes of a meta or peers value */
 
 typedef struct el_store el_store_t;
 
@@ -34,6 +40,10 @@ typedef struct {
     size_t map_bytes_initial;   /* bytes; 0 = EL_STORE_MAP_INITIAL */
     size_t map_bytes_max;       /* bytes; 0 = EL_STORE_MAP_MAX; the map grows up to this */
     bool no_sync;               /* MDB_NOSYNC: tests and the simulator only (not durable) */
+    bool require_attestation;   /* an entry whose origin is not an accepted network id
+                                 * needs a live SITE record written by the network its
+                                 * entry names, keyed by base64url(origin), else
+                                 * EL_ENOTADMITTED (EL_EREVOKED if that Site is revoked) */
 } el_store_config_t;
 
 typedef enum {
@@ -42,6 +52,8 @@ typedef enum {
     EL_HEAD_REVOKED = 2,        /* the site was revoked; new entries refused */
 } el_head_status_t;
 
+/* A head with seq 0 exists for an origin revoked before any of its entries
+ * arrived (it carries only the status). */
 typedef struct {
     uint8_t origin[EL_KEY_BYTES];
     uint64_t seq;               /* last contiguous seq (0 = nothing) */
@@ -85,14 +97,27 @@ typedef struct {
  * then heads, state, history, by_time are updated and tombstones honoured
  * (a MEMBER tombstone turns the record's earlier entries into stubs).
  * A stub is accepted only when a later full entry of the same batch
- * authenticates its hash (else EL_EUNVERIFIED).
+ * authenticates its hash (else EL_EUNVERIFIED); a stub also breaks the run,
+ * so the full entries before it are authenticated on their own.
+ * A run whose last signature fails falls back one entry at a time: the bad
+ * entry gets EL_EBADSIG, the entries before it still apply, the ones after
+ * it are refused (EL_EPREV / EL_EGAP).
+ * Within a batch, the entries of network authorities (origin = an accepted
+ * network id) are applied first, so a broker's Site entry admits or revokes
+ * a site in the same batch. A SITE entry of an authority with status REVOKED
+ * marks the site's head EL_HEAD_REVOKED; status ACTIVE clears that.
+ * Payloads of known kinds are decoded (EL_EPROTO when they do not decode);
+ * unknown kinds are stored and forwarded, not indexed.
+ * Do not call from inside a read callback of this store.
  * @param entries   n serialized Entry byte strings (borrowed)
  * @param lens      their lengths, bytes
  * @param[out] status  optional, n ints: EL_APPLIED, EL_DUPLICATE or a negative code
  * @param[out] stats   optional
  * @return 0 when the transaction committed (individual entries may still be
  *         rejected: see status), EL_EMAPFULL (nothing applied; the map is at
- *         its limit), -errno / MDB_* on I/O failure (nothing applied). */
+ *         its limit), EL_ETOOBIG (n > EL_STORE_APPLY_MAX), -ENOMEM,
+ *         EL_ESTORE (a stored entry is corrupt), -errno / MDB_* on I/O
+ *         failure (nothing applied). */
 int el_store_apply (el_store_t *self, const uint8_t *const *entries, const size_t *lens,
                     size_t n, int *status, el_apply_stats_t *stats);
 
@@ -143,7 +168,9 @@ int el_store_stub (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_
 
 /** Rewrite the environment with a compacting copy (mdb_env_copy2 with
  * MDB_CP_COMPACT) and swap it in, so freed pages holding erased bytes are gone
- * from data.mdb. @return 0, -errno, MDB_*. */
+ * from data.mdb. Uses the directory dir/.compact for the copy.
+ * @return 0, -errno, MDB_*; on failure after the swap the store is closed
+ *         and every later call returns -EIO. */
 int el_store_compact (el_store_t *self);
 
 /** Mark @p origin revoked (new entries refused with EL_EREVOKED) or active.
@@ -155,9 +182,16 @@ int el_store_set_revoked (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], 
 int el_store_fork_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t *ret_seq,
                        uint8_t **ret_entry, size_t *ret_len);
 
-/** meta and peers: small values by name. @return 0, EL_ENOTFOUND, EL_ETOOBIG, MDB_*. */
+/** meta and peers: small values by name (meta) or peer id (peers).
+ * @p val borrowed, at most EL_STORE_META_VALUE_MAX bytes; *ret malloc'd, caller frees.
+ * Meta names are 1..EL_STORE_META_NAME_MAX bytes; "el.*" is reserved (EL_EINVAL on put).
+ * @return 0, EL_ENOTFOUND, EL_ETOOBIG, EL_EINVAL, MDB_*. */
 int el_store_meta_put (el_store_t *self, const char *name, const void *val, size_t len);
 int el_store_meta_get (el_store_t *self, const char *name, void **ret, size_t *ret_len);
+int el_store_peer_put (el_store_t *self, const uint8_t peer[EL_KEY_BYTES], const void *val,
+                       size_t len);
+int el_store_peer_get (el_store_t *self, const uint8_t peer[EL_KEY_BYTES], void **ret,
+                       size_t *ret_len);
 
 /** Counters since open. */
 typedef struct {

@@ -1,0 +1,1715 @@
+/* el_store.c — the local store: one LMDB environment per daemon (see el_store.h).
+ *
+ * el_store_apply() in short: parse every entry once (outside any transaction),
+ * group the batch by origin (network authorities first, so a broker's Site
+ * entry admits or revokes a site in the same batch), then in one write
+ * transaction walk each origin's entries oldest first. Entries that continue
+ * the head form a candidate chain whose prev links are checked as it grows;
+ * the chain is then authenticated segment by segment (a stub starts a new
+ * segment, because a stub carries no prev) by the signature of the segment's
+ * last full entry, falling back one entry at a time when that signature fails.
+ * The longest authenticated prefix is stored and indexed; the rest is refused.
+ * MDB_MAP_FULL aborts the transaction, grows the map and replays the batch. */
+#include "el_store.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_SEQ_BYTES       8
+#define S_ENTRY_KEY_BYTES (EL_KEY_BYTES + S_SEQ_BYTES)
+#define S_HEAD_BYTES      (S_SEQ_BYTES + EL_HASH_BYTES + 1)
+/* state value: seq(8) ‖ flags(1) [‖ by_time start(8), when S_STATE_TIMED] */
+#define S_STATE_BYTES     (S_SEQ_BYTES + 1)
+#define S_STATE_TIMED_BYTES (S_STATE_BYTES + S_SEQ_BYTES)
+#define S_STATE_DELETED   0x01  /* the latest entry is a tombstone */
+#define S_STATE_REVOKED   0x02  /* SITE record whose status is REVOKED */
+#define S_STATE_TIMED     0x04  /* indexed in by_time; the start follows */
+/* kind(1) ‖ origin ‖ key ‖ 0 ‖ seq: the longest key we write (history) */
+#define S_KEY_MAX         (1 + EL_KEY_BYTES + EL_RECORD_KEY_MAX + 1 + S_SEQ_BYTES)
+#define S_KIND_KNOWN_MAX  EL__KIND__BOOKING
+#define S_MAP_ALIGN       ((size_t) 1 << 16)  /* map sizes rounded up to this, bytes */
+#define S_MAP_MIN         ((size_t) 1 << 16)  /* smallest map we open, bytes */
+#define S_FORMAT          "entrelab-store"
+#define S_META_FORMAT     "el.format"
+#define S_META_SCHEMA     "el.schema"
+#define S_COMPACT_DIR     ".compact"
+#define S_DBS             8
+#define S_PENDING         1     /* status of an entry not decided yet (never returned) */
+#define S_NONE            UINT32_MAX
+
+struct el_store {
+    MDB_env *env;
+    MDB_dbi dbi_entries, dbi_heads, dbi_state, dbi_history, dbi_by_time, dbi_forks,
+            dbi_peers, dbi_meta;
+    MDB_txn *rtxn;              /* cached read txn (reset between calls) */
+    bool rtxn_busy;
+    char *dir;
+    char *path;                 /* dir/data.mdb */
+    size_t map_bytes;           /* current map size, bytes */
+    size_t map_bytes_max;       /* growth limit, bytes */
+    bool no_sync;
+    bool require_attestation;
+    uint8_t networks[EL_STORE_NETWORKS_MAX][EL_KEY_BYTES];
+    size_t networks_n;
+    el_store_stats_t stats;
+};
+
+/* ------------------------------------------------------------ small helpers */
+
+static int
+s_rc (int rc)
+{
+    /* LMDB returns positive errno values for system errors */
+    return rc > 0 ? -rc : rc;
+}
+
+static void
+s_be64_put (uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t) v;
+        v >>= 8;
+    }
+}
+
+static uint64_t
+s_be64_get (const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Order-preserving unsigned form of a signed time. */
+static uint64_t
+s_time_flip (int64_t t)
+{
+    return (uint64_t) t ^ ((uint64_t) 1 << 63);
+}
+
+static void
+s_entry_key (uint8_t k[S_ENTRY_KEY_BYTES], const uint8_t *origin, uint64_t seq)
+{
+    memcpy (k, origin, EL_KEY_BYTES);
+    s_be64_put (k + EL_KEY_BYTES, seq);
+}
+
+/* kind(1) ‖ origin ‖ key; returns its length */
+static size_t
+s_state_key (uint8_t *k, unsigned kind, const uint8_t *origin, const char *key, size_t key_len)
+{
+    k[0] = (uint8_t) kind;
+    memcpy (k + 1, origin, EL_KEY_BYTES);
+    memcpy (k + 1 + EL_KEY_BYTES, key, key_len);
+    return 1 + EL_KEY_BYTES + key_len;
+}
+
+/* kind(1) ‖ start ‖ origin ‖ key; returns its length */
+static size_t
+s_time_key (uint8_t *k, unsigned kind, uint64_t start_flipped, const uint8_t *origin,
+            const char *key, size_t key_len)
+{
+    k[0] = (uint8_t) kind;
+    s_be64_put (k + 1, start_flipped);
+    memcpy (k + 1 + S_SEQ_BYTES, origin, EL_KEY_BYTES);
+    memcpy (k + 1 + S_SEQ_BYTES + EL_KEY_BYTES, key, key_len);
+    return 1 + S_SEQ_BYTES + EL_KEY_BYTES + key_len;
+}
+
+static void
+s_head_pack (const el_head_t *h, uint8_t v[S_HEAD_BYTES])
+{
+    s_be64_put (v, h->seq);
+    memcpy (v + S_SEQ_BYTES, h->hash, EL_HASH_BYTES);
+    v[S_SEQ_BYTES + EL_HASH_BYTES] = (uint8_t) h->status;
+}
+
+static int
+s_head_unpack (const uint8_t *origin, const MDB_val *v, el_head_t *h)
+{
+    if (v->mv_size != S_HEAD_BYTES)
+        return EL_ESTORE;
+    const uint8_t *p = v->mv_data;
+    memcpy (h->origin, origin, EL_KEY_BYTES);
+    h->seq = s_be64_get (p);
+    memcpy (h->hash, p + S_SEQ_BYTES, EL_HASH_BYTES);
+    uint8_t st = p[S_SEQ_BYTES + EL_HASH_BYTES];
+    if (st > EL_HEAD_REVOKED)
+        return EL_ESTORE;
+    h->status = (el_head_status_t) st;
+    return 0;
+}
+
+static bool
+s_network_accepted (const el_store_t *self, const uint8_t *network)
+{
+    for (size_t i = 0; i < self->networks_n; i++)
+        if (memcmp (self->networks[i], network, EL_KEY_BYTES) == 0)
+            return true;
+    return false;
+}
+
+static size_t
+s_map_round (size_t bytes)
+{
+    if (bytes < S_MAP_MIN)
+        bytes = S_MAP_MIN;
+    return (bytes + S_MAP_ALIGN - 1) & ~(S_MAP_ALIGN - 1);
+}
+
+/* ------------------------------------------------------------ transactions */
+
+/* Drop the cached read txn: before a map resize or closing the env. */
+static void
+s_rtxn_drop (el_store_t *self)
+{
+    if (self->rtxn && !self->rtxn_busy) {
+        mdb_txn_abort (self->rtxn);
+        self->rtxn = NULL;
+    }
+}
+
+static void
+s_map_refresh (el_store_t *self)
+{
+    MDB_envinfo info;
+    if (mdb_env_info (self->env, &info) == 0)
+        self->map_bytes = info.me_mapsize;
+}
+
+/* Another process grew the map (MDB_MAP_RESIZED): adopt its size. */
+static int
+s_map_adopt (el_store_t *self)
+{
+    if (self->rtxn_busy)
+        return -EBUSY;          /* a read is in progress (write from a read callback) */
+    s_rtxn_drop (self);
+    int rc = mdb_env_set_mapsize (self->env, 0);
+    if (rc == 0)
+        s_map_refresh (self);
+    return rc;
+}
+
+static int
+s_read_begin (el_store_t *self, MDB_txn **ret)
+{
+    int rc;
+    if (!self->env)
+        return -EIO;
+    if (self->rtxn && !self->rtxn_busy) {
+        rc = mdb_txn_renew (self->rtxn);
+        if (rc == 0) {
+            self->rtxn_busy = true;
+            *ret = self->rtxn;
+            return 0;
+        }
+        s_rtxn_drop (self);
+        if (rc == MDB_MAP_RESIZED && (rc = s_map_adopt (self)) != 0)
+            return s_rc (rc);
+    }
+    MDB_txn *txn;
+    rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn);
+    if (rc == MDB_MAP_RESIZED && !self->rtxn_busy) {
+        rc = s_map_adopt (self);
+        if (rc == 0)
+            rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn);
+    }
+    if (rc)
+        return s_rc (rc);
+    if (!self->rtxn) {
+        self->rtxn = txn;
+        self->rtxn_busy = true;
+    }
+    *ret = txn;
+    return 0;
+}
+
+static void
+s_read_end (el_store_t *self, MDB_txn *txn)
+{
+    if (txn == self->rtxn) {
+        mdb_txn_reset (txn);
+        self->rtxn_busy = false;
+    } else {
+        mdb_txn_abort (txn);
+    }
+}
+
+/* Grow the map after MDB_MAP_FULL (no txn of ours open). */
+static int
+s_map_grow (el_store_t *self)
+{
+    if (self->map_bytes >= self->map_bytes_max || self->rtxn_busy)
+        return EL_EMAPFULL;
+    size_t want = self->map_bytes > self->map_bytes_max / 2 ? self->map_bytes_max
+                                                            : self->map_bytes * 2;
+    s_rtxn_drop (self);
+    int rc = mdb_env_set_mapsize (self->env, want);
+    if (rc)
+        return s_rc (rc);
+    s_map_refresh (self);
+    self->stats.map_grows++;
+    return 0;
+}
+
+/* Run @p fn in one write transaction; on MDB_MAP_FULL grow the map and run it
+ * again from scratch, up to the limit (then EL_EMAPFULL, nothing applied).
+ * @p fn returns 0 to commit, anything else to abort with that code. */
+typedef int (s_write_fn) (el_store_t *self, MDB_txn *txn, void *arg);
+
+static int
+s_write (el_store_t *self, s_write_fn *fn, void *arg)
+{
+    int rc;
+    if (!self->env)
+        return -EIO;
+    for (;;) {
+        MDB_txn *txn;
+        rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+        if (rc == MDB_MAP_RESIZED) {
+            rc = s_map_adopt (self);
+            if (rc)
+                break;
+            continue;
+        }
+        if (rc)
+            break;
+        rc = fn (self, txn, arg);
+        if (rc == 0)
+            rc = mdb_txn_commit (txn);     /* frees txn, also on failure */
+        else
+            mdb_txn_abort (txn);
+        if (rc == 0) {
+            self->stats.commits++;
+            break;
+        }
+        if (rc != MDB_MAP_FULL)
+            break;
+        rc = s_map_grow (self);
+        if (rc)
+            break;
+    }
+    return s_rc (rc);
+}
+
+/* ------------------------------------------------------------ open / close */
+
+static int
+s_meta_raw_get (MDB_txn *txn, MDB_dbi dbi, const char *name, MDB_val *val)
+{
+    MDB_val key = { strlen (name), (void *) name };
+    return mdb_get (txn, dbi, &key, val);
+}
+
+static int
+s_meta_raw_put (MDB_txn *txn, MDB_dbi dbi, const char *name, const void *v, size_t len)
+{
+    MDB_val key = { strlen (name), (void *) name };
+    MDB_val val = { len, (void *) v };
+    return mdb_put (txn, dbi, &key, &val, 0);
+}
+
+/* Open the named databases; create them and the schema mark in a new store,
+ * refuse a foreign or newer one. */
+static int
+s_dbs_open (el_store_t *self, MDB_txn *txn)
+{
+    int rc = mdb_dbi_open (txn, "meta", 0, &self->dbi_meta);
+    bool fresh = false;
+    if (rc == MDB_NOTFOUND) {
+        /* no meta: a new environment, unless the main db holds something else */
+        MDB_dbi main_dbi;
+        MDB_stat st;
+        rc = mdb_dbi_open (txn, NULL, 0, &main_dbi);
+        if (rc)
+            return rc;
+        rc = mdb_stat (txn, main_dbi, &st);
+        if (rc)
+            return rc;
+        if (st.ms_entries > 0)
+            return EL_ESTORE;
+        rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->dbi_meta);
+        fresh = true;
+    }
+    if (rc == MDB_INCOMPATIBLE)
+        return EL_ESTORE;
+    if (rc)
+        return rc;
+
+    struct { const char *name; MDB_dbi *dbi; } dbs[] = {
+        { "entries", &self->dbi_entries }, { "heads", &self->dbi_heads },
+        { "state", &self->dbi_state },     { "history", &self->dbi_history },
+        { "by_time", &self->dbi_by_time }, { "forks", &self->dbi_forks },
+        { "peers", &self->dbi_peers },
+    };
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        rc = mdb_dbi_open (txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
+        if (rc == MDB_INCOMPATIBLE)
+            return EL_ESTORE;
+        if (rc)
+            return rc;
+    }
+
+    uint8_t schema[4] = { 0, 0, 0, EL_STORE_SCHEMA };
+    if (fresh) {
+        rc = s_meta_raw_put (txn, self->dbi_meta, S_META_FORMAT, S_FORMAT, strlen (S_FORMAT));
+        if (rc == 0)
+            rc = s_meta_raw_put (txn, self->dbi_meta, S_META_SCHEMA, schema, sizeof schema);
+        return rc;
+    }
+    MDB_val v;
+    rc = s_meta_raw_get (txn, self->dbi_meta, S_META_FORMAT, &v);
+    if (rc == MDB_NOTFOUND)
+        return EL_ESTORE;
+    if (rc)
+        return rc;
+    if (v.mv_size != strlen (S_FORMAT) || memcmp (v.mv_data, S_FORMAT, v.mv_size) != 0)
+        return EL_ESTORE;
+    rc = s_meta_raw_get (txn, self->dbi_meta, S_META_SCHEMA, &v);
+    if (rc == MDB_NOTFOUND)
+        return EL_ESTORE;
+    if (rc)
+        return rc;
+    if (v.mv_size != sizeof schema || memcmp (v.mv_data, schema, sizeof schema) != 0)
+        return EL_ESTORE;
+    return 0;
+}
+
+static int
+s_env_open (el_store_t *self)
+{
+    int rc = mdb_env_create (&self->env);
+    if (rc)
+        goto out;
+    rc = mdb_env_set_maxdbs (self->env, S_DBS);
+    if (rc)
+        goto out_close;
+    rc = mdb_env_set_mapsize (self->env, self->map_bytes);
+    if (rc)
+        goto out_close;
+    unsigned flags = MDB_NOTLS | (self->no_sync ? MDB_NOSYNC : 0);
+    rc = mdb_env_open (self->env, self->dir, flags, 0600);
+    if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
+        rc = EL_ESTORE;
+        goto out_close;
+    }
+    if (rc)
+        goto out_close;
+    s_map_refresh (self);   /* an existing file may be larger than asked */
+
+    MDB_txn *txn;
+    rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+    if (rc)
+        goto out_close;
+    rc = s_dbs_open (self, txn);
+    if (rc) {
+        mdb_txn_abort (txn);
+        goto out_close;
+    }
+    rc = mdb_txn_commit (txn);
+    if (rc)
+        goto out_close;
+    return 0;
+out_close:
+    mdb_env_close (self->env);
+    self->env = NULL;
+out:
+    return s_rc (rc);
+}
+
+int
+el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret)
+{
+    assert (dir && ret);
+    int rc = -ENOMEM;
+    el_store_t *self = calloc (1, sizeof *self);
+    if (!self)
+        goto out;
+    self->dir = strdup (dir);
+    if (!self->dir)
+        goto out_free;
+    size_t plen = strlen (dir) + sizeof "/data.mdb";
+    self->path = malloc (plen);
+    if (!self->path)
+        goto out_free;
+    snprintf (self->path, plen, "%s/data.mdb", dir);
+
+    el_store_config_t c = cfg ? *cfg : (el_store_config_t) { 0 };
+    self->map_bytes = s_map_round (c.map_bytes_initial ? c.map_bytes_initial
+                                                       : EL_STORE_MAP_INITIAL);
+    uint64_t max = c.map_bytes_max ? c.map_bytes_max : EL_STORE_MAP_MAX;
+    if (max > SIZE_MAX / 2)
+        max = SIZE_MAX / 2;
+    self->map_bytes_max = s_map_round ((size_t) max);
+    if (self->map_bytes > self->map_bytes_max)
+        self->map_bytes_max = self->map_bytes;
+    self->no_sync = c.no_sync;
+    self->require_attestation = c.require_attestation;
+
+    rc = s_env_open (self);
+    if (rc)
+        goto out_free;
+    *ret = self;
+    return 0;
+out_free:
+    free (self->path);
+    free (self->dir);
+    free (self);
+out:
+    return rc;
+}
+
+void
+el_store_destroy (el_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    el_store_t *self = *self_p;
+    if (self->rtxn)
+        mdb_txn_abort (self->rtxn);
+    if (self->env)
+        mdb_env_close (self->env);
+    free (self->path);
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+el_store_accept_network (el_store_t *self, const uint8_t network[EL_KEY_BYTES])
+{
+    if (s_network_accepted (self, network))
+        return 0;
+    if (self->networks_n >= EL_STORE_NETWORKS_MAX)
+        return EL_ETOOBIG;
+    memcpy (self->networks[self->networks_n++], network, EL_KEY_BYTES);
+    return 0;
+}
+
+/* ------------------------------------------------------------ apply */
+
+/* One entry of the batch being applied. */
+typedef struct {
+    el_entry_t *e;              /* parsed (owned); NULL when parsing failed */
+    int parse_rc;
+    int status;                 /* this attempt's outcome; S_PENDING while undecided */
+    int8_t sig;                 /* signature cache across attempts: 0 unknown, 1 good, -1 bad */
+    bool authority;             /* origin is an accepted network id */
+    uint32_t next;              /* next entry of the same origin, processing order */
+    uint32_t shadow_of;         /* chain position this entry repeats (same seq) */
+    /* decoded from the payload */
+    bool timed;                 /* has a by_time start */
+    int64_t start_us;
+    int site_status;            /* El__SiteStatus of a SITE payload */
+} s_item_t;
+
+typedef struct {
+    uint32_t first, last;
+} s_group_t;
+
+typedef struct {
+    s_item_t *items;
+    size_t n;
+    s_group_t *groups;
+    size_t groups_n;
+    uint32_t *chain;            /* one origin's candidate chain (item indices) */
+    uint32_t *shadows;          /* one origin's repeats of chain seqs */
+} s_batch_t;
+
+static bool
+s_verify (s_item_t *it)
+{
+    if (it->sig == 0)
+        it->sig = el_entry_verify (it->e) == 0 ? 1 : -1;
+    return it->sig > 0;
+}
+
+/* Decode the payload of a known kind once: validates it and extracts what
+ * the indexes need. @return 0, EL_EPROTO. */
+static int
+s_payload_check (s_item_t *it)
+{
+    const El__EntryBody *b = it->e->body;
+    size_t len = b->payload.len;
+    const uint8_t *data = b->payload.data;
+    it->timed = false;
+    it->site_status = 0;
+    if (b->deleted)
+        return 0;
+    switch (b->kind) {
+    case EL__KIND__SITE: {
+        El__Site *m = el__site__unpack (&el_pb_allocator, len, data);
+        if (!m)
+            return EL_EPROTO;
+        it->site_status = m->status;
+        el__site__free_unpacked (m, &el_pb_allocator);
+        break;
+    }
+    case EL__KIND__EVENT: {
+        El__Event *m = el__event__unpack (&el_pb_allocator, len, data);
+        if (!m)
+            return EL_EPROTO;
+        it->timed = true;
+        it->start_us = m->dtstart_us;
+        el__event__free_unpacked (m, &el_pb_allocator);
+        break;
+    }
+    case EL__KIND__MEMBER: {
+        El__Member *m = el__member__unpack (&el_pb_allocator, len, data);
+        if (!m)
+            return EL_EPROTO;
+        el__member__free_unpacked (m, &el_pb_allocator);
+        break;
+    }
+    case EL__KIND__EQUIPMENT: {
+        El__Equipment *m = el__equipment__unpack (&el_pb_allocator, len, data);
+        if (!m)
+            return EL_EPROTO;
+        el__equipment__free_unpacked (m, &el_pb_allocator);
+        break;
+    }
+    case EL__KIND__BOOKING_REQUEST: {
+        El__BookingRequest *m = el__booking_request__unpack (&el_pb_allocator, len, data);
+        if (!m)
+            return EL_EPROTO;
+        el__booking_request__free_unpacked (m, &el_pb_allocator);
+        break;
+    }
+    case EL__KIND__BOOKING: {
+        El__Booking *m = el__booking__unpack (&el_pb_allocator, len, data);
+        if (!m)
+            return EL_EPROTO;
+        it->timed = true;
+        it->start_us = m->start_us;
+        el__booking__free_unpacked (m, &el_pb_allocator);
+        break;
+    }
+    default:
+        break;                  /* unknown kinds: stored and forwarded, not indexed */
+    }
+    return 0;
+}
+
+static int
+s_head_get (el_store_t *self, MDB_txn *txn, const uint8_t *origin, el_head_t *h, bool *found)
+{
+    MDB_val key = { EL_KEY_BYTES, (void *) origin }, val;
+    int rc = mdb_get (txn, self->dbi_heads, &key, &val);
+    if (rc == MDB_NOTFOUND) {
+        memset (h, 0, sizeof *h);
+        memcpy (h->origin, origin, EL_KEY_BYTES);
+        *found = false;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    *found = true;
+    return s_head_unpack (origin, &val, h);
+}
+
+static int
+s_head_put (el_store_t *self, MDB_txn *txn, const el_head_t *h)
+{
+    uint8_t v[S_HEAD_BYTES];
+    s_head_pack (h, v);
+    MDB_val key = { EL_KEY_BYTES, (void *) h->origin }, val = { sizeof v, v };
+    return mdb_put (txn, self->dbi_heads, &key, &val, 0);
+}
+
+/* Set or clear EL_HEAD_REVOKED (a quarantine stays). */
+static int
+s_head_revoke (el_store_t *self, MDB_txn *txn, const uint8_t *origin, bool revoked)
+{
+    el_head_t h;
+    bool found;
+    int rc = s_head_get (self, txn, origin, &h, &found);
+    if (rc)
+        return rc;
+    el_head_status_t want = h.status;
+    if (revoked && h.status == EL_HEAD_OK)
+        want = EL_HEAD_REVOKED;
+    else if (!revoked && h.status == EL_HEAD_REVOKED)
+        want = EL_HEAD_OK;
+    if (want == h.status && (found || !revoked))
+        return 0;
+    h.status = want;
+    return s_head_put (self, txn, &h);
+}
+
+/* Replace stored entry (origin, seq) by its stub. @return 0, EL_ENOTFOUND, EL_ESTORE, MDB_*. */
+static int
+s_stub_entry (el_store_t *self, MDB_txn *txn, const uint8_t *origin, uint64_t seq)
+{
+    uint8_t k[S_ENTRY_KEY_BYTES];
+    s_entry_key (k, origin, seq);
+    MDB_val key = { sizeof k, k }, val;
+    int rc = mdb_get (txn, self->dbi_entries, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return EL_ENOTFOUND;
+    if (rc)
+        return rc;
+    el_entry_t *e = NULL;
+    rc = el_entry_parse (val.mv_data, val.mv_size, &e);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc)
+        return EL_ESTORE;
+    uint8_t *stub = NULL;
+    size_t stub_len = 0;
+    if (!e->is_stub) {
+        rc = el_entry_stub_pack (e, &stub, &stub_len);
+        if (rc == 0) {
+            MDB_val sv = { stub_len, stub };
+            rc = mdb_put (txn, self->dbi_entries, &key, &sv, 0);
+        }
+    }
+    free (stub);
+    el_entry_destroy (&e);
+    return rc;
+}
+
+/* A MEMBER tombstone: every earlier entry of the record becomes a stub. */
+static int
+s_erase_record (el_store_t *self, MDB_txn *txn, const uint8_t *sk, size_t sk_len,
+                const uint8_t *origin, uint64_t before_seq)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (txn, self->dbi_history, &cur);
+    if (rc)
+        return rc;
+    uint8_t start[S_KEY_MAX];
+    memcpy (start, sk, sk_len);
+    start[sk_len] = 0;
+    s_be64_put (start + sk_len + 1, 0);
+    MDB_val key = { sk_len + 1 + S_SEQ_BYTES, start }, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    while (rc == 0) {
+        if (key.mv_size != sk_len + 1 + S_SEQ_BYTES || memcmp (key.mv_data, start, sk_len + 1))
+            break;
+        uint64_t seq = s_be64_get ((const uint8_t *) key.mv_data + sk_len + 1);
+        if (seq >= before_seq)
+            break;
+        rc = s_stub_entry (self, txn, origin, seq);
+        if (rc == EL_ENOTFOUND)
+            rc = 0;             /* history ahead of entries cannot happen; tolerate */
+        if (rc)
+            goto out;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+out:
+    mdb_cursor_close (cur);
+    return rc;
+}
+
+/* Update state, history and by_time for a stored full entry, and honour
+ * tombstones and a network authority's Site records. */
+static int
+s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
+{
+    const el_entry_t *e = it->e;
+    const El__EntryBody *b = e->body;
+    if (b->kind < EL__KIND__SITE || b->kind > S_KIND_KNOWN_MAX)
+        return 0;               /* unknown kinds are not indexed */
+    size_t key_len = strlen (b->key);
+    uint8_t sk[S_KEY_MAX], tk[S_KEY_MAX];
+    size_t sk_len = s_state_key (sk, b->kind, e->origin, b->key, key_len);
+    MDB_val key = { sk_len, sk }, val;
+
+    int rc = mdb_get (txn, self->dbi_state, &key, &val);
+    if (rc == 0 && val.mv_size == S_STATE_TIMED_BYTES
+        && (((const uint8_t *) val.mv_data)[S_SEQ_BYTES] & S_STATE_TIMED)) {
+        uint64_t old = s_be64_get ((const uint8_t *) val.mv_data + S_STATE_BYTES);
+        MDB_val tkey = { s_time_key (tk, b->kind, old, e->origin, b->key, key_len), tk };
+        rc = mdb_del (txn, self->dbi_by_time, &tkey, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    } else if (rc == MDB_NOTFOUND) {
+        rc = 0;
+    }
+    if (rc)
+        return rc;
+
+    uint8_t sv[S_STATE_TIMED_BYTES];
+    s_be64_put (sv, e->seq);
+    uint8_t flags = 0;
+    if (b->deleted)
+        flags |= S_STATE_DELETED;
+    if (b->kind == EL__KIND__SITE && it->site_status == EL__SITE_STATUS__REVOKED)
+        flags |= S_STATE_REVOKED;
+    MDB_val sval = { S_STATE_BYTES, sv };
+    if (!b->deleted && it->timed) {
+        uint64_t start = s_time_flip (it->start_us);
+        flags |= S_STATE_TIMED;
+        s_be64_put (sv + S_STATE_BYTES, start);
+        sval.mv_size = S_STATE_TIMED_BYTES;
+        MDB_val tkey = { s_time_key (tk, b->kind, start, e->origin, b->key, key_len), tk };
+        MDB_val empty = { 0, NULL };
+        rc = mdb_put (txn, self->dbi_by_time, &tkey, &empty, 0);
+        if (rc)
+            return rc;
+    }
+    sv[S_SEQ_BYTES] = flags;
+    rc = mdb_put (txn, self->dbi_state, &key, &sval, 0);
+    if (rc)
+        return rc;
+
+    uint8_t hk[S_KEY_MAX];
+    memcpy (hk, sk, sk_len);
+    hk[sk_len] = 0;
+    s_be64_put (hk + sk_len + 1, e->seq);
+    MDB_val hkey = { sk_len + 1 + S_SEQ_BYTES, hk }, empty = { 0, NULL };
+    rc = mdb_put (txn, self->dbi_history, &hkey, &empty, 0);
+    if (rc)
+        return rc;
+
+    if (b->kind == EL__KIND__MEMBER && b->deleted)
+        return s_erase_record (self, txn, sk, sk_len, e->origin, e->seq);
+
+    if (b->kind == EL__KIND__SITE && it->authority && !b->deleted) {
+        uint8_t target[EL_KEY_BYTES];
+        if (el_key_from_text (b->key, target) != 0
+            || memcmp (target, e->origin, EL_KEY_BYTES) == 0)
+            return 0;
+        if (it->site_status == EL__SITE_STATUS__REVOKED)
+            return s_head_revoke (self, txn, target, true);
+        if (it->site_status == EL__SITE_STATUS__ACTIVE)
+            return s_head_revoke (self, txn, target, false);
+    }
+    return 0;
+}
+
+/* Is the (non-authority) origin of @p e attested by the network it names?
+ * @param[out] verdict 0, EL_ENOTADMITTED, EL_EREVOKED. @return 0 or MDB_*. */
+static int
+s_attestation (el_store_t *self, MDB_txn *txn, const el_entry_t *e, int *verdict)
+{
+    char text[EL_KEY_TEXT_BYTES];
+    el_key_to_text (e->origin, text);
+    uint8_t sk[S_KEY_MAX];
+    MDB_val key = { s_state_key (sk, EL__KIND__SITE, e->network, text, strlen (text)), sk };
+    MDB_val val;
+    int rc = mdb_get (txn, self->dbi_state, &key, &val);
+    if (rc == MDB_NOTFOUND) {
+        *verdict = EL_ENOTADMITTED;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (val.mv_size < S_STATE_BYTES)
+        return EL_ESTORE;
+    uint8_t flags = ((const uint8_t *) val.mv_data)[S_SEQ_BYTES];
+    *verdict = (flags & S_STATE_DELETED) ? EL_ENOTADMITTED
+             : (flags & S_STATE_REVOKED) ? EL_EREVOKED : 0;
+    return 0;
+}
+
+/* Record a fork proof (first one per (origin, seq) kept) and quarantine. */
+static int
+s_fork (el_store_t *self, MDB_txn *txn, const el_entry_t *e, el_head_t *head)
+{
+    uint8_t k[S_ENTRY_KEY_BYTES];
+    s_entry_key (k, e->origin, e->seq);
+    MDB_val key = { sizeof k, k }, val = { e->raw_len, e->raw };
+    int rc = mdb_put (txn, self->dbi_forks, &key, &val, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST)
+        rc = 0;
+    head->status = EL_HEAD_QUARANTINED;
+    return rc;
+}
+
+/* An entry at or below the stored head: duplicate, fork, or a forgery.
+ * @param[out] verdict EL_DUPLICATE, EL_EFORK, EL_EBADSIG, EL_EUNVERIFIED, EL_ESTORE. */
+static int
+s_check_stored (el_store_t *self, MDB_txn *txn, s_item_t *it, el_head_t *head, int *verdict)
+{
+    const el_entry_t *e = it->e;
+    uint8_t k[S_ENTRY_KEY_BYTES];
+    s_entry_key (k, e->origin, e->seq);
+    MDB_val key = { sizeof k, k }, val;
+    int rc = mdb_get (txn, self->dbi_entries, &key, &val);
+    if (rc == MDB_NOTFOUND) {
+        *verdict = EL_ESTORE;   /* head claims a seq the log lacks */
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (val.mv_size == e->raw_len && memcmp (val.mv_data, e->raw, e->raw_len) == 0) {
+        *verdict = EL_DUPLICATE;
+        return 0;
+    }
+    el_entry_t *held = NULL;
+    rc = el_entry_parse (val.mv_data, val.mv_size, &held);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc) {
+        *verdict = EL_ESTORE;
+        return 0;
+    }
+    bool same = memcmp (held->hash, e->hash, EL_HASH_BYTES) == 0;
+    el_entry_destroy (&held);
+    if (same)
+        *verdict = EL_DUPLICATE;        /* e.g. a stub of an entry we hold, or vice versa */
+    else if (e->is_stub)
+        *verdict = EL_EUNVERIFIED;
+    else if (!s_verify (it))
+        *verdict = EL_EBADSIG;
+    else {
+        *verdict = EL_EFORK;
+        return s_fork (self, txn, e, head);
+    }
+    return 0;
+}
+
+/* Apply one origin's entries (group @p g) inside @p txn.
+ * @return 0 or a fatal code (MDB_*, -ENOMEM, EL_ESTORE) that aborts the batch. */
+static int
+s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g)
+{
+    s_item_t *items = b->items;
+    const uint8_t *origin = items[g->first].e->origin;
+    bool authority = items[g->first].authority;
+    el_head_t head;
+    bool head_found, head_dirty = false;
+    int rc = s_head_get (self, txn, origin, &head, &head_found);
+    if (rc)
+        return rc;
+
+    uint64_t stored_seq = head.seq, tip_seq = head.seq;
+    const uint8_t *tip_hash = head.hash;
+    size_t nchain = 0, nshadows = 0;
+    bool attest_done = false;
+    const uint8_t *attest_network = NULL;
+    int attest_verdict = 0;
+
+    /* 1. walk oldest first: classify, build the candidate chain */
+    for (uint32_t i = g->first; i != S_NONE; i = items[i].next) {
+        s_item_t *it = &items[i];
+        const el_entry_t *e = it->e;
+        if (!e->is_stub && !s_network_accepted (self, e->network)) {
+            it->status = EL_ENETWORK;
+            continue;
+        }
+        if (head.status == EL_HEAD_QUARANTINED) {
+            it->status = EL_EQUARANTINE;
+            continue;
+        }
+        if (head.status == EL_HEAD_REVOKED) {
+            it->status = EL_EREVOKED;
+            continue;
+        }
+        if (self->require_attestation && !authority && !e->is_stub) {
+            if (!attest_done || memcmp (attest_network, e->network, EL_KEY_BYTES)) {
+                rc = s_attestation (self, txn, e, &attest_verdict);
+                if (rc)
+                    return rc;
+                attest_done = true;
+                attest_network = e->network;
+            }
+            if (attest_verdict) {
+                it->status = attest_verdict;
+                continue;
+            }
+        }
+        if (e->seq <= stored_seq) {
+            int verdict;
+            rc = s_check_stored (self, txn, it, &head, &verdict);
+            if (rc)
+                return rc;
+            if (verdict == EL_EFORK)
+                head_dirty = true;
+            it->status = verdict;
+            continue;
+        }
+        if (e->seq <= tip_seq) {
+            it->shadow_of = (uint32_t) (e->seq - stored_seq - 1);
+            b->shadows[nshadows++] = i;
+            continue;
+        }
+        if (e->seq > tip_seq + 1) {
+            it->status = EL_EGAP;
+            continue;
+        }
+        if (!e->is_stub) {
+            if (memcmp (e->prev, tip_hash, EL_HASH_BYTES) != 0) {
+                it->status = EL_EPREV;
+                continue;
+            }
+            int prc = s_payload_check (it);
+            if (prc) {
+                it->status = prc;
+                continue;
+            }
+        }
+        b->chain[nchain++] = i;
+        tip_seq = e->seq;
+        tip_hash = e->hash;
+    }
+
+    /* 2. authenticate the chain: per segment (a stub starts one), the last
+     *    full entry's signature, falling back one entry at a time */
+    size_t accepted = 0;
+    for (size_t s = 0; s < nchain;) {
+        size_t end = s;
+        while (end + 1 < nchain && !items[b->chain[end + 1]].e->is_stub)
+            end++;
+        size_t good = SIZE_MAX;
+        for (size_t q = end + 1; q-- > s;) {
+            s_item_t *it = &items[b->chain[q]];
+            if (it->e->is_stub)
+                break;
+            if (s_verify (it)) {
+                good = q;
+                break;
+            }
+            it->status = EL_EBADSIG;
+        }
+        if (good == SIZE_MAX) {
+            s_item_t *first = &items[b->chain[s]];
+            if (first->e->is_stub)
+                first->status = EL_EUNVERIFIED;
+            break;
+        }
+        accepted = good + 1;
+        if (good < end)
+            break;
+        s = end + 1;
+    }
+    for (size_t k = accepted; k < nchain; k++)
+        if (items[b->chain[k]].status == S_PENDING)
+            items[b->chain[k]].status = EL_EGAP;   /* its predecessor was refused */
+
+    /* 3. store and index the authenticated prefix */
+    for (size_t k = 0; k < accepted; k++) {
+        s_item_t *it = &items[b->chain[k]];
+        const el_entry_t *e = it->e;
+        uint8_t ek[S_ENTRY_KEY_BYTES];
+        s_entry_key (ek, origin, e->seq);
+        MDB_val key = { sizeof ek, ek }, val = { e->raw_len, e->raw };
+        rc = mdb_put (txn, self->dbi_entries, &key, &val, 0);
+        if (rc)
+            return rc;
+        if (!e->is_stub) {
+            it->authority = authority;
+            rc = s_index (self, txn, it);
+            if (rc)
+                return rc;
+        }
+        it->status = EL_APPLIED;
+    }
+    if (accepted) {
+        head.seq = stored_seq + accepted;
+        memcpy (head.hash, items[b->chain[accepted - 1]].e->hash, EL_HASH_BYTES);
+        head_dirty = true;
+    }
+
+    /* 4. entries repeating a chain seq: duplicates, or forks once the chain is in */
+    for (size_t j = 0; j < nshadows; j++) {
+        s_item_t *it = &items[b->shadows[j]];
+        const s_item_t *c = &items[b->chain[it->shadow_of]];
+        bool same = memcmp (it->e->hash, c->e->hash, EL_HASH_BYTES) == 0;
+        if (it->shadow_of >= accepted)
+            it->status = same ? c->status : EL_EUNVERIFIED;
+        else if (same)
+            it->status = EL_DUPLICATE;
+        else if (it->e->is_stub)
+            it->status = EL_EUNVERIFIED;
+        else if (!s_verify (it))
+            it->status = EL_EBADSIG;
+        else {
+            rc = s_fork (self, txn, it->e, &head);
+            if (rc)
+                return rc;
+            head_dirty = true;
+            it->status = EL_EFORK;
+        }
+    }
+
+    if (head_dirty)
+        rc = s_head_put (self, txn, &head);
+    return rc;
+}
+
+static int
+s_apply_txn (el_store_t *self, MDB_txn *txn, void *arg)
+{
+    s_batch_t *b = arg;
+    for (size_t i = 0; i < b->n; i++)
+        b->items[i].status = b->items[i].e ? S_PENDING : b->items[i].parse_rc;
+    for (size_t g = 0; g < b->groups_n; g++) {
+        int rc = s_apply_origin (self, txn, b, &b->groups[g]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Group parsed entries by origin, authorities' groups first, each group in
+ * batch order. */
+static int
+s_batch_group (el_store_t *self, s_batch_t *b)
+{
+    size_t cap = 16;
+    while (cap < 2 * b->n)
+        cap *= 2;
+    uint32_t *slots = malloc (cap * sizeof *slots);
+    if (!slots)
+        return -ENOMEM;
+    memset (slots, 0xff, cap * sizeof *slots);
+    for (int pass = 1; pass >= 0; pass--) {
+        for (size_t i = 0; i < b->n; i++) {
+            s_item_t *it = &b->items[i];
+            if (!it->e || it->authority != (bool) pass)
+                continue;
+            uint64_t h;
+            memcpy (&h, it->e->origin, sizeof h);
+            size_t slot = (size_t) (h ^ (h >> 29)) & (cap - 1);
+            while (slots[slot] != S_NONE) {
+                const s_group_t *g = &b->groups[slots[slot]];
+                if (memcmp (b->items[g->first].e->origin, it->e->origin, EL_KEY_BYTES) == 0)
+                    break;
+                slot = (slot + 1) & (cap - 1);
+            }
+            it->next = S_NONE;
+            if (slots[slot] == S_NONE) {
+                slots[slot] = (uint32_t) b->groups_n;
+                b->groups[b->groups_n++] = (s_group_t) { (uint32_t) i, (uint32_t) i };
+            } else {
+                s_group_t *g = &b->groups[slots[slot]];
+                b->items[g->last].next = (uint32_t) i;
+                g->last = (uint32_t) i;
+            }
+        }
+    }
+    (void) self;
+    free (slots);
+    return 0;
+}
+
+int
+el_store_apply (el_store_t *self, const uint8_t *const *entries, const size_t *lens,
+                size_t n, int *status, el_apply_stats_t *stats)
+{
+    assert (self && (n == 0 || (entries && lens)));
+    el_apply_stats_t st = { 0 };
+    s_batch_t b = { .n = n };
+    int rc = EL_ETOOBIG;
+    if (n > EL_STORE_APPLY_MAX)
+        goto out;
+    rc = 0;
+    if (n == 0)
+        goto out_stats;
+
+    rc = -ENOMEM;
+    b.items = calloc (n, sizeof *b.items);
+    b.groups = malloc (n * sizeof *b.groups);
+    b.chain = malloc (n * sizeof *b.chain);
+    b.shadows = malloc (n * sizeof *b.shadows);
+    if (!b.items || !b.groups || !b.chain || !b.shadows)
+        goto out_free;
+    for (size_t i = 0; i < n; i++) {
+        s_item_t *it = &b.items[i];
+        it->parse_rc = el_entry_parse (entries[i], lens[i], &it->e);
+        if (it->parse_rc == -ENOMEM) {
+            rc = -ENOMEM;
+            goto out_free;
+        }
+        if (it->e)
+            it->authority = s_network_accepted (self, it->e->origin);
+    }
+    rc = s_batch_group (self, &b);
+    if (rc)
+        goto out_free;
+
+    rc = s_write (self, s_apply_txn, &b);
+    if (rc)
+        goto out_free;
+
+    for (size_t i = 0; i < n; i++) {
+        int s = b.items[i].status;
+        assert (s != S_PENDING);
+        if (status)
+            status[i] = s;
+        if (s == EL_APPLIED)
+            st.applied++;
+        else if (s == EL_DUPLICATE)
+            st.duplicates++;
+        else {
+            st.rejected++;
+            if (s == EL_EFORK)
+                st.forks++;
+        }
+    }
+    self->stats.applied += st.applied;
+    self->stats.duplicates += st.duplicates;
+    self->stats.rejected += st.rejected;
+    self->stats.forks += st.forks;
+out_free:
+    if (b.items)
+        for (size_t i = 0; i < n; i++)
+            el_entry_destroy (&b.items[i].e);
+    free (b.items);
+    free (b.groups);
+    free (b.chain);
+    free (b.shadows);
+    if (rc)
+        goto out;
+out_stats:
+    if (stats)
+        *stats = st;
+out:
+    return rc;
+}
+
+/* ------------------------------------------------------------ reads */
+
+int
+el_store_head (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], el_head_t *ret)
+{
+    MDB_txn *txn;
+    int rc = s_read_begin (self, &txn);
+    if (rc)
+        return rc;
+    MDB_val key = { EL_KEY_BYTES, (void *) origin }, val;
+    rc = mdb_get (txn, self->dbi_heads, &key, &val);
+    if (rc == 0)
+        rc = s_head_unpack (origin, &val, ret);
+    else if (rc == MDB_NOTFOUND)
+        rc = EL_ENOTFOUND;
+    s_read_end (self, txn);
+    return s_rc (rc);
+}
+
+int
+el_store_heads (el_store_t *self, el_head_t **ret, size_t *ret_n)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    el_head_t *heads = NULL;
+    int rc = s_read_begin (self, &txn);
+    if (rc)
+        goto out;
+    MDB_stat st;
+    rc = mdb_stat (txn, self->dbi_heads, &st);
+    if (rc)
+        goto out_txn;
+    rc = -ENOMEM;
+    heads = malloc ((st.ms_entries ? st.ms_entries : 1) * sizeof *heads);
+    if (!heads)
+        goto out_txn;
+    rc = mdb_cursor_open (txn, self->dbi_heads, &cur);
+    if (rc)
+        goto out_txn;
+    size_t n = 0;
+    MDB_val key, val;
+    while ((rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT)) == 0 && n < st.ms_entries) {
+        if (key.mv_size != EL_KEY_BYTES) {
+            rc = EL_ESTORE;
+            break;
+        }
+        rc = s_head_unpack (key.mv_data, &val, &heads[n]);
+        if (rc)
+            break;
+        n++;
+    }
+    mdb_cursor_close (cur);
+    if (rc == MDB_NOTFOUND || (rc == 0 && n == st.ms_entries))
+        rc = 0;
+    if (rc == 0) {
+        *ret = heads;
+        *ret_n = n;
+        heads = NULL;
+    }
+out_txn:
+    s_read_end (self, txn);
+out:
+    free (heads);
+    return s_rc (rc);
+}
+
+int
+el_store_entries_after (el_store_t *self, const uint8_t origin[EL_KEY_BYTES],
+                        uint64_t after_seq, size_t max, el_store_entry_fn *fn, void *arg,
+                        size_t *ret_n)
+{
+    size_t n = 0;
+    if (max > EL_STORE_PAGE_MAX)
+        max = EL_STORE_PAGE_MAX;
+    if (after_seq == UINT64_MAX || max == 0) {
+        if (ret_n)
+            *ret_n = 0;
+        return 0;
+    }
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = s_read_begin (self, &txn);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_open (txn, self->dbi_entries, &cur);
+    if (rc)
+        goto out_txn;
+    uint8_t k[S_ENTRY_KEY_BYTES];
+    s_entry_key (k, origin, after_seq + 1);
+    MDB_val key = { sizeof k, k }, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    while (rc == 0 && n < max) {
+        if (key.mv_size != S_ENTRY_KEY_BYTES || memcmp (key.mv_data, origin, EL_KEY_BYTES))
+            break;
+        uint64_t seq = s_be64_get ((const uint8_t *) key.mv_data + EL_KEY_BYTES);
+        n++;
+        if (fn (arg, seq, val.mv_data, val.mv_size))
+            break;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    mdb_cursor_close (cur);
+out_txn:
+    s_read_end (self, txn);
+    if (rc == 0 && ret_n)
+        *ret_n = n;
+    return s_rc (rc);
+}
+
+int
+el_store_entry_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t seq,
+                    uint8_t **ret, size_t *ret_len)
+{
+    MDB_txn *txn;
+    int rc = s_read_begin (self, &txn);
+    if (rc)
+        return rc;
+    uint8_t k[S_ENTRY_KEY_BYTES];
+    s_entry_key (k, origin, seq);
+    MDB_val key = { sizeof k, k }, val;
+    rc = mdb_get (txn, self->dbi_entries, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        rc = EL_ENOTFOUND;
+    if (rc == 0) {
+        uint8_t *copy = malloc (val.mv_size ? val.mv_size : 1);
+        if (!copy)
+            rc = -ENOMEM;
+        else {
+            memcpy (copy, val.mv_data, val.mv_size);
+            *ret = copy;
+            *ret_len = val.mv_size;
+        }
+    }
+    s_read_end (self, txn);
+    return s_rc (rc);
+}
+
+/* The live record behind state value @p sval, parsed; *ret = NULL when it is
+ * tombstoned or its latest entry was stubbed. */
+static int
+s_record_load (el_store_t *self, MDB_txn *txn, const uint8_t *origin, const MDB_val *sval,
+               el_entry_t **ret)
+{
+    *ret = NULL;
+    if (sval->mv_size < S_STATE_BYTES)
+        return EL_ESTORE;
+    const uint8_t *v = sval->mv_data;
+    if (v[S_SEQ_BYTES] & S_STATE_DELETED)
+        return 0;
+    uint8_t k[S_ENTRY_KEY_BYTES];
+    s_entry_key (k, origin, s_be64_get (v));
+    MDB_val key = { sizeof k, k }, val;
+    int rc = mdb_get (txn, self->dbi_entries, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return EL_ESTORE;
+    if (rc)
+        return rc;
+    el_entry_t *e = NULL;
+    rc = el_entry_parse (val.mv_data, val.mv_size, &e);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc)
+        return EL_ESTORE;
+    if (e->is_stub)
+        el_entry_destroy (&e);
+    *ret = e;
+    return 0;
+}
+
+int
+el_store_records (el_store_t *self, El__Kind kind, const uint8_t *origin,
+                  el_store_record_fn *fn, void *arg)
+{
+    if ((unsigned) kind < EL__KIND__SITE || (unsigned) kind > 255)
+        return EL_EINVAL;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = s_read_begin (self, &txn);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_open (txn, self->dbi_state, &cur);
+    if (rc)
+        goto out_txn;
+    uint8_t prefix[1 + EL_KEY_BYTES];
+    size_t prefix_len = 1;
+    prefix[0] = (uint8_t) kind;
+    if (origin) {
+        memcpy (prefix + 1, origin, EL_KEY_BYTES);
+        prefix_len += EL_KEY_BYTES;
+    }
+    MDB_val key = { prefix_len, prefix }, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    while (rc == 0) {
+        if (key.mv_size <= 1 + EL_KEY_BYTES || memcmp (key.mv_data, prefix, prefix_len))
+            break;
+        el_entry_t *e;
+        rc = s_record_load (self, txn, (const uint8_t *) key.mv_data + 1, &val, &e);
+        if (rc)
+            break;
+        if (e) {
+            int stop = fn (arg, e);
+            el_entry_destroy (&e);
+            if (stop)
+                break;
+        }
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    mdb_cursor_close (cur);
+out_txn:
+    s_read_end (self, txn);
+    return s_rc (rc);
+}
+
+int
+el_store_record_get (el_store_t *self, El__Kind kind, const uint8_t origin[EL_KEY_BYTES],
+                     const char *key_text, el_entry_t **ret)
+{
+    size_t key_len = key_text ? strlen (key_text) : 0;
+    if ((unsigned) kind < EL__KIND__SITE || (unsigned) kind > 255 || key_len == 0
+        || key_len > EL_RECORD_KEY_MAX)
+        return EL_EINVAL;
+    MDB_txn *txn;
+    int rc = s_read_begin (self, &txn);
+    if (rc)
+        return rc;
+    uint8_t sk[S_KEY_MAX];
+    MDB_val key = { s_state_key (sk, kind, origin, key_text, key_len), sk }, val;
+    rc = mdb_get (txn, self->dbi_state, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        rc = EL_ENOTFOUND;
+    if (rc == 0) {
+        el_entry_t *e;
+        rc = s_record_load (self, txn, origin, &val, &e);
+        if (rc == 0 && !e)
+            rc = EL_ENOTFOUND;
+        if (rc == 0)
+            *ret = e;
+    }
+    s_read_end (self, txn);
+    return s_rc (rc);
+}
+
+int
+el_store_by_time (el_store_t *self, El__Kind kind, int64_t from_us, int64_t to_us,
+                  el_store_record_fn *fn, void *arg)
+{
+    if (kind != EL__KIND__EVENT && kind != EL__KIND__BOOKING)
+        return EL_EINVAL;
+    if (from_us >= to_us)
+        return 0;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = s_read_begin (self, &txn);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_open (txn, self->dbi_by_time, &cur);
+    if (rc)
+        goto out_txn;
+    uint8_t from[1 + S_SEQ_BYTES], to[1 + S_SEQ_BYTES];
+    from[0] = to[0] = (uint8_t) kind;
+    s_be64_put (from + 1, s_time_flip (from_us));
+    s_be64_put (to + 1, s_time_flip (to_us));
+    MDB_val key = { sizeof from, from }, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    while (rc == 0) {
+        const uint8_t *k = key.mv_data;
+        if (key.mv_size <= 1 + S_SEQ_BYTES + EL_KEY_BYTES
+            || memcmp (k, to, sizeof to) >= 0)
+            break;
+        const uint8_t *origin = k + 1 + S_SEQ_BYTES;
+        size_t rkey_len = key.mv_size - (1 + S_SEQ_BYTES + EL_KEY_BYTES);
+        if (rkey_len > EL_RECORD_KEY_MAX) {
+            rc = EL_ESTORE;
+            break;
+        }
+        uint8_t sk[S_KEY_MAX];
+        MDB_val skey = { s_state_key (sk, kind, origin,
+                                      (const char *) origin + EL_KEY_BYTES, rkey_len), sk };
+        MDB_val sval;
+        rc = mdb_get (txn, self->dbi_state, &skey, &sval);
+        if (rc == MDB_NOTFOUND) {
+            rc = EL_ESTORE;     /* by_time without state */
+            break;
+        }
+        if (rc)
+            break;
+        el_entry_t *e;
+        rc = s_record_load (self, txn, origin, &sval, &e);
+        if (rc)
+            break;
+        if (e) {
+            int stop = fn (arg, e);
+            el_entry_destroy (&e);
+            if (stop)
+                break;
+        }
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    mdb_cursor_close (cur);
+out_txn:
+    s_read_end (self, txn);
+    return s_rc (rc);
+}
+
+int
+el_store_fork_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t *ret_seq,
+                   uint8_t **ret_entry, size_t *ret_len)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = s_read_begin (self, &txn);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_open (txn, self->dbi_forks, &cur);
+    if (rc)
+        goto out_txn;
+    MDB_val key = { EL_KEY_BYTES, (void *) origin }, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND
+        || (rc == 0 && (key.mv_size != S_ENTRY_KEY_BYTES
+                        || memcmp (key.mv_data, origin, EL_KEY_BYTES))))
+        rc = EL_ENOTFOUND;
+    if (rc == 0) {
+        uint8_t *copy = malloc (val.mv_size ? val.mv_size : 1);
+        if (!copy)
+            rc = -ENOMEM;
+        else {
+            memcpy (copy, val.mv_data, val.mv_size);
+            *ret_seq = s_be64_get ((const uint8_t *) key.mv_data + EL_KEY_BYTES);
+            *ret_entry = copy;
+            *ret_len = val.mv_size;
+        }
+    }
+    mdb_cursor_close (cur);
+out_txn:
+    s_read_end (self, txn);
+    return s_rc (rc);
+}
+
+/* ------------------------------------------------------------ small writes */
+
+typedef struct {
+    const uint8_t *origin;
+    uint64_t seq;
+    bool revoked;
+} s_origin_arg_t;
+
+static int
+s_stub_txn (el_store_t *self, MDB_txn *txn, void *arg)
+{
+    const s_origin_arg_t *a = arg;
+    return s_stub_entry (self, txn, a->origin, a->seq);
+}
+
+int
+el_store_stub (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t seq)
+{
+    s_origin_arg_t a = { .origin = origin, .seq = seq };
+    return s_write (self, s_stub_txn, &a);
+}
+
+static int
+s_revoke_txn (el_store_t *self, MDB_txn *txn, void *arg)
+{
+    const s_origin_arg_t *a = arg;
+    return s_head_revoke (self, txn, a->origin, a->revoked);
+}
+
+int
+el_store_set_revoked (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], bool revoked)
+{
+    s_origin_arg_t a = { .origin = origin, .revoked = revoked };
+    return s_write (self, s_revoke_txn, &a);
+}
+
+typedef struct {
+    MDB_dbi dbi;
+    MDB_val key, val;
+} s_put_arg_t;
+
+static int
+s_put_txn (el_store_t *self, MDB_txn *txn, void *arg)
+{
+    (void) self;
+    s_put_arg_t *a = arg;
+    return mdb_put (txn, a->dbi, &a->key, &a->val, 0);
+}
+
+static int
+s_small_get (el_store_t *self, MDB_dbi dbi, const void *name, size_t name_len, void **ret,
+             size_t *ret_len)
+{
+    MDB_txn *txn;
+    int rc = s_read_begin (self, &txn);
+    if (rc)
+        return rc;
+    MDB_val key = { name_len, (void *) name }, val;
+    rc = mdb_get (txn, dbi, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        rc = EL_ENOTFOUND;
+    if (rc == 0) {
+        void *copy = malloc (val.mv_size ? val.mv_size : 1);
+        if (!copy)
+            rc = -ENOMEM;
+        else {
+            memcpy (copy, val.mv_data, val.mv_size);
+            *ret = copy;
+            *ret_len = val.mv_size;
+        }
+    }
+    s_read_end (self, txn);
+    return s_rc (rc);
+}
+
+static bool
+s_meta_name_ok (const char *name)
+{
+    size_t len = name ? strlen (name) : 0;
+    return len > 0 && len <= EL_STORE_META_NAME_MAX;
+}
+
+int
+el_store_meta_put (el_store_t *self, const char *name, const void *val, size_t len)
+{
+    if (!s_meta_name_ok (name) || strncmp (name, "el.", 3) == 0 || (len && !val))
+        return EL_EINVAL;
+    if (len > EL_STORE_META_VALUE_MAX)
+        return EL_ETOOBIG;
+    s_put_arg_t a = { self->dbi_meta, { strlen (name), (void *) name }, { len, (void *) val } };
+    return s_write (self, s_put_txn, &a);
+}
+
+int
+el_store_meta_get (el_store_t *self, const char *name, void **ret, size_t *ret_len)
+{
+    if (!s_meta_name_ok (name))
+        return EL_EINVAL;
+    return s_small_get (self, self->dbi_meta, name, strlen (name), ret, ret_len);
+}
+
+int
+el_store_peer_put (el_store_t *self, const uint8_t peer[EL_KEY_BYTES], const void *val,
+                   size_t len)
+{
+    if (len && !val)
+        return EL_EINVAL;
+    if (len > EL_STORE_META_VALUE_MAX)
+        return EL_ETOOBIG;
+    s_put_arg_t a = { self->dbi_peers, { EL_KEY_BYTES, (void *) peer }, { len, (void *) val } };
+    return s_write (self, s_put_txn, &a);
+}
+
+int
+el_store_peer_get (el_store_t *self, const uint8_t peer[EL_KEY_BYTES], void **ret,
+                   size_t *ret_len)
+{
+    return s_small_get (self, self->dbi_peers, peer, EL_KEY_BYTES, ret, ret_len);
+}
+
+/* ------------------------------------------------------------ compaction */
+
+static int
+s_fsync_path (const char *path, int flags)
+{
+    int fd = open (path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync (fd) < 0 ? -errno : 0;
+    close (fd);
+    return rc;
+}
+
+int
+el_store_compact (el_store_t *self)
+{
+    if (!self->env)
+        return -EIO;
+    if (self->rtxn_busy)
+        return EL_EINVAL;       /* called from inside a read callback */
+    int rc = -ENOMEM;
+    size_t tlen = strlen (self->dir) + sizeof "/" S_COMPACT_DIR "/data.mdb";
+    char *tmp_dir = malloc (tlen), *tmp_file = malloc (tlen);
+    if (!tmp_dir || !tmp_file)
+        goto out;
+    snprintf (tmp_dir, tlen, "%s/%s", self->dir, S_COMPACT_DIR);
+    snprintf (tmp_file, tlen, "%s/%s/data.mdb", self->dir, S_COMPACT_DIR);
+
+    /* leftovers of an interrupted compaction */
+    if (unlink (tmp_file) < 0 && errno != ENOENT) {
+        rc = -errno;
+        goto out;
+    }
+    if (mkdir (tmp_dir, 0700) < 0 && errno != EEXIST) {
+        rc = -errno;
+        goto out;
+    }
+    s_rtxn_drop (self);
+    rc = s_rc (mdb_env_copy2 (self->env, tmp_dir, MDB_CP_COMPACT));
+    if (rc)
+        goto out_clean;
+    if (!self->no_sync) {
+        rc = s_fsync_path (tmp_file, O_RDONLY);
+        if (rc)
+            goto out_clean;
+    }
+    mdb_env_close (self->env);
+    self->env = NULL;
+    if (rename (tmp_file, self->path) < 0) {
+        rc = -errno;
+        (void) s_env_open (self);       /* the old file is intact: keep serving it */
+        goto out_clean;
+    }
+    if (!self->no_sync)
+        (void) s_fsync_path (self->dir, O_RDONLY | O_DIRECTORY);
+    rc = s_env_open (self);
+out_clean:
+    unlink (tmp_file);
+    rmdir (tmp_dir);
+out:
+    free (tmp_dir);
+    free (tmp_file);
+    return rc;
+}
+
+/* ------------------------------------------------------------ misc */
+
+void
+el_store_stats (const el_store_t *self, el_store_stats_t *ret)
+{
+    *ret = self->stats;
+    ret->map_bytes = self->map_bytes;
+}
+
+const char *
+el_store_path (const el_store_t *self)
+{
+    return self->path;
+}
