@@ -73,9 +73,25 @@ s_has_training (const El__BookingRequest *r, const char *training)
     return false;
 }
 
+/* Equipment.bookable_by: SITE = the owner's own requests only; NETWORK (and
+ * unspecified) = requests written in the owner's network; FEDERATION = any
+ * request the owner accepted. */
+static bool
+s_may_book (const El__Equipment *eq, const el_entry_t *eq_entry, const el_entry_t *request)
+{
+    switch (eq->bookable_by) {
+    case EL__SHARING__SHARING_FEDERATION:
+        return true;
+    case EL__SHARING__SHARING_SITE:
+        return memcmp (request->origin, eq_entry->origin, EL_KEY_BYTES) == 0;
+    default:
+        return memcmp (request->network, eq_entry->network, EL_KEY_BYTES) == 0;
+    }
+}
+
 static const char *
 s_decline_reason (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
-                  const El__BookingRequest *r, int *rc)
+                  const el_entry_t *request, const El__BookingRequest *r, int *rc)
 {
     *rc = 0;
     if (r->end_us <= r->start_us)
@@ -97,7 +113,11 @@ s_decline_reason (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
         reason = "equipment record unreadable";
         goto out;
     }
-    if (eq->status == EL__EQUIPMENT_STATUS__MAINTENANCE)
+    if (!s_may_book (eq, eq_entry, request))
+        reason = eq->bookable_by == EL__SHARING__SHARING_SITE
+                 ? "equipment not bookable by other sites"
+                 : "equipment not bookable outside its network";
+    else if (eq->status == EL__EQUIPMENT_STATUS__MAINTENANCE)
         reason = "equipment in maintenance";
     else if (eq->status == EL__EQUIPMENT_STATUS__OUT_OF_ORDER)
         reason = "equipment out of order";
@@ -135,7 +155,7 @@ el_booking_decide (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
     if (r->equipment_owner.len != EL_KEY_BYTES
         || memcmp (r->equipment_owner.data, owner, EL_KEY_BYTES) != 0)
         goto out;
-    const char *reason = s_decline_reason (store, owner, r, &rc);
+    const char *reason = s_decline_reason (store, owner, request, r, &rc);
     if (rc < 0)
         goto out;
     El__Booking b = EL__BOOKING__INIT;

@@ -6,7 +6,9 @@
  * "<request origin base64url>:<request key>". The owner decides requests in
  * the order its store applied them, so two sites can never both hold a slot.
  *
- * Policy `auto`: decline when the equipment is unknown or not bookable, in
+ * Policy `auto`: decline when the equipment is unknown or not bookable by the
+ * requester (Equipment.bookable_by: SITE = the owner's own requests, NETWORK
+ * or unspecified = requests of the owner's network, FEDERATION = any), in
  * maintenance or out of order, when the member lacks the required training,
  * when the slot is empty or reversed, or when it overlaps a confirmed booking
  * of the same equipment; otherwise confirm. Policy `manual`: requests wait for
