@@ -1,0 +1,327 @@
+/* el_control.c — see el_control.h. */
+#include "el_control.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define S_ROUTE_MAX 256         /* bytes of a ROUTER routing id */
+
+typedef struct s_block {
+    struct s_block *next;
+} s_block_t;
+
+struct el_control {
+    void *socket;
+    char *ipc_path;             /* socket file of an ipc:// endpoint, else NULL */
+    el_control_fn *fn;
+    void *arg;
+    s_block_t *arena;           /* allocations of the reply being built */
+    el_control_stats_t stats;
+};
+
+void *
+el_control_alloc (el_control_t *self, size_t size)
+{
+    s_block_t *b = calloc (1, sizeof (s_block_t) + size + 16);
+    if (!b)
+        return NULL;
+    b->next = self->arena;
+    self->arena = b;
+    /* keep the user part aligned like malloc's */
+    return (char *) b + ((sizeof (s_block_t) + 15) & ~(size_t) 15);
+}
+
+char *
+el_control_strdup (el_control_t *self, const char *text)
+{
+    size_t len = strlen (text);
+    char *copy = el_control_alloc (self, len + 1);
+    if (copy)
+        memcpy (copy, text, len + 1);
+    return copy;
+}
+
+static void
+s_arena_free (el_control_t *self)
+{
+    while (self->arena) {
+        s_block_t *next = self->arena->next;
+        free (self->arena);
+        self->arena = next;
+    }
+}
+
+int
+el_control_new (void *ctx, const char *endpoint, el_control_fn *fn, void *arg,
+                el_control_t **ret)
+{
+    int rc = -ENOMEM;
+    el_control_t *self = calloc (1, sizeof *self);
+    if (!self)
+        goto out;
+    self->fn = fn;
+    self->arg = arg;
+    if (!strncmp (endpoint, "ipc://", 6)) {
+        self->ipc_path = strdup (endpoint + 6);
+        if (!self->ipc_path)
+            goto out_free;
+    }
+    self->socket = zmq_socket (ctx, ZMQ_ROUTER);
+    if (!self->socket) {
+        rc = -errno;
+        goto out_free;
+    }
+    int zero = 0;
+    int64_t max = EL_CONTROL_FRAME_MAX;
+    int hwm = 1000;
+    zmq_setsockopt (self->socket, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (self->socket, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    zmq_setsockopt (self->socket, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (self->socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    /* The file must never exist with a wider mode, not even for a moment. */
+    mode_t old = umask (0117);
+    int brc = zmq_bind (self->socket, endpoint);
+    int berr = errno;
+    umask (old);
+    if (brc != 0) {
+        rc = -berr;
+        goto out_close;
+    }
+    if (self->ipc_path && chmod (self->ipc_path, EL_CONTROL_FILE_MODE) != 0) {
+        rc = -errno;
+        goto out_close;
+    }
+    *ret = self;
+    return 0;
+out_close:
+    zmq_close (self->socket);
+out_free:
+    free (self->ipc_path);
+    free (self);
+out:
+    return rc;
+}
+
+void
+el_control_destroy (el_control_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    el_control_t *self = *self_p;
+    if (self->socket)
+        zmq_close (self->socket);
+    if (self->ipc_path)
+        unlink (self->ipc_path);
+    s_arena_free (self);
+    free (self->ipc_path);
+    free (self);
+    *self_p = NULL;
+}
+
+void *
+el_control_socket (el_control_t *self)
+{
+    return self->socket;
+}
+
+void
+el_control_stats (const el_control_t *self, el_control_stats_t *ret)
+{
+    *ret = self->stats;
+}
+
+/* Drop the remaining frames of a message. */
+static void
+s_skip_rest (void *socket)
+{
+    int more = 1;
+    size_t size = sizeof more;
+    while (zmq_getsockopt (socket, ZMQ_RCVMORE, &more, &size) == 0 && more) {
+        zmq_msg_t m;
+        zmq_msg_init (&m);
+        zmq_msg_recv (&m, socket, ZMQ_DONTWAIT);
+        zmq_msg_close (&m);
+    }
+}
+
+static bool
+s_more (void *socket)
+{
+    int more = 0;
+    size_t size = sizeof more;
+    return zmq_getsockopt (socket, ZMQ_RCVMORE, &more, &size) == 0 && more;
+}
+
+/* Receive one request: [route][empty?][body]. @return 1 got one, 0 none, <0 error. */
+static int
+s_recv (el_control_t *self, uint8_t *route, size_t *route_len, bool *delim, zmq_msg_t *body)
+{
+    int n = zmq_recv (self->socket, route, S_ROUTE_MAX, ZMQ_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN ? 0 : -errno;
+    if ((size_t) n > S_ROUTE_MAX || !s_more (self->socket)) {
+        s_skip_rest (self->socket);
+        self->stats.dropped++;
+        return -EAGAIN;
+    }
+    *route_len = (size_t) n;
+    *delim = false;
+    if (zmq_msg_recv (body, self->socket, ZMQ_DONTWAIT) < 0)
+        return -errno;
+    if (zmq_msg_size (body) == 0 && s_more (self->socket)) {
+        *delim = true;
+        zmq_msg_close (body);
+        zmq_msg_init (body);
+        if (zmq_msg_recv (body, self->socket, ZMQ_DONTWAIT) < 0)
+            return -errno;
+    }
+    if (s_more (self->socket)) {
+        s_skip_rest (self->socket);
+        self->stats.dropped++;
+        return -EAGAIN;
+    }
+    return 1;
+}
+
+static int
+s_send_reply (el_control_t *self, const uint8_t *route, size_t route_len, bool delim,
+              const El__ControlReply *reply)
+{
+    size_t len = el__control_reply__get_packed_size (reply);
+    if (len > EL_CONTROL_FRAME_MAX)
+        return EL_ETOOBIG;
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return -ENOMEM;
+    el__control_reply__pack (reply, buf);
+    int rc = 0;
+    if (zmq_send (self->socket, route, route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        rc = -errno;
+    else if (delim && zmq_send (self->socket, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        rc = -errno;
+    else if (zmq_send (self->socket, buf, len, ZMQ_DONTWAIT) < 0)
+        rc = -errno;
+    free (buf);
+    return rc;
+}
+
+int
+el_control_handle (el_control_t *self)
+{
+    int handled = 0;
+    for (int i = 0; i < EL_CONTROL_BATCH; i++) {
+        uint8_t route[S_ROUTE_MAX];
+        size_t route_len = 0;
+        bool delim = false;
+        zmq_msg_t body;
+        zmq_msg_init (&body);
+        int rc = s_recv (self, route, &route_len, &delim, &body);
+        if (rc == 0) {
+            zmq_msg_close (&body);
+            break;
+        }
+        if (rc == -EAGAIN) {
+            zmq_msg_close (&body);
+            continue;
+        }
+        if (rc < 0) {
+            zmq_msg_close (&body);
+            return rc;
+        }
+        self->stats.requests++;
+        El__ControlReply reply = EL__CONTROL_REPLY__INIT;
+        El__ControlRequest *req = NULL;
+        if (zmq_msg_size (&body) <= EL_CONTROL_FRAME_MAX)
+            req = el__control_request__unpack (&el_pb_allocator, zmq_msg_size (&body),
+                                               zmq_msg_data (&body));
+        zmq_msg_close (&body);
+        if (!req) {
+            self->stats.malformed++;
+            reply.code = EL_EPROTO;
+            reply.text = (char *) "malformed request";
+        } else {
+            reply.id = req->id;
+            if (req->r_case == EL__CONTROL_REQUEST__R__NOT_SET) {
+                reply.code = EL_EINVAL;
+                reply.text = (char *) "unknown request";
+            } else {
+                int code = self->fn (self->arg, self, req, &reply);
+                reply.code = code;
+                reply.id = req->id;
+            }
+        }
+        if (reply.code != 0 && (!reply.text || !reply.text[0]))
+            reply.text = (char *) el_strerror (reply.code);
+        int src = s_send_reply (self, route, route_len, delim, &reply);
+        if (src == EL_ETOOBIG) {
+            /* say so rather than leave the client waiting */
+            El__ControlReply small = EL__CONTROL_REPLY__INIT;
+            small.id = reply.id;
+            small.code = EL_ETOOBIG;
+            small.text = (char *) "reply too large: ask for a smaller page";
+            s_send_reply (self, route, route_len, delim, &small);
+        }
+        if (req)
+            el__control_request__free_unpacked (req, &el_pb_allocator);
+        s_arena_free (self);
+        handled++;
+    }
+    return handled;
+}
+
+int
+el_control_call (void *ctx, const char *endpoint, const El__ControlRequest *req,
+                 int timeout_ms, El__ControlReply **ret)
+{
+    int rc = -ENOMEM;
+    if (!strncmp (endpoint, "ipc://", 6) && access (endpoint + 6, F_OK) != 0)
+        return -ECONNREFUSED;
+    void *s = zmq_socket (ctx, ZMQ_REQ);
+    if (!s)
+        return -errno;
+    int zero = 0;
+    int64_t max = EL_CONTROL_FRAME_MAX;
+    zmq_setsockopt (s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    zmq_setsockopt (s, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
+    zmq_setsockopt (s, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
+    if (zmq_connect (s, endpoint) != 0) {
+        rc = -errno;
+        goto out_close;
+    }
+    size_t len = el__control_request__get_packed_size (req);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        goto out_close;
+    el__control_request__pack (req, buf);
+    int n = zmq_send (s, buf, len, 0);
+    free (buf);
+    if (n < 0) {
+        rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
+        goto out_close;
+    }
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    if (zmq_msg_recv (&msg, s, 0) < 0) {
+        rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
+        zmq_msg_close (&msg);
+        goto out_close;
+    }
+    El__ControlReply *reply =
+        el__control_reply__unpack (&el_pb_allocator, zmq_msg_size (&msg), zmq_msg_data (&msg));
+    zmq_msg_close (&msg);
+    if (!reply) {
+        rc = EL_EPROTO;
+        goto out_close;
+    }
+    *ret = reply;
+    rc = 0;
+out_close:
+    zmq_close (s);
+    return rc;
+}

@@ -1,0 +1,1759 @@
+/* el_node.c — see el_node.h. */
+#include "el_node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "el_admit.h"
+#include "el_control.h"
+#include "el_log.h"
+#include "el_store.h"
+#include "el_sync.h"
+#include "el_zap.h"
+
+#define S_ROUTE_MAX     256     /* bytes of a ROUTER routing id */
+#define S_MON_EVENTS    (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_DELAYED \
+                         | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_LISTENING \
+                         | ZMQ_EVENT_BIND_FAILED | ZMQ_EVENT_ACCEPTED \
+                         | ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_CLOSED \
+                         | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL \
+                         | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
+                         | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+#define S_POLL_MAX      (3 + EL_CONFIG_LISTEN_MAX * 2 + EL_CONFIG_PEERS_MAX * 2 + 2)
+#define S_REJECT_LOGS   8       /* rejected entries logged per apply */
+
+typedef enum {
+    S_LINK_FREE = 0,
+    S_LINK_BROKER,              /* our DEALER to our broker */
+    S_LINK_PEER,                /* our DEALER to a configured peer */
+    S_LINK_IN,                  /* a connection accepted by one of our ROUTERs */
+} s_link_kind_t;
+
+typedef struct s_frame {
+    struct s_frame *next;
+    size_t len;
+    uint8_t data[];
+} s_frame_t;
+
+typedef struct {
+    s_link_kind_t kind;
+    uint64_t session;           /* el_sync handle; 0 = no session */
+    void *socket;               /* outbound: owned DEALER; inbound: borrowed ROUTER */
+    void *monitor;              /* outbound: owned PAIR of the DEALER's monitor */
+    uint8_t route[S_ROUTE_MAX]; /* inbound: routing id */
+    size_t route_len;
+    int fd;                     /* inbound: ZMQ_SRCFD of its frames; -1 unknown */
+    bool has_key;
+    uint8_t key[EL_KEY_BYTES];
+    char endpoint[EL_CONFIG_PATH_MAX];  /* outbound */
+    bool connected;             /* outbound: handshake done; inbound: seen */
+    bool banned;                /* revoked: its frames are dropped */
+    bool unreachable_logged;
+    int64_t last_seen_us, since_us;
+    int64_t retry_at_us;        /* outbound: reopen a session at; 0 = none */
+    int64_t probe_at_us;        /* inbound: next keepalive probe */
+    uint64_t auth_failures, disconnects, sessions, dropped;
+    s_frame_t *pending, *pending_tail;  /* frames waiting for room in the socket */
+    size_t pending_n;
+} s_link_t;
+
+struct el_node {
+    el_config_t cfg;
+    el_role_t role;
+    el_keypair_t *kp;
+    char self_text[EL_KEY_TEXT_BYTES];
+    uint8_t network[EL_KEY_BYTES];
+    char curve_pub[EL_Z85_BYTES], curve_sec[EL_Z85_BYTES];
+    int lock_fd;
+    int signal_fd;
+    sigset_t old_mask;
+    bool mask_set;
+    el_store_t *store;
+    el_sync_t *sync;
+    void *ctx;
+    el_zap_t *zap;
+    el_control_t *control;
+    void *listen[EL_CONFIG_LISTEN_MAX];
+    void *listen_mon[EL_CONFIG_LISTEN_MAX];
+    size_t listen_n;
+    s_link_t *links;            /* EL_NODE_LINKS_MAX */
+    uint64_t next_session;
+    unsigned mon_seq;
+    bool stop;
+    bool admitted;              /* an active Site entry for us is held */
+    int64_t started_us;
+    uint64_t frames_dropped, auth_failures;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int64_t
+s_mono_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *
+s_fpr (const uint8_t key[EL_KEY_BYTES], char buf[EL_LOG_FPR_BYTES])
+{
+    return el_log_fpr (key, buf);
+}
+
+static const char *
+s_link_name (const s_link_t *l, char buf[EL_LOG_FPR_BYTES])
+{
+    if (l->has_key)
+        return s_fpr (l->key, buf);
+    snprintf (buf, EL_LOG_FPR_BYTES, "unknown");
+    return buf;
+}
+
+static const char *
+s_link_role (const s_link_t *l)
+{
+    return l->kind == S_LINK_BROKER ? "broker" : l->kind == S_LINK_PEER ? "peer" : "site";
+}
+
+static s_link_t *
+s_link_by_session (el_node_t *self, uint64_t session)
+{
+    if (!session)
+        return NULL;
+    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++)
+        if (self->links[i].kind != S_LINK_FREE && self->links[i].session == session)
+            return &self->links[i];
+    return NULL;
+}
+
+static s_link_t *
+s_link_alloc (el_node_t *self)
+{
+    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++)
+        if (self->links[i].kind == S_LINK_FREE) {
+            memset (&self->links[i], 0, sizeof self->links[i]);
+            self->links[i].fd = -1;
+            return &self->links[i];
+        }
+    return NULL;
+}
+
+static void
+s_pending_clear (s_link_t *l)
+{
+    while (l->pending) {
+        s_frame_t *f = l->pending;
+        l->pending = f->next;
+        free (f);
+    }
+    l->pending_tail = NULL;
+    l->pending_n = 0;
+}
+
+static void
+s_session_close (el_node_t *self, s_link_t *l)
+{
+    if (l->session) {
+        el_sync_peer_close (self->sync, l->session);
+        l->session = 0;
+    }
+    s_pending_clear (l);
+}
+
+static int
+s_session_open (el_node_t *self, s_link_t *l)
+{
+    s_session_close (self, l);
+    uint64_t h = ++self->next_session;
+    int rc = el_sync_peer_open (self->sync, h);
+    if (rc < 0)
+        return rc;
+    l->session = h;
+    l->sessions++;
+    return 0;
+}
+
+/* Forget an inbound connection. */
+static void
+s_link_free (el_node_t *self, s_link_t *l)
+{
+    s_session_close (self, l);
+    l->kind = S_LINK_FREE;
+}
+
+/* Send one frame on a link now. @return 0, -EAGAIN (full), -EHOSTUNREACH (gone), -errno. */
+static int
+s_send_now (s_link_t *l, const uint8_t *data, size_t len)
+{
+    if (l->kind == S_LINK_IN) {
+        if (zmq_send (l->socket, l->route, l->route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+            return -errno;
+    }
+    if (zmq_send (l->socket, data, len, ZMQ_DONTWAIT) < 0)
+        return -errno;
+    return 0;
+}
+
+static void s_link_gone (el_node_t *self, s_link_t *l, const char *reason);
+
+/* Send or hold a frame (taking a copy when held). */
+static void
+s_send (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
+{
+    if (!l->pending) {
+        int rc = s_send_now (l, data, len);
+        if (rc == 0)
+            return;
+        if (rc != -EAGAIN) {
+            s_link_gone (self, l, rc == -EHOSTUNREACH ? "unreachable" : "send_failed");
+            return;
+        }
+    }
+    if (l->pending_n >= EL_NODE_PENDING_MAX) {
+        char f[EL_LOG_FPR_BYTES];
+        el_log (EL_LOG_WARN, "session_ended", "peer=%s reason=send_queue_full frames=%zu",
+                s_link_name (l, f), l->pending_n);
+        s_session_close (self, l);
+        if (l->kind != S_LINK_IN)
+            l->retry_at_us = s_mono_us () + EL_NODE_RETRY_MS * 1000;
+        return;
+    }
+    s_frame_t *fr = malloc (sizeof *fr + len);
+    if (!fr) {
+        s_session_close (self, l);
+        return;
+    }
+    fr->next = NULL;
+    fr->len = len;
+    memcpy (fr->data, data, len);
+    if (l->pending_tail)
+        l->pending_tail->next = fr;
+    else
+        l->pending = fr;
+    l->pending_tail = fr;
+    l->pending_n++;
+}
+
+static bool
+s_flush_pending (el_node_t *self)
+{
+    bool left = false;
+    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+        s_link_t *l = &self->links[i];
+        while (l->kind != S_LINK_FREE && l->pending) {
+            s_frame_t *f = l->pending;
+            int rc = s_send_now (l, f->data, f->len);
+            if (rc == -EAGAIN) {
+                left = true;
+                break;
+            }
+            l->pending = f->next;
+            if (!l->pending)
+                l->pending_tail = NULL;
+            l->pending_n--;
+            free (f);
+            if (rc < 0) {
+                s_link_gone (self, l, "unreachable");
+                break;
+            }
+        }
+    }
+    return left;
+}
+
+/* Send every frame the sync core queued. */
+static void
+s_drain (el_node_t *self)
+{
+    uint64_t peer;
+    uint8_t *frame;
+    size_t len;
+    while (el_sync_next_out (self->sync, &peer, &frame, &len) == 1) {
+        s_link_t *l = s_link_by_session (self, peer);
+        if (l)
+            s_send (self, l, frame, len);
+        free (frame);
+    }
+}
+
+/* An inbound connection is gone, or an outbound one lost its session. */
+static void
+s_link_gone (el_node_t *self, s_link_t *l, const char *reason)
+{
+    char f[EL_LOG_FPR_BYTES];
+    if (l->kind == S_LINK_IN) {
+        if (l->session)
+            el_log (EL_LOG_INFO, "peer_disconnected", "peer=%s role=site reason=%s",
+                    s_link_name (l, f), reason);
+        s_link_free (self, l);
+        return;
+    }
+    s_session_close (self, l);
+}
+
+/* Send an Error of our own (not through the sync core), best effort. */
+static void
+s_send_error (el_node_t *self, s_link_t *l, El__ErrorCode code, const char *text)
+{
+    El__Error err = EL__ERROR__INIT;
+    err.code = code;
+    err.text = (char *) text;
+    El__Msg msg = EL__MSG__INIT;
+    msg.m_case = EL__MSG__M_ERROR;
+    msg.error = &err;
+    uint8_t buf[256];
+    size_t len = el__msg__get_packed_size (&msg);
+    if (len > sizeof buf)
+        return;
+    el__msg__pack (&msg, buf);
+    s_send (self, l, buf, len);
+}
+
+/* ------------------------------------------------------------ admission */
+
+static void
+s_revoke_sessions (el_node_t *self, const uint8_t site[EL_KEY_BYTES])
+{
+    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+        s_link_t *l = &self->links[i];
+        if (l->kind == S_LINK_FREE || !l->has_key || memcmp (l->key, site, EL_KEY_BYTES))
+            continue;
+        char f[EL_LOG_FPR_BYTES];
+        el_log (EL_LOG_WARN, "session_ended", "peer=%s role=%s reason=revoked",
+                s_fpr (site, f), s_link_role (l));
+        s_send_error (self, l, EL__ERROR_CODE__ERROR_REVOKED, "site revoked");
+        s_flush_pending (self);
+        s_session_close (self, l);
+        if (l->kind == S_LINK_IN)
+            l->banned = true;
+        else
+            l->retry_at_us = s_mono_us () + (int64_t) EL_NODE_RETRY_FATAL_MS * 1000;
+    }
+}
+
+static bool
+s_is_configured_peer (const el_node_t *self, const uint8_t key[EL_KEY_BYTES])
+{
+    for (size_t i = 0; i < self->cfg.peers_n; i++)
+        if (!memcmp (self->cfg.peers[i].key, key, EL_KEY_BYTES))
+            return true;
+    return false;
+}
+
+/* A Site record of our network's broker was stored (or found at start). */
+static void
+s_on_site (el_node_t *self, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
+           bool at_start)
+{
+    char f[EL_LOG_FPR_BYTES];
+    bool self_site = !memcmp (site, self->kp->pk, EL_KEY_BYTES);
+    if (status == EL__SITE_STATUS__ACTIVE) {
+        if (self_site) {
+            if (!self->admitted && !at_start)
+                el_log (EL_LOG_INFO, "admitted", "site=%s network=%s", self->self_text,
+                        s_fpr (self->network, f));
+            self->admitted = true;
+        }
+        if (self->role == EL_ROLE_BROKER || s_is_configured_peer (self, site)) {
+            int rc = el_zap_allow (self->zap, site);
+            if (rc < 0)
+                el_log (EL_LOG_ERROR, "zap_allow_failed", "site=%s reason=%s",
+                        s_fpr (site, f), el_strcode (rc));
+        }
+        for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++)
+            if (self->links[i].kind != S_LINK_FREE && self->links[i].has_key
+                && !memcmp (self->links[i].key, site, EL_KEY_BYTES))
+                self->links[i].banned = false;
+        if (!at_start)
+            el_log (EL_LOG_INFO, "site_admitted", "site=%s", s_fpr (site, f));
+        return;
+    }
+    if (status == EL__SITE_STATUS__REVOKED) {
+        if (self_site) {
+            self->admitted = false;
+            el_log (EL_LOG_ERROR, "self_revoked", "site=%s network=%s", self->self_text,
+                    s_fpr (self->network, f));
+        }
+        el_zap_deny (self->zap, site);
+        if (!at_start) {
+            el_log (EL_LOG_WARN, "site_revoked", "site=%s", s_fpr (site, f));
+            s_revoke_sessions (self, site);
+        }
+    }
+}
+
+static int
+s_each_site (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
+             const char *name)
+{
+    (void) name;
+    s_on_site (arg, site, status, true);
+    return 0;
+}
+
+static void
+s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
+              const int *status, size_t n)
+{
+    el_node_t *self = arg;
+    size_t applied = 0, dup = 0, rej = 0, logged = 0;
+    s_link_t *from = s_link_by_session (self, from_peer);
+    char ff[EL_LOG_FPR_BYTES];
+    const char *from_name = from ? s_link_name (from, ff) : from_peer ? "gone" : "local";
+    for (size_t i = 0; i < n; i++) {
+        if (status[i] == EL_APPLIED) {
+            applied++;
+            uint8_t site[EL_KEY_BYTES];
+            El__SiteStatus st;
+            if (entries[i] && el_admit_parse (entries[i], self->network, site, &st) == 0)
+                s_on_site (self, site, st, false);
+        } else if (status[i] == EL_DUPLICATE) {
+            dup++;
+        } else {
+            rej++;
+            if (logged++ < S_REJECT_LOGS && entries[i]) {
+                char fo[EL_LOG_FPR_BYTES];
+                el_log (status[i] == EL_EFORK ? EL_LOG_ERROR : EL_LOG_WARN,
+                        status[i] == EL_EFORK ? "fork_detected" : "entry_rejected",
+                        "origin=%s seq=%" PRIu64 " from=%s reason=%s",
+                        s_fpr (entries[i]->origin, fo), entries[i]->seq, from_name,
+                        el_strcode (status[i]));
+            }
+        }
+    }
+    if (el_log_enabled (EL_LOG_DEBUG))
+        el_log (EL_LOG_DEBUG, "entries_applied",
+                "from=%s applied=%zu duplicates=%zu rejected=%zu", from_name, applied, dup, rej);
+}
+
+/* ------------------------------------------------------------ frames */
+
+static bool
+s_frame_is_hello (const uint8_t *data, size_t len)
+{
+    /* protobuf-c writes the one set field of Msg first: field 1 (hello),
+     * wire type 2 → tag byte 0x0a. The sync core validates the rest. */
+    return len > 0 && data[0] == 0x0a;
+}
+
+/* The Hello's sender, which must be the authenticated key. */
+static int
+s_hello_sender (const uint8_t *data, size_t len, uint8_t ret[EL_KEY_BYTES])
+{
+    El__Msg *msg = el__msg__unpack (&el_pb_allocator, len, data);
+    if (!msg)
+        return EL_EPROTO;
+    int rc = EL_EPROTO;
+    if (msg->m_case == EL__MSG__M_HELLO && msg->hello->sender.len == EL_KEY_BYTES) {
+        memcpy (ret, msg->hello->sender.data, EL_KEY_BYTES);
+        rc = 0;
+    }
+    el__msg__free_unpacked (msg, &el_pb_allocator);
+    return rc;
+}
+
+static void
+s_session_error (el_node_t *self, s_link_t *l, int rc)
+{
+    char f[EL_LOG_FPR_BYTES];
+    el_log (rc == EL_EREVOKED || rc == EL_ENETWORK || rc == EL_EVERSION ? EL_LOG_ERROR
+                                                                           : EL_LOG_WARN,
+            "session_ended", "peer=%s role=%s reason=%s", s_link_name (l, f), s_link_role (l),
+            el_strcode (rc));
+    s_drain (self);             /* the Error the sync core queued for the peer */
+    s_flush_pending (self);
+    s_session_close (self, l);
+    if (l->kind != S_LINK_IN) {
+        int64_t ms = rc == EL_EREVOKED || rc == EL_ENETWORK || rc == EL_EVERSION
+                         ? EL_NODE_RETRY_FATAL_MS : EL_NODE_RETRY_MS;
+        l->retry_at_us = s_mono_us () + ms * 1000;
+    }
+}
+
+static void
+s_on_frame (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
+{
+    char f[EL_LOG_FPR_BYTES];
+    l->last_seen_us = el_now_us ();
+    if (len == 0)
+        return;                         /* keepalive */
+    if (l->banned) {
+        l->dropped++;
+        self->frames_dropped++;
+        return;
+    }
+    if (len > EL_FRAME_MAX) {
+        el_log (EL_LOG_WARN, "frame_too_big", "peer=%s bytes=%zu", s_link_name (l, f), len);
+        l->dropped++;
+        self->frames_dropped++;
+        s_session_close (self, l);
+        return;
+    }
+    if (l->kind == S_LINK_IN && s_frame_is_hello (data, len)) {
+        uint8_t sender[EL_KEY_BYTES];
+        if (s_hello_sender (data, len, sender) < 0 || !l->has_key
+            || memcmp (sender, l->key, EL_KEY_BYTES)) {
+            el_log (EL_LOG_WARN, "hello_refused", "peer=%s reason=sender_mismatch",
+                    s_link_name (l, f));
+            l->dropped++;
+            self->frames_dropped++;
+            return;
+        }
+        /* a new connection of the same site replaces the old one */
+        for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+            s_link_t *o = &self->links[i];
+            if (o != l && o->kind == S_LINK_IN && o->has_key
+                && !memcmp (o->key, l->key, EL_KEY_BYTES) && o->socket == l->socket) {
+                el_log (EL_LOG_INFO, "session_replaced", "peer=%s", s_link_name (o, f));
+                s_link_free (self, o);
+            }
+        }
+        int rc = s_session_open (self, l);
+        if (rc < 0) {
+            el_log (EL_LOG_WARN, "session_refused", "peer=%s reason=%s", s_link_name (l, f),
+                    el_strcode (rc));
+            return;
+        }
+        el_log (EL_LOG_INFO, "peer_connected", "peer=%s role=site session=%" PRIu64,
+                s_link_name (l, f), l->session);
+    }
+    if (!l->session) {
+        l->dropped++;
+        self->frames_dropped++;
+        return;
+    }
+    int rc = el_sync_receive (self->sync, l->session, data, len);
+    if (rc == -ENOBUFS) {
+        /* the sync core's outbox is full: send, then try once more */
+        s_drain (self);
+        rc = el_sync_receive (self->sync, l->session, data, len);
+    }
+    if (rc < 0 && rc != -ENOENT && rc != EL_EMAPFULL && rc != -ENOBUFS && rc > EL_ELAST
+        && rc <= EL_EBASE - 1) {
+        s_session_error (self, l, rc);
+        return;
+    }
+    if (rc < 0)
+        el_log (EL_LOG_ERROR, "receive_failed", "peer=%s reason=%s", s_link_name (l, f),
+                el_strcode (rc));
+}
+
+static void
+s_recv_outbound (el_node_t *self, s_link_t *l)
+{
+    for (int i = 0; i < EL_NODE_RECV_BATCH; i++) {
+        zmq_msg_t m;
+        zmq_msg_init (&m);
+        if (zmq_msg_recv (&m, l->socket, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&m);
+            return;
+        }
+        s_on_frame (self, l, zmq_msg_data (&m), zmq_msg_size (&m));
+        zmq_msg_close (&m);
+    }
+}
+
+static bool
+s_more (void *socket)
+{
+    int more = 0;
+    size_t size = sizeof more;
+    return zmq_getsockopt (socket, ZMQ_RCVMORE, &more, &size) == 0 && more;
+}
+
+static void
+s_recv_inbound (el_node_t *self, void *router)
+{
+    for (int i = 0; i < EL_NODE_RECV_BATCH; i++) {
+        uint8_t route[S_ROUTE_MAX];
+        int n = zmq_recv (router, route, sizeof route, ZMQ_DONTWAIT);
+        if (n < 0)
+            return;
+        zmq_msg_t m;
+        zmq_msg_init (&m);
+        if (n > S_ROUTE_MAX || !s_more (router) || zmq_msg_recv (&m, router, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&m);
+            self->frames_dropped++;
+            continue;
+        }
+        while (s_more (router)) {       /* one frame per message: drop extras */
+            zmq_msg_t x;
+            zmq_msg_init (&x);
+            zmq_msg_recv (&x, router, ZMQ_DONTWAIT);
+            zmq_msg_close (&x);
+        }
+        s_link_t *l = NULL;
+        for (size_t j = 0; j < EL_NODE_LINKS_MAX; j++) {
+            s_link_t *c = &self->links[j];
+            if (c->kind == S_LINK_IN && c->socket == router && c->route_len == (size_t) n
+                && !memcmp (c->route, route, (size_t) n)) {
+                l = c;
+                break;
+            }
+        }
+        if (!l) {
+            const char *uid = zmq_msg_gets (&m, "User-Id");
+            uint8_t key[EL_KEY_BYTES];
+            l = uid && el_key_from_text (uid, key) == 0 ? s_link_alloc (self) : NULL;
+            if (!l) {
+                self->frames_dropped++;
+                zmq_msg_close (&m);
+                continue;
+            }
+            l->kind = S_LINK_IN;
+            l->socket = router;
+            memcpy (l->route, route, (size_t) n);
+            l->route_len = (size_t) n;
+            l->has_key = true;
+            memcpy (l->key, key, EL_KEY_BYTES);
+            l->connected = true;
+            l->since_us = el_now_us ();
+            l->probe_at_us = s_mono_us () + EL_NODE_PROBE_MS * 1000;
+            l->banned = !el_zap_is_allowed (self->zap, key);
+        }
+        int fd = zmq_msg_get (&m, ZMQ_SRCFD);
+        if (fd >= 0)
+            l->fd = fd;
+        l->probe_at_us = s_mono_us () + EL_NODE_PROBE_MS * 1000;
+        s_on_frame (self, l, zmq_msg_data (&m), zmq_msg_size (&m));
+        zmq_msg_close (&m);
+    }
+}
+
+/* ------------------------------------------------------------ monitors */
+
+static int
+s_monitor_read (void *mon, uint16_t *ret_event, int32_t *ret_value, char *endpoint,
+                size_t ep_size)
+{
+    zmq_msg_t m;
+    zmq_msg_init (&m);
+    if (zmq_msg_recv (&m, mon, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&m);
+        return 0;
+    }
+    int ok = zmq_msg_size (&m) >= 6 && s_more (mon);
+    if (ok) {
+        memcpy (ret_event, zmq_msg_data (&m), 2);
+        memcpy (ret_value, (uint8_t *) zmq_msg_data (&m) + 2, 4);
+    }
+    zmq_msg_close (&m);
+    endpoint[0] = '\0';
+    while (s_more (mon)) {
+        zmq_msg_init (&m);
+        if (zmq_msg_recv (&m, mon, ZMQ_DONTWAIT) >= 0 && ok) {
+            size_t n = zmq_msg_size (&m) < ep_size - 1 ? zmq_msg_size (&m) : ep_size - 1;
+            memcpy (endpoint, zmq_msg_data (&m), n);
+            endpoint[n] = '\0';
+        }
+        zmq_msg_close (&m);
+    }
+    return ok ? 1 : -1;
+}
+
+static void
+s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
+{
+    char f[EL_LOG_FPR_BYTES];
+    const char *peer = s_link_name (l, f);
+    switch (event) {
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: {
+        l->connected = true;
+        l->unreachable_logged = false;
+        l->since_us = el_now_us ();
+        l->last_seen_us = l->since_us;
+        l->retry_at_us = 0;
+        int rc = s_session_open (self, l);
+        el_log (rc == 0 ? EL_LOG_INFO : EL_LOG_ERROR, "peer_connected",
+                "peer=%s role=%s endpoint=%s session=%" PRIu64 "%s%s", peer, s_link_role (l),
+                l->endpoint, l->session, rc ? " error=" : "", rc ? el_strcode (rc) : "");
+        break;
+    }
+    case ZMQ_EVENT_DISCONNECTED:
+        if (l->connected) {
+            l->disconnects++;
+            l->since_us = el_now_us ();
+            el_log (EL_LOG_INFO, "peer_disconnected", "peer=%s role=%s endpoint=%s", peer,
+                    s_link_role (l), l->endpoint);
+        }
+        l->connected = false;
+        s_session_close (self, l);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        l->auth_failures++;
+        el_log (EL_LOG_WARN, "auth_failed", "peer=%s role=%s endpoint=%s status=%d "
+                "reason=refused_by_peer", peer, s_link_role (l), l->endpoint, (int) value);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        l->auth_failures++;
+        el_log (EL_LOG_WARN, "handshake_failed", "peer=%s role=%s endpoint=%s code=%d "
+                "reason=%s", peer, s_link_role (l), l->endpoint, (int) value,
+                event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol" : "no_detail");
+        break;
+    case ZMQ_EVENT_CONNECT_RETRIED:
+    case ZMQ_EVENT_CLOSED:
+        if (!l->connected && !l->unreachable_logged) {
+            l->unreachable_logged = true;
+            if (!l->since_us)
+                l->since_us = el_now_us ();
+            el_log (EL_LOG_WARN, "peer_unreachable", "peer=%s role=%s endpoint=%s", peer,
+                    s_link_role (l), l->endpoint);
+        }
+        break;
+    default:
+        if (el_log_enabled (EL_LOG_DEBUG))
+            el_log (EL_LOG_DEBUG, "socket_event", "peer=%s event=0x%x value=%d", peer,
+                    (unsigned) event, (int) value);
+        break;
+    }
+}
+
+static void
+s_inbound_event (el_node_t *self, size_t idx, uint16_t event, int32_t value,
+                 const char *endpoint)
+{
+    char f[EL_LOG_FPR_BYTES];
+    switch (event) {
+    case ZMQ_EVENT_DISCONNECTED:
+        for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+            s_link_t *l = &self->links[i];
+            if (l->kind == S_LINK_IN && l->socket == self->listen[idx] && l->fd == value) {
+                el_log (EL_LOG_INFO, "peer_disconnected", "peer=%s role=site listen=%s",
+                        s_link_name (l, f), endpoint);
+                s_link_free (self, l);
+            }
+        }
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        self->auth_failures++;
+        el_log (EL_LOG_WARN, "auth_failed", "listen=%s status=%d reason=zap_denied", endpoint,
+                (int) value);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        el_log (EL_LOG_WARN, "handshake_failed", "listen=%s code=%d", endpoint, (int) value);
+        break;
+    case ZMQ_EVENT_LISTENING:
+        el_log (EL_LOG_INFO, "listening", "endpoint=%s", endpoint);
+        break;
+    case ZMQ_EVENT_BIND_FAILED:
+        el_log (EL_LOG_ERROR, "bind_failed", "endpoint=%s errno=%d", endpoint, (int) value);
+        break;
+    default:
+        if (el_log_enabled (EL_LOG_DEBUG))
+            el_log (EL_LOG_DEBUG, "socket_event", "listen=%s event=0x%x value=%d", endpoint,
+                    (unsigned) event, (int) value);
+        break;
+    }
+}
+
+static void
+s_zap_decision (void *arg, bool allowed, const uint8_t curve_pk[32], const uint8_t *site,
+                const char *address, const char *reason)
+{
+    el_node_t *self = arg;
+    char f[EL_LOG_FPR_BYTES];
+    if (allowed) {
+        if (el_log_enabled (EL_LOG_DEBUG))
+            el_log (EL_LOG_DEBUG, "zap_allowed", "peer=%s address=%s", s_fpr (site, f),
+                    address);
+        return;
+    }
+    self->auth_failures++;
+    char curve[EL_KEY_TEXT_BYTES] = "none";
+    if (curve_pk)
+        el_key_to_text (curve_pk, curve);
+    curve[EL_LOG_FPR_BYTES - 1] = '\0';
+    el_log (EL_LOG_WARN, "auth_failed", "curve_key=%s address=%s reason=%s", curve, address,
+            reason);
+}
+
+/* ------------------------------------------------------------ control */
+
+static int s_control (void *arg, el_control_t *ctl, const El__ControlRequest *req,
+                      El__ControlReply *reply);
+
+/* ------------------------------------------------------------ setup */
+
+int
+el_node_lock_state (const char *state_dir, int *ret_fd)
+{
+    char path[EL_CONFIG_PATH_MAX + 8];
+    if (snprintf (path, sizeof path, "%s/lock", state_dir) >= (int) sizeof path)
+        return -ENAMETOOLONG;
+    int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+        int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+        close (fd);
+        return rc;
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+int
+el_node_load_key (const char *path, el_keypair_t **ret, bool *created)
+{
+    if (created)
+        *created = false;
+    int rc = el_keypair_load (path, ret);
+    if (rc != -ENOENT)
+        return rc;
+    el_keypair_t *kp = NULL;
+    rc = el_keypair_generate (&kp);
+    if (rc < 0)
+        return rc;
+    rc = el_keypair_save (kp, path, false);
+    if (rc < 0) {
+        el_keypair_destroy (&kp);
+        return rc;
+    }
+    if (created)
+        *created = true;
+    *ret = kp;
+    return 0;
+}
+
+static int
+s_set_common (const el_node_t *self, void *s)
+{
+    int linger = EL_NODE_LINGER_MS;
+    int hwm = self->cfg.hwm;
+    int64_t max = EL_FRAME_MAX;
+    int ivl = self->cfg.heartbeat_ivl_ms, to = self->cfg.heartbeat_timeout_ms;
+    int ttl = self->cfg.heartbeat_ttl_ms;
+    if (zmq_setsockopt (s, ZMQ_LINGER, &linger, sizeof linger)
+        || zmq_setsockopt (s, ZMQ_SNDHWM, &hwm, sizeof hwm)
+        || zmq_setsockopt (s, ZMQ_RCVHWM, &hwm, sizeof hwm)
+        || zmq_setsockopt (s, ZMQ_MAXMSGSIZE, &max, sizeof max)
+        || zmq_setsockopt (s, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl)
+        || zmq_setsockopt (s, ZMQ_HEARTBEAT_TIMEOUT, &to, sizeof to)
+        || zmq_setsockopt (s, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl))
+        return -errno;
+    return 0;
+}
+
+static int
+s_monitor (el_node_t *self, void *socket, void **ret_mon)
+{
+    char ep[64];
+    snprintf (ep, sizeof ep, "inproc://el-monitor-%u", self->mon_seq++);
+    if (zmq_socket_monitor (socket, ep, S_MON_EVENTS) != 0)
+        return -errno;
+    void *mon = zmq_socket (self->ctx, ZMQ_PAIR);
+    if (!mon)
+        return -errno;
+    int zero = 0;
+    zmq_setsockopt (mon, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect (mon, ep) != 0) {
+        int rc = -errno;
+        zmq_close (mon);
+        return rc;
+    }
+    *ret_mon = mon;
+    return 0;
+}
+
+static int
+s_outbound_new (el_node_t *self, s_link_kind_t kind, const uint8_t key[EL_KEY_BYTES],
+                const char *endpoint)
+{
+    s_link_t *l = s_link_alloc (self);
+    if (!l)
+        return EL_ETOOBIG;
+    l->kind = kind;
+    l->has_key = true;
+    memcpy (l->key, key, EL_KEY_BYTES);
+    snprintf (l->endpoint, sizeof l->endpoint, "%s", endpoint);
+    int rc = -errno;
+    char server[EL_Z85_BYTES];
+    rc = el_key_curve_z85 (key, server);
+    if (rc < 0)
+        goto out_free;
+    l->socket = zmq_socket (self->ctx, ZMQ_DEALER);
+    if (!l->socket) {
+        rc = -errno;
+        goto out_free;
+    }
+    int one = 1;
+    int rivl = self->cfg.reconnect_ivl_ms, rmax = self->cfg.reconnect_ivl_max_ms;
+    rc = s_set_common (self, l->socket);
+    if (rc < 0)
+        goto out_close;
+    if (zmq_setsockopt (l->socket, ZMQ_IMMEDIATE, &one, sizeof one)
+        || zmq_setsockopt (l->socket, ZMQ_RECONNECT_IVL, &rivl, sizeof rivl)
+        || zmq_setsockopt (l->socket, ZMQ_RECONNECT_IVL_MAX, &rmax, sizeof rmax)
+        || zmq_setsockopt (l->socket, ZMQ_CURVE_SERVERKEY, server, 40)
+        || zmq_setsockopt (l->socket, ZMQ_CURVE_PUBLICKEY, self->curve_pub, 40)
+        || zmq_setsockopt (l->socket, ZMQ_CURVE_SECRETKEY, self->curve_sec, 40)) {
+        rc = -errno;
+        goto out_close;
+    }
+    rc = s_monitor (self, l->socket, &l->monitor);
+    if (rc < 0)
+        goto out_close;
+    if (zmq_connect (l->socket, endpoint) != 0) {
+        rc = -errno;
+        goto out_close;
+    }
+    return 0;
+out_close:
+    if (l->monitor)
+        zmq_close (l->monitor);
+    zmq_close (l->socket);
+out_free:
+    l->kind = S_LINK_FREE;
+    return rc;
+}
+
+static int
+s_listen_new (el_node_t *self, const char *endpoint)
+{
+    void *s = zmq_socket (self->ctx, ZMQ_ROUTER);
+    if (!s)
+        return -errno;
+    int one = 1;
+    int rc = s_set_common (self, s);
+    if (rc == 0)
+        rc = el_zap_server_setup (s, self->curve_sec);
+    if (rc == 0 && zmq_setsockopt (s, ZMQ_ROUTER_MANDATORY, &one, sizeof one))
+        rc = -errno;
+    void *mon = NULL;
+    if (rc == 0)
+        rc = s_monitor (self, s, &mon);
+    if (rc == 0 && zmq_bind (s, endpoint) != 0)
+        rc = -errno;
+    if (rc < 0) {
+        if (mon)
+            zmq_close (mon);
+        zmq_close (s);
+        return rc;
+    }
+    self->listen[self->listen_n] = s;
+    self->listen_mon[self->listen_n] = mon;
+    self->listen_n++;
+    return 0;
+}
+
+static int
+s_signals (el_node_t *self)
+{
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGTERM);
+    if (sigprocmask (SIG_BLOCK, &set, &self->old_mask) != 0)
+        return -errno;
+    self->mask_set = true;
+    self->signal_fd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (self->signal_fd < 0)
+        return -errno;
+    signal (SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+int
+el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret)
+{
+    int rc = -ENOMEM;
+    char f[EL_LOG_FPR_BYTES];
+    el_node_t *self = calloc (1, sizeof *self);
+    if (!self)
+        goto out;
+    self->cfg = *cfg;
+    self->role = role;
+    self->lock_fd = -1;
+    self->signal_fd = -1;
+    self->started_us = el_now_us ();
+    self->links = calloc (EL_NODE_LINKS_MAX, sizeof *self->links);
+    if (!self->links)
+        goto out_destroy;
+
+    /* no core dumps: the secret key is in memory */
+    struct rlimit core = { 0, 0 };
+    setrlimit (RLIMIT_CORE, &core);
+
+    if (mkdir (cfg->state_dir, 0700) != 0 && errno != EEXIST) {
+        rc = -errno;
+        el_log (EL_LOG_ERROR, "state_dir_failed", "path=%s reason=%s", cfg->state_dir,
+                strerror (errno));
+        goto out_destroy;
+    }
+    rc = el_node_lock_state (cfg->state_dir, &self->lock_fd);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "state_dir_locked", "path=%s reason=%s", cfg->state_dir,
+                rc == -EBUSY ? "another_daemon_runs_here" : strerror (-rc));
+        goto out_destroy;
+    }
+    bool created = false;
+    rc = el_node_load_key (cfg->key_file, &self->kp, &created);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "key_refused", "path=%s reason=%s", cfg->key_file,
+                rc == EL_EKEYPERM ? "readable_by_group_or_others" : el_strcode (rc));
+        goto out_destroy;
+    }
+    el_key_to_text (self->kp->pk, self->self_text);
+    if (created)
+        el_log (EL_LOG_INFO, "key_created", "path=%s site=%s", cfg->key_file, self->self_text);
+    rc = el_keypair_curve_z85 (self->kp, self->curve_pub, self->curve_sec);
+    if (rc < 0)
+        goto out_destroy;
+    if (role == EL_ROLE_BROKER)
+        memcpy (self->network, self->kp->pk, EL_KEY_BYTES);
+    else
+        memcpy (self->network, cfg->broker_key, EL_KEY_BYTES);
+    if (role == EL_ROLE_NODE && !memcmp (self->network, self->kp->pk, EL_KEY_BYTES)) {
+        rc = EL_EINVAL;
+        el_log (EL_LOG_ERROR, "config_invalid", "reason=broker_key_is_our_own_key");
+        goto out_destroy;
+    }
+
+    el_store_config_t scfg = {
+        .map_bytes_max = cfg->map_max_mb ? (size_t) cfg->map_max_mb << 20 : 0,
+        .no_sync = !cfg->durable,
+        .require_attestation = true,
+    };
+    rc = el_store_open (cfg->state_dir, &scfg, &self->store);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "store_open_failed", "path=%s reason=%s", cfg->state_dir,
+                el_strcode (rc));
+        goto out_destroy;
+    }
+    rc = el_store_accept_network (self->store, self->network);
+    if (rc < 0)
+        goto out_destroy;
+    el_sync_config_t sc = {
+        .credit = cfg->credit,
+        .batch_max = cfg->batch,
+    };
+    memcpy (sc.self_id, self->kp->pk, EL_KEY_BYTES);
+    memcpy (sc.network, self->network, EL_KEY_BYTES);
+    rc = el_sync_new (self->store, &sc, &self->sync);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "sync_failed", "reason=%s", el_strcode (rc));
+        goto out_destroy;
+    }
+    el_sync_on_applied (self->sync, s_on_applied, self);
+
+    rc = s_signals (self);
+    if (rc < 0)
+        goto out_destroy;
+    self->ctx = zmq_ctx_new ();
+    if (!self->ctx) {
+        rc = -errno;
+        goto out_destroy;
+    }
+    /* ZAP first: no CURVE server socket exists before its handler. */
+    rc = el_zap_new (self->ctx, s_zap_decision, self, &self->zap);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "zap_failed", "reason=%s", strerror (-rc));
+        goto out_destroy;
+    }
+    if (role == EL_ROLE_NODE)
+        el_zap_allow (self->zap, self->network);
+    for (size_t i = 0; i < cfg->peers_n; i++)
+        el_zap_allow (self->zap, cfg->peers[i].key);
+    self->admitted = role == EL_ROLE_BROKER;
+    rc = el_admit_each (self->store, self->network, s_each_site, self);
+    if (rc < 0)
+        goto out_destroy;
+
+    for (size_t i = 0; i < cfg->listen_n; i++) {
+        rc = s_listen_new (self, cfg->listen[i]);
+        if (rc < 0) {
+            el_log (EL_LOG_ERROR, "bind_failed", "endpoint=%s reason=%s", cfg->listen[i],
+                    strerror (-rc));
+            goto out_destroy;
+        }
+    }
+    if (role == EL_ROLE_NODE) {
+        rc = s_outbound_new (self, S_LINK_BROKER, self->network, cfg->connect);
+        if (rc < 0) {
+            el_log (EL_LOG_ERROR, "connect_failed", "endpoint=%s reason=%s", cfg->connect,
+                    el_strerror (rc));
+            goto out_destroy;
+        }
+    }
+    for (size_t i = 0; i < cfg->peers_n; i++) {
+        if (!cfg->peers[i].endpoint[0])
+            continue;
+        rc = s_outbound_new (self, S_LINK_PEER, cfg->peers[i].key, cfg->peers[i].endpoint);
+        if (rc < 0) {
+            el_log (EL_LOG_ERROR, "connect_failed", "endpoint=%s reason=%s",
+                    cfg->peers[i].endpoint, el_strerror (rc));
+            goto out_destroy;
+        }
+    }
+    rc = el_control_new (self->ctx, cfg->control, s_control, self, &self->control);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "control_bind_failed", "endpoint=%s reason=%s", cfg->control,
+                strerror (-rc));
+        goto out_destroy;
+    }
+    el_log (EL_LOG_INFO, "started", "role=%s site=%s network=%s admitted=%s control=%s",
+            role == EL_ROLE_BROKER ? "broker" : "node", self->self_text,
+            s_fpr (self->network, f), self->admitted ? "yes" : "no", cfg->control);
+    *ret = self;
+    return 0;
+out_destroy:
+    el_node_destroy (&self);
+out:
+    return rc;
+}
+
+void
+el_node_destroy (el_node_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    el_node_t *self = *self_p;
+    el_control_destroy (&self->control);
+    if (self->links) {
+        for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+            s_link_t *l = &self->links[i];
+            if (l->kind == S_LINK_FREE)
+                continue;
+            s_pending_clear (l);
+            if (l->kind != S_LINK_IN) {
+                if (l->monitor) {
+                    zmq_socket_monitor (l->socket, NULL, 0);
+                    zmq_close (l->monitor);
+                }
+                zmq_close (l->socket);
+            }
+            l->kind = S_LINK_FREE;
+        }
+    }
+    for (size_t i = 0; i < self->listen_n; i++) {
+        zmq_socket_monitor (self->listen[i], NULL, 0);
+        if (self->listen_mon[i])
+            zmq_close (self->listen_mon[i]);
+        zmq_close (self->listen[i]);
+    }
+    el_zap_destroy (&self->zap);
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    el_sync_destroy (&self->sync);
+    el_store_destroy (&self->store);
+    el_keypair_destroy (&self->kp);
+    if (self->signal_fd >= 0)
+        close (self->signal_fd);
+    if (self->mask_set)
+        sigprocmask (SIG_SETMASK, &self->old_mask, NULL);
+    if (self->lock_fd >= 0)
+        close (self->lock_fd);
+    free (self->links);
+    free (self);
+    *self_p = NULL;
+}
+
+const uint8_t *
+el_node_id (const el_node_t *self)
+{
+    return self->kp->pk;
+}
+
+void
+el_node_stop (el_node_t *self)
+{
+    self->stop = true;
+}
+
+/* ------------------------------------------------------------ reactor */
+
+static void
+s_timers (el_node_t *self, int64_t now, int64_t *next)
+{
+    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+        s_link_t *l = &self->links[i];
+        if (l->kind == S_LINK_FREE)
+            continue;
+        if (l->kind != S_LINK_IN && l->retry_at_us) {
+            if (now >= l->retry_at_us) {
+                l->retry_at_us = 0;
+                if (l->connected && !l->session) {
+                    int rc = s_session_open (self, l);
+                    char f[EL_LOG_FPR_BYTES];
+                    el_log (EL_LOG_INFO, "session_restarted", "peer=%s role=%s%s%s",
+                            s_link_name (l, f), s_link_role (l), rc ? " error=" : "",
+                            rc ? el_strcode (rc) : "");
+                }
+            } else if (l->retry_at_us < *next) {
+                *next = l->retry_at_us;
+            }
+        }
+        if (l->kind == S_LINK_IN) {
+            if (now >= l->probe_at_us) {
+                l->probe_at_us = now + EL_NODE_PROBE_MS * 1000;
+                if (!l->pending) {
+                    int rc = s_send_now (l, (const uint8_t *) "", 0);
+                    if (rc < 0 && rc != -EAGAIN) {
+                        s_link_gone (self, l, "probe_failed");
+                        continue;
+                    }
+                }
+            }
+            if (l->probe_at_us < *next)
+                *next = l->probe_at_us;
+        }
+    }
+}
+
+int
+el_node_run (el_node_t *self)
+{
+    zmq_pollitem_t items[S_POLL_MAX];
+    s_link_t *owners[S_POLL_MAX];
+    int kinds[S_POLL_MAX];       /* 0 signal, 1 zap, 2 control, 3 listen, 4 listen mon,
+                                  * 5 outbound, 6 outbound mon */
+    size_t idx[S_POLL_MAX];
+    bool pending = false;
+    while (!self->stop) {
+        int n = 0;
+        items[n] = (zmq_pollitem_t) { NULL, self->signal_fd, ZMQ_POLLIN, 0 };
+        kinds[n++] = 0;
+        items[n] = (zmq_pollitem_t) { el_zap_socket (self->zap), 0, ZMQ_POLLIN, 0 };
+        kinds[n++] = 1;
+        items[n] = (zmq_pollitem_t) { el_control_socket (self->control), 0, ZMQ_POLLIN, 0 };
+        kinds[n++] = 2;
+        for (size_t i = 0; i < self->listen_n; i++) {
+            items[n] = (zmq_pollitem_t) { self->listen_mon[i], 0, ZMQ_POLLIN, 0 };
+            idx[n] = i;
+            kinds[n++] = 4;
+            items[n] = (zmq_pollitem_t) { self->listen[i], 0, ZMQ_POLLIN, 0 };
+            idx[n] = i;
+            kinds[n++] = 3;
+        }
+        for (size_t i = 0; i < EL_NODE_LINKS_MAX && n + 2 <= S_POLL_MAX; i++) {
+            s_link_t *l = &self->links[i];
+            if (l->kind != S_LINK_BROKER && l->kind != S_LINK_PEER)
+                continue;
+            items[n] = (zmq_pollitem_t) { l->monitor, 0, ZMQ_POLLIN, 0 };
+            owners[n] = l;
+            kinds[n++] = 6;
+            items[n] = (zmq_pollitem_t) { l->socket, 0, ZMQ_POLLIN, 0 };
+            owners[n] = l;
+            kinds[n++] = 5;
+        }
+        int64_t now = s_mono_us ();
+        int64_t next = now + 1000000;
+        s_timers (self, now, &next);
+        long timeout = (long) ((next - now + 999) / 1000);
+        if (timeout < 0)
+            timeout = 0;
+        if (pending && timeout > 5)
+            timeout = 5;
+        int rc = zmq_poll (items, n, timeout);
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ETERM)
+                break;
+            el_log (EL_LOG_ERROR, "poll_failed", "reason=%s", strerror (errno));
+            return -errno;
+        }
+        /* monitors first: a disconnect is seen before the next connection's frames */
+        for (int i = 0; i < n; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            uint16_t ev;
+            int32_t val;
+            char ep[256];
+            if (kinds[i] == 4) {
+                while (s_monitor_read (items[i].socket, &ev, &val, ep, sizeof ep) == 1)
+                    s_inbound_event (self, idx[i], ev, val, ep);
+            } else if (kinds[i] == 6) {
+                while (s_monitor_read (items[i].socket, &ev, &val, ep, sizeof ep) == 1)
+                    s_outbound_event (self, owners[i], ev, val);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            switch (kinds[i]) {
+            case 0: {
+                struct signalfd_siginfo si;
+                while (read (self->signal_fd, &si, sizeof si) == (ssize_t) sizeof si) {
+                    el_log (EL_LOG_INFO, "stopping", "signal=%s",
+                            si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+                    self->stop = true;
+                }
+                break;
+            }
+            case 1:
+                el_zap_handle (self->zap);
+                break;
+            case 2:
+                el_control_handle (self->control);
+                break;
+            case 3:
+                s_recv_inbound (self, self->listen[idx[i]]);
+                break;
+            case 5:
+                s_recv_outbound (self, owners[i]);
+                break;
+            default:
+                break;
+            }
+            if (self->stop)
+                break;
+        }
+        s_drain (self);
+        pending = s_flush_pending (self);
+    }
+    el_log (EL_LOG_INFO, "stopped", "site=%s", self->self_text);
+    return 0;
+}
+
+/* ------------------------------------------------------------ control handlers */
+
+static int
+s_key_arg (const ProtobufCBinaryData *b, uint8_t out[EL_KEY_BYTES])
+{
+    if (b->len != EL_KEY_BYTES)
+        return EL_EINVAL;
+    memcpy (out, b->data, EL_KEY_BYTES);
+    return 0;
+}
+
+static int
+s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
+             El__ControlReply *reply)
+{
+    if (!w->n_records)
+        return EL_EINVAL;
+    if (w->n_records > EL_SYNC_WRITE_MAX)
+        return EL_ETOOBIG;
+    el_record_t *recs = calloc (w->n_records, sizeof *recs);
+    if (!recs)
+        return -ENOMEM;
+    for (size_t i = 0; i < w->n_records; i++) {
+        const El__RecordWrite *r = w->records[i];
+        recs[i].kind = r->kind;
+        recs[i].key = r->key;
+        recs[i].deleted = r->deleted;
+        recs[i].payload = r->payload.data;
+        recs[i].payload_len = r->payload.len;
+    }
+    uint64_t last = 0;
+    int rc = el_sync_write (self->sync, self->kp, recs, w->n_records, &last);
+    free (recs);
+    if (rc < 0) {
+        if (rc == EL_ENOTADMITTED)
+            reply->text = el_control_strdup (ctl, "this site is not admitted yet (no active "
+                                                  "Site entry of its broker is held)");
+        return rc;
+    }
+    El__WriteReply *wr = el_control_alloc (ctl, sizeof *wr);
+    if (!wr)
+        return -ENOMEM;
+    el__write_reply__init (wr);
+    wr->last_seq = last;
+    wr->first_seq = last + 1 - w->n_records;
+    reply->r_case = EL__CONTROL_REPLY__R_WRITE;
+    reply->write = wr;
+    return 0;
+}
+
+static El__RecordView *
+s_record_view (el_control_t *ctl, const el_entry_t *e)
+{
+    El__RecordView *v = el_control_alloc (ctl, sizeof *v);
+    if (!v || !e->body)
+        return NULL;
+    el__record_view__init (v);
+    uint8_t *buf = el_control_alloc (ctl, EL_KEY_BYTES * 2 + EL_HASH_BYTES
+                                          + e->body->payload.len + 1);
+    char *key = el_control_strdup (ctl, e->body->key ? e->body->key : "");
+    if (!buf || !key)
+        return NULL;
+    memcpy (buf, e->origin, EL_KEY_BYTES);
+    memcpy (buf + EL_KEY_BYTES, e->network, EL_KEY_BYTES);
+    memcpy (buf + 2 * EL_KEY_BYTES, e->hash, EL_HASH_BYTES);
+    if (e->body->payload.len)
+        memcpy (buf + 2 * EL_KEY_BYTES + EL_HASH_BYTES, e->body->payload.data,
+                e->body->payload.len);
+    v->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, buf };
+    v->network = (ProtobufCBinaryData) { EL_KEY_BYTES, buf + EL_KEY_BYTES };
+    v->hash = (ProtobufCBinaryData) { EL_HASH_BYTES, buf + 2 * EL_KEY_BYTES };
+    v->payload = (ProtobufCBinaryData) { e->body->payload.len,
+                                         buf + 2 * EL_KEY_BYTES + EL_HASH_BYTES };
+    v->kind = e->body->kind;
+    v->key = key;
+    v->seq = e->seq;
+    v->time_us = e->body->time_us;
+    return v;
+}
+
+typedef struct {
+    el_control_t *ctl;
+    const El__ListRequest *req;
+    El__RecordView **views;
+    size_t n, limit;
+    bool past_cursor, more;
+    int rc;
+} s_list_t;
+
+static int
+s_list_record (void *arg, const el_entry_t *e)
+{
+    s_list_t *L = arg;
+    if (!L->past_cursor) {
+        int c = memcmp (e->origin, L->req->after_origin.data, EL_KEY_BYTES);
+        if (c < 0 || (c == 0 && strcmp (e->body->key, L->req->after_key) <= 0))
+            return 0;
+        L->past_cursor = true;
+    }
+    if (L->n == L->limit) {
+        L->more = true;
+        return 1;
+    }
+    El__RecordView *v = s_record_view (L->ctl, e);
+    if (!v) {
+        L->rc = -ENOMEM;
+        return 1;
+    }
+    L->views[L->n++] = v;
+    return 0;
+}
+
+static int
+s_ctl_list (el_node_t *self, el_control_t *ctl, const El__ListRequest *req,
+            El__ControlReply *reply)
+{
+    uint8_t origin[EL_KEY_BYTES];
+    if (req->origin.len && s_key_arg (&req->origin, origin) < 0)
+        return EL_EINVAL;
+    if (req->after_origin.len && req->after_origin.len != EL_KEY_BYTES)
+        return EL_EINVAL;
+    size_t limit = req->limit ? req->limit : EL_CONTROL_LIST_DEFAULT;
+    if (limit > EL_CONTROL_LIST_MAX)
+        limit = EL_CONTROL_LIST_MAX;
+    s_list_t L = { .ctl = ctl, .req = req, .limit = limit,
+                   .past_cursor = req->after_origin.len == 0 };
+    L.views = el_control_alloc (ctl, limit * sizeof *L.views);
+    El__ListReply *lr = el_control_alloc (ctl, sizeof *lr);
+    if (!L.views || !lr)
+        return -ENOMEM;
+    int rc = el_store_records (self->store, req->kind, req->origin.len ? origin : NULL,
+                               s_list_record, &L);
+    if (rc < 0)
+        return rc;
+    if (L.rc < 0)
+        return L.rc;
+    el__list_reply__init (lr);
+    lr->records = L.views;
+    lr->n_records = L.n;
+    lr->more = L.more;
+    reply->r_case = EL__CONTROL_REPLY__R_LIST;
+    reply->list = lr;
+    return 0;
+}
+
+static int
+s_ctl_get (el_node_t *self, el_control_t *ctl, const El__GetRequest *req,
+           El__ControlReply *reply)
+{
+    uint8_t origin[EL_KEY_BYTES];
+    if (req->origin.len == 0)
+        memcpy (origin, self->kp->pk, EL_KEY_BYTES);
+    else if (s_key_arg (&req->origin, origin) < 0)
+        return EL_EINVAL;
+    if (!req->key || !req->key[0])
+        return EL_EINVAL;
+    el_entry_t *e = NULL;
+    int rc = el_store_record_get (self->store, req->kind, origin, req->key, &e);
+    if (rc < 0)
+        return rc;
+    El__GetReply *gr = el_control_alloc (ctl, sizeof *gr);
+    El__RecordView *v = gr ? s_record_view (ctl, e) : NULL;
+    el_entry_destroy (&e);
+    if (!v)
+        return -ENOMEM;
+    el__get_reply__init (gr);
+    gr->record = v;
+    reply->r_case = EL__CONTROL_REPLY__R_GET;
+    reply->get = gr;
+    return 0;
+}
+
+static int
+s_ctl_heads (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
+{
+    el_head_t *heads = NULL;
+    size_t n = 0;
+    int rc = el_store_heads (self->store, &heads, &n);
+    if (rc < 0)
+        return rc;
+    rc = -ENOMEM;
+    El__HeadsReply *hr = el_control_alloc (ctl, sizeof *hr);
+    El__HeadView **views = el_control_alloc (ctl, (n ? n : 1) * sizeof *views);
+    if (!hr || !views)
+        goto out;
+    el__heads_reply__init (hr);
+    for (size_t i = 0; i < n; i++) {
+        El__HeadView *v = el_control_alloc (ctl, sizeof *v);
+        uint8_t *buf = el_control_alloc (ctl, EL_KEY_BYTES + EL_HASH_BYTES);
+        if (!v || !buf)
+            goto out;
+        el__head_view__init (v);
+        memcpy (buf, heads[i].origin, EL_KEY_BYTES);
+        memcpy (buf + EL_KEY_BYTES, heads[i].hash, EL_HASH_BYTES);
+        v->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, buf };
+        v->hash = (ProtobufCBinaryData) { EL_HASH_BYTES, buf + EL_KEY_BYTES };
+        v->seq = heads[i].seq;
+        v->status = heads[i].status;
+        views[i] = v;
+    }
+    hr->heads = views;
+    hr->n_heads = n;
+    reply->r_case = EL__CONTROL_REPLY__R_HEADS;
+    reply->heads = hr;
+    rc = 0;
+out:
+    free (heads);
+    return rc;
+}
+
+static int
+s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
+{
+    El__StatusReply *st = el_control_alloc (ctl, sizeof *st);
+    El__StoreStatus *ss = el_control_alloc (ctl, sizeof *ss);
+    El__SyncStatus *sy = el_control_alloc (ctl, sizeof *sy);
+    uint8_t *ids = el_control_alloc (ctl, 2 * EL_KEY_BYTES);
+    if (!st || !ss || !sy || !ids)
+        return -ENOMEM;
+    el__status_reply__init (st);
+    el__store_status__init (ss);
+    el__sync_status__init (sy);
+    memcpy (ids, self->kp->pk, EL_KEY_BYTES);
+    memcpy (ids + EL_KEY_BYTES, self->network, EL_KEY_BYTES);
+    st->self_id = (ProtobufCBinaryData) { EL_KEY_BYTES, ids };
+    st->network = (ProtobufCBinaryData) { EL_KEY_BYTES, ids + EL_KEY_BYTES };
+    st->role = (char *) (self->role == EL_ROLE_BROKER ? "broker" : "node");
+    st->admitted = self->admitted;
+    st->started_us = self->started_us;
+    st->version = (char *) "0.1.0";
+
+    el_store_stats_t s;
+    el_store_stats (self->store, &s);
+    ss->applied = s.applied;
+    ss->duplicates = s.duplicates;
+    ss->rejected = s.rejected;
+    ss->forks = s.forks;
+    ss->commits = s.commits;
+    ss->map_bytes = s.map_bytes;
+    el_head_t *heads = NULL;
+    size_t nh = 0;
+    int rc = el_store_heads (self->store, &heads, &nh);
+    if (rc < 0)
+        return rc;
+    ss->origins = nh;
+    for (size_t i = 0; i < nh; i++)
+        ss->entries += heads[i].seq;
+    st->store = ss;
+
+    el_sync_stats_t y;
+    el_sync_stats (self->sync, &y);
+    sy->frames_in = y.frames_in;
+    sy->frames_out = y.frames_out;
+    sy->entries_in = y.entries_in;
+    sy->entries_out = y.entries_out;
+    sy->applied = y.applied;
+    sy->duplicates = y.duplicates;
+    sy->rejected = y.rejected;
+    sy->forks = y.forks;
+    sy->sessions_ended = y.sessions_ended;
+    sy->frames_dropped = self->frames_dropped;
+    sy->auth_failures = self->auth_failures;
+    size_t nreasons = 0;
+    El__SyncStatus__RejectedByReasonEntry **reasons =
+        el_control_alloc (ctl, 32 * sizeof *reasons);
+    if (!reasons) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (int i = 0; i < 32; i++) {
+        if (!y.rejected_by_reason[i])
+            continue;
+        El__SyncStatus__RejectedByReasonEntry *e = el_control_alloc (ctl, sizeof *e);
+        if (!e) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        el__sync_status__rejected_by_reason_entry__init (e);
+        e->key = (char *) (i == 0 ? "other" : el_strcode (EL_EBASE - i));
+        e->value = y.rejected_by_reason[i];
+        reasons[nreasons++] = e;
+    }
+    sy->rejected_by_reason = reasons;
+    sy->n_rejected_by_reason = nreasons;
+    st->sync = sy;
+
+    size_t nl = 0;
+    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++)
+        if (self->links[i].kind != S_LINK_FREE)
+            nl++;
+    El__PeerStatus **peers = el_control_alloc (ctl, (nl ? nl : 1) * sizeof *peers);
+    if (!peers) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    size_t np = 0;
+    for (size_t i = 0; i < EL_NODE_LINKS_MAX && np < nl; i++) {
+        s_link_t *l = &self->links[i];
+        if (l->kind == S_LINK_FREE)
+            continue;
+        El__PeerStatus *p = el_control_alloc (ctl, sizeof *p);
+        uint8_t *key = el_control_alloc (ctl, EL_KEY_BYTES);
+        if (!p || !key) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        el__peer_status__init (p);
+        if (l->has_key) {
+            memcpy (key, l->key, EL_KEY_BYTES);
+            p->key = (ProtobufCBinaryData) { EL_KEY_BYTES, key };
+        }
+        p->endpoint = el_control_strdup (ctl, l->endpoint);
+        p->outbound = l->kind != S_LINK_IN;
+        p->connected = l->connected && l->session != 0 && !l->banned;
+        p->last_seen_us = l->last_seen_us;
+        p->since_us = l->since_us;
+        p->auth_failures = l->auth_failures;
+        p->disconnects = l->disconnects;
+        p->sessions = l->sessions;
+        p->role = (char *) s_link_role (l);
+        el_sync_peer_info_t info;
+        if (l->session && el_sync_peer_info (self->sync, l->session, &info) == 0) {
+            p->hello_received = info.hello_received;
+            p->behind = info.behind;
+            p->entries_sent = info.entries_sent;
+            p->entries_received = info.entries_received;
+            size_t cap = nh < EL_NODE_STATUS_ORIGINS ? nh : EL_NODE_STATUS_ORIGINS;
+            El__OriginBehind **ob = el_control_alloc (ctl, (cap ? cap : 1) * sizeof *ob);
+            if (!ob) {
+                rc = -ENOMEM;
+                goto out;
+            }
+            size_t nob = 0;
+            for (size_t h = 0; h < nh && nob < cap; h++) {
+                uint64_t b = el_sync_peer_behind (self->sync, l->session, heads[h].origin);
+                if (!b)
+                    continue;
+                El__OriginBehind *o = el_control_alloc (ctl, sizeof *o);
+                uint8_t *ok = el_control_alloc (ctl, EL_KEY_BYTES);
+                if (!o || !ok) {
+                    rc = -ENOMEM;
+                    goto out;
+                }
+                el__origin_behind__init (o);
+                memcpy (ok, heads[h].origin, EL_KEY_BYTES);
+                o->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, ok };
+                o->behind = b;
+                ob[nob++] = o;
+            }
+            p->behind_by_origin = ob;
+            p->n_behind_by_origin = nob;
+        }
+        peers[np++] = p;
+    }
+    st->peers = peers;
+    st->n_peers = np;
+    char **listen = el_control_alloc (ctl, (self->cfg.listen_n + 1) * sizeof *listen);
+    if (!listen) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < self->cfg.listen_n; i++)
+        listen[i] = self->cfg.listen[i];
+    st->listen = listen;
+    st->n_listen = self->cfg.listen_n;
+    reply->r_case = EL__CONTROL_REPLY__R_STATUS;
+    reply->status = st;
+    rc = 0;
+out:
+    free (heads);
+    return rc;
+}
+
+static int
+s_ctl_admit (el_node_t *self, el_control_t *ctl, const El__ControlRequest *req,
+             El__ControlReply *reply)
+{
+    if (self->role != EL_ROLE_BROKER) {
+        reply->text = el_control_strdup (ctl, "admit and revoke are done on the broker");
+        return EL_EINVAL;
+    }
+    uint8_t site[EL_KEY_BYTES];
+    uint64_t seq = 0;
+    int rc;
+    char f[EL_LOG_FPR_BYTES];
+    if (req->r_case == EL__CONTROL_REQUEST__R_ADMIT) {
+        const El__AdmitRequest *a = req->admit;
+        if (s_key_arg (&a->site_key, site) < 0)
+            return EL_EINVAL;
+        rc = el_admit_write (self->sync, self->kp, site, a->site, a->name && a->name[0]
+                             ? a->name : NULL, a->kind, EL__SITE_STATUS__ACTIVE, &seq);
+        if (rc == 0)
+            el_log (EL_LOG_INFO, "admit", "site=%s seq=%" PRIu64, s_fpr (site, f), seq);
+    } else {
+        if (s_key_arg (&req->revoke->site_key, site) < 0)
+            return EL_EINVAL;
+        rc = el_admit_revoke (self->sync, self->store, self->kp, site, &seq);
+        if (rc == 0)
+            el_log (EL_LOG_INFO, "revoke", "site=%s seq=%" PRIu64, s_fpr (site, f), seq);
+    }
+    if (rc < 0)
+        return rc;
+    El__AdmitReply *ar = el_control_alloc (ctl, sizeof *ar);
+    if (!ar)
+        return -ENOMEM;
+    el__admit_reply__init (ar);
+    ar->seq = seq;
+    reply->r_case = EL__CONTROL_REPLY__R_ADMIT;
+    reply->admit = ar;
+    return 0;
+}
+
+static int
+s_control (void *arg, el_control_t *ctl, const El__ControlRequest *req,
+           El__ControlReply *reply)
+{
+    el_node_t *self = arg;
+    switch (req->r_case) {
+    case EL__CONTROL_REQUEST__R_WRITE:
+        return s_ctl_write (self, ctl, req->write, reply);
+    case EL__CONTROL_REQUEST__R_LIST:
+        return s_ctl_list (self, ctl, req->list, reply);
+    case EL__CONTROL_REQUEST__R_GET:
+        return s_ctl_get (self, ctl, req->get, reply);
+    case EL__CONTROL_REQUEST__R_HEADS:
+        return s_ctl_heads (self, ctl, reply);
+    case EL__CONTROL_REQUEST__R_STATUS:
+        return s_ctl_status (self, ctl, reply);
+    case EL__CONTROL_REQUEST__R_ADMIT:
+    case EL__CONTROL_REQUEST__R_REVOKE:
+        return s_ctl_admit (self, ctl, req, reply);
+    default:
+        reply->text = el_control_strdup (ctl, "unknown request");
+        return EL_EINVAL;
+    }
+}

@@ -1,0 +1,90 @@
+/* el_node.h — the daemon: one zmq_poll reactor around the store and the sync core.
+ *
+ * Both daemons are an el_node_t; the broker is a node with extra duties
+ * (role EL_ROLE_BROKER): its network id is its own key, it binds a ROUTER for
+ * the sites (CURVE server, ZAP admits the sites it admitted plus its
+ * configured peers), and it answers admit/revoke on the control socket by
+ * writing broker-signed Site entries (broker/el_admit.h).
+ * A node (EL_ROLE_NODE) connects a DEALER to its broker (CURVE client with
+ * the broker's key), may bind ROUTERs for direct peers (--listen; ZAP admits
+ * its broker and its configured peers) and connects a DEALER to each
+ * configured peer with an endpoint.
+ *
+ * Sessions: every connection carries one el_sync session. An outbound link
+ * opens a fresh session (our Hello) each time its handshake succeeds (socket
+ * monitor) and closes it on disconnect; libzmq reconnects by itself
+ * (ZMQ_RECONNECT_IVL / _MAX). An inbound connection (a ROUTER routing id)
+ * gets a session when its Hello arrives; its peer is the ZAP User-Id of its
+ * frames, which the Hello's sender must match. A new Hello restarts the
+ * session; a new connection of the same key replaces the old one. Frames
+ * before a Hello are dropped and counted (they belong to a dead session).
+ * An empty frame is a keepalive: the daemon probes idle inbound connections
+ * with it (ZMQ_ROUTER_MANDATORY reports the gone ones) and ignores those it
+ * receives.
+ *
+ * Revocation: when a broker-signed Site entry with status REVOKED is stored
+ * (written here or replicated), the site's key leaves the ZAP allow list,
+ * its sessions get an Error (ERROR_REVOKED) and end, and frames of its
+ * remaining connections are dropped; the store refuses its new entries.
+ *
+ * Shutdown: SIGINT / SIGTERM (signalfd) stop the loop at once; every store
+ * commit happens before anything is acknowledged, sockets close with a short
+ * linger, the store is closed cleanly.
+ *
+ * Threading: the reactor is single-threaded; create, run and destroy a node
+ * in one thread. el_node_new() blocks SIGINT/SIGTERM in the calling thread
+ * (and so in libzmq's threads) and reads them from a signalfd. */
+#ifndef EL_NODE_H
+#define EL_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "el_config.h"
+#include "el_entry.h"
+
+#define EL_NODE_LINKS_MAX       1024    /* connections (inbound + outbound) per daemon */
+#define EL_NODE_PENDING_MAX     16384   /* frames held per link while its socket is full */
+#define EL_NODE_RECV_BATCH      256     /* frames read per socket per poll cycle */
+#define EL_NODE_PROBE_MS        5000    /* idle inbound connections are probed this often, ms */
+#define EL_NODE_RETRY_MS        1000    /* a session ended by an error restarts after, ms */
+#define EL_NODE_RETRY_FATAL_MS  60000   /* ... after a version, network or revocation error, ms */
+#define EL_NODE_LINGER_MS       200     /* ZMQ_LINGER of peer sockets at shutdown, ms */
+#define EL_NODE_STATUS_ORIGINS  256     /* origins listed per peer in status */
+
+typedef struct el_node el_node_t;
+
+/** Prepare a daemon: state directory (created 0700 if absent), lock file
+ * (one daemon per state directory), key (created 0600 when absent; refused
+ * when group/world readable), store, sync core, ZAP handler, then the
+ * sockets (ZAP first), control socket and signal handling.
+ * @param cfg borrowed; finished with el_config_finish().
+ * @return 0; EL_EKEYPERM, EL_EKEYFORMAT (key file); -EBUSY (another daemon
+ *         holds the state directory); -EADDRINUSE and other -errno (binds);
+ *         store errors. The reason is also logged. */
+int el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret);
+
+/** Run the reactor until SIGINT/SIGTERM or el_node_stop().
+ * @return 0 on a clean stop, or a fatal error code (logged). */
+int el_node_run (el_node_t *self);
+
+/** Ask the reactor to stop after the current cycle (same thread). */
+void el_node_stop (el_node_t *self);
+
+/** Close everything; accepts NULL; sets *self_p = NULL. */
+void el_node_destroy (el_node_t **self_p);
+
+/** This daemon's site id. */
+const uint8_t *el_node_id (const el_node_t *self);
+
+/** Take the state directory's lock (<state_dir>/lock, flock) without
+ * starting a daemon, e.g. for offline admission. @param[out] ret_fd close it
+ * to release. @return 0, -EBUSY (a daemon runs there), -errno. */
+int el_node_lock_state (const char *state_dir, int *ret_fd);
+
+/** Load the key file, creating it (0600) when absent.
+ * @param[out] created optional: true when a new key was written.
+ * @return as el_keypair_load(), el_keypair_save(). */
+int el_node_load_key (const char *path, el_keypair_t **ret, bool *created);
+
+#endif

@@ -1,0 +1,260 @@
+/* el_zap.c — see el_zap.h. */
+#include "el_zap.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_FRAMES_MAX 8          /* frames of one ZAP request we look at */
+#define S_FRAME_BYTES 256       /* bytes of one request frame we keep */
+
+typedef struct {
+    uint8_t curve[32];
+    uint8_t site[EL_KEY_BYTES];
+} s_key_t;
+
+struct el_zap {
+    void *socket;
+    el_zap_decision_fn *fn;
+    void *arg;
+    s_key_t *keys;              /* sorted by curve key */
+    size_t n, cap;
+    el_zap_stats_t stats;
+};
+
+int
+el_zap_new (void *ctx, el_zap_decision_fn *fn, void *arg, el_zap_t **ret)
+{
+    int rc = -ENOMEM;
+    el_zap_t *self = calloc (1, sizeof *self);
+    if (!self)
+        goto out;
+    self->fn = fn;
+    self->arg = arg;
+    self->socket = zmq_socket (ctx, ZMQ_REP);
+    if (!self->socket) {
+        rc = -errno;
+        goto out_free;
+    }
+    int zero = 0;
+    zmq_setsockopt (self->socket, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_bind (self->socket, EL_ZAP_ENDPOINT) != 0) {
+        rc = -errno;
+        goto out_close;
+    }
+    *ret = self;
+    return 0;
+out_close:
+    zmq_close (self->socket);
+out_free:
+    free (self);
+out:
+    return rc;
+}
+
+void
+el_zap_destroy (el_zap_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    el_zap_t *self = *self_p;
+    if (self->socket)
+        zmq_close (self->socket);
+    free (self->keys);
+    free (self);
+    *self_p = NULL;
+}
+
+void *
+el_zap_socket (el_zap_t *self)
+{
+    return self->socket;
+}
+
+/* Index of the first key >= @p curve. */
+static size_t
+s_lower (const el_zap_t *self, const uint8_t curve[32])
+{
+    size_t lo = 0, hi = self->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp (self->keys[mid].curve, curve, 32) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static const s_key_t *
+s_find (const el_zap_t *self, const uint8_t curve[32])
+{
+    size_t i = s_lower (self, curve);
+    if (i < self->n && !memcmp (self->keys[i].curve, curve, 32))
+        return &self->keys[i];
+    return NULL;
+}
+
+int
+el_zap_allow (el_zap_t *self, const uint8_t site[EL_KEY_BYTES])
+{
+    uint8_t curve[32];
+    if (el_key_curve (site, curve) < 0)
+        return EL_EKEYFORMAT;
+    size_t i = s_lower (self, curve);
+    if (i < self->n && !memcmp (self->keys[i].curve, curve, 32))
+        return 0;
+    if (self->n >= EL_ZAP_KEYS_MAX)
+        return EL_ETOOBIG;
+    if (self->n == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 16;
+        s_key_t *keys = realloc (self->keys, cap * sizeof *keys);
+        if (!keys)
+            return -ENOMEM;
+        self->keys = keys;
+        self->cap = cap;
+    }
+    memmove (&self->keys[i + 1], &self->keys[i], (self->n - i) * sizeof *self->keys);
+    memcpy (self->keys[i].curve, curve, 32);
+    memcpy (self->keys[i].site, site, EL_KEY_BYTES);
+    self->n++;
+    return 0;
+}
+
+void
+el_zap_deny (el_zap_t *self, const uint8_t site[EL_KEY_BYTES])
+{
+    uint8_t curve[32];
+    if (el_key_curve (site, curve) < 0)
+        return;
+    size_t i = s_lower (self, curve);
+    if (i < self->n && !memcmp (self->keys[i].curve, curve, 32)) {
+        memmove (&self->keys[i], &self->keys[i + 1], (self->n - i - 1) * sizeof *self->keys);
+        self->n--;
+    }
+}
+
+bool
+el_zap_is_allowed (const el_zap_t *self, const uint8_t site[EL_KEY_BYTES])
+{
+    uint8_t curve[32];
+    return el_key_curve (site, curve) == 0 && s_find (self, curve) != NULL;
+}
+
+size_t
+el_zap_count (const el_zap_t *self)
+{
+    return self->n;
+}
+
+void
+el_zap_stats (const el_zap_t *self, el_zap_stats_t *ret)
+{
+    *ret = self->stats;
+}
+
+static int
+s_send_reply (void *socket, const uint8_t *request_id, size_t id_len, const char *code,
+              const char *text, const char *user_id)
+{
+    int f = ZMQ_SNDMORE | ZMQ_DONTWAIT;
+    if (zmq_send (socket, "1.0", 3, f) < 0
+        || zmq_send (socket, request_id, id_len, f) < 0
+        || zmq_send (socket, code, strlen (code), f) < 0
+        || zmq_send (socket, text, strlen (text), f) < 0
+        || zmq_send (socket, user_id, strlen (user_id), f) < 0
+        || zmq_send (socket, "", 0, ZMQ_DONTWAIT) < 0)
+        return -errno;
+    return 0;
+}
+
+int
+el_zap_handle (el_zap_t *self)
+{
+    int handled = 0;
+    for (int r = 0; r < EL_ZAP_BATCH; r++) {
+        uint8_t frames[S_FRAMES_MAX][S_FRAME_BYTES];
+        size_t lens[S_FRAMES_MAX];
+        size_t n = 0;
+        bool truncated = false;
+        int more = 1;
+        while (more) {
+            uint8_t scratch[S_FRAME_BYTES];
+            uint8_t *dst = n < S_FRAMES_MAX ? frames[n] : scratch;
+            int len = zmq_recv (self->socket, dst, S_FRAME_BYTES, n == 0 ? ZMQ_DONTWAIT : 0);
+            if (len < 0) {
+                if (n == 0 && errno == EAGAIN)
+                    return handled;
+                return -errno;
+            }
+            if ((size_t) len > S_FRAME_BYTES)
+                truncated = true;
+            if (n < S_FRAMES_MAX)
+                lens[n] = (size_t) len > S_FRAME_BYTES ? S_FRAME_BYTES : (size_t) len;
+            n++;
+            size_t size = sizeof more;
+            if (zmq_getsockopt (self->socket, ZMQ_RCVMORE, &more, &size) != 0)
+                more = 0;
+        }
+        self->stats.requests++;
+        handled++;
+        /* RFC 27: version, request id, domain, address, identity, mechanism, credentials */
+        static const uint8_t no_id[1] = { 0 };
+        const uint8_t *request_id = n >= 2 ? frames[1] : no_id;
+        size_t id_len = n >= 2 ? lens[1] : 0;
+        char address[64] = "";
+        if (n >= 4) {
+            size_t a = lens[3] < sizeof address - 1 ? lens[3] : sizeof address - 1;
+            memcpy (address, frames[3], a);
+            address[a] = '\0';
+            for (size_t i = 0; i < a; i++)
+                if ((unsigned char) address[i] < ' ' || address[i] == ' ')
+                    address[i] = '?';
+        }
+        if (n < 7 || n > S_FRAMES_MAX || truncated || lens[0] != 3
+            || memcmp (frames[0], "1.0", 3)) {
+            self->stats.malformed++;
+            self->stats.denied++;
+            s_send_reply (self->socket, request_id, id_len, "500", "malformed request", "");
+            if (self->fn)
+                self->fn (self->arg, false, NULL, NULL, address, "malformed");
+            continue;
+        }
+        if (lens[2] != strlen (EL_ZAP_DOMAIN) || memcmp (frames[2], EL_ZAP_DOMAIN, lens[2])
+            || lens[5] != 5 || memcmp (frames[5], "CURVE", 5) || n != 7 || lens[6] != 32) {
+            self->stats.denied++;
+            s_send_reply (self->socket, request_id, id_len, "400", "CURVE only", "");
+            if (self->fn)
+                self->fn (self->arg, false, NULL, NULL, address, "mechanism");
+            continue;
+        }
+        const s_key_t *k = s_find (self, frames[6]);
+        if (!k) {
+            self->stats.denied++;
+            s_send_reply (self->socket, request_id, id_len, "400", "unknown key", "");
+            if (self->fn)
+                self->fn (self->arg, false, frames[6], NULL, address, "unknown_key");
+            continue;
+        }
+        char user_id[EL_KEY_TEXT_BYTES];
+        el_key_to_text (k->site, user_id);
+        self->stats.allowed++;
+        s_send_reply (self->socket, request_id, id_len, "200", "OK", user_id);
+        if (self->fn)
+            self->fn (self->arg, true, frames[6], k->site, address, "known_key");
+    }
+    return handled;
+}
+
+int
+el_zap_server_setup (void *socket, const char secret_z85[EL_Z85_BYTES])
+{
+    int one = 1;
+    if (zmq_setsockopt (socket, ZMQ_CURVE_SERVER, &one, sizeof one) != 0
+        || zmq_setsockopt (socket, ZMQ_CURVE_SECRETKEY, secret_z85, 40) != 0
+        || zmq_setsockopt (socket, ZMQ_ZAP_DOMAIN, EL_ZAP_DOMAIN, strlen (EL_ZAP_DOMAIN)) != 0
+        || zmq_setsockopt (socket, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) != 0)
+        return -errno;
+    return 0;
+}
