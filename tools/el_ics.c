@@ -1,0 +1,2417 @@
+/* el_ics.c — iCalendar import/export of el.Event records (see el_ics.h).
+ *
+ * Parsing, recurrence iteration and zone arithmetic are libical's. Our own
+ * code does four things libical does not: it checks the raw bytes (UTF-8, no
+ * control characters) and the BEGIN/END nesting, with line numbers, before
+ * libical sees the text (libical silently repairs broken nesting and stops
+ * at a NUL); it finds which physical line an event or a faulty property sits
+ * on (libical keeps no line numbers); it folds the output at 75 octets on
+ * UTF-8 boundaries (libical folds at about 75 bytes but may cut a character);
+ * and it drives libical's recurrence iterator inside a bounded loop. */
+#include "el_ics.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libical/ical.h>
+#include <sodium.h>
+
+#include "el_entry.h"
+
+#define S_US_PER_S     INT64_C(1000000)
+#define S_US_PER_DAY   (INT64_C(86400) * S_US_PER_S)
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in µs: what iCalendar can write. */
+#define S_MIN_US       (INT64_C(-62135596800) * S_US_PER_S)
+#define S_MAX_US       (INT64_C(253402300799) * S_US_PER_S)
+#define S_TZID_MAX     128     /* bytes of a TZID we resolve */
+#define S_PRODID       "-//entrelab//entrelab " "0.1" "//EN"
+/* Placeholder for "\," inside a CATEGORIES value: libical 3.0 writes a comma
+ * in a category unescaped, which would split it on re-import. Control bytes
+ * never reach libical from us (s_clean_text replaces them), so this byte is
+ * unambiguous; s_fold turns it into "\,". */
+#define S_COMMA_MARK   '\x1f'
+#define S_LIBICAL_PREFIX "/freeassociation.sourceforge.net/"
+
+/* ================================================================ small helpers */
+
+static int64_t
+s_days_from_civil (int64_t y, int m, int d)
+{
+    /* H. Hinnant, "chrono-Compatible Low-Level Date Algorithms". */
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const int64_t yoe = y - era * 400;
+    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void
+s_civil_from_days (int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    *d = (int) (doy - (153 * mp + 2) / 5 + 1);
+    *m = (int) (mp < 10 ? mp + 3 : mp - 9);
+    *y = (int) (yoe + era * 400 + (*m <= 2));
+}
+
+static int64_t
+s_floor_div (int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0)))
+        q--;
+    return q;
+}
+
+/* The fields of @p t read as a UTC wall clock, in µs. */
+static int64_t
+s_fields_to_us (struct icaltimetype t)
+{
+    int64_t days = s_days_from_civil (t.year, t.month, t.day);
+    int64_t secs = days * 86400;
+    if (!t.is_date)
+        secs += (int64_t) t.hour * 3600 + (int64_t) t.minute * 60 + t.second;
+    return secs * S_US_PER_S;
+}
+
+/* A UTC wall clock from µs (sub-second part dropped). */
+static struct icaltimetype
+s_us_to_fields (int64_t us, bool is_date)
+{
+    struct icaltimetype t = icaltime_null_time ();
+    int64_t secs = s_floor_div (us, S_US_PER_S);
+    int64_t days = s_floor_div (secs, 86400);
+    int64_t rem = secs - days * 86400;
+    s_civil_from_days (days, &t.year, &t.month, &t.day);
+    if (is_date) {
+        t.is_date = 1;
+    } else {
+        t.hour = (int) (rem / 3600);
+        t.minute = (int) (rem % 3600 / 60);
+        t.second = (int) (rem % 60);
+    }
+    return t;
+}
+
+static bool
+s_us_in_range (int64_t us)
+{
+    return us >= S_MIN_US && us <= S_MAX_US;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid. */
+static size_t
+s_utf8_seq (const uint8_t *p, size_t left)
+{
+    uint8_t c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (left < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))
+        || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/* Copy @p src into @p dst (size > 0) cutting at a UTF-8 boundary. */
+static void
+s_copy_text (char *dst, size_t size, const char *src)
+{
+    size_t len = strlen (src);
+    if (len >= size) {
+        len = size - 1;
+        while (len > 0 && ((uint8_t) src[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy (dst, src, len);
+    dst[len] = '\0';
+}
+
+/* malloc'd copy of @p s with every control character (but LF and HTAB) and
+ * every invalid UTF-8 byte replaced by U+FFFD. *changed set when it did. */
+static char *
+s_clean_text (const char *s, bool *changed)
+{
+    size_t len = s ? strlen (s) : 0;
+    char *out = malloc (len * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        const uint8_t *p = (const uint8_t *) s + i;
+        size_t n = s_utf8_seq (p, len - i);
+        if (n == 0 || (n == 1 && ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F))) {
+            memcpy (out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i += 1;
+            *changed = true;
+            continue;
+        }
+        memcpy (out + o, p, n);
+        o += n;
+        i += n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static bool
+s_is_blank (const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t')
+            return false;
+    return true;
+}
+
+/* ================================================================ problems */
+
+typedef struct {
+    el_ics_problem_t *items;
+    size_t n, cap, dropped;
+} s_problems_t;
+
+static int
+s_problem_add (s_problems_t *pr, uint32_t line, bool skipped, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+static int
+s_problem_add (s_problems_t *pr, uint32_t line, bool skipped, const char *fmt, ...)
+{
+    if (pr->n >= EL_ICS_MAX_PROBLEMS) {
+        pr->dropped++;
+        return 0;
+    }
+    if (pr->n == pr->cap) {
+        size_t cap = pr->cap ? pr->cap * 2 : 16;
+        el_ics_problem_t *items = realloc (pr->items, cap * sizeof *items);
+        if (!items)
+            return -ENOMEM;
+        pr->items = items;
+        pr->cap = cap;
+    }
+    el_ics_problem_t *p = &pr->items[pr->n++];
+    p->line = line;
+    p->skipped = skipped;
+    char buf[512];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (buf, sizeof buf, fmt, ap);
+    va_end (ap);
+    s_copy_text (p->reason, sizeof p->reason, buf);
+    return 0;
+}
+
+static void
+s_error_set (el_ics_error_t *err, uint32_t line, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void
+s_error_set (el_ics_error_t *err, uint32_t line, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (buf, sizeof buf, fmt, ap);
+    va_end (ap);
+    err->line = line;
+    s_copy_text (err->reason, sizeof err->reason, buf);
+}
+
+/* ================================================================ raw scan
+ *
+ * One pass over the bytes: UTF-8 and control characters, then the nesting
+ * of BEGIN/END content lines (RFC 5545 §3.4, §3.6), recording where each
+ * VEVENT that libical will hand us (top level, or a child of a top-level
+ * VCALENDAR) begins and ends. */
+
+typedef struct {
+    uint32_t line;       /* BEGIN:VEVENT line */
+    size_t begin_off;    /* offset of that line */
+    size_t end_off;      /* offset just past END:VEVENT's line */
+} s_span_t;
+
+typedef struct {
+    s_span_t *spans;
+    size_t n, cap;
+    uint32_t trailing_line;  /* first non-blank line after the last component, 0 = none */
+} s_scan_t;
+
+typedef struct {
+    char name[64];
+    uint32_t line;
+} s_open_t;
+
+/* Unfold the logical line starting at @p off into @p out (truncated to
+ * out_size - 1 bytes). Sets *next_off past it and *n_phys to its physical lines. */
+static void
+s_logical_line (const char *buf, size_t len, size_t off, char *out, size_t out_size,
+                size_t *next_off, uint32_t *n_phys)
+{
+    size_t o = 0;
+    uint32_t phys = 0;
+    bool first = true;
+    while (off < len) {
+        if (!first && buf[off] != ' ' && buf[off] != '\t')
+            break;
+        size_t start = first ? off : off + 1;
+        const char *nl = memchr (buf + off, '\n', len - off);
+        size_t end = nl ? (size_t) (nl - buf) : len;
+        size_t stop = end;
+        if (stop > start && buf[stop - 1] == '\r')
+            stop--;
+        for (size_t i = start; i < stop && o + 1 < out_size; i++)
+            out[o++] = buf[i];
+        phys++;
+        off = nl ? end + 1 : len;
+        first = false;
+    }
+    out[o] = '\0';
+    *next_off = off;
+    *n_phys = phys;
+}
+
+/* "BEGIN:X" / "END:X" (names case-insensitive) -> 1 / 2 with X in @p what; else 0. */
+static int
+s_begin_end (const char *line, char *what, size_t what_size)
+{
+    int kind = 0;
+    const char *v = NULL;
+    if (strncasecmp (line, "BEGIN:", 6) == 0) {
+        kind = 1;
+        v = line + 6;
+    } else if (strncasecmp (line, "END:", 4) == 0) {
+        kind = 2;
+        v = line + 4;
+    } else {
+        return 0;
+    }
+    size_t n = strlen (v);
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    if (n >= what_size)
+        n = what_size - 1;
+    for (size_t i = 0; i < n; i++)
+        what[i] = (char) toupper ((unsigned char) v[i]);
+    what[n] = '\0';
+    return kind;
+}
+
+static int
+s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
+{
+    /* Bytes first: the whole text must be UTF-8 without control characters. */
+    uint32_t line = 1;
+    for (size_t i = 0; i < len;) {
+        const uint8_t *p = (const uint8_t *) buf + i;
+        if (*p == '\n') {
+            line++;
+            i++;
+            continue;
+        }
+        if (*p == '\r') {
+            if (i + 1 < len && p[1] == '\n') {
+                i++;
+                continue;
+            }
+            s_error_set (err, line, "carriage return not followed by a line feed");
+            return EL_EINVAL;
+        }
+        if (*p == 0) {
+            s_error_set (err, line, "NUL byte in the text");
+            return EL_EINVAL;
+        }
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7F) {
+            s_error_set (err, line, "control character 0x%02X in the text (RFC 5545 §3.1)", *p);
+            return EL_EINVAL;
+        }
+        size_t n = s_utf8_seq (p, len - i);
+        if (n == 0) {
+            s_error_set (err, line, "bytes that are not UTF-8 (RFC 5545 §3.1.4)");
+            return EL_EINVAL;
+        }
+        i += n;
+    }
+
+    s_open_t stack[EL_ICS_MAX_DEPTH];
+    size_t depth = 0;
+    size_t n_components = 0;
+    size_t ev_begin_off = 0;
+    uint32_t ev_line = 0;
+    bool ev_open = false;
+    line = 1;
+    char lbuf[160];
+    char what[64];
+    for (size_t off = 0; off < len;) {
+        size_t next;
+        uint32_t phys;
+        s_logical_line (buf, len, off, lbuf, sizeof lbuf, &next, &phys);
+        int kind = s_begin_end (lbuf, what, sizeof what);
+        if (kind == 1) {
+            if (depth == EL_ICS_MAX_DEPTH) {
+                s_error_set (err, line, "components nested deeper than %d", EL_ICS_MAX_DEPTH);
+                return EL_EINVAL;
+            }
+            if (what[0] == '\0') {
+                s_error_set (err, line, "BEGIN without a component name");
+                return EL_EINVAL;
+            }
+            if (strcmp (what, "VEVENT") == 0
+                && (depth == 0 || (depth == 1 && strcmp (stack[0].name, "VCALENDAR") == 0))) {
+                ev_open = true;
+                ev_begin_off = off;
+                ev_line = line;
+            }
+            s_copy_text (stack[depth].name, sizeof stack[depth].name, what);
+            stack[depth].line = line;
+            depth++;
+            n_components++;
+        } else if (kind == 2) {
+            if (depth == 0) {
+                s_error_set (err, line, "END:%s without a matching BEGIN", what);
+                return EL_EINVAL;
+            }
+            if (strcmp (stack[depth - 1].name, what) != 0) {
+                s_error_set (err, line, "END:%s does not close BEGIN:%s of line %u", what,
+                             stack[depth - 1].name, stack[depth - 1].line);
+                return EL_EINVAL;
+            }
+            depth--;
+            if (ev_open && strcmp (what, "VEVENT") == 0
+                && (depth == 0 || (depth == 1 && strcmp (stack[0].name, "VCALENDAR") == 0))) {
+                if (scan->n == EL_ICS_MAX_EVENTS) {
+                    s_error_set (err, line, "more than %d events", EL_ICS_MAX_EVENTS);
+                    return EL_ETOOBIG;
+                }
+                if (scan->n == scan->cap) {
+                    size_t cap = scan->cap ? scan->cap * 2 : 32;
+                    s_span_t *spans = realloc (scan->spans, cap * sizeof *spans);
+                    if (!spans)
+                        return -ENOMEM;
+                    scan->spans = spans;
+                    scan->cap = cap;
+                }
+                scan->spans[scan->n++] = (s_span_t) {
+                    .line = ev_line, .begin_off = ev_begin_off, .end_off = next };
+                ev_open = false;
+            }
+        } else if (depth == 0 && !s_is_blank (lbuf, strlen (lbuf))) {
+            if (n_components == 0) {
+                s_error_set (err, line, "not iCalendar: expected BEGIN:VCALENDAR");
+                return EL_EINVAL;
+            }
+            if (scan->trailing_line == 0)
+                scan->trailing_line = line;
+        }
+        line += phys;
+        off = next;
+    }
+    if (depth > 0) {
+        s_error_set (err, stack[depth - 1].line, "BEGIN:%s is never closed",
+                     stack[depth - 1].name);
+        return EL_EINVAL;
+    }
+    if (n_components == 0) {
+        s_error_set (err, 0, len ? "not iCalendar: no BEGIN line" : "empty file");
+        return EL_EINVAL;
+    }
+    return 0;
+}
+
+/* Physical line of the first content line named @p name inside @p span. */
+static uint32_t
+s_prop_line (const char *buf, const s_span_t *span, const char *name)
+{
+    size_t nlen = strlen (name);
+    uint32_t line = span->line;
+    char lbuf[96];
+    for (size_t off = span->begin_off; off < span->end_off;) {
+        size_t next;
+        uint32_t phys;
+        s_logical_line (buf, span->end_off, off, lbuf, sizeof lbuf, &next, &phys);
+        if (strncasecmp (lbuf, name, nlen) == 0
+            && (lbuf[nlen] == ':' || lbuf[nlen] == ';' || lbuf[nlen] == '\0'))
+            return line;
+        line += phys;
+        off = next;
+    }
+    return span->line;
+}
+
+/* ================================================================ zones */
+
+/* libical's builtin zone named @p tzid (IANA name, or libical's own
+ * "/freeassociation.sourceforge.net/..." form), or NULL. Only plain zone
+ * names are looked up: libical reads <zoneinfo>/<name> from disk. */
+static icaltimezone *
+s_builtin_zone (const char *tzid)
+{
+    if (!tzid)
+        return NULL;
+    if (strncmp (tzid, S_LIBICAL_PREFIX, strlen (S_LIBICAL_PREFIX)) == 0) {
+        tzid += strlen (S_LIBICAL_PREFIX);
+        if (strncmp (tzid, "Tzfile/", 7) == 0)
+            tzid += 7;
+    }
+    size_t len = strlen (tzid);
+    if (len == 0 || len > 64 || tzid[0] == '/' || tzid[0] == '.' || strstr (tzid, ".."))
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) tzid[i];
+        if (!(isalnum (c) || c == '/' || c == '_' || c == '-' || c == '+'))
+            return NULL;
+    }
+    return icaltimezone_get_builtin_timezone (tzid);
+}
+
+/* Display name of a builtin zone (its location, "Europe/Paris"). */
+static const char *
+s_zone_name (icaltimezone *z, const char *tzid)
+{
+    if (z == icaltimezone_get_utc_timezone ())
+        return "UTC";
+    const char *loc = icaltimezone_get_location (z);
+    return loc && loc[0] ? loc : tzid;
+}
+
+/* The VTIMEZONE component for @p tzid in the VCALENDAR holding @p comp. */
+static icaltimezone *
+s_file_zone (icalcomponent *comp, const char *tzid)
+{
+    for (icalcomponent *c = comp; c; c = icalcomponent_get_parent (c)) {
+        if (icalcomponent_isa (c) == ICAL_VCALENDAR_COMPONENT)
+            return icalcomponent_get_timezone (c, tzid);
+    }
+    return NULL;
+}
+
+/* A zone rebuilt from VTIMEZONE text; caller frees with icaltimezone_free(z, 1). */
+static icaltimezone *
+s_zone_from_text (const char *text, const char *tzid)
+{
+    if (!text || !text[0])
+        return NULL;
+    icalcomponent *c = icalparser_parse_string (text);
+    if (!c)
+        return NULL;
+    if (icalcomponent_isa (c) != ICAL_VTIMEZONE_COMPONENT) {
+        icalcomponent_free (c);
+        return NULL;
+    }
+    icalproperty *p = icalcomponent_get_first_property (c, ICAL_TZID_PROPERTY);
+    if (!p || !icalproperty_get_tzid (p) || strcmp (icalproperty_get_tzid (p), tzid) != 0) {
+        icalcomponent_free (c);
+        return NULL;
+    }
+    icaltimezone *z = icaltimezone_new ();
+    if (!z) {
+        icalcomponent_free (c);
+        return NULL;
+    }
+    if (!icaltimezone_set_component (z, c)) {   /* takes c on success */
+        icalcomponent_free (c);
+        icaltimezone_free (z, 1);
+        return NULL;
+    }
+    return z;
+}
+
+static const char *
+s_ext_get (const El__Event *ev, const char *key)
+{
+    for (size_t i = 0; i < ev->n_extensions; i++)
+        if (ev->extensions[i] && ev->extensions[i]->key
+            && strcmp (ev->extensions[i]->key, key) == 0)
+            return ev->extensions[i]->value;
+    return NULL;
+}
+
+/* How an event's times are read back. */
+typedef struct {
+    enum { S_Z_UTC, S_Z_FLOATING, S_Z_DATE, S_Z_ZONE } kind;
+    icaltimezone *zone;     /* S_Z_ZONE */
+    bool owned;             /* zone built from extension text: free it */
+} s_zone_t;
+
+static int
+s_event_zone (const El__Event *ev, s_zone_t *z)
+{
+    *z = (s_zone_t) { .kind = S_Z_UTC };
+    if (ev->all_day) {
+        z->kind = S_Z_DATE;
+        return 0;
+    }
+    if (ev->floating) {
+        z->kind = S_Z_FLOATING;
+        return 0;
+    }
+    if (!ev->tzid || !ev->tzid[0])
+        return 0;
+    icaltimezone *b = s_builtin_zone (ev->tzid);
+    if (b) {
+        z->kind = b == icaltimezone_get_utc_timezone () ? S_Z_UTC : S_Z_ZONE;
+        z->zone = b;
+        return 0;
+    }
+    icaltimezone *c = s_zone_from_text (s_ext_get (ev, EL_ICS_EXT_VTIMEZONE), ev->tzid);
+    if (!c)
+        return EL_EINVAL;
+    z->kind = S_Z_ZONE;
+    z->zone = c;
+    z->owned = true;
+    return 0;
+}
+
+static void
+s_zone_release (s_zone_t *z)
+{
+    if (z->owned && z->zone)
+        icaltimezone_free (z->zone, 1);
+    z->zone = NULL;
+    z->owned = false;
+}
+
+/* Local wall clock of @p us in zone @p z. */
+static struct icaltimetype
+s_local (const s_zone_t *z, int64_t us)
+{
+    if (z->kind == S_Z_ZONE) {
+        time_t secs = (time_t) s_floor_div (us, S_US_PER_S);
+        struct icaltimetype t = icaltime_from_timet_with_zone (secs, 0, z->zone);
+        t.zone = z->zone;
+        return t;
+    }
+    struct icaltimetype t = s_us_to_fields (us, z->kind == S_Z_DATE);
+    if (z->kind == S_Z_UTC)
+        t.zone = icaltimezone_get_utc_timezone ();
+    return t;
+}
+
+/* UTC µs of local wall clock @p t in zone @p z. */
+static int64_t
+s_local_to_us (const s_zone_t *z, struct icaltimetype t)
+{
+    if (z->kind == S_Z_ZONE && !t.is_date) {
+        t.zone = NULL;
+        return (int64_t) icaltime_as_timet_with_zone (t, z->zone) * S_US_PER_S;
+    }
+    return s_fields_to_us (t);
+}
+
+/* ================================================================ import */
+
+typedef struct {
+    const char *buf;
+    const s_span_t *span;       /* NULL when lines are unknown */
+    s_problems_t *pr;
+    uint32_t line;              /* the event's BEGIN line */
+    const char *skip_reason;    /* set once the event is to be skipped */
+    char skip_buf[EL_ICS_REASON_BYTES];
+    uint32_t skip_line;
+} s_ctx_t;
+
+static uint32_t
+s_line_of (s_ctx_t *ctx, const char *prop)
+{
+    return ctx->span ? s_prop_line (ctx->buf, ctx->span, prop) : ctx->line;
+}
+
+static void
+s_skip (s_ctx_t *ctx, uint32_t line, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+
+static void
+s_skip (s_ctx_t *ctx, uint32_t line, const char *fmt, ...)
+{
+    if (ctx->skip_reason)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (buf, sizeof buf, fmt, ap);
+    va_end (ap);
+    s_copy_text (ctx->skip_buf, sizeof ctx->skip_buf, buf);
+    ctx->skip_reason = ctx->skip_buf;
+    ctx->skip_line = line;
+}
+
+/* A time read from a property, with how to read it again. */
+typedef struct {
+    struct icaltimetype local;  /* wall clock as written, no zone attached */
+    s_zone_t zone;
+    const char *tzid;           /* as written; NULL when none */
+    bool unknown_zone;          /* had a TZID nobody knows: taken as floating */
+} s_ptime_t;
+
+/* Resolve @p t (read from a property with TZID @p tzid) inside @p comp. */
+static void
+s_ptime_resolve (icalcomponent *comp, struct icaltimetype t, const char *tzid, s_ptime_t *out)
+{
+    *out = (s_ptime_t) { .local = t, .tzid = tzid };
+    out->local.zone = NULL;
+    if (t.is_date) {
+        out->zone.kind = S_Z_DATE;
+    } else if (icaltime_is_utc (t)) {
+        out->zone.kind = S_Z_UTC;
+    } else if (tzid && tzid[0]) {
+        icaltimezone *z = s_builtin_zone (tzid);
+        if (!z)
+            z = s_file_zone (comp, tzid);
+        if (z) {
+            out->zone.kind = S_Z_ZONE;
+            out->zone.zone = z;
+        } else {
+            out->zone.kind = S_Z_FLOATING;
+            out->unknown_zone = true;
+        }
+    } else {
+        out->zone.kind = S_Z_FLOATING;
+    }
+}
+
+static int64_t
+s_ptime_us (const s_ptime_t *pt)
+{
+    return s_local_to_us (&pt->zone, pt->local);
+}
+
+static const char *
+s_param_tzid (icalproperty *p)
+{
+    icalparameter *tp = icalproperty_get_first_parameter (p, ICAL_TZID_PARAMETER);
+    return tp ? icalparameter_get_tzid (tp) : NULL;
+}
+
+/* Normalised text of a DATE / DATE-TIME value (see el_ics.h). */
+static void
+s_time_text (icalcomponent *comp, struct icaltimetype t, const char *tzid, char out[32],
+             bool *unknown_zone)
+{
+    s_ptime_t pt;
+    s_ptime_resolve (comp, t, tzid, &pt);
+    struct icaltimetype w = pt.local;
+    bool z = false;
+    if (pt.zone.kind == S_Z_ZONE || pt.zone.kind == S_Z_UTC) {
+        w = s_us_to_fields (s_ptime_us (&pt), false);
+        z = true;
+    }
+    if (pt.unknown_zone)
+        *unknown_zone = true;
+    if (w.is_date)
+        snprintf (out, 32, "%04d%02d%02d", w.year, w.month, w.day);
+    else
+        snprintf (out, 32, "%04d%02d%02dT%02d%02d%02d%s", w.year, w.month, w.day, w.hour,
+                  w.minute, w.second, z ? "Z" : "");
+}
+
+static char *
+s_strdup0 (const char *s)
+{
+    return strdup (s ? s : "");
+}
+
+static int
+s_set_str (char **field, const char *s)
+{
+    char *c = s_strdup0 (s);
+    if (!c)
+        return -ENOMEM;
+    if (*field && *field != protobuf_c_empty_string)
+        free (*field);
+    *field = c;
+    return 0;
+}
+
+static int
+s_push_str (char ***arr, size_t *n, const char *s)
+{
+    char **a = realloc (*arr, (*n + 1) * sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    *arr = a;
+    a[*n] = strdup (s);
+    if (!a[*n])
+        return -ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+static int
+s_ext_set (El__Event *ev, const char *key, const char *value)
+{
+    El__Event__ExtensionsEntry **a =
+        realloc (ev->extensions, (ev->n_extensions + 1) * sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    ev->extensions = a;
+    El__Event__ExtensionsEntry *e = malloc (sizeof *e);
+    if (!e)
+        return -ENOMEM;
+    el__event__extensions_entry__init (e);
+    e->key = strdup (key);
+    e->value = strdup (value);
+    if (!e->key || !e->value) {
+        free (e->key);
+        free (e->value);
+        free (e);
+        return -ENOMEM;
+    }
+    a[ev->n_extensions++] = e;
+    return 0;
+}
+
+void
+el_ics_event_destroy (El__Event **ev_p)
+{
+    if (!ev_p || !*ev_p)
+        return;
+    el__event__free_unpacked (*ev_p, NULL);
+    *ev_p = NULL;
+}
+
+static El__Event *
+s_event_new (void)
+{
+    El__Event *ev = malloc (sizeof *ev);
+    if (ev)
+        el__event__init (ev);
+    return ev;
+}
+
+/* Which property a libical X-LIC-ERROR text is about ("" when none). */
+static void
+s_error_prop (const char *text, char *out, size_t size)
+{
+    static const char *const marks[] = { "value in ", "No value for ", "for property ",
+                                         "parameter in ", NULL };
+    out[0] = '\0';
+    for (size_t i = 0; marks[i]; i++) {
+        const char *m = strstr (text, marks[i]);
+        if (!m)
+            continue;
+        m += strlen (marks[i]);
+        size_t n = 0;
+        while (m[n] && (isalnum ((unsigned char) m[n]) || m[n] == '-') && n + 1 < size) {
+            out[n] = m[n];
+            n++;
+        }
+        out[n] = '\0';
+        return;
+    }
+}
+
+static bool
+s_name_in (const char *name, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcasecmp (name, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Look at libical's X-LIC-ERROR notes on the VEVENT's own properties. */
+static int
+s_event_errors (icalcomponent *c, s_ctx_t *ctx)
+{
+    static const char *const timing[] = { "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE",
+                                          "EXDATE", "RECURRENCE-ID", "UID", NULL };
+    static const char *const mapped[] = { "SUMMARY", "DESCRIPTION", "LOCATION", "CATEGORIES",
+                                          "URL", "STATUS", "SEQUENCE", "LAST-MODIFIED", NULL };
+    for (icalproperty *p = icalcomponent_get_first_property (c, ICAL_XLICERROR_PROPERTY); p;
+         p = icalcomponent_get_next_property (c, ICAL_XLICERROR_PROPERTY)) {
+        const char *text = icalproperty_get_xlicerror (p);
+        if (!text)
+            text = "";
+        icalparameter *tp = icalproperty_get_first_parameter (p, ICAL_XLICERRORTYPE_PARAMETER);
+        icalparameter_xlicerrortype type =
+            tp ? icalparameter_get_xlicerrortype (tp) : ICAL_XLICERRORTYPE_NONE;
+        char prop[40];
+        s_error_prop (text, prop, sizeof prop);
+        if (prop[0] && s_name_in (prop, timing)) {
+            uint32_t line = s_line_of (ctx, prop);
+            if (type == ICAL_XLICERRORTYPE_VALUEPARSEERROR)
+                s_skip (ctx, line, "%s: %s", prop, text);
+            else if (s_problem_add (ctx->pr, line, false, "%s: %s (parameter ignored)", prop, text) < 0)
+                return -ENOMEM;
+        } else if (prop[0] && s_name_in (prop, mapped)) {
+            if (strncmp (text, "No value for", 12) == 0)
+                continue;   /* an empty text property: "" is what we store */
+            if (s_problem_add (ctx->pr, s_line_of (ctx, prop), false, "%s: %s", prop, text) < 0)
+                return -ENOMEM;
+        } else if (type == ICAL_XLICERRORTYPE_COMPONENTPARSEERROR) {
+            if (s_problem_add (ctx->pr, ctx->line, false, "line ignored: %s", text) < 0)
+                return -ENOMEM;
+        }
+        /* other properties are not imported: their faults lose nothing */
+    }
+    return 0;
+}
+
+/* End of @p start + @p dur, days counted on the wall clock (RFC 5545 §3.3.6). */
+static int64_t
+s_add_duration (const s_ptime_t *start, struct icaldurationtype dur)
+{
+    struct icaltimetype t = start->local;
+    int days = (int) (dur.days + 7 * dur.weeks);
+    int secs = (int) (dur.hours * 3600 + dur.minutes * 60 + dur.seconds);
+    if (dur.is_neg) {
+        days = -days;
+        secs = -secs;
+    }
+    t.day += days;
+    if (!t.is_date)
+        t.second += secs;
+    t = icaltime_normalize (t);
+    return s_local_to_us (&start->zone, t);
+}
+
+static int
+s_rdate_text (icalcomponent *comp, icalproperty *p, char *out, size_t size, bool *unknown)
+{
+    struct icaldatetimeperiodtype dp = icalproperty_get_rdate (p);
+    const char *tzid = s_param_tzid (p);
+    char a[32], b[64];
+    if (!icaltime_is_null_time (dp.time)) {
+        s_time_text (comp, dp.time, tzid, a, unknown);
+        snprintf (out, size, "%s", a);
+        return 0;
+    }
+    if (icaltime_is_null_time (dp.period.start))
+        return EL_EINVAL;
+    s_time_text (comp, dp.period.start, tzid, a, unknown);
+    if (!icaltime_is_null_time (dp.period.end)) {
+        s_time_text (comp, dp.period.end, tzid, b, unknown);
+    } else {
+        char *d = icaldurationtype_as_ical_string_r (dp.period.duration);
+        if (!d)
+            return -ENOMEM;
+        snprintf (b, sizeof b, "%s", d);
+        icalmemory_free_buffer (d);
+    }
+    snprintf (out, size, "%s/%s", a, b);
+    return 0;
+}
+
+/* Map one VEVENT. On success *ret is the event, or NULL when skipped
+ * (the reason was reported). */
+static int
+s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
+{
+    int rc = -ENOMEM;
+    *ret = NULL;
+    El__Event *ev = s_event_new ();
+    if (!ev)
+        goto out;
+
+    rc = s_event_errors (c, ctx);
+    if (rc < 0)
+        goto out_free;
+    rc = -ENOMEM;
+
+    /* UID (§3.8.4.7) */
+    icalproperty *p = icalcomponent_get_first_property (c, ICAL_UID_PROPERTY);
+    if (p && s_set_str (&ev->uid, icalproperty_get_uid (p)) < 0)
+        goto out_free;
+    if (p && icalcomponent_get_next_property (c, ICAL_UID_PROPERTY)
+        && s_problem_add (ctx->pr, s_line_of (ctx, "UID"), false, "several UIDs: the first is kept") < 0)
+        goto out_free;
+
+    /* DTSTART (§3.8.2.4) */
+    s_ptime_t start;
+    p = icalcomponent_get_first_property (c, ICAL_DTSTART_PROPERTY);
+    if (!p) {
+        s_skip (ctx, ctx->line, "no DTSTART");
+        goto skipped;
+    }
+    struct icaltimetype t = icalproperty_get_dtstart (p);
+    if (icaltime_is_null_time (t) || !icaltime_is_valid_time (t) || t.year < 1) {
+        s_skip (ctx, s_line_of (ctx, "DTSTART"), "DTSTART: not a valid date or time");
+        goto skipped;
+    }
+    s_ptime_resolve (c, t, s_param_tzid (p), &start);
+    if (start.unknown_zone
+        && s_problem_add (ctx->pr, s_line_of (ctx, "DTSTART"), false,
+                          "DTSTART: unknown time zone \"%s\" (no VTIMEZONE, not in the zone "
+                          "database): time taken as floating", start.tzid) < 0)
+        goto out_free;
+    ev->dtstart_us = s_ptime_us (&start);
+    if (!s_us_in_range (ev->dtstart_us)) {
+        s_skip (ctx, s_line_of (ctx, "DTSTART"), "DTSTART out of range");
+        goto skipped;
+    }
+    ev->all_day = start.zone.kind == S_Z_DATE;
+    ev->floating = start.zone.kind == S_Z_FLOATING;
+    if (start.zone.kind == S_Z_ZONE) {
+        icaltimezone *b = s_builtin_zone (start.tzid);
+        if (b) {
+            if (s_set_str (&ev->tzid, s_zone_name (b, start.tzid)) < 0)
+                goto out_free;
+        } else {
+            if (s_set_str (&ev->tzid, start.tzid) < 0)
+                goto out_free;
+            icalcomponent *vtz = icaltimezone_get_component (start.zone.zone);
+            char *text = vtz ? icalcomponent_as_ical_string_r (vtz) : NULL;
+            if (!text)
+                goto out_free;
+            int erc = s_ext_set (ev, EL_ICS_EXT_VTIMEZONE, text);
+            icalmemory_free_buffer (text);
+            if (erc < 0)
+                goto out_free;
+        }
+    }
+
+    /* DTEND (§3.8.2.2) or DURATION (§3.8.2.5) */
+    icalproperty *pe = icalcomponent_get_first_property (c, ICAL_DTEND_PROPERTY);
+    icalproperty *pd = icalcomponent_get_first_property (c, ICAL_DURATION_PROPERTY);
+    if (pe && pd
+        && s_problem_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
+                          "both DTEND and DURATION: DURATION ignored") < 0)
+        goto out_free;
+    if (pe) {
+        struct icaltimetype te = icalproperty_get_dtend (pe);
+        s_ptime_t end;
+        if (icaltime_is_null_time (te) || !icaltime_is_valid_time (te)) {
+            s_skip (ctx, s_line_of (ctx, "DTEND"), "DTEND: not a valid date or time");
+            goto skipped;
+        }
+        s_ptime_resolve (c, te, s_param_tzid (pe), &end);
+        if (te.is_date != t.is_date) {
+            if (s_problem_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
+                               "DTEND is a %s but DTSTART a %s (RFC 5545 §3.8.2.2): end dropped",
+                               te.is_date ? "DATE" : "DATE-TIME",
+                               t.is_date ? "DATE" : "DATE-TIME") < 0)
+                goto out_free;
+        } else {
+            if (end.unknown_zone
+                && s_problem_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
+                                  "DTEND: unknown time zone \"%s\": time taken as floating",
+                                  end.tzid) < 0)
+                goto out_free;
+            int64_t us = s_ptime_us (&end);
+            if (us < ev->dtstart_us || !s_us_in_range (us)) {
+                if (s_problem_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
+                                   "DTEND before DTSTART: end dropped") < 0)
+                    goto out_free;
+            } else {
+                ev->dtend_us = us;
+            }
+        }
+    } else if (pd) {
+        struct icaldurationtype d = icalproperty_get_duration (pd);
+        if (d.is_neg) {
+            if (s_problem_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
+                               "negative DURATION: end dropped") < 0)
+                goto out_free;
+        } else {
+            if (t.is_date && (d.hours || d.minutes || d.seconds)
+                && s_problem_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
+                                  "DURATION with hours on an all-day event: only days kept") < 0)
+                goto out_free;
+            int64_t us = s_add_duration (&start, d);
+            if (s_us_in_range (us) && us >= ev->dtstart_us)
+                ev->dtend_us = us;
+        }
+    }
+
+    /* RRULE (§3.8.5.3) */
+    p = icalcomponent_get_first_property (c, ICAL_RRULE_PROPERTY);
+    if (p) {
+        struct icalrecurrencetype r = icalproperty_get_rrule (p);
+        if (r.freq == ICAL_NO_RECURRENCE) {
+            s_skip (ctx, s_line_of (ctx, "RRULE"), "RRULE: no FREQ libical can read");
+            goto skipped;
+        }
+        struct icaltimetype it_start = start.local;
+        icalrecur_iterator *it = icalrecur_iterator_new (r, it_start);
+        if (!it) {
+            s_skip (ctx, s_line_of (ctx, "RRULE"), "RRULE: libical cannot expand it");
+            goto skipped;
+        }
+        icalrecur_iterator_free (it);
+        char *text = icalrecurrencetype_as_string_r (&r);
+        if (!text)
+            goto out_free;
+        int src = s_set_str (&ev->rrule, text);
+        icalmemory_free_buffer (text);
+        if (src < 0)
+            goto out_free;
+        if (icalcomponent_get_next_property (c, ICAL_RRULE_PROPERTY)
+            && s_problem_add (ctx->pr, s_line_of (ctx, "RRULE"), false,
+                              "several RRULEs: only the first is kept") < 0)
+            goto out_free;
+    }
+    if (icalcomponent_get_first_property (c, ICAL_EXRULE_PROPERTY)
+        && s_problem_add (ctx->pr, s_line_of (ctx, "EXRULE"), false,
+                          "EXRULE (deprecated by RFC 5545) ignored") < 0)
+        goto out_free;
+
+    /* RDATE (§3.8.5.2), EXDATE (§3.8.5.1), RECURRENCE-ID (§3.8.4.4) */
+    bool unknown = false;
+    for (p = icalcomponent_get_first_property (c, ICAL_RDATE_PROPERTY); p;
+         p = icalcomponent_get_next_property (c, ICAL_RDATE_PROPERTY)) {
+        char text[128];
+        int trc = s_rdate_text (c, p, text, sizeof text, &unknown);
+        if (trc == -ENOMEM)
+            goto out_free;
+        if (trc < 0) {
+            s_skip (ctx, s_line_of (ctx, "RDATE"), "RDATE: not a date, time or period");
+            goto skipped;
+        }
+        if (s_push_str (&ev->rdate, &ev->n_rdate, text) < 0)
+            goto out_free;
+    }
+    for (p = icalcomponent_get_first_property (c, ICAL_EXDATE_PROPERTY); p;
+         p = icalcomponent_get_next_property (c, ICAL_EXDATE_PROPERTY)) {
+        struct icaltimetype x = icalproperty_get_exdate (p);
+        if (icaltime_is_null_time (x)) {
+            s_skip (ctx, s_line_of (ctx, "EXDATE"), "EXDATE: not a date or time");
+            goto skipped;
+        }
+        char text[32];
+        s_time_text (c, x, s_param_tzid (p), text, &unknown);
+        if (s_push_str (&ev->exdate, &ev->n_exdate, text) < 0)
+            goto out_free;
+    }
+    p = icalcomponent_get_first_property (c, ICAL_RECURRENCEID_PROPERTY);
+    if (p) {
+        struct icaltimetype x = icalproperty_get_recurrenceid (p);
+        if (icaltime_is_null_time (x)) {
+            s_skip (ctx, s_line_of (ctx, "RECURRENCE-ID"), "RECURRENCE-ID: not a date or time");
+            goto skipped;
+        }
+        char text[32];
+        s_time_text (c, x, s_param_tzid (p), text, &unknown);
+        if (s_set_str (&ev->recurrence_id, text) < 0)
+            goto out_free;
+        if (icalproperty_get_first_parameter (p, ICAL_RANGE_PARAMETER)
+            && s_problem_add (ctx->pr, s_line_of (ctx, "RECURRENCE-ID"), false,
+                              "RECURRENCE-ID;RANGE=THISANDFUTURE: only this instance is changed") < 0)
+            goto out_free;
+    }
+    if (unknown
+        && s_problem_add (ctx->pr, ctx->line, false,
+                          "RDATE, EXDATE or RECURRENCE-ID in an unknown time zone: taken as floating") < 0)
+        goto out_free;
+
+    /* Text and the rest */
+    p = icalcomponent_get_first_property (c, ICAL_SUMMARY_PROPERTY);
+    if (p && s_set_str (&ev->summary, icalproperty_get_summary (p)) < 0)
+        goto out_free;
+    p = icalcomponent_get_first_property (c, ICAL_DESCRIPTION_PROPERTY);
+    if (p && s_set_str (&ev->description, icalproperty_get_description (p)) < 0)
+        goto out_free;
+    p = icalcomponent_get_first_property (c, ICAL_LOCATION_PROPERTY);
+    if (p && s_set_str (&ev->location, icalproperty_get_location (p)) < 0)
+        goto out_free;
+    p = icalcomponent_get_first_property (c, ICAL_CATEGORIES_PROPERTY);
+    if (p && s_set_str (&ev->category, icalproperty_get_categories (p)) < 0)
+        goto out_free;
+    p = icalcomponent_get_first_property (c, ICAL_URL_PROPERTY);
+    if (p && s_set_str (&ev->url, icalproperty_get_url (p)) < 0)
+        goto out_free;
+    p = icalcomponent_get_first_property (c, ICAL_STATUS_PROPERTY);
+    if (p) {
+        switch (icalproperty_get_status (p)) {
+        case ICAL_STATUS_TENTATIVE: ev->status = EL__EVENT_STATUS__TENTATIVE; break;
+        case ICAL_STATUS_CONFIRMED: ev->status = EL__EVENT_STATUS__CONFIRMED; break;
+        case ICAL_STATUS_CANCELLED: ev->status = EL__EVENT_STATUS__CANCELLED; break;
+        default: break;
+        }
+    }
+    p = icalcomponent_get_first_property (c, ICAL_SEQUENCE_PROPERTY);
+    if (p) {
+        int seq = icalproperty_get_sequence (p);
+        if (seq < 0) {
+            if (s_problem_add (ctx->pr, s_line_of (ctx, "SEQUENCE"), false,
+                               "negative SEQUENCE taken as 0") < 0)
+                goto out_free;
+            seq = 0;
+        }
+        ev->sequence = (uint32_t) seq;
+    }
+    p = icalcomponent_get_first_property (c, ICAL_LASTMODIFIED_PROPERTY);
+    if (p) {
+        struct icaltimetype lm = icalproperty_get_lastmodified (p);
+        if (!icaltime_is_null_time (lm) && icaltime_is_valid_time (lm)) {
+            int64_t us = s_fields_to_us (lm);   /* UTC by §3.8.7.3 */
+            if (s_us_in_range (us))
+                ev->last_modified_us = us;
+        }
+    }
+    for (p = icalcomponent_get_first_property (c, ICAL_X_PROPERTY); p;
+         p = icalcomponent_get_next_property (c, ICAL_X_PROPERTY)) {
+        const char *name = icalproperty_get_x_name (p);
+        const char *value = icalproperty_get_x (p);
+        if (!name || !value)
+            continue;
+        if (strcasecmp (name, "X-ENTRELAB-CAPACITY") == 0) {
+            char *end;
+            errno = 0;
+            unsigned long cap = strtoul (value, &end, 10);
+            if (errno || end == value || *end || cap > UINT32_MAX || value[0] == '-') {
+                if (s_problem_add (ctx->pr, s_line_of (ctx, name), false,
+                                   "X-ENTRELAB-CAPACITY: not a number of places") < 0)
+                    goto out_free;
+            } else {
+                ev->capacity = (uint32_t) cap;
+            }
+        } else if (strcasecmp (name, "X-ENTRELAB-SITE") == 0) {
+            uint8_t key[EL_KEY_BYTES];
+            size_t klen = 0;
+            if (sodium_base642bin (key, sizeof key, value, strlen (value), NULL, &klen, NULL,
+                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0
+                || klen != EL_KEY_BYTES) {
+                if (s_problem_add (ctx->pr, s_line_of (ctx, name), false,
+                                   "X-ENTRELAB-SITE: not a site id") < 0)
+                    goto out_free;
+            } else {
+                ev->site.data = malloc (EL_KEY_BYTES);
+                if (!ev->site.data)
+                    goto out_free;
+                memcpy (ev->site.data, key, EL_KEY_BYTES);
+                ev->site.len = EL_KEY_BYTES;
+            }
+        }
+    }
+
+    if (!ev->uid[0]) {
+        char uid[64];
+        if (el_ics_event_derive_uid (ev, uid, sizeof uid) < 0) {
+            rc = -EIO;
+            goto out_free;
+        }
+        if (s_set_str (&ev->uid, uid) < 0)
+            goto out_free;
+    }
+    size_t packed = el__event__get_packed_size (ev);
+    if (packed > EL_PAYLOAD_MAX) {
+        s_skip (ctx, ctx->line, "event is %zu bytes once packed, over the %u-byte record cap",
+                packed, EL_PAYLOAD_MAX);
+        goto skipped;
+    }
+    if (ctx->skip_reason)
+        goto skipped;
+    *ret = ev;
+    return 0;
+
+skipped:
+    el_ics_event_destroy (&ev);
+    if (s_problem_add (ctx->pr, ctx->skip_line, true, "event skipped: %s", ctx->skip_reason) < 0)
+        return -ENOMEM;
+    return 0;
+out_free:
+    el_ics_event_destroy (&ev);
+out:
+    return rc;
+}
+
+/* VEVENTs that libical built, in document order (same rule as s_scan). */
+static int
+s_collect (icalcomponent *root, icalcomponent ***ret, size_t *ret_n)
+{
+    size_t n = 0, cap = 0;
+    icalcomponent **arr = NULL;
+    icalcomponent *tops[1] = { root };
+    icalcomponent_kind rk = icalcomponent_isa (root);
+    icalcomponent *it = rk == ICAL_XROOT_COMPONENT
+                            ? icalcomponent_get_first_component (root, ICAL_ANY_COMPONENT)
+                            : tops[0];
+    while (it) {
+        icalcomponent_kind k = icalcomponent_isa (it);
+        icalcomponent *cand = NULL;
+        icalcomponent *child = NULL;
+        if (k == ICAL_VEVENT_COMPONENT)
+            cand = it;
+        else if (k == ICAL_VCALENDAR_COMPONENT)
+            child = icalcomponent_get_first_component (it, ICAL_VEVENT_COMPONENT);
+        for (;;) {
+            icalcomponent *e = cand ? cand : child;
+            if (!e)
+                break;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 32;
+                icalcomponent **a = realloc (arr, cap * sizeof *a);
+                if (!a) {
+                    free (arr);
+                    return -ENOMEM;
+                }
+                arr = a;
+            }
+            arr[n++] = e;
+            if (cand)
+                break;
+            child = icalcomponent_get_next_component (it, ICAL_VEVENT_COMPONENT);
+        }
+        it = rk == ICAL_XROOT_COMPONENT ? icalcomponent_get_next_component (root, ICAL_ANY_COMPONENT)
+                                        : NULL;
+    }
+    *ret = arr;
+    *ret_n = n;
+    return 0;
+}
+
+static int
+s_cmp_str (const char *a, const char *b)
+{
+    return strcmp (a ? a : "", b ? b : "");
+}
+
+typedef struct {
+    El__Event *ev;
+    uint32_t line;
+    size_t order;
+} s_item_t;
+
+static int
+s_item_cmp (const void *x, const void *y)
+{
+    const s_item_t *a = x, *b = y;
+    int c = s_cmp_str (a->ev->uid, b->ev->uid);
+    if (c == 0)
+        c = s_cmp_str (a->ev->recurrence_id, b->ev->recurrence_id);
+    if (c == 0)
+        c = a->order < b->order ? -1 : a->order > b->order;
+    return c;
+}
+
+static int
+s_order_cmp (const void *x, const void *y)
+{
+    const s_item_t *a = x, *b = y;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int
+s_problem_cmp (const void *x, const void *y)
+{
+    const el_ics_problem_t *a = x, *b = y;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* Keep one event per (uid, recurrence_id): the newer, else the first. */
+static int
+s_dedupe (s_item_t *items, size_t *n, s_problems_t *pr)
+{
+    qsort (items, *n, sizeof *items, s_item_cmp);
+    size_t out = 0;
+    for (size_t i = 0; i < *n;) {
+        size_t j = i + 1;
+        size_t best = i;
+        while (j < *n && s_cmp_str (items[j].ev->uid, items[i].ev->uid) == 0
+               && s_cmp_str (items[j].ev->recurrence_id, items[i].ev->recurrence_id) == 0) {
+            if (el_ics_event_is_newer (items[best].ev, items[j].ev))
+                best = j;
+            j++;
+        }
+        for (size_t k = i; k < j; k++) {
+            if (k == best)
+                continue;
+            if (s_problem_add (pr, items[k].line, true,
+                               "event skipped: UID \"%s\" also at line %u, which is kept",
+                               items[k].ev->uid, items[best].line) < 0)
+                return -ENOMEM;
+            el_ics_event_destroy (&items[k].ev);
+        }
+        items[out++] = items[best];
+        i = j;
+    }
+    *n = out;
+    qsort (items, *n, sizeof *items, s_order_cmp);
+    return 0;
+}
+
+static void
+s_import_free (el_ics_import_t *self)
+{
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->n_events; i++)
+        el_ics_event_destroy (&self->events[i]);
+    free (self->events);
+    free (self->lines);
+    free (self->problems);
+    free (self);
+}
+
+void
+el_ics_import_destroy (el_ics_import_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    s_import_free (*self_p);
+    *self_p = NULL;
+}
+
+El__Event *
+el_ics_import_take (el_ics_import_t *self, size_t i)
+{
+    if (!self || i >= self->n_events)
+        return NULL;
+    El__Event *ev = self->events[i];
+    self->events[i] = NULL;
+    return ev;
+}
+
+int
+el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error_t *err)
+{
+    int rc = -EIO;
+    if (sodium_init () < 0)
+        goto out;
+    rc = EL_ETOOBIG;
+    if (len > EL_ICS_MAX_BYTES) {
+        s_error_set (err, 0, "file is %zu bytes, over the %u-byte cap", len, EL_ICS_MAX_BYTES);
+        goto out;
+    }
+    if (!data)
+        len = 0;
+    if (len >= 3 && memcmp (data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
+    s_scan_t scan = { 0 };
+    s_problems_t pr = { 0 };
+    icalcomponent *root = NULL;
+    icalcomponent **comps = NULL;
+    s_item_t *items = NULL;
+    size_t n_items = 0;
+    el_ics_import_t *self = NULL;
+    char *text = NULL;
+
+    rc = s_scan (data, len, &scan, err);
+    if (rc < 0)
+        goto out_free;
+    rc = -ENOMEM;
+    text = malloc (len + 1);
+    if (!text)
+        goto out_free;
+    memcpy (text, data, len);
+    text[len] = '\0';
+
+    if (icalerror_get_errors_are_fatal ())
+        icalerror_set_errors_are_fatal (0);   /* never abort on what a file holds */
+    icalerror_clear_errno ();
+    root = icalparser_parse_string (text);
+    if (!root) {
+        rc = EL_EINVAL;
+        s_error_set (err, 0, "libical could not parse the file");
+        goto out_free;
+    }
+    size_t n_comps = 0;
+    rc = s_collect (root, &comps, &n_comps);
+    if (rc < 0)
+        goto out_free;
+    bool lines_known = n_comps == scan.n;
+    if (scan.trailing_line
+        && (rc = s_problem_add (&pr, scan.trailing_line, false,
+                                "text after the last END line ignored")) < 0)
+        goto out_free;
+
+    rc = -ENOMEM;
+    items = calloc (n_comps ? n_comps : 1, sizeof *items);
+    if (!items)
+        goto out_free;
+    for (size_t i = 0; i < n_comps; i++) {
+        s_ctx_t ctx = { .buf = data, .pr = &pr, .span = lines_known ? &scan.spans[i] : NULL,
+                        .line = lines_known ? scan.spans[i].line : 0 };
+        El__Event *ev = NULL;
+        rc = s_event_from (comps[i], &ctx, &ev);
+        if (rc < 0)
+            goto out_free;
+        if (ev)
+            items[n_items++] = (s_item_t) { .ev = ev, .line = ctx.line, .order = i };
+    }
+    rc = s_dedupe (items, &n_items, &pr);
+    if (rc < 0)
+        goto out_free;
+
+    rc = -ENOMEM;
+    self = calloc (1, sizeof *self);
+    if (!self)
+        goto out_free;
+    self->events = calloc (n_items ? n_items : 1, sizeof *self->events);
+    self->lines = calloc (n_items ? n_items : 1, sizeof *self->lines);
+    if (!self->events || !self->lines)
+        goto out_free;
+    for (size_t i = 0; i < n_items; i++) {
+        self->events[i] = items[i].ev;
+        self->lines[i] = items[i].line;
+        items[i].ev = NULL;
+    }
+    self->n_events = n_items;
+    n_items = 0;
+    if (pr.n > 1)
+        qsort (pr.items, pr.n, sizeof *pr.items, s_problem_cmp);  /* not stable: equal lines are rare */
+    self->problems = pr.items;
+    self->n_problems = pr.n;
+    self->n_problems_dropped = pr.dropped;
+    pr.items = NULL;
+    *ret = self;
+    self = NULL;
+    rc = 0;
+
+out_free:
+    s_import_free (self);
+    for (size_t i = 0; i < n_items; i++)
+        el_ics_event_destroy (&items[i].ev);
+    free (items);
+    free (comps);
+    if (root)
+        icalcomponent_free (root);
+    free (text);
+    free (scan.spans);
+    free (pr.items);
+out:
+    return rc;
+}
+
+/* ================================================================ comparisons, keys */
+
+bool
+el_ics_event_is_newer (const El__Event *current, const El__Event *incoming)
+{
+    if (incoming->sequence != current->sequence)
+        return incoming->sequence > current->sequence;
+    return incoming->last_modified_us > current->last_modified_us;
+}
+
+static bool
+s_strv_same (char **a, size_t na, char **b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (s_cmp_str (a[i], b[i]) != 0)
+            return false;
+    return true;
+}
+
+static bool
+s_ext_subset (const El__Event *a, const El__Event *b)
+{
+    for (size_t i = 0; i < a->n_extensions; i++) {
+        const char *v = s_ext_get (b, a->extensions[i]->key);
+        if (!v || s_cmp_str (v, a->extensions[i]->value) != 0)
+            return false;
+    }
+    return true;
+}
+
+bool
+el_ics_event_same (const El__Event *a, const El__Event *b)
+{
+    return s_cmp_str (a->uid, b->uid) == 0 && s_cmp_str (a->summary, b->summary) == 0
+           && s_cmp_str (a->description, b->description) == 0
+           && a->dtstart_us == b->dtstart_us && a->dtend_us == b->dtend_us
+           && s_cmp_str (a->tzid, b->tzid) == 0 && a->all_day == b->all_day
+           && s_cmp_str (a->rrule, b->rrule) == 0
+           && s_strv_same (a->rdate, a->n_rdate, b->rdate, b->n_rdate)
+           && s_strv_same (a->exdate, a->n_exdate, b->exdate, b->n_exdate)
+           && s_cmp_str (a->recurrence_id, b->recurrence_id) == 0
+           && a->site.len == b->site.len
+           && (a->site.len == 0 || memcmp (a->site.data, b->site.data, a->site.len) == 0)
+           && s_cmp_str (a->location, b->location) == 0
+           && s_cmp_str (a->category, b->category) == 0 && a->capacity == b->capacity
+           && a->status == b->status && s_cmp_str (a->url, b->url) == 0
+           && a->sequence == b->sequence && a->last_modified_us == b->last_modified_us
+           && a->floating == b->floating && a->n_extensions == b->n_extensions
+           && s_ext_subset (a, b) && s_ext_subset (b, a);
+}
+
+static void
+s_hex (const uint8_t *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int
+el_ics_event_key (const El__Event *ev, char *out, size_t out_size)
+{
+    if (!ev->uid || !ev->uid[0] || out_size < EL_RECORD_KEY_MAX + 1)
+        return EL_EINVAL;
+    if (sodium_init () < 0)
+        return -EIO;
+    size_t ul = strlen (ev->uid);
+    size_t rl = ev->recurrence_id ? strlen (ev->recurrence_id) : 0;
+    size_t total = ul + (rl ? rl + 1 : 0);
+    if (total <= EL_RECORD_KEY_MAX) {
+        memcpy (out, ev->uid, ul);
+        if (rl) {
+            out[ul] = '#';
+            memcpy (out + ul + 1, ev->recurrence_id, rl);
+        }
+        out[total] = '\0';
+        return 0;
+    }
+    crypto_generichash_state st;
+    uint8_t h[16];
+    crypto_generichash_init (&st, NULL, 0, sizeof h);
+    crypto_generichash_update (&st, (const uint8_t *) ev->uid, ul);
+    if (rl) {
+        crypto_generichash_update (&st, (const uint8_t *) "#", 1);
+        crypto_generichash_update (&st, (const uint8_t *) ev->recurrence_id, rl);
+    }
+    crypto_generichash_final (&st, h, sizeof h);
+    memcpy (out, "uid-b2:", 7);
+    s_hex (h, sizeof h, out + 7);
+    return 0;
+}
+
+static void
+s_hash_str (crypto_generichash_state *st, const char *s)
+{
+    s = s ? s : "";
+    crypto_generichash_update (st, (const uint8_t *) s, strlen (s) + 1);  /* with the NUL */
+}
+
+int
+el_ics_event_derive_uid (const El__Event *ev, char *out, size_t out_size)
+{
+    if (out_size < 48)
+        return EL_EINVAL;
+    if (sodium_init () < 0)
+        return -EIO;
+    crypto_generichash_state st;
+    uint8_t h[16];
+    char num[64];
+    crypto_generichash_init (&st, NULL, 0, sizeof h);
+    s_hash_str (&st, ev->summary);
+    snprintf (num, sizeof num, "%lld/%lld/%d", (long long) ev->dtstart_us,
+              (long long) ev->dtend_us, ev->all_day ? 1 : 0);
+    s_hash_str (&st, num);
+    s_hash_str (&st, ev->tzid);
+    s_hash_str (&st, ev->rrule);
+    s_hash_str (&st, ev->recurrence_id);
+    s_hash_str (&st, ev->location);
+    s_hash_str (&st, ev->description);
+    crypto_generichash_final (&st, h, sizeof h);
+    char hex[33];
+    s_hex (h, sizeof h, hex);
+    snprintf (out, out_size, "el-%s@entrelab", hex);
+    return 0;
+}
+
+El__Event *
+el_ics_event_dup (const El__Event *ev)
+{
+    size_t len = el__event__get_packed_size (ev);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return NULL;
+    el__event__pack (ev, buf);
+    El__Event *copy = el__event__unpack (NULL, len, buf);
+    free (buf);
+    return copy;
+}
+
+/* ================================================================ export */
+
+typedef struct {
+    char *tzid;
+    icalcomponent *vtz;       /* owned clone, TZID = tzid */
+} s_used_zone_t;
+
+typedef struct {
+    s_used_zone_t *zones;
+    size_t n;
+} s_zones_t;
+
+static int
+s_zones_note (s_zones_t *zs, const char *tzid, const El__Event *ev)
+{
+    for (size_t i = 0; i < zs->n; i++)
+        if (strcmp (zs->zones[i].tzid, tzid) == 0)
+            return 0;
+    icalcomponent *vtz = NULL;
+    icaltimezone *b = s_builtin_zone (tzid);
+    if (b) {
+        icalcomponent *src = icaltimezone_get_component (b);
+        if (!src)
+            return EL_EINVAL;
+        vtz = icalcomponent_new_clone (src);
+    } else {
+        const char *text = s_ext_get (ev, EL_ICS_EXT_VTIMEZONE);
+        if (!text)
+            return EL_EINVAL;
+        vtz = icalparser_parse_string (text);
+        if (vtz && icalcomponent_isa (vtz) != ICAL_VTIMEZONE_COMPONENT) {
+            icalcomponent_free (vtz);
+            return EL_EINVAL;
+        }
+    }
+    if (!vtz)
+        return -ENOMEM;
+    icalproperty *p = icalcomponent_get_first_property (vtz, ICAL_TZID_PROPERTY);
+    if (p)
+        icalproperty_set_tzid (p, tzid);
+    else
+        icalcomponent_add_property (vtz, icalproperty_new_tzid (tzid));
+    s_used_zone_t *a = realloc (zs->zones, (zs->n + 1) * sizeof *a);
+    if (!a) {
+        icalcomponent_free (vtz);
+        return -ENOMEM;
+    }
+    zs->zones = a;
+    a[zs->n].tzid = strdup (tzid);
+    if (!a[zs->n].tzid) {
+        icalcomponent_free (vtz);
+        return -ENOMEM;
+    }
+    a[zs->n].vtz = vtz;
+    zs->n++;
+    return 0;
+}
+
+static void
+s_zones_free (s_zones_t *zs)
+{
+    for (size_t i = 0; i < zs->n; i++) {
+        free (zs->zones[i].tzid);
+        if (zs->zones[i].vtz)
+            icalcomponent_free (zs->zones[i].vtz);
+    }
+    free (zs->zones);
+    zs->zones = NULL;
+    zs->n = 0;
+}
+
+static struct icaltimetype
+s_utc_time (int64_t us)
+{
+    struct icaltimetype t = s_us_to_fields (us, false);
+    t.zone = icaltimezone_get_utc_timezone ();
+    return t;
+}
+
+/* A DTSTART/DTEND-like property for @p us in the event's form. */
+static icalproperty *
+s_time_prop (icalproperty *(*make) (struct icaltimetype), int64_t us, const s_zone_t *z,
+             const char *tzid)
+{
+    struct icaltimetype t = s_local (z, us);
+    if (z->kind == S_Z_ZONE)
+        t.zone = NULL;   /* written with its TZID parameter below */
+    icalproperty *p = make (t);
+    if (!p)
+        return NULL;
+    if (z->kind == S_Z_ZONE)
+        icalproperty_add_parameter (p, icalparameter_new_tzid (tzid));
+    if (z->kind == S_Z_DATE)
+        icalproperty_add_parameter (p, icalparameter_new_value (ICAL_VALUE_DATE));
+    return p;
+}
+
+/* Parse one of our value texts (DATE, DATE-TIME, optional trailing Z). */
+static bool
+s_parse_time_text (const char *s, struct icaltimetype *ret)
+{
+    size_t n = strlen (s);
+    if (n != 8 && n != 15 && n != 16)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (i == 8 && n > 8) ? c == 'T' : (i == 15) ? c == 'Z' : isdigit ((unsigned char) c);
+        if (!ok)
+            return false;
+    }
+    struct icaltimetype t = icaltime_from_string (s);
+    if (icaltime_is_null_time (t) || !icaltime_is_valid_time (t))
+        return false;
+    *ret = t;
+    return true;
+}
+
+static int
+s_add_text_prop (icalcomponent *ve, icalproperty *(*make) (const char *), const char *text,
+                 bool *degraded)
+{
+    if (!text || !text[0])
+        return 0;
+    char *clean = s_clean_text (text, degraded);
+    if (!clean)
+        return -ENOMEM;
+    icalproperty *p = make (clean);
+    free (clean);
+    if (!p)
+        return -ENOMEM;
+    icalcomponent_add_property (ve, p);
+    return 0;
+}
+
+static icalproperty *
+s_new_summary (const char *s) { return icalproperty_new_summary (s); }
+static icalproperty *
+s_new_description (const char *s) { return icalproperty_new_description (s); }
+static icalproperty *
+s_new_location (const char *s) { return icalproperty_new_location (s); }
+static icalproperty *
+s_new_url (const char *s) { return icalproperty_new_url (s); }
+static icalproperty *
+s_new_uid (const char *s) { return icalproperty_new_uid (s); }
+
+static icalproperty *
+s_new_categories (const char *s)
+{
+    char *m = strdup (s);
+    if (!m)
+        return NULL;
+    for (char *c = m; *c; c++)
+        if (*c == ',')
+            *c = S_COMMA_MARK;
+    icalproperty *p = icalproperty_new_categories (m);
+    free (m);
+    return p;
+}
+
+/* RDATE / EXDATE / RECURRENCE-ID from one of our value texts. */
+static icalproperty *
+s_recur_prop (icalproperty_kind kind, const char *text)
+{
+    struct icaltimetype t;
+    if (kind == ICAL_RDATE_PROPERTY && strchr (text, '/')) {
+        char start[32];
+        const char *slash = strchr (text, '/');
+        size_t sl = (size_t) (slash - text);
+        if (sl >= sizeof start)
+            return NULL;
+        memcpy (start, text, sl);
+        start[sl] = '\0';
+        if (!s_parse_time_text (start, &t) || t.is_date)
+            return NULL;
+        struct icalperiodtype per = icalperiodtype_from_string (text);
+        icalerror_clear_errno ();
+        if (icalperiodtype_is_null_period (per))
+            return NULL;
+        struct icaldatetimeperiodtype dp = { .time = icaltime_null_time (), .period = per };
+        icalproperty *p = icalproperty_new_rdate (dp);
+        if (p)
+            icalproperty_add_parameter (p, icalparameter_new_value (ICAL_VALUE_PERIOD));
+        return p;
+    }
+    if (!s_parse_time_text (text, &t))
+        return NULL;
+    icalproperty *p = NULL;
+    if (kind == ICAL_RDATE_PROPERTY) {
+        struct icaldatetimeperiodtype dp = { .time = t };
+        dp.period = icalperiodtype_null_period ();
+        p = icalproperty_new_rdate (dp);
+    } else if (kind == ICAL_EXDATE_PROPERTY) {
+        p = icalproperty_new_exdate (t);
+    } else {
+        p = icalproperty_new_recurrenceid (t);
+    }
+    if (p && t.is_date)
+        icalproperty_add_parameter (p, icalparameter_new_value (ICAL_VALUE_DATE));
+    return p;
+}
+
+static bool
+s_tzid_writable (const char *tzid)
+{
+    /* a parameter value may hold anything but control characters and DQUOTE */
+    bool changed = false;
+    if (strchr (tzid, '"'))
+        return false;
+    char *c = s_clean_text (tzid, &changed);
+    free (c);
+    return !changed;
+}
+
+static int
+s_event_to (const El__Event *ev, int64_t now_us, s_zones_t *zs, icalcomponent **ret,
+            bool *degraded)
+{
+    int rc = -ENOMEM;
+    *ret = NULL;
+    if (!s_us_in_range (ev->dtstart_us)) {
+        *degraded = true;
+        return EL_EINVAL;
+    }
+    icalcomponent *ve = icalcomponent_new_vevent ();
+    if (!ve)
+        return -ENOMEM;
+
+    s_zone_t z = { .kind = S_Z_UTC };
+    const char *tzid = ev->tzid && ev->tzid[0] ? ev->tzid : NULL;
+    if (ev->all_day) {
+        z.kind = S_Z_DATE;
+    } else if (ev->floating) {
+        z.kind = S_Z_FLOATING;
+    } else if (tzid) {
+        s_zone_t ez;
+        if (!s_tzid_writable (tzid) || s_event_zone (ev, &ez) < 0) {
+            *degraded = true;          /* written in UTC */
+        } else if (ez.kind == S_Z_UTC) {
+            s_zone_release (&ez);
+        } else {
+            int zrc = s_zones_note (zs, tzid, ev);
+            if (zrc == -ENOMEM) {
+                s_zone_release (&ez);
+                goto out_free;
+            }
+            if (zrc < 0) {
+                *degraded = true;
+                s_zone_release (&ez);
+            } else {
+                z = ez;
+            }
+        }
+    }
+
+    char uid[64];
+    const char *u = ev->uid;
+    if (!u || !u[0]) {
+        if (el_ics_event_derive_uid (ev, uid, sizeof uid) < 0) {
+            rc = -EIO;
+            goto out_zone;
+        }
+        u = uid;
+    }
+    if (s_add_text_prop (ve, s_new_uid, u, degraded) < 0)
+        goto out_zone;
+    int64_t stamp = ev->last_modified_us ? ev->last_modified_us : now_us;
+    if (!s_us_in_range (stamp))
+        stamp = 0;
+    icalcomponent_add_property (ve, icalproperty_new_dtstamp (s_utc_time (stamp)));
+    icalproperty *p = s_time_prop (icalproperty_new_dtstart, ev->dtstart_us, &z, tzid);
+    if (!p)
+        goto out_zone;
+    icalcomponent_add_property (ve, p);
+    if (ev->dtend_us) {
+        if (s_us_in_range (ev->dtend_us) && ev->dtend_us >= ev->dtstart_us) {
+            p = s_time_prop (icalproperty_new_dtend, ev->dtend_us, &z, tzid);
+            if (!p)
+                goto out_zone;
+            icalcomponent_add_property (ve, p);
+        } else {
+            *degraded = true;
+        }
+    }
+    if (ev->rrule && ev->rrule[0]) {
+        struct icalrecurrencetype r = icalrecurrencetype_from_string (ev->rrule);
+        icalerror_clear_errno ();
+        if (r.freq == ICAL_NO_RECURRENCE)
+            *degraded = true;
+        else
+            icalcomponent_add_property (ve, icalproperty_new_rrule (r));
+    }
+    for (size_t i = 0; i < ev->n_rdate; i++) {
+        p = ev->rdate[i] ? s_recur_prop (ICAL_RDATE_PROPERTY, ev->rdate[i]) : NULL;
+        if (p)
+            icalcomponent_add_property (ve, p);
+        else
+            *degraded = true;
+    }
+    for (size_t i = 0; i < ev->n_exdate; i++) {
+        p = ev->exdate[i] ? s_recur_prop (ICAL_EXDATE_PROPERTY, ev->exdate[i]) : NULL;
+        if (p)
+            icalcomponent_add_property (ve, p);
+        else
+            *degraded = true;
+    }
+    if (ev->recurrence_id && ev->recurrence_id[0]) {
+        p = s_recur_prop (ICAL_RECURRENCEID_PROPERTY, ev->recurrence_id);
+        if (p)
+            icalcomponent_add_property (ve, p);
+        else
+            *degraded = true;
+    }
+    if (s_add_text_prop (ve, s_new_summary, ev->summary, degraded) < 0
+        || s_add_text_prop (ve, s_new_description, ev->description, degraded) < 0
+        || s_add_text_prop (ve, s_new_location, ev->location, degraded) < 0
+        || s_add_text_prop (ve, s_new_categories, ev->category, degraded) < 0
+        || s_add_text_prop (ve, s_new_url, ev->url, degraded) < 0)
+        goto out_zone;
+    switch (ev->status) {
+    case EL__EVENT_STATUS__TENTATIVE:
+        icalcomponent_add_property (ve, icalproperty_new_status (ICAL_STATUS_TENTATIVE));
+        break;
+    case EL__EVENT_STATUS__CONFIRMED:
+        icalcomponent_add_property (ve, icalproperty_new_status (ICAL_STATUS_CONFIRMED));
+        break;
+    case EL__EVENT_STATUS__CANCELLED:
+        icalcomponent_add_property (ve, icalproperty_new_status (ICAL_STATUS_CANCELLED));
+        break;
+    default:
+        break;
+    }
+    icalcomponent_add_property (ve, icalproperty_new_sequence ((int) (ev->sequence > INT32_MAX
+                                                                          ? INT32_MAX
+                                                                          : ev->sequence)));
+    if (ev->last_modified_us && s_us_in_range (ev->last_modified_us))
+        icalcomponent_add_property (ve, icalproperty_new_lastmodified (
+                                            s_utc_time (ev->last_modified_us)));
+    if (ev->capacity) {
+        char num[16];
+        snprintf (num, sizeof num, "%u", ev->capacity);
+        p = icalproperty_new_x (num);
+        if (!p)
+            goto out_zone;
+        icalproperty_set_x_name (p, "X-ENTRELAB-CAPACITY");
+        icalcomponent_add_property (ve, p);
+    }
+    if (ev->site.len == EL_KEY_BYTES) {
+        char b64[EL_KEY_TEXT_BYTES + 4];
+        sodium_bin2base64 (b64, sizeof b64, ev->site.data, ev->site.len,
+                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        p = icalproperty_new_x (b64);
+        if (!p)
+            goto out_zone;
+        icalproperty_set_x_name (p, "X-ENTRELAB-SITE");
+        icalcomponent_add_property (ve, p);
+    } else if (ev->site.len) {
+        *degraded = true;
+    }
+    s_zone_release (&z);
+    *ret = ve;
+    return 0;
+
+out_zone:
+    s_zone_release (&z);
+out_free:
+    icalcomponent_free (ve);
+    return rc;
+}
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} s_out_t;
+
+static int
+s_out_put (s_out_t *o, const char *s, size_t n)
+{
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap : 4096;
+        while (cap < o->len + n + 1)
+            cap *= 2;
+        char *b = realloc (o->buf, cap);
+        if (!b)
+            return -ENOMEM;
+        o->buf = b;
+        o->cap = cap;
+    }
+    memcpy (o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+    return 0;
+}
+
+/* Write one logical line folded at EL_ICS_LINE_OCTETS octets (RFC 5545
+ * §3.1), never inside a UTF-8 sequence, with the comma marks escaped. */
+static int
+s_fold_line (s_out_t *o, const char *line, size_t len)
+{
+    /* expand the marks first */
+    char *tmp = malloc (len * 2 + 1);
+    if (!tmp)
+        return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (line[i] == S_COMMA_MARK) {
+            tmp[n++] = '\\';
+            tmp[n++] = ',';
+        } else {
+            tmp[n++] = line[i];
+        }
+    }
+    int rc = 0;
+    size_t pos = 0;
+    bool first = true;
+    while (rc == 0) {
+        size_t room = first ? EL_ICS_LINE_OCTETS : EL_ICS_LINE_OCTETS - 1;
+        size_t take = n - pos;
+        if (take > room) {
+            take = room;
+            while (take > 0 && ((uint8_t) tmp[pos + take] & 0xC0) == 0x80)
+                take--;
+        }
+        if (!first)
+            rc = s_out_put (o, " ", 1);
+        if (rc == 0)
+            rc = s_out_put (o, tmp + pos, take);
+        if (rc == 0)
+            rc = s_out_put (o, "\r\n", 2);
+        pos += take;
+        first = false;
+        if (pos >= n)
+            break;
+    }
+    free (tmp);
+    return rc;
+}
+
+/* Unfold libical's output and fold it again our way. */
+static int
+s_refold (const char *in, s_out_t *o)
+{
+    int rc = 0;
+    size_t cap = 256, len = 0;
+    char *line = malloc (cap);
+    if (!line)
+        return -ENOMEM;
+    bool have = false;
+    for (const char *p = in; *p && rc == 0;) {
+        const char *nl = strchr (p, '\n');
+        size_t seg = nl ? (size_t) (nl - p) : strlen (p);
+        size_t stop = seg;
+        if (stop > 0 && p[stop - 1] == '\r')
+            stop--;
+        bool cont = have && (p[0] == ' ' || p[0] == '\t');
+        if (!cont && have) {
+            rc = s_fold_line (o, line, len);
+            len = 0;
+        }
+        const char *src = cont ? p + 1 : p;
+        size_t sl = cont ? stop - 1 : stop;
+        if (cont && stop == 0)
+            sl = 0;
+        if (rc == 0 && len + sl + 1 > cap) {
+            while (len + sl + 1 > cap)
+                cap *= 2;
+            char *b = realloc (line, cap);
+            if (!b)
+                rc = -ENOMEM;
+            else
+                line = b;
+        }
+        if (rc == 0) {
+            memcpy (line + len, src, sl);
+            len += sl;
+            have = true;
+        }
+        p = nl ? nl + 1 : p + seg;
+    }
+    if (rc == 0 && have && len)
+        rc = s_fold_line (o, line, len);
+    free (line);
+    return rc;
+}
+
+int
+el_ics_export (const El__Event *const *events, size_t n, int64_t now_us, char **ret_text,
+               size_t *ret_len, size_t *ret_degraded)
+{
+    if (n > EL_ICS_MAX_EVENTS)
+        return EL_ETOOBIG;
+    if (sodium_init () < 0)
+        return -EIO;
+    int rc = -ENOMEM;
+    s_zones_t zs = { 0 };
+    s_out_t out = { 0 };
+    size_t degraded = 0;
+    char *text = NULL;
+    icalcomponent **ves = calloc (n ? n : 1, sizeof *ves);
+    icalcomponent *cal = icalcomponent_new_vcalendar ();
+    if (!ves || !cal)
+        goto out_free;
+    icalcomponent_add_property (cal, icalproperty_new_prodid (S_PRODID));
+    icalcomponent_add_property (cal, icalproperty_new_version ("2.0"));
+    icalcomponent_add_property (cal, icalproperty_new_calscale ("GREGORIAN"));
+    for (size_t i = 0; i < n; i++) {
+        bool d = false;
+        if (!events[i]) {
+            degraded++;
+            continue;
+        }
+        rc = s_event_to (events[i], now_us, &zs, &ves[i], &d);
+        if (rc == -ENOMEM || rc == -EIO)
+            goto out_free;
+        if (d || rc < 0)
+            degraded++;
+    }
+    for (size_t i = 0; i < zs.n; i++) {
+        icalcomponent_add_component (cal, zs.zones[i].vtz);
+        zs.zones[i].vtz = NULL;   /* cal owns it now */
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ves[i]) {
+            icalcomponent_add_component (cal, ves[i]);
+            ves[i] = NULL;
+        }
+    }
+    rc = -ENOMEM;
+    text = icalcomponent_as_ical_string_r (cal);
+    if (!text)
+        goto out_free;
+    rc = s_refold (text, &out);
+    if (rc < 0)
+        goto out_free;
+    *ret_text = out.buf;
+    *ret_len = out.len;
+    out.buf = NULL;
+    if (ret_degraded)
+        *ret_degraded = degraded;
+    rc = 0;
+
+out_free:
+    if (text)
+        icalmemory_free_buffer (text);
+    free (out.buf);
+    if (ves)
+        for (size_t i = 0; i < n; i++)
+            if (ves[i])
+                icalcomponent_free (ves[i]);
+    free (ves);
+    if (cal)
+        icalcomponent_free (cal);
+    s_zones_free (&zs);
+    return rc;
+}
+
+/* ================================================================ expansion */
+
+typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} s_vec_t;
+
+static int
+s_vec_push (s_vec_t *v, int64_t x)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        int64_t *a = realloc (v->v, cap * sizeof *a);
+        if (!a)
+            return -ENOMEM;
+        v->v = a;
+        v->cap = cap;
+    }
+    v->v[v->n++] = x;
+    return 0;
+}
+
+static int
+s_i64_cmp (const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *) x, b = *(const int64_t *) y;
+    return a < b ? -1 : a > b;
+}
+
+/* An excluded instant (EXDATE or an override's RECURRENCE-ID). */
+typedef struct {
+    bool is_date;
+    int64_t us;          /* DATE-TIME: UTC µs */
+    int y, m, d;         /* DATE: local date */
+} s_excl_t;
+
+static int
+s_excl_parse (const char *text, const s_zone_t *z, s_excl_t *out)
+{
+    struct icaltimetype t;
+    if (!s_parse_time_text (text, &t))
+        return EL_EINVAL;
+    *out = (s_excl_t) { .is_date = t.is_date != 0 };
+    if (t.is_date) {
+        out->y = t.year;
+        out->m = t.month;
+        out->d = t.day;
+    } else if (icaltime_is_utc (t)) {
+        out->us = s_fields_to_us (t);
+    } else {
+        out->us = s_local_to_us (z, t);   /* floating: the event's own zone */
+    }
+    return 0;
+}
+
+static bool
+s_excluded (const s_excl_t *ex, size_t n, const s_zone_t *z, int64_t us)
+{
+    bool have_local = false;
+    struct icaltimetype local = icaltime_null_time ();
+    for (size_t i = 0; i < n; i++) {
+        if (!ex[i].is_date) {
+            if (ex[i].us == us)
+                return true;
+            continue;
+        }
+        if (!have_local) {
+            local = s_local (z, us);
+            have_local = true;
+        }
+        if (local.year == ex[i].y && local.month == ex[i].m && local.day == ex[i].d)
+            return true;
+    }
+    return false;
+}
+
+static bool
+s_overlaps (int64_t s, int64_t dur, int64_t from, int64_t to)
+{
+    if (s >= to)
+        return false;
+    return dur > 0 ? s + dur > from : s >= from;
+}
+
+int
+el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_overrides,
+               int64_t from_us, int64_t to_us, int64_t *ret_starts, size_t max, size_t *ret_n)
+{
+    if (from_us >= to_us || !s_us_in_range (ev->dtstart_us))
+        return EL_EINVAL;
+    int rc = 0;
+    s_zone_t z;
+    s_vec_t got = { 0 };
+    s_excl_t *ex = NULL;
+    size_t n_ex = 0;
+    icalrecur_iterator *it = NULL;
+
+    rc = s_event_zone (ev, &z);
+    if (rc < 0)
+        return rc;
+    int64_t dur = ev->dtend_us > ev->dtstart_us ? ev->dtend_us - ev->dtstart_us : 0;
+    if (ev->all_day && ev->dtend_us == 0)
+        dur = S_US_PER_DAY;
+    bool single = ev->recurrence_id && ev->recurrence_id[0];
+    size_t cap = max + ev->n_rdate + 1;   /* duplicates removed below */
+
+    rc = -ENOMEM;
+    ex = calloc (ev->n_exdate + n_overrides + 1, sizeof *ex);
+    if (!ex)
+        goto out;
+    rc = EL_EINVAL;
+    if (!single) {
+        for (size_t i = 0; i < ev->n_exdate; i++)
+            if (!ev->exdate[i] || s_excl_parse (ev->exdate[i], &z, &ex[n_ex++]) < 0)
+                goto out;
+        for (size_t i = 0; i < n_overrides; i++) {
+            const El__Event *o = overrides[i];
+            if (!o || !o->recurrence_id || !o->recurrence_id[0]
+                || s_cmp_str (o->uid, ev->uid) != 0)
+                continue;
+            if (s_excl_parse (o->recurrence_id, &z, &ex[n_ex]) == 0)
+                n_ex++;
+        }
+    }
+
+#define S_CONSIDER(us_)                                                                   \
+    do {                                                                                  \
+        int64_t s_ = (us_);                                                               \
+        if (s_overlaps (s_, dur, from_us, to_us) && !s_excluded (ex, n_ex, &z, s_)) {     \
+            if (got.n >= cap) {                                                           \
+                rc = EL_ETOOBIG;                                                          \
+                goto out;                                                                 \
+            }                                                                             \
+            if (s_vec_push (&got, s_) < 0) {                                              \
+                rc = -ENOMEM;                                                             \
+                goto out;                                                                 \
+            }                                                                             \
+        }                                                                                 \
+    } while (0)
+
+    S_CONSIDER (ev->dtstart_us);
+    if (!single && ev->rrule && ev->rrule[0]) {
+        struct icalrecurrencetype r = icalrecurrencetype_from_string (ev->rrule);
+        icalerror_clear_errno ();
+        rc = EL_EINVAL;
+        if (r.freq == ICAL_NO_RECURRENCE)
+            goto out;
+        struct icaltimetype start = s_local (&z, ev->dtstart_us);
+        it = icalrecur_iterator_new (r, start);
+        if (!it)
+            goto out;
+        for (size_t steps = 0;; steps++) {
+            if (steps >= EL_ICS_EXPAND_STEPS) {
+                rc = EL_ETOOBIG;
+                goto out;
+            }
+            struct icaltimetype t = icalrecur_iterator_next (it);
+            if (icaltime_is_null_time (t))
+                break;
+            int64_t s = s_local_to_us (&z, t);
+            /* local times come in order; a day of margin covers DST folds */
+            if (s >= to_us && s - to_us > S_US_PER_DAY)
+                break;
+            if (s != ev->dtstart_us)
+                S_CONSIDER (s);
+        }
+    }
+    if (!single) {
+        struct icaltimetype start_local = s_local (&z, ev->dtstart_us);
+        for (size_t i = 0; i < ev->n_rdate; i++) {
+            const char *text = ev->rdate[i];
+            char first[32];
+            rc = EL_EINVAL;
+            if (!text)
+                goto out;
+            size_t fl = strcspn (text, "/");
+            if (fl >= sizeof first)
+                goto out;
+            memcpy (first, text, fl);
+            first[fl] = '\0';
+            struct icaltimetype t;
+            if (!s_parse_time_text (first, &t))
+                goto out;
+            int64_t s;
+            if (t.is_date && z.kind != S_Z_DATE) {
+                t.is_date = 0;     /* a date in a timed event: at DTSTART's time of day */
+                t.hour = start_local.hour;
+                t.minute = start_local.minute;
+                t.second = start_local.second;
+                s = s_local_to_us (&z, t);
+            } else if (!t.is_date && icaltime_is_utc (t)) {
+                s = s_fields_to_us (t);
+            } else {
+                s = s_local_to_us (&z, t);
+            }
+            S_CONSIDER (s);
+        }
+    }
+#undef S_CONSIDER
+
+    qsort (got.v, got.n, sizeof *got.v, s_i64_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < got.n; i++)
+        if (u == 0 || got.v[u - 1] != got.v[i])
+            got.v[u++] = got.v[i];
+    rc = EL_ETOOBIG;
+    if (u > max)
+        goto out;
+    if (u)
+        memcpy (ret_starts, got.v, u * sizeof *got.v);
+    *ret_n = u;
+    rc = 0;
+out:
+    if (it)
+        icalrecur_iterator_free (it);
+    free (got.v);
+    free (ex);
+    s_zone_release (&z);
+    return rc;
+}
