@@ -1,0 +1,965 @@
+/* el_sim.c — deterministic many-node simulation of the sync core.
+ *
+ * N nodes, each with its own store (temp dir) and el_sync, talk over a
+ * simulated network driven by one seeded PRNG (xorshift64*): node 0 is the
+ * broker (its key is the network id), every other node links to it, and a
+ * few extra direct links make loops. During the chaos phase nodes write at
+ * random, frames are delayed (FIFO per link direction, so links reorder
+ * against each other), duplicated and dropped, links are partitioned and
+ * healed, nodes crash and restart (store kept), and one site's key signs a
+ * second entry for a seq it already used (a fork). Then everything heals and
+ * the network runs until quiescent, and the checks run:
+ *   - every node holds the same heads (seq and hash) for every origin that
+ *     is not quarantined, and the same latest records;
+ *   - every write of a non-forked origin reached every node;
+ *   - no entry was applied twice: per node and origin, applied entries come
+ *     as seq 1, 2, 3 ... exactly once, and their number equals the head;
+ *   - the forked origin is quarantined on every node.
+ *
+ * A frame dropped inside a live session stands for a broken connection
+ * (ZeroMQ over TCP never drops silently): the link's session is reset, both
+ * sides close it, and it reopens later with fresh Hellos. A duplicated frame
+ * is delivered twice in the same session (the receiver must cope: duplicate
+ * entries are no-ops, excess credit or a second Hello end the session).
+ *
+ * All decisions come from the seed; entry timestamps are the wall clock
+ * (el_sync_write stamps them), which changes hashes but not the run.
+ *
+ * Usage: el_sim [--seeds N] [--nodes M] [--seed-base S] [--ticks T] [--quiet]
+ * Exit status 0 when every seed passes. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "el_entry.h"
+#include "el_store.h"
+#include "el_sync.h"
+
+#define S_LINK_DELAY_MAX   6    /* ticks a frame may spend on a link, beyond 1 */
+#define S_REOPEN_DELAY_MAX 12   /* ticks before a reset link reconnects */
+#define S_KEYS_PER_NODE    6    /* record keys a node cycles through */
+#define S_QUIESCE_MAX      20000 /* ticks allowed to converge after healing */
+
+/* ------------------------------------------------------------ PRNG */
+
+typedef struct {
+    uint64_t s;
+} s_rng_t;
+
+static uint64_t
+s_rand (s_rng_t *r)
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 0x2545F4914F6CDD1Dull;
+}
+
+/* uniform in [0, n) */
+static uint64_t
+s_below (s_rng_t *r, uint64_t n)
+{
+    return n ? s_rand (r) % n : 0;
+}
+
+/* true with probability ppm / 1e6 */
+static bool
+s_chance (s_rng_t *r, uint32_t ppm)
+{
+    return s_below (r, 1000000) < ppm;
+}
+
+/* ------------------------------------------------------------ world */
+
+typedef struct s_frame {
+    struct s_frame *next;
+    uint64_t due;               /* tick of delivery */
+    uint32_t epoch;             /* session it belongs to */
+    uint8_t *data;
+    size_t len;
+} s_frame_t;
+
+typedef struct {
+    s_frame_t *head, *tail;
+    uint64_t last_due;
+} s_fifo_t;
+
+typedef struct {
+    int a, b;                   /* node indices */
+    bool up;                    /* not partitioned */
+    uint64_t heal_at;           /* tick at which a partition ends */
+    bool open;                  /* session open at both ends */
+    uint32_t epoch;
+    uint64_t reopen_at;
+    s_fifo_t dir[2];            /* 0: a -> b, 1: b -> a */
+} s_link_t;
+
+typedef struct {
+    char dir[300];
+    el_keypair_t *kp;
+    el_store_t *store;
+    el_sync_t *sync;
+    bool alive;
+    uint64_t restart_at;
+    uint64_t writes;            /* entries this node wrote */
+    uint64_t *applied;          /* per origin node: entries applied */
+    uint64_t bad_applies;       /* applied out of order or twice */
+    uint64_t foreign_applies;   /* origin not a sim node */
+} s_node_t;
+
+typedef struct {
+    uint32_t drop_ppm, dup_ppm, partition_ppm, isolate_ppm, crash_ppm, write_ppm;
+} s_chaos_t;
+
+typedef struct {
+    uint64_t seed;
+    int n_nodes;
+    s_node_t *nodes;
+    s_link_t *links;
+    int n_links;
+    int **node_links;           /* per node: its link indices */
+    int *n_node_links;
+    uint64_t (*key_prefix)[2];  /* sorted (first 8 key bytes, node) */
+    el_keypair_t *broker;       /* node 0's key = network id */
+    s_rng_t rng;
+    uint64_t tick;
+    char root[256];
+    int fork_origin;            /* -1 = none */
+    /* counters */
+    uint64_t frames, frames_dropped, frames_duplicated, resets, partitions, isolations;
+    uint64_t crashes, writes, write_refused, session_errors[32];
+    uint64_t errors;            /* failed checks */
+} s_world_t;
+
+static int
+s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+static int
+s_node_of_origin (const s_world_t *w, const uint8_t *origin)
+{
+    uint64_t k;
+    memcpy (&k, origin, sizeof k);
+    int lo = 0, hi = w->n_nodes;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (w->key_prefix[mid][0] < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (int i = lo; i < w->n_nodes && w->key_prefix[i][0] == k; i++) {
+        int node = (int) w->key_prefix[i][1];
+        if (memcmp (w->nodes[node].kp->pk, origin, EL_KEY_BYTES) == 0)
+            return node;
+    }
+    return -1;
+}
+
+static int
+s_prefix_cmp (const void *a, const void *b)
+{
+    uint64_t x = ((const uint64_t *) a)[0], y = ((const uint64_t *) b)[0];
+    return x < y ? -1 : x > y;
+}
+
+typedef struct {
+    s_world_t *w;
+    int node;
+} s_cb_arg_t;
+
+static s_cb_arg_t *s_cb_args;
+
+static void
+s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
+              const int *status, size_t n)
+{
+    (void) from_peer;
+    s_cb_arg_t *a = arg;
+    s_node_t *node = &a->w->nodes[a->node];
+    for (size_t i = 0; i < n; i++) {
+        if (status[i] != EL_APPLIED)
+            continue;
+        int o = s_node_of_origin (a->w, entries[i]->origin);
+        if (o < 0) {
+            node->foreign_applies++;
+            continue;
+        }
+        if (entries[i]->seq != node->applied[o] + 1)
+            node->bad_applies++;
+        node->applied[o]++;
+    }
+}
+
+static int
+s_node_start (s_world_t *w, int i)
+{
+    s_node_t *n = &w->nodes[i];
+    el_store_config_t scfg = { .no_sync = true, .map_bytes_initial = 4u << 20,
+                               .map_bytes_max = 256u << 20 };
+    int rc = el_store_open (n->dir, &scfg, &n->store);
+    if (rc < 0) {
+        fprintf (stderr, "el_sim: store %d: %s\n", i, el_strerror (rc));
+        return rc;
+    }
+    el_sync_config_t cfg = { .credit = 256, .batch_max = 64 };
+    memcpy (cfg.self_id, n->kp->pk, EL_KEY_BYTES);
+    memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
+    rc = el_sync_new (n->store, &cfg, &n->sync);
+    if (rc < 0) {
+        fprintf (stderr, "el_sim: sync %d: %s\n", i, el_strerror (rc));
+        el_store_destroy (&n->store);
+        return rc;
+    }
+    el_sync_on_applied (n->sync, s_on_applied, &s_cb_args[i]);
+    n->alive = true;
+    return 0;
+}
+
+static void
+s_fifo_clear (s_fifo_t *q)
+{
+    while (q->head) {
+        s_frame_t *f = q->head;
+        q->head = f->next;
+        free (f->data);
+        free (f);
+    }
+    q->tail = NULL;
+    q->last_due = 0;
+}
+
+/* The connection of link @p l breaks: both ends forget the session. */
+static void
+s_link_reset (s_world_t *w, int l)
+{
+    s_link_t *k = &w->links[l];
+    if (k->open) {
+        if (w->nodes[k->a].alive)
+            el_sync_peer_close (w->nodes[k->a].sync, (uint64_t) l + 1);
+        if (w->nodes[k->b].alive)
+            el_sync_peer_close (w->nodes[k->b].sync, (uint64_t) l + 1);
+        w->resets++;
+    }
+    k->open = false;
+    k->epoch++;
+    s_fifo_clear (&k->dir[0]);
+    s_fifo_clear (&k->dir[1]);
+    k->reopen_at = w->tick + 1 + s_below (&w->rng, S_REOPEN_DELAY_MAX);
+}
+
+static void
+s_node_crash (s_world_t *w, int i)
+{
+    s_node_t *n = &w->nodes[i];
+    for (int j = 0; j < w->n_node_links[i]; j++)
+        s_link_reset (w, w->node_links[i][j]);
+    el_sync_destroy (&n->sync);
+    el_store_destroy (&n->store);
+    n->alive = false;
+    w->crashes++;
+}
+
+static void
+s_world_destroy (s_world_t *w)
+{
+    for (int l = 0; l < w->n_links; l++) {
+        s_fifo_clear (&w->links[l].dir[0]);
+        s_fifo_clear (&w->links[l].dir[1]);
+    }
+    for (int i = 0; i < w->n_nodes; i++) {
+        s_node_t *n = &w->nodes[i];
+        el_sync_destroy (&n->sync);
+        el_store_destroy (&n->store);
+        el_keypair_destroy (&n->kp);
+        free (n->applied);
+        free (w->node_links[i]);
+    }
+    if (w->root[0])
+        nftw (w->root, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    free (w->nodes);
+    free (w->links);
+    free (w->node_links);
+    free (w->n_node_links);
+    free (w->key_prefix);
+    free (s_cb_args);
+    s_cb_args = NULL;
+}
+
+static bool
+s_has_link (const s_world_t *w, int a, int b)
+{
+    for (int l = 0; l < w->n_links; l++)
+        if ((w->links[l].a == a && w->links[l].b == b) || (w->links[l].a == b && w->links[l].b == a))
+            return true;
+    return false;
+}
+
+static int
+s_add_link (s_world_t *w, int a, int b)
+{
+    s_link_t *k = &w->links[w->n_links];
+    memset (k, 0, sizeof *k);
+    k->a = a;
+    k->b = b;
+    k->up = true;
+    for (int e = 0; e < 2; e++) {
+        int node = e ? b : a;
+        int *v = realloc (w->node_links[node], (size_t) (w->n_node_links[node] + 1) * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        v[w->n_node_links[node]++] = w->n_links;
+        w->node_links[node] = v;
+    }
+    w->n_links++;
+    return 0;
+}
+
+static int
+s_world_init (s_world_t *w, uint64_t seed, int n_nodes)
+{
+    memset (w, 0, sizeof *w);
+    w->seed = seed;
+    w->n_nodes = n_nodes;
+    w->fork_origin = -1;
+    w->rng.s = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+    if (!w->rng.s)
+        w->rng.s = 1;
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (w->root, sizeof w->root, "%s/el_sim.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp (w->root)) {
+        w->root[0] = 0;
+        return -errno;
+    }
+    int extra = n_nodes / 8 + 1;
+    w->nodes = calloc ((size_t) n_nodes, sizeof *w->nodes);
+    w->links = calloc ((size_t) (n_nodes + extra), sizeof *w->links);
+    w->node_links = calloc ((size_t) n_nodes, sizeof *w->node_links);
+    w->n_node_links = calloc ((size_t) n_nodes, sizeof *w->n_node_links);
+    w->key_prefix = calloc ((size_t) n_nodes, sizeof *w->key_prefix);
+    s_cb_args = calloc ((size_t) n_nodes, sizeof *s_cb_args);
+    if (!w->nodes || !w->links || !w->node_links || !w->n_node_links || !w->key_prefix
+        || !s_cb_args)
+        return -ENOMEM;
+    for (int i = 0; i < n_nodes; i++) {
+        s_node_t *n = &w->nodes[i];
+        uint8_t key_seed[32];
+        for (int b = 0; b < 32; b += 8) {
+            uint64_t v = s_rand (&w->rng);
+            memcpy (key_seed + b, &v, 8);
+        }
+        int rc = el_keypair_from_seed (key_seed, &n->kp);
+        if (rc < 0)
+            return rc;
+        memcpy (&w->key_prefix[i][0], n->kp->pk, 8);
+        w->key_prefix[i][1] = (uint64_t) i;
+        n->applied = calloc ((size_t) n_nodes, sizeof *n->applied);
+        if (!n->applied)
+            return -ENOMEM;
+        snprintf (n->dir, sizeof n->dir, "%s/n%d", w->root, i);
+        if (mkdir (n->dir, 0700) < 0)
+            return -errno;
+        s_cb_args[i].w = w;
+        s_cb_args[i].node = i;
+    }
+    qsort (w->key_prefix, (size_t) n_nodes, sizeof *w->key_prefix, s_prefix_cmp);
+    w->broker = w->nodes[0].kp;
+    for (int i = 0; i < n_nodes; i++) {
+        int rc = s_node_start (w, i);
+        if (rc < 0)
+            return rc;
+    }
+    /* star around the broker, plus direct links (loops) */
+    for (int i = 1; i < n_nodes; i++)
+        if (s_add_link (w, 0, i) < 0)
+            return -ENOMEM;
+    for (int e = 0, tries = 0; e < extra && tries < 100 * extra && n_nodes > 3; tries++) {
+        int a = 1 + (int) s_below (&w->rng, (uint64_t) n_nodes - 1);
+        int b = 1 + (int) s_below (&w->rng, (uint64_t) n_nodes - 1);
+        if (a == b || s_has_link (w, a, b))
+            continue;
+        if (s_add_link (w, a, b) < 0)
+            return -ENOMEM;
+        e++;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ traffic */
+
+static void
+s_check (s_world_t *w, bool ok, const char *what, int node)
+{
+    if (ok)
+        return;
+    w->errors++;
+    if (w->errors <= 20)
+        fprintf (stderr, "el_sim: seed %llu: FAIL node %d: %s\n", (unsigned long long) w->seed,
+                 node, what);
+}
+
+static void
+s_event_payload (const char *uid, int64_t start_us, uint8_t *buf, size_t cap, size_t *ret_len)
+{
+    El__Event ev = EL__EVENT__INIT;
+    ev.uid = (char *) uid;
+    ev.summary = (char *) "Permanence fablab";
+    ev.dtstart_us = start_us;
+    ev.dtend_us = start_us + 7200000000LL;
+    size_t len = el__event__get_packed_size (&ev);
+    *ret_len = 0;
+    if (len <= cap) {
+        el__event__pack (&ev, buf);
+        *ret_len = len;
+    }
+}
+
+static void
+s_node_write (s_world_t *w, int i)
+{
+    s_node_t *n = &w->nodes[i];
+    size_t count = 1 + (size_t) s_below (&w->rng, 3);
+    el_record_t recs[3];
+    char keys[3][32];
+    uint8_t payloads[3][256];
+    for (size_t k = 0; k < count; k++) {
+        snprintf (keys[k], sizeof keys[k], "n%d-k%d", i, (int) s_below (&w->rng, S_KEYS_PER_NODE));
+        memset (&recs[k], 0, sizeof recs[k]);
+        recs[k].kind = EL__KIND__EVENT;
+        recs[k].key = keys[k];
+        if (s_chance (&w->rng, 100000)) {
+            recs[k].deleted = true;     /* tombstone */
+            continue;
+        }
+        int64_t start = 1767225600000000LL + (int64_t) s_below (&w->rng, 1000) * 3600000000LL;
+        s_event_payload (keys[k], start, payloads[k], sizeof payloads[k], &recs[k].payload_len);
+        recs[k].payload = payloads[k];
+    }
+    int rc = el_sync_write (n->sync, n->kp, recs, count, NULL);
+    if (rc == 0) {
+        n->writes += count;
+        w->writes += count;
+    } else if (rc == EL_EQUARANTINE && i == w->fork_origin) {
+        w->write_refused++;
+    } else {
+        s_check (w, false, "el_sync_write failed", i);
+    }
+}
+
+/* Sign a second entry for a seq that site @p f already used, and hand it to
+ * a node that can chain it (holds seq - 1). */
+static void
+s_inject_fork (s_world_t *w)
+{
+    int f = -1;
+    for (int tries = 0; tries < 50 && f < 0; tries++) {
+        int c = 1 + (int) s_below (&w->rng, (uint64_t) w->n_nodes - 1);
+        el_head_t h;
+        if (w->nodes[c].alive && w->nodes[c].writes > 0
+            && el_store_head (w->nodes[c].store, w->nodes[c].kp->pk, &h) == 0 && h.seq >= 1
+            && h.status == EL_HEAD_OK)
+            f = c;
+    }
+    if (f < 0)
+        return;
+    s_node_t *fn = &w->nodes[f];
+    el_head_t h;
+    if (el_store_head (fn->store, fn->kp->pk, &h) < 0)
+        return;
+    uint8_t prev[EL_HASH_BYTES] = { 0 };
+    if (h.seq > 1) {
+        uint8_t *data;
+        size_t len;
+        el_entry_t *e;
+        if (el_store_entry_get (fn->store, fn->kp->pk, h.seq - 1, &data, &len) < 0)
+            return;
+        int rc = el_entry_parse (data, len, &e);
+        free (data);
+        if (rc < 0)
+            return;
+        memcpy (prev, e->hash, EL_HASH_BYTES);
+        el_entry_destroy (&e);
+    }
+    uint8_t payload[256];
+    el_entry_fields_t fields = {
+        .seq = h.seq, .time_us = 1, .kind = EL__KIND__EVENT, .key = "forged",
+        .payload = payload,
+    };
+    s_event_payload ("forged", 1767225600000000LL, payload, sizeof payload, &fields.payload_len);
+    memcpy (fields.prev, prev, EL_HASH_BYTES);
+    memcpy (fields.network, w->broker->pk, EL_KEY_BYTES);
+    uint8_t *forged;
+    size_t forged_len;
+    if (el_entry_build (fn->kp, &fields, &forged, &forged_len, NULL) < 0)
+        return;
+    /* a node that holds seq - 1 of f (not f itself, if possible) */
+    int x = f;
+    for (int tries = 0; tries < 50; tries++) {
+        int c = (int) s_below (&w->rng, (uint64_t) w->n_nodes);
+        el_head_t ch;
+        if (c != f && w->nodes[c].alive
+            && el_store_head (w->nodes[c].store, fn->kp->pk, &ch) == 0 && ch.seq + 1 >= h.seq
+            && ch.status == EL_HEAD_OK) {
+            x = c;
+            break;
+        }
+    }
+    const uint8_t *entries[1] = { forged };
+    int status;
+    int rc = el_sync_apply (w->nodes[x].sync, entries, &forged_len, 1, &status, NULL);
+    s_check (w, rc == 0 && (status == EL_APPLIED || status == EL_EFORK), "fork injection", x);
+    free (forged);
+    w->fork_origin = f;
+}
+
+static void
+s_fifo_push (s_fifo_t *q, s_frame_t *f)
+{
+    if (f->due < q->last_due)
+        f->due = q->last_due;           /* a link is FIFO, as TCP is */
+    q->last_due = f->due;
+    f->next = NULL;
+    if (q->tail)
+        q->tail->next = f;
+    else
+        q->head = f;
+    q->tail = f;
+}
+
+/* Node @p i's queued frames go onto its links. */
+static void
+s_drain (s_world_t *w, int i, const s_chaos_t *c, bool *moved)
+{
+    s_node_t *n = &w->nodes[i];
+    uint64_t peer;
+    uint8_t *data;
+    size_t len;
+    while (n->alive && el_sync_next_out (n->sync, &peer, &data, &len) == 1) {
+        int l = (int) peer - 1;
+        s_link_t *k = &w->links[l];
+        *moved = true;
+        w->frames++;
+        if (!k->open) {
+            free (data);
+            continue;
+        }
+        if (s_chance (&w->rng, c->drop_ppm)) {
+            free (data);
+            w->frames_dropped++;
+            s_link_reset (w, l);        /* a lost frame is a broken connection */
+            continue;
+        }
+        int copies = s_chance (&w->rng, c->dup_ppm) ? 2 : 1;
+        if (copies == 2)
+            w->frames_duplicated++;
+        s_fifo_t *q = &k->dir[k->a == i ? 0 : 1];
+        uint64_t due = w->tick + 1 + s_below (&w->rng, S_LINK_DELAY_MAX);
+        for (int cp = 0; cp < copies; cp++) {
+            s_frame_t *f = malloc (sizeof *f);
+            uint8_t *copy = cp ? malloc (len) : data;
+            if (!f || !copy) {
+                free (f);
+                if (cp)
+                    free (copy);
+                s_check (w, false, "out of memory", i);
+                continue;
+            }
+            if (cp)
+                memcpy (copy, data, len);
+            f->due = due;
+            f->epoch = k->epoch;
+            f->data = copy;
+            f->len = len;
+            s_fifo_push (q, f);
+        }
+    }
+}
+
+static void
+s_deliver (s_world_t *w, bool *moved)
+{
+    for (int l = 0; l < w->n_links; l++) {
+        s_link_t *k = &w->links[l];
+        for (int d = 0; d < 2; d++) {
+            s_fifo_t *q = &k->dir[d];
+            while (q->head && q->head->due <= w->tick) {
+                s_frame_t *f = q->head;
+                q->head = f->next;
+                if (!q->head)
+                    q->tail = NULL;
+                *moved = true;
+                int to = d ? k->a : k->b;
+                int rc = 0;
+                if (f->epoch == k->epoch && k->open && w->nodes[to].alive)
+                    rc = el_sync_receive (w->nodes[to].sync, (uint64_t) l + 1, f->data, f->len);
+                free (f->data);
+                free (f);
+                if (rc < 0) {
+                    int reason = rc <= EL_EBASE - 1 && rc > EL_ELAST ? -(rc - EL_EBASE) : 0;
+                    w->session_errors[reason]++;
+                    s_link_reset (w, l);
+                    break;              /* the queue was cleared */
+                }
+            }
+        }
+    }
+}
+
+static void
+s_step (s_world_t *w, const s_chaos_t *c, bool *moved)
+{
+    /* heal and restart what is due */
+    for (int l = 0; l < w->n_links; l++)
+        if (!w->links[l].up && w->links[l].heal_at <= w->tick)
+            w->links[l].up = true;
+    for (int i = 0; i < w->n_nodes; i++) {
+        s_node_t *n = &w->nodes[i];
+        if (!n->alive && n->restart_at <= w->tick && s_node_start (w, i) < 0)
+            s_check (w, false, "restart", i);
+    }
+    /* chaos */
+    if (c->partition_ppm && s_chance (&w->rng, c->partition_ppm)) {
+        int l = (int) s_below (&w->rng, (uint64_t) w->n_links);
+        w->links[l].up = false;
+        w->links[l].heal_at = w->tick + 20 + s_below (&w->rng, 150);
+        s_link_reset (w, l);
+        w->partitions++;
+    }
+    if (c->isolate_ppm && s_chance (&w->rng, c->isolate_ppm)) {
+        int i = (int) s_below (&w->rng, (uint64_t) w->n_nodes);
+        uint64_t until = w->tick + 50 + s_below (&w->rng, 200);
+        for (int j = 0; j < w->n_node_links[i]; j++) {
+            s_link_t *k = &w->links[w->node_links[i][j]];
+            k->up = false;
+            if (k->heal_at < until)
+                k->heal_at = until;
+            s_link_reset (w, w->node_links[i][j]);
+        }
+        w->isolations++;
+    }
+    if (c->crash_ppm && s_chance (&w->rng, c->crash_ppm)) {
+        int i = (int) s_below (&w->rng, (uint64_t) w->n_nodes);
+        if (w->nodes[i].alive) {
+            s_node_crash (w, i);
+            w->nodes[i].restart_at = w->tick + 10 + s_below (&w->rng, 100);
+        }
+    }
+    for (int i = 0; i < w->n_nodes && c->write_ppm; i++)
+        if (w->nodes[i].alive && s_chance (&w->rng, c->write_ppm))
+            s_node_write (w, i);
+    /* sessions (re)open */
+    for (int l = 0; l < w->n_links; l++) {
+        s_link_t *k = &w->links[l];
+        if (k->open || !k->up || k->reopen_at > w->tick || !w->nodes[k->a].alive
+            || !w->nodes[k->b].alive)
+            continue;
+        int ra = el_sync_peer_open (w->nodes[k->a].sync, (uint64_t) l + 1);
+        int rb = el_sync_peer_open (w->nodes[k->b].sync, (uint64_t) l + 1);
+        s_check (w, ra == 0 && rb == 0, "peer_open", k->a);
+        k->open = true;
+        *moved = true;
+    }
+    s_deliver (w, moved);
+    for (int i = 0; i < w->n_nodes; i++)
+        s_drain (w, i, c, moved);
+}
+
+static bool
+s_quiescent (const s_world_t *w)
+{
+    for (int l = 0; l < w->n_links; l++) {
+        const s_link_t *k = &w->links[l];
+        if (!k->open || k->dir[0].head || k->dir[1].head)
+            return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ checks */
+
+typedef struct {
+    s_world_t *w;
+    int node;
+    el_head_t *heads;
+    size_t n_heads;
+    uint8_t digest[EL_HASH_BYTES];
+    uint64_t count;
+} s_digest_t;
+
+static bool
+s_quarantined (const el_head_t *heads, size_t n, const uint8_t *origin)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp (heads[i].origin, origin, EL_KEY_BYTES) == 0)
+            return heads[i].status == EL_HEAD_QUARANTINED;
+    return false;
+}
+
+static int
+s_digest_cb (void *arg, const el_entry_t *e)
+{
+    s_digest_t *d = arg;
+    if (s_quarantined (d->heads, d->n_heads, e->origin))
+        return 0;
+    /* chain: digest = H(digest || origin || seq || hash || key) */
+    uint8_t buf[EL_HASH_BYTES + EL_KEY_BYTES + 8 + EL_HASH_BYTES + EL_RECORD_KEY_MAX];
+    size_t off = 0;
+    memcpy (buf, d->digest, EL_HASH_BYTES);
+    off += EL_HASH_BYTES;
+    memcpy (buf + off, e->origin, EL_KEY_BYTES);
+    off += EL_KEY_BYTES;
+    memcpy (buf + off, &e->seq, 8);
+    off += 8;
+    memcpy (buf + off, e->hash, EL_HASH_BYTES);
+    off += EL_HASH_BYTES;
+    size_t kl = e->body && e->body->key ? strlen (e->body->key) : 0;
+    if (kl > EL_RECORD_KEY_MAX)
+        kl = EL_RECORD_KEY_MAX;
+    if (kl)
+        memcpy (buf + off, e->body->key, kl);
+    off += kl;
+    el_entry_hash (buf, off, NULL, 0, d->digest);
+    d->count++;
+    return 0;
+}
+
+static void
+s_verify (s_world_t *w)
+{
+    el_head_t *ref = NULL;
+    size_t n_ref = 0;
+    uint8_t ref_digest[EL_HASH_BYTES];
+    uint64_t ref_records = 0;
+    for (int i = 0; i < w->n_nodes; i++) {
+        s_node_t *n = &w->nodes[i];
+        el_head_t *heads = NULL;
+        size_t nh = 0;
+        if (el_store_heads (n->store, &heads, &nh) < 0) {
+            s_check (w, false, "heads", i);
+            continue;
+        }
+        s_check (w, n->bad_applies == 0, "an entry applied twice or out of order", i);
+        s_check (w, n->foreign_applies == 0, "an entry of an unknown origin applied", i);
+        /* applied exactly the entries it holds */
+        for (size_t h = 0; h < nh; h++) {
+            int o = s_node_of_origin (w, heads[h].origin);
+            s_check (w, o >= 0 && n->applied[o] == heads[h].seq,
+                     "applied entries != entries held", i);
+        }
+        /* every write of a sound origin reached this node */
+        for (int o = 0; o < w->n_nodes; o++) {
+            if (o == w->fork_origin)
+                continue;
+            el_head_t h;
+            int rc = el_store_head (n->store, w->nodes[o].kp->pk, &h);
+            uint64_t seq = rc == 0 ? h.seq : 0;
+            s_check (w, seq == w->nodes[o].writes, "missing entries of an origin", i);
+            s_check (w, rc != 0 || h.status == EL_HEAD_OK, "sound origin not OK", i);
+        }
+        if (w->fork_origin >= 0)
+            s_check (w, s_quarantined (heads, nh, w->nodes[w->fork_origin].kp->pk),
+                     "fork not detected", i);
+        s_digest_t d = { .w = w, .node = i, .heads = heads, .n_heads = nh };
+        if (el_store_records (n->store, EL__KIND__EVENT, NULL, s_digest_cb, &d) < 0)
+            s_check (w, false, "records", i);
+        if (i == 0) {
+            ref = heads;
+            n_ref = nh;
+            memcpy (ref_digest, d.digest, EL_HASH_BYTES);
+            ref_records = d.count;
+            continue;
+        }
+        /* same heads as the broker for every sound origin */
+        s_check (w, nh == n_ref, "number of heads differs", i);
+        for (size_t h = 0; h < nh && h < n_ref; h++) {
+            bool same_origin = memcmp (heads[h].origin, ref[h].origin, EL_KEY_BYTES) == 0;
+            s_check (w, same_origin, "origins differ", i);
+            if (!same_origin)
+                break;
+            bool q = heads[h].status == EL_HEAD_QUARANTINED;
+            s_check (w, q == (ref[h].status == EL_HEAD_QUARANTINED), "quarantine differs", i);
+            if (!q)
+                s_check (w, heads[h].seq == ref[h].seq
+                                && memcmp (heads[h].hash, ref[h].hash, EL_HASH_BYTES) == 0,
+                         "head differs", i);
+        }
+        s_check (w, d.count == ref_records && memcmp (d.digest, ref_digest, EL_HASH_BYTES) == 0,
+                 "latest records differ", i);
+        free (heads);
+    }
+    free (ref);
+}
+
+/* ------------------------------------------------------------ main */
+
+typedef struct {
+    uint64_t seeds, seed_base, ticks;
+    int nodes;
+    bool quiet;
+} s_opts_t;
+
+static double
+s_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static int
+s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t *ret_errors)
+{
+    s_world_t w;
+    double t0 = s_now ();
+    int rc = s_world_init (&w, seed, o->nodes);
+    if (rc < 0) {
+        fprintf (stderr, "el_sim: seed %llu: setup: %s\n", (unsigned long long) seed,
+                 el_strerror (rc));
+        s_world_destroy (&w);
+        return rc;
+    }
+    /* about 4 writes per node over the chaos phase */
+    s_chaos_t chaos = {
+        .drop_ppm = 2000, .dup_ppm = 1000, .partition_ppm = 30000, .isolate_ppm = 8000,
+        .crash_ppm = 10000, .write_ppm = (uint32_t) (4000000 / o->ticks),
+    };
+    s_chaos_t calm = { 0 };
+    uint64_t fork_at = o->ticks / 2;
+    bool moved;
+    for (w.tick = 0; w.tick < o->ticks; w.tick++) {
+        if (w.tick == fork_at)
+            s_inject_fork (&w);
+        s_step (&w, &chaos, &moved);
+    }
+    /* heal everything and let it settle */
+    for (int l = 0; l < w.n_links; l++)
+        w.links[l].up = true;
+    for (int i = 0; i < w.n_nodes; i++)
+        w.nodes[i].restart_at = w.tick;
+    uint64_t healed_at = w.tick, quiet_ticks = 0;
+    for (; w.tick < healed_at + S_QUIESCE_MAX; w.tick++) {
+        moved = false;
+        s_step (&w, &calm, &moved);
+        quiet_ticks = moved || !s_quiescent (&w) ? 0 : quiet_ticks + 1;
+        if (quiet_ticks >= 2)
+            break;
+    }
+    if (quiet_ticks < 2)
+        s_check (&w, false, "no quiescence after healing", -1);
+    else
+        s_verify (&w);
+
+    el_sync_stats_t sum = { 0 };
+    for (int i = 0; i < w.n_nodes; i++) {
+        el_sync_stats_t st;
+        if (!w.nodes[i].alive)
+            continue;
+        el_sync_stats (w.nodes[i].sync, &st);
+        sum.entries_out += st.entries_out;
+        sum.applied += st.applied;
+        sum.duplicates += st.duplicates;
+        sum.rejected += st.rejected;
+        sum.forks += st.forks;
+    }
+    totals->entries_out += sum.entries_out;
+    totals->applied += sum.applied;
+    totals->duplicates += sum.duplicates;
+    totals->rejected += sum.rejected;
+    totals->forks += sum.forks;
+    totals->frames_out += w.frames;
+    if (!o->quiet || w.errors) {
+        printf ("seed %llu: %s nodes=%d links=%d writes=%llu frames=%llu dropped=%llu "
+                "duplicated=%llu resets=%llu partitions=%llu isolations=%llu crashes=%llu "
+                "fork=%s converge_ticks=%llu (since restart) entries_sent=%llu "
+                "duplicates=%llu rejected=%llu session_errors:",
+                (unsigned long long) seed, w.errors ? "FAIL" : "ok", w.n_nodes, w.n_links,
+                (unsigned long long) w.writes, (unsigned long long) w.frames,
+                (unsigned long long) w.frames_dropped, (unsigned long long) w.frames_duplicated,
+                (unsigned long long) w.resets, (unsigned long long) w.partitions,
+                (unsigned long long) w.isolations, (unsigned long long) w.crashes,
+                w.fork_origin >= 0 ? "detected-by-all" : "none",
+                (unsigned long long) (w.tick - healed_at), (unsigned long long) sum.entries_out,
+                (unsigned long long) sum.duplicates, (unsigned long long) sum.rejected);
+        for (int r = 0; r < 32; r++)
+            if (w.session_errors[r])
+                printf (" %s=%llu", el_strcode (r ? EL_EBASE - r : -1),
+                        (unsigned long long) w.session_errors[r]);
+        printf (" time=%.2fs\n", s_now () - t0);
+        fflush (stdout);
+    }
+    *ret_errors += w.errors;
+    s_world_destroy (&w);
+    return 0;
+}
+
+static int
+s_parse_u64 (const char *s, uint64_t *ret)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull (s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *ret = v;
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    s_opts_t o = { .seeds = 3, .seed_base = 1, .ticks = 600, .nodes = 100 };
+    for (int i = 1; i < argc; i++) {
+        uint64_t v;
+        bool has_arg = i + 1 < argc;
+        if (!strcmp (argv[i], "--quiet"))
+            o.quiet = true;
+        else if (!strcmp (argv[i], "--seeds") && has_arg && s_parse_u64 (argv[++i], &v) == 0)
+            o.seeds = v;
+        else if (!strcmp (argv[i], "--seed-base") && has_arg && s_parse_u64 (argv[++i], &v) == 0)
+            o.seed_base = v;
+        else if (!strcmp (argv[i], "--ticks") && has_arg && s_parse_u64 (argv[++i], &v) == 0
+                 && v >= 10)
+            o.ticks = v;
+        else if (!strcmp (argv[i], "--nodes") && has_arg && s_parse_u64 (argv[++i], &v) == 0
+                 && v >= 2 && v <= EL_SYNC_PEERS_MAX)
+            o.nodes = (int) v;
+        else {
+            fprintf (stderr, "usage: el_sim [--seeds N] [--nodes M (2..%d)] [--seed-base S] "
+                             "[--ticks T (>= 10)] [--quiet]\n", EL_SYNC_PEERS_MAX);
+            return 2;
+        }
+    }
+    if (el_crypto_init () < 0) {
+        fprintf (stderr, "el_sim: libsodium init failed\n");
+        return 1;
+    }
+    el_sync_stats_t totals = { 0 };
+    uint64_t errors = 0, failed = 0;
+    double t0 = s_now ();
+    for (uint64_t s = 0; s < o.seeds; s++) {
+        uint64_t before = errors;
+        if (s_run_seed (&o, o.seed_base + s, &totals, &errors) < 0)
+            errors++;
+        if (errors != before)
+            failed++;
+    }
+    printf ("total: seeds=%llu nodes=%d failed=%llu failed_checks=%llu frames=%llu "
+            "entries_sent=%llu applied=%llu duplicates=%llu rejected=%llu forks_seen=%llu "
+            "time=%.2fs\n",
+            (unsigned long long) o.seeds, o.nodes, (unsigned long long) failed,
+            (unsigned long long) errors, (unsigned long long) totals.frames_out,
+            (unsigned long long) totals.entries_out, (unsigned long long) totals.applied,
+            (unsigned long long) totals.duplicates, (unsigned long long) totals.rejected,
+            (unsigned long long) totals.forks, s_now () - t0);
+    return failed ? 1 : 0;
+}
