@@ -1,0 +1,188 @@
+/* el_testforge — test-only hostile peer (issue 3, integration case e).
+ * Connects as an admitted site (its own key file) to a daemon's ROUTER,
+ * speaks the sync protocol itself, and relays an entry it forged for another
+ * origin (the victim): the body claims the victim as origin and continues
+ * the victim's chain (seq = head + 1, prev = head hash, as the daemon's Hello
+ * announced), but the signature is the forger's. The daemons must reject it
+ * (bad signature) and never pass it on.
+ *
+ *   el_testforge KEYFILE SERVER_KEY ENDPOINT VICTIM_KEY
+ * Exit 0 when the forged Entries frame was sent and the daemon answered it
+ * (its Credit for that frame, or an Error), 1 otherwise. */
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "el_entry.h"
+
+#define S_WAIT_MS 20000
+
+static int
+s_send_msg (void *s, const El__Msg *m)
+{
+    size_t len = el__msg__get_packed_size (m);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return -1;
+    el__msg__pack (m, buf);
+    int rc = zmq_send (s, buf, len, 0);
+    free (buf);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Next non-keepalive frame, unpacked. NULL on timeout. */
+static El__Msg *
+s_recv_msg (void *s)
+{
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init (&m);
+        if (zmq_msg_recv (&m, s, 0) < 0) {
+            zmq_msg_close (&m);
+            return NULL;
+        }
+        if (zmq_msg_size (&m) == 0) {
+            zmq_msg_close (&m);
+            continue;
+        }
+        El__Msg *msg = el__msg__unpack (&el_pb_allocator, zmq_msg_size (&m), zmq_msg_data (&m));
+        zmq_msg_close (&m);
+        if (msg)
+            return msg;
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf (stderr, "usage: el_testforge KEYFILE SERVER_KEY ENDPOINT VICTIM_KEY\n");
+        return 2;
+    }
+    if (el_crypto_init () != 0)
+        return 1;
+    el_keypair_t *kp = NULL;
+    uint8_t server[EL_KEY_BYTES], victim[EL_KEY_BYTES];
+    if (el_keypair_load (argv[1], &kp) < 0 || el_key_resolve (argv[2], server) < 0
+        || el_key_resolve (argv[4], victim) < 0) {
+        fprintf (stderr, "el_testforge: bad key arguments\n");
+        return 2;
+    }
+    int result = 1;
+    char pub[EL_Z85_BYTES], sec[EL_Z85_BYTES], srv[EL_Z85_BYTES];
+    el_keypair_curve_z85 (kp, pub, sec);
+    el_key_curve_z85 (server, srv);
+    void *ctx = zmq_ctx_new ();
+    void *s = zmq_socket (ctx, ZMQ_DEALER);
+    int timeout = S_WAIT_MS, zero = 0;
+    zmq_setsockopt (s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt (s, ZMQ_LINGER, &timeout, sizeof timeout);
+    zmq_setsockopt (s, ZMQ_CURVE_SERVERKEY, srv, 40);
+    zmq_setsockopt (s, ZMQ_CURVE_PUBLICKEY, pub, 40);
+    zmq_setsockopt (s, ZMQ_CURVE_SECRETKEY, sec, 40);
+    (void) zero;
+    if (zmq_connect (s, argv[3]) != 0)
+        goto out;
+
+    /* Hello: we hold nothing, accept one entry at a time. */
+    El__Hello hello = EL__HELLO__INIT;
+    hello.version = EL_PROTOCOL_VERSION;
+    hello.sender = (ProtobufCBinaryData) { EL_KEY_BYTES, kp->pk };
+    hello.network = (ProtobufCBinaryData) { EL_KEY_BYTES, server };
+    hello.credit = 1;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_HELLO;
+    m.hello = &hello;
+    if (s_send_msg (s, &m) < 0)
+        goto out;
+    El__Msg *theirs = NULL;
+    while ((theirs = s_recv_msg (s)) && theirs->m_case != EL__MSG__M_HELLO)
+        el__msg__free_unpacked (theirs, &el_pb_allocator);
+    if (!theirs) {
+        fprintf (stderr, "el_testforge: no Hello from the daemon\n");
+        goto out;
+    }
+    uint64_t seq = 0;
+    uint8_t prev[EL_HASH_BYTES] = { 0 };
+    uint8_t network[EL_KEY_BYTES];
+    memcpy (network, theirs->hello->network.data, EL_KEY_BYTES);
+    for (size_t i = 0; i < theirs->hello->n_heads; i++) {
+        const El__Head *h = theirs->hello->heads[i];
+        if (h->origin.len == EL_KEY_BYTES && !memcmp (h->origin.data, victim, EL_KEY_BYTES)
+            && h->hash.len == EL_HASH_BYTES) {
+            seq = h->seq;
+            memcpy (prev, h->hash.data, EL_HASH_BYTES);
+        }
+    }
+    el__msg__free_unpacked (theirs, &el_pb_allocator);
+
+    /* The forged entry: the victim's next entry, signed by us. */
+    El__Event ev = EL__EVENT__INIT;
+    ev.uid = (char *) "forged-event";
+    ev.summary = (char *) "forged by el_testforge";
+    uint8_t payload[256];
+    size_t plen = el__event__get_packed_size (&ev);
+    el__event__pack (&ev, payload);
+    El__EntryBody body = EL__ENTRY_BODY__INIT;
+    body.origin = (ProtobufCBinaryData) { EL_KEY_BYTES, victim };
+    body.seq = seq + 1;
+    body.prev = (ProtobufCBinaryData) { EL_HASH_BYTES, prev };
+    body.network = (ProtobufCBinaryData) { EL_KEY_BYTES, network };
+    body.time_us = el_now_us ();
+    body.kind = EL__KIND__EVENT;
+    body.key = (char *) "forged-event";
+    body.payload = (ProtobufCBinaryData) { plen, payload };
+    uint8_t body_buf[1024];
+    size_t blen = el__entry_body__get_packed_size (&body);
+    el__entry_body__pack (&body, body_buf);
+    uint8_t sig[EL_SIG_BYTES];
+    crypto_sign_detached (sig, NULL, body_buf, blen, kp->sk);
+    El__Entry entry = EL__ENTRY__INIT;
+    entry.body = (ProtobufCBinaryData) { blen, body_buf };
+    entry.sig = (ProtobufCBinaryData) { EL_SIG_BYTES, sig };
+    uint8_t entry_buf[1200];
+    size_t elen = el__entry__get_packed_size (&entry);
+    el__entry__pack (&entry, entry_buf);
+    ProtobufCBinaryData one = { elen, entry_buf };
+    El__Entries es = EL__ENTRIES__INIT;
+    es.entries = &one;
+    es.n_entries = 1;
+    m.m_case = EL__MSG__M_ENTRIES;
+    m.entries = &es;
+    if (s_send_msg (s, &m) < 0)
+        goto out;
+    printf ("{\"forged_origin\":\"%s\",\"seq\":%" PRIu64 "}\n", argv[4], seq + 1);
+    fflush (stdout);
+
+    /* Wait for the daemon's verdict: the credit for our entry, or an Error.
+     * Entries it streams to us are answered with credit so it can go on. */
+    El__Msg *r;
+    while ((r = s_recv_msg (s))) {
+        El__Msg__MCase c = r->m_case;
+        size_t n = c == EL__MSG__M_ENTRIES ? r->entries->n_entries : 0;
+        el__msg__free_unpacked (r, &el_pb_allocator);
+        if (c == EL__MSG__M_CREDIT || c == EL__MSG__M_ERROR) {
+            result = 0;
+            break;
+        }
+        if (n) {
+            El__Credit cr = EL__CREDIT__INIT;
+            cr.entries = n;
+            El__Msg cm = EL__MSG__INIT;
+            cm.m_case = EL__MSG__M_CREDIT;
+            cm.credit = &cr;
+            s_send_msg (s, &cm);
+        }
+    }
+    if (result)
+        fprintf (stderr, "el_testforge: no answer to the forged entry\n");
+out:
+    zmq_close (s);
+    zmq_ctx_term (ctx);
+    el_keypair_destroy (&kp);
+    return result;
+}
