@@ -89,9 +89,13 @@ info machine "$(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p'
 info filesystem "$(df -T "$work" 2>/dev/null | awk 'NR==2 {print $2 " (" $1 ")"}')"
 info mode "$mode, $runs runs per figure, build $build_dir"
 
-# run_figure PROG "KEY..." ARGS... — run PROG $runs times; each run must print
-# every KEY as KEY=value. Any failure makes all its keys null with the reason.
+# run_figure [--multi] PROG "KEY..." ARGS... — run PROG $runs times; each run
+# must print every KEY as KEY=value. With --multi, run PROG once with -R $runs:
+# it sets its system up once and prints each KEY once per run. Any failure
+# makes all its keys null with the reason.
 run_figure() {
+  local multi=0
+  if [ "$1" = --multi ]; then multi=1; shift; fi
   local prog=$1 keys=$2
   shift 2
   local exe=$bin_dir/$prog
@@ -104,12 +108,15 @@ run_figure() {
     log "$prog: $why"
     return 0
   fi
-  local i out err rc k v reason
+  local i rc k v reason n
   local tmp=$work/run.$prog
   mkdir -p "$tmp"
   local -a got=()
-  for ((i = 1; i <= runs; i++)); do
-    log "$prog run $i/$runs: $*"
+  # programs that set up a system once take -R and print one line per run
+  local -a calls=()
+  if [ "$multi" = 1 ]; then calls=(1); else for ((i = 1; i <= runs; i++)); do calls+=("$i"); done; fi
+  for i in "${calls[@]}"; do
+    if [ "$multi" = 1 ]; then log "$prog ($runs runs): $*"; else log "$prog run $i/$runs: $*"; fi
     rc=0
     timeout --kill-after=10 "$run_timeout" "$exe" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
     if [ "$rc" -ne 0 ]; then
@@ -121,10 +128,15 @@ run_figure() {
       for k in $keys; do null "$k" "$reason"; done
       return 0
     fi
+    grep -v '^error:' "$tmp/err" | sed 's/^/  /' >&2 || true
     for k in $keys; do
-      v=$(sed -n "s/^$k=//p" "$tmp/out" | tail -1)
-      if ! [[ "$v" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
-        for k in $keys; do null "$k" "$prog run $i printed no number for $k"; done
+      n=0
+      while IFS= read -r v; do
+        if ! [[ "$v" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then n=-1; break; fi
+        n=$((n + 1))
+      done < <(sed -n "s/^$k=//p" "$tmp/out")
+      if [ "$n" -lt 1 ] || { [ "$multi" = 1 ] && [ "$n" -ne "$runs" ]; }; then
+        for k in $keys; do null "$k" "$prog printed no valid value for $k"; done
         return 0
       fi
     done
@@ -134,7 +146,11 @@ run_figure() {
   local run_out
   for run_out in "${got[@]}"; do
     for k in $keys; do
-      sample "$k" "$(printf '%s\n' "$run_out" | sed -n "s/^$k=//p" | tail -1)"
+      if [ "$multi" = 1 ]; then
+        printf '%s\n' "$run_out" | sed -n "s/^$k=//p" | while IFS= read -r v; do sample "$k" "$v"; done
+      else
+        sample "$k" "$(printf '%s\n' "$run_out" | sed -n "s/^$k=//p" | tail -1)"
+      fi
     done
   done
 }
@@ -149,10 +165,10 @@ fig_peer()       { run_figure peer_mqtt_bridge "peer_mqtt_bridge_msgs_per_s" -n 
 # ---- entrelab figures (broker and nodes as real processes) -----------------
 # Each program starts entrelab-broker / entrelab-node from $build_dir in a
 # fresh state dir under $work and prints its figures as name=value.
-fig_catchup()  { run_figure el_bench_catchup "catchup_entries_per_s" -b "$build_dir" -d "$work" -n "$catchup_n" -o 10; }
-fig_live()     { run_figure el_bench_live "live_entries_per_s" -b "$build_dir" -d "$work" -n "$live_n"; }
-fig_latency()  { run_figure el_bench_latency "latency_p50_us latency_p99_us" -b "$build_dir" -d "$work" -n "$latency_n" -r 200; }
-fig_rss()      { run_figure el_bench_rss "node_rss_idle_kib broker_rss_per_site_kib store_bytes_per_entry" -b "$build_dir" -d "$work" -e "$rss_records" -c "$rss_sites"; }
+fig_catchup()  { run_figure --multi el_bench_catchup "catchup_entries_per_s" -b "$build_dir" -d "$work" -R "$runs" -n "$catchup_n" -o 10; }
+fig_live()     { run_figure --multi el_bench_live "live_entries_per_s" -b "$build_dir" -d "$work" -R "$runs" -n "$live_n"; }
+fig_latency()  { run_figure --multi el_bench_latency "latency_p50_us latency_p99_us" -b "$build_dir" -d "$work" -R "$runs" -n "$latency_n" -r 200; }
+fig_rss()      { run_figure --multi el_bench_rss "node_rss_idle_kib broker_rss_per_site_kib store_bytes_per_entry" -b "$build_dir" -d "$work" -R "$runs" -e "$rss_records" -c "$rss_sites"; }
 
 start=$(date +%s)
 fig_raw_curve

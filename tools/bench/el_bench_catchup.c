@@ -1,0 +1,221 @@
+/* el_bench_catchup — catchup_entries_per_s: a node that was offline while N
+ * entries from O origins accumulated at the broker reconnects; entries / time
+ * until its heads equal the broker's.
+ *
+ * Real processes on loopback, CURVE on, durable commits: one entrelab-broker,
+ * O origin nodes and the target node T, all admitted by the broker. T starts
+ * once, takes the broker's Site entries, and stops. The origins then write
+ * N/O 512-byte EVENT records each (control API, 1,000 per request) and the
+ * broker stores them all; the origins stop. T's stopped state directory is
+ * kept as a snapshot. Each of the R runs restores T from the snapshot, starts
+ * it (t0 = just before the process starts: start-up, CURVE handshake and
+ * Hello are included) and polls T's heads every 2 ms until every head equals
+ * the broker's (t1). Prints `catchup_entries_per_s=<N/(t1-t0)>` once per run.
+ *
+ *   el_bench_catchup -b BUILD_DIR [-d DIR] [-n ENTRIES] [-o ORIGINS] [-R RUNS] */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "bench_el.h"
+#include "el_error.h"
+
+#define ORIGINS_MAX 64
+#define START_MS 15000
+#define POLL_US 2000
+
+static int
+s_copy_dir (const char *from, const char *to)
+{
+    char cmd[3 * BENCH_PATH_MAX];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", to, from, to);
+    int rc = system (cmd);
+    if (rc != 0) {
+        bench_error ("copy %s -> %s failed (%d)", from, to, rc);
+        return -EIO;
+    }
+    return 0;
+}
+
+/* Poll @p ctl until its heads hold @p want, up to @p timeout_s. */
+static int
+s_wait_heads (bench_ctl_t *ctl, const El__HeadsReply *want, int timeout_s, const char *who)
+{
+    int64_t deadline = bench_now_ns () + (int64_t) timeout_s * 1000000000;
+    for (;;) {
+        int rc = bench_ctl_has_heads (ctl, want);
+        if (rc < 0)
+            return rc;
+        if (rc == 1)
+            return 0;
+        if (bench_now_ns () > deadline) {
+            bench_error ("%s did not reach the broker's heads in %d s", who, timeout_s);
+            return -ETIMEDOUT;
+        }
+        usleep (POLL_US);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+    const char *bin_dir = NULL, *base = NULL;
+    uint64_t n = 200000, origins = 10, runs = 3;
+    int opt;
+    while ((opt = getopt (argc, argv, "b:d:n:o:R:h")) != -1) {
+        switch (opt) {
+        case 'b': bin_dir = optarg; break;
+        case 'd': base = optarg; break;
+        case 'n':
+            if (bench_parse_u64 (optarg, "-n", 1, 10000000, &n) < 0)
+                return 2;
+            break;
+        case 'o':
+            if (bench_parse_u64 (optarg, "-o", 1, ORIGINS_MAX, &origins) < 0)
+                return 2;
+            break;
+        case 'R':
+            if (bench_parse_u64 (optarg, "-R", 1, 100, &runs) < 0)
+                return 2;
+            break;
+        default:
+            fprintf (stderr, "usage: el_bench_catchup -b BUILD_DIR [-d DIR] [-n ENTRIES] "
+                             "[-o ORIGINS] [-R RUNS]\n");
+            return opt == 'h' ? 0 : 2;
+        }
+    }
+    if (!bin_dir) {
+        bench_error ("-b BUILD_DIR is required");
+        return 2;
+    }
+    if (el_crypto_init () < 0) {
+        bench_error ("sodium_init failed");
+        return 1;
+    }
+    int rc = 1, err;
+    char dir[BENCH_PATH_MAX], snap[BENCH_PATH_MAX + 16];
+    if ((err = bench_mkdtemp (base, "el_catchup.", dir)) < 0) {
+        bench_error ("mkdtemp: %s", strerror (-err));
+        return 1;
+    }
+    snprintf (snap, sizeof snap, "%s/target.snap", dir);
+    void *ctx = zmq_ctx_new ();
+    bench_daemon_t broker, target, origin[ORIGINS_MAX];
+    bench_ctl_t *bctl = NULL, *tctl = NULL;
+    El__ControlReply *want = NULL;
+    memset (&broker, 0, sizeof broker);
+    memset (&target, 0, sizeof target);
+    memset (origin, 0, sizeof origin);
+    int port = 0;
+    if (!ctx || bench_free_tcp_port (&port) < 0)
+        goto out;
+
+    /* broker, then every site admitted */
+    if (bench_daemon_init (&broker, dir, "broker", true) < 0
+        || bench_daemon_start (ctx, &broker, bin_dir, port, NULL, START_MS) < 0
+        || bench_ctl_new (ctx, broker.control, &bctl) < 0)
+        goto out;
+    if (bench_daemon_init (&target, dir, "target", false) < 0
+        || bench_ctl_admit (bctl, target.id, "target") < 0)
+        goto out;
+    for (uint64_t i = 0; i < origins; i++) {
+        char name[32];
+        snprintf (name, sizeof name, "origin%llu", (unsigned long long) i);
+        if (bench_daemon_init (&origin[i], dir, name, false) < 0
+            || bench_ctl_admit (bctl, origin[i].id, name) < 0)
+            goto out;
+    }
+
+    /* T joins once and takes what the broker has, then goes offline */
+    if (bench_ctl_heads (bctl, &want) < 0
+        || bench_daemon_start (ctx, &target, bin_dir, port, broker.id, START_MS) < 0
+        || bench_ctl_new (ctx, target.control, &tctl) < 0
+        || s_wait_heads (tctl, want->heads, 30, "target (first join)") < 0)
+        goto out_logs;
+    bench_ctl_destroy (&tctl);
+    bench_daemon_stop (&target);
+    el__control_reply__free_unpacked (want, &el_pb_allocator);
+    want = NULL;
+
+    /* entries accumulate at the broker */
+    int64_t t_fill = bench_now_ns ();
+    uint64_t per = n / origins, extra = n % origins;
+    for (uint64_t i = 0; i < origins; i++) {
+        bench_ctl_t *octl = NULL;
+        uint64_t k = per + (i < extra ? 1 : 0);
+        if (bench_daemon_start (ctx, &origin[i], bin_dir, port, broker.id, START_MS) < 0
+            || bench_ctl_new (ctx, origin[i].control, &octl) < 0
+            || bench_ctl_wait_admitted (octl, START_MS) < 0) {
+            bench_ctl_destroy (&octl);
+            goto out_logs;
+        }
+        err = k ? bench_ctl_write_many (octl, "catchup-", 1, k, 1000, 2) : 0;
+        bench_ctl_destroy (&octl);
+        if (err < 0)
+            goto out_logs;
+    }
+    /* wait until the broker holds every origin's N/O entries */
+    int64_t deadline = bench_now_ns () + (int64_t) (120 + n / 2000) * 1000000000;
+    for (uint64_t i = 0; i < origins; i++) {
+        uint64_t k = per + (i < extra ? 1 : 0), seq = 0;
+        while (seq < k) {
+            if (bench_ctl_head_seq (bctl, origin[i].id, &seq) < 0)
+                goto out_logs;
+            if (seq >= k)
+                break;
+            if (bench_now_ns () > deadline) {
+                bench_error ("broker holds %llu of %llu entries of %s",
+                             (unsigned long long) seq, (unsigned long long) k, origin[i].name);
+                goto out_logs;
+            }
+            usleep (10000);
+        }
+    }
+    for (uint64_t i = 0; i < origins; i++)
+        bench_daemon_stop (&origin[i]);
+    fprintf (stderr, "el_bench_catchup: %llu entries from %llu origins at the broker in %.1f s\n",
+             (unsigned long long) n, (unsigned long long) origins,
+             (double) (bench_now_ns () - t_fill) / 1e9);
+    if (bench_ctl_heads (bctl, &want) < 0)
+        goto out_logs;
+    if (s_copy_dir (target.state_dir, snap) < 0)
+        goto out;
+
+    for (uint64_t r = 0; r < runs; r++) {
+        if (s_copy_dir (snap, target.state_dir) < 0)
+            goto out;
+        int64_t t0 = bench_now_ns ();
+        if (bench_daemon_start (ctx, &target, bin_dir, port, broker.id, START_MS) < 0
+            || bench_ctl_new (ctx, target.control, &tctl) < 0
+            || s_wait_heads (tctl, want->heads, 60 + (int) (n / 5000), "target") < 0)
+            goto out_logs;
+        int64_t t1 = bench_now_ns ();
+        bench_ctl_destroy (&tctl);
+        bench_daemon_stop (&target);
+        printf ("catchup_entries_per_s=%.0f\n", (double) n * 1e9 / (double) (t1 - t0));
+        fflush (stdout);
+        fprintf (stderr, "el_bench_catchup: run %llu: %llu entries in %.3f s\n",
+                 (unsigned long long) r + 1, (unsigned long long) n, (double) (t1 - t0) / 1e9);
+    }
+    rc = 0;
+    goto out;
+out_logs:
+    bench_daemon_show_log (&broker);
+    bench_daemon_show_log (&target);
+out:
+    if (want)
+        el__control_reply__free_unpacked (want, &el_pb_allocator);
+    bench_ctl_destroy (&tctl);
+    bench_ctl_destroy (&bctl);
+    bench_daemon_stop (&target);
+    for (uint64_t i = 0; i < origins; i++)
+        bench_daemon_stop (&origin[i]);
+    bench_daemon_stop (&broker);
+    if (ctx)
+        zmq_ctx_term (ctx);
+    bench_rm_rf (dir);
+    return rc;
+}
