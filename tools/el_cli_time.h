@@ -1,0 +1,45 @@
+/* el_cli_time.h — the command line's dates, times and durations.
+ *
+ * Input (ISO 8601 profile, RFC 3339 §5.6 plus the forms people type):
+ *   "2027-01-12 14:00"            local time (the TZ environment variable)
+ *   "2027-01-12T14:00:30"         local time, with seconds
+ *   "2027-01-12T14:00:00Z"        UTC
+ *   "2027-01-12T14:00+01:00"      fixed offset (also +0100, +01)
+ *   "2027-01-12"                  00:00 local time of that day
+ *   "now"                         the caller's clock
+ * A local time that does not exist (skipped by a clock change) is refused;
+ * one that exists twice takes the earlier instant (the one still on summer
+ * time), as RFC 5545 §3.3.5 does.
+ * Durations: a positive sum of <n>w, <n>d, <n>h, <n>m, <n>s ("90m", "1h30m",
+ * "7d"); a bare number is seconds.
+ *
+ * Output: table form "2027-01-12 14:00" (seconds shown only when not zero)
+ * and JSON form "2027-01-12T14:00:00+01:00", both in local time.
+ *
+ * Times are µs since the Unix epoch (UTC). Years 1970..9999.
+ * Thread-safe apart from TZ changes (localtime_r, mktime). */
+#ifndef EL_CLI_TIME_H
+#define EL_CLI_TIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EL_CLI_TIME_TEXT_MAX  40    /* bytes of a formatted time, incl. NUL */
+
+/** Parse @p text (forms above) into µs since the epoch.
+ * @param now_us what "now" means, µs since the epoch
+ * @param err    one-line reason on failure (may be NULL)
+ * @return 0, EL_EINVAL. *ret_us is written only on success. */
+int el_cli_time_parse (const char *text, int64_t now_us, int64_t *ret_us, char *err,
+                       size_t err_size);
+
+/** Parse a duration into µs (> 0, at most 100 years). @return 0, EL_EINVAL. */
+int el_cli_duration_parse (const char *text, int64_t *ret_us, char *err, size_t err_size);
+
+/** Table form, local time: "2027-01-12 14:00" or "2027-01-12 14:00:30". */
+void el_cli_time_table (int64_t us, char out[EL_CLI_TIME_TEXT_MAX]);
+
+/** JSON form, local time with its offset: "2027-01-12T14:00:00+01:00". */
+void el_cli_time_iso (int64_t us, char out[EL_CLI_TIME_TEXT_MAX]);
+
+#endif
