@@ -6,7 +6,7 @@
  * announced), but the signature is the forger's. The daemons must reject it
  * (bad signature) and never pass it on.
  *
- *   el_testforge KEYFILE SERVER_KEY ENDPOINT VICTIM_KEY
+ *   el_testforge KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY VICTIM_KEY
  * Exit 0 when the forged Entries frame was sent and the daemon answered it
  * (its Credit for that frame, or an Error), 1 otherwise. */
 #include <errno.h>
@@ -59,16 +59,16 @@ s_recv_msg (void *s)
 int
 main (int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf (stderr, "usage: el_testforge KEYFILE SERVER_KEY ENDPOINT VICTIM_KEY\n");
+    if (argc != 6) {
+        fprintf (stderr, "usage: el_testforge KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY VICTIM_KEY\n");
         return 2;
     }
     if (el_crypto_init () != 0)
         return 1;
     el_keypair_t *kp = NULL;
-    uint8_t server[EL_KEY_BYTES], victim[EL_KEY_BYTES];
+    uint8_t server[EL_KEY_BYTES], net_key[EL_KEY_BYTES], victim[EL_KEY_BYTES];
     if (el_keypair_load (argv[1], &kp) < 0 || el_key_resolve (argv[2], server) < 0
-        || el_key_resolve (argv[4], victim) < 0) {
+        || el_key_resolve (argv[4], net_key) < 0 || el_key_resolve (argv[5], victim) < 0) {
         fprintf (stderr, "el_testforge: bad key arguments\n");
         return 2;
     }
@@ -92,7 +92,7 @@ main (int argc, char **argv)
     El__Hello hello = EL__HELLO__INIT;
     hello.version = EL_PROTOCOL_VERSION;
     hello.sender = (ProtobufCBinaryData) { EL_KEY_BYTES, kp->pk };
-    hello.network = (ProtobufCBinaryData) { EL_KEY_BYTES, server };
+    hello.network = (ProtobufCBinaryData) { EL_KEY_BYTES, net_key };
     hello.credit = 1;
     El__Msg m = EL__MSG__INIT;
     m.m_case = EL__MSG__M_HELLO;
@@ -155,7 +155,7 @@ main (int argc, char **argv)
     m.entries = &es;
     if (s_send_msg (s, &m) < 0)
         goto out;
-    printf ("{\"forged_origin\":\"%s\",\"seq\":%" PRIu64 "}\n", argv[4], seq + 1);
+    printf ("{\"forged_origin\":\"%s\",\"seq\":%" PRIu64 "}\n", argv[5], seq + 1);
     fflush (stdout);
 
     /* Wait for the daemon's verdict: the credit for our entry, or an Error.

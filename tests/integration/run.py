@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""Integration tests of entrelab-broker / entrelab-node (issue 3, item 5).
+
+Real processes on loopback, each case in its own temp dir with free ports:
+one broker + three nodes A, B, C, driven through the control socket with the
+test-only client el_testctl (JSON on stdout). Waits poll status; nothing is
+asserted on timing. Every daemon must stop cleanly on SIGTERM (exit 0, which
+under ASan also means no leak).
+
+  run.py --case NAME --node BIN --broker BIN --ctl BIN --forge BIN [--keep]
+Cases: replicate, catchup, broker_restart, zap_refused, forged, loop.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+WAIT_S = 90          # upper bound of any wait (a hang fails the case, never a slow run)
+POLL_S = 0.1
+EXIT_S = 30          # how long a stopping daemon may take before the case fails
+
+
+class Failure(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, pred, timeout=WAIT_S):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except Failure as e:
+            last = str(e)
+        time.sleep(POLL_S)
+    raise Failure("timed out waiting for %s (last: %s)" % (what, last))
+
+
+class Daemon:
+    def __init__(self, net, name, role, extra=None):
+        self.net = net
+        self.name = name
+        self.role = role
+        self.dir = os.path.join(net.tmp, name)
+        self.log = os.path.join(net.tmp, name + ".log")
+        self.extra = list(extra or [])
+        self.proc = None
+        self.control = "ipc://" + os.path.join(self.dir, "control.sock")
+        binary = net.args.broker if role == "broker" else net.args.node
+        out = subprocess.run([binary, "--state-dir", self.dir, "--print-id"],
+                             capture_output=True, text=True, check=True)
+        self.key = out.stdout.strip()
+
+    def argv(self):
+        binary = self.net.args.broker if self.role == "broker" else self.net.args.node
+        a = [binary, "--state-dir", self.dir, "--log-level", "info",
+             "--reconnect-ivl-ms", "100", "--reconnect-ivl-max-ms", "1000",
+             "--heartbeat-ivl-ms", "500", "--heartbeat-timeout-ms", "3000"]
+        if self.role == "broker":
+            a += ["--listen", "tcp://127.0.0.1:%d" % self.net.broker_port]
+        else:
+            a += ["--connect", "tcp://127.0.0.1:%d" % self.net.broker_port,
+                  "--broker-key", self.net.broker.key]
+        return a + self.extra
+
+    def start(self):
+        logf = open(self.log, "a")
+        self.proc = subprocess.Popen(self.argv(), stdout=logf, stderr=logf,
+                                     stdin=subprocess.DEVNULL)
+        logf.close()
+        wait_for("%s control socket" % self.name, lambda: self.try_status() is not None)
+
+    def stop(self):
+        """SIGTERM; the daemon must exit 0."""
+        if not self.proc:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(EXIT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Failure("%s did not stop within %d s of SIGTERM" % (self.name, EXIT_S))
+        self.proc = None
+        if rc != 0:
+            raise Failure("%s exited with %d after SIGTERM (see %s)" % (self.name, rc, self.log))
+
+    def kill(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def ctl(self, *args, check=True):
+        if self.proc and self.proc.poll() is not None:
+            raise Failure("%s died with %d (see %s)" % (self.name, self.proc.returncode, self.log))
+        out = subprocess.run([self.net.args.ctl, self.control] + [str(a) for a in args],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            if not check:
+                return None
+            raise Failure("%s: el_testctl %s: exit %d: %s" % (self.name, " ".join(map(str, args)),
+                                                              out.returncode, out.stderr.strip()))
+        return json.loads(out.stdout)
+
+    def try_status(self):
+        if self.proc and self.proc.poll() is not None:
+            raise Failure("%s died with %d (see %s)" % (self.name, self.proc.returncode, self.log))
+        return self.ctl("status", check=False)
+
+    def status(self):
+        return self.ctl("status")
+
+    def heads(self):
+        return self.ctl("heads")
+
+    def log_text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+
+class Net:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="entrelab-it-")
+        self.broker_port = free_port()
+        self.broker = Daemon(self, "broker", "broker")
+        self.nodes = {}
+        self.daemons = [self.broker]
+
+    def node(self, name, extra=None, admit=True):
+        d = Daemon(self, name, "node", extra)
+        if admit:
+            self.admit_offline(d)
+        self.nodes[name] = d
+        self.daemons.append(d)
+        return d
+
+    def admit_offline(self, d):
+        subprocess.run([self.args.broker, "--state-dir", self.broker.dir, "--admit", d.key,
+                        "--name", d.name], check=True, capture_output=True)
+
+    def start_all(self):
+        self.broker.start()
+        for d in self.nodes.values():
+            d.start()
+        for d in self.nodes.values():
+            wait_for("%s admitted" % d.name, lambda d=d: d.status()["admitted"])
+
+    def stop_all(self):
+        errors = []
+        for d in reversed(self.daemons):
+            try:
+                d.stop()
+            except Failure as e:
+                errors.append(str(e))
+        if errors:
+            raise Failure("; ".join(errors))
+
+    def kill_all(self):
+        for d in self.daemons:
+            d.kill()
+
+    def dump_logs(self):
+        for d in self.daemons:
+            try:
+                lines = d.log_text().splitlines()
+            except OSError:
+                continue
+            print("---- %s (%s), last lines" % (d.name, d.log))
+            for line in lines[-40:]:
+                print("  " + line)
+
+    def cleanup(self, keep):
+        if keep:
+            print("kept", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def converged(daemons):
+    """All daemons hold the same heads (origin -> seq, hash)."""
+    heads = [d.heads() for d in daemons]
+    ref = heads[0]
+    for h in heads[1:]:
+        if h != ref:
+            return False
+    return ref
+
+
+def wait_converged(daemons, what="convergence"):
+    return wait_for(what, lambda: converged(daemons))
+
+
+def baseline(daemons):
+    """Store counters now, for check_applied_once()."""
+    return {d.name: d.status()["store"] for d in daemons}
+
+
+def check_applied_once(d, base):
+    """Every entry that arrived since @base was applied exactly once: the store's
+    applied counter grew by as much as the entries it holds; duplicates are
+    counted, never applied."""
+    st = d.status()["store"]
+    b = base[d.name]
+    applied = st["applied"] - b["applied"]
+    held = st["entries"] - b["entries"]
+    if applied != held:
+        raise Failure("%s: applied %d entries but holds %d more (duplicates %d)"
+                      % (d.name, applied, held, st["duplicates"]))
+    return st
+
+
+def expect(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+# ------------------------------------------------------------------ cases
+
+def case_replicate(net):
+    """(a) entries written at A appear at B and C."""
+    a, b, c = (net.node(n) for n in "ABC")
+    net.start_all()
+    base = baseline(net.daemons)
+    a.ctl("write", "event", "a", 25, 10)
+    wait_for("25 events at B and C",
+             lambda: b.ctl("count", "event")["count"] == 25 and c.ctl("count", "event")["count"] == 25)
+    heads = wait_converged(net.daemons)
+    expect(heads[a.key]["seq"] == 25, "A's head is not 25: %r" % heads[a.key])
+    got = c.ctl("get", "event", a.key, "a-000007")
+    expect(got["key"] == "a-000007" and got["payload_bytes"] > 0, "C lacks A's record: %r" % got)
+    for d in net.daemons:
+        check_applied_once(d, base)
+    # B writes too; it reaches A and C
+    b.ctl("write", "event", "b", 5)
+    wait_converged(net.daemons)
+    expect(a.ctl("count", "event")["count"] == 30, "A does not see B's events")
+
+
+def case_catchup(net):
+    """(b) C is SIGKILLed, A writes 1,000 entries, C restarts and catches up."""
+    a, b, c = (net.node(n) for n in "ABC")
+    net.start_all()
+    a.ctl("write", "event", "before", 5)
+    wait_converged(net.daemons)
+    c.kill()
+    a.ctl("write", "event", "offline", 1000, 100)
+    wait_for("B holds A's 1005 entries",
+             lambda: b.heads().get(a.key, {}).get("seq") == 1005)
+    c.start()
+    heads = wait_converged(net.daemons, "C catching up")
+    expect(heads[a.key]["seq"] == 1005, "A's head is %r" % heads[a.key])
+    expect(c.ctl("count", "event")["count"] == 1005, "C does not hold 1005 events")
+    st = c.status()
+    broker_peer = [p for p in st["peers"] if p["role"] == "broker"][0]
+    expect(broker_peer["connected"], "C is not connected to its broker after restart")
+    # C received the 1000 entries it lacked once each after its restart
+    expect(st["store"]["applied"] == 1000 and st["store"]["duplicates"] == 0,
+           "C after restart: applied %d duplicates %d (expected 1000, 0)"
+           % (st["store"]["applied"], st["store"]["duplicates"]))
+
+
+def case_broker_restart(net):
+    """(c) the broker restarts mid-stream; everyone resumes without loss or duplicates."""
+    a, b, c = (net.node(n) for n in "ABC")
+    net.start_all()
+    base = baseline(net.daemons)
+    total = 3000
+    writer = subprocess.Popen([net.args.ctl, a.control, "write", "event", "stream", str(total), "25"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for("B receiving the stream",
+                 lambda: b.heads().get(a.key, {}).get("seq", 0) >= 200)
+        mid = b.heads()[a.key]["seq"]
+        net.broker.stop()                   # clean stop: exit 0 is checked
+        net.broker.start()
+        out, err = writer.communicate(timeout=WAIT_S)
+        expect(writer.returncode == 0, "writer failed: %s" % err)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+    heads = wait_converged(net.daemons, "convergence after the broker restart")
+    expect(heads[a.key]["seq"] == total, "A's head is %r, expected %d" % (heads[a.key], total))
+    expect(mid < total, "the restart did not happen mid-stream (B had %d of %d)" % (mid, total))
+    for d in (b, c):
+        expect(d.ctl("count", "event")["count"] == total, "%s lost entries" % d.name)
+        st = check_applied_once(d, base)
+        expect(st["duplicates"] == 0, "%s applied duplicates: %r" % (d.name, st))
+    for d in (a, b, c):
+        bp = [p for p in d.status()["peers"] if p["role"] == "broker"][0]
+        expect(bp["sessions"] >= 2, "%s did not open a new session after the restart" % d.name)
+
+
+def case_zap_refused(net):
+    """(d) a node with an unknown key is refused by ZAP and gets nothing."""
+    a = net.node("A")
+    net.start_all()
+    a.ctl("write", "event", "secret", 10)
+    wait_converged([net.broker, a])
+    x = net.node("X", admit=False)
+    x.start()
+    wait_for("X's auth failure", lambda: "event=auth_failed" in x.log_text())
+    wait_for("the broker logging X's auth failure",
+             lambda: "event=auth_failed" in net.broker.log_text()
+             and "reason=unknown_key" in net.broker.log_text())
+    st = x.status()
+    expect(st["store"]["origins"] == 0 and st["store"]["entries"] == 0,
+           "X received entries: %r" % st["store"])
+    expect(not st["admitted"], "X claims to be admitted")
+    bp = [p for p in st["peers"] if p["role"] == "broker"][0]
+    expect(not bp["connected"] and bp["auth_failures"] >= 1,
+           "X's broker link: %r" % bp)
+    expect(net.broker.status()["sync"]["auth_failures"] >= 1, "broker counted no auth failure")
+    expect(x.ctl("count", "event")["count"] == 0, "X holds events")
+    # X's writes are refused too: it is not admitted
+    expect(x.ctl("write", "event", "x", 1, check=False) is None, "X could write while not admitted")
+
+
+def case_forged(net):
+    """(e) a site relaying an entry it forged for another origin has it rejected everywhere."""
+    fkey_path = os.path.join(net.tmp, "forger.key")
+    fkey = subprocess.run([net.args.ctl, "keygen", fkey_path], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    b_port = free_port()
+    a = net.node("A")
+    b = net.node("B", extra=["--listen", "tcp://127.0.0.1:%d" % b_port, "--peer", fkey])
+    c = net.node("C")
+    net.start_all()
+    a.ctl("write", "event", "genuine", 3)
+    wait_converged(net.daemons)
+    # admit the forger through the running broker's control socket
+    net.broker.ctl("admit", fkey, "forger")
+    wait_for("forger's admission at B", lambda: fkey in b.heads() or
+             b.status()["store"]["entries"] >= net.broker.status()["store"]["entries"])
+    wait_converged(net.daemons)
+    for target, server_key, endpoint in (
+            (net.broker, net.broker.key, "tcp://127.0.0.1:%d" % net.broker_port),
+            (b, b.key, "tcp://127.0.0.1:%d" % b_port)):
+        out = subprocess.run([net.args.forge, fkey_path, server_key, endpoint, net.broker.key, a.key],
+                             capture_output=True, text=True, timeout=WAIT_S)
+        expect(out.returncode == 0, "forger vs %s: %s" % (target.name, out.stderr.strip()))
+        s = target.status()
+        reasons = s["sync"]["rejected_by_reason"]
+        expect(s["sync"]["rejected"] >= 1 and reasons.get("bad_signature", 0) >= 1,
+               "%s did not reject the forged entry as bad_signature: %r" % (target.name, s["sync"]))
+    # one more genuine entry of A: once it is everywhere, anything forwarded would be too
+    a.ctl("write", "event", "after", 1)
+    heads = wait_converged(net.daemons)
+    expect(heads[a.key]["seq"] == 4, "A's head is %r" % heads[a.key])
+    for d in net.daemons:
+        expect(d.ctl("get", "event", a.key, "forged-event", check=False) is None,
+               "%s holds the forged entry" % d.name)
+        expect(d.ctl("get", "event", a.key, "after-000000", check=False) is not None,
+               "%s lacks A's genuine entry" % d.name)
+
+
+def case_loop(net):
+    """(f) two nodes also linked directly (a loop) still converge, no duplicate applies."""
+    b_port = free_port()
+    a = net.node("A")
+    b = net.node("B", extra=["--listen", "tcp://127.0.0.1:%d" % b_port])
+    c = net.node("C")
+    a.extra += ["--peer", "%s@tcp://127.0.0.1:%d" % (b.key, b_port)]
+    b.extra += ["--peer", a.key]
+    net.start_all()
+    wait_for("A's direct link to B", lambda: any(
+        p["role"] == "peer" and p["connected"] and p["hello_received"] for p in a.status()["peers"]))
+    wait_for("B's session with A", lambda: any(
+        p["role"] == "site" and p["key"] == a.key and p["hello_received"]
+        for p in b.status()["peers"]))
+    base = baseline(net.daemons)
+    a.ctl("write", "event", "a", 400, 20)
+    b.ctl("write", "event", "b", 400, 20)
+    c.ctl("write", "event", "c", 100, 20)
+    heads = wait_converged(net.daemons)
+    for n, d in (("A", a), ("B", b), ("C", c)):
+        expect(heads[d.key]["seq"] == (100 if n == "C" else 400), "%s's head: %r" % (n, heads[d.key]))
+    dups = {}
+    for d in net.daemons:
+        expect(d.ctl("count", "event")["count"] == 900, "%s does not hold 900 events" % d.name)
+        st = check_applied_once(d, base)
+        dups[d.name] = st["duplicates"]
+    # the direct link carried entries both ways
+    ap = [p for p in a.status()["peers"] if p["role"] == "peer"][0]
+    expect(ap["entries_sent"] > 0 or ap["entries_received"] > 0,
+           "A's direct link carried nothing: %r" % ap)
+    print("duplicates received and not applied: %r" % dups)
+
+
+CASES = {
+    "replicate": case_replicate,
+    "catchup": case_catchup,
+    "broker_restart": case_broker_restart,
+    "zap_refused": case_zap_refused,
+    "forged": case_forged,
+    "loop": case_loop,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--case", required=True, choices=sorted(CASES))
+    ap.add_argument("--node", required=True)
+    ap.add_argument("--broker", required=True)
+    ap.add_argument("--ctl", required=True)
+    ap.add_argument("--forge", required=True)
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    args = ap.parse_args()
+    if not sys.platform.startswith("linux"):
+        print("skip: needs Linux (signalfd, ipc://)")
+        return 77
+    net = Net(args)
+    ok = False
+    try:
+        t0 = time.monotonic()
+        CASES[args.case](net)
+        net.stop_all()
+        ok = True
+        print("integration %s: passed (%.1f s)" % (args.case, time.monotonic() - t0))
+    except (Failure, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+        print("integration %s: FAILED: %s" % (args.case, e))
+        net.kill_all()
+        net.dump_logs()
+    finally:
+        net.kill_all()
+        net.cleanup(args.keep or not ok)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
