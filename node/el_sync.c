@@ -21,6 +21,7 @@
 #include <string.h>
 
 #define S_PUMP_LIMIT   (EL_SYNC_OUTBOX_MAX / 2) /* frames: pumping stops here, control frames go on */
+#define S_PUMP_BYTES   (64u << 20)              /* bytes queued: pumping stops here too */
 #define S_FRAME_BUDGET (EL_FRAME_MAX - 64)      /* bytes of entries per Entries frame */
 #define S_ENTRY_OVERHEAD 6                      /* bytes: tag + length varint per entry */
 #define S_CREDIT_MAX   ((uint64_t) 1 << 40)     /* entries: saturation of a peer's grants */
@@ -101,6 +102,7 @@ struct el_sync {
     size_t n_active;
     s_frame_t *out_head, *out_tail;
     size_t n_out;
+    size_t out_bytes;                   /* bytes of the queued frames */
     s_batch_t *batch;
     el_sync_stats_t stats;
     el_sync_applied_fn *on_applied;
@@ -322,6 +324,7 @@ s_out_push (el_sync_t *self, uint64_t peer, uint8_t *data, size_t len)
         self->out_head = f;
     self->out_tail = f;
     self->n_out++;
+    self->out_bytes += len;
     return 0;
 }
 
@@ -334,6 +337,7 @@ s_out_drop_peer (el_sync_t *self, uint64_t peer)
         s_frame_t *f = *pp;
         if (f->peer == peer) {
             *pp = f->next;
+            self->out_bytes -= f->len;
             free (f->data);
             free (f);
             self->n_out--;
@@ -671,6 +675,12 @@ typedef struct {
 } s_read_t;
 
 static bool
+s_outbox_full (const el_sync_t *self)
+{
+    return self->n_out >= S_PUMP_LIMIT || self->out_bytes >= S_PUMP_BYTES;
+}
+
+static bool
 s_kind_shared (const el_sync_t *self, const s_peer_t *p, El__Kind kind,
                const uint8_t origin[EL_KEY_BYTES])
 {
@@ -878,7 +888,7 @@ s_pump_peer (el_sync_t *self, s_peer_t *p)
     s_batch_t *b = self->batch;
     if (!p->hello_received || p->ended)
         return;
-    while (self->n_out < S_PUMP_LIMIT) {
+    while (!s_outbox_full (self)) {
         s_queue_t *q = !s_queue_empty (&p->q_authority) ? &p->q_authority
                      : !s_queue_empty (&p->q_other)     ? &p->q_other
                                                         : NULL;
@@ -927,11 +937,11 @@ s_pump_peer (el_sync_t *self, s_peer_t *p)
 static void
 s_pump_all (el_sync_t *self)
 {
-    while (self->n_active && self->n_out < S_PUMP_LIMIT) {
+    while (self->n_active && !s_outbox_full (self)) {
         s_peer_t *p = self->active[0];
         s_pump_peer (self, p);
         bool work = !s_queue_empty (&p->q_authority) || !s_queue_empty (&p->q_other);
-        if (work && self->n_out >= S_PUMP_LIMIT)
+        if (work && s_outbox_full (self))
             break;      /* stays active: resumed when the outbox drains */
         /* done, or waiting for credit (a Credit message re-activates it) */
         s_peer_deactivate (self, p);
@@ -1511,6 +1521,7 @@ el_sync_next_out (el_sync_t *self, uint64_t *ret_peer, uint8_t **ret_frame, size
     if (!self->out_head)
         self->out_tail = NULL;
     self->n_out--;
+    self->out_bytes -= f->len;
     self->stats.frames_out++;
     *ret_peer = f->peer;
     *ret_frame = f->data;

@@ -870,12 +870,16 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
         sum.duplicates += st.duplicates;
         sum.rejected += st.rejected;
         sum.forks += st.forks;
+        for (int r = 0; r < 32; r++)
+            sum.rejected_by_reason[r] += st.rejected_by_reason[r];
     }
     totals->entries_out += sum.entries_out;
     totals->applied += sum.applied;
     totals->duplicates += sum.duplicates;
     totals->rejected += sum.rejected;
     totals->forks += sum.forks;
+    for (int r = 0; r < 32; r++)
+        totals->rejected_by_reason[r] += sum.rejected_by_reason[r];
     totals->frames_out += w.frames;
     if (!o->quiet || w.errors) {
         printf ("seed %llu: %s nodes=%d links=%d writes=%llu frames=%llu dropped=%llu "
@@ -894,6 +898,11 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
             if (w.session_errors[r])
                 printf (" %s=%llu", el_strcode (r ? EL_EBASE - r : -1),
                         (unsigned long long) w.session_errors[r]);
+        printf (" rejected_by_reason:");
+        for (int r = 0; r < 32; r++)
+            if (sum.rejected_by_reason[r])
+                printf (" %s=%llu", el_strcode (r ? EL_EBASE - r : -1),
+                        (unsigned long long) sum.rejected_by_reason[r]);
         printf (" time=%.2fs\n", s_now () - t0);
         fflush (stdout);
     }
