@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,8 @@
 #define S_META_SCHEMA     "el.schema"
 #define S_COMPACT_DIR     ".compact"
 #define S_DBS             8
-#define S_PENDING         1     /* status of an entry not decided yet (never returned) */
+#define S_PENDING         INT_MAX /* status of an entry not decided yet (never returned) */
+#define S_WRITE_ATTEMPTS  64    /* map grows and MDB_MAP_RESIZED retries per write */
 #define S_NONE            UINT32_MAX
 
 struct el_store {
@@ -268,10 +270,10 @@ typedef int (s_write_fn) (el_store_t *self, MDB_txn *txn, void *arg);
 static int
 s_write (el_store_t *self, s_write_fn *fn, void *arg)
 {
-    int rc;
+    int rc = -EAGAIN;
     if (!self->env)
         return -EIO;
-    for (;;) {
+    for (int attempt = 0; attempt < S_WRITE_ATTEMPTS; attempt++) {
         MDB_txn *txn;
         rc = mdb_txn_begin (self->env, NULL, 0, &txn);
         if (rc == MDB_MAP_RESIZED) {
@@ -999,7 +1001,6 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
         if (rc)
             return rc;
         if (!e->is_stub) {
-            it->authority = authority;
             rc = s_index (self, txn, it);
             if (rc)
                 return rc;

@@ -98,7 +98,9 @@ typedef struct {
  * (a MEMBER tombstone turns the record's earlier entries into stubs).
  * A stub is accepted only when a later full entry of the same batch
  * authenticates its hash (else EL_EUNVERIFIED); a stub also breaks the run,
- * so the full entries before it are authenticated on their own.
+ * so the full entries before it are authenticated on their own. A stub
+ * carries no prev, so of two consecutive stubs only the second can be
+ * vouched for: the first gets EL_EUNVERIFIED (a known limit of the schema).
  * A run whose last signature fails falls back one entry at a time: the bad
  * entry gets EL_EBADSIG, the entries before it still apply, the ones after
  * it are refused (EL_EPREV / EL_EGAP).
