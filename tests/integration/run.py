@@ -406,7 +406,48 @@ def case_loop(net):
     print("duplicates received and not applied: %r" % dups)
 
 
+def case_revoke(net):
+    """Minimal admission (issue 3 item 3): revoking a site closes its sessions, at
+    the broker and at a node it is linked with directly, and its new entries go
+    nowhere; after a restart ZAP refuses it."""
+    b_port = free_port()
+    a = net.node("A")
+    b = net.node("B", extra=["--listen", "tcp://127.0.0.1:%d" % b_port])
+    c = net.node("C")
+    b.extra += ["--peer", c.key]
+    c.extra += ["--peer", "%s@tcp://127.0.0.1:%d" % (b.key, b_port)]
+    net.start_all()
+    wait_for("C's direct session with B", lambda: any(
+        p["role"] == "site" and p["key"] == c.key and p["hello_received"]
+        for p in b.status()["peers"]))
+    c.ctl("write", "event", "c", 5)
+    heads = wait_converged(net.daemons)
+    expect(heads[c.key]["seq"] == 5, "C's head: %r" % heads[c.key])
+    net.broker.ctl("revoke", c.key)
+    # the revocation replicates; every other store marks C revoked (head status 2)
+    wait_for("C revoked at A and B", lambda: all(
+        d.heads().get(c.key, {}).get("status") == 2 for d in (net.broker, a, b)))
+    wait_for("C's sessions closed", lambda: not any(
+        p["key"] == c.key and p["connected"] for d in (net.broker, b) for p in d.status()["peers"]))
+    wait_for("C told it is revoked", lambda: "reason=revoked" in c.log_text())
+    # C still writes locally; nothing of it reaches anyone
+    c.ctl("write", "event", "after-revocation", 3, check=False)
+    a.ctl("write", "event", "a", 1)
+    wait_for("A's entry at B", lambda: b.heads().get(a.key, {}).get("seq") == 1)
+    for d in (net.broker, a, b):
+        h = d.heads()[c.key]
+        expect(h["seq"] == 5, "%s holds C's entries after the revocation: %r" % (d.name, h))
+    # a restarted C is refused by ZAP
+    c.stop()
+    c.start()
+    wait_for("C refused after restart", lambda: c.log_text().count("event=auth_failed") >= 1)
+    st = c.status()
+    bp = [p for p in st["peers"] if p["role"] == "broker"][0]
+    expect(not bp["connected"], "revoked C connected to its broker again: %r" % bp)
+
+
 CASES = {
+    "revoke": case_revoke,
     "replicate": case_replicate,
     "catchup": case_catchup,
     "broker_restart": case_broker_restart,
