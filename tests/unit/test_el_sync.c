@@ -764,6 +764,71 @@ test_garbage_and_misuse (void **state)
     s_world_destroy (&w);
 }
 
+static void
+test_mutated_frames (void **state)
+{
+    (void) state;
+    /* a real session's frames, corrupted at random, never crash the receiver
+     * and only ever end the session with a code */
+    s_world_t *w = s_world_new (2, 0, 4);
+    s_write_events (w, 0, "z", 20);
+    assert_int_equal (el_sync_peer_open (w->nodes[0].sync, s_handle (1)), 0);
+    assert_int_equal (el_sync_peer_open (w->nodes[1].sync, s_handle (0)), 0);
+    s_drain (w, 1);
+    assert_true (s_deliver_one (w));            /* node 0 hears node 1's Hello */
+    uint8_t *frames[16];
+    size_t lens[16], n = 0;
+    uint64_t peer;
+    uint8_t *data;
+    size_t len;
+    while (n < 16 && el_sync_next_out (w->nodes[0].sync, &peer, &data, &len) == 1) {
+        frames[n] = data;
+        lens[n++] = len;
+    }
+    assert_true (n >= 3);                       /* Hello, then Entries */
+    uint64_t x = 88172645463325252ull;
+    for (int round = 0; round < 400; round++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t which = (size_t) (x % n);
+        uint8_t *copy = malloc (lens[which]);
+        assert_non_null (copy);
+        memcpy (copy, frames[which], lens[which]);
+        size_t clen = lens[which];
+        if (x & 1)
+            clen = (size_t) ((x >> 8) % (clen + 1));      /* truncate */
+        for (int k = 0; k < 1 + (int) ((x >> 20) % 4) && clen; k++)
+            copy[(x >> (24 + 8 * k)) % clen] ^= (uint8_t) (1u << ((x >> (16 + k)) % 8));
+        uint64_t h = 1000 + (uint64_t) round;
+        el_sync_t *b = w->nodes[1].sync;
+        assert_int_equal (el_sync_peer_open (b, h), 0);
+        int rc = 0;
+        if (which != 0)
+            rc = el_sync_receive (b, h, frames[0], lens[0]);
+        assert_int_equal (rc, 0);
+        rc = el_sync_receive (b, h, copy, clen);
+        assert_true (rc == 0 || rc == EL_EPROTO || rc == EL_EVERSION || rc == EL_ENETWORK
+                     || rc == EL_ECREDIT || rc == EL_ETOOBIG);
+        el_sync_peer_close (b, h);
+        while (el_sync_next_out (b, &peer, &data, &len) == 1)
+            free (data);
+        free (copy);
+    }
+    /* node 1 holds nothing that node 0 did not write */
+    el_head_t *heads;
+    size_t nh;
+    assert_int_equal (el_store_heads (w->nodes[1].store, &heads, &nh), 0);
+    for (size_t i = 0; i < nh; i++) {
+        assert_memory_equal (heads[i].origin, w->nodes[0].kp->pk, EL_KEY_BYTES);
+        assert_true (heads[i].seq <= 20);
+    }
+    free (heads);
+    for (size_t i = 0; i < n; i++)
+        free (frames[i]);
+    s_world_destroy (&w);
+}
+
 static int
 s_setup (void **state)
 {
@@ -785,6 +850,7 @@ main (void)
         cmocka_unit_test (test_foreign_network),
         cmocka_unit_test (test_oversized_frame),
         cmocka_unit_test (test_garbage_and_misuse),
+        cmocka_unit_test (test_mutated_frames),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
 }
