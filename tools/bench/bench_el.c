@@ -688,3 +688,74 @@ bench_ctl_write_many (bench_ctl_t *self, const char *prefix, uint64_t first, uin
     bench_write_reqs_free (&reqs, n_reqs);
     return rc;
 }
+
+/* ---- trio ------------------------------------------------------------------ */
+
+int
+bench_ctl_wait_seq (bench_ctl_t *ctl, const uint8_t origin[EL_KEY_BYTES], uint64_t seq,
+                    int poll_us, int timeout_s)
+{
+    int64_t deadline = bench_now_ns () + (int64_t) timeout_s * 1000000000;
+    for (;;) {
+        uint64_t have = 0;
+        int rc = bench_ctl_head_seq (ctl, origin, &have);
+        if (rc < 0)
+            return rc;
+        if (have >= seq)
+            return 0;
+        if (bench_now_ns () > deadline) {
+            bench_error ("head seq %llu after %d s, waiting for %llu", (unsigned long long) have,
+                         timeout_s, (unsigned long long) seq);
+            return -ETIMEDOUT;
+        }
+        if (poll_us > 0)
+            usleep ((useconds_t) poll_us);
+    }
+}
+
+#define TRIO_START_MS 15000
+
+int
+bench_trio_start (void *ctx, bench_trio_t *t, const char *bin_dir, const char *dir)
+{
+    memset (t, 0, sizeof *t);
+    int rc = bench_free_tcp_port (&t->port);
+    if (rc < 0) {
+        bench_error ("no free TCP port");
+        return rc;
+    }
+    if ((rc = bench_daemon_init (&t->broker, dir, "broker", true)) < 0
+        || (rc = bench_daemon_start (ctx, &t->broker, bin_dir, t->port, NULL, TRIO_START_MS)) < 0
+        || (rc = bench_ctl_new (ctx, t->broker.control, &t->bctl)) < 0
+        || (rc = bench_daemon_init (&t->a, dir, "a", false)) < 0
+        || (rc = bench_daemon_init (&t->c, dir, "c", false)) < 0
+        || (rc = bench_ctl_admit (t->bctl, t->a.id, "a")) < 0
+        || (rc = bench_ctl_admit (t->bctl, t->c.id, "c")) < 0
+        || (rc = bench_daemon_start (ctx, &t->a, bin_dir, t->port, t->broker.id, TRIO_START_MS)) < 0
+        || (rc = bench_daemon_start (ctx, &t->c, bin_dir, t->port, t->broker.id, TRIO_START_MS)) < 0
+        || (rc = bench_ctl_new (ctx, t->a.control, &t->actl)) < 0
+        || (rc = bench_ctl_new (ctx, t->c.control, &t->cctl)) < 0
+        || (rc = bench_ctl_wait_admitted (t->actl, TRIO_START_MS)) < 0
+        || (rc = bench_ctl_wait_admitted (t->cctl, TRIO_START_MS)) < 0
+        || (rc = bench_ctl_write_many (t->actl, "warmup-", 1, 1, 1, 1)) < 0
+        || (rc = bench_ctl_wait_seq (t->cctl, t->a.id, 1, 1000, 30)) < 0)
+        goto fail;
+    return 0;
+fail:
+    bench_daemon_show_log (&t->broker);
+    bench_daemon_show_log (&t->a);
+    bench_daemon_show_log (&t->c);
+    bench_trio_stop (t);
+    return rc;
+}
+
+void
+bench_trio_stop (bench_trio_t *t)
+{
+    bench_ctl_destroy (&t->actl);
+    bench_ctl_destroy (&t->cctl);
+    bench_ctl_destroy (&t->bctl);
+    bench_daemon_stop (&t->a);
+    bench_daemon_stop (&t->c);
+    bench_daemon_stop (&t->broker);
+}

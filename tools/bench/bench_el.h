@@ -129,6 +129,25 @@ void bench_write_reqs_free (El__ControlRequest ***reqs_p, size_t n);
 int bench_ctl_write_reqs (bench_ctl_t *self, El__ControlRequest *const *reqs, size_t n_reqs,
                           int window);
 
+/** The smallest network for live figures: a broker, an origin node A and a
+ * second node C, both admitted, connected, and past one warm-up entry of A
+ * that C holds. */
+typedef struct {
+    bench_daemon_t broker, a, c;
+    bench_ctl_t *bctl, *actl, *cctl;
+    int port;
+} bench_trio_t;
+
+/** Start the trio with state directories under @p dir. On failure everything
+ * started is stopped (logs shown). @return 0 or an error (printed). */
+int bench_trio_start (void *ctx, bench_trio_t *t, const char *bin_dir, const char *dir);
+void bench_trio_stop (bench_trio_t *t);
+
+/** Poll @p ctl every @p poll_us until @p origin's head seq is >= @p seq.
+ * @return 0, -ETIMEDOUT after @p timeout_s, errors (printed). */
+int bench_ctl_wait_seq (bench_ctl_t *ctl, const uint8_t origin[EL_KEY_BYTES], uint64_t seq,
+                        int poll_us, int timeout_s);
+
 /** Path of a daemon binary: <bin_dir>/<name>. @return 0, -ENOENT (printed). */
 int bench_el_binary (const char *bin_dir, const char *name, char *ret, size_t size);
 
