@@ -134,7 +134,8 @@ int el_store_heads (el_store_t *self, el_head_t **ret, size_t *ret_n);
 typedef int (el_store_entry_fn) (void *arg, uint64_t seq, const uint8_t *data, size_t len);
 
 /** Entries of @p origin with seq > @p after_seq, oldest first, at most
- * @p max (<= EL_STORE_PAGE_MAX) entries, passed to @p fn.
+ * @p max (<= EL_STORE_PAGE_MAX; larger values are clamped) entries, passed
+ * to @p fn. Stubs come as stored (an Entry holding only the stub).
  * @param[out] ret_n optional: entries passed. @return 0, MDB_*. */
 int el_store_entries_after (el_store_t *self, const uint8_t origin[EL_KEY_BYTES],
                             uint64_t after_seq, size_t max, el_store_entry_fn *fn,
@@ -144,7 +145,8 @@ int el_store_entries_after (el_store_t *self, const uint8_t origin[EL_KEY_BYTES]
 int el_store_entry_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t seq,
                         uint8_t **ret, size_t *ret_len);
 
-/** Callback for records: the latest entry of a live record (not tombstoned).
+/** Callback for records: the latest entry of a live record (not tombstoned;
+ * a record whose latest entry was turned into a stub is skipped too).
  * @p e valid only during the call. Return non-zero to stop. */
 typedef int (el_store_record_fn) (void *arg, const el_entry_t *e);
 

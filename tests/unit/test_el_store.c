@@ -981,6 +981,11 @@ test_member_erasure (void **state)
 
     assert_int_equal (el_store_compact (f->st), 0);
     assert_false (s_file_contains (el_store_path (f->st), name));
+    char tmp[128];
+    struct stat sb;
+    snprintf (tmp, sizeof tmp, "%s/.compact", f->dir);
+    assert_int_equal (stat (tmp, &sb), -1);     /* the copy's directory is gone */
+    assert_int_equal (errno, ENOENT);
     assert_false (s_file_contains (el_store_path (f->st), "Other Person-27182"));
     /* everything else survived the compaction, and the store still writes */
     assert_int_equal (s_check_log (f->st, f->a.kp->pk, &stubs), 4);
