@@ -357,12 +357,36 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
             s_error_set (err, line, "control character 0x%02X in the text (RFC 5545 §3.1)", *p);
             return EL_EINVAL;
         }
-        size_t n = s_utf8_seq (p, len - i);
-        if (n == 0) {
+        if (*p < 0x80) {
+            i++;
+            continue;
+        }
+        /* A multi-byte character; some writers fold inside one, which
+         * unfolding repairs, so gather its bytes across a fold. */
+        uint8_t seq[4];
+        size_t want = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+        size_t got = 0, j = i;
+        uint32_t folds = 0;
+        while (got < want && j < len) {
+            if (got > 0 && buf[j] == '\r' && j + 2 < len && buf[j + 1] == '\n'
+                && (buf[j + 2] == ' ' || buf[j + 2] == '\t')) {
+                j += 3;
+                folds++;
+                continue;
+            }
+            if (got > 0 && buf[j] == '\n' && j + 1 < len && (buf[j + 1] == ' ' || buf[j + 1] == '\t')) {
+                j += 2;
+                folds++;
+                continue;
+            }
+            seq[got++] = (uint8_t) buf[j++];
+        }
+        if (s_utf8_seq (seq, got) != want) {
             s_error_set (err, line, "bytes that are not UTF-8 (RFC 5545 §3.1.4)");
             return EL_EINVAL;
         }
-        i += n;
+        line += folds;
+        i = j;
     }
 
     s_open_t stack[EL_ICS_MAX_DEPTH];
@@ -377,6 +401,13 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
     for (size_t off = 0; off < len;) {
         size_t next;
         uint32_t phys;
+        /* libical and we would disagree on what a fold of an empty line means */
+        size_t eol = off < len && buf[off] == '\r' ? off + 1 : off;
+        if (eol < len && buf[eol] == '\n' && eol + 1 < len
+            && (buf[eol + 1] == ' ' || buf[eol + 1] == '\t')) {
+            s_error_set (err, line + 1, "folded continuation of an empty line");
+            return EL_EINVAL;
+        }
         s_logical_line (buf, len, off, lbuf, sizeof lbuf, &next, &phys);
         int kind = s_begin_end (lbuf, what, sizeof what);
         if (kind == 1) {

@@ -28,7 +28,7 @@
  *     "start/duration" with the start normalised the same way.
  *
  * Text (SUMMARY, DESCRIPTION, LOCATION, ...) is stored unescaped, UTF-8 as
- * in the file. CATEGORIES: the first category only. Non-standard properties
+ * in the file (libical drops white space at the end of a value). CATEGORIES: the first category only. Non-standard properties
  * read and written: X-ENTRELAB-CAPACITY (capacity), X-ENTRELAB-SITE (site id,
  * unpadded base64url).
  *
@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "el_entry.h"     /* EL_RECORD_KEY_MAX, EL_PAYLOAD_MAX, EL_KEY_BYTES */
 #include "el_error.h"
 #include "entrelab.pb-c.h"
 
