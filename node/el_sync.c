@@ -1045,7 +1045,7 @@ s_after_apply (el_sync_t *self, s_peer_t *from, const uint8_t *const *entries,
 int
 el_sync_new (el_store_t *store, const el_sync_config_t *cfg, el_sync_t **ret)
 {
-    if (!store || !cfg || !ret || cfg->batch_max > EL_BATCH_MAX)
+    if (!store || !cfg || !ret || cfg->batch_max > EL_BATCH_MAX || cfg->credit == 1)
         return -EINVAL;
     int rc = -ENOMEM;
     el_sync_t *self = calloc (1, sizeof *self);

@@ -61,14 +61,18 @@ typedef bool (el_sync_share_fn) (void *arg, uint64_t peer, El__Kind kind,
 typedef struct {
     uint8_t self_id[EL_KEY_BYTES];      /* this site's id (public key) */
     uint8_t network[EL_KEY_BYTES];      /* this site's network id (its broker's key) */
-    uint64_t credit;                    /* entries granted per peer; 0 = default */
+    uint64_t credit;                    /* entries granted per peer; 0 = default, else >= 2
+                                           (a fork proof is two entries) */
     size_t batch_max;                   /* entries per message; 0 = default, <= EL_BATCH_MAX */
     el_sync_share_fn *share;            /* optional */
     void *share_arg;
 } el_sync_config_t;
 
-/** @param store borrowed; must outlive the sync. @param[out] ret caller owns.
- * @return 0, -ENOMEM, -EINVAL. */
+/** Also makes the store accept cfg->network (el_store_accept_network) and
+ * loads its heads.
+ * @param store borrowed; must outlive the sync. @param[out] ret caller owns.
+ * @return 0, -ENOMEM, -EINVAL (credit 1, batch_max > EL_BATCH_MAX),
+ *         EL_ETOOBIG (the store accepts no more networks), MDB_*. */
 int el_sync_new (el_store_t *store, const el_sync_config_t *cfg, el_sync_t **ret);
 void el_sync_destroy (el_sync_t **self_p);
 

@@ -829,6 +829,119 @@ test_mutated_frames (void **state)
     s_world_destroy (&w);
 }
 
+static void
+test_many_origins_many_peers (void **state)
+{
+    (void) state;
+    /* 1000 origins, 1000 up-to-date peers: one new entry goes out once per
+     * peer, nothing else moves */
+    enum { N_ORIGINS = 1000, N_PEERS = 1000 };
+    s_world_t *w = s_world_new (1, 0, 0);
+    el_sync_t *a = w->nodes[0].sync;
+    uint8_t **entries = calloc (N_ORIGINS, sizeof *entries);
+    size_t *lens = calloc (N_ORIGINS, sizeof *lens);
+    int *status = calloc (N_ORIGINS, sizeof *status);
+    assert_true (entries && lens && status);
+    uint8_t *payload;
+    size_t payload_len;
+    s_event_payload ("o", &payload, &payload_len);
+    for (int i = 0; i < N_ORIGINS; i++) {
+        uint8_t seed[32] = { 0 };
+        memcpy (seed, &i, sizeof i);
+        seed[31] = 0x5a;
+        el_keypair_t *kp;
+        assert_int_equal (el_keypair_from_seed (seed, &kp), 0);
+        el_entry_fields_t f = { .seq = 1, .time_us = 1, .kind = EL__KIND__EVENT, .key = "o",
+                                .payload = payload, .payload_len = payload_len };
+        memcpy (f.network, w->broker->pk, EL_KEY_BYTES);
+        assert_int_equal (el_entry_build (kp, &f, &entries[i], &lens[i], NULL), 0);
+        el_keypair_destroy (&kp);
+    }
+    assert_int_equal (el_sync_apply (a, (const uint8_t *const *) entries, lens, N_ORIGINS,
+                                     status, NULL), 0);
+    for (int i = 0; i < N_ORIGINS; i++) {
+        assert_int_equal (status[i], EL_APPLIED);
+        free (entries[i]);
+    }
+    /* a Hello holding exactly our heads */
+    el_head_t *heads;
+    size_t nh;
+    assert_int_equal (el_store_heads (w->nodes[0].store, &heads, &nh), 0);
+    assert_int_equal (nh, N_ORIGINS);
+    El__Head *hs = calloc (nh, sizeof *hs);
+    El__Head **hps = calloc (nh, sizeof *hps);
+    assert_true (hs && hps);
+    for (size_t i = 0; i < nh; i++) {
+        El__Head h = EL__HEAD__INIT;
+        h.origin.data = heads[i].origin;
+        h.origin.len = EL_KEY_BYTES;
+        h.seq = heads[i].seq;
+        h.hash.data = heads[i].hash;
+        h.hash.len = EL_HASH_BYTES;
+        hs[i] = h;
+        hps[i] = &hs[i];
+    }
+    El__Hello hello = EL__HELLO__INIT;
+    hello.version = EL_PROTOCOL_VERSION;
+    hello.sender.data = w->broker->pk;
+    hello.sender.len = EL_KEY_BYTES;
+    hello.network.data = w->broker->pk;
+    hello.network.len = EL_KEY_BYTES;
+    hello.credit = 100;
+    hello.n_heads = nh;
+    hello.heads = hps;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_HELLO;
+    m.hello = &hello;
+    size_t hlen = el__msg__get_packed_size (&m);
+    uint8_t *hframe = malloc (hlen);
+    assert_non_null (hframe);
+    el__msg__pack (&m, hframe);
+    uint64_t peer;
+    uint8_t *data;
+    size_t len;
+    for (uint64_t p = 1; p <= N_PEERS; p++) {
+        assert_int_equal (el_sync_peer_open (a, p), 0);
+        assert_int_equal (el_sync_receive (a, p, hframe, hlen), 0);
+        while (el_sync_next_out (a, &peer, &data, &len) == 1) {
+            El__Msg *out = el__msg__unpack (&el_pb_allocator, len, data);
+            assert_non_null (out);
+            assert_int_equal (out->m_case, EL__MSG__M_HELLO);   /* nothing to send */
+            el__msg__free_unpacked (out, &el_pb_allocator);
+            free (data);
+        }
+    }
+    s_write_events (w, 0, "new", 1);
+    size_t frames = 0;
+    uint64_t seen = 0;
+    while (el_sync_next_out (a, &peer, &data, &len) == 1) {
+        El__Msg *out = el__msg__unpack (&el_pb_allocator, len, data);
+        assert_non_null (out);
+        assert_int_equal (out->m_case, EL__MSG__M_ENTRIES);
+        assert_int_equal (out->entries->n_entries, 1);
+        el__msg__free_unpacked (out, &el_pb_allocator);
+        free (data);
+        assert_true (peer >= 1 && peer <= N_PEERS);
+        frames++;
+        seen += peer;
+    }
+    assert_int_equal (frames, N_PEERS);
+    assert_int_equal (seen, (uint64_t) N_PEERS * (N_PEERS + 1) / 2);   /* each peer once */
+    el_sync_peer_info_t info;
+    assert_int_equal (el_sync_peer_info (a, N_PEERS, &info), 0);
+    assert_int_equal (info.behind, 0);
+    assert_int_equal (info.credit_to_send, 99);
+    free (hframe);
+    free (hs);
+    free (hps);
+    free (heads);
+    free (payload);
+    free (entries);
+    free (lens);
+    free (status);
+    s_world_destroy (&w);
+}
+
 static int
 s_setup (void **state)
 {
@@ -851,6 +964,7 @@ main (void)
         cmocka_unit_test (test_oversized_frame),
         cmocka_unit_test (test_garbage_and_misuse),
         cmocka_unit_test (test_mutated_frames),
+        cmocka_unit_test (test_many_origins_many_peers),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
 }
