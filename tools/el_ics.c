@@ -1354,7 +1354,8 @@ s_problem_cmp (const void *x, const void *y)
 static int
 s_dedupe (s_item_t *items, size_t *n, s_problems_t *pr)
 {
-    qsort (items, *n, sizeof *items, s_item_cmp);
+    if (*n > 1)
+        qsort (items, *n, sizeof *items, s_item_cmp);
     size_t out = 0;
     for (size_t i = 0; i < *n;) {
         size_t j = i + 1;
@@ -1378,7 +1379,8 @@ s_dedupe (s_item_t *items, size_t *n, s_problems_t *pr)
         i = j;
     }
     *n = out;
-    qsort (items, *n, sizeof *items, s_order_cmp);
+    if (out > 1)
+        qsort (items, out, sizeof *items, s_order_cmp);
     return 0;
 }
 
@@ -2426,7 +2428,8 @@ el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_
     }
 #undef S_CONSIDER
 
-    qsort (got.v, got.n, sizeof *got.v, s_i64_cmp);
+    if (got.n > 1)
+        qsort (got.v, got.n, sizeof *got.v, s_i64_cmp);
     size_t u = 0;
     for (size_t i = 0; i < got.n; i++)
         if (u == 0 || got.v[u - 1] != got.v[i])
