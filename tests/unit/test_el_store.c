@@ -943,6 +943,88 @@ test_stub_keeps_chain (void **state)
         s_blob_free (&e[i]);
 }
 
+/* A stub carries no prev, so a run is cut at each stub: the full entries
+ * before it are checked on their own, never through a later signature. */
+static void
+test_stub_breaks_run (void **state)
+{
+    fix_t *f = *state;
+    blob_t e[4];
+    for (int i = 0; i < 4; i++) {
+        char key[16];
+        snprintf (key, sizeof key, "ev-%d", i + 1);
+        e[i] = s_write_take (&f->a, EL__KIND__EVENT, key, s_event (key, "x", T0));
+    }
+    el_entry_t *p3;
+    blob_t s3;
+    assert_int_equal (el_entry_parse (e[2].data, e[2].len, &p3), 0);
+    assert_int_equal (el_entry_stub_pack (p3, &s3.data, &s3.len), 0);
+    el_entry_destroy (&p3);
+    /* entry 2 with a bad signature: its hash changes, but the stub after it
+     * hides the broken link; F4's signature must not vouch for it */
+    blob_t bad2 = { malloc (e[1].len), e[1].len };
+    memcpy (bad2.data, e[1].data, e[1].len);
+    bad2.data[bad2.len - 5] ^= 0x10;
+    blob_t batch[4] = { e[0], bad2, s3, e[3] };
+    int status[4];
+    assert_int_equal (s_apply (f->st, batch, 4, status, NULL), 0);
+    assert_int_equal (status[0], EL_APPLIED);
+    assert_int_equal (status[1], EL_EBADSIG);
+    assert_true (status[2] < 0);
+    assert_true (status[3] < 0);
+    assert_int_equal (s_head_seq (f->st, f->a.kp->pk), 1);
+
+    /* with the genuine entry 2 the same run applies, stub included */
+    blob_t good[3] = { e[1], s3, e[3] };
+    assert_int_equal (s_apply (f->st, good, 3, status, NULL), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (status[i], EL_APPLIED);
+    size_t stubs;
+    assert_int_equal (s_check_log (f->st, f->a.kp->pk, &stubs), 4);
+    assert_int_equal (stubs, 1);
+    for (int i = 0; i < 4; i++)
+        s_blob_free (&e[i]);
+    s_blob_free (&s3);
+    s_blob_free (&bad2);
+}
+
+/* Two different entries for one seq in the same batch: the first in batch
+ * order is kept, the second is the fork proof. */
+static void
+test_fork_within_batch (void **state)
+{
+    fix_t *f = *state;
+    blob_t e1 = s_write_take (&f->a, EL__KIND__EVENT, "ev-1", s_event ("ev-1", "one", T0));
+    writer_t fork_w = f->a;
+    blob_t e2 = s_write_take (&f->a, EL__KIND__EVENT, "ev-2", s_event ("ev-2", "two", T0));
+    blob_t e2x = s_write_take (&fork_w, EL__KIND__EVENT, "ev-2", s_event ("ev-2", "TWO", T0));
+    blob_t e3 = s_write_take (&f->a, EL__KIND__EVENT, "ev-3", s_event ("ev-3", "three", T0));
+    blob_t batch[4] = { e1, e2, e2x, e3 };
+    int status[4];
+    el_apply_stats_t stats;
+    assert_int_equal (s_apply (f->st, batch, 4, status, &stats), 0);
+    assert_int_equal (status[0], EL_APPLIED);
+    assert_int_equal (status[1], EL_APPLIED);
+    assert_int_equal (status[2], EL_EFORK);
+    assert_int_equal (status[3], EL_APPLIED);    /* checked before the fork was known */
+    assert_int_equal (stats.forks, 1);
+    el_head_t h;
+    assert_int_equal (el_store_head (f->st, f->a.kp->pk, &h), 0);
+    assert_int_equal (h.status, EL_HEAD_QUARANTINED);
+    uint64_t seq;
+    uint8_t *proof;
+    size_t proof_len;
+    assert_int_equal (el_store_fork_get (f->st, f->a.kp->pk, &seq, &proof, &proof_len), 0);
+    assert_int_equal (seq, 2);
+    assert_int_equal (proof_len, e2x.len);
+    assert_memory_equal (proof, e2x.data, e2x.len);
+    free (proof);
+    s_blob_free (&e1);
+    s_blob_free (&e2);
+    s_blob_free (&e2x);
+    s_blob_free (&e3);
+}
+
 static void
 test_member_erasure (void **state)
 {
@@ -1373,6 +1455,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_batch_with_bad_entries, setup, teardown),
         cmocka_unit_test_setup_teardown (test_run_flipped_bit, setup, teardown),
         cmocka_unit_test_setup_teardown (test_stub_keeps_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_stub_breaks_run, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_fork_within_batch, setup, teardown),
         cmocka_unit_test_setup_teardown (test_member_erasure, setup, teardown),
         cmocka_unit_test_setup_teardown (test_reopen_keeps_everything, setup, teardown),
         cmocka_unit_test_setup_teardown (test_refuses_foreign_store, setup, teardown),
