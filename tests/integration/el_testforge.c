@@ -88,12 +88,12 @@ main (int argc, char **argv)
     if (zmq_connect (s, argv[3]) != 0)
         goto out;
 
-    /* Hello: we hold nothing, accept one entry at a time. */
+    /* Hello: we hold nothing, accept a few entries at a time. */
     El__Hello hello = EL__HELLO__INIT;
     hello.version = EL_PROTOCOL_VERSION;
     hello.sender = (ProtobufCBinaryData) { EL_KEY_BYTES, kp->pk };
     hello.network = (ProtobufCBinaryData) { EL_KEY_BYTES, net_key };
-    hello.credit = 1;
+    hello.credit = 64;
     El__Msg m = EL__MSG__INIT;
     m.m_case = EL__MSG__M_HELLO;
     m.hello = &hello;
