@@ -266,11 +266,14 @@ el_config_load (el_config_t *cfg, const char *path, char *err, size_t err_size)
         s_err (err, err_size, "%s: %s", path, strerror (errno));
         return rc;
     }
-    s_ini_t ini = { cfg, err, err_size, 0 };
+    char msg[EL_CONFIG_ERR_MAX] = "";
+    s_ini_t ini = { cfg, msg, sizeof msg, 0 };
     int line = ini_parse_file (f, s_ini_handler, &ini);
     fclose (f);
-    if (ini.rc < 0)
+    if (ini.rc < 0) {
+        s_err (err, err_size, "%s: %s", path, msg);
         return ini.rc;
+    }
     if (line != 0) {
         s_err (err, err_size, "%s: line %d: syntax error", path, line);
         return EL_EINVAL;

@@ -1,0 +1,320 @@
+/* test_el_config.c — INI file and flags, defaults, validation. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "el_config.h"
+
+typedef struct {
+    char dir[64];
+    char ini[128];
+    char key_text[EL_KEY_TEXT_BYTES];
+    char key2_text[EL_KEY_TEXT_BYTES];
+    char pub_path[160];
+    uint8_t key[EL_KEY_BYTES];
+} s_fix_t;
+
+static int
+s_setup (void **state)
+{
+    s_fix_t *f = calloc (1, sizeof *f);
+    assert_non_null (f);
+    snprintf (f->dir, sizeof f->dir, "/tmp/el-config-XXXXXX");
+    assert_non_null (mkdtemp (f->dir));
+    snprintf (f->ini, sizeof f->ini, "%s/node.ini", f->dir);
+    el_keypair_t *kp = NULL;
+    assert_int_equal (el_keypair_generate (&kp), 0);
+    memcpy (f->key, kp->pk, EL_KEY_BYTES);
+    el_key_to_text (kp->pk, f->key_text);
+    char secret[128];
+    snprintf (secret, sizeof secret, "%s/broker.key", f->dir);
+    assert_int_equal (el_keypair_save (kp, secret, false), 0);
+    snprintf (f->pub_path, sizeof f->pub_path, "%s.pub", secret);
+    el_keypair_destroy (&kp);
+    assert_int_equal (el_keypair_generate (&kp), 0);
+    el_key_to_text (kp->pk, f->key2_text);
+    el_keypair_destroy (&kp);
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fix_t *f = *state;
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal (system (cmd), 0);
+    free (f);
+    return 0;
+}
+
+static void
+s_write (const char *path, const char *text)
+{
+    FILE *fp = fopen (path, "w");
+    assert_non_null (fp);
+    fputs (text, fp);
+    fclose (fp);
+}
+
+static void
+test_defaults_and_finish (void **state)
+{
+    (void) state;
+    el_config_t cfg;
+    el_config_init (&cfg);
+    assert_int_equal (cfg.log_level, EL_LOG_INFO);
+    assert_true (cfg.durable);
+    assert_true (cfg.heartbeat_ivl_ms > 0 && cfg.heartbeat_timeout_ms > cfg.heartbeat_ivl_ms);
+    char err[EL_CONFIG_ERR_MAX];
+    /* nothing set: state_dir is required */
+    assert_int_equal (el_config_finish (&cfg, EL_ROLE_BROKER, err, sizeof err), EL_EINVAL);
+    assert_non_null (strstr (err, "state_dir"));
+    assert_int_equal (el_config_set (&cfg, "state_dir", "/var/lib/x", err, sizeof err), 0);
+    /* a broker needs a listen endpoint, a node connect + broker_key */
+    assert_int_equal (el_config_finish (&cfg, EL_ROLE_BROKER, err, sizeof err), EL_EINVAL);
+    assert_non_null (strstr (err, "listen"));
+    assert_int_equal (el_config_finish (&cfg, EL_ROLE_NODE, err, sizeof err), EL_EINVAL);
+    assert_non_null (strstr (err, "connect"));
+    assert_int_equal (el_config_set (&cfg, "listen", "tcp://127.0.0.1:7400", err, sizeof err), 0);
+    assert_int_equal (el_config_finish (&cfg, EL_ROLE_BROKER, err, sizeof err), 0);
+    assert_string_equal (cfg.key_file, "/var/lib/x/key");
+    assert_string_equal (cfg.control, "ipc:///var/lib/x/control.sock");
+}
+
+static void
+test_ini_file (void **state)
+{
+    s_fix_t *f = *state;
+    char text[1024];
+    snprintf (text, sizeof text,
+              "; a site\n"
+              "[daemon]\n"
+              "state_dir = %s/state\n"
+              "connect = tcp://hub.example.org:7400\n"
+              "broker_key = %s\n"
+              "listen = tcp://0.0.0.0:7401\n"
+              "log_level = debug\n"
+              "peer = %s@tcp://10.0.0.2:7401\n"
+              "peer = %s\n"
+              "[limits]\n"
+              "heartbeat_ivl_ms = 1000\n"
+              "heartbeat_timeout_ms = 4000\n"
+              "hwm = 500\n"
+              "map_max_mb = 128\n"
+              "durable = false\n",
+              f->dir, f->pub_path, f->key_text, f->key2_text);
+    s_write (f->ini, text);
+    el_config_t cfg;
+    el_config_init (&cfg);
+    char err[EL_CONFIG_ERR_MAX] = "";
+    assert_int_equal (el_config_load (&cfg, f->ini, err, sizeof err), 0);
+    assert_true (cfg.has_broker_key);
+    assert_memory_equal (cfg.broker_key, f->key, EL_KEY_BYTES);   /* resolved from the .pub */
+    assert_string_equal (cfg.connect, "tcp://hub.example.org:7400");
+    assert_int_equal (cfg.listen_n, 1);
+    assert_int_equal (cfg.log_level, EL_LOG_DEBUG);
+    assert_int_equal (cfg.peers_n, 2);
+    assert_memory_equal (cfg.peers[0].key, f->key, EL_KEY_BYTES);
+    assert_string_equal (cfg.peers[0].endpoint, "tcp://10.0.0.2:7401");
+    assert_string_equal (cfg.peers[1].endpoint, "");     /* admit only */
+    assert_int_equal (cfg.heartbeat_ivl_ms, 1000);
+    assert_int_equal (cfg.hwm, 500);
+    assert_int_equal (cfg.map_max_mb, 128);
+    assert_false (cfg.durable);
+    assert_int_equal (el_config_finish (&cfg, EL_ROLE_NODE, err, sizeof err), 0);
+}
+
+static void
+test_flags_override_file (void **state)
+{
+    s_fix_t *f = *state;
+    char text[512];
+    snprintf (text, sizeof text, "[daemon]\nstate_dir = /from/file\nlog_level = warn\n"
+              "broker_key = %s\nconnect = tcp://a:1\n", f->key_text);
+    s_write (f->ini, text);
+    el_config_t cfg;
+    el_config_init (&cfg);
+    char err[EL_CONFIG_ERR_MAX] = "";
+    /* --config comes last on the line, yet the flags before it still win */
+    char *argv[] = { "prog", "--state-dir", "/from/flag", "--log-level=error",
+                     "--peer", f->key2_text, "--config", f->ini, NULL };
+    assert_int_equal (el_config_from_args (&cfg, 8, argv, NULL, NULL, NULL, err, sizeof err), 0);
+    assert_string_equal (cfg.state_dir, "/from/flag");
+    assert_int_equal (cfg.log_level, EL_LOG_ERROR);
+    assert_string_equal (cfg.connect, "tcp://a:1");
+    assert_int_equal (cfg.peers_n, 1);
+}
+
+typedef struct {
+    int calls;
+    bool help;
+    char admit[64];
+} s_extra_t;
+
+static int
+s_extra (void *arg, const char *name, const char *value)
+{
+    s_extra_t *x = arg;
+    x->calls++;
+    if (!strcmp (name, "help")) {
+        assert_null (value);
+        x->help = true;
+        return 0;
+    }
+    if (!strcmp (name, "admit")) {
+        snprintf (x->admit, sizeof x->admit, "%s", value);
+        return 0;
+    }
+    return -ENOENT;
+}
+
+static void
+test_extra_flags_and_switches (void **state)
+{
+    (void) state;
+    el_config_t cfg;
+    el_config_init (&cfg);
+    char err[EL_CONFIG_ERR_MAX] = "";
+    static const char *const switches[] = { "help", NULL };
+    s_extra_t x = { 0 };
+    char *argv[] = { "prog", "--help", "--admit", "site.pub", "--state-dir", "/s", NULL };
+    assert_int_equal (el_config_from_args (&cfg, 6, argv, switches, s_extra, &x, err, sizeof err), 0);
+    assert_true (x.help);
+    assert_string_equal (x.admit, "site.pub");
+    assert_string_equal (cfg.state_dir, "/s");
+    char *bad[] = { "prog", "--frobnicate", "1", NULL };
+    assert_int_equal (el_config_from_args (&cfg, 3, bad, switches, s_extra, &x, err, sizeof err),
+                      EL_EINVAL);
+    assert_non_null (strstr (err, "frobnicate"));
+}
+
+static void
+test_bad_values (void **state)
+{
+    s_fix_t *f = *state;
+    el_config_t cfg;
+    el_config_init (&cfg);
+    char err[EL_CONFIG_ERR_MAX];
+    assert_int_equal (el_config_set (&cfg, "log_level", "loud", err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_set (&cfg, "hwm", "12abc", err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_set (&cfg, "hwm", "-5", err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_set (&cfg, "hwm", "", err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_set (&cfg, "heartbeat_ivl_ms", "99999999999", err, sizeof err),
+                      EL_EINVAL);
+    assert_int_equal (el_config_set (&cfg, "connect", "hub.example.org", err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_set (&cfg, "broker_key", "not-a-key", err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_set (&cfg, "peer", "short@tcp://x:1", err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_set (&cfg, "durable", "maybe", err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_set (&cfg, "no_such_key", "1", err, sizeof err), -ENOENT);
+    char peer[128];
+    snprintf (peer, sizeof peer, "%s@not-an-endpoint", f->key_text);
+    assert_int_equal (el_config_set (&cfg, "peer", peer, err, sizeof err), EL_EINVAL);
+    /* lists are bounded */
+    for (int i = 0; i < EL_CONFIG_LISTEN_MAX; i++)
+        assert_int_equal (el_config_set (&cfg, "listen", "tcp://*:1", err, sizeof err), 0);
+    assert_int_equal (el_config_set (&cfg, "listen", "tcp://*:1", err, sizeof err), EL_ETOOBIG);
+    /* long values are refused, not cut */
+    char *huge = malloc (EL_CONFIG_PATH_MAX + 10);
+    assert_non_null (huge);
+    memset (huge, 'a', EL_CONFIG_PATH_MAX + 9);
+    huge[EL_CONFIG_PATH_MAX + 9] = '\0';
+    assert_int_equal (el_config_set (&cfg, "state_dir", huge, err, sizeof err), EL_ETOOBIG);
+    free (huge);
+    /* the same peer twice */
+    el_config_init (&cfg);
+    assert_int_equal (el_config_set (&cfg, "state_dir", "/s", err, sizeof err), 0);
+    assert_int_equal (el_config_set (&cfg, "listen", "tcp://*:1", err, sizeof err), 0);
+    assert_int_equal (el_config_set (&cfg, "peer", f->key_text, err, sizeof err), 0);
+    assert_int_equal (el_config_set (&cfg, "peer", f->key_text, err, sizeof err), 0);
+    assert_int_equal (el_config_finish (&cfg, EL_ROLE_BROKER, err, sizeof err), EL_EINVAL);
+}
+
+static void
+test_bad_files (void **state)
+{
+    s_fix_t *f = *state;
+    el_config_t cfg;
+    el_config_init (&cfg);
+    char err[EL_CONFIG_ERR_MAX];
+    char missing[160];
+    snprintf (missing, sizeof missing, "%s/absent.ini", f->dir);
+    assert_int_equal (el_config_load (&cfg, missing, err, sizeof err), -ENOENT);
+    s_write (f->ini, "[daemon]\nstate_dir = /x\nfrob = 1\n");
+    assert_int_equal (el_config_load (&cfg, f->ini, err, sizeof err), EL_EINVAL);
+    assert_non_null (strstr (err, "frob"));
+    s_write (f->ini, "[weird]\nstate_dir = /x\n");
+    assert_int_equal (el_config_load (&cfg, f->ini, err, sizeof err), EL_EINVAL);
+    s_write (f->ini, "[daemon]\nthis line has no equals sign\n");
+    assert_int_equal (el_config_load (&cfg, f->ini, err, sizeof err), EL_EINVAL);
+}
+
+static void
+test_example_configs_parse (void **state)
+{
+    (void) state;
+    /* every shipped example parses (keys are placeholders: skip broker_key/peer) */
+    static const char *const files[] = { "deploy/examples/broker.ini",
+                                         "deploy/examples/site-a.ini",
+                                         "deploy/examples/site-b.ini" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[1024];
+        snprintf (path, sizeof path, "%s/%s", EL_SOURCE_DIR, files[i]);
+        FILE *fp = fopen (path, "r");
+        if (!fp) {
+            print_message ("example %s absent\n", files[i]);
+            fail ();
+        }
+        char line[1024];
+        el_config_t cfg;
+        el_config_init (&cfg);
+        int keys = 0;
+        while (fgets (line, sizeof line, fp)) {
+            char *eq = strchr (line, '=');
+            if (line[0] == ';' || line[0] == '#' || line[0] == '[' || !eq)
+                continue;
+            *eq = '\0';
+            char *name = line, *value = eq + 1;
+            while (*name == ' ') name++;
+            for (char *e = name + strlen (name); e > name && e[-1] == ' ';) *--e = '\0';
+            while (*value == ' ') value++;
+            value[strcspn (value, "\n;")] = '\0';
+            for (char *e = value + strlen (value); e > value && e[-1] == ' ';) *--e = '\0';
+            if (!strcmp (name, "broker_key") || !strcmp (name, "peer"))
+                continue;
+            char err[EL_CONFIG_ERR_MAX] = "";
+            if (el_config_set (&cfg, name, value, err, sizeof err) != 0) {
+                print_message ("%s: %s\n", files[i], err);
+                fail ();
+            }
+            keys++;
+        }
+        fclose (fp);
+        assert_true (keys >= 2);
+    }
+}
+
+int
+main (void)
+{
+    if (el_crypto_init () != 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_defaults_and_finish, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_ini_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_flags_override_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_extra_flags_and_switches, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_bad_values, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_bad_files, s_setup, s_teardown),
+        cmocka_unit_test (test_example_configs_parse),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
