@@ -1,0 +1,223 @@
+/* test_el_control.c — control socket transport: file mode, request/reply,
+ * malformed and unknown requests, client errors. The server runs in a thread. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <zmq.h>
+
+#include "el_control.h"
+
+typedef struct {
+    void *ctx;
+    el_control_t *ctl;
+    atomic_bool stop;
+    atomic_int handled;
+    pthread_t thread;
+    char dir[64];
+    char endpoint[128];
+} s_fix_t;
+
+/* Answers status with a role; heads with an error and a text of its own. */
+static int
+s_handler (void *arg, el_control_t *ctl, const El__ControlRequest *req, El__ControlReply *reply)
+{
+    s_fix_t *f = arg;
+    atomic_fetch_add (&f->handled, 1);
+    if (req->r_case == EL__CONTROL_REQUEST__R_STATUS) {
+        /* no cmocka asserts here: this runs in the server thread */
+        El__StatusReply *st = el_control_alloc (ctl, sizeof *st);
+        uint8_t *id = el_control_alloc (ctl, EL_KEY_BYTES);
+        if (!st || !id)
+            return -ENOMEM;
+        el__status_reply__init (st);
+        st->role = el_control_strdup (ctl, "tester");
+        memset (id, 0xab, EL_KEY_BYTES);
+        st->self_id = (ProtobufCBinaryData) { EL_KEY_BYTES, id };
+        reply->r_case = EL__CONTROL_REPLY__R_STATUS;
+        reply->status = st;
+        return 0;
+    }
+    if (req->r_case == EL__CONTROL_REQUEST__R_HEADS) {
+        reply->text = el_control_strdup (ctl, "no heads today");
+        return EL_ENOTFOUND;
+    }
+    return EL_EINVAL;
+}
+
+static void *
+s_serve (void *arg)
+{
+    s_fix_t *f = arg;
+    while (!atomic_load (&f->stop)) {
+        zmq_pollitem_t it = { el_control_socket (f->ctl), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&it, 1, 20) > 0)
+            el_control_handle (f->ctl);
+    }
+    return NULL;
+}
+
+static int
+s_setup (void **state)
+{
+    s_fix_t *f = calloc (1, sizeof *f);
+    snprintf (f->dir, sizeof f->dir, "/tmp/el-control-XXXXXX");
+    assert_non_null (mkdtemp (f->dir));
+    snprintf (f->endpoint, sizeof f->endpoint, "ipc://%s/control.sock", f->dir);
+    f->ctx = zmq_ctx_new ();
+    assert_int_equal (el_control_new (f->ctx, f->endpoint, s_handler, f, &f->ctl), 0);
+    assert_int_equal (pthread_create (&f->thread, NULL, s_serve, f), 0);
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fix_t *f = *state;
+    atomic_store (&f->stop, true);
+    pthread_join (f->thread, NULL);
+    char path[160];
+    snprintf (path, sizeof path, "%s/control.sock", f->dir);
+    el_control_destroy (&f->ctl);
+    el_control_destroy (&f->ctl);
+    assert_int_not_equal (access (path, F_OK), 0);  /* socket file removed */
+    zmq_ctx_term (f->ctx);
+    rmdir (f->dir);
+    free (f);
+    return 0;
+}
+
+static void
+test_socket_file_mode (void **state)
+{
+    s_fix_t *f = *state;
+    char path[160];
+    snprintf (path, sizeof path, "%s/control.sock", f->dir);
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    assert_int_equal (st.st_mode & 0777, EL_CONTROL_FILE_MODE);
+}
+
+static void
+test_request_reply (void **state)
+{
+    s_fix_t *f = *state;
+    void *ctx = zmq_ctx_new ();
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    El__StatusRequest s = EL__STATUS_REQUEST__INIT;
+    req.id = 42;
+    req.r_case = EL__CONTROL_REQUEST__R_STATUS;
+    req.status = &s;
+    El__ControlReply *reply = NULL;
+    assert_int_equal (el_control_call (ctx, f->endpoint, &req, 10000, &reply), 0);
+    assert_int_equal (reply->id, 42);
+    assert_int_equal (reply->code, 0);
+    assert_int_equal (reply->r_case, EL__CONTROL_REPLY__R_STATUS);
+    assert_string_equal (reply->status->role, "tester");
+    assert_int_equal (reply->status->self_id.len, EL_KEY_BYTES);
+    assert_int_equal (reply->status->self_id.data[31], 0xab);
+    el__control_reply__free_unpacked (reply, &el_pb_allocator);
+
+    /* an error code with the handler's own text */
+    El__HeadsRequest h = EL__HEADS_REQUEST__INIT;
+    req.r_case = EL__CONTROL_REQUEST__R_HEADS;
+    req.heads = &h;
+    assert_int_equal (el_control_call (ctx, f->endpoint, &req, 10000, &reply), 0);
+    assert_int_equal (reply->code, EL_ENOTFOUND);
+    assert_string_equal (reply->text, "no heads today");
+    el__control_reply__free_unpacked (reply, &el_pb_allocator);
+
+    /* no request set: refused without bothering the handler */
+    int before = atomic_load (&f->handled);
+    El__ControlRequest empty = EL__CONTROL_REQUEST__INIT;
+    empty.id = 7;
+    assert_int_equal (el_control_call (ctx, f->endpoint, &empty, 10000, &reply), 0);
+    assert_int_equal (reply->code, EL_EINVAL);
+    assert_int_equal (reply->id, 7);
+    assert_string_equal (reply->text, "unknown request");
+    assert_int_equal (atomic_load (&f->handled), before);
+    el__control_reply__free_unpacked (reply, &el_pb_allocator);
+    zmq_ctx_term (ctx);
+}
+
+static void
+test_malformed_request (void **state)
+{
+    s_fix_t *f = *state;
+    void *ctx = zmq_ctx_new ();
+    void *req = zmq_socket (ctx, ZMQ_REQ);
+    int zero = 0, timeout = 10000;
+    zmq_setsockopt (req, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (req, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    assert_int_equal (zmq_connect (req, f->endpoint), 0);
+    const uint8_t junk[] = { 0xff, 0xff, 0xff, 0x01, 0x02 };
+    assert_int_equal (zmq_send (req, junk, sizeof junk, 0), (int) sizeof junk);
+    zmq_msg_t m;
+    zmq_msg_init (&m);
+    assert_true (zmq_msg_recv (&m, req, 0) >= 0);
+    El__ControlReply *reply = el__control_reply__unpack (&el_pb_allocator, zmq_msg_size (&m),
+                                                         zmq_msg_data (&m));
+    zmq_msg_close (&m);
+    assert_non_null (reply);
+    assert_int_equal (reply->code, EL_EPROTO);
+    el__control_reply__free_unpacked (reply, &el_pb_allocator);
+    zmq_close (req);
+    el_control_stats_t st;
+    el_control_stats (f->ctl, &st);     /* read after the reply: the thread is idle */
+    assert_true (st.malformed >= 1);
+    zmq_ctx_term (ctx);
+}
+
+static void
+test_client_errors (void **state)
+{
+    s_fix_t *f = *state;
+    void *ctx = zmq_ctx_new ();
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    El__StatusRequest s = EL__STATUS_REQUEST__INIT;
+    req.r_case = EL__CONTROL_REQUEST__R_STATUS;
+    req.status = &s;
+    El__ControlReply *reply = NULL;
+    char absent[160];
+    snprintf (absent, sizeof absent, "ipc://%s/absent.sock", f->dir);
+    assert_int_equal (el_control_call (ctx, absent, &req, 100, &reply), -ECONNREFUSED);
+    assert_null (reply);
+    /* a bound socket that never answers: the call gives up */
+    char quiet[160];
+    snprintf (quiet, sizeof quiet, "ipc://%s/quiet.sock", f->dir);
+    void *mute = zmq_socket (ctx, ZMQ_ROUTER);
+    int zero = 0;
+    zmq_setsockopt (mute, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal (zmq_bind (mute, quiet), 0);
+    assert_int_equal (el_control_call (ctx, quiet, &req, 200, &reply), -ETIMEDOUT);
+    assert_null (reply);
+    zmq_close (mute);
+    char path[160];
+    snprintf (path, sizeof path, "%s/quiet.sock", f->dir);
+    unlink (path);
+    zmq_ctx_term (ctx);
+}
+
+int
+main (void)
+{
+    if (el_crypto_init () != 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_socket_file_mode, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_request_reply, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_malformed_request, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_errors, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
