@@ -59,7 +59,7 @@ el_admit_revoke (el_sync_t *sync, el_store_t *store, const el_keypair_t *broker,
     el_entry_t *e = NULL;
     El__Site *cur = NULL;
     if (el_store_record_get (store, EL__KIND__SITE, broker->pk, key, &e) == 0 && e->body)
-        cur = el__site__unpack (&el_pb_allocator, e->body->payload.len, e->body->payload.data);
+        cur = el__site__unpack (&el_pb_allocator, e->payload_len, e->payload);
     int rc = el_admit_write (sync, broker, site, cur, NULL,
                              EL__SITE_KIND__SITE_KIND_UNSPECIFIED, EL__SITE_STATUS__REVOKED,
                              ret_seq);
@@ -84,8 +84,8 @@ el_admit_parse (const el_entry_t *e, const uint8_t network[EL_KEY_BYTES],
         *ret_status = EL__SITE_STATUS__REVOKED;
         return 0;
     }
-    El__Site *rec = el__site__unpack (&el_pb_allocator, e->body->payload.len,
-                                      e->body->payload.data);
+    El__Site *rec = el__site__unpack (&el_pb_allocator, e->payload_len,
+                                      e->payload);
     if (!rec)
         return EL_EPROTO;
     int rc = EL_EPROTO;
@@ -113,8 +113,8 @@ s_each_record (void *arg, const el_entry_t *e)
     if (el_admit_parse (e, each->broker, site, &status) != 0)
         return 0;               /* not an admission record: skip */
     const char *name = "";
-    El__Site *rec = el__site__unpack (&el_pb_allocator, e->body->payload.len,
-                                      e->body->payload.data);
+    El__Site *rec = el__site__unpack (&el_pb_allocator, e->payload_len,
+                                      e->payload);
     if (rec && rec->name)
         name = rec->name;
     int stop = each->fn (each->arg, site, status, name);

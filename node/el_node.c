@@ -95,7 +95,12 @@ struct el_node {
     bool admitted;              /* an active Site entry for us is held */
     int64_t started_us;
     uint64_t frames_dropped, auth_failures;
+    int64_t auth_log_window_us;         /* start of the current 1 s log window */
+    unsigned auth_logged;               /* auth_failed lines in that window */
+    uint64_t auth_suppressed;           /* lines not written since the last summary */
 };
+
+#define S_AUTH_LOGS_PER_S 10    /* auth_failed lines per second; the rest are counted */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -722,6 +727,8 @@ s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
     }
 }
 
+static bool s_auth_log_ok (el_node_t *self);
+
 static void
 s_inbound_event (el_node_t *self, size_t idx, uint16_t event, int32_t value,
                  const char *endpoint)
@@ -739,13 +746,16 @@ s_inbound_event (el_node_t *self, size_t idx, uint16_t event, int32_t value,
         }
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-        self->auth_failures++;
-        el_log (EL_LOG_WARN, "auth_failed", "listen=%s status=%d reason=zap_denied", endpoint,
-                (int) value);
+        /* counted once, by the ZAP handler's decision */
+        if (s_auth_log_ok (self))
+            el_log (EL_LOG_WARN, "auth_failed", "listen=%s status=%d reason=zap_denied",
+                    endpoint, (int) value);
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-        el_log (EL_LOG_WARN, "handshake_failed", "listen=%s code=%d", endpoint, (int) value);
+        if (s_auth_log_ok (self))
+            el_log (EL_LOG_WARN, "handshake_failed", "listen=%s code=%d", endpoint,
+                    (int) value);
         break;
     case ZMQ_EVENT_LISTENING:
         el_log (EL_LOG_INFO, "listening", "endpoint=%s", endpoint);
@@ -761,6 +771,27 @@ s_inbound_event (el_node_t *self, size_t idx, uint16_t event, int32_t value,
     }
 }
 
+/* May an auth_failed line be written now? (a hostile client must not flood the log) */
+static bool
+s_auth_log_ok (el_node_t *self)
+{
+    int64_t now = s_mono_us ();
+    if (now - self->auth_log_window_us >= 1000000) {
+        if (self->auth_suppressed)
+            el_log (EL_LOG_WARN, "auth_failed_suppressed", "count=%" PRIu64,
+                    self->auth_suppressed);
+        self->auth_suppressed = 0;
+        self->auth_log_window_us = now;
+        self->auth_logged = 0;
+    }
+    if (self->auth_logged >= S_AUTH_LOGS_PER_S) {
+        self->auth_suppressed++;
+        return false;
+    }
+    self->auth_logged++;
+    return true;
+}
+
 static void
 s_zap_decision (void *arg, bool allowed, const uint8_t curve_pk[32], const uint8_t *site,
                 const char *address, const char *reason)
@@ -774,6 +805,8 @@ s_zap_decision (void *arg, bool allowed, const uint8_t curve_pk[32], const uint8
         return;
     }
     self->auth_failures++;
+    if (!s_auth_log_ok (self))
+        return;
     char curve[EL_KEY_TEXT_BYTES] = "none";
     if (curve_pk)
         el_key_to_text (curve_pk, curve);
@@ -958,6 +991,7 @@ s_signals (el_node_t *self)
     sigemptyset (&set);
     sigaddset (&set, SIGINT);
     sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGHUP);
     if (sigprocmask (SIG_BLOCK, &set, &self->old_mask) != 0)
         return -errno;
     self->mask_set = true;
@@ -1290,6 +1324,10 @@ el_node_run (el_node_t *self)
             case 0: {
                 struct signalfd_siginfo si;
                 while (read (self->signal_fd, &si, sizeof si) == (ssize_t) sizeof si) {
+                    if (si.ssi_signo == SIGHUP) {
+                        el_log (EL_LOG_INFO, "signal_ignored", "signal=SIGHUP");
+                        continue;
+                    }
                     el_log (EL_LOG_INFO, "stopping", "signal=%s",
                             si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
                     self->stop = true;
@@ -1379,20 +1417,20 @@ s_record_view (el_control_t *ctl, const el_entry_t *e)
         return NULL;
     el__record_view__init (v);
     uint8_t *buf = el_control_alloc (ctl, EL_KEY_BYTES * 2 + EL_HASH_BYTES
-                                          + e->body->payload.len + 1);
+                                          + e->payload_len + 1);
     char *key = el_control_strdup (ctl, e->body->key ? e->body->key : "");
     if (!buf || !key)
         return NULL;
     memcpy (buf, e->origin, EL_KEY_BYTES);
     memcpy (buf + EL_KEY_BYTES, e->network, EL_KEY_BYTES);
     memcpy (buf + 2 * EL_KEY_BYTES, e->hash, EL_HASH_BYTES);
-    if (e->body->payload.len)
-        memcpy (buf + 2 * EL_KEY_BYTES + EL_HASH_BYTES, e->body->payload.data,
-                e->body->payload.len);
+    if (e->payload_len)
+        memcpy (buf + 2 * EL_KEY_BYTES + EL_HASH_BYTES, e->payload,
+                e->payload_len);
     v->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, buf };
     v->network = (ProtobufCBinaryData) { EL_KEY_BYTES, buf + EL_KEY_BYTES };
     v->hash = (ProtobufCBinaryData) { EL_HASH_BYTES, buf + 2 * EL_KEY_BYTES };
-    v->payload = (ProtobufCBinaryData) { e->body->payload.len,
+    v->payload = (ProtobufCBinaryData) { e->payload_len,
                                          buf + 2 * EL_KEY_BYTES + EL_HASH_BYTES };
     v->kind = e->body->kind;
     v->key = key;

@@ -27,12 +27,13 @@
  * its sessions get an Error (ERROR_REVOKED) and end, and frames of its
  * remaining connections are dropped; the store refuses its new entries.
  *
- * Shutdown: SIGINT / SIGTERM (signalfd) stop the loop at once; every store
+ * Shutdown: SIGINT / SIGTERM (signalfd) stop the loop at once (SIGHUP is
+ * ignored and logged); every store
  * commit happens before anything is acknowledged, sockets close with a short
  * linger, the store is closed cleanly.
  *
  * Threading: the reactor is single-threaded; create, run and destroy a node
- * in one thread. el_node_new() blocks SIGINT/SIGTERM in the calling thread
+ * in one thread. el_node_new() blocks SIGINT/SIGTERM/SIGHUP in the calling thread
  * (and so in libzmq's threads) and reads them from a signalfd. */
 #ifndef EL_NODE_H
 #define EL_NODE_H

@@ -135,7 +135,9 @@ main (int argc, char **argv)
     body.time_us = el_now_us ();
     body.kind = EL__KIND__EVENT;
     body.key = (char *) "forged-event";
-    body.payload = (ProtobufCBinaryData) { plen, payload };
+    uint8_t payload_hash[EL_HASH_BYTES];
+    crypto_generichash (payload_hash, sizeof payload_hash, payload, plen, NULL, 0);
+    body.payload_hash = (ProtobufCBinaryData) { EL_HASH_BYTES, payload_hash };
     uint8_t body_buf[1024];
     size_t blen = el__entry_body__get_packed_size (&body);
     el__entry_body__pack (&body, body_buf);
@@ -144,6 +146,7 @@ main (int argc, char **argv)
     El__Entry entry = EL__ENTRY__INIT;
     entry.body = (ProtobufCBinaryData) { blen, body_buf };
     entry.sig = (ProtobufCBinaryData) { EL_SIG_BYTES, sig };
+    entry.payload = (ProtobufCBinaryData) { plen, payload };
     uint8_t entry_buf[1200];
     size_t elen = el__entry__get_packed_size (&entry);
     el__entry__pack (&entry, entry_buf);
