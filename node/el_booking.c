@@ -28,8 +28,8 @@ static int
 s_overlap_fn (void *arg, const el_entry_t *e)
 {
     s_overlap_t *o = arg;
-    El__Booking *b = el__booking__unpack (&el_pb_allocator, e->body->payload.len,
-                                          e->body->payload.data);
+    El__Booking *b = el__booking__unpack (&el_pb_allocator, e->payload_len,
+                                          e->payload);
     if (!b)
         return 0;               /* the store refuses undecodable payloads; be safe */
     if (b->status == EL__BOOKING_STATUS__BOOKING_CONFIRMED
@@ -107,8 +107,8 @@ s_decline_reason (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
         return NULL;
     }
     const char *reason = NULL;
-    El__Equipment *eq = el__equipment__unpack (&el_pb_allocator, eq_entry->body->payload.len,
-                                               eq_entry->body->payload.data);
+    El__Equipment *eq = el__equipment__unpack (&el_pb_allocator, eq_entry->payload_len,
+                                               eq_entry->payload);
     if (!eq) {
         reason = "equipment record unreadable";
         goto out;
@@ -147,8 +147,8 @@ el_booking_decide (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
         || request->body->kind != EL__KIND__BOOKING_REQUEST)
         return EL_EINVAL;
     El__BookingRequest *r = el__booking_request__unpack (&el_pb_allocator,
-                                                         request->body->payload.len,
-                                                         request->body->payload.data);
+                                                         request->payload_len,
+                                                         request->payload);
     if (!r)
         return EL_EINVAL;
     int rc = EL_EINVAL;
@@ -191,8 +191,8 @@ static int
 s_pending_fn (void *arg, const el_entry_t *e)
 {
     s_pending_t *p = arg;
-    El__BookingRequest *r = el__booking_request__unpack (&el_pb_allocator, e->body->payload.len,
-                                                         e->body->payload.data);
+    El__BookingRequest *r = el__booking_request__unpack (&el_pb_allocator, e->payload_len,
+                                                         e->payload);
     if (!r)
         return 0;
     bool mine = r->equipment_owner.len == EL_KEY_BYTES

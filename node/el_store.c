@@ -5,9 +5,9 @@
  * entry admits or revokes a site in the same batch), then in one write
  * transaction walk each origin's entries oldest first. Entries that continue
  * the head form a candidate chain whose prev links are checked as it grows;
- * the chain is then authenticated segment by segment (a stub starts a new
- * segment, because a stub carries no prev) by the signature of the segment's
- * last full entry, falling back one entry at a time when that signature fails.
+ * the chain is then authenticated by the signature of its last entry (a stub
+ * keeps its signed body, so it counts like any entry), falling back one entry
+ * at a time when that signature fails.
  * The longest authenticated prefix is stored and indexed; the rest is refused.
  * MDB_MAP_FULL aborts the transaction, grows the map and replays the batch. */
 #include "el_store.h"
@@ -540,8 +540,8 @@ static int
 s_payload_check (s_item_t *it)
 {
     const El__EntryBody *b = it->e->body;
-    size_t len = b->payload.len;
-    const uint8_t *data = b->payload.data;
+    size_t len = it->e->payload_len;
+    const uint8_t *data = it->e->payload;
     it->timed = false;
     it->site_status = 0;
     if (b->deleted)
@@ -861,8 +861,6 @@ s_check_stored (el_store_t *self, MDB_txn *txn, s_item_t *it, el_head_t *head, i
     el_entry_destroy (&held);
     if (same)
         *verdict = EL_DUPLICATE;        /* e.g. a stub of an entry we hold, or vice versa */
-    else if (e->is_stub)
-        *verdict = EL_EUNVERIFIED;
     else if (!s_verify (it))
         *verdict = EL_EBADSIG;
     else {
@@ -897,7 +895,7 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
     for (uint32_t i = g->first; i != S_NONE; i = items[i].next) {
         s_item_t *it = &items[i];
         const el_entry_t *e = it->e;
-        if (!e->is_stub && !s_network_accepted (self, e->network)) {
+        if (!s_network_accepted (self, e->network)) {
             it->status = EL_ENETWORK;
             continue;
         }
@@ -909,7 +907,7 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
             it->status = EL_EREVOKED;
             continue;
         }
-        if (self->require_attestation && !authority && !e->is_stub) {
+        if (self->require_attestation && !authority) {
             if (!attest_done || memcmp (attest_network, e->network, EL_KEY_BYTES)) {
                 rc = s_attestation (self, txn, e, &attest_verdict);
                 if (rc)
@@ -941,11 +939,11 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
             it->status = EL_EGAP;
             continue;
         }
+        if (memcmp (e->prev, tip_hash, EL_HASH_BYTES) != 0) {
+            it->status = EL_EPREV;
+            continue;
+        }
         if (!e->is_stub) {
-            if (memcmp (e->prev, tip_hash, EL_HASH_BYTES) != 0) {
-                it->status = EL_EPREV;
-                continue;
-            }
             int prc = s_payload_check (it);
             if (prc) {
                 it->status = prc;
@@ -957,34 +955,17 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
         tip_hash = e->hash;
     }
 
-    /* 2. authenticate the chain: per segment (a stub starts one), the last
-     *    full entry's signature, falling back one entry at a time */
+    /* 2. authenticate the chain by its last entry's signature: each entry's
+     *    body holds the hash of its predecessor (signature and body), so one
+     *    signature covers the run; fall back one entry at a time */
     size_t accepted = 0;
-    for (size_t s = 0; s < nchain;) {
-        size_t end = s;
-        while (end + 1 < nchain && !items[b->chain[end + 1]].e->is_stub)
-            end++;
-        size_t good = SIZE_MAX;
-        for (size_t q = end + 1; q-- > s;) {
-            s_item_t *it = &items[b->chain[q]];
-            if (it->e->is_stub)
-                break;
-            if (s_verify (it)) {
-                good = q;
-                break;
-            }
-            it->status = EL_EBADSIG;
-        }
-        if (good == SIZE_MAX) {
-            s_item_t *first = &items[b->chain[s]];
-            if (first->e->is_stub)
-                first->status = EL_EUNVERIFIED;
+    for (size_t q = nchain; q-- > 0;) {
+        s_item_t *it = &items[b->chain[q]];
+        if (s_verify (it)) {
+            accepted = q + 1;
             break;
         }
-        accepted = good + 1;
-        if (good < end)
-            break;
-        s = end + 1;
+        it->status = EL_EBADSIG;
     }
     for (size_t k = accepted; k < nchain; k++)
         if (items[b->chain[k]].status == S_PENDING)
@@ -1022,8 +1003,6 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
             it->status = same ? c->status : EL_EUNVERIFIED;
         else if (same)
             it->status = EL_DUPLICATE;
-        else if (it->e->is_stub)
-            it->status = EL_EUNVERIFIED;
         else if (!s_verify (it))
             it->status = EL_EBADSIG;
         else {

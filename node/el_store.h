@@ -1,7 +1,7 @@
 /* el_store.h — the local store: one LMDB environment per daemon.
  *
  * Named databases (DESIGN.md "Store"):
- *   entries  origin(32) ‖ seq(u64 BE)                -> Entry bytes, verbatim (or its stub)
+ *   entries  origin(32) ‖ seq(u64 BE)                -> Entry bytes, verbatim (or its stub: same bytes, no payload)
  *   heads    origin(32)                               -> el_head_t (packed: seq BE, hash, status)
  *   state    kind(1) ‖ origin(32) ‖ key               -> seq (u64 BE) of the record's latest entry
  *                                                         ‖ flags(1: 1 tombstone, 2 Site revoked,
@@ -96,11 +96,8 @@ typedef struct {
  * the origin), gap (EL_EGAP), prev link (EL_EPREV), signature (EL_EBADSIG);
  * then heads, state, history, by_time are updated and tombstones honoured
  * (a MEMBER tombstone turns the record's earlier entries into stubs).
- * A stub is accepted only when a later full entry of the same batch
- * authenticates its hash (else EL_EUNVERIFIED); a stub also breaks the run,
- * so the full entries before it are authenticated on their own. A stub
- * carries no prev, so of two consecutive stubs only the second can be
- * vouched for: the first gets EL_EUNVERIFIED (a known limit of the schema).
+ * A stub keeps its signed body (only the payload is gone), so it links and
+ * verifies like any entry and may end a run; it is stored but not indexed.
  * A run whose last signature fails falls back one entry at a time: the bad
  * entry gets EL_EBADSIG, the entries before it still apply, the ones after
  * it are refused (EL_EPREV / EL_EGAP).
@@ -135,7 +132,7 @@ typedef int (el_store_entry_fn) (void *arg, uint64_t seq, const uint8_t *data, s
 
 /** Entries of @p origin with seq > @p after_seq, oldest first, at most
  * @p max (<= EL_STORE_PAGE_MAX; larger values are clamped) entries, passed
- * to @p fn. Stubs come as stored (an Entry holding only the stub).
+ * to @p fn. Stubs come as stored (the Entry without its payload).
  * @param[out] ret_n optional: entries passed. @return 0, MDB_*. */
 int el_store_entries_after (el_store_t *self, const uint8_t origin[EL_KEY_BYTES],
                             uint64_t after_seq, size_t max, el_store_entry_fn *fn,

@@ -390,6 +390,10 @@ el_entry_build (const el_keypair_t *kp, const el_entry_fields_t *f, uint8_t **re
     if (f->payload_len > EL_PAYLOAD_MAX)
         goto out;
 
+    uint8_t payload_hash[EL_HASH_BYTES];
+    if (!f->deleted)
+        crypto_generichash (payload_hash, sizeof payload_hash, f->payload, f->payload_len,
+                            NULL, 0);
     El__EntryBody b = EL__ENTRY_BODY__INIT;
     b.origin.data = (uint8_t *) kp->pk;
     b.origin.len = EL_KEY_BYTES;
@@ -402,8 +406,10 @@ el_entry_build (const el_keypair_t *kp, const el_entry_fields_t *f, uint8_t **re
     b.kind = f->kind;
     b.key = (char *) f->key;
     b.deleted = f->deleted;
-    b.payload.data = (uint8_t *) f->payload;
-    b.payload.len = f->payload_len;
+    if (!f->deleted) {
+        b.payload_hash.data = payload_hash;
+        b.payload_hash.len = EL_HASH_BYTES;
+    }
 
     rc = -ENOMEM;
     size_t body_len = el__entry_body__get_packed_size (&b);
@@ -420,6 +426,8 @@ el_entry_build (const el_keypair_t *kp, const el_entry_fields_t *f, uint8_t **re
     e.body.len = body_len;
     e.sig.data = sig;
     e.sig.len = EL_SIG_BYTES;
+    e.payload.data = (uint8_t *) f->payload;
+    e.payload.len = f->payload_len;
     size_t len = el__entry__get_packed_size (&e);
     rc = EL_ETOOBIG;
     if (len > EL_ENTRY_MAX)
@@ -444,19 +452,11 @@ static int
 s_entry_check (el_entry_t *self)
 {
     El__Entry *pb = self->pb;
-    if (pb->stub) {
-        El__Stub *s = pb->stub;
-        if (pb->body.len || pb->sig.len)
-            return EL_EPROTO;
-        if (s->origin.len != EL_KEY_BYTES || s->hash.len != EL_HASH_BYTES || s->seq == 0)
-            return EL_EPROTO;
-        self->is_stub = true;
-        self->origin = s->origin.data;
-        self->seq = s->seq;
-        memcpy (self->hash, s->hash.data, EL_HASH_BYTES);
-        return 0;
-    }
-    if (pb->sig.len != EL_SIG_BYTES || pb->body.len == 0)
+    if (pb->sig.len != EL_SIG_BYTES || pb->body.len == 0 || pb->body.len > EL_ENTRY_MAX)
+        return EL_EPROTO;
+    if (pb->payload.len > EL_PAYLOAD_MAX)
+        return EL_ETOOBIG;
+    if (pb->stub && pb->payload.len)
         return EL_EPROTO;
     self->body = el__entry_body__unpack (&el_pb_allocator, pb->body.len, pb->body.data);
     if (!self->body)
@@ -468,14 +468,23 @@ s_entry_check (el_entry_t *self)
     if (b->kind == EL__KIND__KIND_UNSPECIFIED || !b->key
         || !s_key_is_valid (b->key, strlen (b->key)))
         return EL_EPROTO;
-    if (b->payload.len > EL_PAYLOAD_MAX)
-        return EL_ETOOBIG;
-    if (b->deleted && b->payload.len)
+    /* a tombstone has no payload; anything else binds its payload by hash */
+    if (b->deleted ? (b->payload_hash.len || pb->payload.len || pb->stub)
+                   : b->payload_hash.len != EL_HASH_BYTES)
         return EL_EPROTO;
+    if (!b->deleted && !pb->stub) {
+        uint8_t h[EL_HASH_BYTES];
+        crypto_generichash (h, sizeof h, pb->payload.data, pb->payload.len, NULL, 0);
+        if (sodium_memcmp (h, b->payload_hash.data, EL_HASH_BYTES) != 0)
+            return EL_EBADSIG;
+    }
+    self->is_stub = pb->stub;
     self->origin = b->origin.data;
     self->seq = b->seq;
     self->prev = b->prev.data;
     self->network = b->network.data;
+    self->payload = pb->payload.len ? pb->payload.data : NULL;
+    self->payload_len = pb->payload.len;
     el_entry_hash (pb->sig.data, pb->sig.len, pb->body.data, pb->body.len, self->hash);
     return 0;
 }
@@ -514,8 +523,6 @@ out_destroy:
 int
 el_entry_verify (const el_entry_t *self)
 {
-    if (self->is_stub)
-        return EL_EUNVERIFIED;
     const El__Entry *pb = self->pb;
     if (crypto_sign_verify_detached (pb->sig.data, pb->body.data, pb->body.len, self->origin) != 0)
         return EL_EBADSIG;
@@ -540,14 +547,10 @@ el_entry_destroy (el_entry_t **self_p)
 int
 el_entry_stub_pack (const el_entry_t *self, uint8_t **ret_data, size_t *ret_len)
 {
-    El__Stub s = EL__STUB__INIT;
-    s.origin.data = (uint8_t *) self->origin;
-    s.origin.len = EL_KEY_BYTES;
-    s.seq = self->seq;
-    s.hash.data = (uint8_t *) self->hash;
-    s.hash.len = EL_HASH_BYTES;
     El__Entry e = EL__ENTRY__INIT;
-    e.stub = &s;
+    e.body = self->pb->body;
+    e.sig = self->pb->sig;
+    e.stub = !self->body->deleted;     /* a tombstone has nothing to remove */
     size_t len = el__entry__get_packed_size (&e);
     uint8_t *out = malloc (len);
     if (!out)

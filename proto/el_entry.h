@@ -3,9 +3,12 @@
  * Shapes (DESIGN.md "Identity", "Entries"):
  *   site id  = Ed25519 public key, EL_KEY_BYTES (32) bytes;
  *   secret   = libsodium Ed25519 secret key (seed ‖ pk), 64 bytes, in sodium_malloc memory;
- *   entry    = protobuf el.Entry { body = serialized el.EntryBody, sig = 64-byte signature };
- *   hash     = BLAKE2b-256 (crypto_generichash, 32 bytes) over sig ‖ body; for a stub,
- *              the hash it carries.
+ *   entry    = protobuf el.Entry { body = serialized el.EntryBody, sig = 64-byte
+ *              signature over body, payload = the record, stub flag };
+ *   hash     = BLAKE2b-256 (crypto_generichash, 32 bytes) over sig ‖ body;
+ *   payload  bound to the body by body.payload_hash = BLAKE2b-256(payload);
+ *   stub     the same entry with its payload removed: still hashes, links and
+ *            verifies; only the record's bytes are gone.
  * Text form of a key: unpadded base64url (RFC 4648 §5), 43 characters.
  *
  * Library code: no logging, no global state other than libsodium's own (call
@@ -116,17 +119,19 @@ int el_entry_build (const el_keypair_t *kp, const el_entry_fields_t *f,
                     uint8_t **ret_data, size_t *ret_len,
                     uint8_t ret_hash[EL_HASH_BYTES]);
 
-/** A parsed entry. Points into `pb` (owned); `raw` is a private copy of the
- * Entry bytes exactly as received. For a stub, `body` is NULL and only
- * origin, seq and hash are meaningful. */
+/** A parsed entry. Points into `pb` and `body` (owned); `raw` is a private
+ * copy of the Entry bytes exactly as received. Every field is set for a stub
+ * too, except payload (NULL, 0). */
 typedef struct {
     El__Entry *pb;              /* owned */
-    El__EntryBody *body;        /* owned; NULL for a stub */
-    bool is_stub;
-    const uint8_t *origin;      /* EL_KEY_BYTES, into pb/body */
+    El__EntryBody *body;        /* owned */
+    bool is_stub;               /* payload removed */
+    const uint8_t *origin;      /* EL_KEY_BYTES, into body */
     uint64_t seq;
-    const uint8_t *prev;        /* EL_HASH_BYTES; NULL for a stub */
-    const uint8_t *network;     /* EL_KEY_BYTES; NULL for a stub */
+    const uint8_t *prev;        /* EL_HASH_BYTES, into body */
+    const uint8_t *network;     /* EL_KEY_BYTES, into body */
+    const uint8_t *payload;     /* the record's bytes, into pb; NULL when empty or a stub */
+    size_t payload_len;         /* bytes */
     uint8_t hash[EL_HASH_BYTES];
     uint8_t *raw;               /* owned copy of the Entry bytes */
     size_t raw_len;
@@ -135,18 +140,20 @@ typedef struct {
 /** Parse Entry bytes: size caps first, then unpack, then every field's size
  * and range (origin/prev/network 32 bytes, sig 64, seq >= 1, key 1..200 bytes
  * without control characters, payload <= EL_PAYLOAD_MAX, tombstone without
- * payload). Computes the hash. Does NOT check the signature.
- * @return 0, EL_ETOOBIG, EL_EPROTO, -ENOMEM. */
+ * payload or payload_hash, a stub without payload), then the payload against
+ * body.payload_hash. Computes the hash. Does NOT check the signature.
+ * @return 0, EL_ETOOBIG, EL_EPROTO, EL_EBADSIG (payload does not match its
+ *         signed hash), -ENOMEM. */
 int el_entry_parse (const uint8_t *data, size_t len, el_entry_t **ret);
 
-/** Check the Ed25519 signature of a parsed (non-stub) entry against its origin.
- * @return 0, EL_EBADSIG, EL_EUNVERIFIED for a stub. */
+/** Check the Ed25519 signature of a parsed entry (or stub) against its origin.
+ * @return 0, EL_EBADSIG. */
 int el_entry_verify (const el_entry_t *self);
 
 /** Free; accepts NULL; sets *self_p = NULL. */
 void el_entry_destroy (el_entry_t **self_p);
 
-/** Serialized el.Entry holding only the stub of @p self (origin, seq, hash).
+/** Serialized el.Entry: the stub of @p self (body and sig, no payload).
  * @param[out] ret_data malloc'd, caller frees. @return 0, -ENOMEM. */
 int el_entry_stub_pack (const el_entry_t *self, uint8_t **ret_data, size_t *ret_len);
 

@@ -61,8 +61,8 @@ test_sign_verify_roundtrip (void **state)
     assert_memory_equal (e->hash, want_hash, EL_HASH_BYTES);
     assert_string_equal (e->body->key, "m-1");
     assert_int_equal (e->body->kind, EL__KIND__MEMBER);
-    assert_int_equal (e->body->payload.len, 5);
-    assert_memory_equal (e->body->payload.data, "hello", 5);
+    assert_int_equal (e->payload_len, 5);
+    assert_memory_equal (e->payload, "hello", 5);
     assert_int_equal (e->raw_len, len);
     assert_memory_equal (e->raw, data, len);
 
@@ -71,7 +71,7 @@ test_sign_verify_roundtrip (void **state)
     el_entry_hash (e->pb->sig.data, e->pb->sig.len, e->pb->body.data, e->pb->body.len, h);
     assert_memory_equal (h, want_hash, EL_HASH_BYTES);
 
-    /* a stub keeps origin, seq, hash */
+    /* a stub keeps body and signature: origin, seq, prev, hash all check */
     uint8_t *stub;
     size_t stub_len;
     assert_int_equal (el_entry_stub_pack (e, &stub, &stub_len), 0);
@@ -81,8 +81,10 @@ test_sign_verify_roundtrip (void **state)
     assert_int_equal (s->seq, 7);
     assert_memory_equal (s->hash, want_hash, EL_HASH_BYTES);
     assert_memory_equal (s->origin, kp->pk, EL_KEY_BYTES);
+    assert_memory_equal (s->prev, f.prev, EL_HASH_BYTES);
+    assert_null (s->payload);
     assert_null (memmem (stub, stub_len, "hello", 5));
-    assert_int_equal (el_entry_verify (s), EL_EUNVERIFIED);
+    assert_int_equal (el_entry_verify (s), 0);
     el_entry_destroy (&s);
     free (stub);
 
@@ -112,11 +114,15 @@ test_every_flipped_bit_rejected (void **state)
         data[bit / 8] ^= (uint8_t) (1u << (bit % 8));
         el_entry_t *x = NULL;
         int rc = el_entry_parse (data, len, &x);
-        if (rc == 0) {
-            rc = el_entry_verify (x);
-            el_entry_destroy (&x);
-        }
         if (rc == 0)
+            rc = el_entry_verify (x);
+        /* the one change that still verifies is the entry's own stub (its
+         * payload dropped, e.g. the payload's tag turned into the stub flag):
+         * same signed body, same hash, no payload */
+        bool own_stub = rc == 0 && x->is_stub && !x->payload
+                        && memcmp (x->hash, orig_hash, EL_HASH_BYTES) == 0;
+        el_entry_destroy (&x);
+        if (rc == 0 && !own_stub)
             fail_msg ("bit %zu flipped still parses and verifies", bit);
         data[bit / 8] ^= (uint8_t) (1u << (bit % 8));
     }
@@ -125,6 +131,52 @@ test_every_flipped_bit_rejected (void **state)
     assert_int_equal (el_entry_verify (again), 0);
     assert_memory_equal (again->hash, orig_hash, EL_HASH_BYTES);
     el_entry_destroy (&again);
+    free (data);
+    el_keypair_destroy (&kp);
+}
+
+static void
+test_payload_bound_by_hash (void **state)
+{
+    (void) state;
+    el_keypair_t *kp = s_key (4);
+    uint8_t *data;
+    size_t len;
+    s_build (kp, 1, "m-7", "Jeanne Coutelier", &data, &len);
+    el_entry_t *e = NULL;
+
+    /* a relay that edits the payload is caught: it no longer matches its signed hash */
+    uint8_t *p = memmem (data, len, "Jeanne", 6);
+    assert_non_null (p);
+    p[0] = 'J' ^ 0x20;
+    assert_int_equal (el_entry_parse (data, len, &e), EL_EBADSIG);
+    p[0] = 'J';
+
+    /* a stub flag with the payload still present is malformed */
+    assert_int_equal (el_entry_parse (data, len, &e), 0);
+    El__Entry bad = *e->pb;
+    bad.stub = true;
+    uint8_t out[1024];
+    size_t olen = el__entry__pack (&bad, out);
+    el_entry_t *x = NULL;
+    assert_int_equal (el_entry_parse (out, olen, &x), EL_EPROTO);
+
+    /* a tombstone's stub is the tombstone itself (nothing to remove) */
+    el_entry_fields_t f = { .seq = 2, .kind = EL__KIND__MEMBER, .key = "m-7", .deleted = true };
+    uint8_t *tdata;
+    size_t tlen;
+    assert_int_equal (el_entry_build (kp, &f, &tdata, &tlen, NULL), 0);
+    el_entry_t *t = NULL;
+    assert_int_equal (el_entry_parse (tdata, tlen, &t), 0);
+    uint8_t *sdata;
+    size_t slen;
+    assert_int_equal (el_entry_stub_pack (t, &sdata, &slen), 0);
+    assert_int_equal (slen, tlen);
+    assert_memory_equal (sdata, tdata, tlen);
+    free (sdata);
+    el_entry_destroy (&t);
+    free (tdata);
+    el_entry_destroy (&e);
     free (data);
     el_keypair_destroy (&kp);
 }
@@ -396,6 +448,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_sign_verify_roundtrip),
         cmocka_unit_test (test_every_flipped_bit_rejected),
+        cmocka_unit_test (test_payload_bound_by_hash),
         cmocka_unit_test (test_caps_and_malformed),
         cmocka_unit_test (test_key_files_and_text),
         cmocka_unit_test (test_golden_vectors),

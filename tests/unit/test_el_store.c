@@ -306,13 +306,13 @@ s_seen_record (void *arg, const el_entry_t *e)
     s->seqs[s->n] = e->seq;
     s->starts[s->n] = 0;
     if (e->body->kind == EL__KIND__EVENT) {
-        El__Event *ev = el__event__unpack (NULL, e->body->payload.len, e->body->payload.data);
+        El__Event *ev = el__event__unpack (NULL, e->payload_len, e->payload);
         assert_non_null (ev);
         s->starts[s->n] = ev->dtstart_us;
         el__event__free_unpacked (ev, NULL);
     } else if (e->body->kind == EL__KIND__BOOKING) {
-        El__Booking *bk = el__booking__unpack (NULL, e->body->payload.len,
-                                               e->body->payload.data);
+        El__Booking *bk = el__booking__unpack (NULL, e->payload_len,
+                                               e->payload);
         assert_non_null (bk);
         s->starts[s->n] = bk->start_us;
         el__booking__free_unpacked (bk, NULL);
@@ -907,27 +907,30 @@ test_stub_keeps_chain (void **state)
     assert_int_equal (el_store_open (dir2, &f->cfg, &st2), 0);
     assert_int_equal (el_store_accept_network (st2, f->net), 0);
     int status[5];
-    /* a stub no later entry of the batch vouches for is refused */
+    /* a stub keeps its signed body: it applies on its own, even as the last
+     * entry of a batch */
     assert_int_equal (s_apply (st2, l.b, 2, status, NULL), 0);
     assert_int_equal (status[0], EL_APPLIED);
-    assert_int_equal (status[1], EL_EUNVERIFIED);
-    /* a forged stub (wrong hash) followed by the real next entry is refused */
-    el_entry_t *stub_e;
-    assert_int_equal (el_entry_parse (l.b[1].data, l.b[1].len, &stub_e), 0);
-    stub_e->hash[0] ^= 1;
+    assert_int_equal (status[1], EL_APPLIED);
+    assert_int_equal (s_head_seq (st2, f->a.kp->pk), 2);
+    /* a forged stub (one bit of its body flipped) is refused, and so is the
+     * real entry after it, which no longer links */
+    el_entry_t *next_e;
+    assert_int_equal (el_entry_parse (l.b[2].data, l.b[2].len, &next_e), 0);
     blob_t forged;
-    assert_int_equal (el_entry_stub_pack (stub_e, &forged.data, &forged.len), 0);
-    el_entry_destroy (&stub_e);
-    blob_t fb[2] = { forged, l.b[2] };
+    assert_int_equal (el_entry_stub_pack (next_e, &forged.data, &forged.len), 0);
+    el_entry_destroy (&next_e);
+    forged.data[8] ^= 0x04;     /* inside the body (after its tag and length) */
+    blob_t fb[2] = { forged, l.b[3] };
     assert_int_equal (s_apply (st2, fb, 2, status, NULL), 0);
     assert_true (status[0] < 0);
     assert_true (status[1] < 0);
-    assert_int_equal (s_head_seq (st2, f->a.kp->pk), 1);
+    assert_int_equal (s_head_seq (st2, f->a.kp->pk), 2);
     /* the whole log in one batch */
     el_apply_stats_t stats;
     assert_int_equal (s_apply (st2, l.b, 5, status, &stats), 0);
-    assert_int_equal (stats.duplicates, 1);
-    assert_int_equal (stats.applied, 4);
+    assert_int_equal (stats.duplicates, 2);
+    assert_int_equal (stats.applied, 3);
     assert_int_equal (s_head_seq (st2, f->a.kp->pk), 5);
     assert_int_equal (s_check_log (st2, f->a.kp->pk, &stubs), 5);
     assert_int_equal (stubs, 1);
@@ -943,8 +946,8 @@ test_stub_keeps_chain (void **state)
         s_blob_free (&e[i]);
 }
 
-/* A stub carries no prev, so a run is cut at each stub: the full entries
- * before it are checked on their own, never through a later signature. */
+/* A bad entry before a stub: the stub's prev no longer links, so neither it
+ * nor anything after it applies; with the genuine entry the run applies. */
 static void
 test_stub_breaks_run (void **state)
 {
@@ -960,8 +963,7 @@ test_stub_breaks_run (void **state)
     assert_int_equal (el_entry_parse (e[2].data, e[2].len, &p3), 0);
     assert_int_equal (el_entry_stub_pack (p3, &s3.data, &s3.len), 0);
     el_entry_destroy (&p3);
-    /* entry 2 with a bad signature: its hash changes, but the stub after it
-     * hides the broken link; F4's signature must not vouch for it */
+    /* entry 2 with a flipped payload bit: refused, and the run stops there */
     blob_t bad2 = { malloc (e[1].len), e[1].len };
     memcpy (bad2.data, e[1].data, e[1].len);
     bad2.data[bad2.len - 5] ^= 0x10;
