@@ -208,6 +208,49 @@ bench_daemon_rss_kib (const bench_daemon_t *d)
     return kib;
 }
 
+int64_t
+bench_daemon_cpu_ns (const bench_daemon_t *d)
+{
+    char path[64], buf[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) d->pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread (buf, 1, sizeof buf - 1, f);
+    fclose (f);
+    buf[n] = 0;
+    /* fields after the ")" of comm: state(3) ... utime(14) stime(15) */
+    char *p = strrchr (buf, ')');
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    long hz = sysconf (_SC_CLK_TCK);
+    return (int64_t) ((ut + st) * (1000000000ull / (unsigned long long) (hz > 0 ? hz : 100)));
+}
+
+void
+bench_daemon_print_counters (bench_ctl_t *ctl, const char *who)
+{
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    El__StatusRequest st = EL__STATUS_REQUEST__INIT;
+    req.r_case = EL__CONTROL_REQUEST__R_STATUS;
+    req.status = &st;
+    El__ControlReply *reply = NULL;
+    if (bench_ctl_call (ctl, &req, BENCH_CTL_TIMEOUT_MS, &reply) < 0)
+        return;
+    if (reply->r_case == EL__CONTROL_REPLY__R_STATUS && reply->status->store && reply->status->sync) {
+        const El__StoreStatus *s = reply->status->store;
+        const El__SyncStatus *y = reply->status->sync;
+        fprintf (stderr, "  %s: store commits %llu, applied %llu, duplicates %llu, rejected %llu; "
+                         "sync frames in %llu out %llu, entries in %llu out %llu\n",
+                 who, (unsigned long long) s->commits, (unsigned long long) s->applied,
+                 (unsigned long long) s->duplicates, (unsigned long long) s->rejected,
+                 (unsigned long long) y->frames_in, (unsigned long long) y->frames_out,
+                 (unsigned long long) y->entries_in, (unsigned long long) y->entries_out);
+    }
+    el__control_reply__free_unpacked (reply, &el_pb_allocator);
+}
+
 /* Find the directory holding data.mdb: the state dir or one level below. */
 static int
 s_find_env (const char *dir, char *ret, size_t size)

@@ -25,6 +25,8 @@
 #define BENCH_CTL_TIMEOUT_MS 30000  /* one control request, ms */
 #define BENCH_WRITE_BATCH_MAX 4096  /* records per WriteRequest (EL_SYNC_WRITE_MAX) */
 
+typedef struct bench_ctl bench_ctl_t;
+
 typedef struct {
     pid_t pid;                              /* 0 = not running */
     bool broker;
@@ -58,6 +60,13 @@ int bench_daemon_stop (bench_daemon_t *d);
 /** Resident set size of the daemon (VmRSS), KiB; 0 when unknown. */
 uint64_t bench_daemon_rss_kib (const bench_daemon_t *d);
 
+/** CPU time (user + system, all threads) the daemon used so far, ns; 0 when unknown. */
+int64_t bench_daemon_cpu_ns (const bench_daemon_t *d);
+
+/** Print on stderr one line of the daemon's store and sync counters (Status):
+ * commits, entries applied, frames in/out — for the stage analysis. */
+void bench_daemon_print_counters (bench_ctl_t *ctl, const char *who);
+
 /** Bytes of the store's used pages ((last page + 1) × page size), read from
  * the LMDB environment found under the state directory (read-only, safe while
  * the daemon runs). @return 0 and *ret, -ENOENT (no data.mdb found), -errno. */
@@ -67,8 +76,6 @@ int bench_daemon_store_bytes (const bench_daemon_t *d, uint64_t *ret);
 void bench_daemon_show_log (const bench_daemon_t *d);
 
 /* ---- control client --------------------------------------------------- */
-
-typedef struct bench_ctl bench_ctl_t;
 
 /** Persistent DEALER to a daemon's control endpoint. @return 0, -errno. */
 int bench_ctl_new (void *ctx, const char *endpoint, bench_ctl_t **ret);

@@ -188,11 +188,18 @@ main (int argc, char **argv)
         if (s_copy_dir (snap, target.state_dir) < 0)
             goto out;
         int64_t t0 = bench_now_ns ();
+        int64_t bcpu0 = bench_daemon_cpu_ns (&broker);
         if (bench_daemon_start (ctx, &target, bin_dir, port, broker.id, START_MS) < 0
             || bench_ctl_new (ctx, target.control, &tctl) < 0
             || s_wait_heads (tctl, want->heads, 60 + (int) (n / 5000), "target") < 0)
             goto out_logs;
         int64_t t1 = bench_now_ns ();
+        int64_t tcpu = bench_daemon_cpu_ns (&target), bcpu = bench_daemon_cpu_ns (&broker) - bcpu0;
+        bench_daemon_print_counters (tctl, "target");
+        fprintf (stderr, "  CPU during the run: target %.2f s (%.0f%% of wall), broker %.2f s "
+                         "(%.0f%%); all threads\n", (double) tcpu / 1e9,
+                 100.0 * (double) tcpu / (double) (t1 - t0), (double) bcpu / 1e9,
+                 100.0 * (double) bcpu / (double) (t1 - t0));
         bench_ctl_destroy (&tctl);
         bench_daemon_stop (&target);
         printf ("catchup_entries_per_s=%.0f\n", (double) n * 1e9 / (double) (t1 - t0));

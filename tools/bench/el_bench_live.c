@@ -80,6 +80,8 @@ main (int argc, char **argv)
         snprintf (prefix, sizeof prefix, "live%llu-", (unsigned long long) r);
         if (bench_write_reqs_build (prefix, 1, n, (size_t) batch, &reqs, &n_reqs) < 0)
             goto out_logs;
+        int64_t cpu0[3] = { bench_daemon_cpu_ns (&t.a), bench_daemon_cpu_ns (&t.broker),
+                            bench_daemon_cpu_ns (&t.c) };
         int64_t t0 = bench_now_ns ();
         err = bench_ctl_write_reqs (t.actl, reqs, n_reqs, (int) window);
         int64_t tw = bench_now_ns ();
@@ -96,6 +98,13 @@ main (int argc, char **argv)
                          "(%.0f/s), all at C after %.3f s\n",
                  (unsigned long long) r + 1, (unsigned long long) n, (double) (tw - t0) / 1e9,
                  (double) n * 1e9 / (double) (tw - t0), (double) (t1 - t0) / 1e9);
+        double wall = (double) (t1 - t0);
+        fprintf (stderr, "  CPU during the run (all threads): A %.0f%%, broker %.0f%%, C %.0f%% of wall\n",
+                 100.0 * (double) (bench_daemon_cpu_ns (&t.a) - cpu0[0]) / wall,
+                 100.0 * (double) (bench_daemon_cpu_ns (&t.broker) - cpu0[1]) / wall,
+                 100.0 * (double) (bench_daemon_cpu_ns (&t.c) - cpu0[2]) / wall);
+        bench_daemon_print_counters (t.actl, "A");
+        bench_daemon_print_counters (t.cctl, "C");
     }
     rc = 0;
     goto out;
