@@ -170,33 +170,25 @@ s_fields (const uint8_t *p, const uint8_t *end, uint32_t want_len, const uint8_t
     return true;
 }
 
-/* Origin, seq and stub-ness of serialized Entry bytes, without allocating or
- * hashing. Only for bookkeeping: the store does the real validation. */
+/* Origin and seq of serialized Entry bytes (Entry.body -> EntryBody.origin,
+ * .seq), without allocating or hashing. Only for bookkeeping: the store
+ * does the real validation. */
 static bool
-s_entry_peek (const uint8_t *data, size_t len, const uint8_t **ret_origin, uint64_t *ret_seq,
-              bool *ret_stub)
+s_entry_peek (const uint8_t *data, size_t len, const uint8_t **ret_origin, uint64_t *ret_seq)
 {
-    const uint8_t *body = NULL, *stub = NULL;
-    size_t body_len = 0, stub_len = 0;
-    if (!s_fields (data, data + len, 1, &body, &body_len, 0, NULL))
-        return false;
-    if (!s_fields (data, data + len, 3, &stub, &stub_len, 0, NULL))
-        return false;
-    const uint8_t *msg = stub ? stub : body;
-    size_t msg_len = stub ? stub_len : body_len;
-    if (!msg)
+    const uint8_t *body = NULL;
+    size_t body_len = 0;
+    if (!s_fields (data, data + len, 1, &body, &body_len, 0, NULL) || !body)
         return false;
     const uint8_t *origin = NULL;
     size_t origin_len = 0;
     uint64_t seq = 0;
-    if (!s_fields (msg, msg + msg_len, 1, &origin, &origin_len, 2, &seq))
+    if (!s_fields (body, body + body_len, 1, &origin, &origin_len, 2, &seq))
         return false;
     if (!origin || origin_len != EL_KEY_BYTES || seq == 0)
         return false;
     *ret_origin = origin;
     *ret_seq = seq;
-    if (ret_stub)
-        *ret_stub = stub != NULL;
     return true;
 }
 
@@ -664,12 +656,9 @@ typedef struct {
     el_sync_t *self;
     s_peer_t *peer;
     s_batch_t *b;
-    size_t soft, hard;          /* entry count limits of the batch */
+    size_t limit;               /* entries in the batch */
     bool filter;                /* share policy or peer kinds apply: parse entries */
-    bool last_stub;
-    uint64_t last_seq;
-    size_t cut_n, cut_used, cut_bytes; /* batch state after this origin's last full entry */
-    uint64_t cut_seq;
+    uint64_t last_seq;          /* seq of the last entry appended */
     bool full;                  /* stopped on a limit */
     int rc;
 } s_read_t;
@@ -723,12 +712,10 @@ s_read_cb (void *arg, uint64_t seq, const uint8_t *data, size_t len)
 {
     s_read_t *r = arg;
     s_batch_t *b = r->b;
-    if (b->n >= r->hard || (b->n >= r->soft && !r->last_stub)
-        || b->bytes + len + S_ENTRY_OVERHEAD > S_FRAME_BUDGET) {
+    if (b->n >= r->limit || b->bytes + len + S_ENTRY_OVERHEAD > S_FRAME_BUDGET) {
         r->full = true;
         return 1;
     }
-    bool stub = false;
     uint8_t *stub_data = NULL;
     size_t stub_len = 0;
     if (r->filter) {
@@ -738,23 +725,17 @@ s_read_cb (void *arg, uint64_t seq, const uint8_t *data, size_t len)
             r->rc = rc;
             return 1;
         }
-        stub = e->is_stub;
-        if (!stub && !s_kind_shared (r->self, r->peer, e->body->kind, e->origin)) {
-            /* not shared: send the stub, so the chain stays checkable */
+        if (!e->is_stub && !s_kind_shared (r->self, r->peer, e->body->kind, e->origin)) {
+            /* not shared: send its stub (signed body, no payload), so the
+             * chain stays complete and checkable */
             rc = el_entry_stub_pack (e, &stub_data, &stub_len);
             if (rc < 0) {
                 el_entry_destroy (&e);
                 r->rc = rc;
                 return 1;
             }
-            stub = true;
         }
         el_entry_destroy (&e);
-    } else {
-        const uint8_t *origin;
-        uint64_t peek_seq;
-        if (!s_entry_peek (data, len, &origin, &peek_seq, &stub))
-            stub = false;
     }
     int rc = stub_data ? s_batch_append (b, stub_data, stub_len) : s_batch_append (b, data, len);
     free (stub_data);
@@ -763,13 +744,6 @@ s_read_cb (void *arg, uint64_t seq, const uint8_t *data, size_t len)
         return 1;
     }
     r->last_seq = seq;
-    r->last_stub = stub;
-    if (!stub) {
-        r->cut_n = b->n;
-        r->cut_used = b->used;
-        r->cut_bytes = b->bytes;
-        r->cut_seq = seq;
-    }
     return 0;
 }
 
@@ -800,8 +774,8 @@ s_batch_flush (el_sync_t *self, s_peer_t *p)
 }
 
 /* Append origin @p idx's entries after what @p p has. Sets *ret_done when
- * nothing more of it can go now (sent up to our head, or a trailing stub
- * run held back until a full entry follows). */
+ * nothing more of it can go now (sent up to our head, or the store had
+ * nothing more); else the batch is full. */
 static int
 s_pump_origin (el_sync_t *self, s_peer_t *p, size_t idx, bool *ret_done)
 {
@@ -810,15 +784,13 @@ s_pump_origin (el_sync_t *self, s_peer_t *p, size_t idx, bool *ret_done)
     uint64_t after = s_peer_known (p, idx);
     s_read_t r = {
         .self = self, .peer = p, .b = b,
-        .soft = (size_t) (p->credit_to_send < self->cfg.batch_max ? p->credit_to_send
-                                                                  : self->cfg.batch_max),
-        .hard = (size_t) (p->credit_to_send < EL_BATCH_MAX ? p->credit_to_send : EL_BATCH_MAX),
+        .limit = (size_t) (p->credit_to_send < self->cfg.batch_max ? p->credit_to_send
+                                                                   : self->cfg.batch_max),
         .filter = self->cfg.share || p->n_kinds,
-        .cut_n = b->n, .cut_used = b->used, .cut_bytes = b->bytes, .cut_seq = after,
         .last_seq = after,
     };
     *ret_done = false;
-    size_t max = r.hard > b->n ? r.hard - b->n : 0;
+    size_t max = r.limit > b->n ? r.limit - b->n : 0;
     if (max > EL_STORE_PAGE_MAX)
         max = EL_STORE_PAGE_MAX;
     if (!max)
@@ -826,32 +798,13 @@ s_pump_origin (el_sync_t *self, s_peer_t *p, size_t idx, bool *ret_done)
     int rc = el_store_entries_after (self->store, o->origin, after, max, s_read_cb, &r, NULL);
     if (rc == 0)
         rc = r.rc;
-    if (rc < 0) {
-        /* keep the full entries read so far; retried when the head moves */
-        b->n = r.cut_n;
-        b->used = r.cut_used;
-        b->bytes = r.cut_bytes;
-        *ret_done = true;
-        if (r.cut_seq > after)
-            s_peer_known_set (p, idx, r.cut_seq);
-        return rc;
+    /* what was appended goes; on an error the origin waits for its head to move */
+    *ret_done = rc < 0 || r.last_seq >= o->seq || (r.last_seq == after && !r.full);
+    if (r.last_seq > after) {
+        int r2 = s_peer_known_set (p, idx, r.last_seq);
+        if (rc == 0)
+            rc = r2;
     }
-    bool at_head = r.last_seq >= o->seq;
-    uint64_t sent_to = r.last_seq;
-    if (r.last_stub && (at_head || r.cut_n > 0)) {
-        /* never end a batch on a stub: the receiver could not authenticate
-         * it. At our head the stubs wait for the next full entry; else the
-         * batch goes now and the stubs lead the next one. (A stub run longer
-         * than a whole batch is sent as is, the receiver refuses it.) */
-        b->n = r.cut_n;
-        b->used = r.cut_used;
-        b->bytes = r.cut_bytes;
-        sent_to = r.cut_seq;
-    }
-    /* done: read up to our head, or the store had nothing more */
-    *ret_done = at_head || (r.last_seq == after && !r.full);
-    if (sent_to > after)
-        rc = s_peer_known_set (p, idx, sent_to);
     return rc;
 }
 
@@ -900,10 +853,8 @@ s_pump_peer (el_sync_t *self, s_peer_t *p)
         int rc = 0;
         if (s_peer_known (p, idx) < o->seq) {
             rc = s_pump_origin (self, p, idx, &done);
-            if (rc == 0 && !done && b->n == 0 && p->credit_to_send > 0) {
-                /* no progress possible with a fresh batch: give up on it for now */
-                done = true;
-            }
+            if (!done && b->n == 0)
+                done = true;            /* no progress possible: retried when the head moves */
         }
         if (rc == 0 && done && s_peer_known (p, idx) >= o->seq
             && o->status == EL_HEAD_QUARANTINED && !(p->flags[idx] & S_PROOF_SENT)) {
@@ -1009,7 +960,7 @@ s_after_apply (el_sync_t *self, s_peer_t *from, const uint8_t *const *entries,
     for (size_t i = 0; i < n; i++) {
         const uint8_t *origin;
         uint64_t seq;
-        if (!s_entry_peek (entries[i], lens[i], &origin, &seq, NULL))
+        if (!s_entry_peek (entries[i], lens[i], &origin, &seq))
             continue;
         int idx = s_origin_find (self, origin);
         if (idx < 0 || self->origins[idx].touched != stamp) {

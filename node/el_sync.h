@@ -28,8 +28,8 @@
  * el_sync_next_out() finds its queue empty. Draining el_sync_next_out() after
  * each poll cycle therefore forwards whatever arrived in that cycle together.
  * Entries are sent as the stored bytes; an entry the share policy or the
- * peer's accepted kinds exclude is sent as its stub (origin, seq, hash), so
- * the peer's chain stays checkable. A batch never ends with a stub.
+ * peer's accepted kinds exclude is sent as its stub (signed body, no
+ * payload), so the peer's chain stays complete and checkable.
  * Sessions assume an ordered, lossless transport (ZeroMQ over TCP): a lost
  * frame means a broken connection, and the caller closes and reopens the
  * session (a fresh Hello re-synchronises both sides).

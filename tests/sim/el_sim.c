@@ -424,6 +424,9 @@ s_event_payload (const char *uid, int64_t start_us, uint8_t *buf, size_t cap, si
     }
 }
 
+/* Node @p i writes 1..3 records in one call. Members too: a member's
+ * tombstone turns its earlier entries into stubs, which then travel in
+ * catch-up. */
 static void
 s_node_write (s_world_t *w, int i)
 {
@@ -433,12 +436,23 @@ s_node_write (s_world_t *w, int i)
     char keys[3][32];
     uint8_t payloads[3][256];
     for (size_t k = 0; k < count; k++) {
-        snprintf (keys[k], sizeof keys[k], "n%d-k%d", i, (int) s_below (&w->rng, S_KEYS_PER_NODE));
+        bool member = s_chance (&w->rng, 300000);
+        snprintf (keys[k], sizeof keys[k], "n%d-%c%d", i, member ? 'm' : 'k',
+                  (int) s_below (&w->rng, S_KEYS_PER_NODE));
         memset (&recs[k], 0, sizeof recs[k]);
-        recs[k].kind = EL__KIND__EVENT;
+        recs[k].kind = member ? EL__KIND__MEMBER : EL__KIND__EVENT;
         recs[k].key = keys[k];
-        if (s_chance (&w->rng, 100000)) {
+        if (s_chance (&w->rng, member ? 200000 : 100000)) {
             recs[k].deleted = true;     /* tombstone */
+            continue;
+        }
+        if (member) {
+            El__Member m = EL__MEMBER__INIT;
+            m.display_name = keys[k];
+            recs[k].payload_len = el__member__get_packed_size (&m);
+            if (recs[k].payload_len <= sizeof payloads[k])
+                el__member__pack (&m, payloads[k]);
+            recs[k].payload = payloads[k];
             continue;
         }
         int64_t start = 1767225600000000LL + (int64_t) s_below (&w->rng, 1000) * 3600000000LL;
@@ -770,7 +784,8 @@ s_verify (s_world_t *w)
             s_check (w, s_quarantined (heads, nh, w->nodes[w->fork_origin].kp->pk),
                      "fork not detected", i);
         s_digest_t d = { .w = w, .node = i, .heads = heads, .n_heads = nh };
-        if (el_store_records (n->store, EL__KIND__EVENT, NULL, s_digest_cb, &d) < 0)
+        if (el_store_records (n->store, EL__KIND__EVENT, NULL, s_digest_cb, &d) < 0
+            || el_store_records (n->store, EL__KIND__MEMBER, NULL, s_digest_cb, &d) < 0)
             s_check (w, false, "records", i);
         if (i == 0) {
             ref = heads;

@@ -554,6 +554,21 @@ test_fork_detected_everywhere (void **state)
 }
 
 static bool
+s_is_stub (s_world_t *w, int at, int origin, uint64_t seq)
+{
+    uint8_t *data;
+    size_t len;
+    el_entry_t *e;
+    assert_int_equal (el_store_entry_get (w->nodes[at].store, w->nodes[origin].kp->pk, seq,
+                                          &data, &len), 0);
+    assert_int_equal (el_entry_parse (data, len, &e), 0);
+    bool stub = e->is_stub;
+    el_entry_destroy (&e);
+    free (data);
+    return stub;
+}
+
+static bool
 s_share_no_members (void *arg, uint64_t peer, El__Kind kind, const uint8_t origin[EL_KEY_BYTES])
 {
     (void) arg;
@@ -595,20 +610,60 @@ test_share_policy_sends_stubs (void **state)
     assert_int_equal (s_count_records (w, 1, EL__KIND__EVENT), 2);
     assert_int_equal (s_count_records (w, 1, EL__KIND__MEMBER), 0);
     assert_int_equal (s_count_records (w, 0, EL__KIND__MEMBER), 1);
-    /* a member alone at the head is held back: a batch never ends on a stub */
+    assert_true (s_is_stub (w, 1, 0, 2));
+    assert_false (s_is_stub (w, 0, 0, 2));
+    /* a member at the head goes as a stub too (a stub may end a batch) */
     el_record_t m2 = { .kind = EL__KIND__MEMBER, .key = "m2", .payload = mb,
                        .payload_len = r[1].payload_len };
     assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, &m2, 1, NULL), 0);
     s_settle (w);
-    assert_int_equal (s_head_seq (w, 1, 0), 3);
-    assert_int_equal (el_sync_peer_behind (w->nodes[0].sync, s_handle (1), w->nodes[0].kp->pk), 1);
-    el_record_t e3 = { .kind = EL__KIND__EVENT, .key = "e3", .payload = ev,
-                       .payload_len = r[0].payload_len };
-    assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, &e3, 1, NULL), 0);
-    s_settle (w);
-    assert_int_equal (s_head_seq (w, 1, 0), 5);
+    assert_int_equal (s_head_seq (w, 1, 0), 4);
+    assert_int_equal (el_sync_peer_behind (w->nodes[0].sync, s_handle (1), w->nodes[0].kp->pk), 0);
     s_assert_same_heads (w, 0, 1);
     assert_int_equal (s_count_records (w, 1, EL__KIND__MEMBER), 0);
+    assert_int_equal (s_count_records (w, 0, EL__KIND__MEMBER), 2);
+    free (ev);
+    free (mb);
+    s_world_destroy (&w);
+}
+
+static void
+test_stubs_in_catch_up (void **state)
+{
+    (void) state;
+    /* credit 4, batches of 4: a run of stubs crosses batch boundaries */
+    s_world_t *w = s_world_new (2, 4, 4);
+    uint8_t *ev, *mb;
+    size_t ev_len, mb_len;
+    s_event_payload ("e", &ev, &ev_len);
+    s_member_payload (&mb, &mb_len);
+    /* e, then member m updated 8 times, its tombstone, e: 2..9 become stubs */
+    el_record_t r[11];
+    r[0] = (el_record_t) { .kind = EL__KIND__EVENT, .key = "first", .payload = ev,
+                           .payload_len = ev_len };
+    for (int k = 1; k <= 8; k++)
+        r[k] = (el_record_t) { .kind = EL__KIND__MEMBER, .key = "m", .payload = mb,
+                               .payload_len = mb_len };
+    r[9] = (el_record_t) { .kind = EL__KIND__MEMBER, .key = "m", .deleted = true };
+    r[10] = (el_record_t) { .kind = EL__KIND__EVENT, .key = "last", .payload = ev,
+                            .payload_len = ev_len };
+    assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, r, 11, NULL), 0);
+    for (uint64_t seq = 1; seq <= 11; seq++)
+        assert_int_equal (s_is_stub (w, 0, 0, seq), seq >= 2 && seq <= 9);
+    s_link (w, 0, 1);
+    s_settle (w);
+    /* stubs link and verify like entries: all accepted, still stubs there */
+    assert_int_equal (s_head_seq (w, 1, 0), 11);
+    s_assert_same_heads (w, 0, 1);
+    for (uint64_t seq = 1; seq <= 11; seq++)
+        assert_int_equal (s_is_stub (w, 1, 0, seq), seq >= 2 && seq <= 9);
+    assert_int_equal (s_count_records (w, 1, EL__KIND__MEMBER), 0);
+    assert_int_equal (s_count_records (w, 1, EL__KIND__EVENT), 2);
+    el_sync_stats_t st;
+    el_sync_stats (w->nodes[1].sync, &st);
+    assert_int_equal (st.rejected, 0);
+    assert_int_equal (st.applied, 11);
+    assert_int_equal (w->entries_msgs[0][1], 3);
     free (ev);
     free (mb);
     s_world_destroy (&w);
@@ -959,6 +1014,7 @@ main (void)
         cmocka_unit_test (test_loop_converges_without_duplicate_apply),
         cmocka_unit_test (test_fork_detected_everywhere),
         cmocka_unit_test (test_share_policy_sends_stubs),
+        cmocka_unit_test (test_stubs_in_catch_up),
         cmocka_unit_test (test_version_mismatch),
         cmocka_unit_test (test_foreign_network),
         cmocka_unit_test (test_oversized_frame),
