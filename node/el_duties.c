@@ -1,0 +1,628 @@
+/* el_duties.c — see el_duties.h. */
+#include "el_duties.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "el_admit.h"
+#include "el_booking.h"
+#include "el_invite.h"
+#include "el_log.h"
+
+#define S_ENDPOINT_MAX 1024
+
+struct el_duties {
+    el_duties_env_t env;
+    el_booking_policy_t policy;
+    bool busy;                  /* inside our own writes: ignore re-entrant callbacks */
+    el_join_t *join;            /* broker: the join listener, when bound */
+    uint64_t answered, declined, compactions;
+};
+
+/* ------------------------------------------------------------ policy */
+
+static void
+s_policy_load (el_duties_t *self)
+{
+    void *val = NULL;
+    size_t len = 0;
+    self->policy = EL_BOOKING_POLICY_AUTO;
+    if (el_store_meta_get (self->env.store, EL_DUTIES_META_POLICY, &val, &len) == 0) {
+        if (len == 6 && !memcmp (val, "manual", 6))
+            self->policy = EL_BOOKING_POLICY_MANUAL;
+        free (val);
+    }
+}
+
+/* ------------------------------------------------------------ bookings */
+
+/* Does @p request name one of our machines? */
+static bool
+s_names_us (const el_duties_t *self, const el_entry_t *request)
+{
+    if (request->is_stub || !request->body || request->body->deleted)
+        return false;
+    El__BookingRequest *r = el__booking_request__unpack (&el_pb_allocator,
+                                                         request->payload_len,
+                                                         request->payload);
+    if (!r)
+        return false;
+    bool mine = r->equipment_owner.len == EL_KEY_BYTES
+                && !memcmp (r->equipment_owner.data, self->env.kp->pk, EL_KEY_BYTES);
+    el__booking_request__free_unpacked (r, &el_pb_allocator);
+    return mine;
+}
+
+static int
+s_write_booking (el_duties_t *self, const char *key, const El__Booking *b, uint64_t *ret_seq)
+{
+    size_t len = el__booking__get_packed_size (b);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return -ENOMEM;
+    el__booking__pack (b, buf);
+    el_record_t rec = { EL__KIND__BOOKING, key, false, buf, len };
+    bool was = self->busy;
+    self->busy = true;
+    int rc = el_sync_write (self->env.sync, self->env.kp, &rec, 1, ret_seq);
+    self->busy = was;
+    free (buf);
+    return rc;
+}
+
+/* Decide @p request under the auto policy and write the answer.
+ * @return 1 answered, 0 nothing to do, < 0 error. */
+static int
+s_answer_auto (el_duties_t *self, const el_entry_t *request)
+{
+    if (!s_names_us (self, request))
+        return 0;
+    int rc = el_booking_is_answered (self->env.store, self->env.kp->pk, request);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    El__Booking b;
+    char eqkey[EL_RECORD_KEY_MAX + 1], key[EL_BOOKING_KEY_MAX];
+    rc = el_booking_decide (self->env.store, self->env.kp->pk, request, &b, eqkey);
+    if (rc < 0)
+        return rc == EL_EINVAL ? 0 : rc;
+    if (el_booking_key (request->origin, request->body->key, key) < 0)
+        return 0;
+    uint64_t seq = 0;
+    rc = s_write_booking (self, key, &b, &seq);
+    char f[EL_LOG_FPR_BYTES], qr[256];
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "booking_answer_failed", "request=%s reason=%s",
+                el_log_quote (key, qr, sizeof qr), el_strcode (rc));
+        return rc;
+    }
+    self->answered++;
+    if (b.status == EL__BOOKING_STATUS__BOOKING_DECLINED)
+        self->declined++;
+    char qe[128], qreason[128];
+    el_log (EL_LOG_INFO, "booking_answered",
+            "requester=%s request=%s equipment=%s status=%s reason=%s seq=%" PRIu64,
+            el_log_fpr (request->origin, f), el_log_quote (request->body->key, qr, sizeof qr),
+            el_log_quote (b.equipment_key, qe, sizeof qe),
+            b.status == EL__BOOKING_STATUS__BOOKING_CONFIRMED ? "confirmed" : "declined",
+            el_log_quote (b.reason[0] ? b.reason : "-", qreason, sizeof qreason), seq);
+    return 1;
+}
+
+/* A request was withdrawn (tombstone): cancel our confirmed answer, if any. */
+static void
+s_withdrawn (el_duties_t *self, const el_entry_t *tomb)
+{
+    char key[EL_BOOKING_KEY_MAX];
+    if (el_booking_key (tomb->origin, tomb->body->key, key) < 0)
+        return;
+    el_entry_t *ans = NULL;
+    if (el_store_record_get (self->env.store, EL__KIND__BOOKING, self->env.kp->pk, key, &ans) < 0)
+        return;
+    El__Booking *b = el__booking__unpack (&el_pb_allocator, ans->payload_len,
+                                          ans->payload);
+    el_entry_destroy (&ans);
+    if (!b)
+        return;
+    if (b->status == EL__BOOKING_STATUS__BOOKING_CONFIRMED) {
+        b->status = EL__BOOKING_STATUS__BOOKING_CANCELLED;
+        char *old = b->reason;
+        b->reason = (char *) "request withdrawn";
+        uint64_t seq = 0;
+        int rc = s_write_booking (self, key, b, &seq);
+        b->reason = old;
+        char qk[256];
+        el_log (rc < 0 ? EL_LOG_ERROR : EL_LOG_INFO, "booking_cancelled",
+                "request=%s reason=request_withdrawn%s%s", el_log_quote (key, qk, sizeof qk),
+                rc < 0 ? " error=" : "", rc < 0 ? el_strcode (rc) : "");
+    }
+    el__booking__free_unpacked (b, &el_pb_allocator);
+}
+
+static int
+s_pending_fn (void *arg, const el_entry_t *request)
+{
+    el_duties_t *self = arg;
+    int rc = s_answer_auto (self, request);
+    return rc < 0 ? rc : 0;
+}
+
+/* Answer every waiting request (auto policy). @return answered count or < 0. */
+static int
+s_answer_pending (el_duties_t *self)
+{
+    uint64_t before = self->answered;
+    int rc = el_booking_pending (self->env.store, self->env.kp->pk, EL_DUTIES_PENDING_MAX,
+                                 s_pending_fn, self);
+    if (rc < 0)
+        el_log (EL_LOG_ERROR, "booking_pending_failed", "reason=%s", el_strcode (rc));
+    uint64_t n = self->answered - before;
+    if (n)
+        el_log (EL_LOG_INFO, "booking_pending_answered", "count=%" PRIu64, n);
+    return rc < 0 ? rc : (int) n;
+}
+
+/* ------------------------------------------------------------ erasure */
+
+static void
+s_compact (el_duties_t *self, const char *why)
+{
+    /* the flag makes a crash between the tombstone and the copy harmless */
+    (void) el_store_meta_put (self->env.store, EL_DUTIES_META_COMPACT, "1", 1);
+    int rc = el_store_compact (self->env.store);
+    if (rc == 0) {
+        self->compactions++;
+        (void) el_store_meta_put (self->env.store, EL_DUTIES_META_COMPACT, "0", 1);
+    }
+    el_log (rc < 0 ? EL_LOG_ERROR : EL_LOG_INFO, rc < 0 ? "compact_failed" : "compacted",
+            "why=%s%s%s", why, rc < 0 ? " reason=" : "", rc < 0 ? el_strcode (rc) : "");
+}
+
+/* ------------------------------------------------------------ applied */
+
+void
+el_duties_on_applied (el_duties_t *self, uint64_t from_peer, const el_entry_t *const *entries,
+                      const int *status, size_t n)
+{
+    (void) from_peer;
+    if (!self || self->busy)
+        return;
+    self->busy = true;
+    bool erased = false;
+    for (size_t i = 0; i < n; i++) {
+        const el_entry_t *e = entries[i];
+        if (status[i] != EL_APPLIED || !e || e->is_stub || !e->body)
+            continue;
+        if (e->body->kind == EL__KIND__MEMBER && e->body->deleted)
+            erased = true;
+        else if (e->body->kind == EL__KIND__BOOKING_REQUEST) {
+            if (e->body->deleted)
+                s_withdrawn (self, e);
+            else if (self->policy == EL_BOOKING_POLICY_AUTO)
+                (void) s_answer_auto (self, e);
+        }
+    }
+    if (erased)
+        s_compact (self, "member_erased");
+    self->busy = false;
+}
+
+/* ------------------------------------------------------------ endpoints */
+
+/* @p ep with a wildcard host (0.0.0.0, *, [::]) replaced by this host's name,
+ * and its port moved by @p port_delta. @return 0, EL_EINVAL. */
+static int
+s_endpoint_public (const char *ep, int port_delta, char out[S_ENDPOINT_MAX])
+{
+    const char *scheme = strstr (ep, "://");
+    const char *colon = strrchr (ep, ':');
+    if (!scheme || !colon || colon < scheme + 3)
+        return EL_EINVAL;
+    const char *host = scheme + 3;
+    size_t host_len = (size_t) (colon - host);
+    char *end;
+    long port = strtol (colon + 1, &end, 10);
+    if (*end || port < 0 || port + port_delta > 65535 || port + port_delta < 1)
+        return EL_EINVAL;
+    char hostname[256];
+    if ((host_len == 1 && host[0] == '*') || (host_len == 7 && !strncmp (host, "0.0.0.0", 7))
+        || (host_len == 4 && !strncmp (host, "[::]", 4))) {
+        if (gethostname (hostname, sizeof hostname) != 0)
+            snprintf (hostname, sizeof hostname, "localhost");
+        hostname[sizeof hostname - 1] = '\0';
+    } else {
+        if (host_len >= sizeof hostname)
+            return EL_EINVAL;
+        memcpy (hostname, host, host_len);
+        hostname[host_len] = '\0';
+    }
+    int w = snprintf (out, S_ENDPOINT_MAX, "%.*s%s:%ld", (int) (host - ep), ep, hostname,
+                      port + port_delta);
+    return w < 0 || w >= S_ENDPOINT_MAX ? EL_EINVAL : 0;
+}
+
+/* Start (or keep) the join listener on @p bind. */
+static int
+s_join_start (el_duties_t *self, const char *bind, char *err, size_t err_size)
+{
+    if (self->join)
+        return 0;
+    int rc = el_join_new (bind, self->env.kp, self->env.cfg->control, &self->join);
+    if (rc < 0) {
+        snprintf (err, err_size, "cannot bind the join endpoint %s: %s", bind, strerror (-rc));
+        el_log (EL_LOG_ERROR, "join_bind_failed", "endpoint=%s reason=%s", bind, strerror (-rc));
+        return rc;
+    }
+    el_log (EL_LOG_INFO, "join_listening", "endpoint=%s", el_join_endpoint (self->join));
+    return 0;
+}
+
+/* ------------------------------------------------------------ control */
+
+static void
+s_text (el_control_t *ctl, El__ControlReply *reply, const char *text)
+{
+    reply->text = el_control_strdup (ctl, text);
+}
+
+static int
+s_ctl_policy (el_duties_t *self, el_control_t *ctl, const El__PolicyRequest *req,
+              El__ControlReply *reply)
+{
+    uint32_t answered = 0;
+    if (req->set == EL__BOOKING_POLICY__BOOKING_POLICY_AUTO
+        || req->set == EL__BOOKING_POLICY__BOOKING_POLICY_MANUAL) {
+        bool manual = req->set == EL__BOOKING_POLICY__BOOKING_POLICY_MANUAL;
+        int rc = el_store_meta_put (self->env.store, EL_DUTIES_META_POLICY,
+                                    manual ? "manual" : "auto", manual ? 6 : 4);
+        if (rc < 0)
+            return rc;
+        el_booking_policy_t old = self->policy;
+        self->policy = manual ? EL_BOOKING_POLICY_MANUAL : EL_BOOKING_POLICY_AUTO;
+        el_log (EL_LOG_INFO, "booking_policy", "policy=%s", manual ? "manual" : "auto");
+        if (old == EL_BOOKING_POLICY_MANUAL && !manual) {
+            self->busy = true;
+            rc = s_answer_pending (self);
+            self->busy = false;
+            if (rc > 0)
+                answered = (uint32_t) rc;
+        }
+    } else if (req->set != EL__BOOKING_POLICY__BOOKING_POLICY_UNSPECIFIED) {
+        s_text (ctl, reply, "unknown booking policy");
+        return EL_EINVAL;
+    }
+    El__PolicyReply *pr = el_control_alloc (ctl, sizeof *pr);
+    if (!pr)
+        return -ENOMEM;
+    el__policy_reply__init (pr);
+    pr->policy = self->policy == EL_BOOKING_POLICY_MANUAL ? EL__BOOKING_POLICY__BOOKING_POLICY_MANUAL
+                                                          : EL__BOOKING_POLICY__BOOKING_POLICY_AUTO;
+    pr->answered = answered;
+    reply->r_case = EL__CONTROL_REPLY__R_POLICY;
+    reply->policy = pr;
+    return 0;
+}
+
+static int
+s_ctl_answer (el_duties_t *self, el_control_t *ctl, const El__AnswerRequest *req,
+              El__ControlReply *reply)
+{
+    if (req->request_origin.len != EL_KEY_BYTES || !req->request_key || !req->request_key[0]
+        || strlen (req->request_key) > EL_RECORD_KEY_MAX
+        || (req->reason && strlen (req->reason) > 1000))
+        return EL_EINVAL;
+    if (req->status != EL__BOOKING_STATUS__BOOKING_CONFIRMED
+        && req->status != EL__BOOKING_STATUS__BOOKING_DECLINED
+        && req->status != EL__BOOKING_STATUS__BOOKING_CANCELLED) {
+        s_text (ctl, reply, "an answer confirms, declines or cancels");
+        return EL_EINVAL;
+    }
+    el_entry_t *request = NULL;
+    El__BookingRequest *r = NULL;
+    El__Booking *prev = NULL;
+    char msg[300], key[EL_BOOKING_KEY_MAX];
+    int rc = el_store_record_get (self->env.store, EL__KIND__BOOKING_REQUEST,
+                                  req->request_origin.data, req->request_key, &request);
+    if (rc == EL_ENOTFOUND) {
+        s_text (ctl, reply, "unknown booking request (withdrawn, or not received yet)");
+        return EL_EINVAL;
+    }
+    if (rc < 0)
+        return rc;
+    r = el__booking_request__unpack (&el_pb_allocator, request->payload_len,
+                                     request->payload);
+    rc = EL_EINVAL;
+    if (!r)
+        goto out;
+    if (r->equipment_owner.len != EL_KEY_BYTES
+        || memcmp (r->equipment_owner.data, self->env.kp->pk, EL_KEY_BYTES)) {
+        s_text (ctl, reply, "this request is for another site's machine: only its owner answers");
+        goto out;
+    }
+    if ((rc = el_booking_key (request->origin, request->body->key, key)) < 0)
+        goto out;
+    el_entry_t *ans = NULL;
+    if (el_store_record_get (self->env.store, EL__KIND__BOOKING, self->env.kp->pk, key, &ans) == 0) {
+        prev = el__booking__unpack (&el_pb_allocator, ans->payload_len,
+                                    ans->payload);
+        el_entry_destroy (&ans);
+    }
+    if (prev && prev->status == req->status) {
+        snprintf (msg, sizeof msg, "already %s",
+                  prev->status == EL__BOOKING_STATUS__BOOKING_CONFIRMED ? "confirmed"
+                  : prev->status == EL__BOOKING_STATUS__BOOKING_DECLINED ? "declined" : "cancelled");
+        s_text (ctl, reply, msg);
+        rc = EL_EINVAL;
+        goto out;
+    }
+    if (req->status == EL__BOOKING_STATUS__BOOKING_CANCELLED
+        && (!prev || prev->status != EL__BOOKING_STATUS__BOOKING_CONFIRMED)) {
+        s_text (ctl, reply, "only a confirmed booking can be cancelled");
+        rc = EL_EINVAL;
+        goto out;
+    }
+    if (req->status == EL__BOOKING_STATUS__BOOKING_CONFIRMED && !req->force) {
+        if (r->end_us <= r->start_us) {
+            s_text (ctl, reply, "end is not after start");
+            rc = EL_EINVAL;
+            goto out;
+        }
+        rc = el_booking_overlaps (self->env.store, self->env.kp->pk, r->equipment_key,
+                                  r->start_us, r->end_us);
+        if (rc < 0)
+            goto out;
+        if (rc > 0) {
+            s_text (ctl, reply, "slot overlaps a confirmed booking (--force to confirm anyway)");
+            rc = EL_EINVAL;
+            goto out;
+        }
+    }
+    El__Booking b = EL__BOOKING__INIT;
+    b.request_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) request->origin };
+    b.request_key = request->body->key;
+    b.equipment_key = r->equipment_key;
+    b.start_us = r->start_us;
+    b.end_us = r->end_us;
+    b.status = req->status;
+    b.reason = req->reason ? req->reason : "";
+    uint64_t seq = 0;
+    if ((rc = s_write_booking (self, key, &b, &seq)) < 0)
+        goto out;
+    El__AnswerReply *ar = el_control_alloc (ctl, sizeof *ar);
+    char *k = el_control_strdup (ctl, key);
+    rc = -ENOMEM;
+    if (!ar || !k)
+        goto out;
+    el__answer_reply__init (ar);
+    ar->seq = seq;
+    ar->booking_key = k;
+    reply->r_case = EL__CONTROL_REPLY__R_ANSWER;
+    reply->answer = ar;
+    char qk[256];
+    el_log (EL_LOG_INFO, "booking_answered", "request=%s status=%s by=coordinator seq=%" PRIu64,
+            el_log_quote (key, qk, sizeof qk),
+            b.status == EL__BOOKING_STATUS__BOOKING_CONFIRMED ? "confirmed"
+            : b.status == EL__BOOKING_STATUS__BOOKING_DECLINED ? "declined" : "cancelled", seq);
+    rc = 0;
+out:
+    if (prev)
+        el__booking__free_unpacked (prev, &el_pb_allocator);
+    if (r)
+        el__booking_request__free_unpacked (r, &el_pb_allocator);
+    el_entry_destroy (&request);
+    return rc;
+}
+
+static int
+s_ctl_invite (el_duties_t *self, el_control_t *ctl, const El__InviteRequest *req,
+              El__ControlReply *reply)
+{
+    char err[300] = "", bind[S_ENDPOINT_MAX], join_ep[S_ENDPOINT_MAX], sync_ep[S_ENDPOINT_MAX];
+    const el_config_t *cfg = self->env.cfg;
+    if (self->env.role != EL_ROLE_BROKER) {
+        s_text (ctl, reply, "invites are made on the broker");
+        return EL_EINVAL;
+    }
+    if ((req->name && strlen (req->name) > EL_ADMIT_NAME_MAX) || req->ttl_us < 0
+        || req->ttl_us > EL_INVITE_TTL_MAX_US) {
+        s_text (ctl, reply, "bad invite: name over 200 bytes or validity over 90 days");
+        return EL_EINVAL;
+    }
+    /* where the join endpoint binds: asked, kept, or listen[0] port + 1 */
+    void *kept = NULL;
+    size_t kept_len = 0;
+    if (req->join_listen && req->join_listen[0])
+        snprintf (bind, sizeof bind, "%s", req->join_listen);
+    else if (el_store_meta_get (self->env.store, EL_INVITE_META_JOIN, &kept, &kept_len) == 0
+             && kept_len < sizeof bind) {
+        memcpy (bind, kept, kept_len);
+        bind[kept_len] = '\0';
+    } else if (cfg->listen_n == 0
+               || s_endpoint_public (cfg->listen[0], 1, bind) < 0) {
+        free (kept);
+        s_text (ctl, reply, "no join endpoint: give --join-listen ENDPOINT");
+        return EL_EINVAL;
+    } else if (!strncmp (cfg->listen[0], "tcp://0.0.0.0:", 14) || !strncmp (cfg->listen[0],
+                                                                             "tcp://*:", 8)) {
+        /* keep the wildcard for binding */
+        const char *colon = strrchr (bind, ':');
+        snprintf (bind, sizeof bind, "tcp://0.0.0.0%s", colon);
+    }
+    free (kept);
+    if (self->join && strcmp (el_join_endpoint (self->join), bind)
+        && req->join_listen && req->join_listen[0]) {
+        el_join_destroy (&self->join);  /* moved by the coordinator */
+    }
+    int rc = s_join_start (self, bind, err, sizeof err);
+    if (rc < 0) {
+        s_text (ctl, reply, err);
+        return rc;
+    }
+    if (req->join_listen && req->join_listen[0])
+        (void) el_store_meta_put (self->env.store, EL_INVITE_META_JOIN, req->join_listen,
+                                  strlen (req->join_listen));
+    else if (el_store_meta_get (self->env.store, EL_INVITE_META_JOIN, &kept, &kept_len) != 0)
+        (void) el_store_meta_put (self->env.store, EL_INVITE_META_JOIN, bind, strlen (bind));
+    else
+        free (kept);
+    if (req->join_endpoint && req->join_endpoint[0])
+        snprintf (join_ep, sizeof join_ep, "%s", req->join_endpoint);
+    else if (s_endpoint_public (el_join_endpoint (self->join), 0, join_ep) < 0)
+        snprintf (join_ep, sizeof join_ep, "%s", el_join_endpoint (self->join));
+    if (req->sync_endpoint && req->sync_endpoint[0])
+        snprintf (sync_ep, sizeof sync_ep, "%s", req->sync_endpoint);
+    else if (cfg->listen_n == 0 || s_endpoint_public (cfg->listen[0], 0, sync_ep) < 0) {
+        s_text (ctl, reply, "no sync endpoint to give: pass --endpoint ENDPOINT");
+        return EL_EINVAL;
+    }
+    uint8_t secret[EL_INVITE_SECRET_BYTES];
+    int64_t expires = 0;
+    rc = el_invite_create (self->env.store, el_now_us (), req->ttl_us, req->name,
+                           req->kind ? req->kind : EL__SITE_KIND__PERIPHERAL, sync_ep, secret,
+                           &expires);
+    if (rc < 0)
+        return rc;
+    El__InviteToken t = EL__INVITE_TOKEN__INIT;
+    t.version = 1;
+    t.join_endpoint = join_ep;
+    t.broker_key = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) self->env.kp->pk };
+    t.secret = (ProtobufCBinaryData) { EL_INVITE_SECRET_BYTES, secret };
+    t.expires_us = expires;
+    t.name = req->name ? req->name : "";
+    char *token = NULL;
+    rc = el_invite_token_encode (&t, &token);
+    sodium_memzero (secret, sizeof secret);
+    if (rc < 0)
+        return rc;
+    El__InviteReply *ir = el_control_alloc (ctl, sizeof *ir);
+    char *tok = el_control_strdup (ctl, token);
+    char *je = el_control_strdup (ctl, join_ep);
+    char *jl = el_control_strdup (ctl, el_join_endpoint (self->join));
+    sodium_memzero (token, strlen (token));
+    free (token);
+    if (!ir || !tok || !je || !jl)
+        return -ENOMEM;
+    el__invite_reply__init (ir);
+    ir->token = tok;
+    ir->expires_us = expires;
+    ir->join_endpoint = je;
+    ir->join_listen = jl;
+    reply->r_case = EL__CONTROL_REPLY__R_INVITE;
+    reply->invite = ir;
+    char q[128];
+    el_log (EL_LOG_INFO, "invite_created", "name=%s expires_us=%" PRId64 " join=%s",
+            el_log_quote (req->name && req->name[0] ? req->name : "-", q, sizeof q), expires,
+            join_ep);
+    return 0;
+}
+
+static int
+s_ctl_redeem (el_duties_t *self, el_control_t *ctl, const El__RedeemRequest *req,
+              El__ControlReply *reply)
+{
+    if (self->env.role != EL_ROLE_BROKER)
+        return EL_EINVAL;
+    if (req->secret.len != EL_INVITE_SECRET_BYTES || req->site_key.len != EL_KEY_BYTES)
+        return EL_EINVAL;
+    char err[200] = "", *sync_ep = NULL, *name = NULL, f[EL_LOG_FPR_BYTES];
+    uint64_t seq = 0;
+    int rc = el_invite_redeem (self->env.store, self->env.sync, self->env.kp, el_now_us (),
+                               req->secret.data, req->site_key.data, req->name, &seq, &sync_ep,
+                               &name, err, sizeof err);
+    if (rc < 0) {
+        el_log (EL_LOG_WARN, "invite_refused", "site=%s reason=%s",
+                el_log_fpr (req->site_key.data, f), rc == EL_ENOTFOUND ? "unknown_invite"
+                : err[0] ? (strstr (err, "used") ? "used" : strstr (err, "expired") ? "expired"
+                            : "invalid") : el_strcode (rc));
+        if (err[0])
+            s_text (ctl, reply, err);
+        return rc;
+    }
+    El__RedeemReply *rr = el_control_alloc (ctl, sizeof *rr);
+    char *se = el_control_strdup (ctl, sync_ep), *nm = el_control_strdup (ctl, name);
+    free (sync_ep);
+    free (name);
+    if (!rr || !se || !nm)
+        return -ENOMEM;
+    el__redeem_reply__init (rr);
+    rr->seq = seq;
+    rr->sync_endpoint = se;
+    rr->name = nm;
+    reply->r_case = EL__CONTROL_REPLY__R_REDEEM;
+    reply->redeem = rr;
+    el_log (EL_LOG_INFO, "invite_redeemed", "site=%s seq=%" PRIu64,
+            el_log_fpr (req->site_key.data, f), seq);
+    return 0;
+}
+
+int
+el_duties_control (el_duties_t *self, el_control_t *ctl, const El__ControlRequest *req,
+                   El__ControlReply *reply)
+{
+    switch (req->r_case) {
+    case EL__CONTROL_REQUEST__R_POLICY:
+        return s_ctl_policy (self, ctl, req->policy, reply);
+    case EL__CONTROL_REQUEST__R_ANSWER:
+        return s_ctl_answer (self, ctl, req->answer, reply);
+    case EL__CONTROL_REQUEST__R_INVITE:
+        return s_ctl_invite (self, ctl, req->invite, reply);
+    case EL__CONTROL_REQUEST__R_REDEEM:
+        return s_ctl_redeem (self, ctl, req->redeem, reply);
+    default:
+        s_text (ctl, reply, "unknown request");
+        return EL_EINVAL;
+    }
+}
+
+/* ------------------------------------------------------------ life */
+
+int
+el_duties_new (const el_duties_env_t *env, el_duties_t **ret)
+{
+    el_duties_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -ENOMEM;
+    self->env = *env;
+    s_policy_load (self);
+    void *val = NULL;
+    size_t len = 0;
+    if (el_store_meta_get (env->store, EL_DUTIES_META_COMPACT, &val, &len) == 0) {
+        bool due = len == 1 && ((char *) val)[0] == '1';
+        free (val);
+        if (due)
+            s_compact (self, "interrupted");
+    }
+    if (self->policy == EL_BOOKING_POLICY_AUTO) {
+        self->busy = true;
+        (void) s_answer_pending (self);
+        self->busy = false;
+    }
+    if (env->role == EL_ROLE_BROKER
+        && el_store_meta_get (env->store, EL_INVITE_META_JOIN, &val, &len) == 0) {
+        char bind[S_ENDPOINT_MAX], err[300];
+        if (len < sizeof bind) {
+            memcpy (bind, val, len);
+            bind[len] = '\0';
+            (void) s_join_start (self, bind, err, sizeof err);
+        }
+        free (val);
+    }
+    *ret = self;
+    return 0;
+}
+
+void
+el_duties_destroy (el_duties_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    el_join_destroy (&(*self_p)->join);
+    free (*self_p);
+    *self_p = NULL;
+}

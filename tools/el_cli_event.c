@@ -1,0 +1,584 @@
+/* el_cli_event.c — `entrelab event add|update|cancel|list|show`: the
+ * network's agenda (el.Event records, RFC 5545 VEVENT fields). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "el_cli.h"
+#include "el_ics.h"
+
+#define S_DAY_US          (24LL * 3600 * 1000000)
+#define S_EXPAND_WINDOW   (366 * S_DAY_US)  /* recurrences listed without --to, µs */
+#define S_OCCURRENCES_MAX 500               /* occurrences of one event per listing */
+#define S_EVENTS_MAX      200000            /* events one listing holds */
+
+static const char *
+s_status_name (El__EventStatus s)
+{
+    switch (s) {
+    case EL__EVENT_STATUS__TENTATIVE: return "tentative";
+    case EL__EVENT_STATUS__CONFIRMED: return "confirmed";
+    case EL__EVENT_STATUS__CANCELLED: return "cancelled";
+    default: return "unspecified";
+    }
+}
+
+static json_t *
+s_event_json (el_cli_t *cli, const El__RecordView *v, const El__Event *e, int64_t start,
+              int64_t end)
+{
+    char name[128];
+    const uint8_t *site = e->site.len == EL_KEY_BYTES ? e->site.data : v->origin.data;
+    json_t *o = json_object ();
+    json_object_set_new (o, "uid", json_string (e->uid && e->uid[0] ? e->uid : v->key));
+    json_object_set_new (o, "key", json_string (v->key));
+    json_object_set_new (o, "summary", json_string (e->summary ? e->summary : ""));
+    json_object_set_new (o, "start", el_cli_time_json (start));
+    json_object_set_new (o, "end", el_cli_time_json (end));
+    json_object_set_new (o, "start_us", json_integer (start));
+    json_object_set_new (o, "end_us", json_integer (end));
+    json_object_set_new (o, "all_day", json_boolean (e->all_day));
+    json_object_set_new (o, "tzid", json_string (e->tzid ? e->tzid : ""));
+    json_object_set_new (o, "rrule", json_string (e->rrule ? e->rrule : ""));
+    json_object_set_new (o, "site", el_cli_key_json (site));
+    json_object_set_new (o, "site_name",
+                         json_string (el_cli_site_name (cli, site, name, sizeof name)));
+    json_object_set_new (o, "origin", el_cli_key_json (v->origin.data));
+    json_object_set_new (o, "origin_name",
+                         json_string (el_cli_site_name (cli, v->origin.data, name, sizeof name)));
+    json_object_set_new (o, "location", json_string (e->location ? e->location : ""));
+    json_object_set_new (o, "category", json_string (e->category ? e->category : ""));
+    json_object_set_new (o, "capacity", json_integer (e->capacity));
+    json_object_set_new (o, "status", json_string (s_status_name (e->status)));
+    json_object_set_new (o, "url", json_string (e->url ? e->url : ""));
+    json_object_set_new (o, "description", json_string (e->description ? e->description : ""));
+    json_object_set_new (o, "sequence", json_integer (e->sequence));
+    json_object_set_new (o, "seq", json_integer ((json_int_t) v->seq));
+    return o;
+}
+
+static const el_cli_col_t s_list_cols[] = {
+    { "START", "start_us", EL_CLI_COL_TIME, 0 },
+    { "END", "end_us", EL_CLI_COL_TIME, 0 },
+    { "SITE", "site_name", EL_CLI_COL_TEXT, 24 },
+    { "CATEGORY", "category", EL_CLI_COL_TEXT, 0 },
+    { "STATUS", "status", EL_CLI_COL_TEXT, 0 },
+    { "SUMMARY", "summary", EL_CLI_COL_TEXT, 40 },
+    { "UID", "uid", EL_CLI_COL_TEXT, 0 },
+};
+
+static const el_cli_col_t s_show_cols[] = {
+    { "UID", "uid", EL_CLI_COL_TEXT, 0 },
+    { "Summary", "summary", EL_CLI_COL_TEXT, 0 },
+    { "Start", "start_us", EL_CLI_COL_TIME, 0 },
+    { "End", "end_us", EL_CLI_COL_TIME, 0 },
+    { "All day", "all_day", EL_CLI_COL_TEXT, 0 },
+    { "Repeats", "rrule", EL_CLI_COL_TEXT, 0 },
+    { "Site", "site_name", EL_CLI_COL_TEXT, 0 },
+    { "Site key", "site", EL_CLI_COL_TEXT, 0 },
+    { "Written by", "origin_name", EL_CLI_COL_TEXT, 0 },
+    { "Location", "location", EL_CLI_COL_TEXT, 0 },
+    { "Category", "category", EL_CLI_COL_TEXT, 0 },
+    { "Capacity", "capacity", EL_CLI_COL_TEXT, 0 },
+    { "Status", "status", EL_CLI_COL_TEXT, 0 },
+    { "URL", "url", EL_CLI_COL_TEXT, 0 },
+    { "Description", "description", EL_CLI_COL_TEXT, 0 },
+    { "Sequence", "sequence", EL_CLI_COL_TEXT, 0 },
+};
+#define S_N(a) (sizeof (a) / sizeof (a)[0])
+
+/* ------------------------------------------------------------ fields */
+
+/* Set a string field: borrowed (a message built here) or owned (an unpacked
+ * message, whose free_unpacked frees it). @return 0, -ENOMEM. */
+static int
+s_set (char **field, const char *value, bool owned)
+{
+    if (!owned) {
+        *field = (char *) value;
+        return 0;
+    }
+    char *copy = strdup (value);
+    if (!copy)
+        return -ENOMEM;
+    if (*field && *field != protobuf_c_empty_string)
+        free (*field);
+    *field = copy;
+    return 0;
+}
+
+#define S_SET(field, v) \
+    do { \
+        if (s_set (&(field), (v), owned) < 0) \
+            return el_cli_fail (cli, -ENOMEM, "out of memory"); \
+    } while (0)
+
+/* Apply the field options of add/update to @p e (@p owned: e was unpacked). */
+static int
+s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Event *e, uint8_t site_buf[32],
+                bool owned)
+{
+    const char *v;
+    int rc;
+    if ((v = el_cli_opt (a, "summary"))) {
+        if (!*v)
+            return el_cli_bad (cli, "--summary must not be empty");
+        S_SET (e->summary, v);
+    }
+    if ((v = el_cli_opt (a, "start")) && (rc = el_cli_time_opt (cli, "start", v, &e->dtstart_us)))
+        return rc;
+    if ((v = el_cli_opt (a, "end")) && (rc = el_cli_time_opt (cli, "end", v, &e->dtend_us)))
+        return rc;
+    if ((v = el_cli_opt (a, "duration"))) {
+        int64_t d;
+        char err[200];
+        if (el_cli_duration_parse (v, &d, err, sizeof err) < 0)
+            return el_cli_bad (cli, "--duration: %s", err);
+        if (el_cli_has (a, "end"))
+            return el_cli_bad (cli, "give --end or --duration, not both");
+        e->dtend_us = e->dtstart_us + d;
+    }
+    if (e->dtend_us && e->dtend_us <= e->dtstart_us)
+        return el_cli_bad (cli, "end before start: the event must end after it starts");
+    if ((v = el_cli_opt (a, "location")))
+        S_SET (e->location, v);
+    if ((v = el_cli_opt (a, "category")))
+        S_SET (e->category, v);
+    if ((v = el_cli_opt (a, "description")))
+        S_SET (e->description, v);
+    if ((v = el_cli_opt (a, "url")))
+        S_SET (e->url, v);
+    if ((v = el_cli_opt (a, "capacity"))) {
+        char *end;
+        long c = strtol (v, &end, 10);
+        if (!*v || *end || c < 0 || c > 1000000)
+            return el_cli_bad (cli, "--capacity: a number of places, 0..1000000 (0 = unlimited)");
+        e->capacity = (uint32_t) c;
+    }
+    if ((v = el_cli_opt (a, "status"))) {
+        if (!strcmp (v, "tentative"))
+            e->status = EL__EVENT_STATUS__TENTATIVE;
+        else if (!strcmp (v, "confirmed"))
+            e->status = EL__EVENT_STATUS__CONFIRMED;
+        else
+            return el_cli_bad (cli, "--status: tentative or confirmed (use event cancel to "
+                                    "cancel)");
+    }
+    if ((v = el_cli_opt (a, "site"))) {
+        rc = el_cli_site_resolve (cli, v, site_buf);
+        if (rc < 0)
+            return rc;
+        uint8_t *data = site_buf;
+        if (owned) {
+            if (!(data = malloc (EL_KEY_BYTES)))
+                return el_cli_fail (cli, -ENOMEM, "out of memory");
+            memcpy (data, site_buf, EL_KEY_BYTES);
+            free (e->site.data);
+        }
+        e->site = (ProtobufCBinaryData) { EL_KEY_BYTES, data };
+    }
+    return 0;
+}
+
+static int
+s_write_event (el_cli_t *cli, const char *key, const El__Event *e, uint64_t *seq)
+{
+    return el_cli_write (cli, EL__KIND__EVENT, key, &e->base, false, seq);
+}
+
+/* Our own event @p uid. @return 0, EL_CLI_BAD (unknown), errors. */
+static int
+s_own_event (el_cli_t *cli, const char *uid, El__ControlReply **reply, El__Event **ret)
+{
+    const El__RecordView *v;
+    int rc = el_cli_check_key (cli, "UID", uid, false);
+    if (rc == 0)
+        rc = el_cli_get (cli, EL__KIND__EVENT, NULL, uid, reply, &v);
+    if (rc == EL_ENOTFOUND)
+        return el_cli_bad (cli, "unknown event '%s' (a site updates only its own events)", uid);
+    if (rc < 0)
+        return rc;
+    *ret = el__event__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
+    if (!*ret) {
+        el_cli_reply_free (reply);
+        return el_cli_fail (cli, EL_EPROTO, "event '%s' does not decode", uid);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ add, update, cancel */
+
+static int
+s_add (el_cli_t *cli, const el_cli_args_t *a)
+{
+    El__Event e = EL__EVENT__INIT;
+    uint8_t site[EL_KEY_BYTES];
+    char uid[EL_RECORD_KEY_MAX + 1];
+    e.status = EL__EVENT_STATUS__CONFIRMED;
+    if (!el_cli_has (a, "summary") || !el_cli_has (a, "start"))
+        return el_cli_bad (cli, "event add needs --summary and --start");
+    int rc = s_apply_fields (cli, a, &e, site, false);
+    if (rc < 0)
+        return rc;
+    const char *given = el_cli_opt (a, "uid");
+    if (given) {
+        if ((rc = el_cli_check_key (cli, "--uid", given, false)) < 0)
+            return rc;
+        snprintf (uid, sizeof uid, "%s", given);
+        El__ControlReply *reply = NULL;
+        const El__RecordView *v;
+        rc = el_cli_get (cli, EL__KIND__EVENT, NULL, uid, &reply, &v);
+        el_cli_reply_free (&reply);
+        if (rc == 0)
+            return el_cli_bad (cli, "event '%s' exists: use entrelab event update", uid);
+        if (rc != EL_ENOTFOUND)
+            return rc;
+    } else {
+        char r[40];
+        el_cli_random_key ("", r, sizeof r);
+        snprintf (uid, sizeof uid, "%s@entrelab", r);
+    }
+    e.uid = uid;
+    e.last_modified_us = cli->now_us;
+    uint64_t seq = 0;
+    rc = s_write_event (cli, uid, &e, &seq);
+    if (rc < 0)
+        return rc;
+    json_t *doc = json_pack ("{s:s, s:I}", "uid", uid, "seq", (json_int_t) seq);
+    return el_cli_print_line (cli, doc, "event added: %s", uid);
+}
+
+static int
+s_update (el_cli_t *cli, const el_cli_args_t *a)
+{
+    El__ControlReply *reply = NULL;
+    El__Event *e = NULL;
+    uint8_t site[EL_KEY_BYTES];
+    const char *uid = a->pos[0];
+    static const char *const fields[] = { "summary", "start", "end", "duration", "location",
+                                          "category", "description", "url", "capacity",
+                                          "status", "site", NULL };
+    bool any = false;
+    for (size_t i = 0; fields[i]; i++)
+        any |= el_cli_has (a, fields[i]);
+    if (!any)
+        return el_cli_bad (cli, "event update: nothing to change (see --help)");
+    int rc = s_own_event (cli, uid, &reply, &e);
+    if (rc < 0)
+        return rc;
+    /* keep the duration when only the start moves */
+    if (el_cli_has (a, "start") && !el_cli_has (a, "end") && !el_cli_has (a, "duration")
+        && e->dtend_us) {
+        int64_t len = e->dtend_us - e->dtstart_us, start;
+        if ((rc = el_cli_time_opt (cli, "start", el_cli_opt (a, "start"), &start)) < 0)
+            goto out;
+        e->dtend_us = start + len;
+    }
+    if (el_cli_has (a, "duration") && !el_cli_has (a, "start"))
+        e->dtend_us = 0;
+    rc = s_apply_fields (cli, a, e, site, true);
+    if (rc < 0)
+        goto out;
+    e->sequence++;
+    e->last_modified_us = cli->now_us;
+    uint64_t seq = 0;
+    rc = s_write_event (cli, uid, e, &seq);
+    if (rc == 0)
+        rc = el_cli_print_line (cli, json_pack ("{s:s, s:I, s:i}", "uid", uid, "seq",
+                                                (json_int_t) seq, "sequence", e->sequence),
+                                "event updated: %s", uid);
+out:
+    el__event__free_unpacked (e, &el_pb_allocator);
+    el_cli_reply_free (&reply);
+    return rc;
+}
+
+static int
+s_cancel (el_cli_t *cli, const el_cli_args_t *a)
+{
+    El__ControlReply *reply = NULL;
+    El__Event *e = NULL;
+    const char *uid = a->pos[0];
+    int rc = s_own_event (cli, uid, &reply, &e);
+    if (rc < 0)
+        return rc;
+    e->status = EL__EVENT_STATUS__CANCELLED;
+    e->sequence++;
+    e->last_modified_us = cli->now_us;
+    uint64_t seq = 0;
+    rc = s_write_event (cli, uid, e, &seq);
+    if (rc == 0)
+        rc = el_cli_print_line (cli, json_pack ("{s:s, s:I, s:s}", "uid", uid, "seq",
+                                                (json_int_t) seq, "status", "cancelled"),
+                                "event cancelled: %s", uid);
+    el__event__free_unpacked (e, &el_pb_allocator);
+    el_cli_reply_free (&reply);
+    return rc;
+}
+
+/* ------------------------------------------------------------ list, show */
+
+typedef struct {
+    el_cli_t *cli;
+    El__RecordView **views;     /* copies: origin, key, seq, payload */
+    El__Event **events;
+    size_t n, cap;
+    int rc;
+} s_events_t;
+
+static int
+s_collect (void *arg, const El__RecordView *v)
+{
+    s_events_t *s = arg;
+    if (s->n == S_EVENTS_MAX) {
+        s->rc = el_cli_fail (s->cli, EL_ETOOBIG, "more than %d events", S_EVENTS_MAX);
+        return 1;
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        El__RecordView **nv = realloc (s->views, cap * sizeof *nv);
+        if (nv)
+            s->views = nv;
+        El__Event **ne = realloc (s->events, cap * sizeof *ne);
+        if (ne)
+            s->events = ne;
+        if (!nv || !ne) {
+            s->rc = el_cli_fail (s->cli, -ENOMEM, "out of memory");
+            return 1;
+        }
+        s->cap = cap;
+    }
+    El__Event *e = el__event__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
+    if (!e)
+        return 0;
+    /* keep what the rows need: a packed copy of the view */
+    size_t len = el__record_view__get_packed_size (v);
+    uint8_t *buf = malloc (len ? len : 1);
+    El__RecordView *copy = NULL;
+    if (buf) {
+        el__record_view__pack (v, buf);
+        copy = el__record_view__unpack (&el_pb_allocator, len, buf);
+        free (buf);
+    }
+    if (!copy) {
+        el__event__free_unpacked (e, &el_pb_allocator);
+        s->rc = el_cli_fail (s->cli, -ENOMEM, "out of memory");
+        return 1;
+    }
+    s->views[s->n] = copy;
+    s->events[s->n++] = e;
+    return 0;
+}
+
+static void
+s_events_free (s_events_t *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        el__record_view__free_unpacked (s->views[i], &el_pb_allocator);
+        el__event__free_unpacked (s->events[i], &el_pb_allocator);
+    }
+    free (s->views);
+    free (s->events);
+}
+
+static int
+s_by_start (const void *x, const void *y)
+{
+    const json_t *a = *(json_t *const *) x, *b = *(json_t *const *) y;
+    json_int_t sa = json_integer_value (json_object_get (a, "start_us"));
+    json_int_t sb = json_integer_value (json_object_get (b, "start_us"));
+    if (sa != sb)
+        return sa < sb ? -1 : 1;
+    return strcmp (json_string_value (json_object_get (a, "uid")),
+                   json_string_value (json_object_get (b, "uid")));
+}
+
+static bool
+s_overlaps (int64_t start, int64_t end, int64_t from, int64_t to)
+{
+    if (end <= start)
+        return start >= from && (!to || start < to);
+    return end > from && (!to || start < to);
+}
+
+static int
+s_list (el_cli_t *cli, const el_cli_args_t *a)
+{
+    int64_t from = cli->now_us, to = 0;
+    uint8_t site[EL_KEY_BYTES];
+    const char *v;
+    int rc;
+    if ((v = el_cli_opt (a, "from")) && (rc = el_cli_time_opt (cli, "from", v, &from)) < 0)
+        return rc;
+    if (el_cli_has (a, "all"))
+        from = 0;
+    if ((v = el_cli_opt (a, "to")) && (rc = el_cli_time_opt (cli, "to", v, &to)) < 0)
+        return rc;
+    if (to && to <= from)
+        return el_cli_bad (cli, "end before start: --to must be after --from");
+    const char *site_text = el_cli_opt (a, "site");
+    if (site_text && (rc = el_cli_site_resolve (cli, site_text, site)) < 0)
+        return rc;
+    const char *category = el_cli_opt (a, "category");
+
+    s_events_t s = { .cli = cli };
+    rc = el_cli_list (cli, EL__KIND__EVENT, NULL, s_collect, &s);
+    if (rc == 0)
+        rc = s.rc;
+    json_t *rows = json_array ();
+    for (size_t i = 0; rc == 0 && i < s.n; i++) {
+        const El__Event *e = s.events[i];
+        const El__RecordView *rv = s.views[i];
+        const uint8_t *host = e->site.len == EL_KEY_BYTES ? e->site.data : rv->origin.data;
+        if (site_text && memcmp (host, site, EL_KEY_BYTES))
+            continue;
+        if (category && strcasecmp (category, e->category ? e->category : ""))
+            continue;
+        int64_t len = e->dtend_us > e->dtstart_us ? e->dtend_us - e->dtstart_us : 0;
+        if (e->rrule && e->rrule[0] && !(e->recurrence_id && e->recurrence_id[0])) {
+            /* one row per occurrence in the window, overrides listed on their own */
+            const El__Event *ovr[64];
+            size_t n_ovr = 0;
+            for (size_t j = 0; j < s.n && n_ovr < 64; j++)
+                if (j != i && s.events[j]->recurrence_id && s.events[j]->recurrence_id[0]
+                    && !strcmp (s.events[j]->uid ? s.events[j]->uid : "", e->uid ? e->uid : "")
+                    && !memcmp (s.views[j]->origin.data, rv->origin.data, EL_KEY_BYTES))
+                    ovr[n_ovr++] = s.events[j];
+            int64_t wfrom = from, wto = to ? to : (from ? from : cli->now_us) + S_EXPAND_WINDOW;
+            int64_t starts[S_OCCURRENCES_MAX];
+            size_t n_occ = 0;
+            if (el_ics_expand (e, ovr, n_ovr, wfrom, wto, starts, S_OCCURRENCES_MAX, &n_occ) == 0) {
+                for (size_t k = 0; k < n_occ; k++)
+                    json_array_append_new (rows, s_event_json (cli, rv, e, starts[k],
+                                                               len ? starts[k] + len : 0));
+                continue;
+            }
+        }
+        if (!s_overlaps (e->dtstart_us, e->dtend_us, from, to))
+            continue;
+        json_array_append_new (rows, s_event_json (cli, rv, e, e->dtstart_us, e->dtend_us));
+    }
+    s_events_free (&s);
+    if (rc < 0) {
+        json_decref (rows);
+        return rc;
+    }
+    /* by date */
+    size_t n = json_array_size (rows);
+    json_t **items = malloc ((n ? n : 1) * sizeof *items);
+    if (!items) {
+        json_decref (rows);
+        return el_cli_fail (cli, -ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        items[i] = json_incref (json_array_get (rows, i));
+    qsort (items, n, sizeof *items, s_by_start);
+    json_array_clear (rows);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new (rows, items[i]);
+    free (items);
+    json_t *doc = json_object ();
+    json_object_set_new (doc, "from", el_cli_time_json (from));
+    json_object_set_new (doc, "to", el_cli_time_json (to));
+    json_object_set_new (doc, "events", rows);
+    return el_cli_print_table (cli, doc, "events", s_list_cols, S_N (s_list_cols));
+}
+
+typedef struct {
+    const char *key;
+    const uint8_t *origin;
+    s_events_t *events;
+} s_find_t;
+
+static int
+s_find (void *arg, const El__RecordView *v)
+{
+    s_find_t *f = arg;
+    if (strcmp (v->key, f->key))
+        return 0;
+    if (f->origin && memcmp (v->origin.data, f->origin, EL_KEY_BYTES))
+        return 0;
+    return s_collect (f->events, v);
+}
+
+static int
+s_show (el_cli_t *cli, const el_cli_args_t *a)
+{
+    uint8_t site[EL_KEY_BYTES];
+    const char *site_text = el_cli_opt (a, "site");
+    int rc;
+    if (site_text && (rc = el_cli_site_resolve (cli, site_text, site)) < 0)
+        return rc;
+    if ((rc = el_cli_check_key (cli, "UID", a->pos[0], false)) < 0)
+        return rc;
+    s_events_t s = { .cli = cli };
+    s_find_t f = { a->pos[0], site_text ? site : NULL, &s };
+    rc = el_cli_list (cli, EL__KIND__EVENT, f.origin, s_find, &f);
+    if (rc == 0)
+        rc = s.rc;
+    if (rc == 0 && s.n == 0)
+        rc = el_cli_bad (cli, "unknown event '%s'", a->pos[0]);
+    if (rc == 0 && s.n > 1)
+        rc = el_cli_bad (cli, "%zu sites hold an event '%s': add --site", s.n, a->pos[0]);
+    json_t *doc = NULL;
+    if (rc == 0)
+        doc = json_pack ("{s:o}", "event", s_event_json (cli, s.views[0], s.events[0],
+                                                         s.events[0]->dtstart_us,
+                                                         s.events[0]->dtend_us));
+    s_events_free (&s);
+    if (rc < 0)
+        return rc;
+    return el_cli_print_record (cli, doc, "event", s_show_cols, S_N (s_show_cols));
+}
+
+/* ------------------------------------------------------------ table */
+
+#define S_FIELD_OPTS \
+    { "summary", EL_CLI_OPT_VALUE, "TEXT", "title (RFC 5545 SUMMARY)" }, \
+    { "start", EL_CLI_OPT_VALUE, "DATE", "start, e.g. \"2027-01-12 14:00\" (local) or ...Z" }, \
+    { "end", EL_CLI_OPT_VALUE, "DATE", "end (exclusive), after --start" }, \
+    { "duration", EL_CLI_OPT_VALUE, "DURATION", "instead of --end: 90m, 2h, 1d" }, \
+    { "location", EL_CLI_OPT_VALUE, "TEXT", "room or place" }, \
+    { "category", EL_CLI_OPT_VALUE, "NAME", "workshop, training, meeting, open_day ..." }, \
+    { "description", EL_CLI_OPT_VALUE, "TEXT", "longer text" }, \
+    { "url", EL_CLI_OPT_VALUE, "URL", "web page" }, \
+    { "capacity", EL_CLI_OPT_VALUE, "N", "places (0 = unlimited)" }, \
+    { "status", EL_CLI_OPT_VALUE, "STATUS", "tentative or confirmed (default)" }, \
+    { "site", EL_CLI_OPT_VALUE, "SITE", "hosting site (name or key; default: this site)" }
+
+static const el_cli_optspec_t s_add_opts[] = {
+    S_FIELD_OPTS,
+    { "uid", EL_CLI_OPT_VALUE, "UID", "event id (default: generated)" },
+    { NULL, 0, NULL, NULL },
+};
+static const el_cli_optspec_t s_update_opts[] = { S_FIELD_OPTS, { NULL, 0, NULL, NULL } };
+static const el_cli_optspec_t s_no_opts[] = { { NULL, 0, NULL, NULL } };
+static const el_cli_optspec_t s_list_opts[] = {
+    { "from", EL_CLI_OPT_VALUE, "DATE", "events ending after this (default: now)" },
+    { "to", EL_CLI_OPT_VALUE, "DATE", "events starting before this" },
+    { "all", EL_CLI_OPT_SWITCH, NULL, "include past events" },
+    { "site", EL_CLI_OPT_VALUE, "SITE", "only events hosted by this site (name or key)" },
+    { "category", EL_CLI_OPT_VALUE, "NAME", "only this category" },
+    { NULL, 0, NULL, NULL },
+};
+static const el_cli_optspec_t s_show_opts[] = {
+    { "site", EL_CLI_OPT_VALUE, "SITE", "the site that wrote it, when several did" },
+    { NULL, 0, NULL, NULL },
+};
+
+const el_cli_cmd_t el_cli_event_cmds[] = {
+    { "event add", NULL, 0, 0, "Publish an event on the network's agenda.", s_add_opts, s_add,
+      "entrelab event add --summary \"Initiation tour\" --start \"2027-01-12 14:00\" "
+      "--end \"2027-01-12 17:00\" --category training --location \"Atelier bois\" --capacity 6" },
+    { "event update", "UID", 1, 1, "Change one of this site's events (the other fields stay).",
+      s_update_opts, s_update,
+      "entrelab event update 5f2c9a1e0b7d4c3a@entrelab --start \"2027-01-19 14:00\"" },
+    { "event cancel", "UID", 1, 1, "Mark one of this site's events cancelled.", s_no_opts,
+      s_cancel, "entrelab event cancel 5f2c9a1e0b7d4c3a@entrelab" },
+    { "event list", NULL, 0, 0, "The whole network's agenda by date.", s_list_opts, s_list,
+      "entrelab event list --from 2027-01-01 --to 2027-02-01 --category training" },
+    { "event show", "UID", 1, 1, "One event with all its fields.", s_show_opts, s_show,
+      "entrelab event show 5f2c9a1e0b7d4c3a@entrelab" },
+    { NULL, NULL, 0, 0, NULL, NULL, NULL, NULL },
+};
