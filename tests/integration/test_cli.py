@@ -1,0 +1,657 @@
+#!/usr/bin/env python3
+"""Integration tests of the `entrelab` command line (issue 4).
+
+Real entrelab-broker / entrelab-node processes on loopback, set up and driven
+only through the real CLI (`entrelab init`, `admit`, `invite`, `join`, ...),
+each case in its own temp dir with free ports. Waits poll the CLI's own
+output; nothing is asserted on timing. Daemons must stop cleanly on SIGTERM.
+
+  test_cli.py --case NAME --cli BIN --node BIN --broker BIN [--keep]
+Cases: bookings, erasure, invite, json_table, bad_input.
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+WAIT_S = 90          # upper bound of a wait: a hang fails the case, a slow run does not
+POLL_S = 0.1
+EXIT_S = 30
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, pred, timeout=WAIT_S):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except Failure as e:
+            last = str(e)
+        time.sleep(POLL_S)
+    raise Failure("timed out waiting for %s (last: %s)" % (what, last))
+
+
+class Site:
+    """One daemon's state dir, made by `entrelab init`, and its process."""
+
+    def __init__(self, net, name, broker=False, joined=False):
+        self.net = net
+        self.name = name
+        self.broker = broker
+        self.dir = os.path.join(net.tmp, name)
+        self.log = os.path.join(net.tmp, name + ".log")
+        self.proc = None
+        fast = ["--set", "reconnect_ivl_ms=100", "--set", "reconnect_ivl_max_ms=1000",
+                "--set", "heartbeat_ivl_ms=500", "--set", "heartbeat_timeout_ms=3000",
+                "--set", "durable=false", "--set", "log_level=info"]
+        if broker:
+            self.port = free_port()
+            args = ["init", self.dir, "--broker", "--listen",
+                    "tcp://127.0.0.1:%d" % self.port] + fast
+        elif joined:
+            args = ["init", self.dir] + fast
+        else:
+            args = ["init", self.dir, "--connect", "tcp://127.0.0.1:%d" % net.hub.port,
+                    "--broker-key", net.hub.key] + fast
+        out = net.cli_ok(None, *args, json_out=True)
+        self.key = out["key"]
+        self.conf = out["config"]
+
+    def start(self):
+        binary = self.net.args.broker if self.broker else self.net.args.node
+        logf = open(self.log, "a")
+        self.proc = subprocess.Popen([binary, "--config", self.conf], stdout=logf, stderr=logf,
+                                     stdin=subprocess.DEVNULL)
+        logf.close()
+        wait_for("%s control socket" % self.name, lambda: self.try_status() is not None)
+
+    def try_status(self):
+        if self.proc and self.proc.poll() is not None:
+            raise Failure("%s died with %d (see %s)" % (self.name, self.proc.returncode, self.log))
+        rc, out, _ = self.net.cli(self, "status", "--json")
+        return json.loads(out) if rc == 0 else None
+
+    def stop(self):
+        if not self.proc:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(EXIT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Failure("%s did not stop within %d s of SIGTERM" % (self.name, EXIT_S))
+        self.proc = None
+        if rc != 0:
+            raise Failure("%s exited with %d after SIGTERM (see %s)" % (self.name, rc, self.log))
+
+    def kill(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def data(self):
+        with open(os.path.join(self.dir, "data.mdb"), "rb") as f:
+            return f.read()
+
+
+class Net:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="entrelab-cli-")
+        self.sites = []
+        self.hub = None
+        self.hub = self.add("hub", broker=True)
+
+    def add(self, name, broker=False, joined=False, admit=True, kind=None):
+        s = Site(self, name, broker=broker, joined=joined)
+        self.sites.append(s)
+        if not broker and not joined and admit:
+            extra = ["--kind", kind] if kind else []
+            self.cli_ok(self.hub, "admit", s.key, "--name", name, *extra)
+        return s
+
+    def cli(self, site, *args, env=None):
+        argv = [self.args.cli]
+        if site is not None:
+            argv += ["--node", site.dir]
+        argv += [str(a) for a in args]
+        e = dict(os.environ)
+        e.pop("ENTRELAB_NODE", None)
+        e["TZ"] = "Europe/Paris"
+        if env:
+            e.update(env)
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=e)
+        return out.returncode, out.stdout, out.stderr
+
+    def cli_ok(self, site, *args, json_out=False):
+        if json_out:
+            args = args + ("--json",)
+        rc, out, err = self.cli(site, *args)
+        if rc != 0:
+            raise Failure("entrelab %s: exit %d: %s" % (" ".join(map(str, args)), rc, err.strip()))
+        return json.loads(out) if json_out else out
+
+    def stop_all(self):
+        errors = []
+        for s in reversed(self.sites):
+            try:
+                s.stop()
+            except Failure as e:
+                errors.append(str(e))
+        if errors:
+            raise Failure("; ".join(errors))
+
+    def kill_all(self):
+        for s in self.sites:
+            s.kill()
+
+    def dump_logs(self):
+        for s in self.sites:
+            try:
+                with open(s.log, errors="replace") as f:
+                    lines = f.read().splitlines()
+            except OSError:
+                continue
+            print("---- %s (%s), last lines" % (s.name, s.log))
+            for line in lines[-30:]:
+                print("  " + line)
+
+    def cleanup(self, keep):
+        if keep:
+            print("kept", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def bookings_of(net, site):
+    return net.cli_ok(site, "bookings", "list", json_out=True)["bookings"]
+
+
+def entries_held(net, site):
+    st = net.cli_ok(site, "status", json_out=True)
+    return st["store"]["entries"], st["store"]["origins"]
+
+
+def wait_answered(net, sites, request_ids):
+    """Every site holds an answer for every request id; returns {id: row} of the first site."""
+    def done():
+        rows = None
+        for s in sites:
+            got = {b["id"]: b for b in bookings_of(net, s)}
+            if any(got.get(i, {}).get("status", "pending") == "pending" for i in request_ids):
+                return None
+            if rows is None:
+                rows = got
+            for i in request_ids:
+                if (got[i]["status"], got[i]["reason"]) != (rows[i]["status"], rows[i]["reason"]):
+                    raise Failure("sites disagree on %s" % i)
+        return rows
+    return wait_for("answers to %s on every site" % ", ".join(request_ids), done)
+
+
+def start_network(net, names, central=None):
+    nodes = {}
+    for n in names:
+        nodes[n] = net.add(n, admit=False)
+    net.hub.start()
+    for n, s in nodes.items():
+        net.cli_ok(net.hub, "admit", s.key, "--name", n,
+                   *(["--kind", "central"] if n == central else []))
+    for s in nodes.values():
+        s.start()
+    for s in nodes.values():
+        wait_for("%s admitted" % s.name, lambda s=s: net.cli_ok(s, "status", json_out=True)["admitted"])
+    return nodes
+
+
+# ------------------------------------------------------------ cases
+
+def case_bookings(net):
+    n = start_network(net, ["central", "village1", "village2"], central="central")
+    c, v1, v2 = n["central"], n["village1"], n["village2"]
+    net.cli_ok(c, "equipment", "add", "--id", "tour", "--name", "Tour Cazeneuve",
+               "--category", "lathe", "--training", "lathe")
+    net.cli_ok(c, "equipment", "add", "--id", "fraiseuse", "--name", "Fraiseuse",
+               "--category", "cnc_mill", "--status", "maintenance")
+    for s in (v1, v2):
+        wait_for("equipment at %s" % s.name, lambda s=s: len(net.cli_ok(
+            s, "equipment", "list", json_out=True)["equipment"]) == 2)
+        net.cli_ok(s, "member", "add", "--id", "m-" + s.name, "--name", "Member " + s.name,
+                   "--training", "lathe")
+    net.cli_ok(v1, "member", "add", "--id", "m-novice", "--name", "Novice")
+
+    # two sites request overlapping slots on the same machine at the same moment
+    procs = []
+    for s, start, end in ((v1, "2027-03-02 09:00", "2027-03-02 12:00"),
+                          (v2, "2027-03-02 11:00", "2027-03-02 13:00")):
+        procs.append(subprocess.Popen(
+            [net.args.cli, "--node", s.dir, "--json", "book", "tour", "--from", start,
+             "--to", end, "--member", "m-" + s.name], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env=dict(os.environ, TZ="Europe/Paris")))
+    ids = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        check(p.returncode == 0, "book failed: %s" % err)
+        ids.append(json.loads(out)["id"])
+    rows = wait_answered(net, [net.hub, c, v1, v2], ids)
+    statuses = sorted(rows[i]["status"] for i in ids)
+    check(statuses == ["confirmed", "declined"], "overlap: got %s" % statuses)
+    declined = [rows[i] for i in ids if rows[i]["status"] == "declined"][0]
+    check(declined["reason"] == "slot overlaps a confirmed booking",
+          "overlap reason: %r" % declined["reason"])
+
+    # maintenance, missing training: declined with the reason
+    r1 = net.cli_ok(v1, "book", "fraiseuse", "--from", "2027-03-03 09:00", "--to",
+                    "2027-03-03 10:00", "--member", "m-village1", json_out=True)["id"]
+    r2 = net.cli_ok(v1, "book", "tour", "--from", "2027-03-04 09:00", "--to",
+                    "2027-03-04 10:00", "--member", "m-novice", json_out=True)["id"]
+    rows = wait_answered(net, [net.hub, c, v1, v2], [r1, r2])
+    check((rows[r1]["status"], rows[r1]["reason"]) == ("declined", "equipment in maintenance"),
+          "maintenance: %s" % rows[r1])
+    check((rows[r2]["status"], rows[r2]["reason"]) ==
+          ("declined", "member lacks the required training"), "training: %s" % rows[r2])
+
+    # a request made while the owner is offline is answered when it returns
+    c.stop()
+    r3 = net.cli_ok(v2, "book", "tour", "--from", "2027-03-05 09:00", "--to",
+                    "2027-03-05 10:00", "--member", "m-village2", json_out=True)
+    check(r3["status"] == "pending", "owner offline, yet %s" % r3)
+    wait_for("request at the broker", lambda: any(
+        b["id"] == r3["id"] for b in bookings_of(net, net.hub)))
+    c.start()
+    rows = wait_answered(net, [net.hub, c, v1, v2], [r3["id"]])
+    check(rows[r3["id"]]["status"] == "confirmed", "offline owner: %s" % rows[r3["id"]])
+
+    # manual policy: requests wait for the coordinator
+    pol = net.cli_ok(c, "bookings", "policy", "manual", json_out=True)
+    check(pol["policy"] == "manual", "policy %s" % pol)
+    r4 = net.cli_ok(v1, "book", "tour", "--from", "2027-03-06 09:00", "--to",
+                    "2027-03-06 10:00", "--member", "m-village1", json_out=True)["id"]
+    wait_for("request at the owner", lambda: any(b["id"] == r4 for b in bookings_of(net, c)))
+    time.sleep(0.5)
+    check([b for b in bookings_of(net, c) if b["id"] == r4][0]["status"] == "pending",
+          "manual policy answered by itself")
+    rc, _, err = net.cli(v1, "bookings", "confirm", r4)
+    check(rc != 0 and "another site" in err, "a non-owner confirmed: %d %s" % (rc, err))
+    net.cli_ok(c, "bookings", "decline", r4, "--reason", "closed that day")
+    rows = wait_answered(net, [net.hub, c, v1, v2], [r4])
+    check((rows[r4]["status"], rows[r4]["reason"]) == ("declined", "closed that day"),
+          "manual decline: %s" % rows[r4])
+    # switching back to auto answers what waits
+    r5 = net.cli_ok(v2, "book", "tour", "--from", "2027-03-07 09:00", "--to",
+                    "2027-03-07 10:00", "--member", "m-village2", json_out=True)["id"]
+    wait_for("request at the owner", lambda: any(b["id"] == r5 for b in bookings_of(net, c)))
+    pol = net.cli_ok(c, "bookings", "policy", "auto", json_out=True)
+    check(pol["answered"] == 1, "switching to auto answered %s" % pol)
+    rows = wait_answered(net, [v2], [r5])
+    check(rows[r5]["status"] == "confirmed", "auto again: %s" % rows[r5])
+
+
+def case_erasure(net):
+    n = start_network(net, ["a", "b", "c"])
+    a, b, c = n["a"], n["b"], n["c"]
+    secret = "Zéphyrine Quintabelle-%d" % os.getpid()
+    needle = secret.encode()
+    net.cli_ok(a, "member", "add", "--id", "m-z", "--name", secret, "--training", "lathe",
+               "--sharing", "network")
+    net.cli_ok(a, "member", "add", "--id", "m-keep", "--name", "Kept Member")
+    net.cli_ok(b, "event", "add", "--uid", "ev-b", "--summary", "Portes ouvertes",
+               "--start", "2027-04-01 10:00", "--end", "2027-04-01 18:00")
+    net.cli_ok(a, "equipment", "add", "--id", "imp", "--name", "Imprimante", "--category",
+               "3d_printer")
+    everyone = [net.hub, a, b, c]
+    for s in everyone:
+        wait_for("member at %s" % s.name, lambda s=s: len(net.cli_ok(
+            s, "member", "list", json_out=True)["members"]) == 2)
+        check(needle in s.data(), "%s does not hold the name before erasure" % s.name)
+    c.stop()                                       # c is offline during the erasure
+    net.cli_ok(a, "member", "remove", "m-z")
+    for s in (net.hub, a, b):
+        wait_for("erasure at %s" % s.name, lambda s=s: needle not in s.data())
+    check(needle in c.data(), "offline c lost the name before it came back")
+    c.start()
+    wait_for("erasure at c after its return", lambda: needle not in c.data())
+    for s in everyone:
+        members = net.cli_ok(s, "member", "list", json_out=True)["members"]
+        check([m["key"] for m in members] == ["m-keep"], "%s members: %s" % (s.name, members))
+    # every other record still verifies: a new site catches up the whole log,
+    # stubs included, and every site holds the same heads and records
+    d = net.add("d")
+    d.start()
+    totals = {}
+    for s in everyone + [d]:
+        wait_for("%s caught up" % s.name, lambda s=s: entries_held(net, s) == entries_held(net, a))
+        totals[s.name] = entries_held(net, s)
+        ev = net.cli_ok(s, "event", "list", "--all", json_out=True)["events"]
+        eq = net.cli_ok(s, "equipment", "list", json_out=True)["equipment"]
+        check([e["uid"] for e in ev] == ["ev-b"] and [e["key"] for e in eq] == ["imp"],
+              "%s records: %s %s" % (s.name, ev, eq))
+    check(needle not in d.data(), "the new site received the erased name")
+
+
+def forge_token(join_endpoint, broker_key_text, secret, expires_us):
+    """An InviteToken (proto/el_cli.proto) encoded by hand, for an unknown secret."""
+    def varint(v):
+        out = b""
+        while True:
+            b = v & 0x7F
+            v >>= 7
+            if v:
+                out += bytes([b | 0x80])
+            else:
+                return out + bytes([b])
+
+    def field(num, wire, payload):
+        return varint(num << 3 | wire) + payload
+
+    def blob(num, data):
+        return field(num, 2, varint(len(data)) + data)
+    key = base64.urlsafe_b64decode(broker_key_text + "=")
+    msg = (field(1, 0, varint(1)) + blob(2, join_endpoint.encode()) + blob(3, key)
+           + blob(4, secret) + field(5, 1, expires_us.to_bytes(8, "little")))
+    return "elinv1." + base64.urlsafe_b64encode(msg).decode().rstrip("=")
+
+
+def case_invite(net):
+    n = start_network(net, ["a"])
+    a = n["a"]
+    net.cli_ok(a, "event", "add", "--uid", "ev-a", "--summary", "Repair café",
+               "--start", "2027-05-01 14:00", "--end", "2027-05-01 17:00")
+    join_port = free_port()
+    inv = net.cli_ok(net.hub, "invite", "--name", "Nouveau", "--join-listen",
+                     "tcp://127.0.0.1:%d" % join_port, json_out=True)
+    tok = inv["token"]
+    check(tok.startswith("elinv1."), "token %r" % tok)
+    newsite = net.add("newsite", joined=True)
+    rc, out, err = net.cli(newsite, "status")
+    check(rc != 0, "a daemon answered before join")
+    j = net.cli_ok(newsite, "join", tok, json_out=True)
+    check(j["network"] == net.hub.key and j["name"] == "Nouveau", "join reply %s" % j)
+    newsite.start()
+    wait_for("newsite admitted", lambda: net.cli_ok(newsite, "status", json_out=True)["admitted"])
+    wait_for("newsite syncing", lambda: [e["uid"] for e in net.cli_ok(
+        newsite, "event", "list", "--all", json_out=True)["events"]] == ["ev-a"])
+    check(any(s["name"] == "Nouveau" and s["key"] == newsite.key and s["status"] == "active"
+              for s in net.cli_ok(a, "sites", json_out=True)["sites"]), "directory lacks the new site")
+
+    # a used token is refused
+    other = net.add("other", joined=True)
+    rc, out, err = net.cli(other, "join", tok)
+    check(rc == 1 and "already used" in err and len(err.strip().splitlines()) == 1,
+          "used token: %d %r" % (rc, err))
+    # an expired token is refused
+    inv2 = net.cli_ok(net.hub, "invite", "--ttl", "1s", json_out=True)
+    time.sleep(1.2)
+    rc, out, err = net.cli(other, "join", inv2["token"])
+    check(rc != 0 and "expired" in err, "expired token: %d %r" % (rc, err))
+    # an unknown secret gets no answer at all
+    fake = forge_token(inv["join_endpoint"], net.hub.key, os.urandom(32),
+                       int(time.time() * 1e6) + 3600 * 1000000)
+    rc, out, err = net.cli(other, "--timeout", "2", "join", fake)
+    check(rc == 1 and "no answer" in err, "unknown invite: %d %r" % (rc, err))
+    check(b"broker_key" not in open(other.conf, "rb").read(), "a refused join wrote the config")
+
+    # revocation: the site's connections close, its new entries are rejected
+    net.cli_ok(net.hub, "revoke", "Nouveau")
+    def hub_sees_down():
+        peers = net.cli_ok(net.hub, "status", json_out=True)["peers"]
+        mine = [p for p in peers if p["key"] == newsite.key]
+        return mine and not any(p["connected"] for p in mine)
+    wait_for("revoked site disconnected", hub_sees_down)
+    wait_for("revocation at a", lambda: any(
+        s["key"] == newsite.key and s["status"] == "revoked"
+        for s in net.cli_ok(a, "sites", json_out=True)["sites"]))
+    before = entries_held(net, a)
+    net.cli(newsite, "event", "add", "--uid", "ev-revoked", "--summary", "after revocation",
+            "--start", "2027-05-02 10:00")
+    # a fresh entry of another site proves the network still flows past the revoked one
+    net.cli_ok(net.hub, "admit", a.key, "--name", "a")
+    wait_for("broker entry at a", lambda: entries_held(net, a)[0] > before[0])
+    for s in (net.hub, a):
+        uids = [e["uid"] for e in net.cli_ok(s, "event", "list", "--all", json_out=True)["events"]]
+        check("ev-revoked" not in uids, "%s accepted the revoked site's entry" % s.name)
+
+
+# Table columns -> JSON fields, as rendered by the CLI (el_cli_out.h).
+def table_rows(text):
+    lines = [l for l in text.splitlines() if l.strip()]
+    header = lines[0]
+    starts = [m.start() for m in re.finditer(r"(?:(?<=  )|^)\S", header)]
+    names = [header[s:].split("  ")[0].strip() for s in starts]
+    rows = []
+    for l in lines[1:]:
+        cells = []
+        for i, s in enumerate(starts):
+            e = starts[i + 1] if i + 1 < len(starts) else None
+            cells.append(l[s:e].strip() if e else l[s:].strip())
+        rows.append(dict(zip(names, cells)))
+    return rows
+
+
+def local_table_time(us):
+    import datetime
+    import zoneinfo
+    t = datetime.datetime.fromtimestamp(us / 1e6, zoneinfo.ZoneInfo("Europe/Paris"))
+    return t.strftime("%Y-%m-%d %H:%M" + (":%S" if t.second else ""))
+
+
+def case_json_table(net):
+    n = start_network(net, ["a", "b"])
+    a, b = n["a"], n["b"]
+    net.cli_ok(a, "equipment", "add", "--id", "laser", "--name", "Découpe laser",
+               "--category", "laser_cutter", "--training", "laser_cutter")
+    net.cli_ok(a, "equipment", "add", "--id", "old", "--name", "Vieille imprimante",
+               "--category", "3d_printer", "--valid-for", "1s")
+    net.cli_ok(a, "event", "add", "--uid", "ev1", "--summary", "Atelier découpe",
+               "--start", "2027-06-01 14:00", "--end", "2027-06-01 17:00", "--category",
+               "workshop", "--location", "Salle 2")
+    net.cli_ok(b, "member", "add", "--id", "m1", "--name", "Léa", "--training", "laser_cutter",
+               "--role", "volunteer")
+    wait_for("equipment at b", lambda: len(net.cli_ok(b, "equipment", "list",
+                                                      json_out=True)["equipment"]) == 2)
+    net.cli_ok(b, "book", "laser", "--from", "2027-06-02 10:00", "--to", "2027-06-02 11:00",
+               "--member", "m1", "--wait", "30")
+    time.sleep(1.1)     # the 1 s status validity runs out: `unknown`
+    listings = [
+        (["sites"], "sites", {"NAME": "name", "KEY": "key", "KIND": "kind", "STATUS": "status"}),
+        (["equipment", "list"], "equipment", {"KEY": "key", "NAME": "name", "CATEGORY": "category",
+                                              "STATUS": "status", "OWNER": "owner_name"}),
+        (["event", "list", "--all"], "events", {"UID": "uid", "SUMMARY": "summary",
+                                                "CATEGORY": "category", "START": "start_us",
+                                                "END": "end_us"}),
+        (["member", "list"], "members", {"KEY": "key", "NAME": "name", "TRAININGS": "trainings"}),
+        (["bookings", "list"], "bookings", {"EQUIPMENT": "equipment", "STATUS": "status",
+                                            "REQUEST": "request_key", "START": "start_us"}),
+    ]
+    for site in (a, b):
+        for args, field, cols in listings:
+            doc = net.cli_ok(site, *args, json_out=True)
+            table = table_rows(net.cli_ok(site, *args))
+            rows = doc[field]
+            check(len(rows) == len(table) and rows, "%s: %d JSON rows, %d table rows" %
+                  (" ".join(args), len(rows), len(table)))
+            for j, t in zip(rows, table):
+                for col, key in cols.items():
+                    v = j[key]
+                    if key.endswith("_us"):
+                        v = local_table_time(v) if v else "-"
+                    elif isinstance(v, list):
+                        v = ", ".join(v) if v else "-"
+                    check(t[col] == (v if v != "" else "-"), "%s: column %s %r vs JSON %r" %
+                          (" ".join(args), col, t[col], v))
+    eq = {e["key"]: e for e in net.cli_ok(b, "equipment", "list", json_out=True)["equipment"]}
+    check(eq["old"]["status"] == "unknown" and eq["old"]["status_recorded"] == "available",
+          "expired status: %s" % eq["old"])
+    check(eq["laser"]["status"] == "available", "laser %s" % eq["laser"])
+    # record views: every labelled line matches its JSON field
+    shows = [(["event", "show", "ev1"], "event", {"Summary": "summary", "Location": "location",
+                                                  "UID": "uid", "Status": "status"}),
+             (["equipment", "show", "laser"], "equipment", {"Name": "name", "Category": "category",
+                                                            "Required training": "required_training"})]
+    for args, field, labels in shows:
+        doc = net.cli_ok(b, *args, json_out=True)[field]
+        text = net.cli_ok(b, *args)
+        got = dict(re.match(r"([^:]+):\s*(.*)$", l).groups() for l in text.splitlines() if ":" in l)
+        for label, key in labels.items():
+            check(got[label] == doc[key], "%s: %s %r vs %r" % (" ".join(args), label, got[label],
+                                                              doc[key]))
+    st = net.cli_ok(a, "status", json_out=True)
+    text = net.cli_ok(a, "status")
+    check(("Site:" in text and st["self"] in text and st["network"] in text), "status text")
+    peers = table_rows(text.split("\n\n")[1])
+    check(len(peers) == len(st["peers"]) and all(p["STATE"] == ("connected" if j["connected"]
+                                                                 else "down")
+                                                 for p, j in zip(peers, st["peers"])),
+          "status peers %s vs %s" % (peers, st["peers"]))
+    # every write's --json parses
+    for args in (["event", "update", "ev1", "--location", "Salle 3"],
+                 ["event", "cancel", "ev1"],
+                 ["equipment", "status", "laser", "maintenance", "--valid-for", "2h"],
+                 ["equipment", "update", "laser", "--rate", "12.5"],
+                 ["member", "update", "m1", "--sharing", "network"],
+                 ["bookings", "policy"]):
+        site = b if args[0] == "member" else a
+        doc = net.cli_ok(site, *args, json_out=True)
+        check(isinstance(doc, dict) and doc, "%s: %r" % (" ".join(args), doc))
+    wait_for("cancel at b", lambda: net.cli_ok(b, "event", "show", "ev1",
+                                               json_out=True)["event"]["status"] == "cancelled")
+
+
+def case_bad_input(net):
+    n = start_network(net, ["a", "b"])
+    a, b = n["a"], n["b"]
+    net.cli_ok(a, "equipment", "add", "--id", "tour", "--name", "Tour", "--category", "lathe")
+    net.cli_ok(a, "event", "add", "--uid", "ev1", "--summary", "X", "--start", "2027-01-01 10:00")
+    net.cli_ok(a, "member", "add", "--id", "m1", "--name", "M")
+    wait_for("equipment at b", lambda: net.cli_ok(b, "equipment", "list", json_out=True)["equipment"])
+    cases = [
+        (a, ["event", "add", "--summary", "x", "--start", "2027-13-01 10:00"], "bad date"),
+        (a, ["event", "add", "--summary", "x", "--start", "tomorrow"], "bad date"),
+        (a, ["event", "add", "--summary", "x", "--start", "2027-01-02 10:00", "--end",
+             "2027-01-02 09:00"], "end before start"),
+        (a, ["event", "add", "--summary", "x", "--start", "2027-01-02 10:00", "--site", "Atlantis"],
+         "unknown site"),
+        (a, ["event", "add", "--summary", "x", "--start", "2027-03-28 02:30"], "does not exist"),
+        (a, ["event", "add", "--start", "2027-01-02 10:00"], "needs --summary"),
+        (a, ["event", "add", "--uid", "ev1", "--summary", "x", "--start", "2027-01-02 10:00"],
+         "exists"),
+        (a, ["event", "update", "nope", "--summary", "y"], "unknown event"),
+        (a, ["event", "update", "ev1", "--end", "2026-01-01 00:00"], "end before start"),
+        (a, ["event", "cancel", "nope"], "unknown event"),
+        (a, ["event", "list", "--site", "Atlantis"], "unknown site"),
+        (a, ["event", "list", "--from", "2027-02-01", "--to", "2027-01-01"], "end before start"),
+        (a, ["event", "show", "nope"], "unknown event"),
+        (a, ["equipment", "add", "--name", "x", "--category", "spaceship"], "category"),
+        (a, ["equipment", "add", "--name", "Tour", "--category", "lathe"], "exists"),
+        (a, ["equipment", "status", "nope", "available"], "unknown equipment"),
+        (a, ["equipment", "status", "tour", "broken"], "bad status"),
+        (a, ["equipment", "update", "tour", "--valid-until", "2020-01-01"], "past"),
+        (a, ["equipment", "list", "--site", "Atlantis"], "unknown site"),
+        (a, ["equipment", "show", "nope"], "unknown equipment"),
+        (b, ["book", "nope", "--from", "2027-01-05 10:00", "--to", "2027-01-05 11:00"],
+         "unknown equipment"),
+        (b, ["book", "tour", "--from", "2027-01-05 10:00", "--to", "2027-01-05 09:00"],
+         "end before start"),
+        (b, ["book", "tour", "--from", "2027-02-30 10:00", "--to", "2027-03-01 09:00"], "bad date"),
+        (b, ["book", "tour", "--from", "2027-01-05 10:00", "--to", "2027-01-05 11:00",
+             "--member", "ghost"], "unknown member"),
+        (b, ["book", "tour", "--from", "2027-01-05 10:00", "--to", "2027-01-05 11:00",
+             "--site", "Atlantis"], "unknown site"),
+        (b, ["bookings", "list", "--site", "Atlantis"], "unknown site"),
+        (b, ["bookings", "list", "--status", "maybe"], "--status"),
+        (a, ["bookings", "confirm", "r-nope"], "unknown booking request"),
+        (a, ["bookings", "policy", "sometimes"], "auto or manual"),
+        (a, ["member", "add", "--role", "x"], "needs --name"),
+        (a, ["member", "add", "--id", "m1", "--name", "again"], "exists"),
+        (a, ["member", "update", "ghost", "--name", "x"], "unknown member"),
+        (a, ["member", "remove", "ghost"], "unknown member"),
+        (a, ["member", "add", "--name", "x", "--sharing", "world"], "site, network or federation"),
+        (a, ["member", "list", "--site", "Atlantis"], "unknown site"),
+        (net.hub, ["admit", "not-a-key"], "not a site key"),
+        (net.hub, ["revoke", "Atlantis"], "unknown site"),
+        (net.hub, ["invite", "--ttl", "soon"], "bad duration"),
+        (a, ["admit", b.key], "on the broker"),
+        (a, ["join", "garbage"], "not an invite token"),
+        (a, ["event", "add", "--summary", "x", "--start", "2027-01-02 10:00", "--colour", "red"],
+         "unknown option"),
+        (a, ["event", "show"], "missing"),
+        (a, ["frobnicate"], "unknown command"),
+    ]
+    before = {s.name: entries_held(net, s) for s in (net.hub, a, b)}
+    for site, args, want in cases:
+        rc, out, err = net.cli(site, *args)
+        lines = err.strip().splitlines()
+        check(rc != 0, "%s: exit 0" % " ".join(args))
+        check(len(lines) == 1 and lines[0].startswith("entrelab: ") and want in lines[0],
+              "%s: reason %r (want %r)" % (" ".join(args), err, want))
+        check(out == "", "%s: stdout %r" % (" ".join(args), out))
+        rc2, out2, err2 = net.cli(site, "--json", *args)
+        check(rc2 == rc and json.loads(out2)["error"] == lines[0][len("entrelab: "):],
+              "%s --json: %d %r" % (" ".join(args), rc2, out2))
+    rc, _, err = net.cli(None, "init", a.dir)
+    check(rc == 2 and "already holds" in err, "init over a site: %d %r" % (rc, err))
+    rc, _, err = net.cli(None, "status")
+    check(rc == 2 and "--node" in err, "no --node: %d %r" % (rc, err))
+    # nothing was written anywhere
+    time.sleep(0.5)
+    after = {s.name: entries_held(net, s) for s in (net.hub, a, b)}
+    check(before == after, "bad input wrote entries: %s -> %s" % (before, after))
+
+
+CASES = {"bookings": case_bookings, "erasure": case_erasure, "invite": case_invite,
+         "json_table": case_json_table, "bad_input": case_bad_input}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--case", required=True, choices=sorted(CASES))
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--node", required=True)
+    ap.add_argument("--broker", required=True)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    net = Net(args)
+    ok = False
+    try:
+        CASES[args.case](net)
+        net.stop_all()
+        ok = True
+        print("ok", args.case)
+    except (Failure, subprocess.TimeoutExpired, KeyError, ValueError) as e:
+        print("FAIL %s: %s" % (args.case, e))
+        net.dump_logs()
+    finally:
+        net.kill_all()
+        net.cleanup(args.keep or not ok)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
