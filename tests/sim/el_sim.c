@@ -25,7 +25,9 @@
  * All decisions come from the seed; entry timestamps are the wall clock
  * (el_sync_write stamps them), which changes hashes but not the run.
  *
- * Usage: el_sim [--seeds N] [--nodes M] [--seed-base S] [--ticks T] [--quiet]
+ * Usage: el_sim [--seeds N] [--nodes M] [--seed-base S] [--ticks T] [--faults X] [--quiet]
+ *   --faults X multiplies the drop, duplication, partition, isolation and
+ *   crash rates (0 = a calm network, 1 = default).
  * Exit status 0 when every seed passes. */
 #include <errno.h>
 #include <ftw.h>
@@ -819,6 +821,7 @@ s_verify (s_world_t *w)
 
 typedef struct {
     uint64_t seeds, seed_base, ticks;
+    uint64_t faults;            /* multiplier of the fault rates */
     int nodes;
     bool quiet;
 } s_opts_t;
@@ -844,9 +847,11 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
         return rc;
     }
     /* about 4 writes per node over the chaos phase */
+    uint32_t f = (uint32_t) o->faults;
     s_chaos_t chaos = {
-        .drop_ppm = 2000, .dup_ppm = 1000, .partition_ppm = 30000, .isolate_ppm = 8000,
-        .crash_ppm = 10000, .write_ppm = (uint32_t) (4000000 / o->ticks),
+        .drop_ppm = 2000 * f, .dup_ppm = 1000 * f, .partition_ppm = 30000 * f,
+        .isolate_ppm = 8000 * f, .crash_ppm = 10000 * f,
+        .write_ppm = (uint32_t) (4000000 / o->ticks),
     };
     s_chaos_t calm = { 0 };
     uint64_t fork_at = o->ticks / 2;
@@ -941,7 +946,7 @@ s_parse_u64 (const char *s, uint64_t *ret)
 int
 main (int argc, char **argv)
 {
-    s_opts_t o = { .seeds = 3, .seed_base = 1, .ticks = 600, .nodes = 100 };
+    s_opts_t o = { .seeds = 3, .seed_base = 1, .ticks = 600, .faults = 1, .nodes = 100 };
     for (int i = 1; i < argc; i++) {
         uint64_t v;
         bool has_arg = i + 1 < argc;
@@ -954,12 +959,16 @@ main (int argc, char **argv)
         else if (!strcmp (argv[i], "--ticks") && has_arg && s_parse_u64 (argv[++i], &v) == 0
                  && v >= 10)
             o.ticks = v;
+        else if (!strcmp (argv[i], "--faults") && has_arg && s_parse_u64 (argv[++i], &v) == 0
+                 && v <= 20)
+            o.faults = v;
         else if (!strcmp (argv[i], "--nodes") && has_arg && s_parse_u64 (argv[++i], &v) == 0
                  && v >= 2 && v <= EL_SYNC_PEERS_MAX)
             o.nodes = (int) v;
         else {
             fprintf (stderr, "usage: el_sim [--seeds N] [--nodes M (2..%d)] [--seed-base S] "
-                             "[--ticks T (>= 10)] [--quiet]\n", EL_SYNC_PEERS_MAX);
+                             "[--ticks T (>= 10)] [--faults X (0..20, fault-rate multiplier)] "
+                             "[--quiet]\n", EL_SYNC_PEERS_MAX);
             return 2;
         }
     }
