@@ -669,6 +669,61 @@ test_stubs_in_catch_up (void **state)
     s_world_destroy (&w);
 }
 
+typedef struct {
+    s_world_t *w;
+    int calls_from_peer;
+    int calls_local;
+} s_cb_state_t;
+
+/* As a daemon might: answer with a write, then drop the sender. */
+static void
+s_cb_write_and_close (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
+                      const int *status, size_t n)
+{
+    s_cb_state_t *cs = arg;
+    (void) entries;
+    (void) status;
+    (void) n;
+    if (from_peer == 0) {
+        cs->calls_local++;
+        return;
+    }
+    cs->calls_from_peer++;
+    uint8_t *payload;
+    el_record_t r = { .kind = EL__KIND__EVENT, .key = "answer" };
+    s_event_payload ("answer", &payload, &r.payload_len);
+    r.payload = payload;
+    assert_int_equal (el_sync_write (cs->w->nodes[1].sync, cs->w->nodes[1].kp, &r, 1, NULL), 0);
+    free (payload);
+    el_sync_peer_close (cs->w->nodes[1].sync, from_peer);
+}
+
+static void
+test_callback_may_write_and_close (void **state)
+{
+    (void) state;
+    /* A - B - C; B's callback writes and closes the session with A */
+    s_world_t *w = s_world_new (3, 0, 0);
+    s_link (w, 0, 1);
+    s_link (w, 1, 2);
+    s_settle (w);
+    s_cb_state_t cs = { .w = w };
+    el_sync_on_applied (w->nodes[1].sync, s_cb_write_and_close, &cs);
+    s_write_events (w, 0, "x", 2);
+    s_drain (w, 0);
+    assert_true (s_deliver_one (w));
+    assert_int_equal (cs.calls_from_peer, 1);
+    assert_int_equal (cs.calls_local, 1);
+    el_sync_peer_info_t info;
+    assert_int_equal (el_sync_peer_info (w->nodes[1].sync, s_handle (0), &info), -ENOENT);
+    s_settle (w);
+    /* C got A's entries and B's answer through B */
+    assert_int_equal (s_head_seq (w, 2, 0), 2);
+    assert_int_equal (s_head_seq (w, 2, 1), 1);
+    assert_int_equal (s_head_seq (w, 0, 1), 0);  /* A is cut off from B */
+    s_world_destroy (&w);
+}
+
 static void
 test_version_mismatch (void **state)
 {
@@ -1015,6 +1070,7 @@ main (void)
         cmocka_unit_test (test_fork_detected_everywhere),
         cmocka_unit_test (test_share_policy_sends_stubs),
         cmocka_unit_test (test_stubs_in_catch_up),
+        cmocka_unit_test (test_callback_may_write_and_close),
         cmocka_unit_test (test_version_mismatch),
         cmocka_unit_test (test_foreign_network),
         cmocka_unit_test (test_oversized_frame),
