@@ -159,7 +159,7 @@ run_figure() {
 fig_raw_curve()  { run_figure raw_curve "raw_curve_msgs_per_s" -n "$curve_n"; }
 fig_raw_crypto() { run_figure raw_crypto "raw_sign_per_s raw_verify_per_s" -n "$sign_n" -v "$verify_n"; }
 fig_raw_lmdb()   { run_figure raw_lmdb "raw_commit_per_s raw_batch_puts_per_s" -d "$work" -c "$lmdb_commits" -b "$lmdb_batches"; }
-fig_floor()      { run_figure floor_rtt "floor_us floor_curve_rtt_p50_us floor_commit_p50_us" -d "$work" -r "$floor_r"; }
+fig_floor()      { run_figure floor_rtt "floor_us floor_curve_rtt_p50_us floor_commit_p50_us floor_curve_rtt_p99_us floor_commit_p99_us" -d "$work" -r "$floor_r"; }
 fig_peer()       { run_figure peer_mqtt_bridge "peer_mqtt_bridge_msgs_per_s" -n "$peer_n" -d "$work"; }
 
 # ---- entrelab figures (broker and nodes as real processes) -----------------
@@ -171,15 +171,13 @@ fig_latency()  { run_figure --multi el_bench_latency "latency_p50_us latency_p99
 fig_rss()      { run_figure --multi el_bench_rss "node_rss_idle_kib broker_rss_per_site_kib store_bytes_per_entry" -b "$build_dir" -d "$work" -R "$runs" -e "$rss_records" -c "$rss_sites"; }
 
 start=$(date +%s)
-fig_raw_curve
-fig_raw_crypto
-fig_raw_lmdb
-fig_floor
-fig_peer
-fig_catchup
-fig_live
-fig_latency
-fig_rss
+# each figure starts with the page cache flushed: no figure pays for the
+# previous one's writeback
+for fig in fig_raw_curve fig_raw_crypto fig_raw_lmdb fig_floor fig_peer \
+           fig_catchup fig_live fig_latency fig_rss; do
+  sync
+  "$fig"
+done
 info elapsed "$(( $(date +%s) - start )) s"
 
 if [ "$json" = 1 ]; then

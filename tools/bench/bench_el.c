@@ -228,6 +228,27 @@ bench_daemon_cpu_ns (const bench_daemon_t *d)
     return (int64_t) ((ut + st) * (1000000000ull / (unsigned long long) (hz > 0 ? hz : 100)));
 }
 
+int
+bench_daemon_io (const bench_daemon_t *d, uint64_t *ret_wchar, uint64_t *ret_write_bytes)
+{
+    char path[64], line[128];
+    snprintf (path, sizeof path, "/proc/%d/io", (int) d->pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return -errno;
+    unsigned long long v, wchar = 0, wbytes = 0;
+    while (fgets (line, sizeof line, f)) {
+        if (sscanf (line, "wchar: %llu", &v) == 1)
+            wchar = v;
+        else if (sscanf (line, "write_bytes: %llu", &v) == 1)
+            wbytes = v;
+    }
+    fclose (f);
+    *ret_wchar = wchar;
+    *ret_write_bytes = wbytes;
+    return 0;
+}
+
 void
 bench_daemon_print_counters (bench_ctl_t *ctl, const char *who)
 {
@@ -303,6 +324,115 @@ bench_daemon_store_bytes (const bench_daemon_t *d, uint64_t *ret)
     *ret = (uint64_t) (info.me_last_pgno + 1) * st.ms_psize;
     mdb_env_close (env);
     return 0;
+}
+
+void
+bench_daemon_print_memory (const bench_daemon_t *d)
+{
+    char path[64], line[256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) d->pid);
+    FILE *f = fopen (path, "r");
+    if (f) {
+        fprintf (stderr, "  %s memory:", d->name);
+        while (fgets (line, sizeof line, f)) {
+            unsigned long long v;
+            char name[32];
+            if (sscanf (line, "%31[^:]: %llu kB", name, &v) == 2
+                && (!strcmp (name, "VmRSS") || !strcmp (name, "RssAnon")
+                    || !strcmp (name, "RssFile") || !strcmp (name, "RssShmem")
+                    || !strcmp (name, "VmHWM")))
+                fprintf (stderr, " %s %llu KiB", name, v);
+        }
+        fputc ('\n', stderr);
+        fclose (f);
+    }
+    char env_dir[BENCH_PATH_MAX + 300];
+    if (s_find_env (d->state_dir, env_dir, sizeof env_dir) < 0)
+        return;
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_dbi main_dbi;
+    MDB_stat st;
+    if (mdb_env_create (&env) != 0 || mdb_env_set_maxdbs (env, 64) != 0
+        || mdb_env_open (env, env_dir, MDB_RDONLY, 0600) != 0
+        || mdb_txn_begin (env, NULL, MDB_RDONLY, &txn) != 0
+        || mdb_dbi_open (txn, NULL, 0, &main_dbi) != 0
+        || mdb_cursor_open (txn, main_dbi, &cur) != 0)
+        goto out;
+    MDB_val k, v;
+    int rc = mdb_cursor_get (cur, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        char name[64];
+        size_t len = k.mv_size < sizeof name - 1 ? k.mv_size : sizeof name - 1;
+        memcpy (name, k.mv_data, len);
+        name[len] = 0;
+        MDB_dbi dbi;
+        if (mdb_dbi_open (txn, name, 0, &dbi) == 0 && mdb_stat (txn, dbi, &st) == 0) {
+            size_t pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+            fprintf (stderr, "  %s store db %-10s %8zu entries %6zu pages %10zu bytes\n", d->name,
+                     name, st.ms_entries, pages, pages * st.ms_psize);
+        }
+        rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
+    }
+    MDB_envinfo info;
+    if (mdb_stat (txn, main_dbi, &st) == 0 && mdb_env_info (env, &info) == 0) {
+        /* freelist (db 0) pages: used by LMDB itself for reusable pages */
+        MDB_stat fst;
+        if (mdb_stat (txn, 0, &fst) == 0)
+            fprintf (stderr, "  %s store free-list db %zu pages; last page %zu (x %u bytes)\n",
+                     d->name, fst.ms_branch_pages + fst.ms_leaf_pages + fst.ms_overflow_pages,
+                     (size_t) info.me_last_pgno, st.ms_psize);
+    }
+out:
+    if (cur)
+        mdb_cursor_close (cur);
+    if (txn)
+        mdb_txn_abort (txn);
+    if (env)
+        mdb_env_close (env);
+}
+
+pid_t
+bench_perf_start (const char *name, const bench_daemon_t *const *daemons, size_t n)
+{
+    const char *dir = getenv ("BENCH_PERF_DIR");
+    if (!dir || !*dir || n == 0)
+        return 0;
+    char out[BENCH_PATH_MAX + 64], pids[256] = "";
+    snprintf (out, sizeof out, "%s/%s.perf.data", dir, name);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen (pids);
+        snprintf (pids + len, sizeof pids - len, "%s%d", i ? "," : "", (int) daemons[i]->pid);
+    }
+    fflush (stdout);
+    fflush (stderr);
+    pid_t pid = fork ();
+    if (pid == 0) {
+        int fd = open ("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2 (fd, 1);
+            dup2 (fd, 2);
+            close (fd);
+        }
+        execlp ("perf", "perf", "record", "-F", "2000", "-g", "-p", pids, "-o", out,
+                (char *) NULL);
+        _exit (127);
+    }
+    if (pid < 0)
+        return 0;
+    usleep (200 * 1000);        /* let perf attach before the measured phase */
+    fprintf (stderr, "  profiling %s (pids %s) into %s\n", name, pids, out);
+    return pid;
+}
+
+void
+bench_perf_stop (pid_t perf)
+{
+    if (perf <= 0)
+        return;
+    kill (perf, SIGINT);
+    bench_wait_child (perf, 30000);
 }
 
 /* ---- control client ----------------------------------------------------- */

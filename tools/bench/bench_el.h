@@ -63,6 +63,10 @@ uint64_t bench_daemon_rss_kib (const bench_daemon_t *d);
 /** CPU time (user + system, all threads) the daemon used so far, ns; 0 when unknown. */
 int64_t bench_daemon_cpu_ns (const bench_daemon_t *d);
 
+/** Bytes the daemon passed to write()-like calls (wchar) and caused to be
+ * written to storage (write_bytes), from /proc/<pid>/io. @return 0, -errno. */
+int bench_daemon_io (const bench_daemon_t *d, uint64_t *ret_wchar, uint64_t *ret_write_bytes);
+
 /** Print on stderr one line of the daemon's store and sync counters (Status):
  * commits, entries applied, frames in/out — for the stage analysis. */
 void bench_daemon_print_counters (bench_ctl_t *ctl, const char *who);
@@ -71,6 +75,19 @@ void bench_daemon_print_counters (bench_ctl_t *ctl, const char *who);
  * the LMDB environment found under the state directory (read-only, safe while
  * the daemon runs). @return 0 and *ret, -ENOENT (no data.mdb found), -errno. */
 int bench_daemon_store_bytes (const bench_daemon_t *d, uint64_t *ret);
+
+/** Print on stderr the daemon's VmRSS split (RssAnon, RssFile, RssShmem) and,
+ * per named LMDB database of its store, entries and pages used — the stage
+ * analysis of node_rss_idle_kib and store_bytes_per_entry. */
+void bench_daemon_print_memory (const bench_daemon_t *d);
+
+/** When $BENCH_PERF_DIR is set: start `perf record -g` on the given daemons,
+ * writing $BENCH_PERF_DIR/<name>.perf.data (for the stage analysis; see
+ * BENCHMARKS.md). @return the perf pid, or 0 when not profiling / perf failed. */
+pid_t bench_perf_start (const char *name, const bench_daemon_t *const *daemons, size_t n);
+
+/** Stop a recording started by bench_perf_start (SIGINT, wait). Accepts 0. */
+void bench_perf_stop (pid_t perf);
 
 /** Print the daemon's log on stderr (after a failure). */
 void bench_daemon_show_log (const bench_daemon_t *d);

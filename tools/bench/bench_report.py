@@ -49,6 +49,8 @@ FLOOR_PARTS = [
     ("floor_us", "us", "1 CURVE round trip + 2 durable commits (p50s)"),
     ("floor_curve_rtt_p50_us", "us", ""),
     ("floor_commit_p50_us", "us", ""),
+    ("floor_curve_rtt_p99_us", "us", ""),
+    ("floor_commit_p99_us", "us", ""),
 ]
 
 

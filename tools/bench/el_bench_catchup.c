@@ -106,6 +106,7 @@ main (int argc, char **argv)
     bench_daemon_t broker, target, origin[ORIGINS_MAX];
     bench_ctl_t *bctl = NULL, *tctl = NULL;
     El__ControlReply *want = NULL;
+    pid_t perf = 0;
     memset (&broker, 0, sizeof broker);
     memset (&target, 0, sizeof target);
     memset (origin, 0, sizeof origin);
@@ -184,18 +185,29 @@ main (int argc, char **argv)
     if (s_copy_dir (target.state_dir, snap) < 0)
         goto out;
 
+    const bench_daemon_t *profiled[2] = { &target, &broker };
     for (uint64_t r = 0; r < runs; r++) {
         if (s_copy_dir (snap, target.state_dir) < 0)
             goto out;
         int64_t t0 = bench_now_ns ();
         int64_t bcpu0 = bench_daemon_cpu_ns (&broker);
         if (bench_daemon_start (ctx, &target, bin_dir, port, broker.id, START_MS) < 0
-            || bench_ctl_new (ctx, target.control, &tctl) < 0
-            || s_wait_heads (tctl, want->heads, 60 + (int) (n / 5000), "target") < 0)
+            || bench_ctl_new (ctx, target.control, &tctl) < 0)
+            goto out_logs;
+        if (r == 0)
+            perf = bench_perf_start ("catchup", profiled, 2);
+        if (s_wait_heads (tctl, want->heads, 60 + (int) (n / 5000), "target") < 0)
             goto out_logs;
         int64_t t1 = bench_now_ns ();
+        bench_perf_stop (perf);
+        perf = 0;
         int64_t tcpu = bench_daemon_cpu_ns (&target), bcpu = bench_daemon_cpu_ns (&broker) - bcpu0;
         bench_daemon_print_counters (tctl, "target");
+        uint64_t wchar = 0, wbytes = 0;
+        if (bench_daemon_io (&target, &wchar, &wbytes) == 0)
+            fprintf (stderr, "  target I/O: %.1f MB through write() (%.0f bytes per entry), "
+                             "%.1f MB to storage\n", (double) wchar / 1e6,
+                     (double) wchar / (double) n, (double) wbytes / 1e6);
         fprintf (stderr, "  CPU during the run: target %.2f s (%.0f%% of wall), broker %.2f s "
                          "(%.0f%%); all threads\n", (double) tcpu / 1e9,
                  100.0 * (double) tcpu / (double) (t1 - t0), (double) bcpu / 1e9,
@@ -213,6 +225,7 @@ out_logs:
     bench_daemon_show_log (&broker);
     bench_daemon_show_log (&target);
 out:
+    bench_perf_stop (perf);
     if (want)
         el__control_reply__free_unpacked (want, &el_pb_allocator);
     bench_ctl_destroy (&tctl);

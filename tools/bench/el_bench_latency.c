@@ -11,9 +11,13 @@
  * it arrives (t_r). latency = t_r - t_w; its resolution is one control round
  * trip plus the 50 µs pause (printed on stderr). Entries of one origin arrive
  * in order, so one poll can retire several. Each of the R runs takes N
- * samples (after 20 warm-up writes) and prints its p50 and p99 (µs).
+ * samples (after one second of warm-up writes at the same rate) and prints its p50 and p99 (µs).
  *
- *   el_bench_latency -b BUILD_DIR [-d DIR] [-n ENTRIES] [-r PER_SECOND] [-R RUNS] */
+ * With -P broker the entry is looked for at the broker instead of C (the
+ * first hop alone, for the stage analysis).
+ *
+ *   el_bench_latency -b BUILD_DIR [-d DIR] [-n ENTRIES] [-r PER_SECOND] [-R RUNS]
+ *                    [-P c|broker] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +28,6 @@
 #include "bench_el.h"
 #include "el_error.h"
 
-#define WARMUP 20
 #define POLL_PAUSE_US 50
 #define SEEN_TIMEOUT_S 30
 
@@ -77,10 +80,11 @@ s_key (char *buf, size_t size, uint64_t run, uint64_t i)
 
 /* One run: n + WARMUP writes at @p rate/s; fills lat_ns[0..n). */
 static int
-s_run (bench_trio_t *t, uint64_t run, uint64_t n, uint64_t rate, int64_t *lat_ns,
-       int64_t *ret_poll_ns)
+s_run (bench_trio_t *t, bench_ctl_t *reader, uint64_t run, uint64_t n, uint64_t rate,
+       int64_t *lat_ns, int64_t *ret_poll_ns)
 {
-    uint64_t total = n + WARMUP;
+    const uint64_t warmup = rate;      /* one second's worth */
+    uint64_t total = n + warmup;
     int64_t *t_w = calloc (total, sizeof *t_w);
     if (!t_w)
         return -ENOMEM;
@@ -120,20 +124,20 @@ s_run (bench_trio_t *t, uint64_t run, uint64_t n, uint64_t rate, int64_t *lat_ns
         if (seen < written) {
             s_key (key, sizeof key, run, seen);
             int64_t p0 = bench_now_ns ();
-            rc = s_readable (t->cctl, t->a.id, key);
+            rc = s_readable (reader, t->a.id, key);
             int64_t p1 = bench_now_ns ();
             poll_sum += p1 - p0;
             polls++;
             if (rc < 0)
                 goto out;
             if (rc == 1) {
-                if (seen >= WARMUP)
-                    lat_ns[seen - WARMUP] = p1 - t_w[seen];
+                if (seen >= warmup)
+                    lat_ns[seen - warmup] = p1 - t_w[seen];
                 seen++;
                 continue;       /* the next may be there too */
             }
             if (p1 - t_w[seen] > (int64_t) SEEN_TIMEOUT_S * 1000000000) {
-                bench_error ("entry %s not readable at C after %d s", key, SEEN_TIMEOUT_S);
+                bench_error ("entry %s not readable after %d s", key, SEEN_TIMEOUT_S);
                 rc = -ETIMEDOUT;
                 goto out;
             }
@@ -156,9 +160,17 @@ main (int argc, char **argv)
 {
     const char *bin_dir = NULL, *base = NULL;
     uint64_t n = 2000, rate = 200, runs = 3;
+    bool at_broker = false;
     int opt;
-    while ((opt = getopt (argc, argv, "b:d:n:r:R:h")) != -1) {
+    while ((opt = getopt (argc, argv, "b:d:n:r:R:P:h")) != -1) {
         switch (opt) {
+        case 'P':
+            if (strcmp (optarg, "c") && strcmp (optarg, "broker")) {
+                bench_error ("-P: c or broker");
+                return 2;
+            }
+            at_broker = !strcmp (optarg, "broker");
+            break;
         case 'b': bin_dir = optarg; break;
         case 'd': base = optarg; break;
         case 'n':
@@ -175,7 +187,7 @@ main (int argc, char **argv)
             break;
         default:
             fprintf (stderr, "usage: el_bench_latency -b BUILD_DIR [-d DIR] [-n ENTRIES] "
-                             "[-r PER_SECOND] [-R RUNS]\n");
+                             "[-r PER_SECOND] [-R RUNS] [-P c|broker]\n");
             return opt == 'h' ? 0 : 2;
         }
     }
@@ -216,15 +228,15 @@ main (int argc, char **argv)
     }
     for (uint64_t r = 0; r < runs; r++) {
         int64_t poll_ns = 0;
-        if (s_run (&t, r, n, rate, lat, &poll_ns) < 0)
+        if (s_run (&t, at_broker ? t.bctl : t.cctl, r, n, rate, lat, &poll_ns) < 0)
             goto out_logs;
         double p50 = (double) bench_percentile (lat, n, 50) / 1e3;
         double p99 = (double) bench_percentile (lat, n, 99) / 1e3;
         printf ("latency_p50_us=%.1f\nlatency_p99_us=%.1f\n", p50, p99);
         fflush (stdout);
-        fprintf (stderr, "el_bench_latency: run %llu: %llu entries at %llu/s: p50 %.1f us, "
-                         "p99 %.1f us, max %.1f us; one poll of C takes %.1f us\n",
-                 (unsigned long long) r + 1, (unsigned long long) n, (unsigned long long) rate,
+        fprintf (stderr, "el_bench_latency: run %llu (read at %s): %llu entries at %llu/s: "
+                         "p50 %.1f us, p99 %.1f us, max %.1f us; one poll takes %.1f us\n",
+                 (unsigned long long) r + 1, at_broker ? "the broker" : "C", (unsigned long long) n, (unsigned long long) rate,
                  p50, p99, (double) lat[n - 1] / 1e3, (double) poll_ns / 1e3);
     }
     rc = 0;

@@ -82,16 +82,22 @@ main (int argc, char **argv)
             goto out_logs;
         int64_t cpu0[3] = { bench_daemon_cpu_ns (&t.a), bench_daemon_cpu_ns (&t.broker),
                             bench_daemon_cpu_ns (&t.c) };
+        const bench_daemon_t *profiled[3] = { &t.a, &t.broker, &t.c };
+        pid_t perf = r == 0 ? bench_perf_start ("live", profiled, 3) : 0;
         int64_t t0 = bench_now_ns ();
         err = bench_ctl_write_reqs (t.actl, reqs, n_reqs, (int) window);
         int64_t tw = bench_now_ns ();
         bench_write_reqs_free (&reqs, n_reqs);
+        if (err < 0) {
+            bench_perf_stop (perf);
+            goto out_logs;
+        }
+        written += n;
+        err = bench_ctl_wait_seq (t.cctl, t.a.id, written, 1000, 60 + (int) (n / 2000));
+        int64_t t1 = bench_now_ns ();
+        bench_perf_stop (perf);
         if (err < 0)
             goto out_logs;
-        written += n;
-        if (bench_ctl_wait_seq (t.cctl, t.a.id, written, 1000, 60 + (int) (n / 2000)) < 0)
-            goto out_logs;
-        int64_t t1 = bench_now_ns ();
         printf ("live_entries_per_s=%.0f\n", (double) n * 1e9 / (double) (t1 - t0));
         fflush (stdout);
         fprintf (stderr, "el_bench_live: run %llu: %llu entries written at A in %.3f s "
@@ -103,6 +109,10 @@ main (int argc, char **argv)
                  100.0 * (double) (bench_daemon_cpu_ns (&t.a) - cpu0[0]) / wall,
                  100.0 * (double) (bench_daemon_cpu_ns (&t.broker) - cpu0[1]) / wall,
                  100.0 * (double) (bench_daemon_cpu_ns (&t.c) - cpu0[2]) / wall);
+        uint64_t wc[2] = { 0 }, wb[2] = { 0 };
+        if (bench_daemon_io (&t.a, &wc[0], &wb[0]) == 0 && bench_daemon_io (&t.c, &wc[1], &wb[1]) == 0)
+            fprintf (stderr, "  I/O since start: A %.1f MB through write(), C %.1f MB\n",
+                     (double) wc[0] / 1e6, (double) wc[1] / 1e6);
         bench_daemon_print_counters (t.actl, "A");
         bench_daemon_print_counters (t.cctl, "C");
     }

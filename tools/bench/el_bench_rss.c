@@ -78,6 +78,8 @@ s_node_part (void *ctx, const char *bin_dir, const char *dir, uint64_t records,
              (unsigned long long) records, (unsigned long long) rss_a,
              (unsigned long long) rss_c, (unsigned long long) rss_b,
              (unsigned long long) bytes, (unsigned long long) entries);
+    bench_daemon_print_memory (&t.a);
+    bench_daemon_print_memory (&t.c);
     *ret_rss = rss_a > rss_c ? rss_a : rss_c;
     *ret_bytes_per_entry = (double) bytes / (double) entries;
     rc = 0;
