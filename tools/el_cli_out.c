@@ -167,7 +167,7 @@ el_cli_record_print (FILE *f, const json_t *obj, const el_cli_col_t *cols, size_
 {
     size_t label = 0;
     for (size_t c = 0; c < n_cols; c++)
-        if (el_cli_text_width (cols[c].header) > label)
+        if (el_cli_field (obj, cols[c].field) && el_cli_text_width (cols[c].header) > label)
             label = el_cli_text_width (cols[c].header);
     char cell[EL_CLI_CELL_MAX];
     for (size_t c = 0; c < n_cols; c++) {

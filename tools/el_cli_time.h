@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EL_CLI_TIME_TEXT_MAX  40    /* bytes of a formatted time, incl. NUL */
+#define EL_CLI_TIME_TEXT_MAX  64    /* bytes of a formatted time, incl. NUL */
 
 /** Parse @p text (forms above) into µs since the epoch.
  * @param now_us what "now" means, µs since the epoch
