@@ -18,6 +18,7 @@
 
 #include "el_admit.h"
 #include "el_control.h"
+#include "el_duties.h"
 #include "el_log.h"
 #include "el_store.h"
 #include "el_sync.h"
@@ -82,6 +83,7 @@ struct el_node {
     bool mask_set;
     el_store_t *store;
     el_sync_t *sync;
+    el_duties_t *duties;        /* issue 4: bookings, erasure, invites (node/el_duties.h) */
     void *ctx;
     el_zap_t *zap;
     el_control_t *control;
@@ -94,7 +96,7 @@ struct el_node {
     bool stop;
     bool admitted;              /* an active Site entry for us is held */
     int64_t started_us;
-    uint64_t frames_dropped, auth_failures;
+    uint64_t frames_dropped, auth_failures, disconnects;
     int64_t auth_log_window_us;         /* start of the current 1 s log window */
     unsigned auth_logged;               /* auth_failed lines in that window */
     uint64_t auth_suppressed;           /* lines not written since the last summary */
@@ -442,6 +444,8 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
     if (el_log_enabled (EL_LOG_DEBUG))
         el_log (EL_LOG_DEBUG, "entries_applied",
                 "from=%s applied=%zu duplicates=%zu rejected=%zu", from_name, applied, dup, rej);
+    if (self->duties)
+        el_duties_on_applied (self->duties, from_peer, entries, status, n);
 }
 
 /* ------------------------------------------------------------ frames */
@@ -690,6 +694,7 @@ s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
     case ZMQ_EVENT_DISCONNECTED:
         if (l->connected) {
             l->disconnects++;
+            self->disconnects++;
             l->since_us = el_now_us ();
             el_log (EL_LOG_INFO, "peer_disconnected", "peer=%s role=%s endpoint=%s", peer,
                     s_link_role (l), l->endpoint);
@@ -739,6 +744,7 @@ s_inbound_event (el_node_t *self, size_t idx, uint16_t event, int32_t value,
         for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
             s_link_t *l = &self->links[i];
             if (l->kind == S_LINK_IN && l->socket == self->listen[idx] && l->fd == value) {
+                self->disconnects++;
                 el_log (EL_LOG_INFO, "peer_disconnected", "peer=%s role=site listen=%s",
                         s_link_name (l, f), endpoint);
                 s_link_free (self, l);
@@ -1140,6 +1146,18 @@ el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret)
                 strerror (-rc));
         goto out_destroy;
     }
+    el_duties_env_t denv = {
+        .store = self->store,
+        .sync = self->sync,
+        .kp = self->kp,
+        .role = role,
+        .cfg = &self->cfg,
+    };
+    rc = el_duties_new (&denv, &self->duties);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "duties_failed", "reason=%s", el_strcode (rc));
+        goto out_destroy;
+    }
     el_log (EL_LOG_INFO, "started", "role=%s site=%s network=%s admitted=%s control=%s",
             role == EL_ROLE_BROKER ? "broker" : "node", self->self_text,
             s_fpr (self->network, f), self->admitted ? "yes" : "no", cfg->control);
@@ -1157,6 +1175,7 @@ el_node_destroy (el_node_t **self_p)
     if (!self_p || !*self_p)
         return;
     el_node_t *self = *self_p;
+    el_duties_destroy (&self->duties);
     el_control_destroy (&self->control);
     if (self->links) {
         for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
@@ -1621,6 +1640,7 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
     sy->sessions_ended = y.sessions_ended;
     sy->frames_dropped = self->frames_dropped;
     sy->auth_failures = self->auth_failures;
+    sy->disconnects = self->disconnects;
     size_t nreasons = 0;
     El__SyncStatus__RejectedByReasonEntry **reasons =
         el_control_alloc (ctl, 32 * sizeof *reasons);
@@ -1791,6 +1811,8 @@ s_control (void *arg, el_control_t *ctl, const El__ControlRequest *req,
     case EL__CONTROL_REQUEST__R_REVOKE:
         return s_ctl_admit (self, ctl, req, reply);
     default:
+        if (self->duties)
+            return el_duties_control (self->duties, ctl, req, reply);
         reply->text = el_control_strdup (ctl, "unknown request");
         return EL_EINVAL;
     }

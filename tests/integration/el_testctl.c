@@ -92,10 +92,10 @@ s_print_status (const El__StatusReply *s)
             PRIu64 ",\"entries_out\":%" PRIu64 ",\"applied\":%" PRIu64 ",\"duplicates\":%"
             PRIu64 ",\"rejected\":%" PRIu64 ",\"forks\":%" PRIu64 ",\"sessions_ended\":%"
             PRIu64 ",\"frames_dropped\":%" PRIu64 ",\"auth_failures\":%" PRIu64
-            ",\"rejected_by_reason\":{",
+            ",\"disconnects\":%" PRIu64 ",\"rejected_by_reason\":{",
             sy->frames_in, sy->frames_out, sy->entries_in, sy->entries_out, sy->applied,
             sy->duplicates, sy->rejected, sy->forks, sy->sessions_ended, sy->frames_dropped,
-            sy->auth_failures);
+            sy->auth_failures, sy->disconnects);
     for (size_t i = 0; i < sy->n_rejected_by_reason; i++)
         printf ("%s\"%s\":%" PRIu64, i ? "," : "", sy->rejected_by_reason[i]->key,
                 sy->rejected_by_reason[i]->value);

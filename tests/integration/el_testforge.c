@@ -6,10 +6,13 @@
  * announced), but the signature is the forger's. The daemons must reject it
  * (bad signature) and never pass it on.
  *
- *   el_testforge KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY VICTIM_KEY
+ *   el_testforge KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY VICTIM_KEY [--oversize]
  * Exit 0 when the forged Entries frame was sent and the daemon answered it
- * (its Credit for that frame, or an Error), 1 otherwise. */
+ * (its Credit for that frame, or an Error), 1 otherwise.
+ * With --oversize it sends, after the Hellos, one frame of EL_FRAME_MAX + 1
+ * bytes instead, and exits 0 once the daemon dropped the connection. */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -59,8 +62,10 @@ s_recv_msg (void *s)
 int
 main (int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf (stderr, "usage: el_testforge KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY VICTIM_KEY\n");
+    bool oversize = argc == 7 && !strcmp (argv[6], "--oversize");
+    if (argc != 6 && !oversize) {
+        fprintf (stderr, "usage: el_testforge KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY VICTIM_KEY"
+                         " [--oversize]\n");
         return 2;
     }
     if (el_crypto_init () != 0)
@@ -85,6 +90,13 @@ main (int argc, char **argv)
     zmq_setsockopt (s, ZMQ_CURVE_PUBLICKEY, pub, 40);
     zmq_setsockopt (s, ZMQ_CURVE_SECRETKEY, sec, 40);
     (void) zero;
+    void *mon = NULL;
+    if (oversize) {
+        zmq_socket_monitor (s, "inproc://forge-mon", ZMQ_EVENT_DISCONNECTED);
+        mon = zmq_socket (ctx, ZMQ_PAIR);
+        zmq_setsockopt (mon, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+        zmq_connect (mon, "inproc://forge-mon");
+    }
     if (zmq_connect (s, argv[3]) != 0)
         goto out;
 
@@ -119,6 +131,26 @@ main (int argc, char **argv)
         }
     }
     el__msg__free_unpacked (theirs, &el_pb_allocator);
+
+    if (oversize) {
+        size_t big = EL_FRAME_MAX + 1;
+        uint8_t *junk = calloc (1, big);
+        if (!junk || zmq_send (s, junk, big, 0) < 0) {
+            free (junk);
+            goto out;
+        }
+        free (junk);
+        printf ("{\"oversize_bytes\":%zu}\n", big);
+        fflush (stdout);
+        zmq_msg_t ev;
+        zmq_msg_init (&ev);
+        if (zmq_msg_recv (&ev, mon, 0) >= 6)
+            result = 0;         /* DISCONNECTED: the daemon closed the connection */
+        else
+            fprintf (stderr, "el_testforge: the connection survived the oversized frame\n");
+        zmq_msg_close (&ev);
+        goto out;
+    }
 
     /* The forged entry: the victim's next entry, signed by us. */
     El__Event ev = EL__EVENT__INIT;
@@ -184,6 +216,10 @@ main (int argc, char **argv)
     if (result)
         fprintf (stderr, "el_testforge: no answer to the forged entry\n");
 out:
+    if (mon) {
+        zmq_socket_monitor (s, NULL, 0);
+        zmq_close (mon);
+    }
     zmq_close (s);
     zmq_ctx_term (ctx);
     el_keypair_destroy (&kp);

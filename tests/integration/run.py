@@ -365,6 +365,17 @@ def case_forged(net):
         reasons = s["sync"]["rejected_by_reason"]
         expect(s["sync"]["rejected"] >= 1 and reasons.get("bad_signature", 0) >= 1,
                "%s did not reject the forged entry as bad_signature: %r" % (target.name, s["sync"]))
+    # a frame over the cap (EL_FRAME_MAX): libzmq drops that connection, the
+    # broker logs the forger's disconnect and counts it
+    before = net.broker.status()["sync"]["disconnects"]
+    out = subprocess.run([net.args.forge, fkey_path, net.broker.key,
+                          "tcp://127.0.0.1:%d" % net.broker_port, net.broker.key, a.key,
+                          "--oversize"], capture_output=True, text=True, timeout=WAIT_S)
+    expect(out.returncode == 0, "oversized frame: %s" % out.stderr.strip())
+    wait_for("the broker counting the dropped connection",
+             lambda: net.broker.status()["sync"]["disconnects"] > before)
+    expect("event=peer_disconnected peer=%s" % fkey[:8] in net.broker.log_text(),
+           "the broker did not log the forger's disconnect")
     # one more genuine entry of A: once it is everywhere, anything forwarded would be too
     a.ctl("write", "event", "after", 1)
     heads = wait_converged(net.daemons)
@@ -481,7 +492,7 @@ def main():
         ok = True
         print("integration %s: passed (%.1f s; slowest clean stop %.2f s)"
               % (args.case, time.monotonic() - t0, max(net.stop_times or [0])))
-    except (Failure, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+    except Exception as e:  # any failure: report it with the daemons' logs
         print("integration %s: FAILED: %s" % (args.case, e))
         net.kill_all()
         net.dump_logs()
