@@ -1267,48 +1267,53 @@ out:
     return rc;
 }
 
-/* VEVENTs that libical built, in document order (same rule as s_scan). */
+typedef struct {
+    icalcomponent **v;
+    size_t n, cap;
+} s_comps_t;
+
 static int
-s_collect (icalcomponent *root, icalcomponent ***ret, size_t *ret_n)
+s_comps_push (s_comps_t *cs, icalcomponent *c)
 {
-    size_t n = 0, cap = 0;
-    icalcomponent **arr = NULL;
-    icalcomponent *tops[1] = { root };
-    icalcomponent_kind rk = icalcomponent_isa (root);
-    icalcomponent *it = rk == ICAL_XROOT_COMPONENT
-                            ? icalcomponent_get_first_component (root, ICAL_ANY_COMPONENT)
-                            : tops[0];
-    while (it) {
-        icalcomponent_kind k = icalcomponent_isa (it);
-        icalcomponent *cand = NULL;
-        icalcomponent *child = NULL;
-        if (k == ICAL_VEVENT_COMPONENT)
-            cand = it;
-        else if (k == ICAL_VCALENDAR_COMPONENT)
-            child = icalcomponent_get_first_component (it, ICAL_VEVENT_COMPONENT);
-        for (;;) {
-            icalcomponent *e = cand ? cand : child;
-            if (!e)
-                break;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 32;
-                icalcomponent **a = realloc (arr, cap * sizeof *a);
-                if (!a) {
-                    free (arr);
-                    return -ENOMEM;
-                }
-                arr = a;
-            }
-            arr[n++] = e;
-            if (cand)
-                break;
-            child = icalcomponent_get_next_component (it, ICAL_VEVENT_COMPONENT);
-        }
-        it = rk == ICAL_XROOT_COMPONENT ? icalcomponent_get_next_component (root, ICAL_ANY_COMPONENT)
-                                        : NULL;
+    if (cs->n == cs->cap) {
+        size_t cap = cs->cap ? cs->cap * 2 : 32;
+        icalcomponent **v = realloc (cs->v, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        cs->v = v;
+        cs->cap = cap;
     }
-    *ret = arr;
-    *ret_n = n;
+    cs->v[cs->n++] = c;
+    return 0;
+}
+
+/* The VEVENTs of one top-level component: itself, or a VCALENDAR's children. */
+static int
+s_collect_top (icalcomponent *top, s_comps_t *cs)
+{
+    icalcomponent_kind k = icalcomponent_isa (top);
+    if (k == ICAL_VEVENT_COMPONENT)
+        return s_comps_push (cs, top);
+    if (k != ICAL_VCALENDAR_COMPONENT)
+        return 0;
+    for (icalcomponent *e = icalcomponent_get_first_component (top, ICAL_VEVENT_COMPONENT); e;
+         e = icalcomponent_get_next_component (top, ICAL_VEVENT_COMPONENT))
+        if (s_comps_push (cs, e) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* VEVENTs that libical built, in document order (the rule s_scan follows):
+ * several top-level components come wrapped in an XROOT. */
+static int
+s_collect (icalcomponent *root, s_comps_t *cs)
+{
+    if (icalcomponent_isa (root) != ICAL_XROOT_COMPONENT)
+        return s_collect_top (root, cs);
+    for (icalcomponent *top = icalcomponent_get_first_component (root, ICAL_ANY_COMPONENT); top;
+         top = icalcomponent_get_next_component (root, ICAL_ANY_COMPONENT))
+        if (s_collect_top (top, cs) < 0)
+            return -ENOMEM;
     return 0;
 }
 
@@ -1436,7 +1441,7 @@ el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error
     s_scan_t scan = { 0 };
     s_problems_t pr = { 0 };
     icalcomponent *root = NULL;
-    icalcomponent **comps = NULL;
+    s_comps_t comps = { 0 };
     s_item_t *items = NULL;
     size_t n_items = 0;
     el_ics_import_t *self = NULL;
@@ -1461,14 +1466,14 @@ el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error
         s_error_set (err, 0, "libical could not parse the file");
         goto out_free;
     }
-    size_t n_comps = 0;
-    rc = s_collect (root, &comps, &n_comps);
+    rc = s_collect (root, &comps);
     if (rc < 0)
         goto out_free;
+    size_t n_comps = comps.n;
     bool lines_known = n_comps == scan.n;
     if (scan.trailing_line
         && (rc = s_problem_add (&pr, scan.trailing_line, false,
-                                "text after the last END line ignored")) < 0)
+                                "text outside any component ignored")) < 0)
         goto out_free;
 
     rc = -ENOMEM;
@@ -1479,7 +1484,7 @@ el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error
         s_ctx_t ctx = { .buf = data, .pr = &pr, .span = lines_known ? &scan.spans[i] : NULL,
                         .line = lines_known ? scan.spans[i].line : 0 };
         El__Event *ev = NULL;
-        rc = s_event_from (comps[i], &ctx, &ev);
+        rc = s_event_from (comps.v[i], &ctx, &ev);
         if (rc < 0)
             goto out_free;
         if (ev)
@@ -1519,7 +1524,7 @@ out_free:
     for (size_t i = 0; i < n_items; i++)
         el_ics_event_destroy (&items[i].ev);
     free (items);
-    free (comps);
+    free (comps.v);
     if (root)
         icalcomponent_free (root);
     free (text);

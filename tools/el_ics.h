@@ -133,7 +133,9 @@ El__Event *el_ics_event_dup (const El__Event *ev);
  * Events that cannot be written (RRULE text libical cannot read, unknown zone
  * without its VTIMEZONE text) are written in UTC or without the unreadable
  * property and counted in @p ret_degraded; control characters and invalid
- * UTF-8 in text fields are replaced (U+FFFD), also counted.
+ * UTF-8 in text fields are replaced (U+FFFD), also counted; an event whose
+ * dtstart is outside years 1-9999 is left out, also counted. Sub-second
+ * parts of times are dropped (iCalendar counts seconds).
  *
  * @param events    n borrowed events (records from any site: validated here)
  * @param now_us    DTSTAMP for events whose last_modified_us is 0, µs since the epoch
@@ -178,7 +180,8 @@ bool el_ics_event_same (const El__Event *a, const El__Event *b);
  * "uid#RECURRENCE-ID text" for a recurrence override. When that is longer than
  * EL_RECORD_KEY_MAX bytes: "uid-b2:" + 32 hex digits of its BLAKE2b-128.
  * @param out  EL_RECORD_KEY_MAX + 1 bytes
- * @return 0, EL_EINVAL (empty uid), -EIO (libsodium failed to initialise). */
+ * @return 0, EL_EINVAL (empty uid, or out_size < EL_RECORD_KEY_MAX + 1),
+ *         -EIO (libsodium failed to initialise). */
 int el_ics_event_key (const El__Event *ev, char *out, size_t out_size);
 
 /** Stable uid for an event that has none: "el-" + 32 hex digits of the

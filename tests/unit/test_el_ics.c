@@ -1188,7 +1188,7 @@ test_real_values (void **state)
     assert_string_equal (e->description, "Toller Termin f\xC3\xBCrmal zu\"gucken\"und so");
     assert_string_equal (e->url, "https://podio.com/xxxxxxyyyyyy/zpodio-testgelande/apps/calendar/items/5");
     assert_int_equal (e->dtstart_us, s_utc (2022, 2, 22, 18, 30, 0));
-    assert_true (s_has_problem (imp, 36, false, "after the last END"));
+    assert_true (s_has_problem (imp, 36, false, "outside any component"));
     el_ics_import_destroy (&imp);
 
     imp = s_real_import ("pyicalendar_timezoned_vienna.ics");
