@@ -202,14 +202,22 @@ s_collect_answer (void *arg, const El__RecordView *v)
     return 0;
 }
 
+static int
+s_answer_cmp (const void *x, const void *y)
+{
+    const s_answer_t *a = x, *b = y;
+    int c = memcmp (a->owner, b->owner, EL_KEY_BYTES);
+    return c ? c : strcmp (a->key ? a->key : "", b->key ? b->key : "");
+}
+
+/* Answers are sorted (s_gather) before requests look them up. */
 static s_answer_t *
 s_find_answer (s_list_t *L, const uint8_t owner[EL_KEY_BYTES], const char *key)
 {
-    for (size_t i = 0; i < L->n; i++)
-        if (!memcmp (L->answers[i].owner, owner, EL_KEY_BYTES) && L->answers[i].key
-            && !strcmp (L->answers[i].key, key))
-            return &L->answers[i];
-    return NULL;
+    s_answer_t probe;
+    memcpy (probe.owner, owner, EL_KEY_BYTES);
+    probe.key = (char *) key;
+    return L->n ? bsearch (&probe, L->answers, L->n, sizeof probe, s_answer_cmp) : NULL;
 }
 
 static json_t *
@@ -296,6 +304,11 @@ s_gather (el_cli_t *cli, s_list_t *L)
     int rc = el_cli_list (cli, EL__KIND__BOOKING, NULL, s_collect_answer, L);
     if (rc == 0)
         rc = L->rc;
+    for (size_t i = 0; rc == 0 && i < L->n; i++)
+        if (!L->answers[i].key)
+            rc = el_cli_fail (cli, -ENOMEM, "out of memory");
+    if (rc == 0 && L->n)
+        qsort (L->answers, L->n, sizeof *L->answers, s_answer_cmp);
     if (rc == 0)
         rc = el_cli_list (cli, EL__KIND__BOOKING_REQUEST, NULL, s_collect_request, L);
     for (size_t i = 0; rc == 0 && i < L->n; i++) {
