@@ -1278,16 +1278,15 @@ s_on_entries (el_sync_t *self, s_peer_t *p, const El__Entries *m)
         return s_session_end (self, p, EL_ECREDIT, false);
     if (!n)
         return 0;
-    p->credit_to_receive -= n;
-    p->entries_received += n;
-    self->stats.entries_in += n;
-
     int rc = -ENOMEM;
     const uint8_t **entries = malloc (n * sizeof *entries);
     size_t *lens = malloc (n * sizeof *lens);
     int *status = malloc (n * sizeof *status);
     if (!entries || !lens || !status)
-        goto out;
+        goto out;                       /* frame not consumed */
+    p->credit_to_receive -= n;
+    p->entries_received += n;
+    self->stats.entries_in += n;
     for (size_t i = 0; i < n; i++) {
         entries[i] = m->entries[i].data;
         lens[i] = m->entries[i].len;

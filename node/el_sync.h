@@ -95,7 +95,9 @@ void el_sync_peer_close (el_sync_t *self, uint64_t peer);
  *         EL_EVERSION, EL_ENETWORK, EL_ECREDIT, EL_EREVOKED; an Error frame for
  *         the peer is queued first): the caller sends what is queued, then
  *         closes; -ENOENT for an unknown peer; store errors (EL_EMAPFULL, MDB_*)
- *         leave the session open and nothing applied.
+ *         leave the session open and nothing applied (the credit is granted
+ *         back, but the peer counts those entries as delivered: reopen the
+ *         session to have them sent again); -ENOMEM: frame not consumed.
  *         An Error received from the peer returns its reason the same way
  *         (EL_EVERSION, EL_ENETWORK, EL_EREVOKED, EL_ETOOBIG, else EL_EPROTO),
  *         with nothing queued. Once a session ended, further frames return
