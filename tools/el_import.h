@@ -47,7 +47,8 @@
  *    kept: display_name = first_name + " " + last_name (or username),
  *    roles = [group], trainings = the `trainings` ids mapped through the
  *    caller's table (else "fabmanager-training-<id>"; a non-numeric entry is
- *    taken as a training name), sharing = SHARING_SITE. No e-mail, phone,
+ *    taken as a training name), sharing = SHARING_SITE; home_site and
+ *    valid_until are left for the caller. No e-mail, phone,
  *    address or birth date is kept. A row shorter than the header is reported
  *    (imported when it still has a name); a row without a name, or longer
  *    than the header, is reported and skipped.

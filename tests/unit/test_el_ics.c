@@ -184,8 +184,11 @@ s_roundtrip (const el_ics_import_t *imp)
     el_ics_import_t *back = s_import_ok (out);
     assert_int_equal (back->n_events, imp->n_events);
     assert_int_equal (back->n_problems, 0);
-    for (size_t i = 0; i < imp->n_events; i++)
+    for (size_t i = 0; i < imp->n_events; i++) {
         assert_true (el_ics_event_same (imp->events[i], back->events[i]));
+        /* re-importing what we hold is a no-op */
+        assert_false (el_ics_event_is_newer (imp->events[i], back->events[i]));
+    }
     el_ics_import_destroy (&back);
     free (out);
 }
