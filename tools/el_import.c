@@ -525,6 +525,8 @@ s_csv_next (s_csv_t *c, s_row_t *r, el_import_error_t *err)
             r->offs[r->n] = r->len;
 #define S_PUT(ch)                                                                        \
     do {                                                                                 \
+        if ((ch) == '\0' && !r->fault)                                                   \
+            r->fault = "NUL byte in a field";                                            \
         if (keep && field_bytes < EL_IMPORT_MAX_FIELD) {                                 \
             if (s_row_put (r, (ch)) < 0)                                                 \
                 return -ENOMEM;                                                          \
@@ -949,6 +951,14 @@ el_import_equipment_csv (const char *data, size_t len, el_import_t **ret, el_imp
     do {
         rc = s_csv_next (&csv, &row, err);
     } while (rc == 1 && s_row_blank (&row) && s_field (&row, 0)[0] == '\0');
+    if (rc == 1 && row.n == 1 && strchr (s_field (&row, 0), ';')) {
+        /* a spreadsheet saved it with semicolons (the French default): read it so */
+        uint32_t header_line = row.line;
+        s_csv_init (&csv, data, len, ';');
+        do {
+            rc = s_csv_next (&csv, &row, err);
+        } while (rc == 1 && row.line < header_line);
+    }
     if (rc == 0) {
         s_error (err, 0, "empty file: no header row");
         rc = EL_EINVAL;
@@ -1180,6 +1190,10 @@ el_import_fablabs_json (const char *data, size_t len, const char *lab, el_import
     int rc = s_build_init (&b, S_EQUIPMENT);
     if (rc < 0)
         goto out;
+    if (data && len >= 3 && memcmp (data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
     json_error_t jerr;
     root = json_loadb (data ? data : "", data ? len : 0, 0, &jerr);
     if (!root) {

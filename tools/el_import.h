@@ -8,8 +8,9 @@
  *
  * 1. Equipment CSV (RFC 4180: comma-separated, "double quotes" around a field
  *    holding commas, quotes ("" inside) or line breaks; CRLF or LF; UTF-8,
- *    optional byte-order mark). The first row names the columns, in any
- *    order; `name` is required, the others optional:
+ *    optional byte-order mark; a header row separated by ';' switches the
+ *    whole file to ';', as French spreadsheets save CSV). The first row
+ *    names the columns, in any order; `name` is required, the others optional:
  *
  *      name,category,make,model,status,bookable_by,required_training,location,hourly_rate,currency,description
  *      Tour à métaux,lathe,Cazeneuve,HB 500,available,network,lathe,"Atelier, rez-de-chaussée",18.50,EUR,"Tour conventionnel"

@@ -232,6 +232,30 @@ test_equipment_csv_bad_rows (void **state)
 }
 
 static void
+test_equipment_csv_semicolons_and_nul (void **state)
+{
+    (void) state;
+    /* as a French spreadsheet saves it: ';' and a decimal comma */
+    const char *text = "\r\nName;Category;hourly_rate;Currency\r\n"
+                       "Fraiseuse;fraiseuse;\"12,5\";EUR\r\n";
+    el_import_t *imp = s_equipment_ok (text);
+    assert_int_equal (imp->n, 1);
+    assert_int_equal (imp->n_problems, 0);
+    assert_string_equal (imp->equipment[0]->category, "cnc_mill");
+    assert_int_equal (imp->equipment[0]->hourly_rate_cents, 1250);
+    assert_int_equal (imp->lines[0], 3);
+    el_import_destroy (&imp);
+
+    static const char nul[] = "name,model\nA,x\0y\nB,z\n";
+    el_import_error_t err;
+    assert_int_equal (el_import_equipment_csv (nul, sizeof nul - 1, &imp, &err), 0);
+    assert_int_equal (imp->n, 1);
+    assert_string_equal (imp->keys[0], "b");
+    assert_true (s_has_problem (imp, 2, true, "NUL"));
+    el_import_destroy (&imp);
+}
+
+static void
 test_equipment_csv_refused (void **state)
 {
     (void) state;
@@ -698,6 +722,7 @@ main (void)
         cmocka_unit_test (test_categories),
         cmocka_unit_test (test_equipment_csv_good),
         cmocka_unit_test (test_equipment_csv_bad_rows),
+        cmocka_unit_test (test_equipment_csv_semicolons_and_nul),
         cmocka_unit_test (test_equipment_csv_refused),
         cmocka_unit_test (test_fablabs_json_synthetic),
         cmocka_unit_test (test_members_synthetic),
