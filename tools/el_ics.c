@@ -719,7 +719,9 @@ s_ptime_resolve (icalcomponent *comp, struct icaltimetype t, const char *tzid, s
         icaltimezone *z = s_builtin_zone (tzid);
         if (!z)
             z = s_file_zone (comp, tzid);
-        if (z) {
+        if (z == icaltimezone_get_utc_timezone ()) {
+            out->zone.kind = S_Z_UTC;     /* TZID=UTC: stored as UTC, tzid "" */
+        } else if (z) {
             out->zone.kind = S_Z_ZONE;
             out->zone.zone = z;
         } else {

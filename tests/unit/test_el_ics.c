@@ -293,9 +293,10 @@ test_time_forms (void **state)
         "BEGIN:VEVENT\nUID:dur-hours\nDTSTART;TZID=Europe/Paris:20261201T100000\nDURATION:PT1H30M\nEND:VEVENT\n"
         "BEGIN:VEVENT\nUID:unknown-zone\nDTSTART;TZID=Mars/Olympus:20261201T100000\nEND:VEVENT\n"
         "BEGIN:VEVENT\nUID:end-before\nDTSTART:20261201T100000Z\nDTEND:20261201T090000Z\nEND:VEVENT\n"
+        "BEGIN:VEVENT\nUID:tzid-utc\nDTSTART;TZID=UTC:20261201T100000\nEND:VEVENT\n"
         "END:VCALENDAR\n";
     el_ics_import_t *imp = s_import_ok (text);
-    assert_int_equal (imp->n_events, 8);
+    assert_int_equal (imp->n_events, 9);
 
     const El__Event *e = s_find (imp, "utc", NULL);
     assert_int_equal (e->dtstart_us, s_utc (2026, 12, 1, 10, 0, 0));
@@ -330,6 +331,11 @@ test_time_forms (void **state)
     assert_string_equal (e->tzid, "");
     assert_int_equal (e->dtstart_us, s_utc (2026, 12, 1, 10, 0, 0));
     assert_true (s_has_problem (imp, 33, false, "unknown time zone \"Mars/Olympus\""));
+
+    e = s_find (imp, "tzid-utc", NULL);
+    assert_string_equal (e->tzid, "");
+    assert_false (e->floating);
+    assert_int_equal (e->dtstart_us, s_utc (2026, 12, 1, 10, 0, 0));
 
     e = s_find (imp, "end-before", NULL);
     assert_int_equal (e->dtend_us, 0);
