@@ -91,6 +91,8 @@ struct el_node {
     void *listen_mon[EL_CONFIG_LISTEN_MAX];
     size_t listen_n;
     s_link_t *links;            /* EL_NODE_LINKS_MAX */
+    size_t links_hi;            /* links[links_hi..] are all free: scans stop here */
+    s_link_t *last_lookup;      /* cache of s_link_by_session(): frames come in runs */
     uint64_t next_session;
     unsigned mon_seq;
     bool stop;
@@ -140,12 +142,18 @@ s_link_by_session (el_node_t *self, uint64_t session)
 {
     if (!session)
         return NULL;
-    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++)
-        if (self->links[i].kind != S_LINK_FREE && self->links[i].session == session)
+    s_link_t *c = self->last_lookup;
+    if (c && c->kind != S_LINK_FREE && c->session == session)
+        return c;
+    for (size_t i = 0; i < self->links_hi; i++)
+        if (self->links[i].kind != S_LINK_FREE && self->links[i].session == session) {
+            self->last_lookup = &self->links[i];
             return &self->links[i];
+        }
     return NULL;
 }
 
+/* A free slot (its kind is set by the caller), or NULL when EL_NODE_LINKS_MAX are in use. */
 static s_link_t *
 s_link_alloc (el_node_t *self)
 {
@@ -153,6 +161,8 @@ s_link_alloc (el_node_t *self)
         if (self->links[i].kind == S_LINK_FREE) {
             memset (&self->links[i], 0, sizeof self->links[i]);
             self->links[i].fd = -1;
+            if (i + 1 > self->links_hi)
+                self->links_hi = i + 1;
             return &self->links[i];
         }
     return NULL;
@@ -199,6 +209,8 @@ s_link_free (el_node_t *self, s_link_t *l)
 {
     s_session_close (self, l);
     l->kind = S_LINK_FREE;
+    while (self->links_hi > 0 && self->links[self->links_hi - 1].kind == S_LINK_FREE)
+        self->links_hi--;
 }
 
 /* Send one frame on a link now. @return 0, -EAGAIN (full), -EHOSTUNREACH (gone), -errno. */
@@ -258,7 +270,7 @@ static bool
 s_flush_pending (el_node_t *self)
 {
     bool left = false;
-    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+    for (size_t i = 0; i < self->links_hi; i++) {
         s_link_t *l = &self->links[i];
         while (l->kind != S_LINK_FREE && l->pending) {
             s_frame_t *f = l->pending;
@@ -334,7 +346,7 @@ s_send_error (el_node_t *self, s_link_t *l, El__ErrorCode code, const char *text
 static void
 s_revoke_sessions (el_node_t *self, const uint8_t site[EL_KEY_BYTES])
 {
-    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+    for (size_t i = 0; i < self->links_hi; i++) {
         s_link_t *l = &self->links[i];
         if (l->kind == S_LINK_FREE || !l->has_key || memcmp (l->key, site, EL_KEY_BYTES))
             continue;
@@ -380,7 +392,7 @@ s_on_site (el_node_t *self, const uint8_t site[EL_KEY_BYTES], El__SiteStatus sta
                 el_log (EL_LOG_ERROR, "zap_allow_failed", "site=%s reason=%s",
                         s_fpr (site, f), el_strcode (rc));
         }
-        for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++)
+        for (size_t i = 0; i < self->links_hi; i++)
             if (self->links[i].kind != S_LINK_FREE && self->links[i].has_key
                 && !memcmp (self->links[i].key, site, EL_KEY_BYTES))
                 self->links[i].banned = false;
@@ -522,7 +534,7 @@ s_on_frame (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
             return;
         }
         /* a new connection of the same site replaces the old one */
-        for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+        for (size_t i = 0; i < self->links_hi; i++) {
             s_link_t *o = &self->links[i];
             if (o != l && o->kind == S_LINK_IN && o->has_key
                 && !memcmp (o->key, l->key, EL_KEY_BYTES) && o->socket == l->socket) {
@@ -605,7 +617,7 @@ s_recv_inbound (el_node_t *self, void *router)
             zmq_msg_close (&x);
         }
         s_link_t *l = NULL;
-        for (size_t j = 0; j < EL_NODE_LINKS_MAX; j++) {
+        for (size_t j = 0; j < self->links_hi; j++) {
             s_link_t *c = &self->links[j];
             if (c->kind == S_LINK_IN && c->socket == router && c->route_len == (size_t) n
                 && !memcmp (c->route, route, (size_t) n)) {
@@ -741,7 +753,7 @@ s_inbound_event (el_node_t *self, size_t idx, uint16_t event, int32_t value,
     char f[EL_LOG_FPR_BYTES];
     switch (event) {
     case ZMQ_EVENT_DISCONNECTED:
-        for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+        for (size_t i = 0; i < self->links_hi; i++) {
             s_link_t *l = &self->links[i];
             if (l->kind == S_LINK_IN && l->socket == self->listen[idx] && l->fd == value) {
                 self->disconnects++;
@@ -1178,7 +1190,7 @@ el_node_destroy (el_node_t **self_p)
     el_duties_destroy (&self->duties);
     el_control_destroy (&self->control);
     if (self->links) {
-        for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+        for (size_t i = 0; i < self->links_hi; i++) {
             s_link_t *l = &self->links[i];
             if (l->kind == S_LINK_FREE)
                 continue;
@@ -1233,7 +1245,7 @@ el_node_stop (el_node_t *self)
 static void
 s_timers (el_node_t *self, int64_t now, int64_t *next)
 {
-    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++) {
+    for (size_t i = 0; i < self->links_hi; i++) {
         s_link_t *l = &self->links[i];
         if (l->kind == S_LINK_FREE)
             continue;
@@ -1293,7 +1305,7 @@ el_node_run (el_node_t *self)
             idx[n] = i;
             kinds[n++] = 3;
         }
-        for (size_t i = 0; i < EL_NODE_LINKS_MAX && n + 2 <= S_POLL_MAX; i++) {
+        for (size_t i = 0; i < self->links_hi && n + 2 <= S_POLL_MAX; i++) {
             s_link_t *l = &self->links[i];
             if (l->kind != S_LINK_BROKER && l->kind != S_LINK_PEER)
                 continue;
@@ -1666,7 +1678,7 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
     st->sync = sy;
 
     size_t nl = 0;
-    for (size_t i = 0; i < EL_NODE_LINKS_MAX; i++)
+    for (size_t i = 0; i < self->links_hi; i++)
         if (self->links[i].kind != S_LINK_FREE)
             nl++;
     El__PeerStatus **peers = el_control_alloc (ctl, (nl ? nl : 1) * sizeof *peers);
@@ -1675,7 +1687,7 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
         goto out;
     }
     size_t np = 0;
-    for (size_t i = 0; i < EL_NODE_LINKS_MAX && np < nl; i++) {
+    for (size_t i = 0; i < self->links_hi && np < nl; i++) {
         s_link_t *l = &self->links[i];
         if (l->kind == S_LINK_FREE)
             continue;
