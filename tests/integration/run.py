@@ -336,6 +336,13 @@ def case_zap_refused(net):
     expect(x.ctl("count", "event")["count"] == 0, "X holds events")
     # X's writes are refused too: it is not admitted
     expect(x.ctl("write", "event", "x", 1, check=False) is None, "X could write while not admitted")
+    # a daemon refuses to start on a secret key that group or others can read
+    y = Daemon(net, "Y", "node")
+    os.chmod(os.path.join(y.dir, "key"), 0o640)
+    out = subprocess.run(y.argv(), capture_output=True, text=True, timeout=WAIT_S)
+    expect(out.returncode != 0 and "event=key_refused" in out.stderr
+           and "readable_by_group_or_others" in out.stderr,
+           "Y started with a group-readable key: rc %d, %s" % (out.returncode, out.stderr.strip()))
 
 
 def case_forged(net):
