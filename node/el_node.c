@@ -48,6 +48,14 @@ typedef struct s_frame {
     uint8_t data[];
 } s_frame_t;
 
+/* What we remember of an inbound peer after its connection is gone (status). */
+typedef struct {
+    uint8_t key[EL_KEY_BYTES];
+    int64_t last_seen_us;       /* last frame, µs since the Unix epoch */
+    int64_t since_us;           /* disconnected since, µs since the Unix epoch */
+    uint64_t disconnects, sessions;
+} s_known_t;
+
 typedef struct {
     s_link_kind_t kind;
     uint64_t session;           /* el_sync handle; 0 = no session */
@@ -93,6 +101,8 @@ struct el_node {
     s_link_t *links;            /* EL_NODE_LINKS_MAX */
     size_t links_hi;            /* links[links_hi..] are all free: scans stop here */
     s_link_t *last_lookup;      /* cache of s_link_by_session(): frames come in runs */
+    s_known_t *known;           /* EL_NODE_LINKS_MAX inbound peers seen and gone */
+    size_t known_n;
     uint64_t next_session;
     unsigned mon_seq;
     bool stop;
@@ -203,10 +213,43 @@ s_session_open (el_node_t *self, s_link_t *l)
     return 0;
 }
 
+static s_known_t *
+s_known_find (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
+{
+    for (size_t i = 0; i < self->known_n; i++)
+        if (!memcmp (self->known[i].key, key, EL_KEY_BYTES))
+            return &self->known[i];
+    return NULL;
+}
+
+/* Remember an inbound peer whose connection is gone; the table is bounded:
+ * when full, the peer gone the longest is forgotten. */
+static void
+s_known_note (el_node_t *self, const s_link_t *l)
+{
+    if (l->kind != S_LINK_IN || !l->has_key || !self->known)
+        return;
+    s_known_t *k = s_known_find (self, l->key);
+    if (!k && self->known_n < EL_NODE_LINKS_MAX)
+        k = &self->known[self->known_n++];
+    if (!k) {
+        k = &self->known[0];
+        for (size_t i = 1; i < self->known_n; i++)
+            if (self->known[i].since_us < k->since_us)
+                k = &self->known[i];
+    }
+    memcpy (k->key, l->key, EL_KEY_BYTES);
+    k->last_seen_us = l->last_seen_us;
+    k->since_us = el_now_us ();
+    k->disconnects = l->disconnects + 1;
+    k->sessions = l->sessions;
+}
+
 /* Forget an inbound connection. */
 static void
 s_link_free (el_node_t *self, s_link_t *l)
 {
+    s_known_note (self, l);
     s_session_close (self, l);
     l->kind = S_LINK_FREE;
     while (self->links_hi > 0 && self->links[self->links_hi - 1].kind == S_LINK_FREE)
@@ -644,6 +687,11 @@ s_recv_inbound (el_node_t *self, void *router)
             l->since_us = el_now_us ();
             l->probe_at_us = s_mono_us () + EL_NODE_PROBE_MS * 1000;
             l->banned = !el_zap_is_allowed (self->zap, key);
+            const s_known_t *k = s_known_find (self, key);
+            if (k) {                    /* counters carry over reconnections */
+                l->sessions = k->sessions;
+                l->disconnects = k->disconnects;
+            }
         }
         int fd = zmq_msg_get (&m, ZMQ_SRCFD);
         if (fd >= 0)
@@ -1034,7 +1082,8 @@ el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret)
     self->signal_fd = -1;
     self->started_us = el_now_us ();
     self->links = calloc (EL_NODE_LINKS_MAX, sizeof *self->links);
-    if (!self->links)
+    self->known = calloc (EL_NODE_LINKS_MAX, sizeof *self->known);
+    if (!self->links || !self->known)
         goto out_destroy;
 
     /* no core dumps: the secret key is in memory */
@@ -1224,6 +1273,7 @@ el_node_destroy (el_node_t **self_p)
     if (self->lock_fd >= 0)
         close (self->lock_fd);
     free (self->links);
+    free (self->known);
     free (self);
     *self_p = NULL;
 }
@@ -1600,6 +1650,58 @@ out:
     return rc;
 }
 
+static bool
+s_status_has_peer (El__PeerStatus *const *peers, size_t np, const uint8_t key[EL_KEY_BYTES])
+{
+    for (size_t i = 0; i < np; i++)
+        if (peers[i]->key.len == EL_KEY_BYTES && !memcmp (peers[i]->key.data, key, EL_KEY_BYTES)
+            && !peers[i]->outbound)
+            return true;
+    return false;
+}
+
+/* A PeerStatus for an inbound peer without a connection. */
+static El__PeerStatus *
+s_status_offline (el_control_t *ctl, const uint8_t key[EL_KEY_BYTES])
+{
+    El__PeerStatus *p = el_control_alloc (ctl, sizeof *p);
+    uint8_t *copy = el_control_alloc (ctl, EL_KEY_BYTES);
+    if (!p || !copy)
+        return NULL;
+    el__peer_status__init (p);
+    memcpy (copy, key, EL_KEY_BYTES);
+    p->key = (ProtobufCBinaryData) { EL_KEY_BYTES, copy };
+    p->endpoint = (char *) "";
+    p->role = (char *) "site";
+    return p;
+}
+
+typedef struct {
+    el_control_t *ctl;
+    El__PeerStatus **peers;
+    size_t *np, cap;
+    int rc;
+} s_status_sites_t;
+
+static int
+s_status_site (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
+               const char *name)
+{
+    (void) name;
+    s_status_sites_t *ss = arg;
+    if (status != EL__SITE_STATUS__ACTIVE || s_status_has_peer (ss->peers, *ss->np, site))
+        return 0;
+    if (*ss->np >= ss->cap)
+        return 1;                       /* bounded: the rest are not listed */
+    El__PeerStatus *p = s_status_offline (ss->ctl, site);
+    if (!p) {
+        ss->rc = -ENOMEM;
+        return 1;
+    }
+    ss->peers[(*ss->np)++] = p;
+    return 0;
+}
+
 static int
 s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
 {
@@ -1681,7 +1783,8 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
     for (size_t i = 0; i < self->links_hi; i++)
         if (self->links[i].kind != S_LINK_FREE)
             nl++;
-    El__PeerStatus **peers = el_control_alloc (ctl, (nl ? nl : 1) * sizeof *peers);
+    size_t cap_peers = nl + self->known_n + EL_NODE_LINKS_MAX;
+    El__PeerStatus **peers = el_control_alloc (ctl, cap_peers * sizeof *peers);
     if (!peers) {
         rc = -ENOMEM;
         goto out;
@@ -1744,6 +1847,31 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
             p->n_behind_by_origin = nob;
         }
         peers[np++] = p;
+    }
+    /* inbound peers seen before, now gone */
+    for (size_t i = 0; i < self->known_n; i++) {
+        const s_known_t *k = &self->known[i];
+        if (s_status_has_peer (peers, np, k->key))
+            continue;
+        El__PeerStatus *p = s_status_offline (ctl, k->key);
+        if (!p) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        p->last_seen_us = k->last_seen_us;
+        p->since_us = k->since_us;
+        p->disconnects = k->disconnects;
+        p->sessions = k->sessions;
+        peers[np++] = p;
+    }
+    /* a broker's admitted sites never seen since it started */
+    if (self->role == EL_ROLE_BROKER) {
+        s_status_sites_t ss = { ctl, peers, &np, cap_peers, 0 };
+        int arc = el_admit_each (self->store, self->network, s_status_site, &ss);
+        if (arc < 0 || ss.rc < 0) {
+            rc = arc < 0 ? arc : ss.rc;
+            goto out;
+        }
     }
     st->peers = peers;
     st->n_peers = np;

@@ -265,6 +265,10 @@ def case_catchup(net):
     a.ctl("write", "event", "before", 5)
     wait_converged(net.daemons)
     c.kill()
+    # the broker lists C as gone, with when it was last seen
+    wait_for("the broker seeing C gone", lambda: any(
+        p["key"] == c.key and not p["connected"] and p["last_seen_us"] > 0
+        for p in net.broker.status()["peers"]))
     a.ctl("write", "event", "offline", 1000, 100)
     wait_for("B holds A's 1005 entries",
              lambda: b.heads().get(a.key, {}).get("seq") == 1005)
@@ -316,7 +320,13 @@ def case_broker_restart(net):
 def case_zap_refused(net):
     """(d) a node with an unknown key is refused by ZAP and gets nothing."""
     a = net.node("A")
+    b = net.node("B")       # admitted, never started: listed by the broker as not connected
+    net.daemons.remove(b)
+    del net.nodes["B"]
     net.start_all()
+    peers = {p["key"]: p for p in net.broker.status()["peers"]}
+    expect(b.key in peers and not peers[b.key]["connected"] and peers[b.key]["last_seen_us"] == 0,
+           "the broker does not list admitted, never seen B: %r" % peers.get(b.key))
     a.ctl("write", "event", "secret", 10)
     wait_converged([net.broker, a])
     x = net.node("X", admit=False)
