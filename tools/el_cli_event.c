@@ -141,6 +141,27 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Event *e, uint8_t sit
     }
     if (e->dtend_us && e->dtend_us <= e->dtstart_us)
         return el_cli_bad (cli, "end before start: the event must end after it starts");
+    if ((v = el_cli_opt (a, "rrule"))) {
+        if (strlen (v) > 1000 || strchr (v, '\n'))
+            return el_cli_bad (cli, "--rrule: too long");
+        S_SET (e->rrule, v);
+    }
+    if (e->rrule && e->rrule[0] && (!e->tzid || !e->tzid[0])) {
+        /* repeat in the coordinator's zone, so 18:00 stays 18:00 across DST */
+        const char *tz = getenv ("TZ");
+        if (tz && *tz == ':')
+            tz++;
+        if (tz && strchr (tz, '/') && strlen (tz) < 64)
+            S_SET (e->tzid, tz);
+    }
+    if (e->rrule && e->rrule[0]) {
+        /* libical must read it (RFC 5545 §3.3.10) */
+        int64_t first;
+        size_t n = 0;
+        if (el_ics_expand (e, NULL, 0, e->dtstart_us, e->dtstart_us + 1, &first, 1, &n) == EL_EINVAL)
+            return el_cli_bad (cli, "--rrule: '%s' is not an RFC 5545 RRULE (e.g. "
+                                    "FREQ=WEEKLY;COUNT=10)", e->rrule);
+    }
     if ((v = el_cli_opt (a, "location")))
         S_SET (e->location, v);
     if ((v = el_cli_opt (a, "category")))
@@ -258,7 +279,7 @@ s_update (el_cli_t *cli, const el_cli_args_t *a)
     const char *uid = a->pos[0];
     static const char *const fields[] = { "summary", "start", "end", "duration", "location",
                                           "category", "description", "url", "capacity",
-                                          "status", "site", NULL };
+                                          "status", "site", "rrule", NULL };
     bool any = false;
     for (size_t i = 0; fields[i]; i++)
         any |= el_cli_has (a, fields[i]);
@@ -545,7 +566,8 @@ s_show (el_cli_t *cli, const el_cli_args_t *a)
     { "url", EL_CLI_OPT_VALUE, "URL", "web page" }, \
     { "capacity", EL_CLI_OPT_VALUE, "N", "places (0 = unlimited)" }, \
     { "status", EL_CLI_OPT_VALUE, "STATUS", "tentative or confirmed (default)" }, \
-    { "site", EL_CLI_OPT_VALUE, "SITE", "hosting site (name or key; default: this site)" }
+    { "site", EL_CLI_OPT_VALUE, "SITE", "hosting site (name or key; default: this site)" }, \
+    { "rrule", EL_CLI_OPT_VALUE, "RULE", "repeat (RFC 5545 RRULE), e.g. FREQ=WEEKLY;COUNT=10" }
 
 static const el_cli_optspec_t s_add_opts[] = {
     S_FIELD_OPTS,

@@ -472,6 +472,10 @@ def case_json_table(net):
     net.cli_ok(a, "event", "add", "--uid", "ev1", "--summary", "Atelier découpe",
                "--start", "2027-06-01 14:00", "--end", "2027-06-01 17:00", "--category",
                "workshop", "--location", "Salle 2")
+    # weekly, across the spring clock change: 18:30 local each time
+    net.cli_ok(a, "event", "add", "--uid", "weekly", "--summary", "Soirée fablab",
+               "--start", "2027-03-20 18:30", "--duration", "2h", "--category", "open_day",
+               "--rrule", "FREQ=WEEKLY;COUNT=3")
     net.cli_ok(b, "member", "add", "--id", "m1", "--name", "Léa", "--training", "laser_cutter",
                "--role", "volunteer")
     wait_for("equipment at b", lambda: len(net.cli_ok(b, "equipment", "list",
@@ -506,6 +510,16 @@ def case_json_table(net):
                         v = ", ".join(v) if v else "-"
                     check(t[col] == (v if v != "" else "-"), "%s: column %s %r vs JSON %r" %
                           (" ".join(args), col, t[col], v))
+    weekly = [e for e in net.cli_ok(b, "event", "list", "--all", "--category", "open_day",
+                                    json_out=True)["events"]]
+    check([e["start"] for e in weekly] == ["2027-03-20T18:30:00+01:00", "2027-03-27T18:30:00+01:00",
+                                           "2027-04-03T18:30:00+02:00"], "weekly: %s" %
+          [e["start"] for e in weekly])
+    check(all(e["uid"] == "weekly" and e["end_us"] - e["start_us"] == 7200 * 10**6
+              for e in weekly), "weekly rows %s" % weekly)
+    rc, _, err = net.cli(a, "event", "add", "--summary", "x", "--start", "2027-01-01 10:00",
+                         "--rrule", "FREQ=SOMETIMES")
+    check(rc == 2 and "RRULE" in err, "bad rrule: %d %r" % (rc, err))
     eq = {e["key"]: e for e in net.cli_ok(b, "equipment", "list", json_out=True)["equipment"]}
     check(eq["old"]["status"] == "unknown" and eq["old"]["status_recorded"] == "available",
           "expired status: %s" % eq["old"])
