@@ -2456,3 +2456,111 @@ out:
     s_zone_release (&z);
     return rc;
 }
+
+/* ================================================================ agenda */
+
+typedef struct {
+    const El__Event *ev;
+    size_t index;
+} s_ref_t;
+
+static int
+s_ref_cmp (const void *x, const void *y)
+{
+    const s_ref_t *a = x, *b = y;
+    int c = s_cmp_str (a->ev->uid, b->ev->uid);
+    if (c == 0)
+        c = a->index < b->index ? -1 : a->index > b->index;
+    return c;
+}
+
+static int
+s_occ_cmp (const void *x, const void *y)
+{
+    const el_ics_occurrence_t *a = x, *b = y;
+    if (a->start_us != b->start_us)
+        return a->start_us < b->start_us ? -1 : 1;
+    return a->event < b->event ? -1 : a->event > b->event;
+}
+
+static int64_t
+s_duration (const El__Event *ev)
+{
+    if (ev->dtend_us > ev->dtstart_us)
+        return ev->dtend_us - ev->dtstart_us;
+    return ev->all_day && ev->dtend_us == 0 ? S_US_PER_DAY : 0;
+}
+
+int
+el_ics_agenda (const El__Event *const *events, size_t n, int64_t from_us, int64_t to_us,
+               el_ics_occurrence_t *ret, size_t max, size_t *ret_n)
+{
+    if (from_us >= to_us)
+        return EL_EINVAL;
+    int rc = -ENOMEM;
+    size_t n_refs = 0, got = 0;
+    s_ref_t *refs = calloc (n ? n : 1, sizeof *refs);
+    const El__Event **ovs = calloc (n ? n : 1, sizeof *ovs);
+    el_ics_occurrence_t *occ = calloc (max + 1, sizeof *occ);
+    int64_t *starts = calloc (max + 1, sizeof *starts);
+    if (!refs || !ovs || !occ || !starts)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (events[i])
+            refs[n_refs++] = (s_ref_t) { .ev = events[i], .index = i };
+    if (n_refs > 1)
+        qsort (refs, n_refs, sizeof *refs, s_ref_cmp);
+
+    for (size_t i = 0; i < n_refs;) {
+        size_t j = i;
+        size_t n_ovs = 0;
+        while (j < n_refs && s_cmp_str (refs[j].ev->uid, refs[i].ev->uid) == 0) {
+            if (refs[j].ev->recurrence_id && refs[j].ev->recurrence_id[0])
+                ovs[n_ovs++] = refs[j].ev;
+            j++;
+        }
+        for (size_t k = i; k < j; k++) {
+            const El__Event *ev = refs[k].ev;
+            bool is_override = ev->recurrence_id && ev->recurrence_id[0];
+            size_t cnt = 0;
+            int erc = el_ics_expand (ev, is_override ? NULL : ovs, is_override ? 0 : n_ovs,
+                                     from_us, to_us, starts, max + 1 - got, &cnt);
+            if (erc == EL_EINVAL) {
+                /* unreadable recurrence: the first occurrence alone */
+                int64_t d = s_duration (ev);
+                cnt = 0;
+                if (s_us_in_range (ev->dtstart_us) && s_overlaps (ev->dtstart_us, d, from_us, to_us)) {
+                    starts[0] = ev->dtstart_us;
+                    cnt = 1;
+                }
+            } else if (erc == -ENOMEM) {
+                rc = -ENOMEM;
+                goto out;
+            } else if (erc < 0) {
+                rc = EL_ETOOBIG;
+                goto out;
+            }
+            if (got + cnt > max) {
+                rc = EL_ETOOBIG;
+                goto out;
+            }
+            int64_t d = s_duration (ev);
+            for (size_t m = 0; m < cnt; m++)
+                occ[got++] = (el_ics_occurrence_t) {
+                    .event = refs[k].index, .start_us = starts[m], .end_us = starts[m] + d };
+        }
+        i = j;
+    }
+    if (got > 1)
+        qsort (occ, got, sizeof *occ, s_occ_cmp);
+    if (got)
+        memcpy (ret, occ, got * sizeof *occ);
+    *ret_n = got;
+    rc = 0;
+out:
+    free (refs);
+    free (ovs);
+    free (occ);
+    free (starts);
+    return rc;
+}

@@ -167,6 +167,30 @@ int el_ics_export (const El__Event *const *events, size_t n, int64_t now_us,
 int el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_overrides,
                    int64_t from_us, int64_t to_us, int64_t *ret_starts, size_t max, size_t *ret_n);
 
+/** One occurrence in an agenda. */
+typedef struct {
+    size_t event;        /* index into the caller's events array */
+    int64_t start_us;    /* UTC µs */
+    int64_t end_us;      /* UTC µs, exclusive; == start_us for an event without end */
+} el_ics_occurrence_t;
+
+/** The agenda of a set of events: every occurrence overlapping
+ * [@p from_us, @p to_us), sorted by start (then by event index).
+ * Recurrence overrides (events with recurrence_id) replace the occurrence
+ * of the event with the same uid that they name, as in el_ics_expand();
+ * an override without its master is listed on its own. Cancelled events
+ * (status CANCELLED, master or override) are listed: the caller shows them.
+ * An all-day event without end lasts one day.
+ * @param events   n borrowed events; NULL entries are ignored
+ * @param ret      caller's array of @p max occurrences
+ * @param[out] ret_n occurrences written
+ * @return 0; EL_ETOOBIG (more than @p max, or an event needing more than
+ *         EL_ICS_EXPAND_STEPS iterations; nothing written); EL_EINVAL
+ *         (from_us >= to_us); -ENOMEM. An event whose rrule, zone or dates
+ *         cannot be read contributes only its first occurrence. */
+int el_ics_agenda (const El__Event *const *events, size_t n, int64_t from_us, int64_t to_us,
+                   el_ics_occurrence_t *ret, size_t max, size_t *ret_n);
+
 /** Should @p incoming replace @p current (same uid and recurrence_id)?
  * RFC 5546 §2.1.4 order: a higher sequence wins; at equal sequence, a later
  * last_modified_us wins; otherwise (same or older) re-importing is a no-op.

@@ -22,6 +22,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                               imp->n_events, INT64_C (1767225600000000) /* 2026-01-01 */,
                               INT64_C (1830297600000000) /* 2028-01-01 */, starts, 64, &n);
     }
+    el_ics_occurrence_t occ[128];
+    size_t n_occ = 0;
+    (void) el_ics_agenda ((const El__Event *const *) imp->events, imp->n_events,
+                          INT64_C (1767225600000000), INT64_C (1830297600000000), occ, 128, &n_occ);
     char *out = NULL;
     size_t len = 0;
     if (el_ics_export ((const El__Event *const *) imp->events, imp->n_events, 0, &out, &len,

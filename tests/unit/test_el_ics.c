@@ -892,6 +892,42 @@ s_demo_file (const char *site, size_t expected_events, const char *a_summary)
 }
 
 static void
+test_demo_agenda_december (void **state)
+{
+    (void) state;
+    char path[1024];
+    snprintf (path, sizeof path, "%s/deploy/demo/thiers-centre/events.ics", EL_SOURCE_DIR);
+    size_t len = 0;
+    char *text = s_read (path, &len);
+    assert_non_null (text);
+    el_ics_import_t *imp = NULL;
+    el_ics_error_t err;
+    assert_int_equal (el_ics_import (text, len, &imp, &err), 0);
+    el_ics_occurrence_t occ[32];
+    size_t n = 0;
+    /* December 2026 in Thiers: the meeting on the 3rd, the Thursday open lab
+     * on the 10th and 17th (24th, 31st excluded), the Wednesday initiation on
+     * the 9th and 16th (23rd, 30th excluded) */
+    assert_int_equal (el_ics_agenda ((const El__Event *const *) imp->events, imp->n_events,
+                                     s_utc (2026, 12, 1, 0, 0, 0), s_utc (2027, 1, 1, 0, 0, 0),
+                                     occ, 32, &n), 0);
+    assert_int_equal (n, 5);
+    const int days[5] = { 3, 9, 10, 16, 17 };
+    for (size_t i = 0; i < n; i++) {
+        struct tm tm;
+        s_local_paris (occ[i].start_us, &tm);
+        assert_int_equal (tm.tm_mday, days[i]);
+        assert_true (occ[i].end_us > occ[i].start_us);
+    }
+    assert_string_equal (imp->events[occ[0].event]->summary, "R\xC3\xA9union publique d'information");
+    assert_int_equal (el_ics_agenda ((const El__Event *const *) imp->events, imp->n_events,
+                                     s_utc (2026, 12, 1, 0, 0, 0), s_utc (2027, 1, 1, 0, 0, 0),
+                                     occ, 4, &n), EL_ETOOBIG);
+    el_ics_import_destroy (&imp);
+    free (text);
+}
+
+static void
 test_demo_events_import_cleanly (void **state)
 {
     (void) state;
@@ -1107,6 +1143,19 @@ test_real_values (void **state)
     assert_int_equal (el_ics_expand (m, NULL, 0, s_utc (2012, 10, 1, 0, 0, 0),
                                      s_utc (2013, 3, 1, 0, 0, 0), s, 64, &n), 0);
     assert_int_equal (n, 6);
+    /* the agenda pairs the overrides with their master by itself */
+    el_ics_occurrence_t occ[16];
+    assert_int_equal (el_ics_agenda ((const El__Event *const *) imp->events, imp->n_events,
+                                     s_utc (2012, 10, 1, 0, 0, 0), s_utc (2013, 3, 1, 0, 0, 0),
+                                     occ, 16, &n), 0);
+    assert_int_equal (n, 6);
+    assert_int_equal (occ[0].start_us, s_utc (2012, 10, 2, 22, 0, 0));   /* moved to 15:00 PDT */
+    assert_true (imp->events[occ[0].event] == o1);
+    assert_int_equal (occ[0].end_us, s_utc (2012, 10, 2, 22, 30, 0));
+    assert_int_equal (occ[1].start_us, s_utc (2012, 11, 6, 18, 0, 0));
+    assert_int_equal (occ[2].start_us, s_utc (2012, 11, 7, 4, 0, 0));    /* moved from the 5th */
+    assert_true (imp->events[occ[2].event] == o2);
+    assert_int_equal (occ[5].start_us, s_utc (2013, 1, 1, 18, 0, 0));
     el_ics_import_destroy (&imp);
 
     imp = s_real_import ("libical_recur_folded_properties.ics");
@@ -1247,6 +1296,7 @@ main (void)
         cmocka_unit_test (test_expand_is_bounded),
         cmocka_unit_test (test_mutated_input_never_crashes),
         cmocka_unit_test (test_demo_events_import_cleanly),
+        cmocka_unit_test (test_demo_agenda_december),
     };
     const struct CMUnitTest real[] = {
         cmocka_unit_test (test_real_every_file),
