@@ -107,6 +107,7 @@ struct el_node {
     unsigned mon_seq;
     bool stop;
     bool admitted;              /* an active Site entry for us is held */
+    int64_t cycle_deadline_us;  /* monotonic: stop reading sockets in this cycle after */
     int64_t started_us;
     uint64_t frames_dropped, auth_failures, disconnects;
     int64_t auth_log_window_us;         /* start of the current 1 s log window */
@@ -618,7 +619,7 @@ s_on_frame (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
 static void
 s_recv_outbound (el_node_t *self, s_link_t *l)
 {
-    for (int i = 0; i < EL_NODE_RECV_BATCH; i++) {
+    for (int i = 0; i < EL_NODE_RECV_BATCH && s_mono_us () < self->cycle_deadline_us; i++) {
         zmq_msg_t m;
         zmq_msg_init (&m);
         if (zmq_msg_recv (&m, l->socket, ZMQ_DONTWAIT) < 0) {
@@ -641,7 +642,7 @@ s_more (void *socket)
 static void
 s_recv_inbound (el_node_t *self, void *router)
 {
-    for (int i = 0; i < EL_NODE_RECV_BATCH; i++) {
+    for (int i = 0; i < EL_NODE_RECV_BATCH && s_mono_us () < self->cycle_deadline_us; i++) {
         uint8_t route[S_ROUTE_MAX];
         int n = zmq_recv (router, route, sizeof route, ZMQ_DONTWAIT);
         if (n < 0)
@@ -1383,6 +1384,7 @@ el_node_run (el_node_t *self)
             el_log (EL_LOG_ERROR, "poll_failed", "reason=%s", strerror (errno));
             return -errno;
         }
+        self->cycle_deadline_us = s_mono_us () + EL_NODE_CYCLE_BUDGET_MS * 1000;
         /* monitors first: a disconnect is seen before the next connection's frames */
         for (int i = 0; i < n; i++) {
             if (!(items[i].revents & ZMQ_POLLIN))

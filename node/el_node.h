@@ -47,6 +47,8 @@
 #define EL_NODE_LINKS_MAX       1024    /* connections (inbound + outbound) per daemon */
 #define EL_NODE_PENDING_MAX     16384   /* frames held per link while its socket is full */
 #define EL_NODE_RECV_BATCH      256     /* frames read per socket per poll cycle */
+#define EL_NODE_CYCLE_BUDGET_MS 50      /* a poll cycle stops reading sockets after this, ms,
+                                         * so signals and control requests wait no longer */
 #define EL_NODE_PROBE_MS        5000    /* idle inbound connections are probed this often, ms */
 #define EL_NODE_RETRY_MS        1000    /* a session ended by an error restarts after, ms */
 #define EL_NODE_RETRY_FATAL_MS  60000   /* ... after a version, network or revocation error, ms */
