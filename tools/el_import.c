@@ -5,6 +5,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1465,5 +1467,62 @@ el_import_fabmanager_members (const char *data, size_t len, const el_member_impo
 out:
     free (row.text);
     s_build_fini (&b);
+    return rc;
+}
+
+/* ================================================================ files */
+
+int
+el_import_read_file (const char *path, size_t max, char **ret, size_t *ret_len)
+{
+    int rc = 0;
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t len = 0, cap = 64u << 10;
+    char *buf = malloc (cap + 1);
+    if (!buf) {
+        rc = -ENOMEM;
+        goto out_close;
+    }
+    for (;;) {
+        if (len == cap) {
+            if (cap > max) {
+                rc = EL_ETOOBIG;
+                goto out_free;
+            }
+            size_t ncap = cap * 2;
+            char *b = realloc (buf, ncap + 1);
+            if (!b) {
+                rc = -ENOMEM;
+                goto out_free;
+            }
+            buf = b;
+            cap = ncap;
+        }
+        ssize_t got = read (fd, buf + len, cap - len);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -errno;
+            goto out_free;
+        }
+        if (got == 0)
+            break;
+        len += (size_t) got;
+        if (len > max) {
+            rc = EL_ETOOBIG;
+            goto out_free;
+        }
+    }
+    buf[len] = '\0';
+    *ret = buf;
+    *ret_len = len;
+    close (fd);
+    return 0;
+out_free:
+    free (buf);
+out_close:
+    close (fd);
     return rc;
 }

@@ -141,6 +141,13 @@ void el_import_destroy (el_import_t **self_p);
 El__Equipment *el_import_take_equipment (el_import_t *self, size_t i);
 El__Member *el_import_take_member (el_import_t *self, size_t i);
 
+/** Read a whole file for one of the importers here or el_ics_import().
+ * Reads until the end (pipes too), refusing more than @p max bytes.
+ * @param[out] ret      malloc'd, NUL-terminated; caller frees
+ * @param[out] ret_len  bytes, without that NUL
+ * @return 0, -errno from open/read, EL_ETOOBIG (over @p max bytes), -ENOMEM. */
+int el_import_read_file (const char *path, size_t max, char **ret, size_t *ret_len);
+
 /** The controlled equipment category for @p text (a category, a fablabs.io
  * capability, or an English or French synonym; case, spaces and hyphens
  * ignored), e.g. "Découpe laser" -> "laser_cutter", "three_d_printing" ->

@@ -9,10 +9,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "el_import.h"
 
@@ -525,6 +527,48 @@ test_mutated_inputs_never_crash (void **state)
     s_mutate (fm, s_import_members, 3000);
 }
 
+/* ------------------------------------------------------------ files */
+
+static void
+test_read_file (void **state)
+{
+    (void) state;
+    char dir[] = "/tmp/el_import_test.XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    char path[128];
+    snprintf (path, sizeof path, "%s/equipment.csv", dir);
+    const char *text = "name,category\nTour,lathe\n";
+    FILE *f = fopen (path, "wb");
+    assert_non_null (f);
+    assert_int_equal (fwrite (text, 1, strlen (text), f), strlen (text));
+    fclose (f);
+
+    char *buf = NULL;
+    size_t len = 0;
+    assert_int_equal (el_import_read_file (path, 1024, &buf, &len), 0);
+    assert_int_equal (len, strlen (text));
+    assert_string_equal (buf, text);
+    el_import_t *imp = NULL;
+    el_import_error_t err;
+    assert_int_equal (el_import_equipment_csv (buf, len, &imp, &err), 0);
+    assert_int_equal (imp->n, 1);
+    el_import_destroy (&imp);
+    free (buf);
+
+    buf = NULL;
+    assert_int_equal (el_import_read_file (path, 10, &buf, &len), EL_ETOOBIG);
+    assert_null (buf);
+    assert_int_equal (el_import_read_file (path, strlen (text), &buf, &len), 0);   /* exactly max */
+    free (buf);
+    buf = NULL;
+    char missing[160];
+    snprintf (missing, sizeof missing, "%s/absent.csv", dir);
+    assert_int_equal (el_import_read_file (missing, 1024, &buf, &len), -ENOENT);
+    assert_null (buf);
+    assert_int_equal (unlink (path), 0);
+    assert_int_equal (rmdir (dir), 0);
+}
+
 /* ------------------------------------------------------------ demo data */
 
 static char *
@@ -727,6 +771,7 @@ main (void)
         cmocka_unit_test (test_fablabs_json_synthetic),
         cmocka_unit_test (test_members_synthetic),
         cmocka_unit_test (test_mutated_inputs_never_crash),
+        cmocka_unit_test (test_read_file),
         cmocka_unit_test (test_demo_files_import_cleanly),
     };
     const struct CMUnitTest real[] = {
