@@ -87,18 +87,24 @@ sample() { printf 'sample\t%s\t%s\n' "$1" "$2" >>"$samples"; }
 info date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 info machine "$(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)"
 info filesystem "$(df -T "$work" 2>/dev/null | awk 'NR==2 {print $2 " (" $1 ")"}')"
-info mode "$mode, $runs runs per figure, build $build_dir"
+info mode "$mode, $runs runs per figure (interleaved rounds), build $build_dir"
 
-# run_figure [--multi] PROG "KEY..." ARGS... — run PROG $runs times; each run
-# must print every KEY as KEY=value. With --multi, run PROG once with -R $runs:
-# it sets its system up once and prints each KEY once per run. Any failure
-# makes all its keys null with the reason.
+# Runs are interleaved: round 1 runs every figure once, then round 2, ... so
+# that a burst of load from elsewhere on the machine spreads over all figures
+# instead of skewing one baseline and, through it, a ratio.
+#
+# run_figure PROG "KEY..." ARGS... — run PROG once (this round); it must print
+# every KEY once as KEY=value. A failure makes the figure's keys null with the
+# reason, and the figure is skipped in later rounds. The values of a figure
+# are kept only if every round succeeded (the report ignores samples of a
+# key that also has a null).
 run_figure() {
-  local multi=0
-  if [ "$1" = --multi ]; then multi=1; shift; fi
   local prog=$1 keys=$2
   shift 2
   local exe=$bin_dir/$prog
+  local tmp=$work/run.$prog
+  mkdir -p "$tmp"
+  [ -e "$tmp/failed" ] && return 0
   if [ ! -x "$exe" ]; then
     local why="$prog not built yet"
     case "$prog" in
@@ -106,53 +112,37 @@ run_figure() {
     esac
     for k in $keys; do null "$k" "$why"; done
     log "$prog: $why"
+    : >"$tmp/failed"
     return 0
   fi
-  local i rc k v reason n
-  local tmp=$work/run.$prog
-  mkdir -p "$tmp"
-  local -a got=()
-  # programs that set up a system once take -R and print one line per run
-  local -a calls=()
-  if [ "$multi" = 1 ]; then calls=(1); else for ((i = 1; i <= runs; i++)); do calls+=("$i"); done; fi
-  for i in "${calls[@]}"; do
-    if [ "$multi" = 1 ]; then log "$prog ($runs runs): $*"; else log "$prog run $i/$runs: $*"; fi
-    rc=0
-    timeout --kill-after=10 "$run_timeout" "$exe" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    if [ "$rc" -ne 0 ]; then
-      reason=$(grep '^error:' "$tmp/err" | tail -1 | sed 's/^error: //')
-      [ "$rc" -eq 124 ] && reason="timed out after ${run_timeout}s${reason:+: $reason}"
-      reason="$prog run $i failed (exit $rc)${reason:+: $reason}"
-      log "$reason"
-      sed 's/^/  /' "$tmp/err" | tail -20 >&2
-      for k in $keys; do null "$k" "$reason"; done
+  local rc k v reason n
+  log "round $round/$runs: $prog $*"
+  rc=0
+  timeout --kill-after=10 "$run_timeout" "$exe" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    reason=$(grep '^error:' "$tmp/err" | tail -1 | sed 's/^error: //')
+    [ "$rc" -eq 124 ] && reason="timed out after ${run_timeout}s${reason:+: $reason}"
+    reason="$prog failed in round $round (exit $rc)${reason:+: $reason}"
+    log "$reason"
+    sed 's/^/  /' "$tmp/err" | tail -20 >&2
+    for k in $keys; do null "$k" "$reason"; done
+    : >"$tmp/failed"
+    return 0
+  fi
+  grep -v '^error:' "$tmp/err" | sed 's/^/  /' >&2 || true
+  for k in $keys; do
+    n=0
+    while IFS= read -r v; do
+      if ! [[ "$v" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then n=-1; break; fi
+      n=$((n + 1))
+    done < <(sed -n "s/^$k=//p" "$tmp/out")
+    if [ "$n" -ne 1 ]; then
+      for k in $keys; do null "$k" "$prog printed no single valid value for $k in round $round"; done
+      : >"$tmp/failed"
       return 0
     fi
-    grep -v '^error:' "$tmp/err" | sed 's/^/  /' >&2 || true
-    for k in $keys; do
-      n=0
-      while IFS= read -r v; do
-        if ! [[ "$v" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then n=-1; break; fi
-        n=$((n + 1))
-      done < <(sed -n "s/^$k=//p" "$tmp/out")
-      if [ "$n" -lt 1 ] || { [ "$multi" = 1 ] && [ "$n" -ne "$runs" ]; }; then
-        for k in $keys; do null "$k" "$prog printed no valid value for $k"; done
-        return 0
-      fi
-    done
-    got+=("$(cat "$tmp/out")")
   done
-  # only now, all runs succeeded: record every run's values
-  local run_out
-  for run_out in "${got[@]}"; do
-    for k in $keys; do
-      if [ "$multi" = 1 ]; then
-        printf '%s\n' "$run_out" | sed -n "s/^$k=//p" | while IFS= read -r v; do sample "$k" "$v"; done
-      else
-        sample "$k" "$(printf '%s\n' "$run_out" | sed -n "s/^$k=//p" | tail -1)"
-      fi
-    done
-  done
+  for k in $keys; do sample "$k" "$(sed -n "s/^$k=//p" "$tmp/out")"; done
 }
 
 # ---- raw baselines -----------------------------------------------------------
@@ -165,18 +155,20 @@ fig_peer()       { run_figure peer_mqtt_bridge "peer_mqtt_bridge_msgs_per_s" -n 
 # ---- entrelab figures (broker and nodes as real processes) -----------------
 # Each program starts entrelab-broker / entrelab-node from $build_dir in a
 # fresh state dir under $work and prints its figures as name=value.
-fig_catchup()  { run_figure --multi el_bench_catchup "catchup_entries_per_s" -b "$build_dir" -d "$work" -R "$runs" -n "$catchup_n" -o 10; }
-fig_live()     { run_figure --multi el_bench_live "live_entries_per_s" -b "$build_dir" -d "$work" -R "$runs" -n "$live_n"; }
-fig_latency()  { run_figure --multi el_bench_latency "latency_p50_us latency_p99_us" -b "$build_dir" -d "$work" -R "$runs" -n "$latency_n" -r 200; }
-fig_rss()      { run_figure --multi el_bench_rss "node_rss_idle_kib broker_rss_per_site_kib store_bytes_per_entry" -b "$build_dir" -d "$work" -R "$runs" -e "$rss_records" -c "$rss_sites"; }
+fig_catchup()  { run_figure el_bench_catchup "catchup_entries_per_s" -b "$build_dir" -d "$work" -R 1 -n "$catchup_n" -o 10; }
+fig_live()     { run_figure el_bench_live "live_entries_per_s" -b "$build_dir" -d "$work" -R 1 -n "$live_n"; }
+fig_latency()  { run_figure el_bench_latency "latency_p50_us latency_p99_us" -b "$build_dir" -d "$work" -R 1 -n "$latency_n" -r 200; }
+fig_rss()      { run_figure el_bench_rss "node_rss_idle_kib broker_rss_per_site_kib store_bytes_per_entry" -b "$build_dir" -d "$work" -R 1 -e "$rss_records" -c "$rss_sites"; }
 
 start=$(date +%s)
 # each figure starts with the page cache flushed: no figure pays for the
 # previous one's writeback
-for fig in fig_raw_curve fig_raw_crypto fig_raw_lmdb fig_floor fig_peer \
-           fig_catchup fig_live fig_latency fig_rss; do
-  sync
-  "$fig"
+for ((round = 1; round <= runs; round++)); do
+  for fig in fig_raw_curve fig_raw_crypto fig_raw_lmdb fig_floor fig_peer \
+             fig_catchup fig_live fig_latency fig_rss; do
+    sync
+    "$fig"
+  done
 done
 info elapsed "$(( $(date +%s) - start )) s"
 
