@@ -27,14 +27,19 @@
  *     DATE values are kept as written; a PERIOD is "start/end" or
  *     "start/duration" with the start normalised the same way.
  *
+ * A TZID of UTC (or GMT) is stored as UTC; one in libical's own
+ * "/freeassociation.sourceforge.net/Europe/Paris" form as "Europe/Paris".
+ *
  * Text (SUMMARY, DESCRIPTION, LOCATION, ...) is stored unescaped, UTF-8 as
- * in the file (libical drops white space at the end of a value). CATEGORIES: the first category only. Non-standard properties
- * read and written: X-ENTRELAB-CAPACITY (capacity), X-ENTRELAB-SITE (site id,
+ * in the file (libical drops white space at the end of a value).
+ * CATEGORIES: the first category only. Non-standard properties read and
+ * written: X-ENTRELAB-CAPACITY (capacity), X-ENTRELAB-SITE (site id,
  * unpadded base64url).
  *
  * Threads: libical keeps a process-wide cache of builtin time zones and is
  * not thread-safe; call every function of this module from one thread.
- * No logging, no other global state. */
+ * No logging of our own (libical itself prints a warning to stderr on a few
+ * malformed inputs); no other global state. */
 #ifndef EL_ICS_H
 #define EL_ICS_H
 
