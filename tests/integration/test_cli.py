@@ -554,6 +554,10 @@ def case_json_table(net):
         site = b if args[0] == "member" else a
         doc = net.cli_ok(site, *args, json_out=True)
         check(isinstance(doc, dict) and doc, "%s: %r" % (" ".join(args), doc))
+    doc = net.cli_ok(net.hub, "admit", b.key, "--name", "b", "--town", "Celles", json_out=True)
+    check(doc["key"] == b.key and doc["name"] == "b" and doc["seq"] > 0, "admit --json %s" % doc)
+    wait_for("town at a", lambda: [s["town"] for s in net.cli_ok(a, "sites", json_out=True)["sites"]
+                                   if s["key"] == b.key] == ["Celles"])
     wait_for("cancel at b", lambda: net.cli_ok(b, "event", "show", "ev1",
                                                json_out=True)["event"]["status"] == "cancelled")
 
