@@ -160,6 +160,15 @@ fig_live()     { run_figure el_bench_live "live_entries_per_s" -b "$build_dir" -
 fig_latency()  { run_figure el_bench_latency "latency_p50_us latency_p99_us" -b "$build_dir" -d "$work" -R 1 -n "$latency_n" -r 200; }
 fig_rss()      { run_figure el_bench_rss "node_rss_idle_kib broker_rss_per_site_kib store_bytes_per_entry" -b "$build_dir" -d "$work" -R 1 -e "$rss_records" -c "$rss_sites"; }
 
+# how busy the machine was (other jobs skew every figure): load average and
+# the kernel's pressure stall information, share of time some task waited
+s_load() {
+  local psi_cpu psi_io
+  psi_cpu=$(sed -n 's/^some avg10=[^ ]* avg60=\([^ ]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null)
+  psi_io=$(sed -n 's/^some avg10=[^ ]* avg60=\([^ ]*\).*/\1/p' /proc/pressure/io 2>/dev/null)
+  echo "loadavg $(cut -d' ' -f1-3 /proc/loadavg)${psi_cpu:+, cpu pressure ${psi_cpu}%}${psi_io:+, io pressure ${psi_io}%} (60 s)"
+}
+load_start=$(s_load)
 start=$(date +%s)
 # each figure starts with the page cache flushed: no figure pays for the
 # previous one's writeback
@@ -171,6 +180,8 @@ for ((round = 1; round <= runs; round++)); do
   done
 done
 info elapsed "$(( $(date +%s) - start )) s"
+info "load at start" "$load_start"
+info "load at end" "$(s_load)"
 
 if [ "$json" = 1 ]; then
   python3 "$src_dir/tools/bench/bench_report.py" "$samples" --json

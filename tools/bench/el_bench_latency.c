@@ -16,8 +16,10 @@
  * With -P broker the entry is looked for at the broker instead of C (the
  * first hop alone, for the stage analysis).
  *
+ * -D FILE writes every sample as "<ms since the run's first write> <µs>" lines.
+ *
  *   el_bench_latency -b BUILD_DIR [-d DIR] [-n ENTRIES] [-r PER_SECOND] [-R RUNS]
- *                    [-P c|broker] */
+ *                    [-P c|broker] [-D FILE] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +83,7 @@ s_key (char *buf, size_t size, uint64_t run, uint64_t i)
 /* One run: n + WARMUP writes at @p rate/s; fills lat_ns[0..n). */
 static int
 s_run (bench_trio_t *t, bench_ctl_t *reader, uint64_t run, uint64_t n, uint64_t rate,
-       int64_t *lat_ns, int64_t *ret_poll_ns)
+       int64_t *lat_ns, int64_t *ret_poll_ns, FILE *dump)
 {
     const uint64_t warmup = rate;      /* one second's worth */
     uint64_t total = n + warmup;
@@ -131,8 +133,12 @@ s_run (bench_trio_t *t, bench_ctl_t *reader, uint64_t run, uint64_t n, uint64_t 
             if (rc < 0)
                 goto out;
             if (rc == 1) {
-                if (seen >= warmup)
+                if (seen >= warmup) {
                     lat_ns[seen - warmup] = p1 - t_w[seen];
+                    if (dump)
+                        fprintf (dump, "%.1f %.1f\n", (double) (t_w[seen] - t_w[0]) / 1e6,
+                                 (double) (p1 - t_w[seen]) / 1e3);
+                }
                 seen++;
                 continue;       /* the next may be there too */
             }
@@ -161,9 +167,13 @@ main (int argc, char **argv)
     const char *bin_dir = NULL, *base = NULL;
     uint64_t n = 2000, rate = 200, runs = 3;
     bool at_broker = false;
+    const char *dump_path = NULL;
     int opt;
-    while ((opt = getopt (argc, argv, "b:d:n:r:R:P:h")) != -1) {
+    while ((opt = getopt (argc, argv, "b:d:n:r:R:P:D:h")) != -1) {
         switch (opt) {
+        case 'D':
+            dump_path = optarg;
+            break;
         case 'P':
             if (strcmp (optarg, "c") && strcmp (optarg, "broker")) {
                 bench_error ("-P: c or broker");
@@ -187,7 +197,7 @@ main (int argc, char **argv)
             break;
         default:
             fprintf (stderr, "usage: el_bench_latency -b BUILD_DIR [-d DIR] [-n ENTRIES] "
-                             "[-r PER_SECOND] [-R RUNS] [-P c|broker]\n");
+                             "[-r PER_SECOND] [-R RUNS] [-P c|broker] [-D FILE]\n");
             return opt == 'h' ? 0 : 2;
         }
     }
@@ -203,6 +213,12 @@ main (int argc, char **argv)
     char dir[BENCH_PATH_MAX];
     if ((err = bench_mkdtemp (base, "el_latency.", dir)) < 0) {
         bench_error ("mkdtemp: %s", strerror (-err));
+        return 1;
+    }
+    FILE *dump = NULL;
+    if (dump_path && !(dump = fopen (dump_path, "w"))) {
+        bench_error ("%s: %s", dump_path, strerror (errno));
+        bench_rm_rf (dir);
         return 1;
     }
     void *ctx = zmq_ctx_new ();
@@ -228,7 +244,7 @@ main (int argc, char **argv)
     }
     for (uint64_t r = 0; r < runs; r++) {
         int64_t poll_ns = 0;
-        if (s_run (&t, at_broker ? t.bctl : t.cctl, r, n, rate, lat, &poll_ns) < 0)
+        if (s_run (&t, at_broker ? t.bctl : t.cctl, r, n, rate, lat, &poll_ns, dump) < 0)
             goto out_logs;
         double p50 = (double) bench_percentile (lat, n, 50) / 1e3;
         double p99 = (double) bench_percentile (lat, n, 99) / 1e3;
@@ -250,6 +266,8 @@ out:
     if (ctx)
         zmq_ctx_term (ctx);
     free (lat);
+    if (dump)
+        fclose (dump);
     bench_rm_rf (dir);
     return rc;
 }
