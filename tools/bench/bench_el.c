@@ -1,6 +1,7 @@
 /* bench_el.c — see bench_el.h. */
 #include "bench_el.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -343,8 +344,26 @@ bench_daemon_print_memory (const bench_daemon_t *d)
                     || !strcmp (name, "VmHWM")))
                 fprintf (stderr, " %s %llu KiB", name, v);
         }
-        fputc ('\n', stderr);
         fclose (f);
+        /* resident pages of the LMDB map (data.mdb) vs everything else */
+        snprintf (path, sizeof path, "/proc/%d/smaps", (int) d->pid);
+        f = fopen (path, "r");
+        unsigned long long map_kib = 0, v;
+        bool in_map = false;
+        char big[BENCH_PATH_MAX + 256];
+        while (f && fgets (big, sizeof big, f)) {
+            size_t len = strlen (big);
+            if (len > 0 && big[len - 1] == '\n')
+                big[--len] = 0;
+            const char *sp = strchr (big, ' '), *dash = strchr (big, '-');
+            if (isxdigit ((unsigned char) big[0]) && dash && sp && dash < sp)
+                in_map = len >= 9 && !strcmp (big + len - 9, "/data.mdb");   /* a mapping */
+            else if (in_map && sscanf (big, "Rss: %llu kB", &v) == 1)
+                map_kib += v;
+        }
+        if (f)
+            fclose (f);
+        fprintf (stderr, " (of which the store map data.mdb %llu KiB)\n", map_kib);
     }
     char env_dir[BENCH_PATH_MAX + 300];
     if (s_find_env (d->state_dir, env_dir, sizeof env_dir) < 0)
@@ -370,8 +389,23 @@ bench_daemon_print_memory (const bench_daemon_t *d)
         MDB_dbi dbi;
         if (mdb_dbi_open (txn, name, 0, &dbi) == 0 && mdb_stat (txn, dbi, &st) == 0) {
             size_t pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
-            fprintf (stderr, "  %s store db %-10s %8zu entries %6zu pages %10zu bytes\n", d->name,
-                     name, st.ms_entries, pages, pages * st.ms_psize);
+            /* mean key and value sizes of the db's records */
+            size_t kbytes = 0, vbytes = 0, count = 0;
+            MDB_cursor *c2 = NULL;
+            MDB_val k2, v2;
+            if (mdb_cursor_open (txn, dbi, &c2) == 0) {
+                for (int r2 = mdb_cursor_get (c2, &k2, &v2, MDB_FIRST); r2 == 0;
+                     r2 = mdb_cursor_get (c2, &k2, &v2, MDB_NEXT)) {
+                    kbytes += k2.mv_size;
+                    vbytes += v2.mv_size;
+                    count++;
+                }
+                mdb_cursor_close (c2);
+            }
+            fprintf (stderr, "  %s store db %-10s %8zu records %6zu pages %10zu bytes; "
+                             "mean key %.0f + value %.0f bytes\n", d->name, name, st.ms_entries,
+                     pages, pages * st.ms_psize, count ? (double) kbytes / (double) count : 0.0,
+                     count ? (double) vbytes / (double) count : 0.0);
         }
         rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
     }
