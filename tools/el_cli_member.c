@@ -247,7 +247,12 @@ s_list_one (void *arg, const El__RecordView *v)
     if (!m)
         return 0;
     const uint8_t *home = m->home_site.len == EL_KEY_BYTES ? m->home_site.data : v->origin.data;
-    bool keep = !L->site || !memcmp (home, L->site, EL_KEY_BYTES);
+    /* a member shared at `site` level is shown only on its home site
+     * (DESIGN.md "Privacy": never beyond the member's chosen level) */
+    bool visible = !memcmp (v->origin.data, L->cli->self_id, EL_KEY_BYTES)
+                   || m->sharing == EL__SHARING__SHARING_NETWORK
+                   || m->sharing == EL__SHARING__SHARING_FEDERATION;
+    bool keep = visible && (!L->site || !memcmp (home, L->site, EL_KEY_BYTES));
     if (keep && L->training) {
         keep = false;
         for (size_t i = 0; i < m->n_trainings; i++)
@@ -266,6 +271,8 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
     const char *site_text = el_cli_opt (a, "site");
     int rc;
     if (site_text && (rc = el_cli_site_resolve (cli, site_text, site)) < 0)
+        return rc;
+    if ((rc = el_cli_self (cli)) < 0)
         return rc;
     s_list_t L = { cli, json_array (), site_text ? site : NULL, el_cli_opt (a, "training") };
     rc = el_cli_list (cli, EL__KIND__MEMBER, NULL, s_list_one, &L);
@@ -306,7 +313,8 @@ const el_cli_cmd_t el_cli_member_cmds[] = {
       "--training lathe --training laser_cutter --sharing network" },
     { "member update", "KEY", 1, 1, "Change a member of this site's roster.", s_update_opts,
       s_update, "entrelab member update m-claire --training lathe --training cnc_mill" },
-    { "member list", NULL, 0, 0, "Members this daemon holds (its roster and shared ones).",
+    { "member list", NULL, 0, 0, "This site's roster and the members other sites share "
+      "(sharing network or federation).",
       s_list_opts, s_list, "entrelab member list --training lathe" },
     { "member remove", "KEY", 1, 1,
       "Erase a member: a tombstone; every site stubs its entries and compacts its store.",

@@ -321,7 +321,9 @@ def case_erasure(net):
     needle = secret.encode()
     net.cli_ok(a, "member", "add", "--id", "m-z", "--name", secret, "--training", "lathe",
                "--sharing", "network")
-    net.cli_ok(a, "member", "add", "--id", "m-keep", "--name", "Kept Member")
+    net.cli_ok(a, "member", "add", "--id", "m-keep", "--name", "Kept Member", "--sharing",
+               "network")
+    net.cli_ok(a, "member", "add", "--id", "m-private", "--name", "Private Member")
     net.cli_ok(b, "event", "add", "--uid", "ev-b", "--summary", "Portes ouvertes",
                "--start", "2027-04-01 10:00", "--end", "2027-04-01 18:00")
     net.cli_ok(a, "equipment", "add", "--id", "imp", "--name", "Imprimante", "--category",
@@ -329,7 +331,7 @@ def case_erasure(net):
     everyone = [net.hub, a, b, c]
     for s in everyone:
         wait_for("member at %s" % s.name, lambda s=s: len(net.cli_ok(
-            s, "member", "list", json_out=True)["members"]) == 2)
+            s, "member", "list", json_out=True)["members"]) == (3 if s is a else 2))
         check(needle in s.data(), "%s does not hold the name before erasure" % s.name)
     c.stop()                                       # c is offline during the erasure
     net.cli_ok(a, "member", "remove", "m-z")
@@ -340,7 +342,8 @@ def case_erasure(net):
     wait_for("erasure at c after its return", lambda: needle not in c.data())
     for s in everyone:
         members = net.cli_ok(s, "member", "list", json_out=True)["members"]
-        check([m["key"] for m in members] == ["m-keep"], "%s members: %s" % (s.name, members))
+        want = ["m-keep", "m-private"] if s is a else ["m-keep"]    # `site` level stays home
+        check([m["key"] for m in members] == want, "%s members: %s" % (s.name, members))
     # every other record still verifies: a new site catches up the whole log,
     # stubs included, and every site holds the same heads and records
     d = net.add("d")
@@ -477,7 +480,8 @@ def case_json_table(net):
                "--start", "2027-03-20 18:30", "--duration", "2h", "--category", "open_day",
                "--rrule", "FREQ=WEEKLY;COUNT=3")
     net.cli_ok(b, "member", "add", "--id", "m1", "--name", "Léa", "--training", "laser_cutter",
-               "--role", "volunteer")
+               "--role", "volunteer", "--sharing", "network")
+    wait_for("member at a", lambda: net.cli_ok(a, "member", "list", json_out=True)["members"])
     wait_for("equipment at b", lambda: len(net.cli_ok(b, "equipment", "list",
                                                       json_out=True)["equipment"]) == 2)
     net.cli_ok(b, "book", "laser", "--from", "2027-06-02 10:00", "--to", "2027-06-02 11:00",
