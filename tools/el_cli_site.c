@@ -161,6 +161,12 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
     }
     if ((rc = s_write_file (conf, text, 0600)) < 0) {
         rc = el_cli_fail (cli, rc, "%s: %s", conf, strerror (-rc));
+        /* leave nothing half made: a later init must be able to start over */
+        char pub[PATH_MAX + 32];
+        snprintf (pub, sizeof pub, "%s.pub", key);
+        unlink (key);
+        unlink (pub);
+        unlink (conf);
         goto out;
     }
     char pk[EL_KEY_TEXT_BYTES];

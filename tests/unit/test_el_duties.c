@@ -281,6 +281,17 @@ test_manual_then_auto (void **state)
     ar.force = true;
     s_control (fx, &req, 0);
     assert_int_equal (s_answer_of (fx, 1, "m3", NULL, 0), EL__BOOKING_STATUS__BOOKING_CONFIRMED);
+    /* the owner cancels a confirmed booking, once */
+    ar.status = EL__BOOKING_STATUS__BOOKING_CANCELLED;
+    ar.reason = "machine broken";
+    s_control (fx, &req, 0);
+    assert_int_equal (s_answer_of (fx, 1, "m3", reason, sizeof reason),
+                      EL__BOOKING_STATUS__BOOKING_CANCELLED);
+    assert_string_equal (reason, "machine broken");
+    assert_string_equal (s_control (fx, &req, EL_EINVAL)->text, "already cancelled");
+    ar.request_key = "m1";      /* declined, never confirmed */
+    assert_string_equal (s_control (fx, &req, EL_EINVAL)->text,
+                         "only a confirmed booking can be cancelled");
     /* the policy is kept in the store */
     el_duties_destroy (&fx->duties);
     s_duties_start (fx);
