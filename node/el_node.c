@@ -223,6 +223,78 @@ s_known_find (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
     return NULL;
 }
 
+/* Persisted per peer (store "peers" db) so status keeps "last seen" across
+ * restarts: version 1, then last_seen_us, since_us, disconnects, sessions as
+ * 64-bit big-endian integers. */
+#define S_PEER_REC_BYTES 33
+
+static void
+s_put_u64 (uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t) v;
+}
+
+static uint64_t
+s_get_u64 (const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void
+s_peer_save (el_node_t *self, const uint8_t key[EL_KEY_BYTES], int64_t last_seen_us,
+             int64_t since_us, uint64_t disconnects, uint64_t sessions)
+{
+    uint8_t rec[S_PEER_REC_BYTES];
+    rec[0] = 1;
+    s_put_u64 (rec + 1, (uint64_t) last_seen_us);
+    s_put_u64 (rec + 9, (uint64_t) since_us);
+    s_put_u64 (rec + 17, disconnects);
+    s_put_u64 (rec + 25, sessions);
+    int rc = el_store_peer_put (self->store, key, rec, sizeof rec);
+    if (rc < 0) {
+        char f[EL_LOG_FPR_BYTES];
+        el_log (EL_LOG_WARN, "peer_record_failed", "peer=%s reason=%s", s_fpr (key, f),
+                el_strcode (rc));
+    }
+}
+
+/* @return 0 with the record, or an error (none kept, malformed). */
+static int
+s_peer_load (el_node_t *self, const uint8_t key[EL_KEY_BYTES], s_known_t *ret)
+{
+    void *val = NULL;
+    size_t len = 0;
+    int rc = el_store_peer_get (self->store, key, &val, &len);
+    if (rc < 0)
+        return rc;
+    const uint8_t *rec = val;
+    rc = EL_EPROTO;
+    if (len == S_PEER_REC_BYTES && rec[0] == 1) {
+        memcpy (ret->key, key, EL_KEY_BYTES);
+        ret->last_seen_us = (int64_t) s_get_u64 (rec + 1);
+        ret->since_us = (int64_t) s_get_u64 (rec + 9);
+        ret->disconnects = s_get_u64 (rec + 17);
+        ret->sessions = s_get_u64 (rec + 25);
+        rc = 0;
+    }
+    free (val);
+    return rc;
+}
+
+/* At start: what we remember of an inbound peer goes into the known table. */
+static void
+s_known_load (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
+{
+    s_known_t k;
+    if (self->known_n < EL_NODE_LINKS_MAX && !s_known_find (self, key)
+        && s_peer_load (self, key, &k) == 0)
+        self->known[self->known_n++] = k;
+}
+
 /* Remember an inbound peer whose connection is gone; the table is bounded:
  * when full, the peer gone the longest is forgotten. */
 static void
@@ -244,6 +316,7 @@ s_known_note (el_node_t *self, const s_link_t *l)
     k->since_us = el_now_us ();
     k->disconnects = l->disconnects + 1;
     k->sessions = l->sessions;
+    s_peer_save (self, k->key, k->last_seen_us, k->since_us, k->disconnects, k->sessions);
 }
 
 /* Forget an inbound connection. */
@@ -462,8 +535,11 @@ static int
 s_each_site (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
              const char *name)
 {
+    el_node_t *self = arg;
     (void) name;
-    s_on_site (arg, site, status, true);
+    s_on_site (self, site, status, true);
+    if (self->role == EL_ROLE_BROKER && status == EL__SITE_STATUS__ACTIVE)
+        s_known_load (self, site);
     return 0;
 }
 
@@ -757,6 +833,8 @@ s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
             l->disconnects++;
             self->disconnects++;
             l->since_us = el_now_us ();
+            s_peer_save (self, l->key, l->last_seen_us, l->since_us, l->disconnects,
+                         l->sessions);
             el_log (EL_LOG_INFO, "peer_disconnected", "peer=%s role=%s endpoint=%s", peer,
                     s_link_role (l), l->endpoint);
         }
@@ -981,6 +1059,13 @@ s_outbound_new (el_node_t *self, s_link_kind_t kind, const uint8_t key[EL_KEY_BY
     l->has_key = true;
     memcpy (l->key, key, EL_KEY_BYTES);
     snprintf (l->endpoint, sizeof l->endpoint, "%s", endpoint);
+    s_known_t rec;
+    if (s_peer_load (self, key, &rec) == 0) {   /* status: last seen before this start */
+        l->last_seen_us = rec.last_seen_us;
+        l->since_us = rec.since_us;
+        l->disconnects = rec.disconnects;
+        l->sessions = rec.sessions;
+    }
     int rc = -errno;
     char server[EL_Z85_BYTES];
     rc = el_key_curve_z85 (key, server);
@@ -1169,8 +1254,11 @@ el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret)
     }
     if (role == EL_ROLE_NODE)
         el_zap_allow (self->zap, self->network);
-    for (size_t i = 0; i < cfg->peers_n; i++)
+    for (size_t i = 0; i < cfg->peers_n; i++) {
         el_zap_allow (self->zap, cfg->peers[i].key);
+        if (!cfg->peers[i].endpoint[0])
+            s_known_load (self, cfg->peers[i].key);
+    }
     self->admitted = role == EL_ROLE_BROKER;
     rc = el_admit_each (self->store, self->network, s_each_site, self);
     if (rc < 0)
@@ -1237,6 +1325,15 @@ el_node_destroy (el_node_t **self_p)
     if (!self_p || !*self_p)
         return;
     el_node_t *self = *self_p;
+    if (self->store && self->links) {
+        int64_t now = el_now_us ();
+        for (size_t i = 0; i < self->links_hi; i++) {
+            s_link_t *l = &self->links[i];
+            if (l->kind != S_LINK_FREE && l->has_key && (l->connected || l->kind == S_LINK_IN))
+                s_peer_save (self, l->key, l->last_seen_us, now,
+                             l->disconnects + (l->connected ? 1 : 0), l->sessions);
+        }
+    }
     el_duties_destroy (&self->duties);
     el_control_destroy (&self->control);
     if (self->links) {

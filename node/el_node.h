@@ -32,6 +32,12 @@
  * commit happens before anything is acknowledged, sockets close with a short
  * linger, the store is closed cleanly.
  *
+ * Status memory: what the daemon knows of each peer (last frame seen, since
+ * when disconnected, disconnects, sessions) is kept in the store's peers db
+ * (33 bytes: version 1, then four 64-bit big-endian integers), written on each
+ * disconnect and at shutdown, so `status` still says when a site was last
+ * seen after a restart.
+ *
  * Threading: the reactor is single-threaded; create, run and destroy a node
  * in one thread. el_node_new() blocks SIGINT/SIGTERM/SIGHUP in the calling thread
  * (and so in libzmq's threads) and reads them from a signalfd. */

@@ -256,6 +256,18 @@ def case_replicate(net):
     b.ctl("write", "event", "b", 5)
     wait_converged(net.daemons)
     expect(a.ctl("count", "event")["count"] == 30, "A does not see B's events")
+    # the broker remembers when it last saw C, across its own restart
+    c.stop()
+    wait_for("the broker seeing C gone", lambda: any(
+        p["key"] == c.key and not p["connected"] for p in net.broker.status()["peers"]))
+    net.broker.stop()
+    net.broker.start()
+    peers = {p["key"]: p for p in net.broker.status()["peers"]}
+    expect(c.key in peers and not peers[c.key]["connected"] and peers[c.key]["last_seen_us"] > 0,
+           "the restarted broker forgot when it last saw C: %r" % peers.get(c.key))
+    # and A remembers its broker link's history
+    bp = [p for p in a.status()["peers"] if p["role"] == "broker"][0]
+    expect(bp["last_seen_us"] > 0, "A's broker link: %r" % bp)
 
 
 def case_catchup(net):
