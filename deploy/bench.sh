@@ -46,9 +46,9 @@ case "$mode" in
     catchup_n=200000; live_n=100000; latency_n=2000; rss_records=10000; rss_sites=1000
     run_timeout=300 ;;
   quick)
-    curve_n=200000; sign_n=30000; verify_n=10000
-    lmdb_commits=1000; lmdb_batches=50; floor_r=1000; peer_n=30000
-    catchup_n=50000; live_n=30000; latency_n=600; rss_records=10000; rss_sites=1000
+    curve_n=100000; sign_n=20000; verify_n=5000
+    lmdb_commits=500; lmdb_batches=30; floor_r=500; peer_n=20000
+    catchup_n=30000; live_n=20000; latency_n=400; rss_records=10000; rss_sites=1000
     run_timeout=120 ;;
   smoke)
     curve_n=2000; sign_n=200; verify_n=100
@@ -118,7 +118,9 @@ run_figure() {
   local rc k v reason n
   log "round $round/$runs: $prog $*"
   rc=0
+  local t0=$SECONDS
   timeout --kill-after=10 "$run_timeout" "$exe" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  log "  ($prog took $((SECONDS - t0)) s)"
   if [ "$rc" -ne 0 ]; then
     reason=$(grep '^error:' "$tmp/err" | tail -1 | sed 's/^error: //')
     [ "$rc" -eq 124 ] && reason="timed out after ${run_timeout}s${reason:+: $reason}"
