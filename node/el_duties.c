@@ -17,6 +17,7 @@
 #include "el_log.h"
 
 #define S_ENDPOINT_MAX 1024
+#define S_PENDING_PASSES 64     /* start-up passes over waiting requests, at most */
 
 struct el_duties {
     el_duties_env_t env;
@@ -158,8 +159,15 @@ static int
 s_answer_pending (el_duties_t *self)
 {
     uint64_t before = self->answered;
-    int rc = el_booking_pending (self->env.store, self->env.kp->pk, EL_DUTIES_PENDING_MAX,
+    int rc = 0;
+    /* passes of at most EL_DUTIES_PENDING_MAX; stop when a pass answers nothing */
+    for (int pass = 0; pass < S_PENDING_PASSES && rc == 0; pass++) {
+        uint64_t at = self->answered;
+        rc = el_booking_pending (self->env.store, self->env.kp->pk, EL_DUTIES_PENDING_MAX,
                                  s_pending_fn, self);
+        if (self->answered - at < EL_DUTIES_PENDING_MAX)
+            break;
+    }
     if (rc < 0)
         el_log (EL_LOG_ERROR, "booking_pending_failed", "reason=%s", el_strcode (rc));
     uint64_t n = self->answered - before;

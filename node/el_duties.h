@@ -37,7 +37,7 @@
 #include "el_store.h"
 #include "el_sync.h"
 
-#define EL_DUTIES_PENDING_MAX  4096     /* waiting requests answered per pass */
+#define EL_DUTIES_PENDING_MAX  4096     /* waiting requests answered per pass (64 passes) */
 #define EL_DUTIES_META_POLICY  "booking.policy"
 #define EL_DUTIES_META_COMPACT "duties.compact"
 
