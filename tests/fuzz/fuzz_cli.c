@@ -1,4 +1,4 @@
-/* fuzz_el_cli.c — libFuzzer target for what the coordinators' side decodes
+/* fuzz_cli.c — libFuzzer target for what the coordinators' side decodes
  * from outside: invite tokens (text from a mail or a chat), JoinRequest and
  * JoinReply frames (the join endpoint), dates and durations typed on the
  * command line. The first byte picks the decoder; the rest is the input. */
