@@ -310,9 +310,11 @@ main (int argc, char **argv)
             return 1;
         }
     }
-    if (s_n_inputs == 0) {
-        fprintf (stderr, "replay: no inputs\n");
-        return 1;
+    if (s_n_inputs == 0) {     /* no corpus yet: mutate the empty input */
+        s_inputs[0] = (s_input_t) { malloc (1), 0 };
+        if (!s_inputs[0].data)
+            return 1;
+        s_n_inputs = 1;
     }
     for (size_t i = 0; i < s_n_inputs; i++)
         s_run (s_inputs[i].data, s_inputs[i].len, "corpus file");
