@@ -27,14 +27,27 @@
 #define START_MS 15000
 #define POLL_US 2000
 
+/* Replace @p to by a copy of @p from (cp -a, no shell). */
 static int
 s_copy_dir (const char *from, const char *to)
 {
-    char cmd[3 * BENCH_PATH_MAX];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", to, from, to);
-    int rc = system (cmd);
-    if (rc != 0) {
-        bench_error ("copy %s -> %s failed (%d)", from, to, rc);
+    int rc = bench_rm_rf (to);
+    if (rc < 0 && rc != -ENOENT) {
+        bench_error ("remove %s: %s", to, strerror (-rc));
+        return rc;
+    }
+    fflush (stdout);
+    fflush (stderr);
+    pid_t pid = fork ();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        execlp ("cp", "cp", "-a", from, to, (char *) NULL);
+        _exit (127);
+    }
+    int status = bench_wait_child (pid, 120000);
+    if (status != 0) {
+        bench_error ("cp -a %s %s failed (%d)", from, to, status);
         return -EIO;
     }
     return 0;
