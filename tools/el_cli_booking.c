@@ -479,6 +479,44 @@ s_cancel (el_cli_t *cli, const el_cli_args_t *a)
     return s_answer (cli, a, EL__BOOKING_STATUS__BOOKING_CANCELLED);
 }
 
+/* Requester: withdraw one of this site's requests (a tombstone); the owner
+ * cancels its confirmed answer when the tombstone reaches it. */
+static int
+s_withdraw (el_cli_t *cli, const el_cli_args_t *a)
+{
+    const char *key = a->pos[0];
+    const char *colon = strchr (key, ':');
+    int rc = el_cli_self (cli);
+    if (rc < 0)
+        return rc;
+    if (colon) {
+        char self[EL_KEY_TEXT_BYTES];
+        el_key_to_text (cli->self_id, self);
+        if ((size_t) (colon - key) != strlen (self) || strncmp (key, self, strlen (self)))
+            return el_cli_bad (cli, "'%s' was requested by another site: only it can withdraw it",
+                               key);
+        key = colon + 1;
+    }
+    if ((rc = el_cli_check_key (cli, "request key", key, false)) < 0)
+        return rc;
+    El__ControlReply *reply = NULL;
+    const El__RecordView *v;
+    rc = el_cli_get (cli, EL__KIND__BOOKING_REQUEST, NULL, key, &reply, &v);
+    el_cli_reply_free (&reply);
+    if (rc == EL_ENOTFOUND)
+        return el_cli_bad (cli, "unknown booking request '%s' of this site", key);
+    if (rc < 0)
+        return rc;
+    uint64_t seq = 0;
+    if ((rc = el_cli_write (cli, EL__KIND__BOOKING_REQUEST, key, NULL, true, &seq)) < 0)
+        return rc;
+    char id[EL_KEY_TEXT_BYTES + EL_RECORD_KEY_MAX + 2];
+    s_booking_id (cli->self_id, key, id, sizeof id);
+    return el_cli_print_line (cli, json_pack ("{s:s, s:I, s:s}", "id", id, "seq", (json_int_t) seq,
+                                              "status", "withdrawn"),
+                              "request withdrawn: %s (the owner cancels its booking)", id);
+}
+
 /* ------------------------------------------------------------ policy */
 
 static const char *
@@ -559,6 +597,8 @@ const el_cli_cmd_t el_cli_booking_cmds[] = {
       s_decline, "entrelab bookings decline r-3b6f0c2d9e8a7b1c --reason \"closed that week\"" },
     { "bookings cancel", "ID", 1, 1, "Owner: cancel a confirmed booking.", s_answer_opts, s_cancel,
       "entrelab bookings cancel r-3b6f0c2d9e8a7b1c --reason \"machine broken\"" },
+    { "bookings withdraw", "ID", 1, 1, "Requester: withdraw one of this site's requests.",
+      s_no_opts, s_withdraw, "entrelab bookings withdraw r-3b6f0c2d9e8a7b1c" },
     { "bookings policy", "[auto|manual]", 0, 1,
       "Show or set how this site answers requests for its machines.", s_no_opts, s_policy,
       "entrelab bookings policy manual" },

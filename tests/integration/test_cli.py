@@ -288,6 +288,14 @@ def case_bookings(net):
     c.start()
     rows = wait_answered(net, [net.hub, c, v1, v2], [r3["id"]])
     check(rows[r3["id"]]["status"] == "confirmed", "offline owner: %s" % rows[r3["id"]])
+    # the requester withdraws it: the owner cancels, every site sees it
+    rc, _, err = net.cli(v1, "bookings", "withdraw", r3["id"])
+    check(rc == 2 and "another site" in err, "withdraw by another site: %d %r" % (rc, err))
+    net.cli_ok(v2, "bookings", "withdraw", r3["id"])
+    for s in (net.hub, c, v1, v2):
+        wait_for("cancel at %s" % s.name, lambda s=s: [
+            (b["status"], b["reason"]) for b in bookings_of(net, s) if b["id"] == r3["id"]]
+            == [("cancelled", "request withdrawn")])
 
     # manual policy: requests wait for the coordinator
     pol = net.cli_ok(c, "bookings", "policy", "manual", json_out=True)
