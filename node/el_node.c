@@ -69,6 +69,7 @@ typedef struct {
     char endpoint[EL_CONFIG_PATH_MAX];  /* outbound */
     bool connected;             /* outbound: handshake done; inbound: seen */
     bool banned;                /* revoked: its frames are dropped */
+    bool error_owed;            /* its session ended here: tell it (Error) once there is room */
     bool unreachable_logged;
     int64_t last_seen_us, since_us;
     int64_t retry_at_us;        /* outbound: reopen a session at; 0 = none */
@@ -211,6 +212,7 @@ s_session_open (el_node_t *self, s_link_t *l)
         return rc;
     l->session = h;
     l->sessions++;
+    l->error_owed = false;
     return 0;
 }
 
@@ -359,11 +361,15 @@ s_send (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
         }
     }
     if (l->pending_n >= EL_NODE_PENDING_MAX) {
+        /* the peer does not read: end the session; it learns so by an Error
+         * (sent once the socket has room) and starts a new one with Hello */
         char f[EL_LOG_FPR_BYTES];
         el_log (EL_LOG_WARN, "session_ended", "peer=%s reason=send_queue_full frames=%zu",
                 s_link_name (l, f), l->pending_n);
         s_session_close (self, l);
-        if (l->kind != S_LINK_IN)
+        if (l->kind == S_LINK_IN)
+            l->error_owed = true;       /* our own links restart with a Hello instead */
+        else
             l->retry_at_us = s_mono_us () + EL_NODE_RETRY_MS * 1000;
         return;
     }
@@ -383,12 +389,38 @@ s_send (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
     l->pending_n++;
 }
 
+/* Msg { error { code: ERROR_PROTOCOL, text: "send queue full" } }, packed once. */
+static size_t
+s_overflow_error (uint8_t *buf, size_t size)
+{
+    El__Error err = EL__ERROR__INIT;
+    err.code = EL__ERROR_CODE__ERROR_PROTOCOL;
+    err.text = (char *) "send queue full";
+    El__Msg msg = EL__MSG__INIT;
+    msg.m_case = EL__MSG__M_ERROR;
+    msg.error = &err;
+    size_t len = el__msg__get_packed_size (&msg);
+    if (len > size)
+        return 0;
+    el__msg__pack (&msg, buf);
+    return len;
+}
+
 static bool
 s_flush_pending (el_node_t *self)
 {
     bool left = false;
     for (size_t i = 0; i < self->links_hi; i++) {
         s_link_t *l = &self->links[i];
+        if (l->kind != S_LINK_FREE && l->error_owed && !l->pending) {
+            uint8_t buf[64];
+            size_t len = s_overflow_error (buf, sizeof buf);
+            int rc = len ? s_send_now (l, buf, len) : 0;
+            if (rc == -EAGAIN)
+                left = true;
+            else
+                l->error_owed = false;
+        }
         while (l->kind != S_LINK_FREE && l->pending) {
             s_frame_t *f = l->pending;
             int rc = s_send_now (l, f->data, f->len);
