@@ -141,7 +141,9 @@ class Daemon:
 class Net:
     def __init__(self, args):
         self.args = args
-        self.tmp = tempfile.mkdtemp(prefix="entrelab-it-")
+        # ipc:// socket paths must fit in sun_path (108 bytes): stay short
+        base = tempfile.gettempdir()
+        self.tmp = tempfile.mkdtemp(prefix="entrelab-it-", dir=base if len(base) <= 40 else "/tmp")
         self.broker_port = free_port()
         self.broker = Daemon(self, "broker", "broker")
         self.nodes = {}
