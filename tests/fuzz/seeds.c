@@ -1,9 +1,11 @@
 /* seeds.c — writes the generated seed corpora of the binary fuzz targets:
- *   el_fuzz_seeds OUTDIR   ->  OUTDIR/entry, OUTDIR/store_apply, OUTDIR/sync
+ *   el_fuzz_seeds OUTDIR   ->  OUTDIR/{entry,store_apply,sync,control}
  * Real entries and frames, signed by the fixed identities of fuzz_util.h,
  * in each target's input layout. Deterministic: same bytes on every run.
  * (The text targets' seeds are committed files: corpus/<target>/.) */
 #include <sys/stat.h>
+
+#include "el_control.pb-c.h"
 
 #include "fuzz_util.h"
 
@@ -396,6 +398,116 @@ s_sync_seeds (void)
     free (b.p);
 }
 
+/* ------------------------------------------------------------ control */
+
+static void
+s_control_write (const char *name, El__ControlRequest *req)
+{
+    s_buf_t b = { 0 };
+    b.p = fz_pack (&req->base, &b.n);
+    s_write ("control", name, &b);
+    free (b.p);
+}
+
+static void
+s_control_seeds (void)
+{
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    req.id = 7;
+
+    El__RecordWrite rw = EL__RECORD_WRITE__INIT, rw2 = EL__RECORD_WRITE__INIT;
+    rw.kind = EL__KIND__EVENT;
+    rw.key = (char *) "repair-cafe@a";
+    rw.payload.data = fz_pack (s_event (), &rw.payload.len);
+    rw2.kind = EL__KIND__MEMBER;
+    rw2.key = (char *) "m-1";
+    rw2.deleted = true;
+    El__RecordWrite *rws[] = { &rw, &rw2 };
+    El__WriteRequest w = EL__WRITE_REQUEST__INIT;
+    w.records = rws;
+    w.n_records = 2;
+    req.r_case = EL__CONTROL_REQUEST__R_WRITE;
+    req.write = &w;
+    s_control_write ("write", &req);
+    free (rw.payload.data);
+
+    El__ListRequest l = EL__LIST_REQUEST__INIT;
+    l.kind = EL__KIND__SITE;
+    l.limit = UINT32_MAX;
+    req.r_case = EL__CONTROL_REQUEST__R_LIST;
+    req.list = &l;
+    s_control_write ("list-huge-limit", &req);
+    l.kind = EL__KIND__EVENT;
+    l.limit = 1;
+    l.after_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, fz_keys[FZ_A]->pk };
+    l.after_key = (char *) "a";
+    s_control_write ("list-cursor", &req);
+
+    El__GetRequest g = EL__GET_REQUEST__INIT;
+    g.kind = EL__KIND__EVENT;
+    g.key = (char *) "repair-cafe@a";
+    req.r_case = EL__CONTROL_REQUEST__R_GET;
+    req.get = &g;
+    s_control_write ("get", &req);
+
+    El__HeadsRequest h = EL__HEADS_REQUEST__INIT;
+    req.r_case = EL__CONTROL_REQUEST__R_HEADS;
+    req.heads = &h;
+    s_control_write ("heads", &req);
+    El__StatusRequest st = EL__STATUS_REQUEST__INIT;
+    req.r_case = EL__CONTROL_REQUEST__R_STATUS;
+    req.status = &st;
+    s_control_write ("status", &req);
+
+    El__AdmitRequest a = EL__ADMIT_REQUEST__INIT;
+    a.site_key = (ProtobufCBinaryData) { EL_KEY_BYTES, fz_keys[FZ_A]->pk };
+    a.name = (char *) "Fablab A";
+    El__Site site = EL__SITE__INIT;
+    static char *services[] = { (char *) "laser", (char *) "3d" };
+    site.town = (char *) "Thiers";
+    site.services = services;
+    site.n_services = 2;
+    site.latitude = 45.85;
+    a.site = &site;
+    req.r_case = EL__CONTROL_REQUEST__R_ADMIT;
+    req.admit = &a;
+    s_control_write ("admit", &req);
+    El__RevokeRequest rv = EL__REVOKE_REQUEST__INIT;
+    rv.site_key = (ProtobufCBinaryData) { EL_KEY_BYTES, fz_keys[FZ_A]->pk };
+    req.r_case = EL__CONTROL_REQUEST__R_REVOKE;
+    req.revoke = &rv;
+    s_control_write ("revoke", &req);
+
+    El__PolicyRequest p = EL__POLICY_REQUEST__INIT;
+    p.set = EL__BOOKING_POLICY__BOOKING_POLICY_MANUAL;
+    req.r_case = EL__CONTROL_REQUEST__R_POLICY;
+    req.policy = &p;
+    s_control_write ("policy", &req);
+    El__AnswerRequest an = EL__ANSWER_REQUEST__INIT;
+    an.request_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, fz_keys[FZ_A]->pk };
+    an.request_key = (char *) "r-1";
+    an.status = EL__BOOKING_STATUS__BOOKING_CONFIRMED;
+    an.force = true;
+    req.r_case = EL__CONTROL_REQUEST__R_ANSWER;
+    req.answer = &an;
+    s_control_write ("answer", &req);
+
+    El__InviteRequest iv = EL__INVITE_REQUEST__INIT;
+    iv.name = (char *) "Nouveau lieu";
+    iv.ttl_us = INT64_C (3600000000);
+    iv.sync_endpoint = (char *) "tcp://hub.example.org:7400";
+    req.r_case = EL__CONTROL_REQUEST__R_INVITE;
+    req.invite = &iv;
+    s_control_write ("invite", &req);
+    uint8_t secret[32] = { 0 };
+    El__RedeemRequest rd = EL__REDEEM_REQUEST__INIT;
+    rd.secret = (ProtobufCBinaryData) { sizeof secret, secret };
+    rd.site_key = (ProtobufCBinaryData) { EL_KEY_BYTES, fz_keys[FZ_B]->pk };
+    req.r_case = EL__CONTROL_REQUEST__R_REDEEM;
+    req.redeem = &rd;
+    s_control_write ("redeem", &req);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -409,6 +521,7 @@ main (int argc, char **argv)
     s_entry_seeds ();
     s_store_seeds ();
     s_sync_seeds ();
+    s_control_seeds ();
     for (int i = 0; i < FZ_SIGNERS; i++)
         el_keypair_destroy (&fz_keys[i]);
     for (size_t i = 0; i < fz_base.n; i++)
