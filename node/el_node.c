@@ -73,6 +73,7 @@ typedef struct {
     bool unreachable_logged;
     int64_t last_seen_us, since_us;
     int64_t retry_at_us;        /* outbound: reopen a session at; 0 = none */
+    int64_t reconnect_at_us;    /* outbound, disconnected on purpose: connect again at; 0 = none */
     int64_t probe_at_us;        /* inbound: next keepalive probe */
     uint64_t auth_failures, disconnects, sessions, dropped;
     s_frame_t *pending, *pending_tail;  /* frames waiting for room in the socket */
@@ -505,10 +506,14 @@ s_revoke_sessions (el_node_t *self, const uint8_t site[EL_KEY_BYTES])
         s_send_error (self, l, EL__ERROR_CODE__ERROR_REVOKED, "site revoked");
         s_flush_pending (self);
         s_session_close (self, l);
-        if (l->kind == S_LINK_IN)
+        if (l->kind == S_LINK_IN) {
             l->banned = true;
-        else
-            l->retry_at_us = s_mono_us () + (int64_t) EL_NODE_RETRY_FATAL_MS * 1000;
+        } else {
+            zmq_disconnect (l->socket, l->endpoint);
+            l->connected = false;
+            l->since_us = el_now_us ();
+            l->reconnect_at_us = s_mono_us () + (int64_t) EL_NODE_RETRY_FATAL_MS * 1000;
+        }
     }
 }
 
@@ -649,9 +654,21 @@ s_session_error (el_node_t *self, s_link_t *l, int rc)
     s_drain (self);             /* the Error the sync core queued for the peer */
     s_flush_pending (self);
     s_session_close (self, l);
-    if (l->kind != S_LINK_IN) {
-        int64_t ms = rc == EL_EREVOKED || rc == EL_ENETWORK || rc == EL_EVERSION
-                         ? EL_NODE_RETRY_FATAL_MS : EL_NODE_RETRY_MS;
+    if (l->kind != S_LINK_IN && rc == EL_EREVOKED) {
+        /* we (or that peer) were revoked: close the connection itself, and
+         * knock again later (ZAP will most likely refuse us, which is logged) */
+        zmq_disconnect (l->socket, l->endpoint);
+        if (l->connected) {
+            l->connected = false;
+            l->disconnects++;
+            l->since_us = el_now_us ();
+        }
+        l->reconnect_at_us = s_mono_us () + (int64_t) EL_NODE_RETRY_FATAL_MS * 1000;
+        el_log (EL_LOG_WARN, "peer_disconnected", "peer=%s role=%s endpoint=%s reason=revoked",
+                s_link_name (l, f), s_link_role (l), l->endpoint);
+    } else if (l->kind != S_LINK_IN) {
+        int64_t ms = rc == EL_ENETWORK || rc == EL_EVERSION ? EL_NODE_RETRY_FATAL_MS
+                                                            : EL_NODE_RETRY_MS;
         l->retry_at_us = s_mono_us () + ms * 1000;
     }
 }
@@ -1429,6 +1446,18 @@ s_timers (el_node_t *self, int64_t now, int64_t *next)
         s_link_t *l = &self->links[i];
         if (l->kind == S_LINK_FREE)
             continue;
+        if (l->kind != S_LINK_IN && l->reconnect_at_us) {
+            if (now >= l->reconnect_at_us) {
+                l->reconnect_at_us = 0;
+                if (zmq_connect (l->socket, l->endpoint) != 0) {
+                    char f[EL_LOG_FPR_BYTES];
+                    el_log (EL_LOG_ERROR, "connect_failed", "peer=%s endpoint=%s reason=%s",
+                            s_link_name (l, f), l->endpoint, strerror (errno));
+                }
+            } else if (l->reconnect_at_us < *next) {
+                *next = l->reconnect_at_us;
+            }
+        }
         if (l->kind != S_LINK_IN && l->retry_at_us) {
             if (now >= l->retry_at_us) {
                 l->retry_at_us = 0;

@@ -487,6 +487,11 @@ def case_revoke(net):
     wait_for("C's sessions closed", lambda: not any(
         p["key"] == c.key and p["connected"] for d in (net.broker, b) for p in d.status()["peers"]))
     wait_for("C told it is revoked", lambda: "reason=revoked" in c.log_text())
+    # C closes its connections to the broker and to B
+    wait_for("C's links down", lambda: not any(p["connected"] for p in c.status()["peers"]))
+    wait_for("the broker seeing C's connection closed", lambda: any(
+        p["key"] == c.key and not p["connected"] and p["disconnects"] >= 1
+        for p in net.broker.status()["peers"]))
     # C still writes locally; nothing of it reaches anyone
     c.ctl("write", "event", "after-revocation", 3, check=False)
     a.ctl("write", "event", "a", 1)
