@@ -795,9 +795,14 @@ s_recv_inbound (el_node_t *self, void *router)
             }
         }
         if (!l) {
+            /* a connection gets a slot with its Hello only (and each site keeps
+             * one: a new Hello replaces its older connection), so the table
+             * holds at most one link per admitted key and socket */
             const char *uid = zmq_msg_gets (&m, "User-Id");
             uint8_t key[EL_KEY_BYTES];
-            l = uid && el_key_from_text (uid, key) == 0 ? s_link_alloc (self) : NULL;
+            l = uid && el_key_from_text (uid, key) == 0
+                        && s_frame_is_hello (zmq_msg_data (&m), zmq_msg_size (&m))
+                    ? s_link_alloc (self) : NULL;
             if (!l) {
                 self->frames_dropped++;
                 zmq_msg_close (&m);
