@@ -11,7 +11,9 @@
  *   listen        endpoint to bind a ROUTER for peers, e.g. tcp://0.0.0.0:7400 (repeatable,
  *                 up to EL_CONFIG_LISTEN_MAX; the broker needs one)
  *   connect       the broker's endpoint (a node needs it), e.g. tcp://hub.example.org:7400
- *   broker_key    the broker's public key: base64url text or a key file path (a node needs it)
+ *   broker_key    the broker's public key: base64url text or a key file path (a node needs it);
+ *                 a file is read when the setting is read (relative paths: from the
+ *                 daemon's working directory)
  *   control       control socket endpoint; default ipc://<state_dir>/control.sock
  *   log_level     error | warn | info | debug (default info)
  *   peer          KEY@ENDPOINT: also sync with this site directly (DEALER to ENDPOINT);
