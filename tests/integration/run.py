@@ -254,6 +254,9 @@ def case_replicate(net):
     expect(got["key"] == "a-000007" and got["payload_bytes"] > 0, "C lacks A's record: %r" % got)
     for d in net.daemons:
         check_applied_once(d, base)
+    # once converged, status says nobody is behind
+    wait_for("no peer behind", lambda: all(
+        p["behind"] == 0 for d in net.daemons for p in d.status()["peers"] if p["connected"]))
     # B writes too; it reaches A and C
     b.ctl("write", "event", "b", 5)
     wait_converged(net.daemons)
