@@ -173,6 +173,47 @@ s_dup (const char *text)
     return strdup (text ? text : "");
 }
 
+/* EL_EINVAL with the reason in @p err when the broker already holds a Site
+ * record for @p site (admitted or revoked); 0 for a key it never admitted. */
+static int
+s_known_site (el_store_t *store, const uint8_t broker[EL_KEY_BYTES],
+              const uint8_t site[EL_KEY_BYTES], char *err, size_t err_size)
+{
+    char key[EL_KEY_TEXT_BYTES];
+    el_key_to_text (site, key);
+    el_entry_t *e = NULL;
+    int rc = el_store_record_get (store, EL__KIND__SITE, broker, key, &e);
+    if (rc == EL_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    uint8_t got[EL_KEY_BYTES];
+    El__SiteStatus status;
+    rc = el_admit_parse (e, broker, got, &status);
+    if (rc == EL_ENOTFOUND) {
+        rc = 0;
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
+    El__Site *rec = e->payload ? el__site__unpack (&el_pb_allocator, e->payload_len, e->payload)
+                               : NULL;
+    const char *was = rec && rec->name && rec->name[0] ? rec->name : NULL;
+    if (status == EL__SITE_STATUS__ACTIVE)
+        snprintf (err, err_size, "this site is already admitted%s%.*s%s; an invite is for a "
+                  "new site only", was ? " as '" : "", EL_ADMIT_NAME_MAX, was ? was : "",
+                  was ? "'" : "");
+    else
+        snprintf (err, err_size, "this site was revoked; only the broker's coordinator can "
+                  "admit it again (entrelab admit)");
+    if (rec)
+        el__site__free_unpacked (rec, &el_pb_allocator);
+    rc = EL_EINVAL;
+out:
+    el_entry_destroy (&e);
+    return rc;
+}
+
 int
 el_invite_redeem (el_store_t *store, el_sync_t *sync, const el_keypair_t *broker,
                   int64_t now_us, const uint8_t secret[EL_INVITE_SECRET_BYTES],
@@ -205,6 +246,11 @@ el_invite_redeem (el_store_t *store, el_sync_t *sync, const el_keypair_t *broker
         rc = EL_EINVAL;
         goto out;
     }
+    /* an invite admits a new key only: it never re-admits a revoked site
+     * nor renames an admitted one (that is `entrelab admit` on the broker) */
+    rc = s_known_site (store, broker->pk, site, err, err_size);
+    if (rc < 0)
+        goto out;
     const char *use_name = name && name[0] ? name : r->name;
     if (strlen (use_name) > EL_ADMIT_NAME_MAX) {
         snprintf (err, err_size, "name longer than %d bytes", EL_ADMIT_NAME_MAX);

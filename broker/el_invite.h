@@ -82,14 +82,19 @@ int el_invite_create (el_store_t *store, int64_t now_us, int64_t ttl_us, const c
                       El__SiteKind kind, const char *sync_endpoint,
                       uint8_t secret[EL_INVITE_SECRET_BYTES], int64_t *ret_expires_us);
 
-/** Redeem: check the secret's record (known, unused, unexpired), mark it used,
- * admit @p site (el_admit_write, status ACTIVE).
+/** Redeem: check the secret's record (known, unused, unexpired) and that the
+ * broker holds no Site record for @p site (an invite never re-admits a
+ * revoked site nor renames an admitted one: `entrelab admit` does that), mark
+ * the invite used, admit @p site (el_admit_write, status ACTIVE). A refused
+ * redemption leaves the invite unused, so its rightful holder can still
+ * redeem it.
  * @param name  "" or NULL = the invite's name
  * @param[out] ret_sync_endpoint malloc'd copy of the invite's sync endpoint
  * @param[out] ret_name malloc'd: the name the site was admitted with
  * @param err  one-line reason on refusal
- * @return 0; EL_ENOTFOUND (unknown secret), EL_EINVAL (used, expired; err
- *         says which), el_admit_write() and store errors. */
+ * @return 0; EL_ENOTFOUND (unknown secret), EL_EINVAL (used, expired, key
+ *         already admitted or revoked; err says which), el_admit_write() and
+ *         store errors. */
 int el_invite_redeem (el_store_t *store, el_sync_t *sync, const el_keypair_t *broker,
                       int64_t now_us, const uint8_t secret[EL_INVITE_SECRET_BYTES],
                       const uint8_t site[EL_KEY_BYTES], const char *name, uint64_t *ret_seq,

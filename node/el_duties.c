@@ -547,7 +547,9 @@ s_ctl_redeem (el_duties_t *self, el_control_t *ctl, const El__RedeemRequest *req
         el_log (EL_LOG_WARN, "invite_refused", "site=%s reason=%s",
                 el_log_fpr (req->site_key.data, f), rc == EL_ENOTFOUND ? "unknown_invite"
                 : err[0] ? (strstr (err, "used") ? "used" : strstr (err, "expired") ? "expired"
-                            : "invalid") : el_strcode (rc));
+                            : strstr (err, "already admitted") ? "already_admitted"
+                            : strstr (err, "revoked") ? "revoked" : "invalid")
+                         : el_strcode (rc));
         if (err[0])
             s_text (ctl, reply, err);
         return rc;

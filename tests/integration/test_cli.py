@@ -412,6 +412,15 @@ def case_invite(net):
     check(any(s["name"] == "Nouveau" and s["key"] == newsite.key and s["status"] == "active"
               for s in net.cli_ok(a, "sites", json_out=True)["sites"]), "directory lacks the new site")
 
+    # an invite never renames an admitted site, and stays usable after the refusal
+    inv3 = net.cli_ok(net.hub, "invite", "--name", "Renamed", "--join-listen",
+                      "tcp://127.0.0.1:%d" % join_port, json_out=True)
+    rc, out, err = net.cli(newsite, "join", inv3["token"])
+    check(rc == 1 and "already admitted as 'Nouveau'" in err and len(err.strip().splitlines()) == 1,
+          "join by an admitted site: %d %r" % (rc, err))
+    check([s["name"] for s in net.cli_ok(net.hub, "sites", json_out=True)["sites"]
+           if s["key"] == newsite.key] == ["Nouveau"], "an admitted site was renamed")
+
     # a used token is refused
     other = net.add("other", joined=True)
     rc, out, err = net.cli(other, "join", tok)
@@ -439,6 +448,16 @@ def case_invite(net):
     wait_for("revocation at a", lambda: any(
         s["key"] == newsite.key and s["status"] == "revoked"
         for s in net.cli_ok(a, "sites", json_out=True)["sites"]))
+    # a revoked site cannot come back with an invite (not even a fresh one)
+    rc, out, err = net.cli(newsite, "join", inv3["token"])
+    check(rc == 1 and "was revoked" in err and len(err.strip().splitlines()) == 1,
+          "join by a revoked site: %d %r" % (rc, err))
+    check([s["status"] for s in net.cli_ok(net.hub, "sites", json_out=True)["sites"]
+           if s["key"] == newsite.key] == ["revoked"], "a revoked site came back")
+    # ... while the invite still works for a new site
+    third = net.add("third", joined=True)
+    j = net.cli_ok(third, "join", inv3["token"], json_out=True)
+    check(j["name"] == "Renamed", "the refused invite no longer works: %s" % j)
     before = entries_held(net, a)
     net.cli(newsite, "event", "add", "--uid", "ev-revoked", "--summary", "after revocation",
             "--start", "2027-05-02 10:00")

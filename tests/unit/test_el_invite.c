@@ -180,6 +180,57 @@ test_redeem_once (void **state)
     assert_string_equal (err, "invite expired");
 }
 
+/* An invite admits new keys only: an admitted site is not renamed, a revoked
+ * one is not re-admitted, and the refused invite stays usable. */
+static void
+test_redeem_known_key (void **state)
+{
+    fx_t *fx = *state;
+    const int64_t now = 1799762400000000LL;
+    uint8_t secret[EL_INVITE_SECRET_BYTES];
+    int64_t expires = 0;
+    char err[200], *ep = NULL, *name = NULL;
+    uint64_t seq = 0;
+    El__SiteStatus st;
+    assert_int_equal (el_admit_write (fx->sync, fx->broker, fx->site->pk, NULL, "Celles",
+                                      EL__SITE_KIND__PERIPHERAL, EL__SITE_STATUS__ACTIVE, NULL), 0);
+    assert_int_equal (el_invite_create (fx->store, now, 0, "Y", EL__SITE_KIND__PERIPHERAL,
+                                        "tcp://hub:7400", secret, &expires), 0);
+    assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
+                                        fx->site->pk, NULL, &seq, &ep, &name, err, sizeof err),
+                      EL_EINVAL);
+    assert_string_equal (err, "this site is already admitted as 'Celles'; an invite is for a "
+                              "new site only");
+    el_entry_t *e = NULL;
+    char key[EL_KEY_TEXT_BYTES];
+    el_key_to_text (fx->site->pk, key);
+    assert_int_equal (el_store_record_get (fx->store, EL__KIND__SITE, fx->broker->pk, key, &e), 0);
+    El__Site *rec = el__site__unpack (NULL, e->payload_len, e->payload);
+    assert_non_null (rec);
+    assert_string_equal (rec->name, "Celles");              /* not renamed */
+    el__site__free_unpacked (rec, NULL);
+    el_entry_destroy (&e);
+
+    /* revoked: refused, stays revoked */
+    assert_int_equal (el_admit_revoke (fx->sync, fx->store, fx->broker, fx->site->pk, NULL), 0);
+    err[0] = '\0';
+    assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
+                                        fx->site->pk, "Nouveau", &seq, &ep, &name, err,
+                                        sizeof err), EL_EINVAL);
+    assert_non_null (strstr (err, "revoked"));
+    assert_int_equal (el_admit_status (fx->store, fx->broker->pk, fx->site->pk, &st), 0);
+    assert_int_equal (st, EL__SITE_STATUS__REVOKED);
+
+    /* the refusals did not use the invite: a new key redeems it */
+    assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
+                                        fx->other->pk, NULL, &seq, &ep, &name, err, sizeof err), 0);
+    assert_string_equal (name, "Y");
+    free (ep);
+    free (name);
+    assert_int_equal (el_admit_status (fx->store, fx->broker->pk, fx->other->pk, &st), 0);
+    assert_int_equal (st, EL__SITE_STATUS__ACTIVE);
+}
+
 /* ------------------------------------------------------------ join listener */
 
 typedef struct {
@@ -326,6 +377,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_token_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_join_signature, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_redeem_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_redeem_known_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_join_listener, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
