@@ -186,11 +186,11 @@ s_hello (s_world_t *w, fz_t *in, uint64_t peer)
         kinds[i] = (El__Kind) (int8_t) fz_u8 (in);
     h.kinds = kinds;
     h.credit = flags & 8 ? fz_u64 (in) : fz_u8 (in);
-    /* heads: up to 255 described, or (flag 16) thousands of the same origin */
+    /* heads: up to 255 described, or (flag 16) 4000 of the known origins */
     size_t n_heads = fz_u8 (in);
     bool many = flags & 16;
     if (many)
-        n_heads = 20000;
+        n_heads = 4000;
     El__Head *heads = calloc (n_heads ? n_heads : 1, sizeof *heads);
     El__Head **hp = calloc (n_heads ? n_heads : 1, sizeof *hp);
     uint8_t (*bufs)[EL_KEY_BYTES + EL_HASH_BYTES] = calloc (n_heads ? n_heads : 1, sizeof *bufs);

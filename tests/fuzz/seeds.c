@@ -385,7 +385,7 @@ s_sync_seeds (void)
     s_write ("sync", "raw-frames", &b);
     b.n = 0;
 
-    /* a Hello with 20000 heads (flag 16) */
+    /* a Hello with 4000 heads (flag 16) */
     s_u8 (&b, 0x0a);
     s_u8 (&b, 1);
     s_u8 (&b, 0);
