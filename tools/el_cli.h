@@ -203,6 +203,10 @@ extern const el_cli_cmd_t el_cli_event_cmds[];      /* event add|update|cancel|l
 extern const el_cli_cmd_t el_cli_equipment_cmds[];  /* equipment add|update|status|list|show */
 extern const el_cli_cmd_t el_cli_booking_cmds[];    /* book, bookings list|confirm|decline|policy */
 extern const el_cli_cmd_t el_cli_member_cmds[];     /* member add|update|list|remove */
+/* el_cli_import.c: files in and out (issue 5) */
+extern const el_cli_cmd_t el_cli_event_import_cmds[];     /* event import|export */
+extern const el_cli_cmd_t el_cli_equipment_import_cmds[]; /* equipment import */
+extern const el_cli_cmd_t el_cli_member_import_cmds[];    /* member import */
 
 /** The machine @p key across the network (of owner @p site_text when given).
  * @param[out] ret optional: caller frees with el__equipment__free_unpacked(, &el_pb_allocator)

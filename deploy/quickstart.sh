@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# entrelab quickstart: a small federation on this machine, in one command.
+#
+#   deploy/quickstart.sh [options]
+#
+# Installs the missing Debian packages (deploy/install-deps.sh), builds, then
+# starts one broker and three site nodes on free loopback ports in a temporary
+# folder, admits the sites, imports the demo data of deploy/demo/ at each site
+# (events .ics, equipment CSV, Fab Manager members CSV), and shows from a
+# village site: the network's agenda for the coming weeks, the network's
+# machines, a booking of the central site's lathe confirmed by its owner, and
+# `entrelab status`. It stops every daemon it started and exits 0.
+#
+# options:
+#   --keep                 leave the daemons running and print commands to try
+#   --ics FILE...          also import these iCalendar files (at the central site)
+#   --equipment FILE...    also import these equipment files (CSV or fablabs.io JSON)
+#   --no-demo              import only the files given with --ics / --equipment
+#   --build-dir DIR        build there (default: build/, as deploy/test.sh)
+#   --no-build             use the programs already built in the build dir
+#   --weeks N              agenda length (default 6)
+#   --timeout SECONDS      how long to wait for the network to converge (default 120)
+#   --help                 this text
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+demo="$here/demo"
+
+keep=0 build=1 use_demo=1 weeks=6 timeout=120
+build_dir="$root/build"
+ics_files=() equipment_files=()
+
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+die() { echo "quickstart: $*" >&2; exit 1; }
+
+list=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) keep=1; list="" ;;
+    --no-build) build=0; list="" ;;
+    --no-demo) use_demo=0; list="" ;;
+    --build-dir) [ $# -ge 2 ] || die "--build-dir needs a directory"; build_dir=$2; shift; list="" ;;
+    --weeks) [ $# -ge 2 ] || die "--weeks needs a number"; weeks=$2; shift; list="" ;;
+    --timeout) [ $# -ge 2 ] || die "--timeout needs seconds"; timeout=$2; shift; list="" ;;
+    --ics) list=ics ;;
+    --equipment) list=equipment ;;
+    -h|--help) usage; exit 0 ;;
+    --*) echo "quickstart: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *)
+      case "$list" in
+        ics) ics_files+=("$1") ;;
+        equipment) equipment_files+=("$1") ;;
+        *) echo "quickstart: unexpected argument $1 (see --help)" >&2; exit 2 ;;
+      esac ;;
+  esac
+  shift
+done
+[[ "$weeks" =~ ^[0-9]+$ ]] && [ "$weeks" -ge 1 ] || die "--weeks: a number of weeks"
+[[ "$timeout" =~ ^[0-9]+$ ]] && [ "$timeout" -ge 1 ] || die "--timeout: seconds"
+for f in "${ics_files[@]}" "${equipment_files[@]}"; do
+  [ -r "$f" ] || { echo "quickstart: cannot read $f" >&2; exit 2; }
+done
+if [ "$use_demo" = 0 ] && [ ${#ics_files[@]} -eq 0 ] && [ ${#equipment_files[@]} -eq 0 ]; then
+  echo "quickstart: --no-demo needs --ics or --equipment files" >&2; exit 2
+fi
+# absolute paths: the commands below run from other directories
+abs() { (cd "$(dirname "$1")" && printf '%s/%s\n' "$(pwd)" "$(basename "$1")"); }
+for i in "${!ics_files[@]}"; do ics_files[$i]=$(abs "${ics_files[$i]}"); done
+for i in "${!equipment_files[@]}"; do equipment_files[$i]=$(abs "${equipment_files[$i]}"); done
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+[ -t 1 ] || say() { printf '\n== %s\n' "$*"; }
+
+# ------------------------------------------------------------ build
+if [ "$build" = 1 ]; then
+  say "Dependencies and build ($build_dir)"
+  "$here/install-deps.sh"
+  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)" \
+        --target entrelab entrelab-node entrelab-broker
+fi
+for p in jq python3; do
+  command -v "$p" >/dev/null || die "$p is missing: run deploy/install-deps.sh"
+done
+build_dir=$(cd "$build_dir" 2>/dev/null && pwd) || die "no build directory $build_dir"
+cli="$build_dir/entrelab" node_bin="$build_dir/entrelab-node" broker_bin="$build_dir/entrelab-broker"
+for b in "$cli" "$node_bin" "$broker_bin"; do
+  [ -x "$b" ] || die "$b is not built (drop --no-build, or give --build-dir)"
+done
+
+# ------------------------------------------------------------ state, daemons
+# a short path: ipc:// socket paths are limited to ~100 bytes
+tmp=$(mktemp -d /tmp/entrelab-qs.XXXXXX)
+pids=()
+stop_all() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ "$keep" = 1 ] && [ "$rc" = 0 ]; then
+    exit 0
+  fi
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  fi
+  if [ "$rc" = 0 ]; then
+    rm -rf "$tmp"
+  else
+    echo "quickstart: failed; state and logs kept in $tmp" >&2
+  fi
+  exit "$rc"
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+export TZ=${TZ:-Europe/Paris}
+unset ENTRELAB_NODE
+el() { "$cli" --node "$1" "${@:2}"; }
+
+# Wait until "$@" succeeds, polling; a clear message and the logs on timeout.
+wait_for() {
+  local what=$1; shift
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "quickstart: timed out after ${timeout}s waiting for $what" >&2
+      for l in "$tmp"/*.log; do
+        echo "---- last lines of $l" >&2
+        tail -n 15 "$l" >&2 || true
+      done
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+fast=(--set reconnect_ivl_ms=100 --set reconnect_ivl_max_ms=1000
+      --set heartbeat_ivl_ms=1000 --set heartbeat_timeout_ms=5000 --set log_level=info)
+
+start_daemon() {     # DIR BINARY NAME
+  local log="$tmp/$3.log"
+  "$2" --config "$1/entrelab.conf" >"$log" 2>&1 </dev/null &
+  pids+=($!)
+  wait_for "$3 to answer on its control socket" el "$1" status
+}
+
+say "A network in $tmp"
+hub="$tmp/hub"
+port=$(free_port)
+broker_key=$("$cli" init "$hub" --broker --listen "tcp://127.0.0.1:$port" "${fast[@]}" --json \
+             | jq -r .key)
+start_daemon "$hub" "$broker_bin" hub
+echo "broker   $broker_key  tcp://127.0.0.1:$port"
+
+# sites.csv: dir, name, kind, town, address, latitude, longitude, services, opening_hours
+mapfile -t sites < <(python3 - "$demo/sites.csv" <<'EOF'
+import csv, sys
+for row in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
+    print("\t".join(row[k].replace("\t", " ") for k in ("dir", "name", "kind", "town", "address")))
+EOF
+)
+[ ${#sites[@]} -ge 2 ] || die "deploy/demo/sites.csv lists no sites"
+declare -A site_dir site_name site_key
+central="" village=""
+order=()
+for line in "${sites[@]}"; do
+  IFS=$'\t' read -r dir name kind town address <<<"$line"
+  d="$tmp/$dir"
+  key=$("$cli" init "$d" --connect "tcp://127.0.0.1:$port" --broker-key "$broker_key" \
+          "${fast[@]}" --json | jq -r .key)
+  el "$hub" admit "$key" --name "$name" --kind "$kind" --town "$town" --address "$address" \
+    >/dev/null
+  site_dir[$dir]=$d site_name[$dir]=$name site_key[$dir]=$key
+  order+=("$dir")
+  [ "$kind" = central ] && [ -z "$central" ] && central=$dir
+  [ "$kind" = peripheral ] && [ -z "$village" ] && village=$dir
+done
+[ -n "$central" ] && [ -n "$village" ] || die "sites.csv needs a central and a peripheral site"
+for dir in "${order[@]}"; do
+  start_daemon "${site_dir[$dir]}" "$node_bin" "$dir"
+done
+is_admitted() { [ "$(el "$1" status --json | jq -r .admitted)" = true ]; }
+for dir in "${order[@]}"; do
+  wait_for "${site_name[$dir]} to be admitted" is_admitted "${site_dir[$dir]}"
+  printf '%-8s %s  %s\n' "site" "${site_key[$dir]}" "${site_name[$dir]}"
+done
+
+# ------------------------------------------------------------ imports
+import() {           # DIR KIND FILE: one import, its report; a refused file is said, not fatal
+  local out rc=0
+  out=$(el "$1" "$2" import "$3" 2>&1) || rc=$?
+  printf '%s\n' "$out" | sed 's/^/  /'
+  [ "$rc" = 0 ] || [ "$rc" = 2 ] || die "import of $3 failed"
+}
+if [ "$use_demo" = 1 ]; then
+  for dir in "${order[@]}"; do
+    say "Demo data of ${site_name[$dir]} (deploy/demo/$dir)"
+    for kind in event equipment member; do
+      case $kind in event) f=events.ics ;; equipment) f=equipment.csv ;; member) f=members.csv ;; esac
+      [ -f "$demo/$dir/$f" ] && import "${site_dir[$dir]}" "$kind" "$demo/$dir/$f"
+    done
+  done
+fi
+if [ ${#ics_files[@]} -gt 0 ] || [ ${#equipment_files[@]} -gt 0 ]; then
+  say "Your files, imported at ${site_name[$central]}"
+  for f in "${ics_files[@]}"; do import "${site_dir[$central]}" event "$f"; done
+  for f in "${equipment_files[@]}"; do import "${site_dir[$central]}" equipment "$f"; done
+fi
+
+# ------------------------------------------------------------ convergence
+# Every daemon holds the same entries as the broker and no link is behind.
+all_dirs=("$hub")
+for dir in "${order[@]}"; do all_dirs+=("${site_dir[$dir]}"); done
+converged() {
+  local want="" got
+  for d in "${all_dirs[@]}"; do
+    got=$(el "$d" status --json | jq -r '[.store.entries, .store.origins,
+            ([.peers[] | select(.connected) | .behind] | add // 0)] | @tsv') || return 1
+    read -r entries origins behind <<<"$got"
+    [ "$behind" = 0 ] || return 1
+    [ -z "$want" ] && want="$entries/$origins"
+    [ "$entries/$origins" = "$want" ] || return 1
+  done
+}
+say "Waiting for every site to hold every entry"
+wait_for "the four daemons to converge" converged
+echo "converged: $(el "$hub" status --json | jq -r .store.entries) entries on each of ${#all_dirs[@]} daemons"
+
+V=${site_dir[$village]}
+# ------------------------------------------------------------ agenda
+from=$(date +%Y-%m-%d)
+if [ "$use_demo" = 1 ] && { [[ "$from" > 2027-05-01 ]] || [[ "$from" < 2026-11-01 ]]; }; then
+  from=2026-12-01      # the demo season runs from December 2026 to June 2027
+fi
+to=$(date -d "$from + $weeks weeks" +%Y-%m-%d)
+day=$(date -d "$from + 2 days" +%Y-%m-%d)      # the booking's day
+say "The network's agenda, $from to $to, seen from ${site_name[$village]}"
+el "$V" event list --from "$from" --to "$to"
+
+# ------------------------------------------------------------ equipment
+say "The network's machines, seen from ${site_name[$village]}"
+el "$V" equipment list
+
+# ------------------------------------------------------------ a booking
+lathe=$(el "$V" equipment list --json --category lathe --site "${site_name[$central]}" \
+        | jq -r '.equipment[0].key // empty')
+if [ -n "$lathe" ]; then
+  say "${site_name[$village]} books the lathe of ${site_name[$central]}"
+  training=$(el "$V" equipment show "$lathe" --site "${site_name[$central]}" --json \
+             | jq -r .equipment.required_training)
+  member=$(el "$V" member list --json --site "${site_name[$village]}" \
+           | jq -r --arg t "$training" \
+             '[.members[] | select($t == "" or (.trainings | index($t)))][0] // empty
+              | .key + "\t" + .name')
+  book=(book "$lathe" --site "${site_name[$central]}" --from "$day 09:00" --to "$day 12:00"
+        --purpose "mitres de couteaux" --wait 30)
+  if [ -n "$member" ]; then
+    IFS=$'\t' read -r member_key member_name <<<"$member"
+    echo "member: $member_name ($member_key), trained on ${training:-nothing needed}"
+    book+=(--member "$member_key")
+  fi
+  printf "\$ entrelab"; printf " %q" "${book[@]}"; echo
+  id=$(el "$V" --json "${book[@]}" | jq -r .id)
+  answered() {
+    [ "$(el "$V" bookings list --json | jq -r --arg id "$id" \
+          '.bookings[] | select(.id == $id) | .status')" != pending ]
+  }
+  wait_for "the owner's answer to $id" answered
+  el "$V" bookings list --json | jq -r --arg id "$id" \
+    '.bookings[] | select(.id == $id) | "booking \(.status): \(.equipment) at \(.owner_name), \(.start) to \(.end), for \(.requester_name)\(if .reason != "" then " — " + .reason else "" end)"'
+else
+  say "No lathe at ${site_name[$central]}: no booking to show"
+fi
+
+# ------------------------------------------------------------ status
+say "entrelab status, at ${site_name[$village]}"
+el "$V" status
+
+if [ "$keep" = 1 ]; then
+  say "The network keeps running"
+  cat <<EOF
+State and logs: $tmp
+Daemons (pids ${pids[*]}): stop them with
+  kill ${pids[*]}; rm -rf $tmp
+
+Try, as the village (${site_name[$village]}):
+  export ENTRELAB_NODE=$V
+  $cli event list --from $from --to $to
+  $cli event export > network.ics
+  $cli equipment list --category 3d_printer
+  $cli member list
+  $cli bookings list
+  $cli status
+and as the central site:
+  export ENTRELAB_NODE=${site_dir[$central]}
+  $cli event add --summary "Atelier découverte" --start "$day 14:00" --duration 2h
+  $cli bookings policy manual
+EOF
+else
+  say "Done: stopping the daemons (run with --keep to leave them running)"
+fi
