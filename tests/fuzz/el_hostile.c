@@ -1,0 +1,381 @@
+/* el_hostile — test-only hostile peer for hostile.py: connects to a daemon's
+ * sync ROUTER as an admitted site (its key file) and attacks it with what a
+ * buggy or malicious peer could send. The daemon must stay up, keep serving
+ * the connection's next session, and answer each attack the way the
+ * protocol says (an Error, a dropped frame or a closed connection, never a
+ * crash). hostile.py checks the daemon afterwards (status, replication,
+ * clean exit under ASan).
+ *
+ *   el_hostile KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY SCENARIO [N]
+ * Scenarios:
+ *   before-hello  Entries, Credit, Error and a 3-part message before any Hello,
+ *                 then a Hello: the daemon must answer it with its own
+ *   garbage       after a session starts: N (default 300) random frames
+ *                 (random sizes, random first byte), each followed by nothing;
+ *                 then a Hello must still be answered
+ *   heads         a Hello with 100000 heads (origins half random, half the
+ *                 network's, random seqs and hashes: ~7.7 MB), three times
+ *   limits        Credit of UINT64_MAX five times; an Entries frame of 4097
+ *                 entries (over EL_BATCH_MAX): an Error is expected; then a
+ *                 new session and 8 frames of 4096 junk entries at once: each
+ *                 must be credited back (its entries refused one by one)
+ *   flood         N (default 1100, more than EL_NODE_LINKS_MAX) connections
+ *                 at once, each sending a Hello, held 5 s, then closed; a new
+ *                 connection must then be served (its Hello answered)
+ *   flood-junk    the same with N = 1500, each sending a junk frame instead (no
+ *                 session, but a link each: the table fills up)
+ * Exit 0 when the scenario ran and every expected answer came, 1 otherwise. */
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "el_entry.h"
+
+#define S_WAIT_MS 30000
+
+static el_keypair_t *s_kp;
+static uint8_t s_server[EL_KEY_BYTES], s_network[EL_KEY_BYTES];
+static char s_pub[EL_Z85_BYTES], s_sec[EL_Z85_BYTES], s_srv[EL_Z85_BYTES];
+static const char *s_endpoint;
+
+static void *
+s_connect (void *ctx)
+{
+    void *s = zmq_socket (ctx, ZMQ_DEALER);
+    if (!s)
+        return NULL;
+    int timeout = S_WAIT_MS, zero = 0;
+    int64_t max = 3 * (int64_t) EL_FRAME_MAX;
+    zmq_setsockopt (s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt (s, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt (s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    zmq_setsockopt (s, ZMQ_CURVE_SERVERKEY, s_srv, 40);
+    zmq_setsockopt (s, ZMQ_CURVE_PUBLICKEY, s_pub, 40);
+    zmq_setsockopt (s, ZMQ_CURVE_SECRETKEY, s_sec, 40);
+    if (zmq_connect (s, s_endpoint) != 0) {
+        zmq_close (s);
+        return NULL;
+    }
+    return s;
+}
+
+static int
+s_send_msg (void *s, const El__Msg *m)
+{
+    size_t len = el__msg__get_packed_size (m);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return -1;
+    el__msg__pack (m, buf);
+    int rc = zmq_send (s, buf, len, 0);
+    free (buf);
+    return rc < 0 ? -1 : 0;
+}
+
+static int
+s_send_hello (void *s, uint64_t credit, El__Head **heads, size_t n_heads)
+{
+    El__Hello h = EL__HELLO__INIT;
+    h.version = EL_PROTOCOL_VERSION;
+    h.sender = (ProtobufCBinaryData) { EL_KEY_BYTES, s_kp->pk };
+    h.network = (ProtobufCBinaryData) { EL_KEY_BYTES, s_network };
+    h.credit = credit;
+    h.heads = heads;
+    h.n_heads = n_heads;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_HELLO;
+    m.hello = &h;
+    return s_send_msg (s, &m);
+}
+
+/* Wait for a frame of kind @p want (Entries and Credit are skipped unless
+ * wanted). @return 0 got it, -1 timeout or another Error than wanted. */
+static int
+s_expect_ex (void *s, El__Msg__MCase want, const char *what, bool errors_ok)
+{
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init (&m);
+        if (zmq_msg_recv (&m, s, 0) < 0) {
+            zmq_msg_close (&m);
+            fprintf (stderr, "el_hostile: no %s from the daemon (%s)\n", what,
+                     zmq_strerror (errno));
+            return -1;
+        }
+        El__Msg *msg = zmq_msg_size (&m)
+                           ? el__msg__unpack (&el_pb_allocator, zmq_msg_size (&m),
+                                              zmq_msg_data (&m))
+                           : NULL;
+        zmq_msg_close (&m);
+        if (!msg)
+            continue;                   /* keepalive */
+        El__Msg__MCase c = msg->m_case;
+        el__msg__free_unpacked (msg, &el_pb_allocator);
+        if (c == want)
+            return 0;
+        if (c == EL__MSG__M_ERROR && want != EL__MSG__M_ERROR && !errors_ok) {
+            fprintf (stderr, "el_hostile: an Error instead of the %s\n", what);
+            return -1;
+        }
+    }
+}
+
+static int
+s_expect (void *s, El__Msg__MCase want, const char *what)
+{
+    return s_expect_ex (s, want, what, false);
+}
+
+static uint64_t
+s_rand64 (void)
+{
+    uint64_t v;
+    randombytes_buf (&v, sizeof v);
+    return v;
+}
+
+/* ------------------------------------------------------------ scenarios */
+
+static int
+s_before_hello (void *ctx)
+{
+    void *s = s_connect (ctx);
+    if (!s)
+        return -1;
+    uint8_t junk[64];
+    randombytes_buf (junk, sizeof junk);
+    ProtobufCBinaryData one = { sizeof junk, junk };
+    El__Entries es = EL__ENTRIES__INIT;
+    es.entries = &one;
+    es.n_entries = 1;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_ENTRIES;
+    m.entries = &es;
+    int rc = s_send_msg (s, &m);
+    El__Credit c = EL__CREDIT__INIT;
+    c.entries = UINT64_MAX;
+    m.m_case = EL__MSG__M_CREDIT;
+    m.credit = &c;
+    rc |= s_send_msg (s, &m);
+    El__Error e = EL__ERROR__INIT;
+    e.code = EL__ERROR_CODE__ERROR_PROTOCOL;
+    e.text = (char *) "before hello";
+    m.m_case = EL__MSG__M_ERROR;
+    m.error = &e;
+    rc |= s_send_msg (s, &m);
+    /* a three-part message: the daemon takes one frame per message */
+    rc |= zmq_send (s, junk, 10, ZMQ_SNDMORE) < 0;
+    rc |= zmq_send (s, junk, 20, ZMQ_SNDMORE) < 0;
+    rc |= zmq_send (s, junk, 30, 0) < 0;
+    rc |= s_send_hello (s, 64, NULL, 0);
+    if (rc == 0)
+        rc = s_expect (s, EL__MSG__M_HELLO, "Hello after frames sent before ours");
+    zmq_close (s);
+    return rc;
+}
+
+static int
+s_garbage (void *ctx, long n)
+{
+    void *s = s_connect (ctx);
+    if (!s)
+        return -1;
+    int rc = s_send_hello (s, 64, NULL, 0);
+    if (rc == 0)
+        rc = s_expect (s, EL__MSG__M_HELLO, "Hello");
+    uint8_t *buf = malloc (70000);
+    for (long i = 0; rc == 0 && i < n; i++) {
+        size_t len = 1 + s_rand64 () % (i % 10 ? 512 : 65536);
+        randombytes_buf (buf, len);
+        if (i % 3 == 0)
+            buf[0] = 0x12;              /* field 2 (entries): passes the first byte */
+        if (zmq_send (s, buf, len, 0) < 0)
+            rc = -1;
+    }
+    free (buf);
+    /* a fresh session on the same connection must still be served */
+    if (rc == 0)
+        rc = s_send_hello (s, 64, NULL, 0);
+    if (rc == 0)
+        rc = s_expect_ex (s, EL__MSG__M_HELLO, "Hello after the garbage", true);
+    zmq_close (s);
+    return rc;
+}
+
+static int
+s_heads (void *ctx)
+{
+    enum { N = 100000 };
+    El__Head *heads = calloc (N, sizeof *heads);
+    El__Head **hp = calloc (N, sizeof *hp);
+    uint8_t (*bufs)[EL_KEY_BYTES + EL_HASH_BYTES] = calloc (N, sizeof *bufs);
+    void *s = s_connect (ctx);
+    int rc = heads && hp && bufs && s ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < N; i++) {
+        el__head__init (&heads[i]);
+        hp[i] = &heads[i];
+        randombytes_buf (bufs[i], sizeof bufs[i]);
+        if (i % 2)
+            memcpy (bufs[i], s_network, EL_KEY_BYTES);
+        heads[i].origin = (ProtobufCBinaryData) { EL_KEY_BYTES, bufs[i] };
+        heads[i].hash = (ProtobufCBinaryData) { EL_HASH_BYTES, bufs[i] + EL_KEY_BYTES };
+        heads[i].seq = i % 4 ? 1 + s_rand64 () % 8 : s_rand64 ();
+    }
+    for (int round = 0; rc == 0 && round < 3; round++) {
+        rc = s_send_hello (s, 64, hp, N);
+        if (rc == 0)
+            rc = s_expect (s, EL__MSG__M_HELLO, "Hello after one with 100000 heads");
+    }
+    if (s)
+        zmq_close (s);
+    free (bufs);
+    free (hp);
+    free (heads);
+    return rc;
+}
+
+static int
+s_limits (void *ctx)
+{
+    void *s = s_connect (ctx);
+    if (!s)
+        return -1;
+    int rc = s_send_hello (s, 64, NULL, 0);
+    if (rc == 0)
+        rc = s_expect (s, EL__MSG__M_HELLO, "Hello");
+    El__Credit c = EL__CREDIT__INIT;
+    c.entries = UINT64_MAX;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_CREDIT;
+    m.credit = &c;
+    for (int i = 0; rc == 0 && i < 5; i++)
+        rc = s_send_msg (s, &m);
+    /* 4097 one-byte entries: over EL_BATCH_MAX */
+    enum { N = EL_BATCH_MAX + 1 };
+    static ProtobufCBinaryData items[N];
+    static uint8_t byte = 0x0a;
+    for (size_t i = 0; i < N; i++)
+        items[i] = (ProtobufCBinaryData) { 1, &byte };
+    El__Entries es = EL__ENTRIES__INIT;
+    es.entries = items;
+    es.n_entries = N;
+    m.m_case = EL__MSG__M_ENTRIES;
+    m.entries = &es;
+    if (rc == 0)
+        rc = s_send_msg (s, &m);
+    if (rc == 0)
+        rc = s_expect (s, EL__MSG__M_ERROR, "Error for 4097 entries in one frame");
+    /* a new session; then 8 full frames of junk entries, sent without
+     * waiting: each is refused entry by entry and credited back */
+    if (rc == 0)
+        rc = s_send_hello (s, 64, NULL, 0);
+    if (rc == 0)
+        rc = s_expect (s, EL__MSG__M_HELLO, "Hello of the second session");
+    es.n_entries = EL_BATCH_MAX;
+    for (int i = 0; rc == 0 && i < 8; i++)
+        rc = s_send_msg (s, &m);
+    for (int i = 0; rc == 0 && i < 8; i++)
+        rc = s_expect (s, EL__MSG__M_CREDIT, "Credit for a frame of junk entries");
+    zmq_close (s);
+    return rc;
+}
+
+static int
+s_flood (void *ctx, long n, bool junk)
+{
+    void **socks = calloc ((size_t) n, sizeof *socks);
+    if (!socks)
+        return -1;
+    int rc = 0;
+    long opened = 0;
+    for (long i = 0; i < n; i++) {
+        socks[i] = s_connect (ctx);
+        if (!socks[i]) {
+            fprintf (stderr, "el_hostile: socket %ld: %s\n", i, zmq_strerror (errno));
+            rc = -1;
+            break;
+        }
+        opened++;
+        int hwm_timeout = 0;
+        zmq_setsockopt (socks[i], ZMQ_SNDTIMEO, &hwm_timeout, sizeof hwm_timeout);
+        /* queued until connected */
+        if (junk)
+            (void) zmq_send (socks[i], "\x12\x00", 2, 0);
+        else
+            (void) s_send_hello (socks[i], 64, NULL, 0);
+    }
+    sleep (5);
+    for (long i = 0; i < opened; i++)
+        zmq_close (socks[i]);
+    free (socks);
+    printf ("{\"flood_connections\":%ld}\n", opened);
+    /* the daemon must serve a new connection once the flood is gone (its idle
+     * probes free the links of closed connections) */
+    void *s = rc == 0 ? s_connect (ctx) : NULL;
+    if (rc == 0 && !s)
+        rc = -1;
+    for (int attempt = 0; rc == 0 && attempt < 3; attempt++) {
+        rc = s_send_hello (s, 64, NULL, 0);
+        if (rc == 0)
+            rc = s_expect_ex (s, EL__MSG__M_HELLO, "Hello after the flood", true);
+        if (rc == 0)
+            break;
+        if (attempt < 2)
+            rc = 0;
+    }
+    if (s)
+        zmq_close (s);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc != 6 && argc != 7) {
+        fprintf (stderr, "usage: el_hostile KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY SCENARIO [N]\n");
+        return 2;
+    }
+    if (el_crypto_init () != 0)
+        return 1;
+    if (el_keypair_load (argv[1], &s_kp) < 0 || el_key_resolve (argv[2], s_server) < 0
+        || el_key_resolve (argv[4], s_network) < 0) {
+        fprintf (stderr, "el_hostile: bad key arguments\n");
+        return 2;
+    }
+    s_endpoint = argv[3];
+    el_keypair_curve_z85 (s_kp, s_pub, s_sec);
+    el_key_curve_z85 (s_server, s_srv);
+    const char *scenario = argv[5];
+    long n = argc == 7 ? strtol (argv[6], NULL, 10) : 0;
+    void *ctx = zmq_ctx_new ();
+    zmq_ctx_set (ctx, ZMQ_MAX_SOCKETS, 8192);
+    int rc;
+    if (!strcmp (scenario, "before-hello"))
+        rc = s_before_hello (ctx);
+    else if (!strcmp (scenario, "garbage"))
+        rc = s_garbage (ctx, n ? n : 300);
+    else if (!strcmp (scenario, "heads"))
+        rc = s_heads (ctx);
+    else if (!strcmp (scenario, "limits"))
+        rc = s_limits (ctx);
+    else if (!strcmp (scenario, "flood"))
+        rc = s_flood (ctx, n ? n : 1100, false);
+    else if (!strcmp (scenario, "flood-junk"))
+        rc = s_flood (ctx, n ? n : 1500, true);
+    else {
+        fprintf (stderr, "el_hostile: unknown scenario %s\n", scenario);
+        rc = -2;
+    }
+    zmq_ctx_term (ctx);
+    el_keypair_destroy (&s_kp);
+    if (rc == 0)
+        printf ("{\"scenario\":\"%s\",\"result\":\"ok\"}\n", scenario);
+    return rc == 0 ? 0 : rc == -2 ? 2 : 1;
+}
