@@ -457,7 +457,8 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
         if (category && strcasecmp (category, e->category ? e->category : ""))
             continue;
         int64_t len = e->dtend_us > e->dtstart_us ? e->dtend_us - e->dtstart_us : 0;
-        if (e->rrule && e->rrule[0] && !(e->recurrence_id && e->recurrence_id[0])) {
+        if (((e->rrule && e->rrule[0]) || e->n_rdate)
+            && !(e->recurrence_id && e->recurrence_id[0])) {
             /* one row per occurrence in the window, overrides listed on their own */
             const El__Event *ovr[64];
             size_t n_ovr = 0;

@@ -310,9 +310,11 @@ s_report (el_cli_t *cli, const char *what, const char *path, s_tally_t *t, size_
         const char *reason = json_string_value (json_object_get (p, "reason"));
         bool skipped = json_is_true (json_object_get (p, "skipped"));
         if (line > 0)
-            printf ("  %s:%d: %s%s\n", path, line, skipped ? "skipped: " : "", reason);
+            printf ("  %s:%d: %s%s\n", path, line, skipped && !strstr (reason, "skipped")
+                    ? "skipped: " : "", reason);
         else
-            printf ("  %s: %s%s\n", path, skipped ? "skipped: " : "", reason);
+            printf ("  %s: %s%s\n", path, skipped && !strstr (reason, "skipped") ? "skipped: "
+                    : "", reason);
     }
     if (dropped)
         printf ("  ... and %zu more problems\n", dropped);

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Runs deploy/quickstart.sh on the programs already built and checks what it shows
+(issue 5): the agenda holds demo events of all three sites, the machine list shows
+the central site's lathe, the village's booking of it is confirmed, `status` shows
+the broker link connected; every daemon it started is gone afterwards.
+
+  test_quickstart.py --script deploy/quickstart.sh --build-dir DIR [--real DIR]
+With --real, the user's files of ../shared/data/real are imported too
+(--ics every .ics, --equipment the fablabs.io export); exit 77 when absent.
+"""
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+
+TIMEOUT_S = 400
+
+SITES = ["La Forge Numérique", "L'Atelier du Moulin", "Le Fab'Rémy"]
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def sections(out):
+    """{title: text} of the '== title' sections."""
+    parts = re.split(r"^== (.*)$", out, flags=re.M)
+    return {parts[i].strip(): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def section(secs, prefix):
+    got = [v for k, v in secs.items() if k.startswith(prefix)]
+    check(len(got) == 1, "no section '%s' in %s" % (prefix, list(secs)))
+    return got[0]
+
+
+def daemons_using(path):
+    """pids whose command line mentions @path (our daemons' configs live there)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if path in cmd and "entrelab" in cmd:
+            found.append(int(pid))
+    return found
+
+
+def run(args, extra):
+    argv = ["bash", args.script, "--no-build", "--build-dir", args.build_dir] + extra
+    env = dict(os.environ, TZ="Europe/Paris")
+    env.pop("ENTRELAB_NODE", None)
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_S, env=env)
+    if p.returncode != 0:
+        print(p.stdout[-6000:])
+        print(p.stderr[-4000:])
+    check(p.returncode == 0, "quickstart exited %d" % p.returncode)
+    m = re.search(r"^== A network in (\S+)", p.stdout, flags=re.M)
+    check(m, "quickstart did not say where its network lives")
+    tmp = m.group(1)
+    check(not os.path.exists(tmp), "quickstart left %s behind" % tmp)
+    check(not daemons_using(tmp), "daemons still running: %s" % daemons_using(tmp))
+    return p.stdout, p.stderr
+
+
+def check_demo(out):
+    secs = sections(out)
+    agenda = section(secs, "The network's agenda")
+    rows = [l for l in agenda.splitlines()[2:] if l.strip()]
+    check(len(rows) >= 6, "agenda has %d rows" % len(rows))
+    for s in SITES:
+        check(any(s in r for r in rows), "agenda lacks events of %s:\n%s" % (s, agenda))
+    check("Réunion publique d'information" in agenda, "agenda lacks the demo meetings")
+    machines = section(secs, "The network's machines")
+    lathe = [l for l in machines.splitlines() if "tour-conventionnel" in l]
+    check(len(lathe) == 1 and lathe[0].startswith("La Forge Numérique")
+          and " lathe " in lathe[0], "lathe row: %s" % lathe)
+    for s in SITES:
+        check(s in machines, "machine list lacks %s" % s)
+    booking = section(secs, "L'Atelier du Moulin books the lathe of La Forge Numérique")
+    check(re.search(r"^booking confirmed: tour-conventionnel at La Forge Numérique, .* for "
+                    r"L'Atelier du Moulin$", booking, flags=re.M), "booking: %s" % booking)
+    status = section(secs, "entrelab status, at L'Atelier du Moulin")
+    check(re.search(r"^Admitted:\s+yes$", status, flags=re.M), "status: not admitted")
+    peers = [l for l in status.splitlines() if l.startswith("broker:")]
+    check(len(peers) == 1 and " connected " in peers[0], "status peers: %s" % peers)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--script", required=True)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--real", default=None)
+    args = ap.parse_args()
+    try:
+        if args.real is None:
+            out, _ = run(args, [])
+            check_demo(out)
+            for what in ("event import", "equipment import", "member import"):
+                check(out.count(what) == 3, "%s ran %d times" % (what, out.count(what)))
+            check(not re.search(r"skipped: [1-9]|, [1-9]\d* skipped", out),
+                  "the demo data has problems")
+        else:
+            if not os.path.isdir(args.real):
+                print("SKIP: %s is absent (real test data)" % args.real)
+                return 77
+            ics = sorted(glob.glob(os.path.join(args.real, "ics", "*.ics")))
+            labs = os.path.join(args.real, "labs", "fablabs_io_france_2017.json")
+            check(ics and os.path.exists(labs), "real data incomplete in %s" % args.real)
+            out, _ = run(args, ["--ics"] + ics + ["--equipment", labs])
+            check_demo(out)
+            mine = section(sections(out), "Your files, imported at La Forge Numérique")
+            for f in ics:
+                # each file imported with a report, or refused with its line and reason
+                name = re.escape(os.path.basename(f))
+                imported = re.search(r"^  event import \S*/%s: \d+ new" % name, mine, re.M)
+                refused = re.search(r"^  entrelab: \S*/%s:\d+: " % name, mine, re.M)
+                check(imported or refused, "no report for %s" % f)
+            check(re.search(r"^  entrelab: \S*libical_fuzz_zday_malformed\.ics:\d+: ", mine, re.M),
+                  "the hostile file was not refused with a line")
+            m = re.search(r"^  equipment import \S*fablabs_io_france_2017\.json: (\d+) new, "
+                          r"\d+ updated, \d+ unchanged, (\d+) skipped", mine, re.M)
+            check(m and int(m.group(1)) > 100 and int(m.group(2)) > 0, "fablabs.io import: %s"
+                  % (m and m.group(0)))
+            check(re.search(r"fablabs_io_france_2017\.json:\d+: .*no capabilities", mine),
+                  "fablabs.io bad rows not reported by line")
+            machines = section(sections(out), "The network's machines")
+            check(re.search(r"\S+/three_d_printing ", machines), "fablabs.io machines not listed")
+        print("ok quickstart%s" % (" (real data)" if args.real else ""))
+        return 0
+    except (Failure, subprocess.TimeoutExpired) as e:
+        print("FAIL quickstart: %s" % e)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
