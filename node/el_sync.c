@@ -670,19 +670,69 @@ s_outbox_full (const el_sync_t *self)
 }
 
 static bool
-s_kind_shared (const el_sync_t *self, const s_peer_t *p, El__Kind kind,
-               const uint8_t origin[EL_KEY_BYTES])
+s_kind_accepted (const s_peer_t *p, El__Kind kind)
 {
-    if (p->n_kinds) {
-        bool accepted = false;
-        for (size_t i = 0; i < p->n_kinds && !accepted; i++)
-            accepted = p->kinds[i] == kind;
-        if (!accepted)
-            return false;
+    if (!p->n_kinds)
+        return true;
+    for (size_t i = 0; i < p->n_kinds; i++)
+        if (p->kinds[i] == kind)
+            return true;
+    return false;
+}
+
+static bool
+s_share_asks (const el_sync_t *self, El__Kind kind)
+{
+    if (!self->cfg.share)
+        return false;
+    if (!self->cfg.share_kinds)
+        return true;
+    return (unsigned) kind < 32 && (self->cfg.share_kinds & (1u << kind));
+}
+
+/* Kind and stub flag of stored Entry bytes, read from the wire format
+ * without unpacking or hashing (the send path parses only the entries a
+ * policy looks at). @return 0, EL_EPROTO. */
+static int
+s_peek (const uint8_t *data, size_t len, El__Kind *ret_kind, bool *ret_stub)
+{
+    const uint8_t *body = NULL;
+    size_t body_len = 0;
+    uint64_t stub = 0, kind = 0;
+    if (!s_fields (data, data + len, 1, &body, &body_len, 5, &stub) || !body
+        || !s_fields (body, body + body_len, 0, NULL, NULL, 6, &kind) || kind > 255)
+        return EL_EPROTO;
+    *ret_kind = (El__Kind) kind;
+    *ret_stub = stub != 0;
+    return 0;
+}
+
+bool
+el_sync_share_by_level (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES],
+                        const el_entry_t *e)
+{
+    (void) arg;
+    (void) peer;
+    if (e->body->kind != EL__KIND__MEMBER || e->body->deleted)
+        return true;
+    El__Member *m = e->payload ? el__member__unpack (&el_pb_allocator, e->payload_len, e->payload)
+                               : NULL;
+    if (!m)
+        return false;           /* unreadable: keep it home */
+    bool shared;
+    switch (m->sharing) {
+    case EL__SHARING__SHARING_FEDERATION:
+        shared = true;
+        break;
+    case EL__SHARING__SHARING_NETWORK:
+        shared = !memcmp (peer_network, e->network, EL_KEY_BYTES);
+        break;
+    default:                    /* SITE, unspecified (= SITE), unknown levels */
+        shared = false;
+        break;
     }
-    if (self->cfg.share)
-        return self->cfg.share (self->cfg.share_arg, p->handle, kind, origin);
-    return true;
+    el__member__free_unpacked (m, &el_pb_allocator);
+    return shared;
 }
 
 static int
@@ -718,14 +768,25 @@ s_read_cb (void *arg, uint64_t seq, const uint8_t *data, size_t len)
     }
     uint8_t *stub_data = NULL;
     size_t stub_len = 0;
-    if (r->filter) {
+    El__Kind kind = EL__KIND__KIND_UNSPECIFIED;
+    bool is_stub = false;
+    /* a cheap look first: only entries a filter applies to are parsed (and
+     * bytes that do not even peek, so that parsing reports them) */
+    if (r->filter && (s_peek (data, len, &kind, &is_stub) < 0
+                      || (!is_stub && (!s_kind_accepted (r->peer, kind)
+                                       || s_share_asks (r->self, kind))))) {
         el_entry_t *e = NULL;
         int rc = el_entry_parse (data, len, &e);
         if (rc < 0) {
             r->rc = rc;
             return 1;
         }
-        if (!e->is_stub && !s_kind_shared (r->self, r->peer, e->body->kind, e->origin)) {
+        kind = e->body->kind;
+        if (!e->is_stub
+            && (!s_kind_accepted (r->peer, kind)
+                || (s_share_asks (r->self, kind)
+                    && !r->self->cfg.share (r->self->cfg.share_arg, r->peer->handle,
+                                            r->peer->network, e)))) {
             /* not shared: send its stub (signed body, no payload), so the
              * chain stays complete and checkable */
             rc = el_entry_stub_pack (e, &stub_data, &stub_len);

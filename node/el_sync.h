@@ -29,7 +29,8 @@
  * each poll cycle therefore forwards whatever arrived in that cycle together.
  * Entries are sent as the stored bytes; an entry the share policy or the
  * peer's accepted kinds exclude is sent as its stub (signed body, no
- * payload), so the peer's chain stays complete and checkable.
+ * payload), so the peer's chain stays complete and checkable. The daemons
+ * install el_sync_share_by_level(): members' sharing levels hold on the wire.
  * Sessions assume an ordered, lossless transport (ZeroMQ over TCP): a lost
  * frame means a broken connection, and the caller closes and reopens the
  * session (a fresh Hello re-synchronises both sides).
@@ -53,10 +54,29 @@
 
 typedef struct el_sync el_sync_t;
 
-/** Decides whether an entry of @p kind from @p origin may be sent to @p peer
- * (federation share policy). NULL = everything. */
-typedef bool (el_sync_share_fn) (void *arg, uint64_t peer, El__Kind kind,
-                                 const uint8_t origin[EL_KEY_BYTES]);
+/** Share policy: may entry @p e go to @p peer with its payload? false = the
+ * peer gets the entry's stub (signed body, no payload) instead, so its chain
+ * stays complete and checkable.
+ * @param peer_network  EL_KEY_BYTES: the network the peer named in its Hello
+ * @param e  the stored entry, parsed; never a stub; borrowed for the call
+ * Called for entries of the kinds in el_sync_config_t.share_kinds only, each
+ * time the entry is about to be sent (catch-up and push alike), whoever
+ * wrote it: a relay applies the same policy as the origin. Must not call
+ * back into the sync. */
+typedef bool (el_sync_share_fn) (void *arg, uint64_t peer,
+                                 const uint8_t peer_network[EL_KEY_BYTES], const el_entry_t *e);
+
+/** The default policy (DESIGN.md "Privacy", "Federation and trust"): a MEMBER
+ * record travels by its sharing level. SITE (and unspecified, and a payload
+ * that does not parse) never leaves with its payload: every peer gets stubs;
+ * NETWORK: the payload goes to peers whose Hello network is the entry's
+ * network, stubs to the others (federated peers); FEDERATION: everywhere.
+ * Tombstones carry no payload and always go. Every other kind is shared.
+ * Install with .share = el_sync_share_by_level, .share_kinds =
+ * EL_SYNC_SHARE_BY_LEVEL_KINDS; @p arg is unused. */
+bool el_sync_share_by_level (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES],
+                             const el_entry_t *e);
+#define EL_SYNC_SHARE_BY_LEVEL_KINDS (1u << EL__KIND__MEMBER)
 
 typedef struct {
     uint8_t self_id[EL_KEY_BYTES];      /* this site's id (public key) */
@@ -64,8 +84,10 @@ typedef struct {
     uint64_t credit;                    /* entries granted per peer; 0 = default, else >= 2
                                            (a fork proof is two entries) */
     size_t batch_max;                   /* entries per message; 0 = default, <= EL_BATCH_MAX */
-    el_sync_share_fn *share;            /* optional */
+    el_sync_share_fn *share;            /* optional; NULL = everything goes */
     void *share_arg;
+    uint32_t share_kinds;               /* bit (1u << kind): kinds share is asked about
+                                           (others always go); 0 = every kind */
 } el_sync_config_t;
 
 /** Also makes the store accept cfg->network (el_store_accept_network) and

@@ -184,6 +184,50 @@ s_own (el_cli_t *cli, const char *key, El__ControlReply **reply, El__Member **re
     return 0;
 }
 
+/* Sharing levels in widening order (unspecified is `site`). */
+static int
+s_level (El__Sharing s)
+{
+    return s == EL__SHARING__SHARING_FEDERATION ? 3 : s == EL__SHARING__SHARING_NETWORK ? 2 : 1;
+}
+
+/* Lowering a member's sharing level: the sites that held the wider copies
+ * must drop them, so one write request holds the record's tombstone (every
+ * replica stubs the earlier entries and compacts, as for `member remove`)
+ * followed by the record again, which the sync then keeps within its new
+ * level (el_sync_share_by_level). */
+static int
+s_write_narrowed (el_cli_t *cli, const char *key, const El__Member *m, uint64_t *ret_seq)
+{
+    size_t len = el__member__get_packed_size (m);
+    if (len > EL_PAYLOAD_MAX)
+        return el_cli_bad (cli, "record too large (%zu bytes, at most %u)", len, EL_PAYLOAD_MAX);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return el_cli_fail (cli, -ENOMEM, "out of memory");
+    el__member__pack (m, buf);
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    El__WriteRequest wr = EL__WRITE_REQUEST__INIT;
+    El__RecordWrite del = EL__RECORD_WRITE__INIT, rec = EL__RECORD_WRITE__INIT;
+    El__RecordWrite *rws[2] = { &del, &rec };
+    del.kind = rec.kind = EL__KIND__MEMBER;
+    del.key = rec.key = (char *) key;
+    del.deleted = true;
+    rec.payload = (ProtobufCBinaryData) { len, buf };
+    wr.records = rws;
+    wr.n_records = 2;
+    req.r_case = EL__CONTROL_REQUEST__R_WRITE;
+    req.write = &wr;
+    El__ControlReply *reply = NULL;
+    int rc = el_cli_call (cli, &req, &reply);
+    free (buf);
+    if (rc < 0)
+        return rc;
+    *ret_seq = reply->r_case == EL__CONTROL_REPLY__R_WRITE ? reply->write->last_seq : 0;
+    el_cli_reply_free (&reply);
+    return 0;
+}
+
 static int
 s_update (el_cli_t *cli, const el_cli_args_t *a)
 {
@@ -199,14 +243,19 @@ s_update (el_cli_t *cli, const el_cli_args_t *a)
     int rc = s_own (cli, a->pos[0], &reply, &m);
     if (rc < 0)
         return rc;
+    int was = s_level (m->sharing);
     rc = s_apply_fields (cli, a, m, true);
+    bool narrowed = rc == 0 && s_level (m->sharing) < was;
     uint64_t seq = 0;
     if (rc == 0)
-        rc = el_cli_write (cli, EL__KIND__MEMBER, a->pos[0], &m->base, false, &seq);
+        rc = narrowed ? s_write_narrowed (cli, a->pos[0], m, &seq)
+                      : el_cli_write (cli, EL__KIND__MEMBER, a->pos[0], &m->base, false, &seq);
     if (rc == 0)
-        rc = el_cli_print_line (cli, json_pack ("{s:s, s:I}", "key", a->pos[0], "seq",
-                                                (json_int_t) seq),
-                                "member updated: %s", a->pos[0]);
+        rc = el_cli_print_line (cli, json_pack ("{s:s, s:I, s:b}", "key", a->pos[0], "seq",
+                                                (json_int_t) seq, "narrowed", narrowed),
+                                "member updated: %s%s", a->pos[0],
+                                narrowed ? " (sharing lowered: the copies beyond the new level "
+                                           "are erased as with member remove)" : "");
     el__member__free_unpacked (m, &el_pb_allocator);
     el_cli_reply_free (&reply);
     return rc;

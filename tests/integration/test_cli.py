@@ -7,7 +7,7 @@ each case in its own temp dir with free ports. Waits poll the CLI's own
 output; nothing is asserted on timing. Daemons must stop cleanly on SIGTERM.
 
   test_cli.py --case NAME --cli BIN --node BIN --broker BIN [--keep]
-Cases: bookings, erasure, invite, json_table, bad_input.
+Cases: bookings, erasure, invite, sharing, json_table, bad_input.
 """
 import argparse
 import base64
@@ -367,6 +367,72 @@ def case_erasure(net):
     check(needle not in d.data(), "the new site received the erased name")
 
 
+def case_sharing(net):
+    """Sharing levels hold on the wire: a `site` member's payload never leaves
+    its home site (others hold its stub), `network` members replicate, and
+    lowering a level erases the wider copies. Every chain still verifies."""
+    n = start_network(net, ["a", "b", "c"])
+    a, b, c = n["a"], n["b"], n["c"]
+    tag = os.getpid()
+    private = ("Privée Sitelevel-%d" % tag, "private-%d@example.org" % tag)
+    shared = ("Partagée Netlevel-%d" % tag, "shared-%d@example.org" % tag)
+    later = ("Narrowed Later-%d" % tag, "narrowed-%d@example.org" % tag)
+    net.cli_ok(a, "member", "add", "--id", "m-private", "--name", private[0], "--contact",
+               private[1])                                        # default: site
+    net.cli_ok(a, "member", "add", "--id", "m-shared", "--name", shared[0], "--contact",
+               shared[1], "--sharing", "network")
+    net.cli_ok(a, "member", "add", "--id", "m-later", "--name", later[0], "--contact",
+               later[1], "--sharing", "network")
+    net.cli_ok(b, "event", "add", "--uid", "ev-b", "--summary", "Portes ouvertes",
+               "--start", "2027-04-01 10:00", "--end", "2027-04-01 18:00")
+    everyone = [net.hub, a, b, c]
+    for s in everyone:
+        wait_for("%s caught up" % s.name, lambda s=s: entries_held(net, s) == entries_held(net, a)
+                 and entries_held(net, s) == entries_held(net, b))
+    for s in everyone:
+        data = s.data()
+        for text in shared + later:
+            check(text.encode() in data, "%s lacks the network-level %r" % (s.name, text))
+        for text in private:
+            check((text.encode() in data) == (s is a), "%s: site-level %r %s" % (
+                s.name, text, "missing at home" if s is a else "left its home site"))
+    # c starts later and catches up from the broker: stubs only for the private member
+    d = net.add("d")
+    d.start()
+    wait_for("d caught up", lambda: entries_held(net, d) == entries_held(net, a))
+    check(private[0].encode() not in d.data() and shared[0].encode() in d.data(),
+          "catch-up of a new site")
+    # lowering a level erases the copies beyond it
+    doc = net.cli_ok(a, "member", "update", "m-later", "--sharing", "site", json_out=True)
+    check(doc["narrowed"] is True, "narrowed %s" % doc)
+    for s in everyone + [d]:
+        if s is a:
+            continue
+        wait_for("narrowing at %s" % s.name, lambda s=s: later[0].encode() not in s.data()
+                 and later[1].encode() not in s.data())
+    check(later[0].encode() in a.data(), "the home site lost the narrowed member")
+    members_a = [m["key"] for m in net.cli_ok(a, "member", "list", json_out=True)["members"]]
+    check(sorted(members_a) == ["m-later", "m-private", "m-shared"], "a: %s" % members_a)
+    for s in (b, c, d):
+        got = [m["key"] for m in net.cli_ok(s, "member", "list", json_out=True)["members"]]
+        check(got == ["m-shared"], "%s members: %s" % (s.name, got))
+    # widening again replicates the record
+    net.cli_ok(a, "member", "update", "m-later", "--sharing", "network")
+    wait_for("widened at b", lambda: later[0].encode() in b.data())
+    # every chain verifies: the same heads (origin -> seq, hash) everywhere
+    for s in everyone + [d]:
+        wait_for("%s caught up" % s.name, lambda s=s: entries_held(net, s) == entries_held(net, a))
+    if net.args.ctl:
+        def heads(s):
+            out = subprocess.run([net.args.ctl, "ipc://%s/control.sock" % s.dir, "heads"],
+                                 capture_output=True, text=True, timeout=60)
+            check(out.returncode == 0, "heads of %s: %s" % (s.name, out.stderr))
+            return json.loads(out.stdout)
+        ref = heads(a)
+        for s in everyone + [d]:
+            wait_for("%s same heads as a" % s.name, lambda s=s: heads(s) == ref)
+
+
 def forge_token(join_endpoint, broker_key_text, secret, expires_us):
     """An InviteToken (proto/el_cli.proto) encoded by hand, for an unknown secret."""
     def varint(v):
@@ -675,6 +741,7 @@ def case_bad_input(net):
 
 
 CASES = {"bookings": case_bookings, "erasure": case_erasure, "invite": case_invite,
+         "sharing": case_sharing,
          "json_table": case_json_table, "bad_input": case_bad_input}
 
 
@@ -684,6 +751,7 @@ def main():
     ap.add_argument("--cli", required=True)
     ap.add_argument("--node", required=True)
     ap.add_argument("--broker", required=True)
+    ap.add_argument("--ctl", help="el_testctl, to compare heads (optional)")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     net = Net(args)

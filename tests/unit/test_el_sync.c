@@ -569,12 +569,106 @@ s_is_stub (s_world_t *w, int at, int origin, uint64_t seq)
 }
 
 static bool
-s_share_no_members (void *arg, uint64_t peer, El__Kind kind, const uint8_t origin[EL_KEY_BYTES])
+s_share_no_members (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES],
+                    const el_entry_t *e)
 {
     (void) arg;
     (void) peer;
-    (void) origin;
-    return kind != EL__KIND__MEMBER;
+    (void) peer_network;
+    return e->body->kind != EL__KIND__MEMBER;
+}
+
+static void
+s_member_at_level (El__Sharing level, const char *name, uint8_t **ret, size_t *ret_len)
+{
+    El__Member m = EL__MEMBER__INIT;
+    m.display_name = (char *) name;
+    m.sharing = level;
+    size_t len = el__member__get_packed_size (&m);
+    uint8_t *buf = malloc (len);
+    assert_non_null (buf);
+    el__member__pack (&m, buf);
+    *ret = buf;
+    *ret_len = len;
+}
+
+/* Re-create node @p i's sync with the sharing-level policy, in network @p net. */
+static void
+s_by_level (s_world_t *w, int i, const uint8_t net[EL_KEY_BYTES])
+{
+    el_sync_destroy (&w->nodes[i].sync);
+    el_sync_config_t cfg = { .share = el_sync_share_by_level,
+                             .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS };
+    memcpy (cfg.self_id, w->nodes[i].kp->pk, EL_KEY_BYTES);
+    memcpy (cfg.network, net, EL_KEY_BYTES);
+    assert_int_equal (el_sync_new (w->nodes[i].store, &cfg, &w->nodes[i].sync), 0);
+}
+
+/* DESIGN.md "Privacy": a member travels by its sharing level, at every hop.
+ * 0 and 1 share a network; 2 is a federated peer (another network) reached
+ * through 1. */
+static void
+test_share_by_level (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (3, 0, 0);
+    el_keypair_t *other = NULL;
+    s_keypair (0x02, &other);
+    s_by_level (w, 0, w->broker->pk);
+    s_by_level (w, 1, w->broker->pk);
+    s_by_level (w, 2, other->pk);
+    assert_int_equal (el_sync_accept_network (w->nodes[1].sync, other->pk), 0);
+    assert_int_equal (el_sync_accept_network (w->nodes[2].sync, w->broker->pk), 0);
+
+    uint8_t *p[4], *ev;
+    el_record_t r[5] = {
+        { .kind = EL__KIND__MEMBER, .key = "m-site" },
+        { .kind = EL__KIND__MEMBER, .key = "m-net" },
+        { .kind = EL__KIND__MEMBER, .key = "m-fed" },
+        { .kind = EL__KIND__MEMBER, .key = "m-default" },
+        { .kind = EL__KIND__EVENT, .key = "e1" },
+    };
+    s_member_at_level (EL__SHARING__SHARING_SITE, "Site Level", &p[0], &r[0].payload_len);
+    s_member_at_level (EL__SHARING__SHARING_NETWORK, "Network Level", &p[1], &r[1].payload_len);
+    s_member_at_level (EL__SHARING__SHARING_FEDERATION, "Fed Level", &p[2], &r[2].payload_len);
+    s_member_at_level (EL__SHARING__SHARING_UNSPECIFIED, "Default", &p[3], &r[3].payload_len);
+    s_event_payload ("e1", &ev, &r[4].payload_len);
+    for (int k = 0; k < 4; k++)
+        r[k].payload = p[k];
+    r[4].payload = ev;
+    assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, r, 5, NULL), 0);
+    s_link (w, 0, 1);
+    s_link (w, 1, 2);
+    s_settle (w);
+    /* the chain is complete everywhere */
+    assert_int_equal (s_head_seq (w, 2, 0), 5);
+    s_assert_same_heads (w, 0, 1);
+    s_assert_same_heads (w, 1, 2);
+    /* home: all; same network: network + federation; federated: federation */
+    assert_int_equal (s_count_records (w, 0, EL__KIND__MEMBER), 4);
+    assert_int_equal (s_count_records (w, 1, EL__KIND__MEMBER), 2);
+    assert_int_equal (s_count_records (w, 2, EL__KIND__MEMBER), 1);
+    assert_true (s_is_stub (w, 1, 0, 1));
+    assert_false (s_is_stub (w, 1, 0, 2));
+    assert_false (s_is_stub (w, 1, 0, 3));
+    assert_true (s_is_stub (w, 1, 0, 4));
+    assert_true (s_is_stub (w, 2, 0, 1));
+    assert_true (s_is_stub (w, 2, 0, 2));
+    assert_false (s_is_stub (w, 2, 0, 3));
+    assert_true (s_is_stub (w, 2, 0, 4));
+    assert_int_equal (s_count_records (w, 2, EL__KIND__EVENT), 1);
+    /* a tombstone always goes (it carries no payload) */
+    el_record_t del = { .kind = EL__KIND__MEMBER, .key = "m-fed", .deleted = true };
+    assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, &del, 1, NULL), 0);
+    s_settle (w);
+    assert_int_equal (s_count_records (w, 2, EL__KIND__MEMBER), 0);
+    assert_int_equal (s_count_records (w, 1, EL__KIND__MEMBER), 1);
+    s_assert_same_heads (w, 1, 2);
+    for (int k = 0; k < 4; k++)
+        free (p[k]);
+    free (ev);
+    el_keypair_destroy (&other);
+    s_world_destroy (&w);
 }
 
 static void
@@ -1069,6 +1163,7 @@ main (void)
         cmocka_unit_test (test_loop_converges_without_duplicate_apply),
         cmocka_unit_test (test_fork_detected_everywhere),
         cmocka_unit_test (test_share_policy_sends_stubs),
+        cmocka_unit_test (test_share_by_level),
         cmocka_unit_test (test_stubs_in_catch_up),
         cmocka_unit_test (test_callback_may_write_and_close),
         cmocka_unit_test (test_version_mismatch),
