@@ -254,6 +254,8 @@ main (int argc, char **argv)
                          "p50 %.1f us, p99 %.1f us, max %.1f us; one poll takes %.1f us\n",
                  (unsigned long long) r + 1, at_broker ? "the broker" : "C", (unsigned long long) n, (unsigned long long) rate,
                  p50, p99, (double) lat[n - 1] / 1e3, (double) poll_ns / 1e3);
+        bench_daemon_print_counters (t.bctl, "broker");
+        bench_daemon_print_counters (t.cctl, "C");
     }
     rc = 0;
     goto out;
