@@ -333,7 +333,7 @@ main (int argc, char **argv)
     free (buf);
     for (size_t i = 0; i < s_n_inputs; i++)
         free (s_inputs[i].data);
-    printf ("replay: %zu inputs, %lu mutations (seed %lu): no crash\n", s_n_inputs, mutations,
-            seed);
+    fprintf (stderr, "replay: %zu inputs, %lu mutations (seed %lu): no crash\n", s_n_inputs,
+             mutations, seed);
     return 0;
 }

@@ -1,5 +1,5 @@
 /* seeds.c — writes the generated seed corpora of the binary fuzz targets:
- *   el_fuzz_seeds OUTDIR   ->  OUTDIR/{entry,store_apply,sync,control}
+ *   el_fuzz_seeds OUTDIR   ->  OUTDIR/{entry,store_apply,sync,control,cli_view}
  * Real entries and frames, signed by the fixed identities of fuzz_util.h,
  * in each target's input layout. Deterministic: same bytes on every run.
  * (The text targets' seeds are committed files: corpus/<target>/.) */
@@ -508,6 +508,56 @@ s_control_seeds (void)
     s_control_write ("redeem", &req);
 }
 
+/* ------------------------------------------------------------ cli_view */
+
+static void
+s_view (s_buf_t *b, El__Kind kind, int origin, const char *key, const ProtobufCMessage *rec)
+{
+    s_u8 (b, (uint8_t) kind);
+    s_u8 (b, (uint8_t) origin);
+    s_lenbytes (b, key, strlen (key));
+    s_u64 (b, 3);
+    s_u64 (b, (uint64_t) FZ_T0);
+    size_t len = 0;
+    uint8_t *p = fz_pack (rec, &len);
+    s_lenbytes (b, p, len);
+    free (p);
+}
+
+static void
+s_cli_view_seeds (void)
+{
+    for (int json = 0; json < 2; json++) {
+        s_buf_t b = { 0 };
+        s_u8 (&b, (uint8_t) json);
+        char key[EL_KEY_TEXT_BYTES];
+        for (int site = FZ_A; site < FZ_SIGNERS; site++) {
+            el_key_to_text (fz_keys[site]->pk, key);
+            s_view (&b, EL__KIND__SITE, FZ_BROKER, key, s_site (site, EL__SITE_STATUS__ACTIVE));
+        }
+        s_view (&b, EL__KIND__EVENT, FZ_A, "repair-cafe@a", s_event ());
+        El__Equipment laser = EL__EQUIPMENT__INIT;
+        laser.name = (char *) "Trotec";
+        laser.category = (char *) "laser_cutter";
+        laser.status = EL__EQUIPMENT_STATUS__MAINTENANCE;
+        laser.status_valid_until_us = FZ_T0 + 1;
+        laser.hourly_rate_cents = 1250;
+        laser.currency = (char *) "EUR";
+        s_view (&b, EL__KIND__EQUIPMENT, FZ_S, "laser-1", &laser.base);
+        s_view (&b, EL__KIND__MEMBER, FZ_A, "m-1", s_member ());
+        s_view (&b, EL__KIND__BOOKING_REQUEST, FZ_A, "r-1", s_request (2, 2));
+        El__Booking *bk = (El__Booking *) s_booking ();
+        bk->request_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, fz_keys[FZ_A]->pk };
+        bk->equipment_key = (char *) "laser-1";
+        char bkey[EL_KEY_TEXT_BYTES + 8];
+        el_key_to_text (fz_keys[FZ_A]->pk, key);
+        snprintf (bkey, sizeof bkey, "%s:r-1", key);
+        s_view (&b, EL__KIND__BOOKING, FZ_S, bkey, &bk->base);
+        s_write ("cli_view", json ? "network-json" : "network-table", &b);
+        free (b.p);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -522,6 +572,7 @@ main (int argc, char **argv)
     s_store_seeds ();
     s_sync_seeds ();
     s_control_seeds ();
+    s_cli_view_seeds ();
     for (int i = 0; i < FZ_SIGNERS; i++)
         el_keypair_destroy (&fz_keys[i]);
     for (size_t i = 0; i < fz_base.n; i++)
