@@ -25,7 +25,47 @@ struct el_duties {
     bool busy;                  /* inside our own writes: ignore re-entrant callbacks */
     el_join_t *join;            /* broker: the join listener, when bound */
     uint64_t answered, declined, compactions;
+    int64_t revoked_us;         /* when this site learned it was revoked; 0 = not revoked */
 };
+
+/* ------------------------------------------------------------ revocation */
+
+static void
+s_revoked_load (el_duties_t *self)
+{
+    void *val = NULL;
+    size_t len = 0;
+    self->revoked_us = 0;
+    if (el_store_meta_get (self->env.store, EL_DUTIES_META_REVOKED, &val, &len) == 0) {
+        if (len == 8) {
+            uint64_t v = 0;
+            for (int i = 0; i < 8; i++)
+                v = v << 8 | ((uint8_t *) val)[i];
+            self->revoked_us = (int64_t) v;
+        }
+        free (val);
+    }
+}
+
+int
+el_duties_set_revoked (el_duties_t *self, bool revoked, int64_t now_us)
+{
+    if ((self->revoked_us != 0) == revoked)
+        return 0;
+    int64_t v = revoked ? (now_us > 0 ? now_us : 1) : 0;
+    uint8_t buf[8];
+    for (int i = 0; i < 8; i++)
+        buf[i] = (uint8_t) ((uint64_t) v >> (56 - 8 * i));
+    int rc = el_store_meta_put (self->env.store, EL_DUTIES_META_REVOKED, buf, sizeof buf);
+    self->revoked_us = v;           /* held in memory even if the store failed */
+    return rc;
+}
+
+int64_t
+el_duties_revoked_since (const el_duties_t *self)
+{
+    return self ? self->revoked_us : 0;
+}
 
 /* ------------------------------------------------------------ policy */
 
@@ -70,6 +110,10 @@ s_write_booking (el_duties_t *self, const char *key, const El__Booking *b, uint6
         return -ENOMEM;
     el__booking__pack (b, buf);
     el_record_t rec = { EL__KIND__BOOKING, key, false, buf, len };
+    if (self->revoked_us) {
+        free (buf);
+        return EL_EREVOKED;     /* every other site would refuse it */
+    }
     bool was = self->busy;
     self->busy = true;
     int rc = el_sync_write (self->env.sync, self->env.kp, &rec, 1, ret_seq);
@@ -83,7 +127,7 @@ s_write_booking (el_duties_t *self, const char *key, const El__Booking *b, uint6
 static int
 s_answer_auto (el_duties_t *self, const el_entry_t *request)
 {
-    if (!s_names_us (self, request))
+    if (self->revoked_us || !s_names_us (self, request))
         return 0;
     int rc = el_booking_is_answered (self->env.store, self->env.kp->pk, request);
     if (rc != 0)
@@ -400,8 +444,11 @@ s_ctl_answer (el_duties_t *self, el_control_t *ctl, const El__AnswerRequest *req
     b.status = req->status;
     b.reason = req->reason ? req->reason : "";
     uint64_t seq = 0;
-    if ((rc = s_write_booking (self, key, &b, &seq)) < 0)
+    if ((rc = s_write_booking (self, key, &b, &seq)) < 0) {
+        if (rc == EL_EREVOKED)
+            s_text (ctl, reply, EL_DUTIES_REVOKED_TEXT);
         goto out;
+    }
     El__AnswerReply *ar = el_control_alloc (ctl, sizeof *ar);
     char *k = el_control_strdup (ctl, key);
     rc = -ENOMEM;
@@ -600,6 +647,7 @@ el_duties_new (const el_duties_env_t *env, el_duties_t **ret)
         return -ENOMEM;
     self->env = *env;
     s_policy_load (self);
+    s_revoked_load (self);
     void *val = NULL;
     size_t len = 0;
     if (el_store_meta_get (env->store, EL_DUTIES_META_COMPACT, &val, &len) == 0) {

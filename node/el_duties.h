@@ -30,6 +30,7 @@
 #ifndef EL_DUTIES_H
 #define EL_DUTIES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "el_config.h"
@@ -40,6 +41,10 @@
 #define EL_DUTIES_PENDING_MAX  4096     /* waiting requests answered per pass (64 passes) */
 #define EL_DUTIES_META_POLICY  "booking.policy"
 #define EL_DUTIES_META_COMPACT "duties.compact"
+#define EL_DUTIES_META_REVOKED "node.revoked"   /* 8 bytes: µs (big-endian) when this site
+                                                   learned it was revoked; 0 = not revoked */
+#define EL_DUTIES_REVOKED_TEXT "this site was revoked by its network's broker: its new " \
+    "entries are refused everywhere (ask the broker's coordinator)"
 
 typedef struct el_duties el_duties_t;
 
@@ -64,6 +69,21 @@ void el_duties_destroy (el_duties_t **self_p);
  * el_sync_applied_fn). Re-entrant calls caused by our own writes are ignored. */
 void el_duties_on_applied (el_duties_t *self, uint64_t from_peer,
                            const el_entry_t *const *entries, const int *status, size_t n);
+
+/** Revocation of this site, as the daemon learns it: its broker ended our
+ * session with an Error REVOKED, or a broker-signed Site entry revoking us
+ * was stored (revoked = true); a newer entry admitting us again
+ * (revoked = false). Kept in meta EL_DUTIES_META_REVOKED, so it survives
+ * restarts (the revoked site's key is refused by the broker from then on, so
+ * it may never receive the revoking entry itself). While revoked, booking
+ * answers are neither decided nor written (EL_EREVOKED, with
+ * EL_DUTIES_REVOKED_TEXT as the reply text); the daemon refuses local writes.
+ * @return 0, store errors (the state is kept in memory all the same). */
+int el_duties_set_revoked (el_duties_t *self, bool revoked, int64_t now_us);
+
+/** µs since the Unix epoch when this site learned it was revoked; 0 = it is
+ * not (or @p self is NULL). */
+int64_t el_duties_revoked_since (const el_duties_t *self);
 
 /** Handle PolicyRequest, AnswerRequest, InviteRequest, RedeemRequest (any
  * other request: EL_EINVAL "unknown request"). Same contract as el_control_fn.

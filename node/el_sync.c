@@ -60,6 +60,7 @@ typedef struct {
     uint64_t handle;
     bool hello_received;
     int ended;                          /* 0, or the code that ended the session */
+    bool ended_by_peer;                 /* ... an Error the peer sent */
     bool active;                        /* in self->active */
     uint8_t id[EL_KEY_BYTES];
     uint8_t network[EL_KEY_BYTES];
@@ -1233,6 +1234,7 @@ s_session_end (el_sync_t *self, s_peer_t *p, int code, bool from_peer)
     if (!from_peer)
         s_send_error (self, p->handle, code);   /* best effort: we end anyway */
     p->ended = code;
+    p->ended_by_peer = from_peer;
     s_peer_deactivate (self, p);
     int reason = code <= EL_EBASE - 1 && code > EL_ELAST ? -(code - EL_EBASE) : 0;
     self->stats.ended_by_reason[reason < 32 ? reason : 0]++;
@@ -1554,6 +1556,8 @@ el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *re
     ret->credit_to_send = p->credit_to_send;
     ret->entries_sent = p->entries_sent;
     ret->entries_received = p->entries_received;
+    ret->ended = p->ended;
+    ret->ended_by_peer = p->ended_by_peer;
     if (p->hello_received)
         for (size_t i = 0; i < self->n_origins; i++) {
             uint64_t k = s_peer_known (p, i);

@@ -161,6 +161,10 @@ typedef struct {
     uint64_t credit_to_send;            /* entries we may still send it */
     uint64_t entries_sent, entries_received;
     uint64_t behind;                    /* entries it lacks that we hold, all origins */
+    int ended;                          /* 0, or the code that ended the session (until
+                                           el_sync_peer_close) */
+    bool ended_by_peer;                 /* the peer ended it with an Error (e.g. it says
+                                           we are revoked: EL_EREVOKED) */
 } el_sync_peer_info_t;
 /** @return 0, -ENOENT. */
 int el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *ret);

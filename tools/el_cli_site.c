@@ -511,7 +511,7 @@ static const el_cli_col_t s_self_cols[] = {
     { "Name", "name", EL_CLI_COL_TEXT, 0 },
     { "Role", "role", EL_CLI_COL_TEXT, 0 },
     { "Network", "network", EL_CLI_COL_TEXT, 0 },
-    { "Admitted", "admitted", EL_CLI_COL_TEXT, 0 },
+    { "Admitted", "admission", EL_CLI_COL_TEXT, 0 },
     { "Version", "version", EL_CLI_COL_TEXT, 0 },
     { "Started", "started_us", EL_CLI_COL_TIME, 0 },
     { "Listening", "listen", EL_CLI_COL_TEXT, 0 },
@@ -567,7 +567,12 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
                                                                      sizeof name)));
     json_object_set_new (doc, "role", json_string (s->role ? s->role : ""));
     json_object_set_new (doc, "network", el_cli_key_json (s->network.data));
-    json_object_set_new (doc, "admitted", json_boolean (s->admitted));
+    json_object_set_new (doc, "admitted", json_boolean (s->admitted && !s->revoked_us));
+    json_object_set_new (doc, "revoked", json_boolean (s->revoked_us != 0));
+    json_object_set_new (doc, "revoked_since", s->revoked_us ? el_cli_time_json (s->revoked_us)
+                                                             : json_null ());
+    json_object_set_new (doc, "admission", json_string (s->revoked_us ? "revoked"
+                                                        : s->admitted ? "yes" : "no"));
     json_object_set_new (doc, "version", json_string (s->version ? s->version : ""));
     json_object_set_new (doc, "started", el_cli_time_json (s->started_us));
     json_object_set_new (doc, "started_us", json_integer (s->started_us));

@@ -524,9 +524,27 @@ def case_invite(net):
     third = net.add("third", joined=True)
     j = net.cli_ok(third, "join", inv3["token"], json_out=True)
     check(j["name"] == "Renamed", "the refused invite no longer works: %s" % j)
+    # the revoked site learns it (the broker's Error), says so, and refuses writes
+    wait_for("newsite knows it is revoked", lambda: net.cli_ok(
+        newsite, "status", json_out=True)["revoked"])
+    st = net.cli_ok(newsite, "status", json_out=True)
+    check(st["admitted"] is False and st["admission"] == "revoked" and st["revoked_since"],
+          "revoked status %s" % {k: st[k] for k in ("admitted", "admission", "revoked_since")})
+    check(re.search(r"^Admitted:\s+revoked$", net.cli_ok(newsite, "status"), re.M),
+          "status text does not say revoked")
     before = entries_held(net, a)
-    net.cli(newsite, "event", "add", "--uid", "ev-revoked", "--summary", "after revocation",
-            "--start", "2027-05-02 10:00")
+    rc, out, err = net.cli(newsite, "event", "add", "--uid", "ev-revoked", "--summary",
+                           "after revocation", "--start", "2027-05-02 10:00")
+    check(rc != 0 and "was revoked by its network's broker" in err
+          and len(err.strip().splitlines()) == 1, "write at a revoked site: %d %r" % (rc, err))
+    # it remembers across a restart
+    newsite.stop()
+    newsite.start()
+    check(net.cli_ok(newsite, "status", json_out=True)["admission"] == "revoked",
+          "revocation forgotten after a restart")
+    rc, out, err = net.cli(newsite, "event", "add", "--uid", "ev-revoked", "--summary",
+                           "after revocation", "--start", "2027-05-02 10:00")
+    check(rc != 0 and "revoked" in err, "write after restart: %d %r" % (rc, err))
     # a fresh entry of another site proves the network still flows past the revoked one
     net.cli_ok(net.hub, "admit", a.key, "--name", "a")
     wait_for("broker entry at a", lambda: entries_held(net, a)[0] > before[0])

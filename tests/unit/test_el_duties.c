@@ -383,6 +383,44 @@ test_erasure_compacts (void **state)
     el_entry_destroy (&ev);
 }
 
+/* A revoked site neither decides nor writes booking answers, and remembers
+ * that it was revoked across restarts until an admission clears it. */
+static void
+test_revoked_site_writes_no_answer (void **state)
+{
+    fx_t *fx = *state;
+    s_duties_start (fx);
+    s_lathe (fx);
+    assert_int_equal (el_duties_revoked_since (fx->duties), 0);
+    assert_int_equal (el_duties_set_revoked (fx->duties, true, T0), 0);
+    assert_int_equal (el_duties_revoked_since (fx->duties), T0);
+    uint8_t *e[1];
+    size_t l[1];
+    e[0] = s_request (fx, 1, "a", "tour", T0 + 9 * HOUR, T0 + 10 * HOUR, &l[0]);
+    s_apply (fx, e, l, 1);
+    assert_int_equal (s_answer_of (fx, 1, "a", NULL, 0), -1);       /* not answered */
+    /* a coordinator's answer is refused with the reason */
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    El__AnswerRequest ar = EL__ANSWER_REQUEST__INIT;
+    ar.request_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, fx->v1->pk };
+    ar.request_key = "a";
+    ar.status = EL__BOOKING_STATUS__BOOKING_CONFIRMED;
+    req.r_case = EL__CONTROL_REQUEST__R_ANSWER;
+    req.answer = &ar;
+    El__ControlReply *r = s_control (fx, &req, EL_EREVOKED);
+    assert_string_equal (r->text, EL_DUTIES_REVOKED_TEXT);
+    /* kept in the store */
+    el_duties_destroy (&fx->duties);
+    s_duties_start (fx);
+    assert_int_equal (el_duties_revoked_since (fx->duties), T0);
+    /* admitted again: answers resume */
+    assert_int_equal (el_duties_set_revoked (fx->duties, false, 0), 0);
+    el_duties_destroy (&fx->duties);
+    s_duties_start (fx);                    /* start-up answers what waits */
+    assert_int_equal (el_duties_revoked_since (fx->duties), 0);
+    assert_int_equal (s_answer_of (fx, 1, "a", NULL, 0), EL__BOOKING_STATUS__BOOKING_CONFIRMED);
+}
+
 static void
 test_invites_need_a_broker (void **state)
 {
@@ -408,6 +446,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_manual_then_auto, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_withdrawn_and_start_up, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_erasure_compacts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_revoked_site_writes_no_answer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_invites_need_a_broker, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

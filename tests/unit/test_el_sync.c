@@ -955,6 +955,13 @@ test_garbage_and_misuse (void **state)
     size_t eblen = el__msg__pack (&em, ebuf);
     assert_int_equal (el_sync_receive (a, 5, ebuf, eblen), EL_EREVOKED);
     assert_int_equal (s_take_error (w, 0), -1);     /* no Error back */
+    el_sync_peer_info_t pi;
+    assert_int_equal (el_sync_peer_info (a, 5, &pi), 0);
+    assert_int_equal (pi.ended, EL_EREVOKED);
+    assert_true (pi.ended_by_peer);                 /* the peer said so, not us */
+    assert_int_equal (el_sync_peer_info (a, 4, &pi), 0);
+    assert_int_equal (pi.ended, EL_ECREDIT);
+    assert_false (pi.ended_by_peer);
     /* misuse of the write API */
     el_record_t r = { .kind = EL__KIND__EVENT, .key = "k", .payload = payload,
                       .payload_len = payload_len };
