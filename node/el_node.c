@@ -529,7 +529,7 @@ s_is_configured_peer (const el_node_t *self, const uint8_t key[EL_KEY_BYTES])
 /* A Site record of our network's broker was stored (or found at start). */
 static void
 s_on_site (el_node_t *self, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
-           bool at_start)
+           bool at_start, int64_t signed_us)
 {
     char f[EL_LOG_FPR_BYTES];
     bool self_site = !memcmp (site, self->kp->pk, EL_KEY_BYTES);
@@ -538,7 +538,12 @@ s_on_site (el_node_t *self, const uint8_t site[EL_KEY_BYTES], El__SiteStatus sta
             if (!self->admitted && !at_start)
                 el_log (EL_LOG_INFO, "admitted", "site=%s network=%s", self->self_text,
                         s_fpr (self->network, f));
-            self->admitted = true;
+            /* a revocation learned from the broker's Error stands until an
+             * entry the broker signed after it admits us again (an older one
+             * relayed late does not count) */
+            if (!at_start && self->duties && signed_us >= el_duties_revoked_since (self->duties))
+                (void) el_duties_set_revoked (self->duties, false, 0);
+            self->admitted = !el_duties_revoked_since (self->duties);
         }
         if (self->role == EL_ROLE_BROKER || s_is_configured_peer (self, site)) {
             int rc = el_zap_allow (self->zap, site);
@@ -557,6 +562,8 @@ s_on_site (el_node_t *self, const uint8_t site[EL_KEY_BYTES], El__SiteStatus sta
     if (status == EL__SITE_STATUS__REVOKED) {
         if (self_site) {
             self->admitted = false;
+            if (self->duties)
+                (void) el_duties_set_revoked (self->duties, true, el_now_us ());
             el_log (EL_LOG_ERROR, "self_revoked", "site=%s network=%s", self->self_text,
                     s_fpr (self->network, f));
         }
@@ -574,7 +581,7 @@ s_each_site (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
 {
     el_node_t *self = arg;
     (void) name;
-    s_on_site (self, site, status, true);
+    s_on_site (self, site, status, true, 0);
     if (self->role == EL_ROLE_BROKER && status == EL__SITE_STATUS__ACTIVE)
         s_known_load (self, site);
     return 0;
@@ -595,7 +602,7 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
             uint8_t site[EL_KEY_BYTES];
             El__SiteStatus st;
             if (entries[i] && el_admit_parse (entries[i], self->network, site, &st) == 0)
-                s_on_site (self, site, st, false);
+                s_on_site (self, site, st, false, entries[i]->body->time_us);
         } else if (status[i] == EL_DUPLICATE) {
             dup++;
         } else {
@@ -647,6 +654,16 @@ static void
 s_session_error (el_node_t *self, s_link_t *l, int rc)
 {
     char f[EL_LOG_FPR_BYTES];
+    el_sync_peer_info_t info;
+    if (l->kind == S_LINK_BROKER && rc == EL_EREVOKED && l->session
+        && el_sync_peer_info (self->sync, l->session, &info) == 0 && info.ended_by_peer
+        && self->duties && !el_duties_revoked_since (self->duties)) {
+        /* our broker says we are revoked: remember it, refuse local writes */
+        self->admitted = false;
+        (void) el_duties_set_revoked (self->duties, true, el_now_us ());
+        el_log (EL_LOG_ERROR, "self_revoked", "site=%s network=%s source=broker_error",
+                self->self_text, s_fpr (self->network, f));
+    }
     el_log (rc == EL_EREVOKED || rc == EL_ENETWORK || rc == EL_EVERSION ? EL_LOG_ERROR
                                                                            : EL_LOG_WARN,
             "session_ended", "peer=%s role=%s reason=%s", s_link_name (l, f), s_link_role (l),
@@ -1365,9 +1382,13 @@ el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret)
         el_log (EL_LOG_ERROR, "duties_failed", "reason=%s", el_strcode (rc));
         goto out_destroy;
     }
+    if (el_duties_revoked_since (self->duties))
+        self->admitted = false;         /* the broker told us earlier */
     el_log (EL_LOG_INFO, "started", "role=%s site=%s network=%s admitted=%s control=%s",
             role == EL_ROLE_BROKER ? "broker" : "node", self->self_text,
-            s_fpr (self->network, f), self->admitted ? "yes" : "no", cfg->control);
+            s_fpr (self->network, f),
+            el_duties_revoked_since (self->duties) ? "revoked" : self->admitted ? "yes" : "no",
+            cfg->control);
     *ret = self;
     return 0;
 out_destroy:
@@ -1627,6 +1648,10 @@ s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
         return EL_EINVAL;
     if (w->n_records > EL_SYNC_WRITE_MAX)
         return EL_ETOOBIG;
+    if (el_duties_revoked_since (self->duties)) {
+        reply->text = el_control_strdup (ctl, EL_DUTIES_REVOKED_TEXT);
+        return EL_EREVOKED;
+    }
     el_record_t *recs = calloc (w->n_records, sizeof *recs);
     if (!recs)
         return -ENOMEM;
@@ -1645,6 +1670,8 @@ s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
         if (rc == EL_ENOTADMITTED)
             reply->text = el_control_strdup (ctl, "this site is not admitted yet (no active "
                                                   "Site entry of its broker is held)");
+        else if (rc == EL_EREVOKED)
+            reply->text = el_control_strdup (ctl, EL_DUTIES_REVOKED_TEXT);
         return rc;
     }
     El__WriteReply *wr = el_control_alloc (ctl, sizeof *wr);
@@ -1888,6 +1915,7 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
     st->network = (ProtobufCBinaryData) { EL_KEY_BYTES, ids + EL_KEY_BYTES };
     st->role = (char *) (self->role == EL_ROLE_BROKER ? "broker" : "node");
     st->admitted = self->admitted;
+    st->revoked_us = el_duties_revoked_since (self->duties);
     st->started_us = self->started_us;
     st->version = (char *) "0.1.0";
 
