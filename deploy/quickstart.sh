@@ -105,6 +105,9 @@ stop_all() {
   fi
   if [ "$rc" = 0 ]; then
     rm -rf "$tmp"
+  elif [ "$rc" = 130 ] || [ "$rc" = 143 ]; then
+    rm -rf "$tmp"
+    echo "quickstart: interrupted; every daemon it started is stopped" >&2
   else
     echo "quickstart: failed; state and logs kept in $tmp" >&2
   fi
@@ -264,7 +267,9 @@ if [ -n "$lathe" ]; then
     echo "member: $member_name ($member_key), trained on ${training:-nothing needed}"
     book+=(--member "$member_key")
   fi
-  printf "\$ entrelab"; printf " %q" "${book[@]}"; echo
+  printf '$ entrelab'
+  for w in "${book[@]}"; do [[ "$w" == *" "* ]] && printf ' "%s"' "$w" || printf ' %s' "$w"; done
+  echo
   id=$(el "$V" --json "${book[@]}" | jq -r .id)
   answered() {
     [ "$(el "$V" bookings list --json | jq -r --arg id "$id" \
