@@ -7,8 +7,11 @@
  *
  *   fuzz_X_replay [-n MUTATIONS] [-s SEED] [-m MAX_BYTES] PATH...
  *
- * When an input crashes (a sanitizer report, an abort, a signal), it is
- * written to ./replay-crash-<pid> first, so it can be added to the corpus.
+ * When an input crashes (an ASan report, an abort, a signal), it is written
+ * to ./replay-crash-<pid>, so it can be added to the corpus. Reports that
+ * end the process otherwise (UBSan's halt_on_error) bypass that: rerun with
+ * FUZZ_DUMP=FILE, which writes every input to FILE before running it.
+ * FUZZ_SEED=N overrides -s.
  * Exit 0 when every input ran; a crash ends the process as it would anyway. */
 #include <dirent.h>
 #include <errno.h>
@@ -261,9 +264,18 @@ s_mutate (uint8_t *buf, size_t *len, size_t cap)
     }
 }
 
+static const char *s_dump_path;    /* FUZZ_DUMP: every input written here first */
+
 static void
 s_run (const uint8_t *data, size_t len, const char *name)
 {
+    if (s_dump_path) {
+        FILE *f = fopen (s_dump_path, "wb");
+        if (f) {
+            fwrite (data, 1, len, f);
+            fclose (f);
+        }
+    }
     /* a private copy, so reads past the end are caught by ASan */
     uint8_t *copy = malloc (len ? len : 1);
     if (!copy)
@@ -295,6 +307,7 @@ main (int argc, char **argv)
             return 2;
         }
     }
+    s_dump_path = getenv ("FUZZ_DUMP");
     if (getenv ("FUZZ_SEED"))
         seed = strtoul (getenv ("FUZZ_SEED"), NULL, 10);
     if (__sanitizer_set_death_callback)
