@@ -419,6 +419,28 @@ s_ctl_answer (el_duties_t *self, el_control_t *ctl, const El__AnswerRequest *req
         rc = EL_EINVAL;
         goto out;
     }
+    /* an answer moves forward only: a confirmed slot is cancelled (never
+     * declined after the fact), a decline is reversed only on purpose */
+    if (req->status == EL__BOOKING_STATUS__BOOKING_DECLINED && prev
+        && prev->status == EL__BOOKING_STATUS__BOOKING_CONFIRMED) {
+        s_text (ctl, reply, "this booking is confirmed: withdraw it with entrelab bookings cancel");
+        rc = EL_EINVAL;
+        goto out;
+    }
+    if (req->status == EL__BOOKING_STATUS__BOOKING_DECLINED && prev
+        && prev->status == EL__BOOKING_STATUS__BOOKING_CANCELLED) {
+        s_text (ctl, reply, "this booking was cancelled");
+        rc = EL_EINVAL;
+        goto out;
+    }
+    if (req->status == EL__BOOKING_STATUS__BOOKING_CONFIRMED && prev && !req->force
+        && prev->status != EL__BOOKING_STATUS__BOOKING_CONFIRMED) {
+        s_text (ctl, reply, prev->status == EL__BOOKING_STATUS__BOOKING_DECLINED
+                            ? "this request was declined (--force confirms it anyway)"
+                            : "this booking was cancelled (--force confirms it again)");
+        rc = EL_EINVAL;
+        goto out;
+    }
     if (req->status == EL__BOOKING_STATUS__BOOKING_CONFIRMED && !req->force) {
         if (r->end_us <= r->start_us) {
             s_text (ctl, reply, "end is not after start");

@@ -585,9 +585,14 @@ static const el_cli_optspec_t s_list_opts[] = {
     { "status", EL_CLI_OPT_VALUE, "STATUS", "pending, confirmed, declined or cancelled" },
     { NULL, 0, NULL, NULL },
 };
+static const el_cli_optspec_t s_confirm_opts[] = {
+    { "reason", EL_CLI_OPT_VALUE, "TEXT", "told to the requester" },
+    { "force", EL_CLI_OPT_SWITCH, NULL, "confirm even when the slot overlaps a confirmed "
+      "booking, or the request was declined before" },
+    { NULL, 0, NULL, NULL },
+};
 static const el_cli_optspec_t s_answer_opts[] = {
     { "reason", EL_CLI_OPT_VALUE, "TEXT", "told to the requester" },
-    { "force", EL_CLI_OPT_SWITCH, NULL, "confirm even over a confirmed booking" },
     { NULL, 0, NULL, NULL },
 };
 static const el_cli_optspec_t s_no_opts[] = { { NULL, 0, NULL, NULL } };
@@ -600,8 +605,9 @@ const el_cli_cmd_t el_cli_booking_cmds[] = {
     { "bookings list", NULL, 0, 0, "Requests and their answers, by date.", s_list_opts, s_list,
       "entrelab bookings list --equipment tour-cazeneuve-hb-500 --status confirmed" },
     { "bookings confirm", "ID", 1, 1, "Owner: confirm a request (ID = SITEKEY:REQUEST or REQUEST).",
-      s_answer_opts, s_confirm, "entrelab bookings confirm r-3b6f0c2d9e8a7b1c" },
-    { "bookings decline", "ID", 1, 1, "Owner: decline a request, with a reason.", s_answer_opts,
+      s_confirm_opts, s_confirm, "entrelab bookings confirm r-3b6f0c2d9e8a7b1c" },
+    { "bookings decline", "ID", 1, 1, "Owner: decline a request that is not confirmed (a "
+      "confirmed one is cancelled instead), with a reason.", s_answer_opts,
       s_decline, "entrelab bookings decline r-3b6f0c2d9e8a7b1c --reason \"closed that week\"" },
     { "bookings cancel", "ID", 1, 1, "Owner: cancel a confirmed booking.", s_answer_opts, s_cancel,
       "entrelab bookings cancel r-3b6f0c2d9e8a7b1c --reason \"machine broken\"" },

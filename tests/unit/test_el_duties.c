@@ -292,6 +292,25 @@ test_manual_then_auto (void **state)
     ar.request_key = "m1";      /* declined, never confirmed */
     assert_string_equal (s_control (fx, &req, EL_EINVAL)->text,
                          "only a confirmed booking can be cancelled");
+    /* answers move forward: a confirmed booking is cancelled, not declined;
+     * a decline is reversed only with force */
+    ar.request_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, fx->v2->pk };
+    ar.request_key = "m2";      /* confirmed by the auto policy */
+    ar.status = EL__BOOKING_STATUS__BOOKING_DECLINED;
+    assert_string_equal (s_control (fx, &req, EL_EINVAL)->text,
+                         "this booking is confirmed: withdraw it with entrelab bookings cancel");
+    assert_int_equal (s_answer_of (fx, 2, "m2", NULL, 0), EL__BOOKING_STATUS__BOOKING_CONFIRMED);
+    ar.request_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, fx->v1->pk };
+    ar.request_key = "m3";      /* cancelled */
+    assert_string_equal (s_control (fx, &req, EL_EINVAL)->text, "this booking was cancelled");
+    ar.request_key = "m1";      /* declined */
+    ar.status = EL__BOOKING_STATUS__BOOKING_CONFIRMED;
+    ar.force = false;
+    assert_string_equal (s_control (fx, &req, EL_EINVAL)->text,
+                         "this request was declined (--force confirms it anyway)");
+    ar.force = true;
+    s_control (fx, &req, 0);
+    assert_int_equal (s_answer_of (fx, 1, "m1", NULL, 0), EL__BOOKING_STATUS__BOOKING_CONFIRMED);
     /* the policy is kept in the store */
     el_duties_destroy (&fx->duties);
     s_duties_start (fx);
