@@ -849,8 +849,8 @@ static const el_cli_optspec_t s_member_import_opts[] = {
 };
 
 const el_cli_cmd_t el_cli_event_import_cmds[] = {
-    { "event import", "FILE.ics", 1, 1, "Import an iCalendar file as this site's events (UID "
-      "is the key; unchanged events are left alone).", s_event_import_opts, s_event_import,
+    { "event import", "FILE.ics", 1, 1, "Import an iCalendar file as this site's events (the "
+      "UID is the key).", s_event_import_opts, s_event_import,
       "entrelab event import saison-2027.ics" },
     { "event export", NULL, 0, 0, "The network's agenda as one iCalendar (RFC 5545) file.",
       s_event_export_opts, s_event_export,

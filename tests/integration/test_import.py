@@ -74,25 +74,31 @@ def case_events(net):
         vevent("rdate@t", "Permanence", "20270201T100000",
                "RDATE;TZID=Europe/Paris:20270208T100000,20270215T100000",
                dtend="20270201T120000"),
+        # and across the October 2027 one
+        vevent("weekly-oct@t", "Soirée", "20271021T183000", "RRULE:FREQ=WEEKLY;COUNT=3",
+               dtend="20271021T200000"),
     ]
     path = write(net, "season.ics", CAL_HEAD + "".join(base) + CAL_TAIL)
     r = imp(net, a, "event", "import", path)
-    check((r["new"], r["updated"], r["unchanged"], r["skipped"]) == (3, 0, 0, 0), "first %s" % r)
-    check(r["write_requests"] == 1 and r["last_seq"] - r["first_seq"] == 2,
-          "3 events in one WriteRequest: %s" % r)
+    check((r["new"], r["updated"], r["unchanged"], r["skipped"]) == (4, 0, 0, 0), "first %s" % r)
+    check(r["write_requests"] == 1 and r["last_seq"] - r["first_seq"] == 3,
+          "4 events in one WriteRequest: %s" % r)
 
     # re-import: nothing changes, nothing is written
     before = entries_held(net, a)
     r = imp(net, a, "event", "import", path)
-    check((r["new"], r["updated"], r["unchanged"]) == (0, 0, 3) and r["write_requests"] == 0,
+    check((r["new"], r["updated"], r["unchanged"]) == (0, 0, 4) and r["write_requests"] == 0,
           "re-import %s" % r)
     check(entries_held(net, a) == before, "re-import wrote entries")
 
     # b sees them; recurrences expanded in Europe/Paris (RRULE and RDATE alike)
-    wait_for("events at b", lambda: len({e["uid"] for e in summaries(net, b)}) == 3)
+    wait_for("events at b", lambda: len({e["uid"] for e in summaries(net, b)}) == 4)
     weekly = [e["start"] for e in summaries(net, b, "weekly@t")]
     check(weekly == ["2027-03-18T18:30:00+01:00", "2027-03-25T18:30:00+01:00",
                      "2027-04-01T18:30:00+02:00"], "weekly across DST: %s" % weekly)
+    weekly = [e["start"] for e in summaries(net, b, "weekly-oct@t")]
+    check(weekly == ["2027-10-21T18:30:00+02:00", "2027-10-28T18:30:00+02:00",
+                     "2027-11-04T18:30:00+01:00"], "weekly across DST end: %s" % weekly)
     rdates = [e["start"] for e in summaries(net, b, "rdate@t")]
     check(rdates == ["2027-02-01T10:00:00+01:00", "2027-02-08T10:00:00+01:00",
                      "2027-02-15T10:00:00+01:00"], "RDATE expansion: %s" % rdates)
@@ -106,10 +112,10 @@ def case_events(net):
               vevent("weekly@t", "Atelier libre du jeudi", "20270318T183000",
                      "RRULE:FREQ=WEEKLY;COUNT=3\nLAST-MODIFIED:20261201T090000Z",
                      dtend="20270318T213000"),
-              base[2]]
+              base[2], base[3]]
     path2 = write(net, "season-v2.ics", CAL_HEAD + "".join(edited) + CAL_TAIL)
     r = imp(net, a, "event", "import", path2)
-    check((r["new"], r["updated"], r["unchanged"]) == (0, 2, 1) and r["write_requests"] == 1,
+    check((r["new"], r["updated"], r["unchanged"]) == (0, 2, 2) and r["write_requests"] == 1,
           "edited %s" % r)
     wait_for("edit at b", lambda: [e["summary"] for e in summaries(net, b, "plain@t")]
              == ["Réunion publique (salle des fêtes)"])
@@ -117,7 +123,7 @@ def case_events(net):
              == {"Atelier libre du jeudi"})
     # the older file again: no-op (RFC 5546 order), the edit stays
     r = imp(net, a, "event", "import", path)
-    check((r["new"], r["updated"], r["unchanged"]) == (0, 0, 3), "older file %s" % r)
+    check((r["new"], r["updated"], r["unchanged"]) == (0, 0, 4), "older file %s" % r)
 
     # a broken file is refused whole, with its line, and nothing is written
     broken = CAL_HEAD + vevent("new1@t", "Nouveau", "20270301T100000") + \
@@ -151,7 +157,7 @@ def case_events(net):
     wait_for("hosted at b", lambda: [e["site_name"] for e in summaries(net, b, "hosted@t")] == ["b"])
 
     # export: RFC 5545 text that imports back to the same events
-    wait_for("all events at b", lambda: len({e["uid"] for e in summaries(net, b)}) == 6)
+    wait_for("all events at b", lambda: len({e["uid"] for e in summaries(net, b)}) == 7)
     exp = os.path.join(net.tmp, "network.ics")
     raw = subprocess.run([net.args.cli, "--node", b.dir, "event", "export"], capture_output=True,
                          timeout=120, env=dict(os.environ, TZ="Europe/Paris"))
@@ -159,12 +165,12 @@ def case_events(net):
     check(rc == 0 and out.startswith("BEGIN:VCALENDAR\r\n") and out.endswith("END:VCALENDAR\r\n"),
           "export: %d %r" % (rc, err))
     check(all(len(l.encode()) <= 75 for l in out.split("\r\n")), "a line over 75 octets")
-    check(out.count("BEGIN:VEVENT") == 6 and "BEGIN:VTIMEZONE" in out
+    check(out.count("BEGIN:VEVENT") == 7 and "BEGIN:VTIMEZONE" in out
           and "TZID:Europe/Paris" in out, "export content")
     r = net.cli_ok(b, "event", "export", "--output", exp, json_out=True)
-    check(r["events"] == 6, "export --output %s" % r)
+    check(r["events"] == 7, "export --output %s" % r)
     r = imp(net, a, "event", "import", exp)
-    check((r["new"], r["updated"], r["unchanged"], r["skipped"]) == (0, 0, 6, 0),
+    check((r["new"], r["updated"], r["unchanged"], r["skipped"]) == (0, 0, 7, 0),
           "exported file re-imported where it came from: %s" % r)
     # the window and site filters
     w = net.cli_ok(b, "event", "export", "--from", "2027-02-10", "--to", "2027-03-01",
@@ -174,7 +180,7 @@ def case_events(net):
     check(w["events"] == 1 and "UID:hosted@t" in w["ics"], "site %s" % w)
     # import at another site: the UID stays the key there too
     r = imp(net, b, "event", "import", exp)
-    check(r["new"] == 6, "import of the export at b %s" % r)
+    check(r["new"] == 7, "import of the export at b %s" % r)
 
 
 def case_equipment(net):
