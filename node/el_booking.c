@@ -91,13 +91,20 @@ s_may_book (const El__Equipment *eq, const el_entry_t *eq_entry, const el_entry_
 
 static const char *
 s_decline_reason (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
-                  const el_entry_t *request, const El__BookingRequest *r, int *rc)
+                  const el_entry_t *request, const El__BookingRequest *r, int64_t now_us,
+                  int *rc)
 {
     *rc = 0;
     if (r->end_us <= r->start_us)
         return "end is not after start";
     if (r->end_us - r->start_us > EL_BOOKING_SPAN_MAX)
         return "slot longer than 31 days";
+    if (r->end_us <= now_us)
+        return "slot in the past";
+    if (r->member_valid_until_us && r->member_valid_until_us <= now_us)
+        return "member's membership has expired";
+    if (r->member_valid_until_us && r->member_valid_until_us < r->end_us)
+        return "member's membership ends before the slot";
     el_entry_t *eq_entry = NULL;
     int grc = el_store_record_get (store, EL__KIND__EQUIPMENT, owner, r->equipment_key, &eq_entry);
     if (grc == EL_ENOTFOUND)
@@ -143,6 +150,14 @@ el_booking_decide (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
                    const el_entry_t *request, El__Booking *ret,
                    char equipment_key_buf[EL_RECORD_KEY_MAX + 1])
 {
+    return el_booking_decide_at (store, owner, request, el_now_us (), ret, equipment_key_buf);
+}
+
+int
+el_booking_decide_at (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
+                      const el_entry_t *request, int64_t now_us, El__Booking *ret,
+                      char equipment_key_buf[EL_RECORD_KEY_MAX + 1])
+{
     if (request->is_stub || !request->body || request->body->deleted
         || request->body->kind != EL__KIND__BOOKING_REQUEST)
         return EL_EINVAL;
@@ -155,7 +170,7 @@ el_booking_decide (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
     if (r->equipment_owner.len != EL_KEY_BYTES
         || memcmp (r->equipment_owner.data, owner, EL_KEY_BYTES) != 0)
         goto out;
-    const char *reason = s_decline_reason (store, owner, request, r, &rc);
+    const char *reason = s_decline_reason (store, owner, request, r, now_us, &rc);
     if (rc < 0)
         goto out;
     El__Booking b = EL__BOOKING__INIT;

@@ -10,8 +10,12 @@
  * requester (Equipment.bookable_by: SITE = the owner's own requests, NETWORK
  * or unspecified = requests of the owner's network, FEDERATION = any), in
  * maintenance or out of order, when the member lacks the required training,
- * when the slot is empty or reversed, or when it overlaps a confirmed booking
- * of the same equipment; otherwise confirm. Policy `manual`: requests wait for
+ * when the slot is empty or reversed, when it ended before the decision
+ * ("slot in the past": a request answered late, after the owner was offline,
+ * is declined too), when the member's membership (as the requester attests
+ * it in BookingRequest.member_valid_until_us) has expired or ends before the
+ * slot does, or when it overlaps a confirmed booking of the same equipment;
+ * otherwise confirm. Policy `manual`: requests wait for
  * a coordinator's confirm/decline.
  *
  * Sans I/O: reads the store, returns the answer; the daemon writes it.
@@ -50,6 +54,13 @@ int el_booking_key (const uint8_t origin[EL_KEY_BYTES], const char *request_key,
 int el_booking_decide (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
                        const el_entry_t *request, El__Booking *ret,
                        char equipment_key_buf[EL_RECORD_KEY_MAX + 1]);
+
+/** el_booking_decide() at time @p now_us (µs since the Unix epoch) instead
+ * of the clock: what is "in the past" or "expired" is judged against it.
+ * Same parameters and results otherwise. */
+int el_booking_decide_at (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
+                          const el_entry_t *request, int64_t now_us, El__Booking *ret,
+                          char equipment_key_buf[EL_RECORD_KEY_MAX + 1]);
 
 /** Is a Booking already written by @p owner for this request?
  * @return 1 yes, 0 no, < 0 store error. */

@@ -134,7 +134,8 @@ s_answer_auto (el_duties_t *self, const el_entry_t *request)
         return rc < 0 ? rc : 0;
     El__Booking b;
     char eqkey[EL_RECORD_KEY_MAX + 1], key[EL_BOOKING_KEY_MAX];
-    rc = el_booking_decide (self->env.store, self->env.kp->pk, request, &b, eqkey);
+    rc = el_booking_decide_at (self->env.store, self->env.kp->pk, request,
+                               self->env.now_us ? self->env.now_us () : el_now_us (), &b, eqkey);
     if (rc < 0)
         return rc == EL_EINVAL ? 0 : rc;
     if (el_booking_key (request->origin, request->body->key, key) < 0)

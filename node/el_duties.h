@@ -54,6 +54,8 @@ typedef struct {
     const el_keypair_t *kp;     /* this daemon's key pair, borrowed */
     el_role_t role;
     const el_config_t *cfg;     /* borrowed: control endpoint, listen endpoints */
+    int64_t (*now_us) (void);   /* optional clock for booking decisions (µs since the
+                                   epoch; tests); NULL = el_now_us */
 } el_duties_env_t;
 
 /** Start: read the policy, finish an interrupted compaction, answer waiting

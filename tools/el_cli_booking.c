@@ -82,6 +82,11 @@ s_book (el_cli_t *cli, const el_cli_args_t *a)
         return el_cli_bad (cli, "end before start: --to must be after --from");
     if (end - start > S_SPAN_MAX_US)
         return el_cli_bad (cli, "a booking lasts at most 31 days");
+    if (end <= cli->now_us) {
+        char when[EL_CLI_TIME_TEXT_MAX];
+        el_cli_time_table (end, when);
+        return el_cli_bad (cli, "the slot is in the past (it ends %s)", when);
+    }
     int wait_s = 0;
     const char *w = el_cli_opt (a, "wait");
     if (w) {
@@ -106,7 +111,8 @@ s_book (el_cli_t *cli, const el_cli_args_t *a)
         const El__RecordView *v;
         rc = el_cli_get (cli, EL__KIND__MEMBER, NULL, member, &mreply, &v);
         if (rc == EL_ENOTFOUND)
-            rc = el_cli_bad (cli, "unknown member '%s' (see entrelab member list)", member);
+            rc = el_cli_bad (cli, "unknown member '%s': a site books for the members of its "
+                             "own roster (see entrelab member list)", member);
         if (rc < 0)
             goto out;
         m = el__member__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
@@ -114,9 +120,19 @@ s_book (el_cli_t *cli, const el_cli_args_t *a)
             rc = el_cli_fail (cli, EL_EPROTO, "member '%s' does not decode", member);
             goto out;
         }
+        if (m->valid_until_us && m->valid_until_us < end) {
+            char when[EL_CLI_TIME_TEXT_MAX];
+            el_cli_time_table (m->valid_until_us, when);
+            rc = el_cli_bad (cli, "member '%s''s membership %s %s (entrelab member update %s "
+                             "--valid-until DATE)", member,
+                             m->valid_until_us <= cli->now_us ? "ended" : "ends before the slot, on",
+                             when, member);
+            goto out;
+        }
         r.member = (char *) member;
         r.member_trainings = m->trainings;
         r.n_member_trainings = m->n_trainings;
+        r.member_valid_until_us = m->valid_until_us;
     }
     char key[64], id[EL_KEY_TEXT_BYTES + 80];
     el_cli_random_key ("r-", key, sizeof key);

@@ -43,6 +43,7 @@ static const el_cli_col_t s_list_cols[] = {
     { "NAME", "name", EL_CLI_COL_TEXT, 32 },
     { "ROLES", "roles", EL_CLI_COL_TEXT, 30 },
     { "TRAININGS", "trainings", EL_CLI_COL_TEXT, 40 },
+    { "VALID UNTIL", "valid_until_us", EL_CLI_COL_TIME, 0 },
     { "SHARING", "sharing", EL_CLI_COL_TEXT, 0 },
 };
 #define S_N(a) (sizeof (a) / sizeof (a)[0])

@@ -278,16 +278,41 @@ def case_bookings(net):
     check((rows[r2]["status"], rows[r2]["reason"]) ==
           ("declined", "member lacks the required training"), "training: %s" % rows[r2])
 
-    # a request made while the owner is offline is answered when it returns
+    # past slots and expired memberships are refused by the requester's CLI
+    net.cli_ok(v1, "member", "add", "--id", "m-old", "--name", "Ancien", "--training", "lathe",
+               "--valid-until", "2020-01-01")
+    net.cli_ok(v1, "member", "add", "--id", "m-leaving", "--name", "Partant", "--training",
+               "lathe", "--valid-until", "2027-03-10")
+    for args, want in (
+            (["--from", "2020-01-12 09:00", "--to", "2020-01-12 10:00"], "the slot is in the past"),
+            (["--from", "2027-08-01 10:00", "--to", "2027-08-01 11:00", "--member", "m-old"],
+             "membership ended"),
+            (["--from", "2027-08-01 10:00", "--to", "2027-08-01 11:00", "--member", "m-leaving"],
+             "membership ends before the slot")):
+        rc, out, err = net.cli(v1, "book", "tour", *args)
+        check(rc == 2 and want in err and len(err.strip().splitlines()) == 1,
+              "book %s: %d %r" % (" ".join(args), rc, err))
+
+    # a request made while the owner is offline is answered when it returns;
+    # one whose slot ended meanwhile is declined as in the past
     c.stop()
     r3 = net.cli_ok(v2, "book", "tour", "--from", "2027-03-05 09:00", "--to",
                     "2027-03-05 10:00", "--member", "m-village2", json_out=True)
     check(r3["status"] == "pending", "owner offline, yet %s" % r3)
-    wait_for("request at the broker", lambda: any(
-        b["id"] == r3["id"] for b in bookings_of(net, net.hub)))
+    soon = time.time() + 2
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(soon))
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(soon - 3600))
+    r_late = net.cli_ok(v2, "book", "tour", "--from", since, "--to", until, "--member",
+                        "m-village2", json_out=True)["id"]
+    wait_for("requests at the broker", lambda: {r3["id"], r_late} <= {
+        b["id"] for b in bookings_of(net, net.hub)})
+    while time.time() < soon + 1:           # the slot ends while the owner is away
+        time.sleep(0.2)
     c.start()
-    rows = wait_answered(net, [net.hub, c, v1, v2], [r3["id"]])
+    rows = wait_answered(net, [net.hub, c, v1, v2], [r3["id"], r_late])
     check(rows[r3["id"]]["status"] == "confirmed", "offline owner: %s" % rows[r3["id"]])
+    check((rows[r_late]["status"], rows[r_late]["reason"]) == ("declined", "slot in the past"),
+          "late request: %s" % rows[r_late])
     # the requester withdraws it: the owner cancels, every site sees it
     rc, _, err = net.cli(v1, "bookings", "withdraw", r3["id"])
     check(rc == 2 and "another site" in err, "withdraw by another site: %d %r" % (rc, err))
@@ -591,7 +616,7 @@ def case_json_table(net):
                "--start", "2027-03-20 18:30", "--duration", "2h", "--category", "open_day",
                "--rrule", "FREQ=WEEKLY;COUNT=3")
     net.cli_ok(b, "member", "add", "--id", "m1", "--name", "Léa", "--training", "laser_cutter",
-               "--role", "volunteer", "--sharing", "network")
+               "--valid-until", "2028-06-30", "--role", "volunteer", "--sharing", "network")
     wait_for("member at a", lambda: net.cli_ok(a, "member", "list", json_out=True)["members"])
     wait_for("equipment at b", lambda: len(net.cli_ok(b, "equipment", "list",
                                                       json_out=True)["equipment"]) == 2)
@@ -605,7 +630,8 @@ def case_json_table(net):
         (["event", "list", "--all"], "events", {"UID": "uid", "SUMMARY": "summary",
                                                 "CATEGORY": "category", "START": "start_us",
                                                 "END": "end_us"}),
-        (["member", "list"], "members", {"KEY": "key", "NAME": "name", "TRAININGS": "trainings"}),
+        (["member", "list"], "members", {"KEY": "key", "NAME": "name", "TRAININGS": "trainings",
+                                         "VALID UNTIL": "valid_until_us"}),
         (["bookings", "list"], "bookings", {"EQUIPMENT": "equipment", "STATUS": "status",
                                             "REQUEST": "request_key", "START": "start_us"}),
     ]

@@ -14,6 +14,7 @@
 
 #define HOUR (3600LL * 1000000)
 #define T0 1798761600000000LL       /* 2027-01-01T00:00:00Z, µs */
+#define NOW (T0 - 30 * 24 * HOUR)   /* the owner's clock when deciding */
 
 typedef struct {
     char dir[64];
@@ -97,10 +98,11 @@ s_equipment (fx_t *fx, const char *key, El__EquipmentStatus status, const char *
 }
 
 static el_entry_t *
-s_request (fx_t *fx, int who, const char *key, const char *equipment, int64_t start,
-           int64_t end, const char *training)
+s_request_until (fx_t *fx, int who, const char *key, const char *equipment, int64_t start,
+                 int64_t end, const char *training, int64_t member_valid_until_us)
 {
     El__BookingRequest r = EL__BOOKING_REQUEST__INIT;
+    r.member_valid_until_us = member_valid_until_us;
     r.equipment_owner.data = fx->owner->pk;
     r.equipment_owner.len = EL_KEY_BYTES;
     r.equipment_key = (char *) equipment;
@@ -117,6 +119,13 @@ s_request (fx_t *fx, int who, const char *key, const char *equipment, int64_t st
     return s_write (fx, who, EL__KIND__BOOKING_REQUEST, key, buf, len);
 }
 
+static el_entry_t *
+s_request (fx_t *fx, int who, const char *key, const char *equipment, int64_t start,
+           int64_t end, const char *training)
+{
+    return s_request_until (fx, who, key, equipment, start, end, training, 0);
+}
+
 /* Decide and write the owner's answer, as the daemon does. Returns the status. */
 static El__BookingStatus
 s_answer (fx_t *fx, const el_entry_t *req, const char **reason)
@@ -124,7 +133,7 @@ s_answer (fx_t *fx, const el_entry_t *req, const char **reason)
     El__Booking b;
     char eqkey[EL_RECORD_KEY_MAX + 1];
     assert_int_equal (el_booking_is_answered (fx->store, fx->owner->pk, req), 0);
-    assert_int_equal (el_booking_decide (fx->store, fx->owner->pk, req, &b, eqkey), 0);
+    assert_int_equal (el_booking_decide_at (fx->store, fx->owner->pk, req, NOW, &b, eqkey), 0);
     static char reason_copy[128];
     snprintf (reason_copy, sizeof reason_copy, "%s", b.reason);
     *reason = reason_copy;
@@ -188,6 +197,36 @@ test_declines_with_reasons (void **state)
     }
     el_entry_t *ok = s_request (fx, 1, "q8", "laser", T0, T0 + HOUR, "laser_cutter");
     assert_int_equal (s_answer (fx, ok, &reason), EL__BOOKING_STATUS__BOOKING_CONFIRMED);
+    el_entry_destroy (&ok);
+}
+
+/* Slots already over when decided, and memberships the requester says have
+ * ended, are declined; a membership covering the slot is fine. */
+static void
+test_past_slot_and_expired_member (void **state)
+{
+    fx_t *fx = *state;
+    const char *reason;
+    s_equipment (fx, "tour", EL__EQUIPMENT_STATUS__AVAILABLE, "");
+    struct { const char *key; int64_t s, e, until; const char *want; } cases[] = {
+        { "p1", NOW - 2 * HOUR, NOW - HOUR, 0, "slot in the past" },
+        { "p2", NOW - 2 * HOUR, NOW, 0, "slot in the past" },          /* end is exclusive */
+        { "p3", T0, T0 + HOUR, NOW - HOUR, "member's membership has expired" },
+        { "p4", T0, T0 + HOUR, T0 + HOUR / 2, "member's membership ends before the slot" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        el_entry_t *r = s_request_until (fx, 1, cases[i].key, "tour", cases[i].s, cases[i].e,
+                                         NULL, cases[i].until);
+        assert_int_equal (s_answer (fx, r, &reason), EL__BOOKING_STATUS__BOOKING_DECLINED);
+        assert_string_equal (reason, cases[i].want);
+        el_entry_destroy (&r);
+    }
+    /* a slot under way is still bookable; a membership to the slot's end is enough */
+    el_entry_t *now = s_request (fx, 1, "p5", "tour", NOW - HOUR, NOW + HOUR, NULL);
+    assert_int_equal (s_answer (fx, now, &reason), EL__BOOKING_STATUS__BOOKING_CONFIRMED);
+    el_entry_t *ok = s_request_until (fx, 1, "p6", "tour", T0, T0 + HOUR, NULL, T0 + HOUR);
+    assert_int_equal (s_answer (fx, ok, &reason), EL__BOOKING_STATUS__BOOKING_CONFIRMED);
+    el_entry_destroy (&now);
     el_entry_destroy (&ok);
 }
 
@@ -295,6 +334,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_first_confirmed_overlap_declined, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_declines_with_reasons, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_past_slot_and_expired_member, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bookable_by, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_request_for_someone_else_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pending_oldest_first, s_setup, s_teardown),

@@ -41,10 +41,17 @@ s_applied (void *arg, uint64_t from, const el_entry_t *const *e, const int *st, 
     el_duties_on_applied (fx->duties, from, e, st, n);
 }
 
+/* The owner's clock: a month before the slots the tests book. */
+static int64_t
+s_now (void)
+{
+    return T0 - 30 * 24 * HOUR;
+}
+
 static void
 s_duties_start (fx_t *fx)
 {
-    el_duties_env_t env = { fx->store, fx->sync, fx->owner, EL_ROLE_NODE, &fx->cfg };
+    el_duties_env_t env = { fx->store, fx->sync, fx->owner, EL_ROLE_NODE, &fx->cfg, s_now };
     assert_int_equal (el_duties_new (&env, &fx->duties), 0);
 }
 
