@@ -234,6 +234,8 @@ def start_network(net, names, central=None):
 # ------------------------------------------------------------ cases
 
 def case_bookings(net):
+    # slots next year: the owner declines slots in the past
+    Y = str(time.gmtime().tm_year + 1)
     n = start_network(net, ["central", "village1", "village2"], central="central")
     c, v1, v2 = n["central"], n["village1"], n["village2"]
     net.cli_ok(c, "equipment", "add", "--id", "tour", "--name", "Tour Cazeneuve",
@@ -249,8 +251,8 @@ def case_bookings(net):
 
     # two sites request overlapping slots on the same machine at the same moment
     procs = []
-    for s, start, end in ((v1, "2027-03-02 09:00", "2027-03-02 12:00"),
-                          (v2, "2027-03-02 11:00", "2027-03-02 13:00")):
+    for s, start, end in ((v1, Y + "-03-02 09:00", Y + "-03-02 12:00"),
+                          (v2, Y + "-03-02 11:00", Y + "-03-02 13:00")):
         procs.append(subprocess.Popen(
             [net.args.cli, "--node", s.dir, "--json", "book", "tour", "--from", start,
              "--to", end, "--member", "m-" + s.name], stdout=subprocess.PIPE,
@@ -268,10 +270,10 @@ def case_bookings(net):
           "overlap reason: %r" % declined["reason"])
 
     # maintenance, missing training: declined with the reason
-    r1 = net.cli_ok(v1, "book", "fraiseuse", "--from", "2027-03-03 09:00", "--to",
-                    "2027-03-03 10:00", "--member", "m-village1", json_out=True)["id"]
-    r2 = net.cli_ok(v1, "book", "tour", "--from", "2027-03-04 09:00", "--to",
-                    "2027-03-04 10:00", "--member", "m-novice", json_out=True)["id"]
+    r1 = net.cli_ok(v1, "book", "fraiseuse", "--from", Y + "-03-03 09:00", "--to",
+                    Y + "-03-03 10:00", "--member", "m-village1", json_out=True)["id"]
+    r2 = net.cli_ok(v1, "book", "tour", "--from", Y + "-03-04 09:00", "--to",
+                    Y + "-03-04 10:00", "--member", "m-novice", json_out=True)["id"]
     rows = wait_answered(net, [net.hub, c, v1, v2], [r1, r2])
     check((rows[r1]["status"], rows[r1]["reason"]) == ("declined", "equipment in maintenance"),
           "maintenance: %s" % rows[r1])
@@ -282,12 +284,12 @@ def case_bookings(net):
     net.cli_ok(v1, "member", "add", "--id", "m-old", "--name", "Ancien", "--training", "lathe",
                "--valid-until", "2020-01-01")
     net.cli_ok(v1, "member", "add", "--id", "m-leaving", "--name", "Partant", "--training",
-               "lathe", "--valid-until", "2027-03-10")
+               "lathe", "--valid-until", Y + "-03-10")
     for args, want in (
             (["--from", "2020-01-12 09:00", "--to", "2020-01-12 10:00"], "the slot is in the past"),
-            (["--from", "2027-08-01 10:00", "--to", "2027-08-01 11:00", "--member", "m-old"],
+            (["--from", Y + "-08-01 10:00", "--to", Y + "-08-01 11:00", "--member", "m-old"],
              "membership ended"),
-            (["--from", "2027-08-01 10:00", "--to", "2027-08-01 11:00", "--member", "m-leaving"],
+            (["--from", Y + "-08-01 10:00", "--to", Y + "-08-01 11:00", "--member", "m-leaving"],
              "membership ends before the slot")):
         rc, out, err = net.cli(v1, "book", "tour", *args)
         check(rc == 2 and want in err and len(err.strip().splitlines()) == 1,
@@ -296,8 +298,8 @@ def case_bookings(net):
     # a request made while the owner is offline is answered when it returns;
     # one whose slot ended meanwhile is declined as in the past
     c.stop()
-    r3 = net.cli_ok(v2, "book", "tour", "--from", "2027-03-05 09:00", "--to",
-                    "2027-03-05 10:00", "--member", "m-village2", json_out=True)
+    r3 = net.cli_ok(v2, "book", "tour", "--from", Y + "-03-05 09:00", "--to",
+                    Y + "-03-05 10:00", "--member", "m-village2", json_out=True)
     check(r3["status"] == "pending", "owner offline, yet %s" % r3)
     soon = time.time() + 2
     until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(soon))
@@ -325,8 +327,8 @@ def case_bookings(net):
     # manual policy: requests wait for the coordinator
     pol = net.cli_ok(c, "bookings", "policy", "manual", json_out=True)
     check(pol["policy"] == "manual", "policy %s" % pol)
-    r4 = net.cli_ok(v1, "book", "tour", "--from", "2027-03-06 09:00", "--to",
-                    "2027-03-06 10:00", "--member", "m-village1", json_out=True)["id"]
+    r4 = net.cli_ok(v1, "book", "tour", "--from", Y + "-03-06 09:00", "--to",
+                    Y + "-03-06 10:00", "--member", "m-village1", json_out=True)["id"]
     wait_for("request at the owner", lambda: any(b["id"] == r4 for b in bookings_of(net, c)))
     time.sleep(0.5)
     check([b for b in bookings_of(net, c) if b["id"] == r4][0]["status"] == "pending",
@@ -338,8 +340,8 @@ def case_bookings(net):
     check((rows[r4]["status"], rows[r4]["reason"]) == ("declined", "closed that day"),
           "manual decline: %s" % rows[r4])
     # switching back to auto answers what waits
-    r5 = net.cli_ok(v2, "book", "tour", "--from", "2027-03-07 09:00", "--to",
-                    "2027-03-07 10:00", "--member", "m-village2", json_out=True)["id"]
+    r5 = net.cli_ok(v2, "book", "tour", "--from", Y + "-03-07 09:00", "--to",
+                    Y + "-03-07 10:00", "--member", "m-village2", json_out=True)["id"]
     wait_for("request at the owner", lambda: any(b["id"] == r5 for b in bookings_of(net, c)))
     pol = net.cli_ok(c, "bookings", "policy", "auto", json_out=True)
     check(pol["answered"] == 1, "switching to auto answered %s" % pol)
@@ -616,11 +618,12 @@ def case_json_table(net):
                "--start", "2027-03-20 18:30", "--duration", "2h", "--category", "open_day",
                "--rrule", "FREQ=WEEKLY;COUNT=3")
     net.cli_ok(b, "member", "add", "--id", "m1", "--name", "Léa", "--training", "laser_cutter",
-               "--valid-until", "2028-06-30", "--role", "volunteer", "--sharing", "network")
+               "--valid-until", "%d-06-30" % (time.gmtime().tm_year + 2), "--role", "volunteer", "--sharing", "network")
     wait_for("member at a", lambda: net.cli_ok(a, "member", "list", json_out=True)["members"])
     wait_for("equipment at b", lambda: len(net.cli_ok(b, "equipment", "list",
                                                       json_out=True)["equipment"]) == 2)
-    net.cli_ok(b, "book", "laser", "--from", "2027-06-02 10:00", "--to", "2027-06-02 11:00",
+    y = str(time.gmtime().tm_year + 1)
+    net.cli_ok(b, "book", "laser", "--from", y + "-06-02 10:00", "--to", y + "-06-02 11:00",
                "--member", "m1", "--wait", "30")
     time.sleep(1.1)     # the 1 s status validity runs out: `unknown`
     listings = [
