@@ -120,7 +120,10 @@ s_call (const uint8_t *data, size_t size)
     FZ_CHECK (zmq_send (s_sock, data, size, 0) == (int) size);
     zmq_msg_t m;
     zmq_msg_init (&m);
-    FZ_CHECK (zmq_msg_recv (&m, s_sock, 0) == 0);   /* the delimiter, mirrored */
+    int rc;
+    while ((rc = zmq_msg_recv (&m, s_sock, 0)) < 0 && errno == EINTR)
+        ;                               /* libFuzzer's SIGALRM */
+    FZ_CHECK (rc == 0);                 /* the delimiter, mirrored */
     int more = 0;
     size_t more_size = sizeof more;
     zmq_getsockopt (s_sock, ZMQ_RCVMORE, &more, &more_size);
