@@ -199,11 +199,14 @@ int el_cli_print_line (el_cli_t *cli, json_t *doc, const char *fmt, ...)
 /* ------------------------------------------------------------ areas */
 
 extern const el_cli_cmd_t el_cli_site_cmds[];       /* init admit revoke invite join sites status */
-extern const el_cli_cmd_t el_cli_event_cmds[];      /* event add|update|cancel|list|show */
-extern const el_cli_cmd_t el_cli_equipment_cmds[];  /* equipment add|update|status|list|show */
+extern const el_cli_cmd_t el_cli_event_cmds[];      /* event add|update|cancel|remove|list|show */
+extern const el_cli_cmd_t el_cli_equipment_cmds[];  /* equipment add|update|status|list|show|remove */
+/** The controlled equipment categories (DESIGN.md "Records"), NULL-terminated:
+ * the categories el_equipment_category() (tools/el_import.h) maps to. */
+extern const char *const el_cli_equipment_categories[];
 extern const el_cli_cmd_t el_cli_booking_cmds[];    /* book, bookings list|confirm|decline|policy */
 extern const el_cli_cmd_t el_cli_member_cmds[];     /* member add|update|list|remove */
-/* el_cli_import.c: files in and out (issue 5) */
+/* el_cli_import.c: files in and out */
 extern const el_cli_cmd_t el_cli_event_import_cmds[];     /* event import|export */
 extern const el_cli_cmd_t el_cli_equipment_import_cmds[]; /* equipment import */
 extern const el_cli_cmd_t el_cli_member_import_cmds[];    /* member import */

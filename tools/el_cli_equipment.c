@@ -1,4 +1,4 @@
-/* el_cli_equipment.c — `entrelab equipment add|update|status|list|show`:
+/* el_cli_equipment.c — `entrelab equipment add|update|status|list|show|remove`:
  * the network's shared machines (el.Equipment records). */
 #include <ctype.h>
 #include <errno.h>
@@ -6,13 +6,37 @@
 #include <string.h>
 
 #include "el_cli.h"
+#include "el_import.h"
 
-/* DESIGN.md "Records": the controlled list of categories. */
-static const char *const s_categories[] = {
-    "3d_printer", "laser_cutter", "cnc_mill", "cnc_router", "lathe", "vinyl_cutter",
-    "electronics_bench", "sewing_machine", "embroidery_machine", "3d_scanner", "heat_press",
-    "woodworking", "metalworking", "other", NULL,
+/* DESIGN.md "Records": the controlled list of categories, the same the
+ * importers map to (el_equipment_category(), tools/el_import.h). */
+const char *const el_cli_equipment_categories[] = {
+    "3d_printer", "3d_scanner", "laser_cutter", "cnc_mill", "cnc_router", "pcb_mill", "lathe",
+    "vinyl_cutter", "electronics_bench", "sewing_machine", "embroidery_machine", "other", NULL,
 };
+
+/* The controlled category for @p text (a category, or a synonym the importers
+ * know, e.g. "laser", "fraiseuse"); NULL when it is none. */
+static const char *
+s_category (const char *text)
+{
+    const char *c = el_equipment_category (text);
+    for (size_t i = 0; c && el_cli_equipment_categories[i]; i++)
+        if (!strcmp (c, el_cli_equipment_categories[i]))
+            return el_cli_equipment_categories[i];
+    return NULL;
+}
+
+static int
+s_category_bad (el_cli_t *cli, const char *opt, const char *text)
+{
+    char list[512] = "";
+    size_t len = 0;
+    for (size_t i = 0; el_cli_equipment_categories[i]; i++)
+        len += (size_t) snprintf (list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                                  el_cli_equipment_categories[i]);
+    return el_cli_bad (cli, "--%s: '%s' is not one of %s", opt, text, list);
+}
 
 static const char *
 s_status_name (El__EquipmentStatus s)
@@ -229,14 +253,10 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Equipment *e, bool ow
         S_SET (e->name, v);
     }
     if ((v = el_cli_opt (a, "category"))) {
-        size_t i = 0;
-        while (s_categories[i] && strcmp (s_categories[i], v))
-            i++;
-        if (!s_categories[i])
-            return el_cli_bad (cli, "--category: '%s' is not one of 3d_printer, laser_cutter, "
-                                    "cnc_mill, cnc_router, lathe, vinyl_cutter, "
-                                    "electronics_bench, sewing_machine, ... other", v);
-        S_SET (e->category, v);
+        const char *c = s_category (v);
+        if (!c)
+            return s_category_bad (cli, "category", v);
+        S_SET (e->category, c);
     }
     if ((v = el_cli_opt (a, "make")))
         S_SET (e->make, v);
@@ -351,6 +371,28 @@ s_own (el_cli_t *cli, const char *key, El__ControlReply **reply, El__Equipment *
     return 0;
 }
 
+/* A tombstone: the machine leaves every site's list; requests still waiting
+ * for it are declined as "unknown equipment". */
+static int
+s_remove (el_cli_t *cli, const el_cli_args_t *a)
+{
+    El__ControlReply *reply = NULL;
+    El__Equipment *e = NULL;
+    const char *key = a->pos[0];
+    int rc = s_own (cli, key, &reply, &e);
+    if (rc < 0)
+        return rc;
+    el__equipment__free_unpacked (e, &el_pb_allocator);
+    el_cli_reply_free (&reply);
+    uint64_t seq = 0;
+    rc = el_cli_write (cli, EL__KIND__EQUIPMENT, key, NULL, true, &seq);
+    if (rc < 0)
+        return rc;
+    return el_cli_print_line (cli, json_pack ("{s:s, s:I, s:b}", "key", key, "seq",
+                                              (json_int_t) seq, "removed", 1),
+                              "equipment removed: %s", key);
+}
+
 static int
 s_change (el_cli_t *cli, const el_cli_args_t *a, const char *key, const char *status_text,
           const char *verb)
@@ -432,12 +474,16 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
     int rc;
     if (site && (rc = el_cli_site_resolve (cli, site, owner)) < 0)
         return rc;
-    s_list_t L = { cli, json_array (), el_cli_opt (a, "category"), el_cli_opt (a, "status") };
+    const char *cat = el_cli_opt (a, "category");
+    if (cat && s_category (cat))
+        cat = s_category (cat);         /* a synonym lists its category */
+    s_list_t L = { cli, json_array (), cat, el_cli_opt (a, "status") };
     if (L.status && strcmp (L.status, "unknown")) {
         El__EquipmentStatus st;
-        if ((rc = s_status_parse (cli, L.status, &st)) < 0) {
+        if (s_status_parse (cli, L.status, &st) < 0) {
             json_decref (L.rows);
-            return rc;
+            return el_cli_bad (cli, "bad status '%s': available, in_use, maintenance, "
+                               "out_of_order or unknown (expired)", L.status);
         }
     }
     rc = el_cli_list (cli, EL__KIND__EQUIPMENT, site ? owner : NULL, s_list_one, &L);
@@ -500,8 +546,10 @@ s_show (el_cli_t *cli, const el_cli_args_t *a)
 
 #define S_FIELD_OPTS \
     { "name", EL_CLI_OPT_VALUE, "TEXT", "display name" }, \
-    { "category", EL_CLI_OPT_VALUE, "NAME", "3d_printer, laser_cutter, cnc_mill, cnc_router, " \
-      "lathe, vinyl_cutter, electronics_bench, sewing_machine, ..., other" }, \
+    { "category", EL_CLI_OPT_VALUE, "NAME", "one of 3d_printer, 3d_scanner, laser_cutter, " \
+      "cnc_mill, cnc_router, pcb_mill, lathe, vinyl_cutter, electronics_bench, " \
+      "sewing_machine, embroidery_machine, other (common synonyms such as laser, " \
+      "fraiseuse, imprimante 3d are accepted)" }, \
     { "make", EL_CLI_OPT_VALUE, "TEXT", "manufacturer" }, \
     { "model", EL_CLI_OPT_VALUE, "TEXT", "model" }, \
     { "description", EL_CLI_OPT_VALUE, "TEXT", "longer text" }, \
@@ -532,6 +580,7 @@ static const el_cli_optspec_t s_list_opts[] = {
     { "status", EL_CLI_OPT_VALUE, "STATUS", "only this status (unknown = expired)" },
     { NULL, 0, NULL, NULL },
 };
+static const el_cli_optspec_t s_no_opts[] = { { NULL, 0, NULL, NULL } };
 static const el_cli_optspec_t s_show_opts[] = {
     { "site", EL_CLI_OPT_VALUE, "SITE", "the owner, when several sites use the key" },
     { NULL, 0, NULL, NULL },
@@ -551,5 +600,8 @@ const el_cli_cmd_t el_cli_equipment_cmds[] = {
       s_list_opts, s_list, "entrelab equipment list --category lathe" },
     { "equipment show", "KEY", 1, 1, "One machine with all its fields.", s_show_opts, s_show,
       "entrelab equipment show tour-cazeneuve-hb-500" },
+    { "equipment remove", "KEY", 1, 1, "Withdraw one of this site's machines from the network "
+      "(waiting requests for it are declined).", s_no_opts, s_remove,
+      "entrelab equipment remove imprimante-test" },
     { NULL, NULL, 0, 0, NULL, NULL, NULL, NULL },
 };

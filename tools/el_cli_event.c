@@ -324,6 +324,10 @@ s_cancel (el_cli_t *cli, const el_cli_args_t *a)
     int rc = s_own_event (cli, uid, &reply, &e);
     if (rc < 0)
         return rc;
+    if (e->status == EL__EVENT_STATUS__CANCELLED) {
+        rc = el_cli_bad (cli, "event '%s' is already cancelled", uid);
+        goto out;
+    }
     e->status = EL__EVENT_STATUS__CANCELLED;
     e->sequence++;
     e->last_modified_us = cli->now_us;
@@ -333,9 +337,32 @@ s_cancel (el_cli_t *cli, const el_cli_args_t *a)
         rc = el_cli_print_line (cli, json_pack ("{s:s, s:I, s:s}", "uid", uid, "seq",
                                                 (json_int_t) seq, "status", "cancelled"),
                                 "event cancelled: %s", uid);
+out:
     el__event__free_unpacked (e, &el_pb_allocator);
     el_cli_reply_free (&reply);
     return rc;
+}
+
+/* A tombstone: the event leaves every site's agenda (cancel keeps it, marked
+ * cancelled, which is what attendees should usually see). */
+static int
+s_remove (el_cli_t *cli, const el_cli_args_t *a)
+{
+    El__ControlReply *reply = NULL;
+    El__Event *e = NULL;
+    const char *uid = a->pos[0];
+    int rc = s_own_event (cli, uid, &reply, &e);
+    if (rc < 0)
+        return rc;
+    el__event__free_unpacked (e, &el_pb_allocator);
+    el_cli_reply_free (&reply);
+    uint64_t seq = 0;
+    rc = el_cli_write (cli, EL__KIND__EVENT, uid, NULL, true, &seq);
+    if (rc < 0)
+        return rc;
+    return el_cli_print_line (cli, json_pack ("{s:s, s:I, s:b}", "uid", uid, "seq",
+                                              (json_int_t) seq, "removed", 1),
+                              "event removed: %s", uid);
 }
 
 /* ------------------------------------------------------------ list, show */
@@ -607,6 +634,9 @@ const el_cli_cmd_t el_cli_event_cmds[] = {
       "entrelab event update 5f2c9a1e0b7d4c3a@entrelab --start \"2027-01-19 14:00\"" },
     { "event cancel", "UID", 1, 1, "Mark one of this site's events cancelled.", s_no_opts,
       s_cancel, "entrelab event cancel 5f2c9a1e0b7d4c3a@entrelab" },
+    { "event remove", "UID", 1, 1, "Delete one of this site's events from every agenda (an "
+      "event added by mistake; to call one off, cancel it).", s_no_opts, s_remove,
+      "entrelab event remove 5f2c9a1e0b7d4c3a@entrelab" },
     { "event list", NULL, 0, 0, "The whole network's agenda by date.", s_list_opts, s_list,
       "entrelab event list --from 2027-01-01 --to 2027-02-01 --category training" },
     { "event show", "UID", 1, 1, "One event with all its fields.", s_show_opts, s_show,

@@ -122,7 +122,7 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
         goto out;
     el_config_init (cfg);
     snprintf (text, S_CONF_MAX, "# entrelab %s, written by `entrelab init`. Every key is also "
-              "a flag (see el_config.h).\n[daemon]\n", broker ? "broker" : "site");
+              "a flag; the keys and defaults: docs/CLI.md, \"Daemon settings\".\n[daemon]\n", broker ? "broker" : "site");
     if ((rc = s_setting (cli, cfg, text, S_CONF_MAX, "state_dir", abs)) < 0
         || (rc = s_setting (cli, cfg, text, S_CONF_MAX, "key_file", key)) < 0)
         goto out;
@@ -676,8 +676,8 @@ static const el_cli_optspec_t s_init_opts[] = {
     { "listen", EL_CLI_OPT_LIST, "ENDPOINT", "bind for peers (a broker needs one)" },
     { "connect", EL_CLI_OPT_VALUE, "ENDPOINT", "site: the broker's endpoint (or use join)" },
     { "broker-key", EL_CLI_OPT_VALUE, "KEY", "site: the broker's key (or use join)" },
-    { "set", EL_CLI_OPT_LIST, "NAME=VALUE", "any other setting of el_config.h (log_level, peer, "
-      "durable ...)" },
+    { "set", EL_CLI_OPT_LIST, "NAME=VALUE", "any other daemon setting (log_level, peer, "
+      "map_max_mb ...; see \"Daemon settings\" in docs/CLI.md)" },
     { NULL, 0, NULL, NULL },
 };
 static const el_cli_optspec_t s_admit_opts[] = {
@@ -722,7 +722,8 @@ const el_cli_cmd_t el_cli_site_cmds[] = {
       s_invite_opts, s_invite,
       "entrelab --node /var/lib/entrelab/hub invite --name \"Tiers-lieu Trièves\" --ttl 2d" },
     { "join", "TOKEN", 1, 1, "New site: redeem an invite; the broker admits it and the "
-      "configuration gets the broker's endpoint and key.", s_join_opts, s_join,
+      "configuration gets the broker's endpoint and key. A site already admitted or revoked "
+      "is refused.", s_join_opts, s_join,
       "entrelab --node /var/lib/entrelab/site join elinv1.CiB0Y3A6Ly9odWIu..." },
     { "sites", NULL, 0, 0, "The network's directory: every admitted site.", s_no_opts, s_sites,
       "entrelab sites" },

@@ -731,6 +731,14 @@ def case_bad_input(net):
         (a, ["event", "list", "--from", "2027-02-01", "--to", "2027-01-01"], "end before start"),
         (a, ["event", "show", "nope"], "unknown event"),
         (a, ["equipment", "add", "--name", "x", "--category", "spaceship"], "category"),
+        (a, ["equipment", "add", "--name", "x", "--category", "chainsaw"],
+         "is not one of 3d_printer, 3d_scanner, laser_cutter, cnc_mill, cnc_router, pcb_mill, "
+         "lathe, vinyl_cutter, electronics_bench, sewing_machine, embroidery_machine, other"),
+        (a, ["equipment", "remove", "nope"], "unknown equipment"),
+        (b, ["equipment", "remove", "tour"], "unknown equipment"),      # another site's machine
+        (a, ["equipment", "list", "--status", "bogus"], "unknown (expired)"),
+        (a, ["event", "remove", "nope"], "unknown event"),
+        (b, ["event", "remove", "ev1"], "unknown event"),
         (a, ["equipment", "add", "--name", "Tour", "--category", "lathe"], "exists"),
         (a, ["equipment", "status", "nope", "available"], "unknown equipment"),
         (a, ["equipment", "status", "tour", "broken"], "bad status"),
@@ -785,6 +793,22 @@ def case_bad_input(net):
     time.sleep(0.5)
     after = {s.name: entries_held(net, s) for s in (net.hub, a, b)}
     check(before == after, "bad input wrote entries: %s -> %s" % (before, after))
+
+    # removal: a machine or an event added by mistake leaves every site
+    doc = net.cli_ok(a, "equipment", "add", "--id", "oops", "--name", "Oops", "--category",
+                     "laser", json_out=True)                       # a synonym
+    wait_for("oops at b", lambda: [e["category"] for e in net.cli_ok(
+        b, "equipment", "list", json_out=True)["equipment"] if e["key"] == "oops"]
+        == ["laser_cutter"])
+    net.cli_ok(a, "equipment", "remove", "oops")
+    wait_for("oops gone at b", lambda: [e["key"] for e in net.cli_ok(
+        b, "equipment", "list", json_out=True)["equipment"]] == ["tour"])
+    net.cli_ok(a, "event", "cancel", "ev1")
+    rc, _, err = net.cli(a, "event", "cancel", "ev1")
+    check(rc == 2 and "already cancelled" in err, "cancel twice: %d %r" % (rc, err))
+    net.cli_ok(a, "event", "remove", "ev1")
+    wait_for("ev1 gone at b", lambda: net.cli_ok(b, "event", "list", "--all",
+                                                 json_out=True)["events"] == [])
 
 
 CASES = {"bookings": case_bookings, "erasure": case_erasure, "invite": case_invite,

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "el_cli.h"
+#include "el_import.h"
 
 #define US 1000000LL
 
@@ -229,6 +230,31 @@ test_options (void **state)
     }
 }
 
+/* The CLI's category list is the importers' controlled list: every entry is
+ * its own category, and the synonyms the importers know land in it. */
+static void
+test_categories_are_the_controlled_list (void **state)
+{
+    (void) state;
+    size_t n = 0;
+    for (; el_cli_equipment_categories[n]; n++)
+        assert_string_equal (el_equipment_category (el_cli_equipment_categories[n]),
+                             el_cli_equipment_categories[n]);
+    assert_int_equal (n, 12);
+    assert_string_equal (el_cli_equipment_categories[n - 1], "other");
+    static const char *const synonyms[] = { "laser", "fraiseuse", "Imprimante 3D", "brodeuse",
+                                            "soldering station", "tour", "autre" };
+    for (size_t i = 0; i < sizeof synonyms / sizeof synonyms[0]; i++) {
+        const char *c = el_equipment_category (synonyms[i]);
+        assert_non_null (c);
+        bool listed = false;
+        for (size_t k = 0; k < n; k++)
+            listed |= !strcmp (c, el_cli_equipment_categories[k]);
+        assert_true (listed);
+    }
+    assert_null (el_equipment_category ("chainsaw"));
+}
+
 int
 main (void)
 {
@@ -241,6 +267,7 @@ main (void)
         cmocka_unit_test (test_format),
         cmocka_unit_test (test_table_and_record),
         cmocka_unit_test (test_options),
+        cmocka_unit_test (test_categories_are_the_controlled_list),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
