@@ -405,6 +405,10 @@ s_env_open (el_store_t *self)
     }
     if (rc)
         goto out_close;
+    /* a file left wider by an older compaction: the store holds personal data */
+    struct stat st;
+    if (self->path && stat (self->path, &st) == 0 && (st.st_mode & 077))
+        (void) chmod (self->path, 0600);
     s_map_refresh (self);   /* an existing file may be larger than asked */
 
     MDB_txn *txn;
@@ -1655,6 +1659,11 @@ el_store_compact (el_store_t *self)
     rc = s_rc (mdb_env_copy2 (self->env, tmp_dir, MDB_CP_COMPACT));
     if (rc)
         goto out_clean;
+    /* LMDB creates the copy 0666 & ~umask: the store holds personal data */
+    if (chmod (tmp_file, 0600) < 0) {
+        rc = -errno;
+        goto out_clean;
+    }
     if (!self->no_sync) {
         rc = s_fsync_path (tmp_file, O_RDONLY);
         if (rc)
