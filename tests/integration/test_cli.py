@@ -392,6 +392,10 @@ def case_erasure(net):
         check([e["uid"] for e in ev] == ["ev-b"] and [e["key"] for e in eq] == ["imp"],
               "%s records: %s %s" % (s.name, ev, eq))
     check(needle not in d.data(), "the new site received the erased name")
+    # the stores hold personal data: owner-only files, also after a compaction
+    for s in everyone + [d]:
+        mode = os.stat(os.path.join(s.dir, "data.mdb")).st_mode & 0o777
+        check(mode == 0o600, "%s data.mdb mode %o" % (s.name, mode))
 
 
 def case_sharing(net):
