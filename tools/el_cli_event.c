@@ -450,6 +450,25 @@ s_by_start (const void *x, const void *y)
     return strcmp (s_row_text (a, "uid"), s_row_text (b, "uid"));
 }
 
+/* end - start when positive, else 0; saturated: another site's times may be
+ * anything (-2^63 .. 2^63-1). */
+static int64_t
+s_span (int64_t start, int64_t end)
+{
+    if (end <= start)
+        return 0;
+    if (start < 0 && end > INT64_MAX + start)
+        return INT64_MAX;
+    return end - start;
+}
+
+/* start + span (span >= 0), saturated. */
+static int64_t
+s_end_of (int64_t start, int64_t span)
+{
+    return start > INT64_MAX - span ? INT64_MAX : start + span;
+}
+
 static bool
 s_overlaps (int64_t start, int64_t end, int64_t from, int64_t to)
 {
@@ -491,7 +510,7 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
             continue;
         if (category && strcasecmp (category, e->category ? e->category : ""))
             continue;
-        int64_t len = e->dtend_us > e->dtstart_us ? e->dtend_us - e->dtstart_us : 0;
+        int64_t len = s_span (e->dtstart_us, e->dtend_us);
         if (((e->rrule && e->rrule[0]) || e->n_rdate)
             && !(e->recurrence_id && e->recurrence_id[0])) {
             /* one row per occurrence in the window, overrides listed on their own */
@@ -508,7 +527,8 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
             if (el_ics_expand (e, ovr, n_ovr, wfrom, wto, starts, S_OCCURRENCES_MAX, &n_occ) == 0) {
                 for (size_t k = 0; k < n_occ; k++)
                     json_array_append_new (rows, s_event_json (cli, rv, e, starts[k],
-                                                               len ? starts[k] + len : 0));
+                                                               len ? s_end_of (starts[k], len)
+                                                                   : 0));
                 continue;
             }
         }
