@@ -577,8 +577,8 @@ s_policy (el_cli_t *cli, const el_cli_args_t *a)
     el_cli_reply_free (&reply);
     json_t *doc = json_pack ("{s:s, s:i}", "policy", name, "answered", (int) answered);
     if (answered)
-        return el_cli_print_line (cli, doc, "booking policy: %s (%u waiting requests answered)",
-                                  name, answered);
+        return el_cli_print_line (cli, doc, "booking policy: %s (%u waiting request%s answered)",
+                                  name, answered, answered == 1 ? "" : "s");
     return el_cli_print_line (cli, doc, "booking policy: %s", name);
 }
 
@@ -594,7 +594,8 @@ static const el_cli_optspec_t s_book_opts[] = {
     { NULL, 0, NULL, NULL },
 };
 static const el_cli_optspec_t s_list_opts[] = {
-    { "from", EL_CLI_OPT_VALUE, "DATE", "slots ending after this" },
+    { "from", EL_CLI_OPT_VALUE, "DATE", "slots ending after this (default: every slot, past "
+      "ones too)" },
     { "to", EL_CLI_OPT_VALUE, "DATE", "slots starting before this" },
     { "equipment", EL_CLI_OPT_VALUE, "KEY", "only this machine" },
     { "site", EL_CLI_OPT_VALUE, "SITE", "only requests made by or to this site" },

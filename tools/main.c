@@ -49,7 +49,8 @@ s_is_group (const char *word)
 static void
 s_usage (const char *group)
 {
-    printf ("usage: entrelab [--node DIR] [--json] <command> [options]\n\n");
+    printf ("usage: entrelab [--node DIR] [--json] [--timeout SECONDS] <command> [options]\n"
+            "       entrelab --version\n\n");
     if (!group)
         printf ("The coordinators' command line of an entrelab network: it talks to the\n"
                 "daemon of --node DIR (or $ENTRELAB_NODE) over its control socket.\n\n");
@@ -113,6 +114,10 @@ main (int argc, char **argv)
             while (i < argc)
                 rest[n++] = argv[i++];
             break;
+        }
+        if (!strcmp (a, "--version")) {
+            printf ("entrelab 0.1.0 (protocol %d)\n", EL_PROTOCOL_VERSION);
+            goto out;
         }
         if (!strcmp (a, "--json"))
             cli.json = true;

@@ -793,6 +793,9 @@ def case_bad_input(net):
     check(rc == 2 and "already holds" in err, "init over a site: %d %r" % (rc, err))
     rc, _, err = net.cli(None, "status")
     check(rc == 2 and "--node" in err, "no --node: %d %r" % (rc, err))
+    rc, out, _ = net.cli(None, "--version")
+    check(rc == 0 and re.match(r"entrelab \d+\.\d+\.\d+ \(protocol \d+\)$", out.strip()),
+          "--version: %d %r" % (rc, out))
     # nothing was written anywhere
     time.sleep(0.5)
     after = {s.name: entries_held(net, s) for s in (net.hub, a, b)}
