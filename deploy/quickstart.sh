@@ -5,11 +5,12 @@
 #
 # Installs the missing Debian packages (deploy/install-deps.sh), builds, then
 # starts one broker and three site nodes on free loopback ports in a temporary
-# folder, admits the sites, imports the demo data of deploy/demo/ at each site
-# (events .ics, equipment CSV, Fab Manager members CSV), and shows from a
-# village site: the network's agenda for the coming weeks, the network's
-# machines, a booking of the central site's lathe confirmed by its owner, and
-# `entrelab status`. It stops every daemon it started and exits 0.
+# folder, admits the sites (the last one joins with an invite), imports the
+# demo data of deploy/demo/ at each site (events .ics, equipment CSV, Fab
+# Manager members CSV), and shows from a village site: the network's agenda
+# for the coming weeks, the network's machines, a booking of the central
+# site's lathe confirmed by its owner, and `entrelab status`. It stops every
+# daemon it started and exits 0.
 #
 # options:
 #   --keep                 leave the daemons running and print commands to try
@@ -31,7 +32,7 @@ keep=0 build=1 use_demo=1 weeks=6 timeout=120
 build_dir="$root/build"
 ics_files=() equipment_files=()
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -n 's/^# \{0,1\}//p'; }
 die() { echo "quickstart: $*" >&2; exit 1; }
 
 list=""
@@ -171,11 +172,25 @@ EOF
 declare -A site_dir site_name site_key
 central="" village=""
 order=()
-for line in "${sites[@]}"; do
-  IFS=$'\t' read -r dir name kind town address <<<"$line"
+how=()
+last=$((${#sites[@]} - 1))
+for i in "${!sites[@]}"; do
+  IFS=$'\t' read -r dir name kind town address <<<"${sites[$i]}"
   d="$tmp/$dir"
-  key=$("$cli" init "$d" --connect "tcp://127.0.0.1:$port" --broker-key "$broker_key" \
-          "${fast[@]}" --json | jq -r .key)
+  if [ "$i" -lt "$last" ]; then
+    # admitted by key: the site sends its key, the broker's coordinator admits it
+    key=$("$cli" init "$d" --connect "tcp://127.0.0.1:$port" --broker-key "$broker_key" \
+            "${fast[@]}" --json | jq -r .key)
+    how+=("admitted")
+  else
+    # the last one joins with a one-time invite token
+    token=$(el "$hub" invite --name "$name" --kind "$kind" \
+              --join-listen "tcp://127.0.0.1:$(free_port)" --json | jq -r .token)
+    "$cli" init "$d" "${fast[@]}" >/dev/null
+    key=$(el "$d" join "$token" --json | jq -r .site)
+    how+=("joined with an invite")
+  fi
+  # the directory entry, with the town and address (for an invited site: completed)
   el "$hub" admit "$key" --name "$name" --kind "$kind" --town "$town" --address "$address" \
     >/dev/null
   site_dir[$dir]=$d site_name[$dir]=$name site_key[$dir]=$key
@@ -188,9 +203,10 @@ for dir in "${order[@]}"; do
   start_daemon "${site_dir[$dir]}" "$node_bin" "$dir"
 done
 is_admitted() { [ "$(el "$1" status --json | jq -r .admitted)" = true ]; }
-for dir in "${order[@]}"; do
+for i in "${!order[@]}"; do
+  dir=${order[$i]}
   wait_for "${site_name[$dir]} to be admitted" is_admitted "${site_dir[$dir]}"
-  printf '%-8s %s  %s\n' "site" "${site_key[$dir]}" "${site_name[$dir]}"
+  printf '%-8s %s  %s (%s)\n' "site" "${site_key[$dir]}" "${site_name[$dir]}" "${how[$i]}"
 done
 
 # ------------------------------------------------------------ imports

@@ -76,6 +76,9 @@ def run(args, extra):
 
 def check_demo(out):
     secs = sections(out)
+    net = section(secs, "A network in")
+    check(re.search(r"^site +\S+  Le Fab'Rémy \(joined with an invite\)$", net, re.M)
+          and len(re.findall(r"^site .*\(admitted\)$", net, re.M)) == 2, "sites: %s" % net)
     agenda = section(secs, "The network's agenda")
     rows = [l for l in agenda.splitlines()[2:] if l.strip()]
     check(len(rows) >= 6, "agenda has %d rows" % len(rows))
