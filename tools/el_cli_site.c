@@ -103,7 +103,21 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
     if (!broker && (!connect) != (!bkey))
         return el_cli_bad (cli, "give both --connect and --broker-key, or neither (and use "
                                 "entrelab join)");
-    if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+    if (bkey) {
+        /* the broker's secret must never be copied to a site */
+        char head[32] = "";
+        FILE *f = fopen (bkey, "r");
+        if (f) {
+            size_t got = fread (head, 1, sizeof head - 1, f);
+            head[got] = '\0';
+            fclose (f);
+        }
+        if (!strncmp (head, "entrelab-secret", 15))
+            return el_cli_bad (cli, "--broker-key: %s is a secret key file: give the broker's "
+                               "public key (its key.pub, or the key text)", bkey);
+    }
+    bool made_dir = mkdir (dir, 0700) == 0;
+    if (!made_dir && errno != EEXIST)
         return el_cli_fail (cli, -errno, "%s: %s", dir, strerror (errno));
     char abs[PATH_MAX];
     if (!realpath (dir, abs))
@@ -122,7 +136,8 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
         goto out;
     el_config_init (cfg);
     snprintf (text, S_CONF_MAX, "# entrelab %s, written by `entrelab init`. Every key is also "
-              "a flag; the keys and defaults: docs/CLI.md, \"Daemon settings\".\n[daemon]\n", broker ? "broker" : "site");
+              "a flag; the keys and defaults: docs/CLI.md, \"Daemon settings\".\n[daemon]\n",
+              broker ? "broker" : "site");
     if ((rc = s_setting (cli, cfg, text, S_CONF_MAX, "state_dir", abs)) < 0
         || (rc = s_setting (cli, cfg, text, S_CONF_MAX, "key_file", key)) < 0)
         goto out;
@@ -179,6 +194,8 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
                             : "entrelab-node", conf, broker || connect ? ""
                             : "\n(first: entrelab --node DIR join TOKEN)");
 out:
+    if (rc < 0 && made_dir)
+        (void) rmdir (abs);     /* a failed init leaves no directory it made */
     el_keypair_destroy (&kp);
     free (cfg);
     free (text);

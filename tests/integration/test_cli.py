@@ -793,6 +793,14 @@ def case_bad_input(net):
     check(rc == 2 and "already holds" in err, "init over a site: %d %r" % (rc, err))
     rc, _, err = net.cli(None, "status")
     check(rc == 2 and "--node" in err, "no --node: %d %r" % (rc, err))
+    # init: never the broker's secret key, and a failed init leaves no directory behind
+    fresh = os.path.join(net.tmp, "fresh")
+    rc, _, err = net.cli(None, "init", fresh, "--connect", "tcp://127.0.0.1:1", "--broker-key",
+                         os.path.join(net.hub.dir, "key"))
+    check(rc == 2 and "is a secret key file" in err and not os.path.exists(fresh),
+          "init with the broker's secret: %d %r" % (rc, err))
+    rc, _, err = net.cli(None, "init", fresh, "--set", "log_level=chatty")
+    check(rc == 2 and not os.path.exists(fresh), "failed init left %s: %d %r" % (fresh, rc, err))
     rc, out, _ = net.cli(None, "--version")
     check(rc == 0 and re.match(r"entrelab \d+\.\d+\.\d+ \(protocol \d+\)$", out.strip()),
           "--version: %d %r" % (rc, out))
