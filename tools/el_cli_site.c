@@ -257,6 +257,19 @@ s_revoke (el_cli_t *cli, const el_cli_args_t *a)
     if (el_key_resolve (a->pos[0], key) < 0
         && (rc = el_cli_site_resolve (cli, a->pos[0], key)) < 0)
         return rc;
+    char text[EL_KEY_TEXT_BYTES];
+    el_key_to_text (key, text);
+    const json_t *sites;
+    if (el_cli_sites (cli, &sites) == 0) {
+        size_t i;
+        const json_t *o;
+        json_array_foreach (sites, i, o) {
+            const char *k = json_string_value (json_object_get (o, "key"));
+            const char *st = json_string_value (json_object_get (o, "status"));
+            if (k && st && !strcmp (k, text) && !strcmp (st, "revoked"))
+                return el_cli_bad (cli, "%s is already revoked", a->pos[0]);
+        }
+    }
     El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
     El__RevokeRequest rr = EL__REVOKE_REQUEST__INIT;
     rr.site_key = (ProtobufCBinaryData) { EL_KEY_BYTES, key };
@@ -267,8 +280,6 @@ s_revoke (el_cli_t *cli, const el_cli_args_t *a)
         return rc;
     uint64_t seq = reply->r_case == EL__CONTROL_REPLY__R_ADMIT ? reply->admit->seq : 0;
     el_cli_reply_free (&reply);
-    char text[EL_KEY_TEXT_BYTES];
-    el_key_to_text (key, text);
     return el_cli_print_line (cli, json_pack ("{s:s, s:s, s:I}", "key", text, "status",
                                               "revoked", "seq", (json_int_t) seq),
                               "revoked %s (seq %llu): its connections close, its new entries "

@@ -545,6 +545,8 @@ def case_invite(net):
     wait_for("revocation at a", lambda: any(
         s["key"] == newsite.key and s["status"] == "revoked"
         for s in net.cli_ok(a, "sites", json_out=True)["sites"]))
+    rc, _, err = net.cli(net.hub, "revoke", "Nouveau")
+    check(rc == 2 and "already revoked" in err, "revoke twice: %d %r" % (rc, err))
     # a revoked site cannot come back with an invite (not even a fresh one)
     rc, out, err = net.cli(newsite, "join", inv3["token"])
     check(rc == 1 and "was revoked" in err and len(err.strip().splitlines()) == 1,
