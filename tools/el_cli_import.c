@@ -491,6 +491,63 @@ s_in_window (const El__Event *e, int64_t from, int64_t to)
     return end > from ? e->dtstart_us < to : (e->dtstart_us >= from && e->dtstart_us < to);
 }
 
+typedef struct {
+    char key[EL_RECORD_KEY_MAX + 1];
+    size_t i;                   /* position in the selection */
+} s_uid_t;
+
+static int
+s_uid_cmp (const void *a, const void *b)
+{
+    const s_uid_t *x = a, *y = b;
+    int c = strcmp (x->key, y->key);
+    return c ? c : (x->i < y->i ? -1 : x->i > y->i);
+}
+
+/* One VEVENT per UID (and RECURRENCE-ID), as RFC 5545 §3.8.4.7 wants: when
+ * several sites wrote the same event, keep the newest (el_ics_event_is_newer,
+ * else the first listed). Compacts @p sel in place, keeping its order. */
+static int
+s_unique_uids (el_cli_t *cli, const El__Event **sel, size_t *n, size_t *ret_dropped)
+{
+    *ret_dropped = 0;
+    if (*n < 2)
+        return 0;
+    s_uid_t *u = calloc (*n, sizeof *u);
+    bool *drop = calloc (*n, sizeof *drop);
+    if (!u || !drop) {
+        free (u);
+        free (drop);
+        return el_cli_fail (cli, -ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < *n; i++) {
+        u[i].i = i;
+        if (el_ics_event_key (sel[i], u[i].key, sizeof u[i].key) < 0)
+            snprintf (u[i].key, sizeof u[i].key, "#%zu", i);  /* no uid: unique anyway */
+    }
+    qsort (u, *n, sizeof *u, s_uid_cmp);
+    for (size_t i = 0, keep = 0; i < *n; i++) {
+        if (i == 0 || strcmp (u[i].key, u[keep].key)) {
+            keep = i;
+            continue;
+        }
+        if (el_ics_event_is_newer (sel[u[keep].i], sel[u[i].i])) {
+            drop[u[keep].i] = true;
+            keep = i;
+        } else
+            drop[u[i].i] = true;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (!drop[i])
+            sel[k++] = sel[i];
+    *ret_dropped = *n - k;
+    *n = k;
+    free (u);
+    free (drop);
+    return 0;
+}
+
 static int
 s_event_export (el_cli_t *cli, const el_cli_args_t *a)
 {
@@ -543,6 +600,9 @@ s_event_export (el_cli_t *cli, const el_cli_args_t *a)
         }
         sel[kept++] = e;
     }
+    size_t dups = 0;
+    if ((rc = s_unique_uids (cli, sel, &kept, &dups)) < 0)
+        goto out;
     rc = el_ics_export (sel, kept, cli->now_us, &text, &text_len, &degraded);
     if (rc < 0) {
         rc = el_cli_fail (cli, rc, "export failed: %s", el_strerror (rc));
@@ -559,14 +619,16 @@ s_event_export (el_cli_t *cli, const el_cli_args_t *a)
             rc = el_cli_fail (cli, -EIO, "--output %s: write failed", output);
             goto out;
         }
-        rc = el_cli_print_line (cli, json_pack ("{s:s, s:I, s:I}", "file", output, "events",
-                                                (json_int_t) kept, "degraded",
-                                                (json_int_t) degraded),
+        rc = el_cli_print_line (cli, json_pack ("{s:s, s:I, s:I, s:I}", "file", output,
+                                                "events", (json_int_t) kept, "degraded",
+                                                (json_int_t) degraded, "duplicates",
+                                                (json_int_t) dups),
                                 "exported %zu events to %s%s", kept, output,
                                 degraded ? " (some written with a loss, see --json)" : "");
     } else if (cli->json) {
-        json_t *doc = json_pack ("{s:I, s:I, s:s%}", "events", (json_int_t) kept, "degraded",
-                                 (json_int_t) degraded, "ics", text, text_len);
+        json_t *doc = json_pack ("{s:I, s:I, s:I, s:s%}", "events", (json_int_t) kept,
+                                 "degraded", (json_int_t) degraded, "duplicates",
+                                 (json_int_t) dups, "ics", text, text_len);
         rc = el_cli_json_print (stdout, doc);
         json_decref (doc);
         if (rc < 0)

@@ -181,6 +181,16 @@ def case_events(net):
     # import at another site: the UID stays the key there too
     r = imp(net, b, "event", "import", exp)
     check(r["new"] == 7, "import of the export at b %s" % r)
+    # now a and b both hold each UID: the export still has one VEVENT per UID, the newest
+    imp(net, b, "event", "import", write(net, "newer.ics", CAL_HEAD + vevent(
+        "plain@t", "Réunion (version de b)", "20270112T183000", sequence=5,
+        dtend="20270112T200000") + CAL_TAIL))
+    def deduped():
+        d = net.cli_ok(a, "event", "export", json_out=True)
+        return d if d["events"] == 7 and d["duplicates"] == 7 else None
+    d = wait_for("a's export without duplicate UIDs", deduped)
+    check(d["ics"].count("UID:plain@t") == 1 and "Réunion (version de b)" in d["ics"],
+          "the newest copy is exported")
 
 
 def case_equipment(net):
