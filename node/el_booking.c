@@ -97,7 +97,9 @@ s_decline_reason (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
     *rc = 0;
     if (r->end_us <= r->start_us)
         return "end is not after start";
-    if (r->end_us - r->start_us > EL_BOOKING_SPAN_MAX)
+    /* unsigned: end > start, so the difference fits, and a hostile request
+     * (start -2^63, end 2^63-1) cannot wrap it below the limit */
+    if ((uint64_t) r->end_us - (uint64_t) r->start_us > (uint64_t) EL_BOOKING_SPAN_MAX)
         return "slot longer than 31 days";
     if (r->end_us <= now_us)
         return "slot in the past";
