@@ -55,6 +55,11 @@ s_decide (void *arg, const el_entry_t *request)
                   || answer.status == EL__BOOKING_STATUS__BOOKING_DECLINED);
         FZ_CHECK (answer.status == EL__BOOKING_STATUS__BOOKING_CONFIRMED
                   || (answer.reason && answer.reason[0]));
+        /* a confirmed slot is a real one: not empty, at most EL_BOOKING_SPAN_MAX */
+        if (answer.status == EL__BOOKING_STATUS__BOOKING_CONFIRMED)
+            FZ_CHECK (answer.end_us > answer.start_us
+                      && (uint64_t) answer.end_us - (uint64_t) answer.start_us
+                             <= (uint64_t) EL_BOOKING_SPAN_MAX);
         char bkey[EL_BOOKING_KEY_MAX];
         if (el_booking_key (request->origin, request->body->key, bkey) == 0)
             FZ_CHECK (strlen (bkey) <= EL_RECORD_KEY_MAX);
