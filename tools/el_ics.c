@@ -2311,12 +2311,29 @@ s_excluded (const s_excl_t *ex, size_t n, const s_zone_t *z, int64_t us)
     return false;
 }
 
+/* end - start when positive, else 0; saturated: an event from another site
+ * may hold any times (-2^63 .. 2^63-1). */
+static int64_t
+s_span (int64_t start, int64_t end)
+{
+    if (end <= start)
+        return 0;
+    return start < 0 && end > INT64_MAX + start ? INT64_MAX : end - start;
+}
+
+/* start + dur (dur >= 0), saturated. */
+static int64_t
+s_end_of (int64_t start, int64_t dur)
+{
+    return start > INT64_MAX - dur ? INT64_MAX : start + dur;
+}
+
 static bool
 s_overlaps (int64_t s, int64_t dur, int64_t from, int64_t to)
 {
     if (s >= to)
         return false;
-    return dur > 0 ? s + dur > from : s >= from;
+    return dur > 0 ? s_end_of (s, dur) > from : s >= from;
 }
 
 int
@@ -2335,7 +2352,7 @@ el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_
     rc = s_event_zone (ev, &z);
     if (rc < 0)
         return rc;
-    int64_t dur = ev->dtend_us > ev->dtstart_us ? ev->dtend_us - ev->dtstart_us : 0;
+    int64_t dur = s_span (ev->dtstart_us, ev->dtend_us);
     if (ev->all_day && ev->dtend_us == 0)
         dur = S_US_PER_DAY;
     bool single = ev->recurrence_id && ev->recurrence_id[0];
@@ -2487,7 +2504,7 @@ static int64_t
 s_duration (const El__Event *ev)
 {
     if (ev->dtend_us > ev->dtstart_us)
-        return ev->dtend_us - ev->dtstart_us;
+        return s_span (ev->dtstart_us, ev->dtend_us);
     return ev->all_day && ev->dtend_us == 0 ? S_US_PER_DAY : 0;
 }
 
@@ -2547,7 +2564,8 @@ el_ics_agenda (const El__Event *const *events, size_t n, int64_t from_us, int64_
             int64_t d = s_duration (ev);
             for (size_t m = 0; m < cnt; m++)
                 occ[got++] = (el_ics_occurrence_t) {
-                    .event = refs[k].index, .start_us = starts[m], .end_us = starts[m] + d };
+                    .event = refs[k].index, .start_us = starts[m],
+                    .end_us = s_end_of (starts[m], d) };
         }
         i = j;
     }
