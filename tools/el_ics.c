@@ -1692,6 +1692,23 @@ typedef struct {
     size_t n;
 } s_zones_t;
 
+/* Another site's VTIMEZONE text is copied into our file: UTF-8 without
+ * control characters (line ends and HTAB aside), or the zone is not used. */
+static bool
+s_zone_text_ok (const char *text)
+{
+    const uint8_t *p = (const uint8_t *) text;
+    size_t left = strlen (text);
+    while (left) {
+        size_t n = s_utf8_seq (p, left);
+        if (!n || *p == 0x7f || (*p < 0x20 && *p != '\r' && *p != '\n' && *p != '\t'))
+            return false;
+        p += n;
+        left -= n;
+    }
+    return true;
+}
+
 static int
 s_zones_note (s_zones_t *zs, const char *tzid, const El__Event *ev)
 {
@@ -1707,7 +1724,7 @@ s_zones_note (s_zones_t *zs, const char *tzid, const El__Event *ev)
         vtz = icalcomponent_new_clone (src);
     } else {
         const char *text = s_ext_get (ev, EL_ICS_EXT_VTIMEZONE);
-        if (!text)
+        if (!text || !s_zone_text_ok (text))
             return EL_EINVAL;
         vtz = icalparser_parse_string (text);
         if (vtz && icalcomponent_isa (vtz) != ICAL_VTIMEZONE_COMPONENT) {
