@@ -48,7 +48,7 @@ case "$mode" in
   quick)
     curve_n=100000; sign_n=20000; verify_n=5000
     lmdb_commits=500; lmdb_batches=30; floor_r=500; peer_n=20000
-    catchup_n=30000; live_n=20000; latency_n=400; rss_records=10000; rss_sites=1000
+    catchup_n=20000; live_n=20000; latency_n=300; rss_records=10000; rss_sites=1000
     run_timeout=120 ;;
   smoke)
     curve_n=2000; sign_n=200; verify_n=100
@@ -135,7 +135,7 @@ run_figure() {
   for k in $keys; do
     n=0
     while IFS= read -r v; do
-      if ! [[ "$v" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then n=-1; break; fi
+      if ! [[ "$v" =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then n=-1; break; fi
       n=$((n + 1))
     done < <(sed -n "s/^$k=//p" "$tmp/out")
     if [ "$n" -ne 1 ]; then
