@@ -26,6 +26,12 @@
  * (written here or replicated), the site's key leaves the ZAP allow list,
  * its sessions get an Error (ERROR_REVOKED) and end, and frames of its
  * remaining connections are dropped; the store refuses its new entries.
+ * The revoked site itself, told by its broker's Error (or by the revoking
+ * entry), records it (el_duties_set_revoked: meta, kept across restarts),
+ * reports admitted = false and revoked_us in status, and refuses local
+ * writes; a Site entry signed later that admits it again clears it.
+ * Members' sharing levels hold on the wire: the sync core runs with
+ * el_sync_share_by_level (node/el_sync.h).
  *
  * Shutdown: SIGINT / SIGTERM (signalfd) stop the loop at once (SIGHUP is
  * ignored and logged); every store
