@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1079,6 +1080,40 @@ el_node_load_key (const char *path, el_keypair_t **ret, bool *created)
     return 0;
 }
 
+/* A store belongs to one site: refuse to run it under another key (a typo in
+ * key_file would otherwise give an existing site a new identity, silently). */
+static int
+s_check_identity (el_node_t *self, const el_config_t *cfg, bool key_created)
+{
+    void *held = NULL;
+    size_t held_len = 0;
+    int rc = el_store_meta_get (self->store, "node.identity", &held, &held_len);
+    if (rc == EL_ENOTFOUND)
+        return el_store_meta_put (self->store, "node.identity", self->kp->pk, EL_KEY_BYTES);
+    if (rc < 0)
+        return rc;
+    if (held_len == EL_KEY_BYTES && memcmp (held, self->kp->pk, EL_KEY_BYTES) == 0) {
+        free (held);
+        return 0;
+    }
+    char owner[EL_KEY_TEXT_BYTES] = "?";
+    if (held_len == EL_KEY_BYTES)
+        el_key_to_text (held, owner);
+    free (held);
+    el_log (EL_LOG_ERROR, "key_mismatch",
+            "path=%s key_site=%s store_site=%s reason=the_store_in_state_dir_belongs_to_another_site"
+            " hint=%s", cfg->key_file, self->self_text, owner,
+            key_created ? "key_file_did_not_exist_check_its_path" : "use_that_site's_key_file");
+    if (key_created) {
+        /* do not leave a stray identity behind */
+        char pub[PATH_MAX];
+        unlink (cfg->key_file);
+        if (snprintf (pub, sizeof pub, "%s.pub", cfg->key_file) < (int) sizeof pub)
+            unlink (pub);
+    }
+    return EL_EINVAL;
+}
+
 static int
 s_set_common (const el_node_t *self, void *s)
 {
@@ -1293,6 +1328,9 @@ el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret)
                 el_strcode (rc));
         goto out_destroy;
     }
+    rc = s_check_identity (self, cfg, created);
+    if (rc < 0)
+        goto out_destroy;
     rc = el_store_accept_network (self->store, self->network);
     if (rc < 0)
         goto out_destroy;

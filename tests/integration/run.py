@@ -378,6 +378,20 @@ def case_zap_refused(net):
     expect(out.returncode != 0 and "event=key_refused" in out.stderr
            and "readable_by_group_or_others" in out.stderr,
            "Y started with a group-readable key: rc %d, %s" % (out.returncode, out.stderr.strip()))
+    # a store belongs to one site: with its key file gone (say, a typo in
+    # key_file), the daemon refuses to run it under a fresh identity, and
+    # leaves no stray key behind
+    a.stop()
+    key = os.path.join(a.dir, "key")
+    os.rename(key, key + ".bak")
+    out = subprocess.run(a.argv(), capture_output=True, text=True, timeout=WAIT_S)
+    expect(out.returncode != 0 and "event=key_mismatch" in out.stderr
+           and ("store_site=%s" % a.key) in out.stderr,
+           "A started its store under a new key: rc %d, %s" % (out.returncode, out.stderr.strip()))
+    expect(not os.path.exists(key), "the refused start left a new key file behind")
+    os.rename(key + ".bak", key)
+    a.start()
+    expect(a.ctl("count", "event")["count"] == 10, "A lost its events across the refused start")
 
 
 def case_forged(net):
