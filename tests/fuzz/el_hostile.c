@@ -24,6 +24,13 @@
  *                 connection must then be served (its Hello answered)
  *   flood-junk    the same with N = 1500, each sending a junk frame instead (no
  *                 session, but a link each: the table fills up)
+ *   join          ENDPOINT is the broker's join endpoint and N an invite token:
+ *                 a stranger (fresh key) sends junk frames, a 3-part message, a
+ *                 malformed JoinRequest and a well-signed one for an unknown
+ *                 invite — none may be answered — then a frame over
+ *                 EL_JOIN_FRAME_MAX; then KEYFILE's site redeems the token and
+ *                 must be admitted (the attack stays under the per-address
+ *                 limit of EL_JOIN_REDEEMS_PER_MIN)
  * Exit 0 when the scenario ran and every expected answer came, 1 otherwise. */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +43,7 @@
 #include <zmq.h>
 
 #include "el_entry.h"
+#include "el_invite.h"
 
 #define S_WAIT_MS 30000
 
@@ -335,6 +343,96 @@ s_flood (void *ctx, long n, bool junk)
     return rc;
 }
 
+static int
+s_join_request (void *s, const el_keypair_t *kp, const uint8_t secret[EL_INVITE_SECRET_BYTES],
+                size_t secret_len)
+{
+    uint8_t sig[EL_SIG_BYTES];
+    el_invite_join_sign (kp, s_server, secret, sig);
+    El__JoinRequest jr = EL__JOIN_REQUEST__INIT;
+    jr.version = 1;
+    jr.site_key = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) kp->pk };
+    jr.secret = (ProtobufCBinaryData) { secret_len, (uint8_t *) secret };
+    jr.sig = (ProtobufCBinaryData) { EL_SIG_BYTES, sig };
+    uint8_t buf[512];
+    size_t len = el__join_request__get_packed_size (&jr);
+    if (len > sizeof buf)
+        return -1;
+    el__join_request__pack (&jr, buf);
+    return zmq_send (s, buf, len, 0) < 0 ? -1 : 0;
+}
+
+static int
+s_join (void *ctx, const char *token_text)
+{
+    El__InviteToken *token = NULL;
+    if (el_invite_token_decode (token_text, &token) < 0) {
+        fprintf (stderr, "el_hostile: not an invite token\n");
+        return -1;
+    }
+    el_keypair_t *stranger = NULL;
+    int rc = el_keypair_generate (&stranger);
+    void *s = NULL;
+    if (rc == 0) {
+        char pub[EL_Z85_BYTES], sec[EL_Z85_BYTES];
+        el_keypair_curve_z85 (stranger, pub, sec);
+        s = zmq_socket (ctx, ZMQ_DEALER);
+        int timeout = 3000, zero = 0;
+        zmq_setsockopt (s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+        zmq_setsockopt (s, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt (s, ZMQ_CURVE_SERVERKEY, s_srv, 40);
+        zmq_setsockopt (s, ZMQ_CURVE_PUBLICKEY, pub, 40);
+        zmq_setsockopt (s, ZMQ_CURVE_SECRETKEY, sec, 40);
+        rc = zmq_connect (s, s_endpoint) == 0 ? 0 : -1;
+    }
+    uint8_t junk[600];
+    for (int i = 0; rc == 0 && i < 3; i++) {
+        randombytes_buf (junk, sizeof junk);
+        rc = zmq_send (s, junk, 1 + s_rand64 () % sizeof junk, 0) < 0 ? -1 : 0;
+    }
+    if (rc == 0)    /* dropped before it counts */
+        rc = zmq_send (s, junk, 5, ZMQ_SNDMORE) < 0 || zmq_send (s, junk, 5, 0) < 0 ? -1 : 0;
+    uint8_t secret[EL_INVITE_SECRET_BYTES];
+    randombytes_buf (secret, sizeof secret);
+    if (rc == 0)
+        rc = s_join_request (s, stranger, secret, 7);                 /* bad size */
+    if (rc == 0)
+        rc = s_join_request (s, stranger, secret, sizeof secret);     /* unknown invite */
+    if (rc == 0) {
+        zmq_msg_t m;
+        zmq_msg_init (&m);
+        if (zmq_msg_recv (&m, s, 0) >= 0) {
+            fprintf (stderr, "el_hostile: the join endpoint answered a stranger (%zu bytes)\n",
+                     zmq_msg_size (&m));
+            rc = -1;
+        }
+        zmq_msg_close (&m);
+    }
+    if (rc == 0) {      /* over EL_JOIN_FRAME_MAX: dropped, or the connection closed */
+        uint8_t *big = calloc (1, 4 * EL_JOIN_FRAME_MAX);
+        rc = big && zmq_send (s, big, 4 * EL_JOIN_FRAME_MAX, 0) >= 0 ? 0 : -1;
+        free (big);
+    }
+    if (s)
+        zmq_close (s);
+    el_keypair_destroy (&stranger);
+    /* the rightful holder still joins */
+    El__JoinReply *reply = NULL;
+    if (rc == 0 && el_join_call (ctx, token, s_kp, "after the attack", S_WAIT_MS, &reply) < 0) {
+        fprintf (stderr, "el_hostile: the invite's holder got no answer after the attack\n");
+        rc = -1;
+    }
+    if (reply && reply->code != 0) {
+        fprintf (stderr, "el_hostile: join refused after the attack: %s\n",
+                 reply->text ? reply->text : "");
+        rc = -1;
+    }
+    if (reply)
+        el__join_reply__free_unpacked (reply, &el_pb_allocator);
+    el__invite_token__free_unpacked (token, &el_pb_allocator);
+    return rc;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -353,7 +451,7 @@ main (int argc, char **argv)
     el_keypair_curve_z85 (s_kp, s_pub, s_sec);
     el_key_curve_z85 (s_server, s_srv);
     const char *scenario = argv[5];
-    long n = argc == 7 ? strtol (argv[6], NULL, 10) : 0;
+    long n = argc == 7 && strcmp (argv[5], "join") ? strtol (argv[6], NULL, 10) : 0;
     void *ctx = zmq_ctx_new ();
     zmq_ctx_set (ctx, ZMQ_MAX_SOCKETS, 8192);
     int rc;
@@ -367,6 +465,8 @@ main (int argc, char **argv)
         rc = s_limits (ctx);
     else if (!strcmp (scenario, "flood"))
         rc = s_flood (ctx, n ? n : 1100, false);
+    else if (!strcmp (scenario, "join") && argc == 7)
+        rc = s_join (ctx, argv[6]);
     else if (!strcmp (scenario, "flood-junk"))
         rc = s_flood (ctx, n ? n : 1500, true);
     else {

@@ -10,9 +10,15 @@ run against the broker and against B; afterwards both must still answer on
 their control socket, A's new entries must still reach everyone, and every
 daemon must stop cleanly on SIGTERM (exit 0: under ASan, no leak).
 
-  hostile.py --node BIN --broker BIN --ctl BIN --hostile BIN [--scenario S]... [--keep]
+The join scenario (with --cli: the broker's join endpoint, which any
+stranger can reach) makes an invite with the real CLI, attacks the endpoint
+without a valid invite, then redeems the invite.
+
+  hostile.py --node BIN --broker BIN --ctl BIN --hostile BIN [--cli BIN]
+             [--scenario S]... [--keep]
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +27,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import run  # noqa: E402  (Net, Daemon, wait_for, ...)
 
-SCENARIOS = ["before-hello", "garbage", "heads", "limits", "flood", "flood-junk"]
+SCENARIOS = ["before-hello", "garbage", "heads", "limits", "flood", "flood-junk", "join"]
 
 
 def attack(net, hostile_key, target, server_key, endpoint, scenario):
@@ -37,12 +43,36 @@ def attack(net, hostile_key, target, server_key, endpoint, scenario):
              st["sync"].get("rejected", 0), st["sync"].get("disconnects", 0)))
 
 
+def attack_join(net, args):
+    """A stranger at the join endpoint; then the invite's holder joins."""
+    j_port = run.free_port()
+    out = subprocess.run([args.cli, "--node", net.broker.dir, "--json", "invite", "--name", "new",
+                          "--join-listen", "tcp://127.0.0.1:%d" % j_port,
+                          "--endpoint", "tcp://127.0.0.1:%d" % net.broker_port],
+                         capture_output=True, text=True, timeout=60)
+    run.expect(out.returncode == 0, "entrelab invite: %s" % out.stderr.strip())
+    token = json.loads(out.stdout)["token"]
+    new_key = os.path.join(net.tmp, "newsite.key")
+    new_id = subprocess.run([args.ctl, "keygen", new_key], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    t0 = time.monotonic()
+    out = subprocess.run([args.hostile, new_key, net.broker.key, "tcp://127.0.0.1:%d" % j_port,
+                          net.broker.key, "join", token], capture_output=True, text=True,
+                         timeout=300)
+    run.expect(out.returncode == 0, "join vs broker: exit %d: %s" % (out.returncode,
+                                                                   out.stderr.strip()))
+    run.wait_for("the new site's Site entry at the broker",
+                 lambda: net.broker.ctl("get", "site", net.broker.key, new_id, check=False))
+    print("  %-13s vs %-6s ok (%.1f s)" % ("join", "broker", time.monotonic() - t0))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--node", required=True)
     ap.add_argument("--broker", required=True)
     ap.add_argument("--ctl", required=True)
     ap.add_argument("--hostile", required=True)
+    ap.add_argument("--cli", help="the entrelab CLI, for the join scenario")
     ap.add_argument("--scenario", action="append", choices=SCENARIOS)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
@@ -68,6 +98,10 @@ def main():
         targets = [(net.broker, "tcp://127.0.0.1:%d" % net.broker_port),
                    (b, "tcp://127.0.0.1:%d" % b_port)]
         for scenario in args.scenario or SCENARIOS:
+            if scenario == "join":
+                if args.cli:
+                    attack_join(net, args)
+                continue
             for target, endpoint in targets:
                 attack(net, hkey_path, target, target.key, endpoint, scenario)
         # replication still works, and nothing of the attacker's junk was stored
