@@ -60,6 +60,10 @@ s_answer (const El__ControlRequest *req, El__ControlReply *reply, El__RecordView
         reply->status = st;
         break;
     case EL__CONTROL_REQUEST__R_LIST: {
+        /* the directory is what the broker attested, never what any site wrote */
+        if (req->list->kind == EL__KIND__SITE)
+            FZ_CHECK (req->list->origin.len == EL_KEY_BYTES
+                      && !memcmp (req->list->origin.data, fz_keys[FZ_BROKER]->pk, EL_KEY_BYTES));
         size_t n = 0;
         for (size_t i = 0; i < s_n_records; i++)
             if (s_records[i].v.kind == req->list->kind
