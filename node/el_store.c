@@ -717,7 +717,7 @@ out:
     return rc;
 }
 
-/* Update state, history and by_time for a stored full entry, and honour
+/* Update state, by_time and (MEMBER only) history for a stored full entry, and honour
  * tombstones and a network authority's Site records. */
 static int
 s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
@@ -769,17 +769,20 @@ s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
     if (rc)
         return rc;
 
-    uint8_t hk[S_KEY_MAX];
-    memcpy (hk, sk, sk_len);
-    hk[sk_len] = 0;
-    s_be64_put (hk + sk_len + 1, e->seq);
-    MDB_val hkey = { sk_len + 1 + S_SEQ_BYTES, hk }, empty = { 0, NULL };
-    rc = mdb_put (txn, self->dbi_history, &hkey, &empty, 0);
-    if (rc)
-        return rc;
-
-    if (b->kind == EL__KIND__MEMBER && b->deleted)
-        return s_erase_record (self, txn, sk, sk_len, e->origin, e->seq);
+    /* history exists only to find a record's earlier entries when a MEMBER
+     * tombstone erases them: other kinds are not listed there */
+    if (b->kind == EL__KIND__MEMBER) {
+        uint8_t hk[S_KEY_MAX];
+        memcpy (hk, sk, sk_len);
+        hk[sk_len] = 0;
+        s_be64_put (hk + sk_len + 1, e->seq);
+        MDB_val hkey = { sk_len + 1 + S_SEQ_BYTES, hk }, empty = { 0, NULL };
+        rc = mdb_put (txn, self->dbi_history, &hkey, &empty, 0);
+        if (rc)
+            return rc;
+        if (b->deleted)
+            return s_erase_record (self, txn, sk, sk_len, e->origin, e->seq);
+    }
 
     if (b->kind == EL__KIND__SITE && it->authority && !b->deleted) {
         uint8_t target[EL_KEY_BYTES];

@@ -6,7 +6,11 @@
  *   state    kind(1) ‖ origin(32) ‖ key               -> seq (u64 BE) of the record's latest entry
  *                                                         ‖ flags(1: 1 tombstone, 2 Site revoked,
  *                                                           4 timed) [‖ by_time start(8) if timed]
- *   history  kind(1) ‖ origin(32) ‖ key ‖ 0 ‖ seq(BE) -> ""  (all entries of a record, for erasure)
+ *   history  kind(1) ‖ origin(32) ‖ key ‖ 0 ‖ seq(BE) -> ""  (all entries of a MEMBER record,
+ *                                                         for erasure by its tombstone; only
+ *                                                         MEMBER records are listed (stores
+ *                                                         written before may hold other kinds:
+ *                                                         never read); nothing else reads it)
  *   by_time  kind(1) ‖ start(u64 BE, sign-flipped µs) ‖ origin(32) ‖ key -> ""  (events, bookings)
  *   forks    origin(32) ‖ seq(BE)                     -> the conflicting Entry bytes (fork proof)
  *   peers    peer id(32)                              -> caller-defined bytes
@@ -94,7 +98,8 @@ typedef struct {
  * For each entry: parse, network check, quarantine/revocation check, dedupe,
  * fork detection (keeps the first, records the proof in `forks`, quarantines
  * the origin), gap (EL_EGAP), prev link (EL_EPREV), signature (EL_EBADSIG);
- * then heads, state, history, by_time are updated and tombstones honoured
+ * then heads, state, by_time (and history, for MEMBER records) are updated
+ * and tombstones honoured
  * (a MEMBER tombstone turns the record's earlier entries into stubs).
  * A stub keeps its signed body (only the payload is gone), so it links and
  * verifies like any entry and may end a run; it is stored but not indexed.

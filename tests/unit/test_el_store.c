@@ -1441,6 +1441,65 @@ test_by_time_window (void **state)
     s_blob_free (&del);
 }
 
+/* Only MEMBER records are listed in history (read raw, store closed); an
+ * EVENT tombstone hides the record but keeps its earlier entry whole, a
+ * MEMBER tombstone still stubs the record's earlier entries. */
+static void
+test_history_members_only (void **state)
+{
+    fix_t *f = *state;
+    blob_t e[5] = {
+        s_write_take (&f->a, EL__KIND__EVENT, "ev-1", s_event ("ev-1", "Keep-Me-31415", T0)),
+        s_write_take (&f->a, EL__KIND__MEMBER, "m-1", s_member ("Erase-Me-27182")),
+        s_write_take (&f->a, EL__KIND__EQUIPMENT, "laser", s_none),
+        s_write (&f->a, EL__KIND__EVENT, "ev-1", s_none, true),
+        s_write (&f->a, EL__KIND__MEMBER, "m-1", s_none, true),
+    };
+    int status[5];
+    assert_int_equal (s_apply (f->st, e, 5, status, NULL), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal (status[i], EL_APPLIED);
+    el_entry_t *rec;
+    assert_int_equal (el_store_record_get (f->st, EL__KIND__EVENT, f->a.kp->pk, "ev-1", &rec),
+                      EL_ENOTFOUND);
+    size_t stubs;
+    assert_int_equal (s_check_log (f->st, f->a.kp->pk, &stubs), 5);
+    assert_int_equal (stubs, 1);                /* the member's entry, not the event's */
+    uint8_t *held;
+    size_t held_len;
+    assert_int_equal (el_store_entry_get (f->st, f->a.kp->pk, 1, &held, &held_len), 0);
+    assert_non_null (memmem (held, held_len, "Keep-Me-31415", 13));
+    free (held);
+    assert_int_equal (el_store_entry_get (f->st, f->a.kp->pk, 2, &held, &held_len), 0);
+    assert_null (memmem (held, held_len, "Erase-Me-27182", 14));
+    free (held);
+    el_store_destroy (&f->st);
+
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 16), 0);
+    assert_int_equal (mdb_env_open (env, f->dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "history", 0, &dbi), 0);
+    assert_int_equal (mdb_cursor_open (txn, dbi, &cur), 0);
+    MDB_val k, v;
+    size_t rows = 0;
+    while (mdb_cursor_get (cur, &k, &v, MDB_NEXT) == 0) {
+        assert_int_equal (((const uint8_t *) k.mv_data)[0], EL__KIND__MEMBER);
+        rows++;
+    }
+    assert_int_equal (rows, 2);                 /* m-1 seq 2 and its tombstone, seq 5 */
+    mdb_cursor_close (cur);
+    mdb_txn_abort (txn);
+    mdb_env_close (env);
+    s_store_open (f);
+    for (int i = 0; i < 5; i++)
+        s_blob_free (&e[i]);
+}
+
 int
 main (void)
 {
@@ -1465,6 +1524,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_map_full, setup, teardown),
         cmocka_unit_test_setup_teardown (test_attestation, setup, teardown),
         cmocka_unit_test_setup_teardown (test_by_time_window, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_history_members_only, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
