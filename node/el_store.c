@@ -1086,6 +1086,13 @@ int
 el_store_apply (el_store_t *self, const uint8_t *const *entries, const size_t *lens,
                 size_t n, int *status, el_apply_stats_t *stats)
 {
+    return el_store_apply_parsed (self, entries, lens, n, status, stats, NULL);
+}
+
+int
+el_store_apply_parsed (el_store_t *self, const uint8_t *const *entries, const size_t *lens,
+                       size_t n, int *status, el_apply_stats_t *stats, el_entry_t **ret_parsed)
+{
     assert (self && (n == 0 || (entries && lens)));
     el_apply_stats_t st = { 0 };
     s_batch_t b = { .n = n };
@@ -1142,8 +1149,13 @@ el_store_apply (el_store_t *self, const uint8_t *const *entries, const size_t *l
     self->stats.forks += st.forks;
 out_free:
     if (b.items)
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            if (rc == 0 && ret_parsed) {
+                ret_parsed[i] = b.items[i].e;       /* handed over */
+                b.items[i].e = NULL;
+            }
             el_entry_destroy (&b.items[i].e);
+        }
     free (b.items);
     free (b.groups);
     free (b.chain);

@@ -125,6 +125,17 @@ typedef struct {
 int el_store_apply (el_store_t *self, const uint8_t *const *entries, const size_t *lens,
                     size_t n, int *status, el_apply_stats_t *stats);
 
+/** el_store_apply(), handing over the entries it parsed, so that a caller
+ * needing them parsed (e.g. for a callback) does not parse them again.
+ * @param[out] ret_parsed  optional, n pointers; when 0 is returned,
+ *         ret_parsed[i] is entry i parsed (caller destroys each with
+ *         el_entry_destroy()), NULL when it did not parse (status EL_EPROTO,
+ *         EL_ETOOBIG...); on any other return it is left untouched.
+ * Other parameters and returns as el_store_apply(). */
+int el_store_apply_parsed (el_store_t *self, const uint8_t *const *entries, const size_t *lens,
+                           size_t n, int *status, el_apply_stats_t *stats,
+                           el_entry_t **ret_parsed);
+
 /** Head of @p origin. @return 0, EL_ENOTFOUND. */
 int el_store_head (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], el_head_t *ret);
 

@@ -982,25 +982,50 @@ s_count_status (el_sync_t *self, const int *status, size_t n)
     }
 }
 
-static void
-s_notify (el_sync_t *self, uint64_t from_peer, const uint8_t *const *entries,
-          const size_t *lens, const int *status, size_t n)
+/* Entries parsed by el_store_apply_parsed() for the callback, or NULL when
+ * there is no callback. @return 0, -ENOMEM. */
+static int
+s_parsed_new (el_sync_t *self, size_t n, el_entry_t ***ret)
 {
+    *ret = NULL;
     if (!self->on_applied || !n)
+        return 0;
+    *ret = calloc (n, sizeof **ret);
+    return *ret ? 0 : -ENOMEM;
+}
+
+static void
+s_parsed_destroy (el_entry_t ***parsed_p, size_t n)
+{
+    el_entry_t **parsed = *parsed_p;
+    if (!parsed)
         return;
-    el_entry_t **parsed = calloc (n, sizeof *parsed);
-    int *st = calloc (n, sizeof *st);
-    size_t k = 0;
-    if (!parsed || !st)
-        goto out;
     for (size_t i = 0; i < n; i++)
-        if (el_entry_parse (entries[i], lens[i], &parsed[k]) == 0)
-            st[k++] = status[i];
-    self->on_applied (self->on_applied_arg, from_peer, (const el_entry_t *const *) parsed, st, k);
-    for (size_t i = 0; i < k; i++)
         el_entry_destroy (&parsed[i]);
-out:
     free (parsed);
+    *parsed_p = NULL;
+}
+
+/* Call on_applied with the entries the store parsed (@p parsed, n slots,
+ * NULL where an entry did not parse; compacted here, entries still owned by
+ * the array). */
+static void
+s_notify (el_sync_t *self, uint64_t from_peer, el_entry_t **parsed, const int *status, size_t n)
+{
+    if (!self->on_applied || !parsed || !n)
+        return;
+    int *st = malloc (n * sizeof *st);
+    if (!st)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (parsed[i]) {
+            el_entry_t *e = parsed[i];
+            parsed[i] = NULL;
+            parsed[k] = e;
+            st[k++] = status[i];
+        }
+    self->on_applied (self->on_applied_arg, from_peer, (const el_entry_t *const *) parsed, st, k);
     free (st);
 }
 
@@ -1342,10 +1367,11 @@ s_on_entries (el_sync_t *self, s_peer_t *p, const El__Entries *m)
     if (!n)
         return 0;
     int rc = -ENOMEM;
+    el_entry_t **parsed = NULL;
     const uint8_t **entries = malloc (n * sizeof *entries);
     size_t *lens = malloc (n * sizeof *lens);
     int *status = malloc (n * sizeof *status);
-    if (!entries || !lens || !status)
+    if (!entries || !lens || !status || s_parsed_new (self, n, &parsed) != 0)
         goto out;                       /* frame not consumed */
     p->credit_to_receive -= n;
     p->entries_received += n;
@@ -1354,7 +1380,7 @@ s_on_entries (el_sync_t *self, s_peer_t *p, const El__Entries *m)
         entries[i] = m->entries[i].data;
         lens[i] = m->entries[i].len;
     }
-    rc = el_store_apply (self->store, entries, lens, n, status, NULL);
+    rc = el_store_apply_parsed (self->store, entries, lens, n, status, NULL, parsed);
     /* the entries were consumed either way: give the credit back */
     int rc_credit = s_send_credit (self, p->handle, n);
     if (rc == 0) {
@@ -1364,11 +1390,12 @@ s_on_entries (el_sync_t *self, s_peer_t *p, const El__Entries *m)
         if (rc == 0)
             rc = rc_credit;
         /* last: the callback may close this peer or write */
-        s_notify (self, p->handle, entries, lens, status, n);
+        s_notify (self, p->handle, parsed, status, n);
     } else if (rc_credit == 0) {
         p->credit_to_receive += n;
     }
 out:
+    s_parsed_destroy (&parsed, n);
     free (entries);
     free (lens);
     free (status);
@@ -1439,15 +1466,18 @@ el_sync_apply (el_sync_t *self, const uint8_t *const *entries, const size_t *len
                int *status, el_apply_stats_t *stats)
 {
     int rc = -ENOMEM;
+    el_entry_t **parsed = NULL;
     int *st = status ? status : malloc ((n ? n : 1) * sizeof *st);
-    if (!st)
-        return rc;
-    rc = el_store_apply (self->store, entries, lens, n, st, stats);
+    if (!st || s_parsed_new (self, n, &parsed) != 0)
+        goto out;
+    rc = el_store_apply_parsed (self->store, entries, lens, n, st, stats, parsed);
     if (rc == 0) {
         s_count_status (self, st, n);
         rc = s_after_apply (self, NULL, entries, lens, n);
-        s_notify (self, 0, entries, lens, st, n);
+        s_notify (self, 0, parsed, st, n);
     }
+out:
+    s_parsed_destroy (&parsed, n);
     if (!status)
         free (st);
     return rc;
@@ -1475,10 +1505,11 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
         return EL_EREVOKED;
 
     rc = -ENOMEM;
+    el_entry_t **parsed = NULL;
     uint8_t **data = calloc (n, sizeof *data);
     size_t *lens = calloc (n, sizeof *lens);
     int *status = calloc (n, sizeof *status);
-    if (!data || !lens || !status)
+    if (!data || !lens || !status || s_parsed_new (self, n, &parsed) != 0)
         goto out;
     uint8_t prev[EL_HASH_BYTES];
     memcpy (prev, head.hash, EL_HASH_BYTES);
@@ -1499,7 +1530,8 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
         if (rc < 0)
             goto out;
     }
-    rc = el_store_apply (self->store, (const uint8_t *const *) data, lens, n, status, NULL);
+    rc = el_store_apply_parsed (self->store, (const uint8_t *const *) data, lens, n, status,
+                                NULL, parsed);
     if (rc < 0)
         goto out;
     s_count_status (self, status, n);
@@ -1509,8 +1541,9 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
             rc = status[i];
     if (rc == 0 && ret_seq)
         *ret_seq = head.seq + n;
-    s_notify (self, 0, (const uint8_t *const *) data, lens, status, n);
+    s_notify (self, 0, parsed, status, n);
 out:
+    s_parsed_destroy (&parsed, n);
     if (data)
         for (size_t i = 0; i < n; i++)
             free (data[i]);

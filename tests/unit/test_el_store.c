@@ -1441,6 +1441,55 @@ test_by_time_window (void **state)
     s_blob_free (&del);
 }
 
+/* el_store_apply_parsed hands over what it parsed: every entry that parses,
+ * NULL for one that does not; the statuses are el_store_apply's. */
+static void
+test_apply_parsed (void **state)
+{
+    fix_t *f = *state;
+    blob_t e[3] = {
+        s_write_take (&f->a, EL__KIND__EVENT, "ev-1", s_event ("ev-1", "first", T0)),
+        { (uint8_t *) strdup ("not an entry"), 12 },
+        s_write (&f->a, EL__KIND__EVENT, "ev-1", s_none, true),
+    };
+    const uint8_t *ptrs[3];
+    size_t lens[3];
+    for (int i = 0; i < 3; i++) {
+        ptrs[i] = e[i].data;
+        lens[i] = e[i].len;
+    }
+    el_entry_t *parsed[3] = { NULL, NULL, NULL };
+    int status[3];
+    el_apply_stats_t stats;
+    assert_int_equal (el_store_apply_parsed (f->st, ptrs, lens, 3, status, &stats, parsed), 0);
+    assert_int_equal (status[0], EL_APPLIED);
+    assert_true (status[1] < 0);
+    assert_int_equal (status[2], EL_APPLIED);
+    assert_int_equal (stats.applied, 2);
+    assert_int_equal (stats.rejected, 1);
+    assert_non_null (parsed[0]);
+    assert_null (parsed[1]);
+    assert_non_null (parsed[2]);
+    assert_int_equal (parsed[0]->seq, 1);
+    assert_string_equal (parsed[0]->body->key, "ev-1");
+    assert_memory_equal (parsed[0]->raw, e[0].data, e[0].len);
+    assert_int_equal (parsed[2]->seq, 2);
+    assert_true (parsed[2]->body->deleted);
+    for (int i = 0; i < 3; i++) {
+        el_entry_destroy (&parsed[i]);
+        s_blob_free (&e[i]);
+    }
+    /* a refused batch leaves the array untouched */
+    uint8_t junk = 0;
+    const uint8_t *one = &junk;
+    size_t one_len = 1;
+    parsed[0] = (el_entry_t *) &junk;
+    assert_int_equal (el_store_apply_parsed (f->st, &one, &one_len, EL_STORE_APPLY_MAX + 1,
+                                             NULL, NULL, parsed),
+                      EL_ETOOBIG);
+    assert_ptr_equal (parsed[0], (el_entry_t *) &junk);
+}
+
 /* Only MEMBER records are listed in history (read raw, store closed); an
  * EVENT tombstone hides the record but keeps its earlier entry whole, a
  * MEMBER tombstone still stubs the record's earlier entries. */
@@ -1524,6 +1573,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_map_full, setup, teardown),
         cmocka_unit_test_setup_teardown (test_attestation, setup, teardown),
         cmocka_unit_test_setup_teardown (test_by_time_window, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_apply_parsed, setup, teardown),
         cmocka_unit_test_setup_teardown (test_history_members_only, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
