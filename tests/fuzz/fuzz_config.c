@@ -1,6 +1,7 @@
 /* fuzz_config.c — libFuzzer target for the daemons' settings (node/el_config.h):
  * the bytes as an INI file (el_config_load), as command-line flags (one per
- * line, el_config_from_args) and as a peer "KEY@ENDPOINT" text. Whatever is
+ * line, el_config_from_args), as a secret or public key file
+ * (el_keypair_load, el_key_resolve) and as a peer "KEY@ENDPOINT" text. Whatever is
  * accepted must leave the settings within their documented limits, and
  * el_config_finish() must accept or refuse it for both roles.
  * Inputs naming /dev, /proc or /sys are skipped: a key path may be opened
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "el_config.h"
 #include "fuzz_util.h"
@@ -114,7 +116,23 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     else
         FZ_CHECK (err[0]);
 
-    /* 3. a peer */
+    /* 3. the same bytes as a secret key file and as a public key file */
+    FILE *k = fopen (path, "w");
+    FZ_CHECK (k);
+    FZ_CHECK (fwrite (data, 1, size, k) == size);
+    FZ_CHECK (fclose (k) == 0);
+    FZ_CHECK (chmod (path, 0600) == 0);
+    el_keypair_t *kp = NULL;
+    if (el_keypair_load (path, &kp) == 0) {
+        uint8_t pk[EL_KEY_BYTES];
+        FZ_CHECK (el_key_resolve (path, pk) == 0 && !memcmp (pk, kp->pk, EL_KEY_BYTES));
+        el_keypair_destroy (&kp);
+    }
+    uint8_t key[EL_KEY_BYTES];
+    (void) el_key_resolve (path, key);
+    remove (path);
+
+    /* 4. a peer */
     el_config_peer_t peer;
     if (el_config_peer_parse (copy, &peer) == 0)
         FZ_CHECK (!peer.endpoint[0] || strstr (peer.endpoint, "://"));
