@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import Failure, Net, check, entries_held, start_network, wait_for  # noqa: E402
+from test_cli import NY, Failure, Net, check, entries_held, start_network, wait_for  # noqa: E402
 
 CAL_HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//entrelab tests//EN\r\n"
 CAL_TAIL = "END:VCALENDAR\r\n"
@@ -222,8 +222,8 @@ def case_equipment(net):
           and eq["presse"]["category_original"] == "hydraulic_press", "other %s" % eq["presse"])
     # the machine can be booked like one added by hand
     net.cli_ok(b, "member", "add", "--id", "m1", "--name", "M", "--training", "lathe")
-    bk = net.cli_ok(b, "book", "tour-a-metaux", "--from", "2027-05-03 09:00", "--to",
-                    "2027-05-03 10:00", "--member", "m1", "--wait", "30", json_out=True)
+    bk = net.cli_ok(b, "book", "tour-a-metaux", "--from", NY + "-05-03 09:00", "--to",
+                    NY + "-05-03 10:00", "--member", "m1", "--wait", "30", json_out=True)
     check(bk["status"] == "confirmed", "booking an imported machine: %s" % bk)
 
     # an edited row updates that machine only
