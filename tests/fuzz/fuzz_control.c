@@ -11,7 +11,6 @@
  * runs them in a fixed order.
  * An InviteRequest's join_listen is pointed at an ipc:// path in the
  * temporary directory, so that fuzzing never binds TCP ports. */
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -47,15 +46,6 @@ s_node_main (void *arg)
     return NULL;
 }
 
-static int
-s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove (path);
-}
-
 static void
 s_stop (void)
 {
@@ -69,7 +59,6 @@ s_stop (void)
     pthread_kill (s_thread, SIGTERM);
     pthread_join (s_thread, NULL);
     FZ_CHECK (s_node_rc == 0);
-    nftw (fz_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void

@@ -19,6 +19,7 @@
 #define FUZZ_UTIL_H
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -359,13 +360,21 @@ fz_rmdir_files (void)
     }
 }
 
+static int
+fz_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+/* The whole directory (stores, socket files, what a target left). */
 static void
 fz_atexit (void)
 {
-    if (!fz_dir[0])
-        return;
-    fz_rmdir_files ();
-    rmdir (fz_dir);
+    if (fz_dir[0])
+        nftw (fz_dir, fz_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The store directory: under /dev/shm when there is one (tmpfs: no disk
