@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <lmdb.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,17 @@
 #define S_PENDING         INT_MAX /* status of an entry not decided yet (never returned) */
 #define S_WRITE_ATTEMPTS  64    /* map grows and MDB_MAP_RESIZED retries per write */
 #define S_NONE            UINT32_MAX
+#define S_ARENA_BYTES     (16u << 10) /* payload decoding scratch; larger needs use malloc */
+
+/* A bump allocator for decoding one payload at a time (s_payload_check):
+ * what protobuf-c allocates comes from buf, its frees of buf memory are
+ * no-ops, and used is reset once the decoded message is freed. Saves the
+ * mallocs of every payload decode on the apply path. */
+typedef struct {
+    ProtobufCAllocator pb;      /* allocator_data = this arena */
+    size_t used;                /* bytes of buf handed out */
+    alignas (max_align_t) uint8_t buf[S_ARENA_BYTES];
+} s_arena_t;
 
 struct el_store {
     MDB_env *env;
@@ -61,9 +74,46 @@ struct el_store {
     uint8_t networks[EL_STORE_NETWORKS_MAX][EL_KEY_BYTES];
     size_t networks_n;
     el_store_stats_t stats;
+    s_arena_t arena;
 };
 
 /* ------------------------------------------------------------ small helpers */
+
+static void *
+s_arena_alloc (void *arg, size_t size)
+{
+    s_arena_t *a = arg;
+    size_t need = (size + alignof (max_align_t) - 1) & ~(alignof (max_align_t) - 1);
+    if (need >= size && need <= S_ARENA_BYTES - a->used) {
+        void *p = a->buf + a->used;
+        a->used += need;
+        return p;
+    }
+    return malloc (size);
+}
+
+static void
+s_arena_free (void *arg, void *ptr)
+{
+    s_arena_t *a = arg;
+    uintptr_t p = (uintptr_t) ptr, lo = (uintptr_t) a->buf;
+    if (p >= lo && p - lo < S_ARENA_BYTES)
+        return;                 /* arena memory: released by s_arena_reset() */
+    free (ptr);
+}
+
+static void
+s_arena_init (s_arena_t *a)
+{
+    a->pb = (ProtobufCAllocator) { s_arena_alloc, s_arena_free, a };
+    a->used = 0;
+}
+
+static void
+s_arena_reset (s_arena_t *a)
+{
+    a->used = 0;
+}
 
 static int
 s_rc (int rc)
@@ -459,6 +509,7 @@ el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret)
         self->map_bytes_max = self->map_bytes;
     self->no_sync = c.no_sync;
     self->require_attestation = c.require_attestation;
+    s_arena_init (&self->arena);
 
     rc = s_env_open (self);
     if (rc)
@@ -541,8 +592,10 @@ s_verify (s_item_t *it)
 /* Decode the payload of a known kind once: validates it and extracts what
  * the indexes need. @return 0, EL_EPROTO. */
 static int
-s_payload_check (s_item_t *it)
+s_payload_check (el_store_t *self, s_item_t *it)
 {
+    ProtobufCAllocator *pa = &self->arena.pb;
+    int rc = 0;
     const El__EntryBody *b = it->e->body;
     size_t len = it->e->payload_len;
     const uint8_t *data = it->e->payload;
@@ -552,56 +605,69 @@ s_payload_check (s_item_t *it)
         return 0;
     switch (b->kind) {
     case EL__KIND__SITE: {
-        El__Site *m = el__site__unpack (&el_pb_allocator, len, data);
-        if (!m)
-            return EL_EPROTO;
+        El__Site *m = el__site__unpack (pa, len, data);
+        if (!m) {
+            rc = EL_EPROTO;
+            break;
+        }
         it->site_status = m->status;
-        el__site__free_unpacked (m, &el_pb_allocator);
+        el__site__free_unpacked (m, pa);
         break;
     }
     case EL__KIND__EVENT: {
-        El__Event *m = el__event__unpack (&el_pb_allocator, len, data);
-        if (!m)
-            return EL_EPROTO;
+        El__Event *m = el__event__unpack (pa, len, data);
+        if (!m) {
+            rc = EL_EPROTO;
+            break;
+        }
         it->timed = true;
         it->start_us = m->dtstart_us;
-        el__event__free_unpacked (m, &el_pb_allocator);
+        el__event__free_unpacked (m, pa);
         break;
     }
     case EL__KIND__MEMBER: {
-        El__Member *m = el__member__unpack (&el_pb_allocator, len, data);
-        if (!m)
-            return EL_EPROTO;
-        el__member__free_unpacked (m, &el_pb_allocator);
+        El__Member *m = el__member__unpack (pa, len, data);
+        if (!m) {
+            rc = EL_EPROTO;
+            break;
+        }
+        el__member__free_unpacked (m, pa);
         break;
     }
     case EL__KIND__EQUIPMENT: {
-        El__Equipment *m = el__equipment__unpack (&el_pb_allocator, len, data);
-        if (!m)
-            return EL_EPROTO;
-        el__equipment__free_unpacked (m, &el_pb_allocator);
+        El__Equipment *m = el__equipment__unpack (pa, len, data);
+        if (!m) {
+            rc = EL_EPROTO;
+            break;
+        }
+        el__equipment__free_unpacked (m, pa);
         break;
     }
     case EL__KIND__BOOKING_REQUEST: {
-        El__BookingRequest *m = el__booking_request__unpack (&el_pb_allocator, len, data);
-        if (!m)
-            return EL_EPROTO;
-        el__booking_request__free_unpacked (m, &el_pb_allocator);
+        El__BookingRequest *m = el__booking_request__unpack (pa, len, data);
+        if (!m) {
+            rc = EL_EPROTO;
+            break;
+        }
+        el__booking_request__free_unpacked (m, pa);
         break;
     }
     case EL__KIND__BOOKING: {
-        El__Booking *m = el__booking__unpack (&el_pb_allocator, len, data);
-        if (!m)
-            return EL_EPROTO;
+        El__Booking *m = el__booking__unpack (pa, len, data);
+        if (!m) {
+            rc = EL_EPROTO;
+            break;
+        }
         it->timed = true;
         it->start_us = m->start_us;
-        el__booking__free_unpacked (m, &el_pb_allocator);
+        el__booking__free_unpacked (m, pa);
         break;
     }
     default:
         break;                  /* unknown kinds: stored and forwarded, not indexed */
     }
-    return 0;
+    s_arena_reset (&self->arena);
+    return rc;
 }
 
 static int
@@ -951,7 +1017,7 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
             continue;
         }
         if (!e->is_stub) {
-            int prc = s_payload_check (it);
+            int prc = s_payload_check (self, it);
             if (prc) {
                 it->status = prc;
                 continue;
