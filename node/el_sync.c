@@ -17,6 +17,7 @@
 #include "el_sync.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,6 +170,53 @@ s_fields (const uint8_t *p, const uint8_t *end, uint32_t want_len, const uint8_t
         }
     }
     return true;
+}
+
+/* A length prefix as protobuf-c reads it: at most 5 bytes, at most INT_MAX,
+ * within the buffer. */
+static bool
+s_len_prefix (const uint8_t **p, const uint8_t *end, size_t *ret)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 5 && *p < end; i++) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t) (b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            if (v > INT_MAX || v > (uint64_t) (end - *p))
+                return false;
+            *ret = (size_t) v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The entries of a frame that is exactly one Msg.entries (tag 0x12) whose
+ * Entries holds nothing but field 1 (tag 0x0a, bytes): the common frame,
+ * read without copying. With @p entries NULL only counts.
+ * @return the number of entries (1..EL_BATCH_MAX; pointers into @p frame),
+ *         or 0 for any other frame, which the caller decodes with protobuf-c
+ *         (so every unusual or invalid frame takes the general path). */
+static size_t
+s_entries_peek (const uint8_t *frame, size_t len, const uint8_t **entries, size_t *lens)
+{
+    const uint8_t *p = frame, *end = frame + len;
+    size_t body_len, n = 0;
+    if (len < 2 || *p++ != 0x12 || !s_len_prefix (&p, end, &body_len)
+        || body_len != (size_t) (end - p))
+        return 0;
+    while (p < end) {
+        size_t elen;
+        if (*p++ != 0x0a || !s_len_prefix (&p, end, &elen) || n >= EL_BATCH_MAX)
+            return 0;
+        if (entries) {
+            entries[n] = p;
+            lens[n] = elen;
+        }
+        n++;
+        p += elen;
+    }
+    return n;
 }
 
 /* Origin and seq of serialized Entry bytes (Entry.body -> EntryBody.origin,
@@ -1354,12 +1402,13 @@ s_on_hello (el_sync_t *self, s_peer_t *p, const El__Hello *h)
     return 0;
 }
 
+/* An Entries frame's @p n entries (borrowed; from s_entries_peek() or the
+ * decoded message). */
 static int
-s_on_entries (el_sync_t *self, s_peer_t *p, const El__Entries *m)
+s_on_entries (el_sync_t *self, s_peer_t *p, const uint8_t **entries, size_t *lens, size_t n)
 {
     if (!p->hello_received)
         return s_session_end (self, p, EL_EPROTO, false);
-    size_t n = m->n_entries;
     if (n > EL_BATCH_MAX)
         return s_session_end (self, p, EL_EPROTO, false);
     if (n > p->credit_to_receive)
@@ -1368,18 +1417,12 @@ s_on_entries (el_sync_t *self, s_peer_t *p, const El__Entries *m)
         return 0;
     int rc = -ENOMEM;
     el_entry_t **parsed = NULL;
-    const uint8_t **entries = malloc (n * sizeof *entries);
-    size_t *lens = malloc (n * sizeof *lens);
     int *status = malloc (n * sizeof *status);
-    if (!entries || !lens || !status || s_parsed_new (self, n, &parsed) != 0)
+    if (!status || s_parsed_new (self, n, &parsed) != 0)
         goto out;                       /* frame not consumed */
     p->credit_to_receive -= n;
     p->entries_received += n;
     self->stats.entries_in += n;
-    for (size_t i = 0; i < n; i++) {
-        entries[i] = m->entries[i].data;
-        lens[i] = m->entries[i].len;
-    }
     rc = el_store_apply_parsed (self->store, entries, lens, n, status, NULL, parsed);
     /* the entries were consumed either way: give the credit back */
     int rc_credit = s_send_credit (self, p->handle, n);
@@ -1396,9 +1439,44 @@ s_on_entries (el_sync_t *self, s_peer_t *p, const El__Entries *m)
     }
 out:
     s_parsed_destroy (&parsed, n);
+    free (status);
+    return rc;
+}
+
+/* An Entries frame read by s_entries_peek(): no decoding, no copies. */
+static int
+s_on_entries_frame (el_sync_t *self, s_peer_t *p, const uint8_t *frame, size_t len, size_t n)
+{
+    const uint8_t **entries = malloc (n * sizeof *entries);
+    size_t *lens = malloc (n * sizeof *lens);
+    int rc = -ENOMEM;                   /* frame not consumed */
+    if (entries && lens)
+        rc = s_entries_peek (frame, len, entries, lens) == n
+           ? s_on_entries (self, p, entries, lens, n) : -EINVAL;   /* same bytes: cannot differ */
     free (entries);
     free (lens);
-    free (status);
+    return rc;
+}
+
+/* An Entries message decoded by protobuf-c. */
+static int
+s_on_entries_msg (el_sync_t *self, s_peer_t *p, const El__Entries *m)
+{
+    size_t n = m->n_entries;
+    if (n == 0 || n > EL_BATCH_MAX)
+        return s_on_entries (self, p, NULL, NULL, n);
+    const uint8_t **entries = malloc (n * sizeof *entries);
+    size_t *lens = malloc (n * sizeof *lens);
+    int rc = -ENOMEM;                   /* frame not consumed */
+    if (entries && lens) {
+        for (size_t i = 0; i < n; i++) {
+            entries[i] = m->entries[i].data;
+            lens[i] = m->entries[i].len;
+        }
+        rc = s_on_entries (self, p, entries, lens, n);
+    }
+    free (entries);
+    free (lens);
     return rc;
 }
 
@@ -1417,6 +1495,9 @@ el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t le
         return s_session_end (self, p, EL_ETOOBIG, false);
     if (!frame && len)
         return s_session_end (self, p, EL_EPROTO, false);
+    size_t n_peek = len ? s_entries_peek (frame, len, NULL, NULL) : 0;
+    if (n_peek)
+        return s_on_entries_frame (self, p, frame, len, n_peek);
     El__Msg *msg = el__msg__unpack (&el_pb_allocator, len, frame);
     if (!msg)
         return s_session_end (self, p, EL_EPROTO, false);
@@ -1426,7 +1507,7 @@ el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t le
         rc = s_on_hello (self, p, msg->hello);
         break;
     case EL__MSG__M_ENTRIES:
-        rc = s_on_entries (self, p, msg->entries);
+        rc = s_on_entries_msg (self, p, msg->entries);
         break;
     case EL__MSG__M_CREDIT:
         if (!p->hello_received) {

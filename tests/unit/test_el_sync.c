@@ -1153,6 +1153,153 @@ test_many_origins_many_peers (void **state)
     s_world_destroy (&w);
 }
 
+/* Entries frames in canonical form (read without decoding) and in other
+ * valid or invalid encodings (decoded by protobuf-c) give the same results:
+ * the entries apply; too many entries or a truncated frame end the session. */
+typedef struct {
+    size_t n;
+    uint8_t *data[8];
+    size_t len[8];
+} held_t;
+
+static int
+s_hold (void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+    (void) seq;
+    held_t *h = arg;
+    assert_true (h->n < 8);
+    h->data[h->n] = malloc (len);
+    assert_non_null (h->data[h->n]);
+    memcpy (h->data[h->n], data, len);
+    h->len[h->n++] = len;
+    return 0;
+}
+
+/* Msg{entries: Entries{entries[from..to)}} followed, inside Entries, by
+ * @p extra_len raw bytes (e.g. an unknown field). */
+static uint8_t *
+s_entries_frame (const held_t *h, size_t from, size_t to, const uint8_t *extra,
+                 size_t extra_len, size_t *ret_len)
+{
+    ProtobufCBinaryData items[8];
+    for (size_t i = from; i < to; i++)
+        items[i - from] = (ProtobufCBinaryData) { h->len[i], h->data[i] };
+    El__Entries es = EL__ENTRIES__INIT;
+    es.n_entries = to - from;
+    es.entries = items;
+    size_t inner = el__entries__get_packed_size (&es);
+    uint8_t *buf = malloc (inner + extra_len + 16);
+    assert_non_null (buf);
+    size_t body = inner + extra_len, off = 0;
+    buf[off++] = 0x12;                          /* Msg.entries, length-delimited */
+    for (size_t v = body;; v >>= 7) {
+        buf[off++] = (uint8_t) ((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        if (v <= 0x7f)
+            break;
+    }
+    el__entries__pack (&es, buf + off);
+    if (extra_len)
+        memcpy (buf + off + inner, extra, extra_len);
+    *ret_len = off + body;
+    return buf;
+}
+
+static void
+test_entries_frame_forms (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (2, 0, 0);
+    s_write_events (w, 0, "f", 4);
+    held_t h = { 0 };
+    size_t got;
+    assert_int_equal (el_store_entries_after (w->nodes[0].store, w->nodes[0].kp->pk, 0, 8,
+                                              s_hold, &h, &got), 0);
+    assert_int_equal (got, 4);
+    el_sync_t *b = w->nodes[1].sync;
+    uint8_t *hello;
+    size_t hlen;
+    s_hello_frame (EL_PROTOCOL_VERSION, w->nodes[0].kp->pk, w->broker->pk, 100, &hello, &hlen);
+    assert_int_equal (el_sync_peer_open (b, 7), 0);
+    assert_int_equal (el_sync_receive (b, 7, hello, hlen), 0);
+
+    /* canonical: what protobuf-c packs */
+    size_t flen;
+    uint8_t *f = s_entries_frame (&h, 0, 2, NULL, 0, &flen);
+    uint8_t *ref = NULL;
+    {
+        ProtobufCBinaryData items[2] = { { h.len[0], h.data[0] }, { h.len[1], h.data[1] } };
+        El__Entries es = EL__ENTRIES__INIT;
+        es.n_entries = 2;
+        es.entries = items;
+        El__Msg m = EL__MSG__INIT;
+        m.m_case = EL__MSG__M_ENTRIES;
+        m.entries = &es;
+        assert_int_equal (el__msg__get_packed_size (&m), flen);
+        ref = malloc (flen);
+        assert_non_null (ref);
+        el__msg__pack (&m, ref);
+        assert_memory_equal (ref, f, flen);
+    }
+    assert_int_equal (el_sync_receive (b, 7, f, flen), 0);
+    assert_int_equal (s_head_seq (w, 1, 0), 2);
+    free (f);
+    free (ref);
+
+    /* an unknown field inside Entries (field 2, varint 1): still valid */
+    const uint8_t unknown[] = { 0x10, 0x01 };
+    f = s_entries_frame (&h, 2, 3, unknown, sizeof unknown, &flen);
+    assert_int_equal (el_sync_receive (b, 7, f, flen), 0);
+    assert_int_equal (s_head_seq (w, 1, 0), 3);
+    free (f);
+
+    /* a non-minimal length prefix (0x80 | len, 0x00 ...) is valid too */
+    f = s_entries_frame (&h, 3, 4, NULL, 0, &flen);
+    assert_true (f[1] & 0x80);                  /* two-byte prefix: one entry > 127 bytes */
+    uint8_t *g = malloc (flen + 1);
+    assert_non_null (g);
+    g[0] = f[0];
+    g[1] = f[1];
+    g[2] = (uint8_t) (f[2] | 0x80);
+    g[3] = 0x00;
+    memcpy (g + 4, f + 3, flen - 3);
+    assert_int_equal (el_sync_receive (b, 7, g, flen + 1), 0);
+    assert_int_equal (s_head_seq (w, 1, 0), 4);
+    free (g);
+    free (f);
+    el_sync_stats_t st;
+    el_sync_stats (b, &st);
+    assert_int_equal (st.applied, 4);
+    assert_int_equal (st.rejected, 0);
+
+    /* truncated: the length prefix claims more than the frame holds */
+    f = s_entries_frame (&h, 0, 1, NULL, 0, &flen);
+    assert_int_equal (el_sync_receive (b, 7, f, flen - 1), EL_EPROTO);
+    free (f);
+
+    /* more than EL_BATCH_MAX entries (empty ones) */
+    size_t big_n = EL_BATCH_MAX + 1, big_len = 4 + 2 * big_n;
+    uint8_t *big = malloc (big_len);
+    assert_non_null (big);
+    big[0] = 0x12;
+    size_t body = 2 * big_n;
+    big[1] = (uint8_t) (0x80 | (body & 0x7f));
+    big[2] = (uint8_t) (0x80 | ((body >> 7) & 0x7f));
+    big[3] = (uint8_t) (body >> 14);
+    for (size_t i = 0; i < big_n; i++) {
+        big[4 + 2 * i] = 0x0a;
+        big[5 + 2 * i] = 0x00;
+    }
+    assert_int_equal (el_sync_peer_open (b, 8), 0);
+    assert_int_equal (el_sync_receive (b, 8, hello, hlen), 0);
+    assert_int_equal (el_sync_receive (b, 8, big, big_len), EL_EPROTO);
+    free (big);
+
+    for (size_t i = 0; i < h.n; i++)
+        free (h.data[i]);
+    free (hello);
+    s_world_destroy (&w);
+}
+
 static int
 s_setup (void **state)
 {
@@ -1179,6 +1326,7 @@ main (void)
         cmocka_unit_test (test_garbage_and_misuse),
         cmocka_unit_test (test_mutated_frames),
         cmocka_unit_test (test_many_origins_many_peers),
+        cmocka_unit_test (test_entries_frame_forms),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
 }
