@@ -447,6 +447,11 @@ s_env_open (el_store_t *self)
     rc = mdb_env_set_mapsize (self->env, self->map_bytes);
     if (rc)
         goto out_close;
+    /* No MDB_WRITEMAP: measured (2026-11-30, 50k-entry catch-up, 2 cores) it
+     * cost more CPU than the write() copy it saves (0.35 -> 0.48 s: faults on
+     * the sparse map), and a full disk would fault (SIGBUS) instead of
+     * failing the commit. Never MDB_MAPASYNC / MDB_NOMETASYNC: commits are
+     * durable. */
     unsigned flags = MDB_NOTLS | (self->no_sync ? MDB_NOSYNC : 0);
     rc = mdb_env_open (self->env, self->dir, flags, 0600);
     if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
