@@ -9,6 +9,7 @@
  * UTF-8 boundaries (libical folds at about 75 bytes but may cut a character);
  * and it drives libical's recurrence iterator inside a bounded loop. */
 #include "el_ics.h"
+#include "el_text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -109,54 +110,6 @@ s_us_in_range (int64_t us)
     return us >= S_MIN_US && us <= S_MAX_US;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid. */
-static size_t
-s_utf8_seq (const uint8_t *p, size_t left)
-{
-    uint8_t c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (left < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))
-        || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-/* Copy @p src into @p dst (size > 0) cutting at a UTF-8 boundary. */
-static void
-s_copy_text (char *dst, size_t size, const char *src)
-{
-    size_t len = strlen (src);
-    if (len >= size) {
-        len = size - 1;
-        while (len > 0 && ((uint8_t) src[len] & 0xC0) == 0x80)
-            len--;
-    }
-    memcpy (dst, src, len);
-    dst[len] = '\0';
-}
-
 /* malloc'd copy of @p s with every control character (but LF and HTAB) and
  * every invalid UTF-8 byte replaced by U+FFFD. *changed set when it did. */
 static char *
@@ -169,7 +122,7 @@ s_clean_text (const char *s, bool *changed)
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         const uint8_t *p = (const uint8_t *) s + i;
-        size_t n = s_utf8_seq (p, len - i);
+        size_t n = el_text_utf8_seq (p, len - i);
         if (n == 0 || (n == 1 && ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F))) {
             memcpy (out + o, "\xEF\xBF\xBD", 3);
             o += 3;
@@ -223,12 +176,10 @@ s_problem_add (s_problems_t *pr, uint32_t line, bool skipped, const char *fmt, .
     el_ics_problem_t *p = &pr->items[pr->n++];
     p->line = line;
     p->skipped = skipped;
-    char buf[512];
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (buf, sizeof buf, fmt, ap);
+    el_text_vformat (p->reason, sizeof p->reason, fmt, ap);
     va_end (ap);
-    s_copy_text (p->reason, sizeof p->reason, buf);
     return 0;
 }
 
@@ -241,13 +192,11 @@ s_error_set (el_ics_error_t *err, uint32_t line, const char *fmt, ...)
 {
     if (!err)
         return;
-    char buf[512];
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (buf, sizeof buf, fmt, ap);
+    el_text_vformat (err->reason, sizeof err->reason, fmt, ap);
     va_end (ap);
     err->line = line;
-    s_copy_text (err->reason, sizeof err->reason, buf);
 }
 
 /* ================================================================ raw scan
@@ -381,7 +330,7 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
             }
             seq[got++] = (uint8_t) buf[j++];
         }
-        if (s_utf8_seq (seq, got) != want) {
+        if (el_text_utf8_seq (seq, got) != want) {
             s_error_set (err, line, "bytes that are not UTF-8 (RFC 5545 §3.1.4)");
             return EL_EINVAL;
         }
@@ -425,7 +374,7 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
                 ev_begin_off = off;
                 ev_line = line;
             }
-            s_copy_text (stack[depth].name, sizeof stack[depth].name, what);
+            el_text_copy (stack[depth].name, sizeof stack[depth].name, what);
             stack[depth].line = line;
             depth++;
             n_components++;
@@ -687,12 +636,10 @@ s_skip (s_ctx_t *ctx, uint32_t line, const char *fmt, ...)
 {
     if (ctx->skip_reason)
         return;
-    char buf[512];
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (buf, sizeof buf, fmt, ap);
+    el_text_vformat (ctx->skip_buf, sizeof ctx->skip_buf, fmt, ap);
     va_end (ap);
-    s_copy_text (ctx->skip_buf, sizeof ctx->skip_buf, buf);
     ctx->skip_reason = ctx->skip_buf;
     ctx->skip_line = line;
 }
@@ -1700,7 +1647,7 @@ s_zone_text_ok (const char *text)
     const uint8_t *p = (const uint8_t *) text;
     size_t left = strlen (text);
     while (left) {
-        size_t n = s_utf8_seq (p, left);
+        size_t n = el_text_utf8_seq (p, left);
         if (!n || *p == 0x7f || (*p < 0x20 && *p != '\r' && *p != '\n' && *p != '\t'))
             return false;
         p += n;

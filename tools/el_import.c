@@ -2,6 +2,7 @@
  * imports (see el_import.h). JSON is read by jansson; the RFC 4180 reader
  * here is small on purpose: one record at a time, bounded fields. */
 #include "el_import.h"
+#include "el_text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,56 +22,22 @@
 
 /* ================================================================ text helpers */
 
-static void
-s_copy_text (char *dst, size_t size, const char *src)
-{
-    size_t len = strlen (src);
-    if (len >= size) {
-        len = size - 1;
-        while (len > 0 && ((uint8_t) src[len] & 0xC0) == 0x80)
-            len--;
-    }
-    memcpy (dst, src, len);
-    dst[len] = '\0';
-}
-
 /* Is @p s valid UTF-8 without control characters (HTAB always allowed,
  * LF when @p newlines)? */
 static bool
 s_text_ok (const char *s, bool newlines)
 {
     const uint8_t *p = (const uint8_t *) s;
-    while (*p) {
+    size_t left = strlen (s);
+    while (left > 0) {
         uint8_t c = *p;
-        if (c < 0x80) {
-            if ((c < 0x20 && c != '\t' && !(newlines && c == '\n')) || c == 0x7F)
-                return false;
-            p++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 4;
-            cp = c & 0x07;
-        } else {
+        if ((c < 0x20 && c != '\t' && !(newlines && c == '\n')) || c == 0x7F)
             return false;
-        }
-        for (size_t i = 1; i < n; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))
-            || (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp <= 0x9F))
+        size_t n = el_text_utf8_seq (p, left);
+        if (n == 0 || (n == 2 && c == 0xC2 && p[1] <= 0x9F))   /* C1 controls */
             return false;
         p += n;
+        left -= n;
     }
     return true;
 }
@@ -316,12 +283,10 @@ s_problem (s_build_t *b, uint32_t line, bool skipped, const char *fmt, ...)
     el_import_problem_t *p = &o->problems[o->n_problems++];
     p->line = line;
     p->skipped = skipped;
-    char buf[512];
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (buf, sizeof buf, fmt, ap);
+    el_text_vformat (p->reason, sizeof p->reason, fmt, ap);
     va_end (ap);
-    s_copy_text (p->reason, sizeof p->reason, buf);
     return 0;
 }
 
@@ -334,13 +299,11 @@ s_error (el_import_error_t *err, uint32_t line, const char *fmt, ...)
 {
     if (!err)
         return;
-    char buf[512];
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (buf, sizeof buf, fmt, ap);
+    el_text_vformat (err->reason, sizeof err->reason, fmt, ap);
     va_end (ap);
     err->line = line;
-    s_copy_text (err->reason, sizeof err->reason, buf);
 }
 
 static void
@@ -649,7 +612,7 @@ s_header (const s_row_t *r, const char *const *names, int *idx, size_t n_names, 
     }
     for (size_t i = 0; i < r->n; i++) {
         char col[64];
-        s_copy_text (col, sizeof col, s_field (r, i));
+        el_text_copy (col, sizeof col, s_field (r, i));
         s_trim (col);
         for (char *p = col; *p; p++)
             *p = (char) tolower ((unsigned char) *p);
@@ -1227,7 +1190,7 @@ el_import_fablabs_json (const char *data, size_t len, const char *lab, el_import
         const char *name = s_json_str (l, "name");
         char nbuf[S_NAME_MAX - 40];
         if (name) {
-            s_copy_text (nbuf, sizeof nbuf, name);
+            el_text_copy (nbuf, sizeof nbuf, name);
             s_trim (nbuf);
         }
         if (!name || !nbuf[0] || !s_text_ok (nbuf, false)) {
@@ -1310,7 +1273,7 @@ s_member_trainings (El__Member *m, const char *list, const el_member_import_opts
             for (size_t i = 0; opts && opts->trainings && opts->trainings[i]; i++) {
                 const char *pair = opts->trainings[i];
                 if (strncmp (pair, tok, tl) == 0 && pair[tl] == '=' && pair[tl + 1]) {
-                    s_copy_text (name, sizeof name, pair + tl + 1);
+                    el_text_copy (name, sizeof name, pair + tl + 1);
                     break;
                 }
             }
