@@ -370,6 +370,43 @@ el_cli_get (el_cli_t *cli, El__Kind kind, const uint8_t *origin, const char *key
 }
 
 int
+el_cli_own (el_cli_t *cli, El__Kind kind, const ProtobufCMessageDescriptor *desc,
+            const char *key_what, const char *noun, const char *hint, const char *key,
+            El__ControlReply **reply, ProtobufCMessage **ret)
+{
+    const El__RecordView *v;
+    int rc = el_cli_check_key (cli, key_what, key, false);
+    if (rc == 0)
+        rc = el_cli_get (cli, kind, NULL, key, reply, &v);
+    if (rc == EL_ENOTFOUND)
+        return el_cli_bad (cli, "unknown %s '%s' (%s)", noun, key, hint);
+    if (rc < 0)
+        return rc;
+    *ret = protobuf_c_message_unpack (desc, &el_pb_allocator, v->payload.len, v->payload.data);
+    if (!*ret) {
+        el_cli_reply_free (reply);
+        return el_cli_fail (cli, EL_EPROTO, "%s '%s' does not decode", noun, key);
+    }
+    return 0;
+}
+
+int
+el_cli_field_set (char **field, const char *value, bool owned)
+{
+    if (!owned) {
+        *field = (char *) value;
+        return 0;
+    }
+    char *copy = strdup (value);
+    if (!copy)
+        return -ENOMEM;
+    if (*field && *field != protobuf_c_empty_string)
+        free (*field);
+    *field = copy;
+    return 0;
+}
+
+int
 el_cli_write (el_cli_t *cli, El__Kind kind, const char *key, const ProtobufCMessage *record,
               bool deleted, uint64_t *ret_seq)
 {

@@ -148,6 +148,23 @@ int el_cli_list (el_cli_t *cli, El__Kind kind, const uint8_t *origin, el_cli_vie
 int el_cli_get (el_cli_t *cli, El__Kind kind, const uint8_t *origin, const char *key,
                 El__ControlReply **ret_reply, const El__RecordView **ret_view);
 
+/** This site's own record @p key of @p kind, decoded with @p desc.
+ * Checks the key first (el_cli_check_key with @p key_what, e.g. "UID").
+ * @param noun  record noun for messages: "unknown <noun> '<key>' (<hint>)",
+ *              "<noun> '<key>' does not decode"
+ * @param[out] reply  on success the reply; caller frees with el_cli_reply_free()
+ * @param[out] ret    on success the record; caller frees with
+ *                    protobuf_c_message_free_unpacked (*ret, &el_pb_allocator)
+ * @return 0; EL_CLI_BAD (bad key, unknown record); EL_EPROTO; errors of el_cli_get. */
+int el_cli_own (el_cli_t *cli, El__Kind kind, const ProtobufCMessageDescriptor *desc,
+                const char *key_what, const char *noun, const char *hint, const char *key,
+                El__ControlReply **reply, ProtobufCMessage **ret);
+
+/** Set the string field @p *field of a record to @p value: borrowed when the
+ * record was built here (@p owned false), else a strdup'd copy replacing (and
+ * freeing) the old value of an unpacked record. @return 0, -ENOMEM. */
+int el_cli_field_set (char **field, const char *value, bool owned);
+
 /** Write one record as this site. @param[out] ret_seq optional. @return 0, errors. */
 int el_cli_write (el_cli_t *cli, El__Kind kind, const char *key, const ProtobufCMessage *record,
                   bool deleted, uint64_t *ret_seq);

@@ -197,25 +197,9 @@ el_cli_equipment_find (el_cli_t *cli, const char *key, const char *site_text,
 
 /* ------------------------------------------------------------ fields */
 
-static int
-s_set (char **field, const char *value, bool owned)
-{
-    if (!owned) {
-        *field = (char *) value;
-        return 0;
-    }
-    char *copy = strdup (value);
-    if (!copy)
-        return -ENOMEM;
-    if (*field && *field != protobuf_c_empty_string)
-        free (*field);
-    *field = copy;
-    return 0;
-}
-
 #define S_SET(field, v) \
     do { \
-        if (s_set (&(field), (v), owned) < 0) \
+        if (el_cli_field_set (&(field), (v), owned) < 0) \
             return el_cli_fail (cli, -ENOMEM, "out of memory"); \
     } while (0)
 
@@ -354,21 +338,9 @@ s_add (el_cli_t *cli, const el_cli_args_t *a)
 static int
 s_own (el_cli_t *cli, const char *key, El__ControlReply **reply, El__Equipment **ret)
 {
-    const El__RecordView *v;
-    int rc = el_cli_check_key (cli, "equipment key", key, false);
-    if (rc == 0)
-        rc = el_cli_get (cli, EL__KIND__EQUIPMENT, NULL, key, reply, &v);
-    if (rc == EL_ENOTFOUND)
-        return el_cli_bad (cli, "unknown equipment '%s' (a site changes only its own machines)",
-                           key);
-    if (rc < 0)
-        return rc;
-    *ret = el__equipment__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
-    if (!*ret) {
-        el_cli_reply_free (reply);
-        return el_cli_fail (cli, EL_EPROTO, "equipment '%s' does not decode", key);
-    }
-    return 0;
+    return el_cli_own (cli, EL__KIND__EQUIPMENT, &el__equipment__descriptor, "equipment key",
+                       "equipment", "a site changes only its own machines", key, reply,
+                       (ProtobufCMessage **) ret);
 }
 
 /* A tombstone: the machine leaves every site's list; requests still waiting

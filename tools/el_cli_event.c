@@ -90,27 +90,9 @@ static const el_cli_col_t s_show_cols[] = {
 
 /* ------------------------------------------------------------ fields */
 
-/* Set a string field: borrowed (a message built here) or owned (an unpacked
- * message, whose free_unpacked frees it). @return 0, -ENOMEM. */
-static int
-s_set (char **field, const char *value, bool owned)
-{
-    if (!owned) {
-        *field = (char *) value;
-        return 0;
-    }
-    char *copy = strdup (value);
-    if (!copy)
-        return -ENOMEM;
-    if (*field && *field != protobuf_c_empty_string)
-        free (*field);
-    *field = copy;
-    return 0;
-}
-
 #define S_SET(field, v) \
     do { \
-        if (s_set (&(field), (v), owned) < 0) \
+        if (el_cli_field_set (&(field), (v), owned) < 0) \
             return el_cli_fail (cli, -ENOMEM, "out of memory"); \
     } while (0)
 
@@ -212,20 +194,9 @@ s_write_event (el_cli_t *cli, const char *key, const El__Event *e, uint64_t *seq
 static int
 s_own_event (el_cli_t *cli, const char *uid, El__ControlReply **reply, El__Event **ret)
 {
-    const El__RecordView *v;
-    int rc = el_cli_check_key (cli, "UID", uid, false);
-    if (rc == 0)
-        rc = el_cli_get (cli, EL__KIND__EVENT, NULL, uid, reply, &v);
-    if (rc == EL_ENOTFOUND)
-        return el_cli_bad (cli, "unknown event '%s' (a site updates only its own events)", uid);
-    if (rc < 0)
-        return rc;
-    *ret = el__event__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
-    if (!*ret) {
-        el_cli_reply_free (reply);
-        return el_cli_fail (cli, EL_EPROTO, "event '%s' does not decode", uid);
-    }
-    return 0;
+    return el_cli_own (cli, EL__KIND__EVENT, &el__event__descriptor, "UID", "event",
+                       "a site updates only its own events", uid, reply,
+                       (ProtobufCMessage **) ret);
 }
 
 /* ------------------------------------------------------------ add, update, cancel */

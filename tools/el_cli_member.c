@@ -80,22 +80,6 @@ s_list_opt (el_cli_t *cli, const el_cli_args_t *a, const char *name, char ***fie
 }
 
 static int
-s_set (char **field, const char *value, bool owned)
-{
-    if (!owned) {
-        *field = (char *) value;
-        return 0;
-    }
-    char *copy = strdup (value);
-    if (!copy)
-        return -ENOMEM;
-    if (*field && *field != protobuf_c_empty_string)
-        free (*field);
-    *field = copy;
-    return 0;
-}
-
-static int
 s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Member *m, bool owned)
 {
     const char *v;
@@ -103,10 +87,10 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Member *m, bool owned
     if ((v = el_cli_opt (a, "name"))) {
         if (!*v)
             return el_cli_bad (cli, "--name must not be empty");
-        if (s_set (&m->display_name, v, owned) < 0)
+        if (el_cli_field_set (&m->display_name, v, owned) < 0)
             return el_cli_fail (cli, -ENOMEM, "out of memory");
     }
-    if ((v = el_cli_opt (a, "contact")) && s_set (&m->contact, v, owned) < 0)
+    if ((v = el_cli_opt (a, "contact")) && el_cli_field_set (&m->contact, v, owned) < 0)
         return el_cli_fail (cli, -ENOMEM, "out of memory");
     if ((v = el_cli_opt (a, "valid-until"))) {
         if (!strcmp (v, "none"))
@@ -169,20 +153,9 @@ out:
 static int
 s_own (el_cli_t *cli, const char *key, El__ControlReply **reply, El__Member **ret)
 {
-    const El__RecordView *v;
-    int rc = el_cli_check_key (cli, "member key", key, false);
-    if (rc == 0)
-        rc = el_cli_get (cli, EL__KIND__MEMBER, NULL, key, reply, &v);
-    if (rc == EL_ENOTFOUND)
-        return el_cli_bad (cli, "unknown member '%s' (a site changes only its own roster)", key);
-    if (rc < 0)
-        return rc;
-    *ret = el__member__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
-    if (!*ret) {
-        el_cli_reply_free (reply);
-        return el_cli_fail (cli, EL_EPROTO, "member '%s' does not decode", key);
-    }
-    return 0;
+    return el_cli_own (cli, EL__KIND__MEMBER, &el__member__descriptor, "member key", "member",
+                       "a site changes only its own roster", key, reply,
+                       (ProtobufCMessage **) ret);
 }
 
 /* Sharing levels in widening order (unspecified is `site`). */
