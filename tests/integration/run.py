@@ -13,41 +13,14 @@ Cases: replicate, catchup, broker_restart, zap_refused, forged, loop.
 import argparse
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-WAIT_S = 90          # upper bound of any wait (a hang fails the case, never a slow run)
-POLL_S = 0.1
-EXIT_S = 30          # how long a stopping daemon may take before the case fails
-
-
-class Failure(Exception):
-    pass
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, pred, timeout=WAIT_S):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except Failure as e:
-            last = str(e)
-        time.sleep(POLL_S)
-    raise Failure("timed out waiting for %s (last: %s)" % (what, last))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import el_it  # noqa: E402
+from el_it import WAIT_S, Failure, free_port, wait_for  # noqa: E402
 
 
 class Daemon:
@@ -78,41 +51,27 @@ class Daemon:
         return a + self.extra
 
     def start(self):
-        logf = open(self.log, "a")
-        self.proc = subprocess.Popen(self.argv(), stdout=logf, stderr=logf,
-                                     stdin=subprocess.DEVNULL)
-        logf.close()
+        self.proc = el_it.spawn(self.argv(), self.log)
         wait_for("%s control socket" % self.name, lambda: self.try_status() is not None)
 
     def stop(self):
         """SIGTERM; the daemon must exit 0."""
         if not self.proc:
             return
-        t0 = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            rc = self.proc.wait(EXIT_S)
-            self.net.stop_times.append(time.monotonic() - t0)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise Failure("%s did not stop within %d s of SIGTERM" % (self.name, EXIT_S))
-        self.proc = None
-        if rc != 0:
-            raise Failure("%s exited with %d after SIGTERM (see %s)" % (self.name, rc, self.log))
+            self.net.stop_times.append(el_it.stop(self.proc, self.name, self.log))
+        finally:
+            self.proc = None        # exited, or killed and reaped
 
     def kill(self):
-        if self.proc:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
+        el_it.kill(self.proc)
+        self.proc = None
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
     def ctl(self, *args, check=True):
-        if self.proc and self.proc.poll() is not None:
-            raise Failure("%s died with %d (see %s)" % (self.name, self.proc.returncode, self.log))
+        el_it.check_alive(self.proc, self.name, self.log)
         out = subprocess.run([self.net.args.ctl, self.control] + [str(a) for a in args],
                              capture_output=True, text=True, timeout=60)
         if out.returncode != 0:
@@ -123,8 +82,7 @@ class Daemon:
         return json.loads(out.stdout)
 
     def try_status(self):
-        if self.proc and self.proc.poll() is not None:
-            raise Failure("%s died with %d (see %s)" % (self.name, self.proc.returncode, self.log))
+        el_it.check_alive(self.proc, self.name, self.log)
         return self.ctl("status", check=False)
 
     def status(self):
@@ -170,14 +128,7 @@ class Net:
             wait_for("%s admitted" % d.name, lambda d=d: d.status()["admitted"])
 
     def stop_all(self):
-        errors = []
-        for d in reversed(self.daemons):
-            try:
-                d.stop()
-            except Failure as e:
-                errors.append(str(e))
-        if errors:
-            raise Failure("; ".join(errors))
+        el_it.stop_each(reversed(self.daemons))
 
     def kill_all(self):
         for d in self.daemons:
@@ -185,19 +136,10 @@ class Net:
 
     def dump_logs(self):
         for d in self.daemons:
-            try:
-                lines = d.log_text().splitlines()
-            except OSError:
-                continue
-            print("---- %s (%s), last lines" % (d.name, d.log))
-            for line in lines[-40:]:
-                print("  " + line)
+            el_it.dump_log(d.name, d.log, 40)
 
     def cleanup(self, keep):
-        if keep:
-            print("kept", self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        el_it.cleanup(self.tmp, keep)
 
 
 def converged(daemons):

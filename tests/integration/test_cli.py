@@ -14,50 +14,18 @@ import base64
 import json
 import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-WAIT_S = 90          # upper bound of a wait: a hang fails the case, a slow run does not
-POLL_S = 0.1
-EXIT_S = 30
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import el_it  # noqa: E402
+from el_it import Failure, check, free_port, wait_for  # noqa: E402
 
 
 # a year that is always ahead: bookings refuse past slots
 NY = str(time.gmtime().tm_year + 1)
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, pred, timeout=WAIT_S):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except Failure as e:
-            last = str(e)
-        time.sleep(POLL_S)
-    raise Failure("timed out waiting for %s (last: %s)" % (what, last))
 
 
 class Site:
@@ -88,37 +56,25 @@ class Site:
 
     def start(self):
         binary = self.net.args.broker if self.broker else self.net.args.node
-        logf = open(self.log, "a")
-        self.proc = subprocess.Popen([binary, "--config", self.conf], stdout=logf, stderr=logf,
-                                     stdin=subprocess.DEVNULL)
-        logf.close()
+        self.proc = el_it.spawn([binary, "--config", self.conf], self.log)
         wait_for("%s control socket" % self.name, lambda: self.try_status() is not None)
 
     def try_status(self):
-        if self.proc and self.proc.poll() is not None:
-            raise Failure("%s died with %d (see %s)" % (self.name, self.proc.returncode, self.log))
+        el_it.check_alive(self.proc, self.name, self.log)
         rc, out, _ = self.net.cli(self, "status", "--json")
         return json.loads(out) if rc == 0 else None
 
     def stop(self):
         if not self.proc:
             return
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            rc = self.proc.wait(EXIT_S)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise Failure("%s did not stop within %d s of SIGTERM" % (self.name, EXIT_S))
-        self.proc = None
-        if rc != 0:
-            raise Failure("%s exited with %d after SIGTERM (see %s)" % (self.name, rc, self.log))
+            el_it.stop(self.proc, self.name, self.log)
+        finally:
+            self.proc = None        # exited, or killed and reaped
 
     def kill(self):
-        if self.proc:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
+        el_it.kill(self.proc)
+        self.proc = None
 
     def data(self):
         with open(os.path.join(self.dir, "data.mdb"), "rb") as f:
@@ -163,14 +119,7 @@ class Net:
         return json.loads(out) if json_out else out
 
     def stop_all(self):
-        errors = []
-        for s in reversed(self.sites):
-            try:
-                s.stop()
-            except Failure as e:
-                errors.append(str(e))
-        if errors:
-            raise Failure("; ".join(errors))
+        el_it.stop_each(reversed(self.sites))
 
     def kill_all(self):
         for s in self.sites:
@@ -178,20 +127,10 @@ class Net:
 
     def dump_logs(self):
         for s in self.sites:
-            try:
-                with open(s.log, errors="replace") as f:
-                    lines = f.read().splitlines()
-            except OSError:
-                continue
-            print("---- %s (%s), last lines" % (s.name, s.log))
-            for line in lines[-30:]:
-                print("  " + line)
+            el_it.dump_log(s.name, s.log, 30)
 
     def cleanup(self, keep):
-        if keep:
-            print("kept", self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        el_it.cleanup(self.tmp, keep)
 
 
 def bookings_of(net, site):
@@ -845,11 +784,16 @@ def main():
     ap.add_argument("--broker", required=True)
     ap.add_argument("--ctl", help="el_testctl, to compare heads (optional)")
     ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
+    return run_case(ap.parse_args(), CASES)
+
+
+def run_case(args, cases):
+    """Run case args.case of @cases on a fresh Net; stop every daemon cleanly.
+    @return the exit status: 0 passed, 1 failed (with the daemons' logs)."""
     net = Net(args)
     ok = False
     try:
-        CASES[args.case](net)
+        cases[args.case](net)
         net.stop_all()
         ok = True
         print("ok", args.case)

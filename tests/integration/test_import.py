@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Integration tests of `entrelab event import|export`, `equipment import` and
 `member import` (issue 5): real daemons on loopback, driven by the real CLI
-(the network helpers are test_cli.py's).
+(the network helpers are test_cli.py's, the process helpers el_it.py's).
 
   test_import.py --case NAME --cli BIN --node BIN --broker BIN [--real DIR] [--keep]
 Cases: events, equipment, members.
@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import NY, Failure, Net, check, entries_held, start_network, wait_for  # noqa: E402
+from test_cli import NY, check, entries_held, run_case, start_network, wait_for  # noqa: E402
 
 CAL_HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//entrelab tests//EN\r\n"
 CAL_TAIL = "END:VCALENDAR\r\n"
@@ -344,21 +344,7 @@ def main():
     ap.add_argument("--broker", required=True)
     ap.add_argument("--real", default=None)
     ap.add_argument("--keep", action="store_true")
-    args = ap.parse_args()
-    net = Net(args)
-    ok = False
-    try:
-        CASES[args.case](net)
-        net.stop_all()
-        ok = True
-        print("ok", args.case)
-    except (Failure, subprocess.TimeoutExpired, KeyError, ValueError) as e:
-        print("FAIL %s: %s" % (args.case, e))
-        net.dump_logs()
-    finally:
-        net.kill_all()
-        net.cleanup(args.keep or not ok)
-    return 0 if ok else 1
+    return run_case(ap.parse_args(), CASES)
 
 
 if __name__ == "__main__":
