@@ -2095,7 +2095,9 @@ s_refold (const char *in, s_out_t *o)
         const char *nl = strchr (p, '\n');
         size_t seg = nl ? (size_t) (nl - p) : strlen (p);
         size_t stop = seg;
-        if (stop > 0 && p[stop - 1] == '\r')
+        /* libical 3.0 may fold between a line's CR and its LF ("...\r" "\r\n "
+         * "\n"): drop every CR at a segment's end, or one is left in the line */
+        while (stop > 0 && p[stop - 1] == '\r')
             stop--;
         bool cont = have && (p[0] == ' ' || p[0] == '\t');
         if (!cont && have) {
