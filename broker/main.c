@@ -18,6 +18,7 @@
 #include "el_admit.h"
 #include "el_config.h"
 #include "el_control.h"
+#include "el_daemon.h"
 #include "el_entry.h"
 #include "el_log.h"
 #include "el_node.h"
@@ -27,7 +28,7 @@
 #define S_CONTROL_TIMEOUT_MS 10000
 
 typedef struct {
-    bool help, version, print_id;
+    el_daemon_flags_t d;    /* help, version, print-id */
     const char *admit, *revoke, *name;
 } s_flags_t;
 
@@ -35,13 +36,7 @@ static int
 s_extra (void *arg, const char *name, const char *value)
 {
     s_flags_t *f = arg;
-    if (!strcmp (name, "help"))
-        f->help = true;
-    else if (!strcmp (name, "version"))
-        f->version = true;
-    else if (!strcmp (name, "print-id"))
-        f->print_id = true;
-    else if (!strcmp (name, "admit"))
+    if (!strcmp (name, "admit"))
         f->admit = value;
     else if (!strcmp (name, "revoke"))
         f->revoke = value;
@@ -191,31 +186,13 @@ s_admin (const el_config_t *cfg, const s_flags_t *flags)
 int
 main (int argc, char **argv)
 {
-    if (el_crypto_init () != 0) {
-        fprintf (stderr, "error event=crypto_init_failed\n");
-        return 1;
-    }
     el_config_t cfg;
-    el_config_init (&cfg);
     s_flags_t flags = { 0 };
-    static const char *const switches[] = { "help", "version", "print-id", NULL };
-    char err[EL_CONFIG_ERR_MAX] = "";
-    int rc = el_config_from_args (&cfg, argc, argv, switches, s_extra, &flags, err, sizeof err);
-    if (rc < 0) {
-        fprintf (stderr, "entrelab-broker: %s\n", err);
-        s_usage (stderr);
-        return 2;
-    }
-    if (flags.help) {
-        s_usage (stdout);
-        return 0;
-    }
-    if (flags.version) {
-        printf ("entrelab-broker 0.1.0 (protocol %d)\n", EL_PROTOCOL_VERSION);
-        return 0;
-    }
-    el_log_set_level (cfg.log_level);
-    bool admin = flags.admit || flags.revoke || flags.print_id;
+    int rc = el_daemon_start ("entrelab-broker", s_usage, argc, argv, &cfg, &flags.d, s_extra,
+                              &flags);
+    if (rc != EL_DAEMON_GO)
+        return rc;
+    bool admin = flags.admit || flags.revoke || flags.d.print_id;
     if (admin) {
         if (!cfg.state_dir[0]) {
             fprintf (stderr, "entrelab-broker: --state-dir DIR is required\n");
@@ -225,27 +202,18 @@ main (int argc, char **argv)
         if (cfg.listen_n == 0)
             el_config_set (&cfg, "listen", "tcp://127.0.0.1:0", NULL, 0);
     }
+    char err[EL_CONFIG_ERR_MAX] = "";
     rc = el_config_finish (&cfg, EL_ROLE_BROKER, err, sizeof err);
     if (rc < 0) {
         fprintf (stderr, "entrelab-broker: %s\n", err);
         return 2;
     }
-    if (flags.print_id) {
-        el_keypair_t *kp = NULL;
+    if (flags.d.print_id) {
         if (mkdir (cfg.state_dir, 0700) != 0 && errno != EEXIST) {
             fprintf (stderr, "entrelab-broker: %s: %s\n", cfg.state_dir, strerror (errno));
             return 1;
         }
-        rc = el_node_load_key (cfg.key_file, &kp, NULL);
-        if (rc < 0) {
-            fprintf (stderr, "entrelab-broker: %s: %s\n", cfg.key_file, el_strerror (rc));
-            return 1;
-        }
-        char text[EL_KEY_TEXT_BYTES];
-        el_key_to_text (kp->pk, text);
-        printf ("%s\n", text);
-        el_keypair_destroy (&kp);
-        return 0;
+        return el_daemon_print_id ("entrelab-broker", cfg.key_file);
     }
     if (flags.admit && flags.revoke) {
         fprintf (stderr, "entrelab-broker: --admit and --revoke are exclusive\n");
@@ -253,11 +221,5 @@ main (int argc, char **argv)
     }
     if (flags.admit || flags.revoke)
         return s_admin (&cfg, &flags);
-    el_node_t *node = NULL;
-    rc = el_node_new (&cfg, EL_ROLE_BROKER, &node);
-    if (rc < 0)
-        return 1;
-    rc = el_node_run (node);
-    el_node_destroy (&node);
-    return rc < 0 ? 1 : 0;
+    return el_daemon_run (&cfg, EL_ROLE_BROKER);
 }

@@ -1,35 +1,12 @@
 /* entrelab-node — one per site: local store, control socket, sync with its
  * broker and optional direct peers. See node/el_config.h for every setting
  * and deploy/RUNNING.md for a walk-through. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "el_config.h"
-#include "el_entry.h"
-#include "el_log.h"
-#include "el_node.h"
-
-typedef struct {
-    bool help, version, print_id;
-} s_flags_t;
-
-static int
-s_extra (void *arg, const char *name, const char *value)
-{
-    s_flags_t *f = arg;
-    (void) value;
-    if (!strcmp (name, "help"))
-        f->help = true;
-    else if (!strcmp (name, "version"))
-        f->version = true;
-    else if (!strcmp (name, "print-id"))
-        f->print_id = true;
-    else
-        return -ENOENT;
-    return 0;
-}
+#include "el_daemon.h"
 
 static void
 s_usage (FILE *out)
@@ -47,30 +24,11 @@ s_usage (FILE *out)
 int
 main (int argc, char **argv)
 {
-    if (el_crypto_init () != 0) {
-        fprintf (stderr, "error event=crypto_init_failed\n");
-        return 1;
-    }
     el_config_t cfg;
-    el_config_init (&cfg);
-    s_flags_t flags = { false, false, false };
-    static const char *const switches[] = { "help", "version", "print-id", NULL };
-    char err[EL_CONFIG_ERR_MAX] = "";
-    int rc = el_config_from_args (&cfg, argc, argv, switches, s_extra, &flags, err, sizeof err);
-    if (rc < 0) {
-        fprintf (stderr, "entrelab-node: %s\n", err);
-        s_usage (stderr);
-        return 2;
-    }
-    if (flags.help) {
-        s_usage (stdout);
-        return 0;
-    }
-    if (flags.version) {
-        printf ("entrelab-node 0.1.0 (protocol %d)\n", EL_PROTOCOL_VERSION);
-        return 0;
-    }
-    el_log_set_level (cfg.log_level);
+    el_daemon_flags_t flags = { false, false, false };
+    int rc = el_daemon_start ("entrelab-node", s_usage, argc, argv, &cfg, &flags, NULL, NULL);
+    if (rc != EL_DAEMON_GO)
+        return rc;
     if (flags.print_id) {
         if (!cfg.state_dir[0] && !cfg.key_file[0]) {
             fprintf (stderr, "entrelab-node: --print-id needs --state-dir or --key-file\n");
@@ -86,28 +44,13 @@ main (int argc, char **argv)
             memcpy (cfg.key_file + len, "/key", 5);
             mkdir (cfg.state_dir, 0700);
         }
-        el_keypair_t *kp = NULL;
-        rc = el_node_load_key (cfg.key_file, &kp, NULL);
-        if (rc < 0) {
-            fprintf (stderr, "entrelab-node: %s: %s\n", cfg.key_file, el_strerror (rc));
-            return 1;
-        }
-        char text[EL_KEY_TEXT_BYTES];
-        el_key_to_text (kp->pk, text);
-        printf ("%s\n", text);
-        el_keypair_destroy (&kp);
-        return 0;
+        return el_daemon_print_id ("entrelab-node", cfg.key_file);
     }
+    char err[EL_CONFIG_ERR_MAX] = "";
     rc = el_config_finish (&cfg, EL_ROLE_NODE, err, sizeof err);
     if (rc < 0) {
         fprintf (stderr, "entrelab-node: %s\n", err);
         return 2;
     }
-    el_node_t *node = NULL;
-    rc = el_node_new (&cfg, EL_ROLE_NODE, &node);
-    if (rc < 0)
-        return 1;
-    rc = el_node_run (node);
-    el_node_destroy (&node);
-    return rc < 0 ? 1 : 0;
+    return el_daemon_run (&cfg, EL_ROLE_NODE);
 }

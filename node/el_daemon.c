@@ -1,0 +1,92 @@
+/* el_daemon.c — the shared parts of the daemons' main() (see el_daemon.h). */
+#include "el_daemon.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "el_entry.h"
+#include "el_error.h"
+#include "el_log.h"
+#include "el_node.h"
+
+typedef struct {
+    el_daemon_flags_t *flags;
+    el_config_extra_fn *extra;
+    void *extra_arg;
+} s_extra_t;
+
+static int
+s_extra (void *arg, const char *name, const char *value)
+{
+    s_extra_t *x = arg;
+    if (!strcmp (name, "help"))
+        x->flags->help = true;
+    else if (!strcmp (name, "version"))
+        x->flags->version = true;
+    else if (!strcmp (name, "print-id"))
+        x->flags->print_id = true;
+    else if (x->extra)
+        return x->extra (x->extra_arg, name, value);
+    else
+        return -ENOENT;
+    return 0;
+}
+
+int
+el_daemon_start (const char *prog, void (*usage) (FILE *out), int argc, char **argv,
+                 el_config_t *cfg, el_daemon_flags_t *flags, el_config_extra_fn *extra,
+                 void *extra_arg)
+{
+    if (el_crypto_init () != 0) {
+        fprintf (stderr, "error event=crypto_init_failed\n");
+        return 1;
+    }
+    el_config_init (cfg);
+    static const char *const switches[] = { "help", "version", "print-id", NULL };
+    s_extra_t x = { flags, extra, extra_arg };
+    char err[EL_CONFIG_ERR_MAX] = "";
+    int rc = el_config_from_args (cfg, argc, argv, switches, s_extra, &x, err, sizeof err);
+    if (rc < 0) {
+        fprintf (stderr, "%s: %s\n", prog, err);
+        usage (stderr);
+        return 2;
+    }
+    if (flags->help) {
+        usage (stdout);
+        return 0;
+    }
+    if (flags->version) {
+        printf ("%s 0.1.0 (protocol %d)\n", prog, EL_PROTOCOL_VERSION);
+        return 0;
+    }
+    el_log_set_level (cfg->log_level);
+    return EL_DAEMON_GO;
+}
+
+int
+el_daemon_print_id (const char *prog, const char *key_file)
+{
+    el_keypair_t *kp = NULL;
+    int rc = el_node_load_key (key_file, &kp, NULL);
+    if (rc < 0) {
+        fprintf (stderr, "%s: %s: %s\n", prog, key_file, el_strerror (rc));
+        return 1;
+    }
+    char text[EL_KEY_TEXT_BYTES];
+    el_key_to_text (kp->pk, text);
+    printf ("%s\n", text);
+    el_keypair_destroy (&kp);
+    return 0;
+}
+
+int
+el_daemon_run (const el_config_t *cfg, el_role_t role)
+{
+    el_node_t *node = NULL;
+    int rc = el_node_new (cfg, role, &node);
+    if (rc < 0)
+        return 1;
+    rc = el_node_run (node);
+    el_node_destroy (&node);
+    return rc < 0 ? 1 : 0;
+}
