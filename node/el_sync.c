@@ -1030,13 +1030,14 @@ s_count_status (el_sync_t *self, const int *status, size_t n)
     }
 }
 
-/* Entries parsed by el_store_apply_parsed() for the callback, or NULL when
- * there is no callback. @return 0, -ENOMEM. */
+/* Room for the entries el_store_apply_parsed() parses (for s_after_apply
+ * and the callback). @return 0, -ENOMEM. */
 static int
 s_parsed_new (el_sync_t *self, size_t n, el_entry_t ***ret)
 {
+    (void) self;
     *ret = NULL;
-    if (!self->on_applied || !n)
+    if (!n)
         return 0;
     *ret = calloc (n, sizeof **ret);
     return *ret ? 0 : -ENOMEM;
@@ -1079,10 +1080,11 @@ s_notify (el_sync_t *self, uint64_t from_peer, el_entry_t **parsed, const int *s
 
 /* After a committed apply: refresh the heads of the origins involved, note
  * that @p from (if any) holds what it sent, queue changed origins for every
- * peer lacking them. */
+ * peer lacking them. @p parsed (optional, n slots) gives origin and seq of
+ * the entries the store parsed; the others are peeked from their bytes. */
 static int
 s_after_apply (el_sync_t *self, s_peer_t *from, const uint8_t *const *entries,
-               const size_t *lens, size_t n)
+               const size_t *lens, el_entry_t *const *parsed, size_t n)
 {
     int rc = 0;
     size_t *changed = NULL, n_changed = 0;
@@ -1095,8 +1097,12 @@ s_after_apply (el_sync_t *self, s_peer_t *from, const uint8_t *const *entries,
     for (size_t i = 0; i < n; i++) {
         const uint8_t *origin;
         uint64_t seq;
-        if (!s_entry_peek (entries[i], lens[i], &origin, &seq))
+        if (parsed && parsed[i]) {
+            origin = parsed[i]->origin;
+            seq = parsed[i]->seq;
+        } else if (!s_entry_peek (entries[i], lens[i], &origin, &seq)) {
             continue;
+        }
         int idx = s_origin_find (self, origin);
         if (idx < 0 || self->origins[idx].touched != stamp) {
             bool moved;
@@ -1429,7 +1435,7 @@ s_on_entries (el_sync_t *self, s_peer_t *p, const uint8_t **entries, size_t *len
     if (rc == 0) {
         p->credit_to_receive += n;
         s_count_status (self, status, n);
-        rc = s_after_apply (self, p, entries, lens, n);
+        rc = s_after_apply (self, p, entries, lens, parsed, n);
         if (rc == 0)
             rc = rc_credit;
         /* last: the callback may close this peer or write */
@@ -1554,7 +1560,7 @@ el_sync_apply (el_sync_t *self, const uint8_t *const *entries, const size_t *len
     rc = el_store_apply_parsed (self->store, entries, lens, n, st, stats, parsed);
     if (rc == 0) {
         s_count_status (self, st, n);
-        rc = s_after_apply (self, NULL, entries, lens, n);
+        rc = s_after_apply (self, NULL, entries, lens, parsed, n);
         s_notify (self, 0, parsed, st, n);
     }
 out:
@@ -1616,7 +1622,7 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
     if (rc < 0)
         goto out;
     s_count_status (self, status, n);
-    rc = s_after_apply (self, NULL, (const uint8_t *const *) data, lens, n);
+    rc = s_after_apply (self, NULL, (const uint8_t *const *) data, lens, parsed, n);
     for (size_t i = 0; i < n && rc == 0; i++)
         if (status[i] < 0)
             rc = status[i];
