@@ -966,3 +966,24 @@ bench_trio_stop (bench_trio_t *t)
     bench_daemon_stop (&t->c);
     bench_daemon_stop (&t->broker);
 }
+
+int
+bench_el_main_init (const char *bin_dir, const char *base, const char *prefix, char *dir)
+{
+    if (!bin_dir) {
+        bench_error ("-b BUILD_DIR is required");
+        return 2;
+    }
+    if (el_crypto_init () < 0) {
+        bench_error ("sodium_init failed");
+        return 1;
+    }
+    if (prefix) {
+        int err = bench_mkdtemp (base, prefix, dir);
+        if (err < 0) {
+            bench_error ("mkdtemp: %s", strerror (-err));
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -172,6 +172,14 @@ void bench_trio_stop (bench_trio_t *t);
 int bench_ctl_wait_seq (bench_ctl_t *ctl, const uint8_t origin[EL_KEY_BYTES], uint64_t seq,
                         int poll_us, int timeout_s);
 
+/** What each el_bench_* main() does once its options are read: -b BUILD_DIR
+ * must have been given (@p bin_dir not NULL), libsodium is initialised and,
+ * when @p prefix is not NULL, the run's directory is made (bench_mkdtemp
+ * under @p base, NULL = $TMPDIR or /tmp). Every failure is printed.
+ * @param[out] dir  BENCH_PATH_MAX bytes; written when @p prefix is not NULL
+ * @return 0; else the exit status for main(): 2 (no -b), 1 (libsodium, mkdtemp). */
+int bench_el_main_init (const char *bin_dir, const char *base, const char *prefix, char *dir);
+
 /** Path of a daemon binary: <bin_dir>/<name>. @return 0, -ENOENT (printed). */
 int bench_el_binary (const char *bin_dir, const char *name, char *ret, size_t size);
 

@@ -100,20 +100,12 @@ main (int argc, char **argv)
             return opt == 'h' ? 0 : 2;
         }
     }
-    if (!bin_dir) {
-        bench_error ("-b BUILD_DIR is required");
-        return 2;
-    }
-    if (el_crypto_init () < 0) {
-        bench_error ("sodium_init failed");
-        return 1;
-    }
-    int rc = 1, err;
+    int err;
     char dir[BENCH_PATH_MAX], snap[BENCH_PATH_MAX + 16];
-    if ((err = bench_mkdtemp (base, "el_catchup.", dir)) < 0) {
-        bench_error ("mkdtemp: %s", strerror (-err));
-        return 1;
-    }
+    int rc = bench_el_main_init (bin_dir, base, "el_catchup.", dir);
+    if (rc != 0)
+        return rc;
+    rc = 1;
     snprintf (snap, sizeof snap, "%s/target.snap", dir);
     void *ctx = zmq_ctx_new ();
     bench_daemon_t broker, target, origin[ORIGINS_MAX];

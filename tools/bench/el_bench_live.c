@@ -54,20 +54,12 @@ main (int argc, char **argv)
             return opt == 'h' ? 0 : 2;
         }
     }
-    if (!bin_dir) {
-        bench_error ("-b BUILD_DIR is required");
-        return 2;
-    }
-    if (el_crypto_init () < 0) {
-        bench_error ("sodium_init failed");
-        return 1;
-    }
-    int rc = 1, err;
+    int err;
     char dir[BENCH_PATH_MAX];
-    if ((err = bench_mkdtemp (base, "el_live.", dir)) < 0) {
-        bench_error ("mkdtemp: %s", strerror (-err));
-        return 1;
-    }
+    int rc = bench_el_main_init (bin_dir, base, "el_live.", dir);
+    if (rc != 0)
+        return rc;
+    rc = 1;
     void *ctx = zmq_ctx_new ();
     bench_trio_t t;
     memset (&t, 0, sizeof t);

@@ -358,14 +358,9 @@ main (int argc, char **argv)
             return opt == 'h' ? 0 : 2;
         }
     }
-    if (!bin_dir) {
-        bench_error ("-b BUILD_DIR is required");
-        return 2;
-    }
-    if (el_crypto_init () < 0) {
-        bench_error ("sodium_init failed");
-        return 1;
-    }
+    int rc = bench_el_main_init (bin_dir, base, NULL, NULL);
+    if (rc != 0)
+        return rc;
     /* one DEALER per site: fds and libzmq sockets beyond the defaults */
     struct rlimit rl;
     if (getrlimit (RLIMIT_NOFILE, &rl) == 0) {
@@ -377,7 +372,7 @@ main (int argc, char **argv)
             return 1;
         }
     }
-    int rc = 1;
+    rc = 1;
     void *ctx = zmq_ctx_new ();
     if (!ctx || zmq_ctx_set (ctx, ZMQ_MAX_SOCKETS, (int) sites + 64) != 0) {
         bench_error ("zmq context: %s", zmq_strerror (zmq_errno ()));
