@@ -253,10 +253,8 @@ el_cli_call (el_cli_t *cli, El__ControlRequest *req, El__ControlReply **ret)
 }
 
 int
-el_cli_self (el_cli_t *cli)
+el_cli_status (el_cli_t *cli, El__ControlReply **ret_reply)
 {
-    if (cli->have_self)
-        return 0;
     El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
     El__StatusRequest sr = EL__STATUS_REQUEST__INIT;
     req.r_case = EL__CONTROL_REQUEST__R_STATUS;
@@ -275,8 +273,28 @@ el_cli_self (el_cli_t *cli)
     snprintf (cli->role, sizeof cli->role, "%s", s->role ? s->role : "");
     cli->admitted = s->admitted;
     cli->have_self = true;
+    *ret_reply = reply;
+    return 0;
+}
+
+int
+el_cli_self (el_cli_t *cli)
+{
+    if (cli->have_self)
+        return 0;
+    El__ControlReply *reply = NULL;
+    int rc = el_cli_status (cli, &reply);
+    if (rc < 0)
+        return rc;
     el_cli_reply_free (&reply);
     return 0;
+}
+
+const char *
+el_cli_row_text (const json_t *row, const char *field)
+{
+    const char *t = json_string_value (json_object_get (row, field));
+    return t ? t : "";
 }
 
 int

@@ -133,6 +133,11 @@ void el_cli_reply_free (El__ControlReply **reply_p);
 
 /** The daemon's id, network and role (one Status call, cached). @return 0, errors. */
 int el_cli_self (el_cli_t *cli);
+/** One Status call, its reply checked (self_id and network of EL_KEY_BYTES) and
+ * its facts cached as el_cli_self() caches them.
+ * @param[out] ret_reply  on success; ->status is set; free with el_cli_reply_free()
+ * @return 0, EL_EPROTO (malformed reply), errors of el_cli_call(). */
+int el_cli_status (el_cli_t *cli, El__ControlReply **ret_reply);
 
 /** Called for each record of a listing; @p v valid during the call. Non-zero stops. */
 typedef int (el_cli_view_fn) (void *arg, const El__RecordView *v);
@@ -198,6 +203,11 @@ int el_cli_time_opt (el_cli_t *cli, const char *name, const char *text, int64_t 
 
 /** JSON time value: ISO text (el_cli_time_iso) or null for 0. */
 json_t *el_cli_time_json (int64_t us);
+
+/** The text field @p field of the JSON object @p row, "" when absent or not a
+ * string (json_string() leaves out text that is not UTF-8, and other sites'
+ * keys may be anything). Borrowed from @p row. */
+const char *el_cli_row_text (const json_t *row, const char *field);
 
 /* ------------------------------------------------------------ output */
 

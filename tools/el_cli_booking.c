@@ -287,15 +287,6 @@ s_collect_request (void *arg, const El__RecordView *v)
     return 0;
 }
 
-/* A row's text field, "" when absent: json_string() leaves out text that is
- * not UTF-8, and other sites' keys and equipment keys may be anything. */
-static const char *
-s_row_text (const json_t *row, const char *field)
-{
-    const char *t = json_string_value (json_object_get (row, field));
-    return t ? t : "";
-}
-
 static int
 s_by_start (const void *x, const void *y)
 {
@@ -304,7 +295,7 @@ s_by_start (const void *x, const void *y)
     json_int_t sb = json_integer_value (json_object_get (b, "start_us"));
     if (sa != sb)
         return sa < sb ? -1 : 1;
-    return strcmp (s_row_text (a, "id"), s_row_text (b, "id"));
+    return strcmp (el_cli_row_text (a, "id"), el_cli_row_text (b, "id"));
 }
 
 static void
@@ -387,12 +378,12 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
         json_int_t e = json_integer_value (json_object_get (r, "end_us"));
         if ((from && e <= from) || (to && s >= to))
             continue;
-        if (status && strcmp (status, s_row_text (r, "status")))
+        if (status && strcmp (status, el_cli_row_text (r, "status")))
             continue;
-        if (equipment && strcmp (equipment, s_row_text (r, "equipment")))
+        if (equipment && strcmp (equipment, el_cli_row_text (r, "equipment")))
             continue;
-        if (site_text && strcmp (site_key, s_row_text (r, "owner"))
-            && strcmp (site_key, s_row_text (r, "requester")))
+        if (site_text && strcmp (site_key, el_cli_row_text (r, "owner"))
+            && strcmp (site_key, el_cli_row_text (r, "requester")))
             continue;
         items[k++] = json_incref (r);
     }

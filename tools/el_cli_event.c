@@ -401,15 +401,6 @@ s_events_free (s_events_t *s)
     free (s->events);
 }
 
-/* A row's text field, "" when absent: json_string() leaves out text that is
- * not UTF-8, and another site's uid may be anything. */
-static const char *
-s_row_text (const json_t *row, const char *field)
-{
-    const char *t = json_string_value (json_object_get (row, field));
-    return t ? t : "";
-}
-
 static int
 s_by_start (const void *x, const void *y)
 {
@@ -418,7 +409,7 @@ s_by_start (const void *x, const void *y)
     json_int_t sb = json_integer_value (json_object_get (b, "start_us"));
     if (sa != sb)
         return sa < sb ? -1 : 1;
-    return strcmp (s_row_text (a, "uid"), s_row_text (b, "uid"));
+    return strcmp (el_cli_row_text (a, "uid"), el_cli_row_text (b, "uid"));
 }
 
 /* end - start when positive, else 0; saturated: another site's times may be

@@ -572,22 +572,11 @@ static int
 s_status (el_cli_t *cli, const el_cli_args_t *a)
 {
     (void) a;
-    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
-    El__StatusRequest sr = EL__STATUS_REQUEST__INIT;
-    req.r_case = EL__CONTROL_REQUEST__R_STATUS;
-    req.status = &sr;
     El__ControlReply *reply = NULL;
-    int rc = el_cli_call (cli, &req, &reply);
+    int rc = el_cli_status (cli, &reply);
     if (rc < 0)
         return rc;
-    const El__StatusReply *s = reply->r_case == EL__CONTROL_REPLY__R_STATUS ? reply->status : NULL;
-    if (!s || s->self_id.len != EL_KEY_BYTES || s->network.len != EL_KEY_BYTES) {
-        el_cli_reply_free (&reply);
-        return el_cli_fail (cli, EL_EPROTO, "the daemon's status reply is malformed");
-    }
-    memcpy (cli->self_id, s->self_id.data, EL_KEY_BYTES);
-    memcpy (cli->network, s->network.data, EL_KEY_BYTES);
-    cli->have_self = true;
+    const El__StatusReply *s = reply->status;
     char name[128];
     json_t *doc = json_object ();
     json_object_set_new (doc, "self", el_cli_key_json (s->self_id.data));
