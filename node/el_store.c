@@ -594,85 +594,45 @@ s_verify (s_item_t *it)
     return it->sig > 0;
 }
 
+/* The record each known kind carries (proto/entrelab.proto). */
+static const ProtobufCMessageDescriptor *const s_payload_descriptors[] = {
+    [EL__KIND__SITE] = &el__site__descriptor,
+    [EL__KIND__EVENT] = &el__event__descriptor,
+    [EL__KIND__MEMBER] = &el__member__descriptor,
+    [EL__KIND__EQUIPMENT] = &el__equipment__descriptor,
+    [EL__KIND__BOOKING_REQUEST] = &el__booking_request__descriptor,
+    [EL__KIND__BOOKING] = &el__booking__descriptor,
+};
+
 /* Decode the payload of a known kind once: validates it and extracts what
  * the indexes need. @return 0, EL_EPROTO. */
 static int
 s_payload_check (el_store_t *self, s_item_t *it)
 {
     ProtobufCAllocator *pa = &self->arena.pb;
-    int rc = 0;
     const El__EntryBody *b = it->e->body;
-    size_t len = it->e->payload_len;
-    const uint8_t *data = it->e->payload;
     it->timed = false;
     it->site_status = 0;
-    if (b->deleted)
-        return 0;
-    switch (b->kind) {
-    case EL__KIND__SITE: {
-        El__Site *m = el__site__unpack (pa, len, data);
-        if (!m) {
-            rc = EL_EPROTO;
-            break;
-        }
-        it->site_status = m->status;
-        el__site__free_unpacked (m, pa);
-        break;
+    if (b->deleted || b->kind <= 0 || b->kind > S_KIND_KNOWN_MAX)
+        return 0;               /* unknown kinds: stored and forwarded, not indexed */
+    ProtobufCMessage *m = protobuf_c_message_unpack (s_payload_descriptors[b->kind], pa,
+                                                     it->e->payload_len, it->e->payload);
+    if (!m) {
+        s_arena_reset (&self->arena);  /* what a failed unpack allocated */
+        return EL_EPROTO;
     }
-    case EL__KIND__EVENT: {
-        El__Event *m = el__event__unpack (pa, len, data);
-        if (!m) {
-            rc = EL_EPROTO;
-            break;
-        }
+    if (b->kind == EL__KIND__SITE)
+        it->site_status = ((const El__Site *) m)->status;
+    else if (b->kind == EL__KIND__EVENT) {
         it->timed = true;
-        it->start_us = m->dtstart_us;
-        el__event__free_unpacked (m, pa);
-        break;
-    }
-    case EL__KIND__MEMBER: {
-        El__Member *m = el__member__unpack (pa, len, data);
-        if (!m) {
-            rc = EL_EPROTO;
-            break;
-        }
-        el__member__free_unpacked (m, pa);
-        break;
-    }
-    case EL__KIND__EQUIPMENT: {
-        El__Equipment *m = el__equipment__unpack (pa, len, data);
-        if (!m) {
-            rc = EL_EPROTO;
-            break;
-        }
-        el__equipment__free_unpacked (m, pa);
-        break;
-    }
-    case EL__KIND__BOOKING_REQUEST: {
-        El__BookingRequest *m = el__booking_request__unpack (pa, len, data);
-        if (!m) {
-            rc = EL_EPROTO;
-            break;
-        }
-        el__booking_request__free_unpacked (m, pa);
-        break;
-    }
-    case EL__KIND__BOOKING: {
-        El__Booking *m = el__booking__unpack (pa, len, data);
-        if (!m) {
-            rc = EL_EPROTO;
-            break;
-        }
+        it->start_us = ((const El__Event *) m)->dtstart_us;
+    } else if (b->kind == EL__KIND__BOOKING) {
         it->timed = true;
-        it->start_us = m->start_us;
-        el__booking__free_unpacked (m, pa);
-        break;
+        it->start_us = ((const El__Booking *) m)->start_us;
     }
-    default:
-        break;                  /* unknown kinds: stored and forwarded, not indexed */
-    }
+    protobuf_c_message_free_unpacked (m, pa);
     s_arena_reset (&self->arena);
-    return rc;
+    return 0;
 }
 
 static int
