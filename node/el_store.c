@@ -604,6 +604,19 @@ static const ProtobufCMessageDescriptor *const s_payload_descriptors[] = {
     [EL__KIND__BOOKING] = &el__booking__descriptor,
 };
 
+int
+el_store_payload_check (El__Kind kind, const uint8_t *payload, size_t len)
+{
+    if (kind <= 0 || kind > S_KIND_KNOWN_MAX)
+        return 0;
+    ProtobufCMessage *m = protobuf_c_message_unpack (s_payload_descriptors[kind],
+                                                     &el_pb_allocator, len, payload);
+    if (!m)
+        return EL_EPROTO;
+    protobuf_c_message_free_unpacked (m, &el_pb_allocator);
+    return 0;
+}
+
 /* Decode the payload of a known kind once: validates it and extracts what
  * the indexes need. @return 0, EL_EPROTO. */
 static int

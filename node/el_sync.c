@@ -1591,6 +1591,16 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
     if (head.status == EL_HEAD_REVOKED)
         return EL_EREVOKED;
 
+    /* all or nothing: a record the store would refuse must not leave the
+     * records before it written (the ones after it would be gaps) */
+    for (size_t i = 0; i < n; i++)
+        if (!records[i].deleted) {
+            rc = el_store_payload_check (records[i].kind, records[i].payload,
+                                         records[i].payload_len);
+            if (rc < 0)
+                return rc;
+        }
+
     rc = -ENOMEM;
     el_entry_t **parsed = NULL;
     uint8_t **data = calloc (n, sizeof *data);

@@ -138,8 +138,11 @@ typedef struct {
 
 /** Write @p n (<= EL_SYNC_WRITE_MAX) records as entries of @p kp (who must be
  * this sync's self_id) in one transaction, then push them.
+ * All or nothing: a record that cannot become an entry (bad key, payload
+ * over its cap or not decoding as its kind) fails the whole call first.
  * @param[out] ret_seq optional: seq of the last entry written.
- * @return 0, EL_EINVAL, EL_ETOOBIG, EL_EMAPFULL, -ENOMEM, MDB_*. */
+ * @return 0, EL_EINVAL, EL_ETOOBIG, EL_EPROTO (a payload that does not decode
+ *         as its kind; nothing written), EL_EMAPFULL, -ENOMEM, MDB_*. */
 int el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records,
                    size_t n, uint64_t *ret_seq);
 

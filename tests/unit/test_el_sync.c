@@ -1307,11 +1307,45 @@ s_setup (void **state)
     return el_crypto_init ();
 }
 
+/* A write is all or nothing: one record whose payload does not decode as its
+ * kind fails the call before anything is written. */
+static void
+test_write_all_or_nothing (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (1, 0, 0);
+    s_write_events (w, 0, "ok", 2);
+    el_record_t r[3] = { { .kind = EL__KIND__EVENT, .key = "a" },
+                         { .kind = EL__KIND__EVENT, .key = "b" },
+                         { .kind = EL__KIND__EVENT, .key = "c" } };
+    uint8_t *pa, *pc;
+    s_event_payload ("a", &pa, &r[0].payload_len);
+    s_event_payload ("c", &pc, &r[2].payload_len);
+    r[0].payload = pa;
+    r[2].payload = pc;
+    static const uint8_t garbage[] = { 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1 };
+    r[1].payload = garbage;
+    r[1].payload_len = sizeof garbage;
+    assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, r, 3, NULL), EL_EPROTO);
+    assert_int_equal (s_head_seq (w, 0, 0), 2);
+    /* an unknown kind is not ours to read: stored and forwarded */
+    r[1].kind = (El__Kind) 42;
+    uint64_t seq = 0;
+    assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, r, 3, &seq), 0);
+    assert_int_equal (seq, 5);
+    assert_int_equal (el_store_payload_check (EL__KIND__MEMBER, garbage, sizeof garbage), EL_EPROTO);
+    assert_int_equal (el_store_payload_check (EL__KIND__MEMBER, NULL, 0), 0);
+    free (pa);
+    free (pc);
+    s_world_destroy (&w);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_hello),
+        cmocka_unit_test (test_write_all_or_nothing),
         cmocka_unit_test (test_catch_up_within_credit),
         cmocka_unit_test (test_push_without_echo),
         cmocka_unit_test (test_loop_converges_without_duplicate_apply),
