@@ -1323,22 +1323,22 @@ out_txn:
     return s_rc (rc);
 }
 
-int
-el_store_entry_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t seq,
-                    uint8_t **ret, size_t *ret_len)
+/* A malloc'd copy of the value under @p name in @p dbi.
+ * @return 0, EL_ENOTFOUND, -ENOMEM, MDB_*. */
+static int
+s_value_get (el_store_t *self, MDB_dbi dbi, const void *name, size_t name_len, void **ret,
+             size_t *ret_len)
 {
     MDB_txn *txn;
     int rc = s_read_begin (self, &txn);
     if (rc)
         return rc;
-    uint8_t k[S_ENTRY_KEY_BYTES];
-    s_entry_key (k, origin, seq);
-    MDB_val key = { sizeof k, k }, val;
-    rc = mdb_get (txn, self->dbi_entries, &key, &val);
+    MDB_val key = { name_len, (void *) name }, val;
+    rc = mdb_get (txn, dbi, &key, &val);
     if (rc == MDB_NOTFOUND)
         rc = EL_ENOTFOUND;
     if (rc == 0) {
-        uint8_t *copy = malloc (val.mv_size ? val.mv_size : 1);
+        void *copy = malloc (val.mv_size ? val.mv_size : 1);
         if (!copy)
             rc = -ENOMEM;
         else {
@@ -1349,6 +1349,15 @@ el_store_entry_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64
     }
     s_read_end (self, txn);
     return s_rc (rc);
+}
+
+int
+el_store_entry_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t seq,
+                    uint8_t **ret, size_t *ret_len)
+{
+    uint8_t k[S_ENTRY_KEY_BYTES];
+    s_entry_key (k, origin, seq);
+    return s_value_get (self, self->dbi_entries, k, sizeof k, (void **) ret, ret_len);
 }
 
 /* The live record behind state value @p sval, parsed; *ret = NULL when it is
@@ -1606,32 +1615,6 @@ s_put_txn (el_store_t *self, MDB_txn *txn, void *arg)
     return mdb_put (txn, a->dbi, &a->key, &a->val, 0);
 }
 
-static int
-s_small_get (el_store_t *self, MDB_dbi dbi, const void *name, size_t name_len, void **ret,
-             size_t *ret_len)
-{
-    MDB_txn *txn;
-    int rc = s_read_begin (self, &txn);
-    if (rc)
-        return rc;
-    MDB_val key = { name_len, (void *) name }, val;
-    rc = mdb_get (txn, dbi, &key, &val);
-    if (rc == MDB_NOTFOUND)
-        rc = EL_ENOTFOUND;
-    if (rc == 0) {
-        void *copy = malloc (val.mv_size ? val.mv_size : 1);
-        if (!copy)
-            rc = -ENOMEM;
-        else {
-            memcpy (copy, val.mv_data, val.mv_size);
-            *ret = copy;
-            *ret_len = val.mv_size;
-        }
-    }
-    s_read_end (self, txn);
-    return s_rc (rc);
-}
-
 static bool
 s_meta_name_ok (const char *name)
 {
@@ -1655,7 +1638,7 @@ el_store_meta_get (el_store_t *self, const char *name, void **ret, size_t *ret_l
 {
     if (!s_meta_name_ok (name))
         return EL_EINVAL;
-    return s_small_get (self, self->dbi_meta, name, strlen (name), ret, ret_len);
+    return s_value_get (self, self->dbi_meta, name, strlen (name), ret, ret_len);
 }
 
 int
@@ -1674,7 +1657,7 @@ int
 el_store_peer_get (el_store_t *self, const uint8_t peer[EL_KEY_BYTES], void **ret,
                    size_t *ret_len)
 {
-    return s_small_get (self, self->dbi_peers, peer, EL_KEY_BYTES, ret, ret_len);
+    return s_value_get (self, self->dbi_peers, peer, EL_KEY_BYTES, ret, ret_len);
 }
 
 /* ------------------------------------------------------------ compaction */
