@@ -17,8 +17,10 @@
 
 #include "el_admit.h"
 #include "el_config.h"
-#include "el_control.h"
+#include "el_control_call.h"
 #include "el_daemon.h"
+#include "el_duties.h"
+#include "el_hub.h"
 #include "el_entry.h"
 #include "el_log.h"
 #include "el_node.h"
@@ -203,7 +205,7 @@ main (int argc, char **argv)
             el_config_set (&cfg, "listen", "tcp://127.0.0.1:0", NULL, 0);
     }
     char err[EL_CONFIG_ERR_MAX] = "";
-    rc = el_config_finish (&cfg, EL_ROLE_BROKER, err, sizeof err);
+    rc = el_config_finish (&cfg, EL_CONFIG_NEEDS_LISTEN, err, sizeof err);
     if (rc < 0) {
         fprintf (stderr, "entrelab-broker: %s\n", err);
         return 2;
@@ -221,5 +223,6 @@ main (int argc, char **argv)
     }
     if (flags.admit || flags.revoke)
         return s_admin (&cfg, &flags);
-    return el_daemon_run (&cfg, EL_ROLE_BROKER);
+    static const el_role_ops_t *const roles[] = { &el_site_role, &el_hub_role };
+    return el_daemon_run (&cfg, "broker", roles, sizeof roles / sizeof roles[0]);
 }

@@ -7,6 +7,8 @@
 
 #include "el_config.h"
 #include "el_daemon.h"
+#include "el_duties.h"
+#include "el_uplink.h"
 
 static void
 s_usage (FILE *out)
@@ -47,10 +49,11 @@ main (int argc, char **argv)
         return el_daemon_print_id ("entrelab-node", cfg.key_file);
     }
     char err[EL_CONFIG_ERR_MAX] = "";
-    rc = el_config_finish (&cfg, EL_ROLE_NODE, err, sizeof err);
+    rc = el_config_finish (&cfg, EL_CONFIG_NEEDS_BROKER, err, sizeof err);
     if (rc < 0) {
         fprintf (stderr, "entrelab-node: %s\n", err);
         return 2;
     }
-    return el_daemon_run (&cfg, EL_ROLE_NODE);
+    static const el_role_ops_t *const roles[] = { &el_site_role, &el_uplink_role };
+    return el_daemon_run (&cfg, "node", roles, sizeof roles / sizeof roles[0]);
 }

@@ -43,7 +43,8 @@
 #include <zmq.h>
 
 #include "el_entry.h"
-#include "el_invite.h"
+#include "el_join_call.h"
+#include "el_join.h"
 
 #define S_WAIT_MS 30000
 
@@ -348,7 +349,7 @@ s_join_request (void *s, const el_keypair_t *kp, const uint8_t secret[EL_INVITE_
                 size_t secret_len)
 {
     uint8_t sig[EL_SIG_BYTES];
-    el_invite_join_sign (kp, s_server, secret, sig);
+    el_token_join_sign (kp, s_server, secret, sig);
     El__JoinRequest jr = EL__JOIN_REQUEST__INIT;
     jr.version = 1;
     jr.site_key = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) kp->pk };
@@ -366,7 +367,7 @@ static int
 s_join (void *ctx, const char *token_text)
 {
     El__InviteToken *token = NULL;
-    if (el_invite_token_decode (token_text, &token) < 0) {
+    if (el_token_decode (token_text, &token) < 0) {
         fprintf (stderr, "el_hostile: not an invite token\n");
         return -1;
     }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "el_cli_time.h"
-#include "el_invite.h"
+#include "el_token.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -26,9 +26,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     switch (data[0] % 5) {
     case 0: {
         El__InviteToken *t = NULL;
-        if (el_invite_token_decode (text, &t) == 0) {
+        if (el_token_decode (text, &t) == 0) {
             char *again = NULL;
-            if (el_invite_token_encode (t, &again) == 0)
+            if (el_token_encode (t, &again) == 0)
                 free (again);
             el__invite_token__free_unpacked (t, &el_pb_allocator);
         }

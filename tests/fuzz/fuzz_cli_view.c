@@ -25,6 +25,7 @@
 
 #include "el_cli.h"
 #include "el_control.h"
+#include "el_control_call.h"
 #include "fuzz_util.h"
 
 #define S_RECORDS_MAX 24

@@ -3,7 +3,7 @@
  * line, el_config_from_args), as a secret or public key file
  * (el_keypair_load, el_key_resolve) and as a peer "KEY@ENDPOINT" text. Whatever is
  * accepted must leave the settings within their documented limits, and
- * el_config_finish() must accept or refuse it for both roles.
+ * el_config_finish() must accept or refuse it for what each daemon needs.
  * Inputs naming /dev, /proc or /sys are skipped: a key path may be opened
  * (broker_key = FILE), and a device could block the harness; for the same
  * reason a --config flag is replaced by a switch. */
@@ -31,14 +31,15 @@ s_check (el_config_t *cfg)
         FZ_CHECK (!cfg->peers[i].endpoint[0] || strstr (cfg->peers[i].endpoint, "://"));
     FZ_CHECK (cfg->batch <= EL_BATCH_MAX);
     FZ_CHECK (cfg->log_level >= EL_LOG_ERROR && cfg->log_level <= EL_LOG_DEBUG);
-    for (int role = 0; role < 2; role++) {
+    static const unsigned needs[] = { EL_CONFIG_NEEDS_BROKER, EL_CONFIG_NEEDS_LISTEN };
+    for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++) {
         el_config_t c = *cfg;
         char err[EL_CONFIG_ERR_MAX];
         err[0] = '\0';
-        if (el_config_finish (&c, (el_role_t) role, err, sizeof err) == 0) {
+        if (el_config_finish (&c, needs[i], err, sizeof err) == 0) {
             FZ_CHECK (c.state_dir[0] && c.key_file[0] && c.control[0]);
-            FZ_CHECK (role == EL_ROLE_BROKER ? c.listen_n > 0
-                                             : c.connect[0] && c.has_broker_key);
+            FZ_CHECK (needs[i] == EL_CONFIG_NEEDS_LISTEN ? c.listen_n > 0
+                                                         : c.connect[0] && c.has_broker_key);
         } else {
             FZ_CHECK (err[0]);
         }

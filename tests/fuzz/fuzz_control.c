@@ -20,6 +20,8 @@
 #include <zmq.h>
 
 #include "el_control.h"
+#include "el_duties.h"
+#include "el_hub.h"
 #include "el_log.h"
 #include "el_node.h"
 #include "fuzz_util.h"
@@ -38,7 +40,8 @@ s_node_main (void *arg)
 {
     (void) arg;
     el_node_t *node = NULL;
-    int rc = el_node_new (&s_cfg, EL_ROLE_BROKER, &node);
+    static const el_role_ops_t *const roles[] = { &el_site_role, &el_hub_role };
+    int rc = el_node_new (&s_cfg, "broker", roles, sizeof roles / sizeof roles[0], &node);
     if (rc == 0)
         rc = el_node_run (node);
     el_node_destroy (&node);
@@ -77,7 +80,7 @@ s_start (void)
     FZ_CHECK (el_config_set (&s_cfg, "durable", "false", err, sizeof err) == 0);
     FZ_CHECK (el_config_set (&s_cfg, "log_level", getenv ("FUZZ_VERBOSE") ? "debug" : "error",
                              err, sizeof err) == 0);
-    FZ_CHECK (el_config_finish (&s_cfg, EL_ROLE_BROKER, err, sizeof err) == 0);
+    FZ_CHECK (el_config_finish (&s_cfg, EL_CONFIG_NEEDS_LISTEN, err, sizeof err) == 0);
     FZ_CHECK (pthread_create (&s_thread, NULL, s_node_main, NULL) == 0);
     s_started = true;
     atexit (s_stop);

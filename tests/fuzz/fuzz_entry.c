@@ -3,12 +3,12 @@
  * behaviour. What parses must verify or not, pack to its stub, and the stub
  * must parse again as the same entry (same origin, seq and hash: the chain
  * survives compaction). The same bytes are also read as a key text, a Site
- * record (el_admit_parse) and the sync frame around entries (el.Msg). */
+ * record (el_attest_parse) and the sync frame around entries (el.Msg). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "el_admit.h"
+#include "el_attest.h"
 #include "fuzz_util.h"
 
 int
@@ -34,8 +34,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         FZ_CHECK (el_entry_verify (s) == el_entry_verify (e));
         uint8_t site[EL_KEY_BYTES];
         El__SiteStatus st;
-        (void) el_admit_parse (e, e->network, site, &st);
-        (void) el_admit_parse (e, e->origin, site, &st);
+        (void) el_attest_parse (e, e->network, site, &st);
+        (void) el_attest_parse (e, e->origin, site, &st);
         el_entry_destroy (&s);
         free (stub);
         el_entry_destroy (&e);

@@ -308,7 +308,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     el_config_t dcfg;
     el_config_init (&dcfg);
     el_duties_env_t env = { .store = w.store, .sync = w.sync, .kp = fz_keys[FZ_S],
-                            .role = EL_ROLE_NODE, .cfg = &dcfg };
+                            .cfg = &dcfg };
     FZ_CHECK (el_duties_new (&env, &w.duties) == 0);
     el_sync_on_applied (w.sync, s_on_applied, &w);
     for (uint64_t p = 1; p <= S_PEERS; p++)

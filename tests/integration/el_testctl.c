@@ -18,7 +18,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "el_control.h"
+#include "el_control_call.h"
 #include "el_entry.h"
 
 #define S_TIMEOUT_MS 20000

@@ -76,16 +76,16 @@ test_defaults_and_finish (void **state)
     assert_true (cfg.heartbeat_ivl_ms > 0 && cfg.heartbeat_timeout_ms > cfg.heartbeat_ivl_ms);
     char err[EL_CONFIG_ERR_MAX];
     /* nothing set: state_dir is required */
-    assert_int_equal (el_config_finish (&cfg, EL_ROLE_BROKER, err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_finish (&cfg, EL_CONFIG_NEEDS_LISTEN, err, sizeof err), EL_EINVAL);
     assert_non_null (strstr (err, "state_dir"));
     assert_int_equal (el_config_set (&cfg, "state_dir", "/var/lib/x", err, sizeof err), 0);
     /* a broker needs a listen endpoint, a node connect + broker_key */
-    assert_int_equal (el_config_finish (&cfg, EL_ROLE_BROKER, err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_finish (&cfg, EL_CONFIG_NEEDS_LISTEN, err, sizeof err), EL_EINVAL);
     assert_non_null (strstr (err, "listen"));
-    assert_int_equal (el_config_finish (&cfg, EL_ROLE_NODE, err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_finish (&cfg, EL_CONFIG_NEEDS_BROKER, err, sizeof err), EL_EINVAL);
     assert_non_null (strstr (err, "connect"));
     assert_int_equal (el_config_set (&cfg, "listen", "tcp://127.0.0.1:7400", err, sizeof err), 0);
-    assert_int_equal (el_config_finish (&cfg, EL_ROLE_BROKER, err, sizeof err), 0);
+    assert_int_equal (el_config_finish (&cfg, EL_CONFIG_NEEDS_LISTEN, err, sizeof err), 0);
     assert_string_equal (cfg.key_file, "/var/lib/x/key");
     assert_string_equal (cfg.control, "ipc:///var/lib/x/control.sock");
 }
@@ -130,7 +130,7 @@ test_ini_file (void **state)
     assert_int_equal (cfg.hwm, 500);
     assert_int_equal (cfg.map_max_mb, 128);
     assert_false (cfg.durable);
-    assert_int_equal (el_config_finish (&cfg, EL_ROLE_NODE, err, sizeof err), 0);
+    assert_int_equal (el_config_finish (&cfg, EL_CONFIG_NEEDS_BROKER, err, sizeof err), 0);
 }
 
 static void
@@ -235,7 +235,7 @@ test_bad_values (void **state)
     assert_int_equal (el_config_set (&cfg, "listen", "tcp://*:1", err, sizeof err), 0);
     assert_int_equal (el_config_set (&cfg, "peer", f->key_text, err, sizeof err), 0);
     assert_int_equal (el_config_set (&cfg, "peer", f->key_text, err, sizeof err), 0);
-    assert_int_equal (el_config_finish (&cfg, EL_ROLE_BROKER, err, sizeof err), EL_EINVAL);
+    assert_int_equal (el_config_finish (&cfg, EL_CONFIG_NEEDS_LISTEN, err, sizeof err), EL_EINVAL);
 }
 
 static void

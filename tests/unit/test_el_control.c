@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "el_control.h"
+#include "el_control_call.h"
 
 typedef struct {
     void *ctx;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "el_daemon.h"
+#include "el_log.h"
 
 static int s_usage_calls;
 static FILE *s_usage_out;

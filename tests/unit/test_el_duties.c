@@ -16,6 +16,7 @@
 
 #include "el_booking.h"
 #include "el_duties.h"
+#include "el_log.h"
 
 #define HOUR (3600LL * 1000000)
 #define T0 1798761600000000LL       /* 2027-01-01T00:00:00Z, µs */
@@ -51,7 +52,7 @@ s_now (void)
 static void
 s_duties_start (fx_t *fx)
 {
-    el_duties_env_t env = { fx->store, fx->sync, fx->owner, EL_ROLE_NODE, &fx->cfg, s_now };
+    el_duties_env_t env = { fx->store, fx->sync, fx->owner, &fx->cfg, s_now };
     assert_int_equal (el_duties_new (&env, &fx->duties), 0);
 }
 
@@ -448,7 +449,7 @@ test_revoked_site_writes_no_answer (void **state)
 }
 
 static void
-test_invites_need_a_broker (void **state)
+test_invites_are_not_the_site_roles (void **state)
 {
     fx_t *fx = *state;
     s_duties_start (fx);
@@ -457,7 +458,7 @@ test_invites_need_a_broker (void **state)
     req.r_case = EL__CONTROL_REQUEST__R_INVITE;
     req.invite = &ir;
     El__ControlReply *r = s_control (fx, &req, EL_EINVAL);
-    assert_string_equal (r->text, "invites are made on the broker");
+    assert_string_equal (r->text, "unknown request");
     req.r_case = EL__CONTROL_REQUEST__R_STATUS;
     s_control (fx, &req, EL_EINVAL);
 }
@@ -473,7 +474,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_withdrawn_and_start_up, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_erasure_compacts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_revoked_site_writes_no_answer, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_invites_need_a_broker, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_invites_are_not_the_site_roles, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -17,6 +17,9 @@
 
 #include "el_admit.h"
 #include "el_control.h"
+#include "el_control_call.h"
+#include "el_join.h"
+#include "el_join_call.h"
 #include "el_invite.h"
 
 #define DAY (24LL * 3600 * 1000000)
@@ -77,13 +80,13 @@ test_token_round_trip (void **state)
     t.expires_us = 1799762400000000LL;
     t.name = "Tiers-lieu Celles";
     char *text = NULL;
-    assert_int_equal (el_invite_token_encode (&t, &text), 0);
+    assert_int_equal (el_token_encode (&t, &text), 0);
     assert_memory_equal (text, EL_INVITE_PREFIX, strlen (EL_INVITE_PREFIX));
     assert_null (strpbrk (text, "+/= \n"));     /* URL- and shell-safe */
     char padded[EL_INVITE_TOKEN_MAX];
     snprintf (padded, sizeof padded, "  %s\n", text);
     El__InviteToken *back = NULL;
-    assert_int_equal (el_invite_token_decode (padded, &back), 0);
+    assert_int_equal (el_token_decode (padded, &back), 0);
     assert_string_equal (back->join_endpoint, t.join_endpoint);
     assert_memory_equal (back->broker_key.data, fx->broker->pk, EL_KEY_BYTES);
     assert_memory_equal (back->secret.data, secret, sizeof secret);
@@ -93,13 +96,13 @@ test_token_round_trip (void **state)
     /* refused: other prefix, broken base64, a cut token, wrong sizes */
     const char *bad[] = { "", "elinv2.AAAA", "elinv1.", "elinv1.***", "hello" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal (el_invite_token_decode (bad[i], &back), EL_EINVAL);
+        assert_int_equal (el_token_decode (bad[i], &back), EL_EINVAL);
     text[strlen (text) - 12] = '\0';
-    assert_int_equal (el_invite_token_decode (text, &back), EL_EINVAL);
+    assert_int_equal (el_token_decode (text, &back), EL_EINVAL);
     free (text);
     t.secret.len = 16;
-    assert_int_equal (el_invite_token_encode (&t, &text), 0);
-    assert_int_equal (el_invite_token_decode (text, &back), EL_EINVAL);
+    assert_int_equal (el_token_encode (&t, &text), 0);
+    assert_int_equal (el_token_decode (text, &back), EL_EINVAL);
     free (text);
 }
 
@@ -109,14 +112,14 @@ test_join_signature (void **state)
     fx_t *fx = *state;
     uint8_t secret[EL_INVITE_SECRET_BYTES], sig[EL_SIG_BYTES];
     memset (secret, 7, sizeof secret);
-    assert_int_equal (el_invite_join_sign (fx->site, fx->broker->pk, secret, sig), 0);
-    assert_int_equal (el_invite_join_verify (fx->site->pk, fx->broker->pk, secret, sig), 0);
-    assert_int_equal (el_invite_join_verify (fx->other->pk, fx->broker->pk, secret, sig),
+    assert_int_equal (el_token_join_sign (fx->site, fx->broker->pk, secret, sig), 0);
+    assert_int_equal (el_token_join_verify (fx->site->pk, fx->broker->pk, secret, sig), 0);
+    assert_int_equal (el_token_join_verify (fx->other->pk, fx->broker->pk, secret, sig),
                       EL_EBADSIG);
-    assert_int_equal (el_invite_join_verify (fx->site->pk, fx->other->pk, secret, sig),
+    assert_int_equal (el_token_join_verify (fx->site->pk, fx->other->pk, secret, sig),
                       EL_EBADSIG);
     secret[0] ^= 1;
-    assert_int_equal (el_invite_join_verify (fx->site->pk, fx->broker->pk, secret, sig),
+    assert_int_equal (el_token_join_verify (fx->site->pk, fx->broker->pk, secret, sig),
                       EL_EBADSIG);
 }
 
@@ -147,37 +150,43 @@ test_redeem_once (void **state)
 
     char err[200], *ep = NULL, *name = NULL;
     uint64_t seq = 0;
+    el_invite_refusal_t why = EL_INVITE_FAILED;
     uint8_t unknown[EL_INVITE_SECRET_BYTES];
     memset (unknown, 0x11, sizeof unknown);
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, unknown,
-                                        fx->site->pk, NULL, &seq, &ep, &name, err, sizeof err),
+                                        fx->site->pk, NULL, &seq, &ep, &name, &why, err, sizeof err),
                       EL_ENOTFOUND);
+    assert_int_equal (why, EL_INVITE_UNKNOWN);
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
-                                        fx->broker->pk, NULL, &seq, &ep, &name, err, sizeof err),
+                                        fx->broker->pk, NULL, &seq, &ep, &name, &why, err, sizeof err),
                       EL_EINVAL);
+    assert_int_equal (why, EL_INVITE_SELF);
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now + DAY, secret,
-                                        fx->site->pk, "", &seq, &ep, &name, err, sizeof err), 0);
+                                        fx->site->pk, "", &seq, &ep, &name, &why, err, sizeof err), 0);
     assert_string_equal (ep, "tcp://hub:7400");
     assert_string_equal (name, "Celles");
     free (ep);
     free (name);
     El__SiteStatus st;
-    assert_int_equal (el_admit_status (fx->store, fx->broker->pk, fx->site->pk, &st), 0);
+    assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->site->pk, &st), 0);
     assert_int_equal (st, EL__SITE_STATUS__ACTIVE);
     err[0] = '\0';
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now + DAY, secret,
-                                        fx->other->pk, NULL, &seq, &ep, &name, err, sizeof err),
+                                        fx->other->pk, NULL, &seq, &ep, &name, &why, err, sizeof err),
                       EL_EINVAL);
     assert_string_equal (err, "invite already used");
-    assert_int_equal (el_admit_status (fx->store, fx->broker->pk, fx->other->pk, &st),
+    assert_int_equal (why, EL_INVITE_USED);
+    assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->other->pk, &st),
                       EL_ENOTFOUND);
     /* expiry */
     assert_int_equal (el_invite_create (fx->store, now, DAY, "", 0, "tcp://hub:7400", secret,
                                         &expires), 0);
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now + DAY, secret,
-                                        fx->other->pk, NULL, &seq, &ep, &name, err, sizeof err),
+                                        fx->other->pk, NULL, &seq, &ep, &name, &why, err, sizeof err),
                       EL_EINVAL);
     assert_string_equal (err, "invite expired");
+    assert_int_equal (why, EL_INVITE_EXPIRED);
+    assert_string_equal (el_invite_refusal_name (why), "expired");
 }
 
 /* An invite admits new keys only: an admitted site is not renamed, a revoked
@@ -191,16 +200,18 @@ test_redeem_known_key (void **state)
     int64_t expires = 0;
     char err[200], *ep = NULL, *name = NULL;
     uint64_t seq = 0;
+    el_invite_refusal_t why = EL_INVITE_FAILED;
     El__SiteStatus st;
     assert_int_equal (el_admit_write (fx->sync, fx->broker, fx->site->pk, NULL, "Celles",
                                       EL__SITE_KIND__PERIPHERAL, EL__SITE_STATUS__ACTIVE, NULL), 0);
     assert_int_equal (el_invite_create (fx->store, now, 0, "Y", EL__SITE_KIND__PERIPHERAL,
                                         "tcp://hub:7400", secret, &expires), 0);
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
-                                        fx->site->pk, NULL, &seq, &ep, &name, err, sizeof err),
+                                        fx->site->pk, NULL, &seq, &ep, &name, &why, err, sizeof err),
                       EL_EINVAL);
     assert_string_equal (err, "this site is already admitted as 'Celles'; an invite is for a "
                               "new site only");
+    assert_int_equal (why, EL_INVITE_ADMITTED);
     el_entry_t *e = NULL;
     char key[EL_KEY_TEXT_BYTES];
     el_key_to_text (fx->site->pk, key);
@@ -215,19 +226,20 @@ test_redeem_known_key (void **state)
     assert_int_equal (el_admit_revoke (fx->sync, fx->store, fx->broker, fx->site->pk, NULL), 0);
     err[0] = '\0';
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
-                                        fx->site->pk, "Nouveau", &seq, &ep, &name, err,
+                                        fx->site->pk, "Nouveau", &seq, &ep, &name, &why, err,
                                         sizeof err), EL_EINVAL);
     assert_non_null (strstr (err, "revoked"));
-    assert_int_equal (el_admit_status (fx->store, fx->broker->pk, fx->site->pk, &st), 0);
+    assert_int_equal (why, EL_INVITE_REVOKED);
+    assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->site->pk, &st), 0);
     assert_int_equal (st, EL__SITE_STATUS__REVOKED);
 
     /* the refusals did not use the invite: a new key redeems it */
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
-                                        fx->other->pk, NULL, &seq, &ep, &name, err, sizeof err), 0);
+                                        fx->other->pk, NULL, &seq, &ep, &name, &why, err, sizeof err), 0);
     assert_string_equal (name, "Y");
     free (ep);
     free (name);
-    assert_int_equal (el_admit_status (fx->store, fx->broker->pk, fx->other->pk, &st), 0);
+    assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->other->pk, &st), 0);
     assert_int_equal (st, EL__SITE_STATUS__ACTIVE);
 }
 
@@ -264,7 +276,7 @@ s_redeem_fn (void *arg, el_control_t *ctl, const El__ControlRequest *req, El__Co
     uint64_t seq = 0;
     int rc = el_invite_redeem (fx->store, fx->sync, fx->broker, el_now_us (),
                                req->redeem->secret.data, req->redeem->site_key.data,
-                               req->redeem->name, &seq, &ep, &name, err, sizeof err);
+                               req->redeem->name, &seq, &ep, &name, NULL, err, sizeof err);
     if (rc < 0) {
         if (err[0])
             reply->text = el_control_strdup (ctl, err);
@@ -331,7 +343,7 @@ test_join_listener (void **state)
     assert_string_equal (c.reply->name, "Celles");
     el__join_reply__free_unpacked (c.reply, &el_pb_allocator);
     El__SiteStatus st;
-    assert_int_equal (el_admit_status (fx->store, fx->broker->pk, fx->site->pk, &st), 0);
+    assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->site->pk, &st), 0);
     assert_int_equal (st, EL__SITE_STATUS__ACTIVE);
 
     /* the same token again: a refusal with its reason */
@@ -349,7 +361,7 @@ test_join_listener (void **state)
     c.timeout_ms = 500;
     s_join (ctl, &c);
     assert_int_equal (c.rc, -ETIMEDOUT);
-    assert_int_equal (el_admit_status (fx->store, fx->broker->pk, fx->other->pk, &st),
+    assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->other->pk, &st),
                       EL_ENOTFOUND);
 
     /* a client that does not know the broker's key fails the CURVE handshake */

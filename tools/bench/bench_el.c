@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "el_control.h"
+#include "el_control_call.h"
 #include "el_error.h"
 
 int

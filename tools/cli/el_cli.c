@@ -12,7 +12,7 @@
 #include <zmq.h>
 
 #include "el_config.h"
-#include "el_control.h"
+#include "el_control_call.h"
 
 /* ------------------------------------------------------------ errors */
 

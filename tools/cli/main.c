@@ -8,6 +8,7 @@
 #include <zmq.h>
 
 #include "el_cli.h"
+#include "el_version.h"
 
 static const el_cli_cmd_t *const s_tables[] = {
     el_cli_site_cmds, el_cli_event_cmds, el_cli_event_import_cmds, el_cli_equipment_cmds,
@@ -116,7 +117,7 @@ main (int argc, char **argv)
             break;
         }
         if (!strcmp (a, "--version")) {
-            printf ("entrelab 0.1.0 (protocol %d)\n", EL_PROTOCOL_VERSION);
+            printf ("entrelab %s (protocol %d)\n", EL_VERSION, EL_PROTOCOL_VERSION);
             goto out;
         }
         if (!strcmp (a, "--json"))

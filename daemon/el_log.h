@@ -14,12 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum {
-    EL_LOG_ERROR = 0,
-    EL_LOG_WARN = 1,
-    EL_LOG_INFO = 2,
-    EL_LOG_DEBUG = 3,
-} el_log_level_t;
+#include "el_config.h"    /* el_log_level_t */
+
 
 #define EL_LOG_LINE_MAX 2048    /* bytes per line; longer lines are cut and end with "..." */
 #define EL_LOG_FPR_BYTES 9      /* key fingerprint text: 8 base64url chars + NUL */
@@ -28,9 +24,6 @@ typedef enum {
 void el_log_set_level (el_log_level_t level);
 el_log_level_t el_log_level (void);
 
-/** Parse "error", "warn", "info", "debug". @return 0, -EINVAL. */
-int el_log_level_parse (const char *text, el_log_level_t *ret);
-const char *el_log_level_name (el_log_level_t level);
 
 /** True when a line of @p level would be written. */
 int el_log_enabled (el_log_level_t level);

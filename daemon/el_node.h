@@ -1,14 +1,13 @@
 /* el_node.h — the daemon: one zmq_poll reactor around the store and the sync core.
  *
- * Both daemons are an el_node_t; the broker is a node with extra duties
- * (role EL_ROLE_BROKER): its network id is its own key, it binds a ROUTER for
- * the sites (CURVE server, ZAP admits the sites it admitted plus its
- * configured peers), and it answers admit/revoke on the control socket by
- * writing broker-signed Site entries (broker/el_admit.h).
- * A node (EL_ROLE_NODE) connects a DEALER to its broker (CURVE client with
- * the broker's key), may bind ROUTERs for direct peers (--listen; ZAP admits
- * its broker and its configured peers) and connects a DEALER to each
- * configured peer with an endpoint.
+ * Both daemons are an el_node_t running a list of roles (daemon/el_role.h):
+ * entrelab-node the site role and the uplink role (it connects a DEALER to
+ * its broker, a CURVE client with the broker's key); entrelab-broker the
+ * site role and the hub role (its network id is its own key, ZAP admits
+ * every site it attested, it answers admit/revoke and invites). Either may
+ * bind ROUTERs (--listen; ZAP admits the sites the roles allow plus the
+ * configured peers) and connects a DEALER to each configured peer with an
+ * endpoint.
  *
  * Sessions: every connection carries one el_sync session. An outbound link
  * opens a fresh session (our Hello) each time its handshake succeeds (socket
@@ -27,11 +26,12 @@
  * its sessions get an Error (ERROR_REVOKED) and end, and frames of its
  * remaining connections are dropped; the store refuses its new entries.
  * The revoked site itself, told by its broker's Error (or by the revoking
- * entry), records it (el_duties_set_revoked: meta, kept across restarts),
+ * entry), records it (the site role, daemon/el_duties.h: meta, kept across
+ * restarts),
  * reports admitted = false and revoked_us in status, and refuses local
  * writes; a Site entry signed later that admits it again clears it.
  * Members' sharing levels hold on the wire: the sync core runs with
- * el_sync_share_by_level (node/el_sync.h).
+ * el_sync_share_by_level (core/el_sync.h).
  *
  * Shutdown: SIGINT / SIGTERM (signalfd) stop the loop at once (SIGHUP is
  * ignored and logged); every store
@@ -54,7 +54,12 @@
 #include <stdint.h>
 
 #include "el_config.h"
+#include "el_control.h"
 #include "el_entry.h"
+#include "el_role.h"
+#include "el_store.h"
+#include "el_sync.h"
+#include "el_version.h"
 
 #define EL_NODE_LINKS_MAX       1024    /* connections (inbound + outbound) per daemon */
 #define EL_NODE_PENDING_MAX     16384   /* frames held per link while its socket is full */
@@ -66,18 +71,25 @@
 #define EL_NODE_RETRY_FATAL_MS  60000   /* ... after a version, network or revocation error, ms */
 #define EL_NODE_LINGER_MS       200     /* ZMQ_LINGER of peer sockets at shutdown, ms */
 #define EL_NODE_STATUS_ORIGINS  256     /* origins listed per peer in status */
-
-typedef struct el_node el_node_t;
+#define EL_NODE_ROLES_MAX       4       /* roles per daemon */
 
 /** Prepare a daemon: state directory (created 0700 if absent), lock file
  * (one daemon per state directory), key (created 0600 when absent; refused
  * when group/world readable), store, sync core, ZAP handler, then the
  * sockets (ZAP first), control socket and signal handling.
- * @param cfg borrowed; finished with el_config_finish().
- * @return 0; EL_EKEYPERM, EL_EKEYFORMAT (key file); -EBUSY (another daemon
- *         holds the state directory); -EADDRINUSE and other -errno (binds);
- *         store errors. The reason is also logged. */
-int el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret);
+ * sockets (ZAP first), control socket and signal handling, then each role's
+ * start() and the Site records of the network (on_site, at_start).
+ * @param cfg    borrowed; finished with el_config_finish().
+ * @param name   "node" or "broker": logs and status; static storage
+ * @param roles  at most EL_NODE_ROLES_MAX; the tables are borrowed for the
+ *               node's life (static tables)
+ * @return 0; EL_EINVAL (too many roles, no role names the network, the
+ *         network is our own key on a node); EL_EKEYPERM, EL_EKEYFORMAT (key
+ *         file); -EBUSY (another daemon holds the state directory);
+ *         -EADDRINUSE and other -errno (binds); store errors; a role's start
+ *         error. The reason is also logged. */
+int el_node_new (const el_config_t *cfg, const char *name, const el_role_ops_t *const *roles,
+                 size_t roles_n, el_node_t **ret);
 
 /** Run the reactor until SIGINT/SIGTERM or el_node_stop().
  * @return 0 on a clean stop, or a fatal error code (logged). */
@@ -91,6 +103,38 @@ void el_node_destroy (el_node_t **self_p);
 
 /** This daemon's site id. */
 const uint8_t *el_node_id (const el_node_t *self);
+
+/* ------------------------------------------------------------ for the roles
+ * Reactor thread only, from a role's start() until its stop(). */
+
+/** The store, sync core, key pair, configuration and network id: borrowed,
+ * valid until el_node_destroy(). */
+el_store_t *el_node_store (el_node_t *self);
+el_sync_t *el_node_sync (el_node_t *self);
+const el_keypair_t *el_node_keypair (const el_node_t *self);
+const el_config_t *el_node_config (const el_node_t *self);
+const uint8_t *el_node_network (const el_node_t *self);
+
+/** What this site knows of its own admission: status shows it, and while
+ * @p revoked_us (µs since the Unix epoch; 0 = not revoked) is set, local
+ * writes are refused with EL_EREVOKED. */
+void el_node_set_admission (el_node_t *self, bool admitted, int64_t revoked_us);
+bool el_node_is_admitted (const el_node_t *self);
+
+/** Let @p key through ZAP (logged on failure). @return 0, -ENOMEM, -ENOSPC. */
+int el_node_zap_allow (el_node_t *self, const uint8_t key[EL_KEY_BYTES]);
+
+/** List @p key in status even before it connects, with what the store's
+ * peers db remembers of it. */
+void el_node_remember_peer (el_node_t *self, const uint8_t key[EL_KEY_BYTES]);
+
+/** Open the link to this site's broker (@p key at @p endpoint): a DEALER,
+ * CURVE client, reconnecting by itself. @return 0, EL_EINVAL, -errno (logged). */
+int el_node_uplink (el_node_t *self, const uint8_t key[EL_KEY_BYTES], const char *endpoint);
+
+/** A status row for a peer without a connection, allocated in @p ctl's
+ * reply arena. @return NULL when out of memory. */
+El__PeerStatus *el_node_status_offline (el_control_t *ctl, const uint8_t key[EL_KEY_BYTES]);
 
 /** Take the state directory's lock (<state_dir>/lock, flock) without
  * starting a daemon, e.g. for offline admission. @param[out] ret_fd close it

@@ -56,7 +56,7 @@ el_daemon_start (const char *prog, void (*usage) (FILE *out), int argc, char **a
         return 0;
     }
     if (flags->version) {
-        printf ("%s 0.1.0 (protocol %d)\n", prog, EL_PROTOCOL_VERSION);
+        printf ("%s %s (protocol %d)\n", prog, EL_VERSION, EL_PROTOCOL_VERSION);
         return 0;
     }
     el_log_set_level (cfg->log_level);
@@ -80,10 +80,11 @@ el_daemon_print_id (const char *prog, const char *key_file)
 }
 
 int
-el_daemon_run (const el_config_t *cfg, el_role_t role)
+el_daemon_run (const el_config_t *cfg, const char *name, const el_role_ops_t *const *roles,
+               size_t roles_n)
 {
     el_node_t *node = NULL;
-    int rc = el_node_new (cfg, role, &node);
+    int rc = el_node_new (cfg, name, roles, roles_n, &node);
     if (rc < 0)
         return 1;
     rc = el_node_run (node);

@@ -361,7 +361,7 @@ el_config_from_args (el_config_t *cfg, int argc, char **argv, const char *const 
 }
 
 int
-el_config_finish (el_config_t *cfg, el_role_t role, char *err, size_t err_size)
+el_config_finish (el_config_t *cfg, unsigned needs, char *err, size_t err_size)
 {
     if (!cfg->state_dir[0]) {
         s_err (err, err_size, "state_dir is required (--state-dir DIR)");
@@ -381,7 +381,7 @@ el_config_finish (el_config_t *cfg, el_role_t role, char *err, size_t err_size)
             return EL_EINVAL;
         }
     }
-    if (role == EL_ROLE_NODE) {
+    if (needs & EL_CONFIG_NEEDS_BROKER) {
         if (!cfg->connect[0]) {
             s_err (err, err_size, "a node needs its broker's endpoint (--connect ENDPOINT)");
             return EL_EINVAL;
@@ -391,7 +391,7 @@ el_config_finish (el_config_t *cfg, el_role_t role, char *err, size_t err_size)
             return EL_EINVAL;
         }
     }
-    if (role == EL_ROLE_BROKER && cfg->listen_n == 0) {
+    if ((needs & EL_CONFIG_NEEDS_LISTEN) && cfg->listen_n == 0) {
         s_err (err, err_size, "a broker needs an endpoint to bind (--listen ENDPOINT)");
         return EL_EINVAL;
     }
@@ -406,4 +406,32 @@ el_config_finish (el_config_t *cfg, el_role_t role, char *err, size_t err_size)
                 return EL_EINVAL;
             }
     return 0;
+}
+
+/* ------------------------------------------------------------ log levels */
+
+static const char *const s_level_names[] = { "error", "warn", "info", "debug" };
+
+int
+el_log_level_parse (const char *text, el_log_level_t *ret)
+{
+    for (int i = 0; i <= (int) EL_LOG_DEBUG; i++) {
+        if (text && strcmp (text, s_level_names[i]) == 0) {
+            *ret = (el_log_level_t) i;
+            return 0;
+        }
+    }
+    if (text && strcmp (text, "warning") == 0) {
+        *ret = EL_LOG_WARN;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+const char *
+el_log_level_name (el_log_level_t level)
+{
+    if (level < EL_LOG_ERROR || level > EL_LOG_DEBUG)
+        return "info";
+    return s_level_names[level];
 }

@@ -17,9 +17,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "el_admit.h"
+#include "el_attest.h"
 #include "el_control.h"
-#include "el_duties.h"
 #include "el_log.h"
 #include "el_store.h"
 #include "el_sync.h"
@@ -83,7 +82,11 @@ typedef struct {
 
 struct el_node {
     el_config_t cfg;
-    el_role_t role;
+    const char *name;           /* "node", "broker": logs and status */
+    const el_role_ops_t *roles[EL_NODE_ROLES_MAX];
+    void *role_state[EL_NODE_ROLES_MAX];
+    bool role_started[EL_NODE_ROLES_MAX];
+    size_t roles_n;
     el_keypair_t *kp;
     char self_text[EL_KEY_TEXT_BYTES];
     uint8_t network[EL_KEY_BYTES];
@@ -94,7 +97,6 @@ struct el_node {
     bool mask_set;
     el_store_t *store;
     el_sync_t *sync;
-    el_duties_t *duties;        /* issue 4: bookings, erasure, invites (node/el_duties.h) */
     void *ctx;
     el_zap_t *zap;
     el_control_t *control;
@@ -109,7 +111,8 @@ struct el_node {
     uint64_t next_session;
     unsigned mon_seq;
     bool stop;
-    bool admitted;              /* an active Site entry for us is held */
+    bool admitted;              /* an active Site entry for us is held (set by the roles) */
+    int64_t revoked_us;         /* we learned we were revoked, µs since the epoch; 0 = not */
     int64_t cycle_deadline_us;  /* monotonic: stop reading sockets in this cycle after */
     int64_t started_us;
     uint64_t frames_dropped, auth_failures, disconnects;
@@ -533,20 +536,8 @@ s_on_site (el_node_t *self, const uint8_t site[EL_KEY_BYTES], El__SiteStatus sta
            bool at_start, int64_t signed_us)
 {
     char f[EL_LOG_FPR_BYTES];
-    bool self_site = !memcmp (site, self->kp->pk, EL_KEY_BYTES);
     if (status == EL__SITE_STATUS__ACTIVE) {
-        if (self_site) {
-            if (!self->admitted && !at_start)
-                el_log (EL_LOG_INFO, "admitted", "site=%s network=%s", self->self_text,
-                        s_fpr (self->network, f));
-            /* a revocation learned from the broker's Error stands until an
-             * entry the broker signed after it admits us again (an older one
-             * relayed late does not count) */
-            if (!at_start && self->duties && signed_us >= el_duties_revoked_since (self->duties))
-                (void) el_duties_set_revoked (self->duties, false, 0);
-            self->admitted = !el_duties_revoked_since (self->duties);
-        }
-        if (self->role == EL_ROLE_BROKER || s_is_configured_peer (self, site)) {
+        if (s_is_configured_peer (self, site)) {
             int rc = el_zap_allow (self->zap, site);
             if (rc < 0)
                 el_log (EL_LOG_ERROR, "zap_allow_failed", "site=%s reason=%s",
@@ -558,22 +549,16 @@ s_on_site (el_node_t *self, const uint8_t site[EL_KEY_BYTES], El__SiteStatus sta
                 self->links[i].banned = false;
         if (!at_start)
             el_log (EL_LOG_INFO, "site_admitted", "site=%s", s_fpr (site, f));
-        return;
-    }
-    if (status == EL__SITE_STATUS__REVOKED) {
-        if (self_site) {
-            self->admitted = false;
-            if (self->duties)
-                (void) el_duties_set_revoked (self->duties, true, el_now_us ());
-            el_log (EL_LOG_ERROR, "self_revoked", "site=%s network=%s", self->self_text,
-                    s_fpr (self->network, f));
-        }
+    } else if (status == EL__SITE_STATUS__REVOKED) {
         el_zap_deny (self->zap, site);
         if (!at_start) {
             el_log (EL_LOG_WARN, "site_revoked", "site=%s", s_fpr (site, f));
             s_revoke_sessions (self, site);
         }
     }
+    for (size_t i = 0; i < self->roles_n; i++)
+        if (self->role_started[i] && self->roles[i]->on_site)
+            self->roles[i]->on_site (self->role_state[i], site, status, at_start, signed_us);
 }
 
 static int
@@ -583,8 +568,6 @@ s_each_site (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
     el_node_t *self = arg;
     (void) name;
     s_on_site (self, site, status, true, 0);
-    if (self->role == EL_ROLE_BROKER && status == EL__SITE_STATUS__ACTIVE)
-        s_known_load (self, site);
     return 0;
 }
 
@@ -602,7 +585,7 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
             applied++;
             uint8_t site[EL_KEY_BYTES];
             El__SiteStatus st;
-            if (entries[i] && el_admit_parse (entries[i], self->network, site, &st) == 0)
+            if (entries[i] && el_attest_parse (entries[i], self->network, site, &st) == 0)
                 s_on_site (self, site, st, false, entries[i]->body->time_us);
         } else if (status[i] == EL_DUPLICATE) {
             dup++;
@@ -621,8 +604,9 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
     if (el_log_enabled (EL_LOG_DEBUG))
         el_log (EL_LOG_DEBUG, "entries_applied",
                 "from=%s applied=%zu duplicates=%zu rejected=%zu", from_name, applied, dup, rej);
-    if (self->duties)
-        el_duties_on_applied (self->duties, from_peer, entries, status, n);
+    for (size_t i = 0; i < self->roles_n; i++)
+        if (self->role_started[i] && self->roles[i]->on_applied)
+            self->roles[i]->on_applied (self->role_state[i], from_peer, entries, status, n);
 }
 
 /* ------------------------------------------------------------ frames */
@@ -656,15 +640,12 @@ s_session_error (el_node_t *self, s_link_t *l, int rc)
 {
     char f[EL_LOG_FPR_BYTES];
     el_sync_peer_info_t info;
-    if (l->kind == S_LINK_BROKER && rc == EL_EREVOKED && l->session
-        && el_sync_peer_info (self->sync, l->session, &info) == 0 && info.ended_by_peer
-        && self->duties && !el_duties_revoked_since (self->duties)) {
-        /* our broker says we are revoked: remember it, refuse local writes */
-        self->admitted = false;
-        (void) el_duties_set_revoked (self->duties, true, el_now_us ());
-        el_log (EL_LOG_ERROR, "self_revoked", "site=%s network=%s source=broker_error",
-                self->self_text, s_fpr (self->network, f));
-    }
+    if (l->has_key && l->session && el_sync_peer_info (self->sync, l->session, &info) == 0)
+        for (size_t i = 0; i < self->roles_n; i++)
+            if (self->role_started[i] && self->roles[i]->on_session_end)
+                self->roles[i]->on_session_end (self->role_state[i], l->key,
+                                                l->kind == S_LINK_BROKER, rc,
+                                                info.ended_by_peer);
     el_log (rc == EL_EREVOKED || rc == EL_ENETWORK || rc == EL_EVERSION ? EL_LOG_ERROR
                                                                            : EL_LOG_WARN,
             "session_ended", "peer=%s role=%s reason=%s", s_link_name (l, f), s_link_role (l),
@@ -1260,16 +1241,127 @@ s_signals (el_node_t *self)
     return 0;
 }
 
+/* Key pair, network id (from the first role that names one) and store. */
+static int
+s_open_identity (el_node_t *self, const el_config_t *cfg)
+{
+    bool created = false;
+    int rc = el_node_load_key (cfg->key_file, &self->kp, &created);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "key_refused", "path=%s reason=%s", cfg->key_file,
+                rc == EL_EKEYPERM ? "readable_by_group_or_others" : el_strcode (rc));
+        return rc;
+    }
+    el_key_to_text (self->kp->pk, self->self_text);
+    if (created)
+        el_log (EL_LOG_INFO, "key_created", "path=%s site=%s", cfg->key_file, self->self_text);
+    rc = el_keypair_curve_z85 (self->kp, self->curve_pub, self->curve_sec);
+    if (rc < 0)
+        return rc;
+    rc = EL_EINVAL;
+    for (size_t i = 0; i < self->roles_n && rc == EL_EINVAL; i++)
+        if (self->roles[i]->network)
+            rc = self->roles[i]->network (cfg, self->kp, self->network);
+    if (rc < 0)
+        return rc;
+    el_store_config_t scfg = {
+        .map_bytes_max = cfg->map_max_mb ? (size_t) cfg->map_max_mb << 20 : 0,
+        .no_sync = !cfg->durable,
+        .require_attestation = true,
+    };
+    rc = el_store_open (cfg->state_dir, &scfg, &self->store);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "store_open_failed", "path=%s reason=%s", cfg->state_dir,
+                el_strcode (rc));
+        return rc;
+    }
+    rc = s_check_identity (self, cfg, created);
+    if (rc < 0)
+        return rc;
+    return el_store_accept_network (self->store, self->network);
+}
+
+static int
+s_open_sync (el_node_t *self, const el_config_t *cfg)
+{
+    el_sync_config_t sc = {
+        .credit = cfg->credit,
+        .batch_max = cfg->batch,
+        /* members' sharing levels hold on the wire (docs/ARCHITECTURE.md) */
+        .share = el_sync_share_by_level,
+        .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS,
+    };
+    memcpy (sc.self_id, self->kp->pk, EL_KEY_BYTES);
+    memcpy (sc.network, self->network, EL_KEY_BYTES);
+    int rc = el_sync_new (self->store, &sc, &self->sync);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "sync_failed", "reason=%s", el_strcode (rc));
+        return rc;
+    }
+    el_sync_on_applied (self->sync, s_on_applied, self);
+    return 0;
+}
+
+/* Listen endpoints and outbound links to configured peers. */
+static int
+s_open_links (el_node_t *self, const el_config_t *cfg)
+{
+    int rc = 0;
+    for (size_t i = 0; i < cfg->listen_n; i++) {
+        rc = s_listen_new (self, cfg->listen[i]);
+        if (rc < 0) {
+            el_log (EL_LOG_ERROR, "bind_failed", "endpoint=%s reason=%s", cfg->listen[i],
+                    strerror (-rc));
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < cfg->peers_n; i++) {
+        if (!cfg->peers[i].endpoint[0])
+            continue;
+        rc = s_outbound_new (self, S_LINK_PEER, cfg->peers[i].key, cfg->peers[i].endpoint);
+        if (rc < 0) {
+            el_log (EL_LOG_ERROR, "connect_failed", "endpoint=%s reason=%s",
+                    cfg->peers[i].endpoint, el_strerror (rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int
+s_start_roles (el_node_t *self)
+{
+    for (size_t i = 0; i < self->roles_n; i++) {
+        if (!self->roles[i]->start) {
+            self->role_started[i] = true;
+            continue;
+        }
+        int rc = self->roles[i]->start (self, &self->role_state[i]);
+        if (rc < 0) {
+            el_log (EL_LOG_ERROR, "role_failed", "role=%s reason=%s", self->roles[i]->name,
+                    el_strcode (rc));
+            return rc;
+        }
+        self->role_started[i] = true;
+    }
+    return 0;
+}
+
 int
-el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret)
+el_node_new (const el_config_t *cfg, const char *name, const el_role_ops_t *const *roles,
+             size_t roles_n, el_node_t **ret)
 {
     int rc = -ENOMEM;
     char f[EL_LOG_FPR_BYTES];
+    if (roles_n > EL_NODE_ROLES_MAX)
+        return EL_EINVAL;
     el_node_t *self = calloc (1, sizeof *self);
     if (!self)
         goto out;
     self->cfg = *cfg;
-    self->role = role;
+    self->name = name;
+    memcpy (self->roles, roles, roles_n * sizeof *roles);
+    self->roles_n = roles_n;
     self->lock_fd = -1;
     self->signal_fd = -1;
     self->started_us = el_now_us ();
@@ -1294,62 +1386,12 @@ el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret)
                 rc == -EBUSY ? "another_daemon_runs_here" : strerror (-rc));
         goto out_destroy;
     }
-    bool created = false;
-    rc = el_node_load_key (cfg->key_file, &self->kp, &created);
-    if (rc < 0) {
-        el_log (EL_LOG_ERROR, "key_refused", "path=%s reason=%s", cfg->key_file,
-                rc == EL_EKEYPERM ? "readable_by_group_or_others" : el_strcode (rc));
-        goto out_destroy;
-    }
-    el_key_to_text (self->kp->pk, self->self_text);
-    if (created)
-        el_log (EL_LOG_INFO, "key_created", "path=%s site=%s", cfg->key_file, self->self_text);
-    rc = el_keypair_curve_z85 (self->kp, self->curve_pub, self->curve_sec);
+    rc = s_open_identity (self, cfg);
     if (rc < 0)
         goto out_destroy;
-    if (role == EL_ROLE_BROKER)
-        memcpy (self->network, self->kp->pk, EL_KEY_BYTES);
-    else
-        memcpy (self->network, cfg->broker_key, EL_KEY_BYTES);
-    if (role == EL_ROLE_NODE && !memcmp (self->network, self->kp->pk, EL_KEY_BYTES)) {
-        rc = EL_EINVAL;
-        el_log (EL_LOG_ERROR, "config_invalid", "reason=broker_key_is_our_own_key");
-        goto out_destroy;
-    }
-
-    el_store_config_t scfg = {
-        .map_bytes_max = cfg->map_max_mb ? (size_t) cfg->map_max_mb << 20 : 0,
-        .no_sync = !cfg->durable,
-        .require_attestation = true,
-    };
-    rc = el_store_open (cfg->state_dir, &scfg, &self->store);
-    if (rc < 0) {
-        el_log (EL_LOG_ERROR, "store_open_failed", "path=%s reason=%s", cfg->state_dir,
-                el_strcode (rc));
-        goto out_destroy;
-    }
-    rc = s_check_identity (self, cfg, created);
+    rc = s_open_sync (self, cfg);
     if (rc < 0)
         goto out_destroy;
-    rc = el_store_accept_network (self->store, self->network);
-    if (rc < 0)
-        goto out_destroy;
-    el_sync_config_t sc = {
-        .credit = cfg->credit,
-        .batch_max = cfg->batch,
-        /* members' sharing levels hold on the wire (DESIGN.md "Privacy") */
-        .share = el_sync_share_by_level,
-        .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS,
-    };
-    memcpy (sc.self_id, self->kp->pk, EL_KEY_BYTES);
-    memcpy (sc.network, self->network, EL_KEY_BYTES);
-    rc = el_sync_new (self->store, &sc, &self->sync);
-    if (rc < 0) {
-        el_log (EL_LOG_ERROR, "sync_failed", "reason=%s", el_strcode (rc));
-        goto out_destroy;
-    }
-    el_sync_on_applied (self->sync, s_on_applied, self);
-
     rc = s_signals (self);
     if (rc < 0)
         goto out_destroy;
@@ -1364,69 +1406,29 @@ el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret)
         el_log (EL_LOG_ERROR, "zap_failed", "reason=%s", strerror (-rc));
         goto out_destroy;
     }
-    if (role == EL_ROLE_NODE)
-        el_zap_allow (self->zap, self->network);
     for (size_t i = 0; i < cfg->peers_n; i++) {
         el_zap_allow (self->zap, cfg->peers[i].key);
         if (!cfg->peers[i].endpoint[0])
             s_known_load (self, cfg->peers[i].key);
     }
-    self->admitted = role == EL_ROLE_BROKER;
-    rc = el_admit_each (self->store, self->network, s_each_site, self);
+    rc = s_open_links (self, cfg);
     if (rc < 0)
         goto out_destroy;
-
-    for (size_t i = 0; i < cfg->listen_n; i++) {
-        rc = s_listen_new (self, cfg->listen[i]);
-        if (rc < 0) {
-            el_log (EL_LOG_ERROR, "bind_failed", "endpoint=%s reason=%s", cfg->listen[i],
-                    strerror (-rc));
-            goto out_destroy;
-        }
-    }
-    if (role == EL_ROLE_NODE) {
-        rc = s_outbound_new (self, S_LINK_BROKER, self->network, cfg->connect);
-        if (rc < 0) {
-            el_log (EL_LOG_ERROR, "connect_failed", "endpoint=%s reason=%s", cfg->connect,
-                    el_strerror (rc));
-            goto out_destroy;
-        }
-    }
-    for (size_t i = 0; i < cfg->peers_n; i++) {
-        if (!cfg->peers[i].endpoint[0])
-            continue;
-        rc = s_outbound_new (self, S_LINK_PEER, cfg->peers[i].key, cfg->peers[i].endpoint);
-        if (rc < 0) {
-            el_log (EL_LOG_ERROR, "connect_failed", "endpoint=%s reason=%s",
-                    cfg->peers[i].endpoint, el_strerror (rc));
-            goto out_destroy;
-        }
-    }
     rc = el_control_new (self->ctx, cfg->control, s_control, self, &self->control);
     if (rc < 0) {
         el_log (EL_LOG_ERROR, "control_bind_failed", "endpoint=%s reason=%s", cfg->control,
                 strerror (-rc));
         goto out_destroy;
     }
-    el_duties_env_t denv = {
-        .store = self->store,
-        .sync = self->sync,
-        .kp = self->kp,
-        .role = role,
-        .cfg = &self->cfg,
-    };
-    rc = el_duties_new (&denv, &self->duties);
-    if (rc < 0) {
-        el_log (EL_LOG_ERROR, "duties_failed", "reason=%s", el_strcode (rc));
+    rc = s_start_roles (self);
+    if (rc < 0)
         goto out_destroy;
-    }
-    if (el_duties_revoked_since (self->duties))
-        self->admitted = false;         /* the broker told us earlier */
+    rc = el_attest_each (self->store, self->network, s_each_site, self);
+    if (rc < 0)
+        goto out_destroy;
     el_log (EL_LOG_INFO, "started", "role=%s site=%s network=%s admitted=%s control=%s",
-            role == EL_ROLE_BROKER ? "broker" : "node", self->self_text,
-            s_fpr (self->network, f),
-            el_duties_revoked_since (self->duties) ? "revoked" : self->admitted ? "yes" : "no",
-            cfg->control);
+            name, self->self_text, s_fpr (self->network, f),
+            self->revoked_us ? "revoked" : self->admitted ? "yes" : "no", cfg->control);
     *ret = self;
     return 0;
 out_destroy:
@@ -1450,7 +1452,9 @@ el_node_destroy (el_node_t **self_p)
                              l->disconnects + (l->connected ? 1 : 0), l->sessions);
         }
     }
-    el_duties_destroy (&self->duties);
+    for (size_t i = self->roles_n; i-- > 0;)
+        if (self->role_started[i] && self->roles[i]->stop)
+            self->roles[i]->stop (&self->role_state[i]);
     el_control_destroy (&self->control);
     if (self->links) {
         for (size_t i = 0; i < self->links_hi; i++) {
@@ -1686,8 +1690,8 @@ s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
         return EL_EINVAL;
     if (w->n_records > EL_SYNC_WRITE_MAX)
         return EL_ETOOBIG;
-    if (el_duties_revoked_since (self->duties)) {
-        reply->text = el_control_strdup (ctl, EL_DUTIES_REVOKED_TEXT);
+    if (self->revoked_us) {
+        reply->text = el_control_strdup (ctl, EL_REVOKED_TEXT);
         return EL_EREVOKED;
     }
     el_record_t *recs = calloc (w->n_records, sizeof *recs);
@@ -1709,7 +1713,7 @@ s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
             reply->text = el_control_strdup (ctl, "this site is not admitted yet (no active "
                                                   "Site entry of its broker is held)");
         else if (rc == EL_EREVOKED)
-            reply->text = el_control_strdup (ctl, EL_DUTIES_REVOKED_TEXT);
+            reply->text = el_control_strdup (ctl, EL_REVOKED_TEXT);
         return rc;
     }
     El__WriteReply *wr = el_control_alloc (ctl, sizeof *wr);
@@ -1909,32 +1913,6 @@ s_status_offline (el_control_t *ctl, const uint8_t key[EL_KEY_BYTES])
     return p;
 }
 
-typedef struct {
-    el_control_t *ctl;
-    El__PeerStatus **peers;
-    size_t *np, cap;
-    int rc;
-} s_status_sites_t;
-
-static int
-s_status_site (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
-               const char *name)
-{
-    (void) name;
-    s_status_sites_t *ss = arg;
-    if (status != EL__SITE_STATUS__ACTIVE || s_status_has_peer (ss->peers, *ss->np, site))
-        return 0;
-    if (*ss->np >= ss->cap)
-        return 1;                       /* bounded: the rest are not listed */
-    El__PeerStatus *p = s_status_offline (ss->ctl, site);
-    if (!p) {
-        ss->rc = -ENOMEM;
-        return 1;
-    }
-    ss->peers[(*ss->np)++] = p;
-    return 0;
-}
-
 static int
 s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
 {
@@ -1951,11 +1929,11 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
     memcpy (ids + EL_KEY_BYTES, self->network, EL_KEY_BYTES);
     st->self_id = (ProtobufCBinaryData) { EL_KEY_BYTES, ids };
     st->network = (ProtobufCBinaryData) { EL_KEY_BYTES, ids + EL_KEY_BYTES };
-    st->role = (char *) (self->role == EL_ROLE_BROKER ? "broker" : "node");
+    st->role = (char *) self->name;
     st->admitted = self->admitted;
-    st->revoked_us = el_duties_revoked_since (self->duties);
+    st->revoked_us = self->revoked_us;
     st->started_us = self->started_us;
-    st->version = (char *) "0.1.0";
+    st->version = (char *) EL_VERSION;
 
     el_store_stats_t s;
     el_store_stats (self->store, &s);
@@ -2098,17 +2076,15 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
         p->sessions = k->sessions;
         peers[np++] = p;
     }
-    /* a broker's admitted sites never seen since it started */
-    if (self->role == EL_ROLE_BROKER) {
-        s_status_sites_t ss = { ctl, peers, &np, cap_peers, 0 };
-        int arc = el_admit_each (self->store, self->network, s_status_site, &ss);
-        if (arc < 0 || ss.rc < 0) {
-            rc = arc < 0 ? arc : ss.rc;
-            goto out;
-        }
-    }
     st->peers = peers;
     st->n_peers = np;
+    for (size_t i = 0; i < self->roles_n; i++) {
+        if (!self->role_started[i] || !self->roles[i]->status)
+            continue;
+        rc = self->roles[i]->status (self->role_state[i], ctl, st);
+        if (rc < 0)
+            goto out;
+    }
     char **listen = el_control_alloc (ctl, (self->cfg.listen_n + 1) * sizeof *listen);
     if (!listen) {
         rc = -ENOMEM;
@@ -2127,45 +2103,6 @@ out:
 }
 
 static int
-s_ctl_admit (el_node_t *self, el_control_t *ctl, const El__ControlRequest *req,
-             El__ControlReply *reply)
-{
-    if (self->role != EL_ROLE_BROKER) {
-        reply->text = el_control_strdup (ctl, "admit and revoke are done on the broker");
-        return EL_EINVAL;
-    }
-    uint8_t site[EL_KEY_BYTES];
-    uint64_t seq = 0;
-    int rc;
-    char f[EL_LOG_FPR_BYTES];
-    if (req->r_case == EL__CONTROL_REQUEST__R_ADMIT) {
-        const El__AdmitRequest *a = req->admit;
-        if (s_key_arg (&a->site_key, site) < 0)
-            return EL_EINVAL;
-        rc = el_admit_write (self->sync, self->kp, site, a->site, a->name && a->name[0]
-                             ? a->name : NULL, a->kind, EL__SITE_STATUS__ACTIVE, &seq);
-        if (rc == 0)
-            el_log (EL_LOG_INFO, "admit", "site=%s seq=%" PRIu64, s_fpr (site, f), seq);
-    } else {
-        if (s_key_arg (&req->revoke->site_key, site) < 0)
-            return EL_EINVAL;
-        rc = el_admit_revoke (self->sync, self->store, self->kp, site, &seq);
-        if (rc == 0)
-            el_log (EL_LOG_INFO, "revoke", "site=%s seq=%" PRIu64, s_fpr (site, f), seq);
-    }
-    if (rc < 0)
-        return rc;
-    El__AdmitReply *ar = el_control_alloc (ctl, sizeof *ar);
-    if (!ar)
-        return -ENOMEM;
-    el__admit_reply__init (ar);
-    ar->seq = seq;
-    reply->r_case = EL__CONTROL_REPLY__R_ADMIT;
-    reply->admit = ar;
-    return 0;
-}
-
-static int
 s_control (void *arg, el_control_t *ctl, const El__ControlRequest *req,
            El__ControlReply *reply)
 {
@@ -2181,13 +2118,94 @@ s_control (void *arg, el_control_t *ctl, const El__ControlRequest *req,
         return s_ctl_heads (self, ctl, reply);
     case EL__CONTROL_REQUEST__R_STATUS:
         return s_ctl_status (self, ctl, reply);
-    case EL__CONTROL_REQUEST__R_ADMIT:
-    case EL__CONTROL_REQUEST__R_REVOKE:
-        return s_ctl_admit (self, ctl, req, reply);
     default:
-        if (self->duties)
-            return el_duties_control (self->duties, ctl, req, reply);
-        reply->text = el_control_strdup (ctl, "unknown request");
-        return EL_EINVAL;
+        break;
     }
+    for (size_t i = 0; i < self->roles_n; i++) {
+        const el_role_ops_t *r = self->roles[i];
+        for (size_t k = 0; self->role_started[i] && k < r->routes_n; k++)
+            if (r->routes[k].r_case == req->r_case)
+                return r->routes[k].fn (self->role_state[i], ctl, req, reply);
+    }
+    reply->text = el_control_strdup (ctl, "this daemon does not answer that request");
+    return EL_EINVAL;
+}
+
+/* ------------------------------------------------------------ for the roles */
+
+el_store_t *
+el_node_store (el_node_t *self)
+{
+    return self->store;
+}
+
+el_sync_t *
+el_node_sync (el_node_t *self)
+{
+    return self->sync;
+}
+
+const el_keypair_t *
+el_node_keypair (const el_node_t *self)
+{
+    return self->kp;
+}
+
+const el_config_t *
+el_node_config (const el_node_t *self)
+{
+    return &self->cfg;
+}
+
+const uint8_t *
+el_node_network (const el_node_t *self)
+{
+    return self->network;
+}
+
+void
+el_node_set_admission (el_node_t *self, bool admitted, int64_t revoked_us)
+{
+    self->admitted = admitted;
+    self->revoked_us = revoked_us;
+}
+
+bool
+el_node_is_admitted (const el_node_t *self)
+{
+    return self->admitted;
+}
+
+int
+el_node_zap_allow (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
+{
+    int rc = el_zap_allow (self->zap, key);
+    if (rc < 0) {
+        char f[EL_LOG_FPR_BYTES];
+        el_log (EL_LOG_ERROR, "zap_allow_failed", "site=%s reason=%s", s_fpr (key, f),
+                el_strcode (rc));
+    }
+    return rc;
+}
+
+void
+el_node_remember_peer (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
+{
+    s_known_load (self, key);
+}
+
+int
+el_node_uplink (el_node_t *self, const uint8_t key[EL_KEY_BYTES], const char *endpoint)
+{
+    int rc = s_outbound_new (self, S_LINK_BROKER, key, endpoint);
+    if (rc < 0)
+        el_log (EL_LOG_ERROR, "connect_failed", "endpoint=%s reason=%s", endpoint,
+                el_strerror (rc));
+    return rc;
+}
+
+El__PeerStatus *
+el_node_status_offline (el_control_t *ctl, const uint8_t key[EL_KEY_BYTES])
+{
+    return s_status_offline (ctl, key);
 }

@@ -10,7 +10,6 @@
 #include "el_entry.h"
 
 static el_log_level_t s_level = EL_LOG_INFO;
-static const char *const s_names[] = { "error", "warn", "info", "debug" };
 
 void
 el_log_set_level (el_log_level_t level)
@@ -23,30 +22,6 @@ el_log_level_t
 el_log_level (void)
 {
     return s_level;
-}
-
-int
-el_log_level_parse (const char *text, el_log_level_t *ret)
-{
-    for (int i = 0; i <= (int) EL_LOG_DEBUG; i++) {
-        if (text && strcmp (text, s_names[i]) == 0) {
-            *ret = (el_log_level_t) i;
-            return 0;
-        }
-    }
-    if (text && strcmp (text, "warning") == 0) {
-        *ret = EL_LOG_WARN;
-        return 0;
-    }
-    return -EINVAL;
-}
-
-const char *
-el_log_level_name (el_log_level_t level)
-{
-    if (level < EL_LOG_ERROR || level > EL_LOG_DEBUG)
-        return "info";
-    return s_names[level];
 }
 
 int

@@ -11,7 +11,7 @@
 
 #include "el_cli.h"
 #include "el_config.h"
-#include "el_invite.h"
+#include "el_join_call.h"
 
 #define S_N(a) (sizeof (a) / sizeof (a)[0])
 #define S_CONF_MAX (64u << 10)      /* bytes of a config file join rewrites */
@@ -411,7 +411,7 @@ s_join (el_cli_t *cli, const el_cli_args_t *a)
     El__JoinReply *reply = NULL;
     el_config_t *cfg = NULL;
     void *ctx = NULL;
-    int rc = el_invite_token_decode (a->pos[0], &t);
+    int rc = el_token_decode (a->pos[0], &t);
     if (rc < 0)
         return el_cli_bad (cli, "not an invite token (it starts with %s)", EL_INVITE_PREFIX);
     if (t->expires_us <= cli->now_us) {

@@ -1,6 +1,7 @@
-/* el_duties.h — what a daemon does for the coordinators besides syncing
- * (issue 4): the owner's booking answers, erasure compaction, invites, and
- * the control requests of proto/el_cli.proto.
+/* el_duties.h — the site role: what a daemon does for its site's
+ * coordinators besides syncing: the owner's booking answers, erasure
+ * compaction, this site's own admission, and the control requests
+ * PolicyRequest and AnswerRequest (proto/el_control.proto).
  *
  * After each committed apply (el_sync_on_applied; local writes included):
  *   - each newly stored BOOKING_REQUEST naming one of this site's machines is
@@ -14,27 +15,27 @@
  *     A flag in meta ("duties.compact") survives a crash between the two and
  *     the compaction runs at the next start.
  * At start: requests that arrived while this site was offline or under
- * `manual` (el_booking_pending) are answered when the policy is `auto`; a
- * broker with a kept join endpoint setting starts its join listener.
+ * `manual` (el_booking_pending) are answered when the policy is `auto`.
  *
  * The policy lives in the store (meta "booking.policy": "auto" | "manual";
  * default auto) and is set with PolicyRequest (`entrelab bookings policy`).
  *
- * Hooks in the daemon (node/el_node.c): el_duties_new() once the store, sync
- * and config are ready; el_duties_on_applied() from its applied callback;
- * el_duties_control() for control requests it does not handle itself;
- * el_duties_destroy() at shutdown.
+ * el_site_role is this module as a daemon role (daemon/el_role.h): both
+ * daemons run it. It also follows this site's own Site record and its
+ * broker's ERROR_REVOKED, keeps the revocation (el_duties_set_revoked) and
+ * tells the reactor (el_node_set_admission).
  *
- * Threading: the daemon's reactor thread (the join listener runs its own
- * thread, see broker/el_invite.h, and reaches us through the control socket). */
+ * Threading: the daemon's reactor thread. */
 #ifndef EL_DUTIES_H
 #define EL_DUTIES_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "el_attest.h"
 #include "el_config.h"
 #include "el_control.h"
+#include "el_role.h"
 #include "el_store.h"
 #include "el_sync.h"
 
@@ -43,8 +44,7 @@
 #define EL_DUTIES_META_COMPACT "duties.compact"
 #define EL_DUTIES_META_REVOKED "node.revoked"   /* 8 bytes: µs (big-endian) when this site
                                                    learned it was revoked; 0 = not revoked */
-#define EL_DUTIES_REVOKED_TEXT "this site was revoked by its network's broker: its new " \
-    "entries are refused everywhere (ask the broker's coordinator)"
+#define EL_DUTIES_REVOKED_TEXT EL_REVOKED_TEXT
 
 typedef struct el_duties el_duties_t;
 
@@ -52,19 +52,18 @@ typedef struct {
     el_store_t *store;          /* borrowed, outlives the duties */
     el_sync_t *sync;            /* borrowed */
     const el_keypair_t *kp;     /* this daemon's key pair, borrowed */
-    el_role_t role;
     const el_config_t *cfg;     /* borrowed: control endpoint, listen endpoints */
     int64_t (*now_us) (void);   /* optional clock for booking decisions (µs since the
                                    epoch; tests); NULL = el_now_us */
 } el_duties_env_t;
 
 /** Start: read the policy, finish an interrupted compaction, answer waiting
- * requests (auto), start a broker's join listener when one is configured.
+ * requests (auto).
  * Failures of these start-up passes are logged, not fatal.
  * @return 0, -ENOMEM. */
 int el_duties_new (const el_duties_env_t *env, el_duties_t **ret);
 
-/** Stop the join listener; accepts NULL; sets *self_p = NULL. */
+/** Free; accepts NULL; sets *self_p = NULL. */
 void el_duties_destroy (el_duties_t **self_p);
 
 /** The daemon's applied callback forwards here (same arguments as
@@ -87,10 +86,13 @@ int el_duties_set_revoked (el_duties_t *self, bool revoked, int64_t now_us);
  * not (or @p self is NULL). */
 int64_t el_duties_revoked_since (const el_duties_t *self);
 
-/** Handle PolicyRequest, AnswerRequest, InviteRequest, RedeemRequest (any
+/** Handle PolicyRequest, AnswerRequest (any
  * other request: EL_EINVAL "unknown request"). Same contract as el_control_fn.
  * @return 0 or the reply's error code. */
 int el_duties_control (el_duties_t *self, el_control_t *ctl, const El__ControlRequest *req,
                        El__ControlReply *reply);
+
+/** The site role (daemon/el_role.h). */
+extern const el_role_ops_t el_site_role;
 
 #endif

@@ -11,19 +11,16 @@
 
 #include <sodium.h>
 
-#include "el_admit.h"
 #include "el_booking.h"
-#include "el_invite.h"
+#include "el_node.h"
 #include "el_log.h"
 
-#define S_ENDPOINT_MAX 1024
 #define S_PENDING_PASSES 64     /* start-up passes over waiting requests, at most */
 
 struct el_duties {
     el_duties_env_t env;
     el_booking_policy_t policy;
     bool busy;                  /* inside our own writes: ignore re-entrant callbacks */
-    el_join_t *join;            /* broker: the join listener, when bound */
     uint64_t answered, declined, compactions;
     int64_t revoked_us;         /* when this site learned it was revoked; 0 = not revoked */
 };
@@ -266,56 +263,6 @@ el_duties_on_applied (el_duties_t *self, uint64_t from_peer, const el_entry_t *c
     self->busy = false;
 }
 
-/* ------------------------------------------------------------ endpoints */
-
-/* @p ep with a wildcard host (0.0.0.0, *, [::]) replaced by this host's name,
- * and its port moved by @p port_delta. @return 0, EL_EINVAL. */
-static int
-s_endpoint_public (const char *ep, int port_delta, char out[S_ENDPOINT_MAX])
-{
-    const char *scheme = strstr (ep, "://");
-    const char *colon = strrchr (ep, ':');
-    if (!scheme || !colon || colon < scheme + 3)
-        return EL_EINVAL;
-    const char *host = scheme + 3;
-    size_t host_len = (size_t) (colon - host);
-    char *end;
-    long port = strtol (colon + 1, &end, 10);
-    if (*end || port < 0 || port + port_delta > 65535 || port + port_delta < 1)
-        return EL_EINVAL;
-    char hostname[256];
-    if ((host_len == 1 && host[0] == '*') || (host_len == 7 && !strncmp (host, "0.0.0.0", 7))
-        || (host_len == 4 && !strncmp (host, "[::]", 4))) {
-        if (gethostname (hostname, sizeof hostname) != 0)
-            snprintf (hostname, sizeof hostname, "localhost");
-        hostname[sizeof hostname - 1] = '\0';
-    } else {
-        if (host_len >= sizeof hostname)
-            return EL_EINVAL;
-        memcpy (hostname, host, host_len);
-        hostname[host_len] = '\0';
-    }
-    int w = snprintf (out, S_ENDPOINT_MAX, "%.*s%s:%ld", (int) (host - ep), ep, hostname,
-                      port + port_delta);
-    return w < 0 || w >= S_ENDPOINT_MAX ? EL_EINVAL : 0;
-}
-
-/* Start (or keep) the join listener on @p bind. */
-static int
-s_join_start (el_duties_t *self, const char *bind, char *err, size_t err_size)
-{
-    if (self->join)
-        return 0;
-    int rc = el_join_new (bind, self->env.kp, self->env.cfg->control, &self->join);
-    if (rc < 0) {
-        snprintf (err, err_size, "cannot bind the join endpoint %s: %s", bind, strerror (-rc));
-        el_log (EL_LOG_ERROR, "join_bind_failed", "endpoint=%s reason=%s", bind, strerror (-rc));
-        return rc;
-    }
-    el_log (EL_LOG_INFO, "join_listening", "endpoint=%s", el_join_endpoint (self->join));
-    return 0;
-}
-
 /* ------------------------------------------------------------ control */
 
 static void
@@ -497,150 +444,6 @@ out:
     return rc;
 }
 
-static int
-s_ctl_invite (el_duties_t *self, el_control_t *ctl, const El__InviteRequest *req,
-              El__ControlReply *reply)
-{
-    char err[300] = "", bind[S_ENDPOINT_MAX], join_ep[S_ENDPOINT_MAX], sync_ep[S_ENDPOINT_MAX];
-    const el_config_t *cfg = self->env.cfg;
-    if (self->env.role != EL_ROLE_BROKER) {
-        s_text (ctl, reply, "invites are made on the broker");
-        return EL_EINVAL;
-    }
-    if ((req->name && strlen (req->name) > EL_ADMIT_NAME_MAX) || req->ttl_us < 0
-        || req->ttl_us > EL_INVITE_TTL_MAX_US) {
-        s_text (ctl, reply, "bad invite: name over 200 bytes or validity over 90 days");
-        return EL_EINVAL;
-    }
-    /* where the join endpoint binds: asked, kept, or listen[0] port + 1 */
-    void *kept = NULL;
-    size_t kept_len = 0;
-    if (req->join_listen && req->join_listen[0])
-        snprintf (bind, sizeof bind, "%s", req->join_listen);
-    else if (el_store_meta_get (self->env.store, EL_INVITE_META_JOIN, &kept, &kept_len) == 0
-             && kept_len < sizeof bind) {
-        memcpy (bind, kept, kept_len);
-        bind[kept_len] = '\0';
-    } else if (cfg->listen_n == 0
-               || s_endpoint_public (cfg->listen[0], 1, bind) < 0) {
-        free (kept);
-        s_text (ctl, reply, "no join endpoint: give --join-listen ENDPOINT");
-        return EL_EINVAL;
-    } else if (!strncmp (cfg->listen[0], "tcp://0.0.0.0:", 14) || !strncmp (cfg->listen[0],
-                                                                             "tcp://*:", 8)) {
-        /* keep the wildcard for binding */
-        const char *colon = strrchr (bind, ':');
-        snprintf (bind, sizeof bind, "tcp://0.0.0.0%s", colon);
-    }
-    free (kept);
-    if (self->join && strcmp (el_join_endpoint (self->join), bind)
-        && req->join_listen && req->join_listen[0]) {
-        el_join_destroy (&self->join);  /* moved by the coordinator */
-    }
-    int rc = s_join_start (self, bind, err, sizeof err);
-    if (rc < 0) {
-        s_text (ctl, reply, err);
-        return rc;
-    }
-    if (req->join_listen && req->join_listen[0])
-        (void) el_store_meta_put (self->env.store, EL_INVITE_META_JOIN, req->join_listen,
-                                  strlen (req->join_listen));
-    else if (el_store_meta_get (self->env.store, EL_INVITE_META_JOIN, &kept, &kept_len) != 0)
-        (void) el_store_meta_put (self->env.store, EL_INVITE_META_JOIN, bind, strlen (bind));
-    else
-        free (kept);
-    if (req->join_endpoint && req->join_endpoint[0])
-        snprintf (join_ep, sizeof join_ep, "%s", req->join_endpoint);
-    else if (s_endpoint_public (el_join_endpoint (self->join), 0, join_ep) < 0)
-        snprintf (join_ep, sizeof join_ep, "%s", el_join_endpoint (self->join));
-    if (req->sync_endpoint && req->sync_endpoint[0])
-        snprintf (sync_ep, sizeof sync_ep, "%s", req->sync_endpoint);
-    else if (cfg->listen_n == 0 || s_endpoint_public (cfg->listen[0], 0, sync_ep) < 0) {
-        s_text (ctl, reply, "no sync endpoint to give: pass --endpoint ENDPOINT");
-        return EL_EINVAL;
-    }
-    uint8_t secret[EL_INVITE_SECRET_BYTES];
-    int64_t expires = 0;
-    rc = el_invite_create (self->env.store, el_now_us (), req->ttl_us, req->name,
-                           req->kind ? req->kind : EL__SITE_KIND__PERIPHERAL, sync_ep, secret,
-                           &expires);
-    if (rc < 0)
-        return rc;
-    El__InviteToken t = EL__INVITE_TOKEN__INIT;
-    t.version = 1;
-    t.join_endpoint = join_ep;
-    t.broker_key = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) self->env.kp->pk };
-    t.secret = (ProtobufCBinaryData) { EL_INVITE_SECRET_BYTES, secret };
-    t.expires_us = expires;
-    t.name = req->name ? req->name : "";
-    char *token = NULL;
-    rc = el_invite_token_encode (&t, &token);
-    sodium_memzero (secret, sizeof secret);
-    if (rc < 0)
-        return rc;
-    El__InviteReply *ir = el_control_alloc (ctl, sizeof *ir);
-    char *tok = el_control_strdup (ctl, token);
-    char *je = el_control_strdup (ctl, join_ep);
-    char *jl = el_control_strdup (ctl, el_join_endpoint (self->join));
-    sodium_memzero (token, strlen (token));
-    free (token);
-    if (!ir || !tok || !je || !jl)
-        return -ENOMEM;
-    el__invite_reply__init (ir);
-    ir->token = tok;
-    ir->expires_us = expires;
-    ir->join_endpoint = je;
-    ir->join_listen = jl;
-    reply->r_case = EL__CONTROL_REPLY__R_INVITE;
-    reply->invite = ir;
-    char q[128];
-    el_log (EL_LOG_INFO, "invite_created", "name=%s expires_us=%" PRId64 " join=%s",
-            el_log_quote (req->name && req->name[0] ? req->name : "-", q, sizeof q), expires,
-            join_ep);
-    return 0;
-}
-
-static int
-s_ctl_redeem (el_duties_t *self, el_control_t *ctl, const El__RedeemRequest *req,
-              El__ControlReply *reply)
-{
-    if (self->env.role != EL_ROLE_BROKER)
-        return EL_EINVAL;
-    if (req->secret.len != EL_INVITE_SECRET_BYTES || req->site_key.len != EL_KEY_BYTES)
-        return EL_EINVAL;
-    char err[200] = "", *sync_ep = NULL, *name = NULL, f[EL_LOG_FPR_BYTES];
-    uint64_t seq = 0;
-    int rc = el_invite_redeem (self->env.store, self->env.sync, self->env.kp, el_now_us (),
-                               req->secret.data, req->site_key.data, req->name, &seq, &sync_ep,
-                               &name, err, sizeof err);
-    if (rc < 0) {
-        el_log (EL_LOG_WARN, "invite_refused", "site=%s reason=%s",
-                el_log_fpr (req->site_key.data, f), rc == EL_ENOTFOUND ? "unknown_invite"
-                : err[0] ? (strstr (err, "used") ? "used" : strstr (err, "expired") ? "expired"
-                            : strstr (err, "already admitted") ? "already_admitted"
-                            : strstr (err, "revoked") ? "revoked" : "invalid")
-                         : el_strcode (rc));
-        if (err[0])
-            s_text (ctl, reply, err);
-        return rc;
-    }
-    El__RedeemReply *rr = el_control_alloc (ctl, sizeof *rr);
-    char *se = el_control_strdup (ctl, sync_ep), *nm = el_control_strdup (ctl, name);
-    free (sync_ep);
-    free (name);
-    if (!rr || !se || !nm)
-        return -ENOMEM;
-    el__redeem_reply__init (rr);
-    rr->seq = seq;
-    rr->sync_endpoint = se;
-    rr->name = nm;
-    reply->r_case = EL__CONTROL_REPLY__R_REDEEM;
-    reply->redeem = rr;
-    el_log (EL_LOG_INFO, "invite_redeemed", "site=%s seq=%" PRIu64,
-            el_log_fpr (req->site_key.data, f), seq);
-    return 0;
-}
-
 int
 el_duties_control (el_duties_t *self, el_control_t *ctl, const El__ControlRequest *req,
                    El__ControlReply *reply)
@@ -650,10 +453,6 @@ el_duties_control (el_duties_t *self, el_control_t *ctl, const El__ControlReques
         return s_ctl_policy (self, ctl, req->policy, reply);
     case EL__CONTROL_REQUEST__R_ANSWER:
         return s_ctl_answer (self, ctl, req->answer, reply);
-    case EL__CONTROL_REQUEST__R_INVITE:
-        return s_ctl_invite (self, ctl, req->invite, reply);
-    case EL__CONTROL_REQUEST__R_REDEEM:
-        return s_ctl_redeem (self, ctl, req->redeem, reply);
     default:
         s_text (ctl, reply, "unknown request");
         return EL_EINVAL;
@@ -684,16 +483,6 @@ el_duties_new (const el_duties_env_t *env, el_duties_t **ret)
         (void) s_answer_pending (self);
         self->busy = false;
     }
-    if (env->role == EL_ROLE_BROKER
-        && el_store_meta_get (env->store, EL_INVITE_META_JOIN, &val, &len) == 0) {
-        char bind[S_ENDPOINT_MAX], err[300];
-        if (len < sizeof bind) {
-            memcpy (bind, val, len);
-            bind[len] = '\0';
-            (void) s_join_start (self, bind, err, sizeof err);
-        }
-        free (val);
-    }
     *ret = self;
     return 0;
 }
@@ -703,7 +492,142 @@ el_duties_destroy (el_duties_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    el_join_destroy (&(*self_p)->join);
     free (*self_p);
     *self_p = NULL;
 }
+
+/* ------------------------------------------------------------ the site role */
+
+typedef struct {
+    el_node_t *node;
+    el_duties_t *duties;
+} s_site_t;
+
+/* Tell the reactor what we hold of our own admission. */
+static void
+s_admission (s_site_t *self, bool admitted)
+{
+    int64_t revoked = el_duties_revoked_since (self->duties);
+    el_node_set_admission (self->node, admitted && !revoked, revoked);
+}
+
+static int
+s_site_start (el_node_t *node, void **ret_state)
+{
+    s_site_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -ENOMEM;
+    self->node = node;
+    el_duties_env_t env = {
+        .store = el_node_store (node),
+        .sync = el_node_sync (node),
+        .kp = el_node_keypair (node),
+        .cfg = el_node_config (node),
+    };
+    int rc = el_duties_new (&env, &self->duties);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "duties_failed", "reason=%s", el_strcode (rc));
+        free (self);
+        return rc;
+    }
+    if (el_duties_revoked_since (self->duties))
+        s_admission (self, false);      /* the broker told us earlier */
+    *ret_state = self;
+    return 0;
+}
+
+static void
+s_site_stop (void **state_p)
+{
+    s_site_t *self = *state_p;
+    if (!self)
+        return;
+    el_duties_destroy (&self->duties);
+    free (self);
+    *state_p = NULL;
+}
+
+static void
+s_site_on_applied (void *state, uint64_t from_peer, const el_entry_t *const *entries,
+                   const int *status, size_t n)
+{
+    s_site_t *self = state;
+    el_duties_on_applied (self->duties, from_peer, entries, status, n);
+}
+
+/* Our own Site record: admitted, or revoked. */
+static void
+s_site_on_site (void *state, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
+                bool at_start, int64_t signed_us)
+{
+    s_site_t *self = state;
+    char f[EL_LOG_FPR_BYTES];
+    const el_keypair_t *kp = el_node_keypair (self->node);
+    if (memcmp (site, kp->pk, EL_KEY_BYTES))
+        return;
+    char id[EL_KEY_TEXT_BYTES];
+    el_key_to_text (kp->pk, id);
+    const uint8_t *network = el_node_network (self->node);
+    if (status == EL__SITE_STATUS__ACTIVE) {
+        if (!el_node_is_admitted (self->node) && !at_start)
+            el_log (EL_LOG_INFO, "admitted", "site=%s network=%s", id, el_log_fpr (network, f));
+        /* a revocation learned from the broker's Error stands until an
+         * entry the broker signed after it admits us again (an older one
+         * relayed late does not count) */
+        if (!at_start && signed_us >= el_duties_revoked_since (self->duties))
+            (void) el_duties_set_revoked (self->duties, false, 0);
+        s_admission (self, true);
+    } else if (status == EL__SITE_STATUS__REVOKED) {
+        (void) el_duties_set_revoked (self->duties, true, el_now_us ());
+        s_admission (self, false);
+        el_log (EL_LOG_ERROR, "self_revoked", "site=%s network=%s", id, el_log_fpr (network, f));
+    }
+}
+
+/* Our broker ended our session with ERROR_REVOKED: remember it, refuse local
+ * writes. */
+static void
+s_site_on_session_end (void *state, const uint8_t peer[EL_KEY_BYTES], bool uplink, int reason,
+                       bool by_peer)
+{
+    s_site_t *self = state;
+    (void) peer;
+    if (!uplink || reason != EL_EREVOKED || !by_peer || el_duties_revoked_since (self->duties))
+        return;
+    char f[EL_LOG_FPR_BYTES], id[EL_KEY_TEXT_BYTES];
+    el_key_to_text (el_node_keypair (self->node)->pk, id);
+    (void) el_duties_set_revoked (self->duties, true, el_now_us ());
+    s_admission (self, false);
+    el_log (EL_LOG_ERROR, "self_revoked", "site=%s network=%s source=broker_error", id,
+            el_log_fpr (el_node_network (self->node), f));
+}
+
+static int
+s_site_policy (void *state, el_control_t *ctl, const El__ControlRequest *req,
+               El__ControlReply *reply)
+{
+    return s_ctl_policy (((s_site_t *) state)->duties, ctl, req->policy, reply);
+}
+
+static int
+s_site_answer (void *state, el_control_t *ctl, const El__ControlRequest *req,
+               El__ControlReply *reply)
+{
+    return s_ctl_answer (((s_site_t *) state)->duties, ctl, req->answer, reply);
+}
+
+static const el_route_t s_site_routes[] = {
+    { EL__CONTROL_REQUEST__R_POLICY, s_site_policy },
+    { EL__CONTROL_REQUEST__R_ANSWER, s_site_answer },
+};
+
+const el_role_ops_t el_site_role = {
+    .name = "site",
+    .start = s_site_start,
+    .stop = s_site_stop,
+    .on_applied = s_site_on_applied,
+    .on_site = s_site_on_site,
+    .on_session_end = s_site_on_session_end,
+    .routes = s_site_routes,
+    .routes_n = sizeof s_site_routes / sizeof s_site_routes[0],
+};

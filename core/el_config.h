@@ -39,17 +39,29 @@
 #include <stdint.h>
 
 #include "el_entry.h"
-#include "el_log.h"
 
 #define EL_CONFIG_PATH_MAX      1024    /* bytes, path or endpoint text incl. NUL */
 #define EL_CONFIG_LISTEN_MAX    4       /* listen endpoints */
 #define EL_CONFIG_PEERS_MAX     64      /* configured peers */
 #define EL_CONFIG_ERR_MAX       256     /* bytes of an error text */
 
+/* A daemon's log level (the daemons' logging is daemon/el_log.h). */
 typedef enum {
-    EL_ROLE_NODE = 0,
-    EL_ROLE_BROKER = 1,
-} el_role_t;
+    EL_LOG_ERROR = 0,
+    EL_LOG_WARN = 1,
+    EL_LOG_INFO = 2,
+    EL_LOG_DEBUG = 3,
+} el_log_level_t;
+
+/** Parse "error", "warn", "info", "debug". @return 0, -EINVAL. */
+int el_log_level_parse (const char *text, el_log_level_t *ret);
+const char *el_log_level_name (el_log_level_t level);
+
+/* What a daemon needs its configuration to hold (el_config_finish()). */
+typedef enum {
+    EL_CONFIG_NEEDS_BROKER = 1 << 0,    /* connect + broker_key: a site's node */
+    EL_CONFIG_NEEDS_LISTEN = 1 << 1,    /* at least one listen endpoint: a broker */
+} el_config_needs_t;
 
 typedef struct {
     uint8_t key[EL_KEY_BYTES];
@@ -107,10 +119,11 @@ int el_config_from_args (el_config_t *cfg, int argc, char **argv,
                          const char *const *switches, el_config_extra_fn *extra,
                          void *arg, char *err, size_t err_size);
 
-/** Fill derived defaults (key_file, control) and check what @p role needs:
- * state_dir; a node: connect and broker_key; peers' keys distinct.
+/** Fill derived defaults (key_file, control) and check what the daemon @p needs
+ * (el_config_needs_t flags): state_dir always; EL_CONFIG_NEEDS_BROKER: connect
+ * and broker_key; EL_CONFIG_NEEDS_LISTEN: a listen endpoint; peers' keys distinct.
  * @return 0, EL_EINVAL with @p err. */
-int el_config_finish (el_config_t *cfg, el_role_t role, char *err, size_t err_size);
+int el_config_finish (el_config_t *cfg, unsigned needs, char *err, size_t err_size);
 
 /** Parse "KEY@ENDPOINT" or "KEY". @return 0, EL_EINVAL, EL_EKEYFORMAT. */
 int el_config_peer_parse (const char *text, el_config_peer_t *ret);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "el_config.h"
+#include "el_role.h"
 
 /** el_daemon_start() returns this when main() should go on. */
 #define EL_DAEMON_GO (-1)
@@ -21,7 +22,7 @@ typedef struct {
 /** Initialise libsodium, then @p cfg (el_config_init) from @p argc / @p argv
  * (el_config_from_args): the switches --help, --version and --print-id set
  * @p flags; every other flag that is not a setting goes to @p extra (may be NULL).
- * Answers --help (@p usage on stdout) and --version ("PROG 0.1.0 (protocol N)"),
+ * Answers --help (@p usage on stdout) and --version ("PROG VERSION (protocol N)", EL_VERSION of core/el_version.h.in),
  * then sets the log level of @p cfg.
  * @param prog   program name, prefix of every message ("entrelab-node")
  * @param usage  prints the usage text on the stream it is given
@@ -37,8 +38,10 @@ int el_daemon_start (const char *prog, void (*usage) (FILE *out), int argc, char
  * "PROG: FILE: reason" on stderr. */
 int el_daemon_print_id (const char *prog, const char *key_file);
 
-/** Run the reactor of @p cfg as @p role until SIGINT/SIGTERM (el_node_new,
- * el_node_run, el_node_destroy). @return the exit status for main(): 0 or 1. */
-int el_daemon_run (const el_config_t *cfg, el_role_t role);
+/** Run the reactor of @p cfg with @p roles until SIGINT/SIGTERM (el_node_new,
+ * el_node_run, el_node_destroy). @p name and @p roles as el_node_new().
+ * @return the exit status for main(): 0 or 1. */
+int el_daemon_run (const el_config_t *cfg, const char *name, const el_role_ops_t *const *roles,
+                   size_t roles_n);
 
 #endif

@@ -7,7 +7,7 @@
  * sent back on the same route. Requests are handled in the daemon's reactor
  * thread, one at a time, between sync work.
  *
- * Client: el_control_call(), a blocking request/reply for the CLI and tests.
+ * Client: client/el_control_call.h.
  *
  * Threading: an el_control_t belongs to the thread that created it. */
 #ifndef EL_CONTROL_H
@@ -16,14 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "el_entry.h"
-#include "el_control.pb-c.h"
+#include "el_control_proto.h"
 
-#define EL_CONTROL_FRAME_MAX    (32u << 20) /* one request or reply, bytes */
-#define EL_CONTROL_LIST_DEFAULT 1000        /* records per list page */
-#define EL_CONTROL_LIST_MAX     10000       /* records per list page, at most */
-#define EL_CONTROL_BATCH        16          /* requests handled per el_control_handle() */
-#define EL_CONTROL_FILE_MODE    0660        /* mode of an ipc:// socket file */
 
 typedef struct el_control el_control_t;
 
@@ -62,13 +56,5 @@ typedef struct {
     uint64_t requests, malformed, dropped;
 } el_control_stats_t;
 void el_control_stats (const el_control_t *self, el_control_stats_t *ret);
-
-/** Client: send @p req to the daemon at @p endpoint and wait for its reply.
- * @param timeout_ms  how long to wait for the reply, ms
- * @param[out] ret    caller frees with el__control_reply__free_unpacked(r, &el_pb_allocator)
- * @return 0 (the reply may still carry an error code), -ECONNREFUSED (no ipc
- *         socket file), -ETIMEDOUT, EL_EPROTO (malformed reply), -ENOMEM, -errno. */
-int el_control_call (void *ctx, const char *endpoint, const El__ControlRequest *req,
-                     int timeout_ms, El__ControlReply **ret);
 
 #endif
