@@ -1913,28 +1913,17 @@ s_status_offline (el_control_t *ctl, const uint8_t key[EL_KEY_BYTES])
     return p;
 }
 
-static int
-s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
-{
-    El__StatusReply *st = el_control_alloc (ctl, sizeof *st);
-    El__StoreStatus *ss = el_control_alloc (ctl, sizeof *ss);
-    El__SyncStatus *sy = el_control_alloc (ctl, sizeof *sy);
-    uint8_t *ids = el_control_alloc (ctl, 2 * EL_KEY_BYTES);
-    if (!st || !ss || !sy || !ids)
-        return -ENOMEM;
-    el__status_reply__init (st);
-    el__store_status__init (ss);
-    el__sync_status__init (sy);
-    memcpy (ids, self->kp->pk, EL_KEY_BYTES);
-    memcpy (ids + EL_KEY_BYTES, self->network, EL_KEY_BYTES);
-    st->self_id = (ProtobufCBinaryData) { EL_KEY_BYTES, ids };
-    st->network = (ProtobufCBinaryData) { EL_KEY_BYTES, ids + EL_KEY_BYTES };
-    st->role = (char *) self->name;
-    st->admitted = self->admitted;
-    st->revoked_us = self->revoked_us;
-    st->started_us = self->started_us;
-    st->version = (char *) EL_VERSION;
+/* Status, one section per function. Everything is allocated in the reply's
+ * arena (el_control_alloc), freed once the reply is sent. */
 
+static int
+s_status_store (el_node_t *self, el_control_t *ctl, El__StatusReply *st,
+                const el_head_t *heads, size_t nh)
+{
+    El__StoreStatus *ss = el_control_alloc (ctl, sizeof *ss);
+    if (!ss)
+        return -ENOMEM;
+    el__store_status__init (ss);
     el_store_stats_t s;
     el_store_stats (self->store, &s);
     ss->applied = s.applied;
@@ -1943,16 +1932,20 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
     ss->forks = s.forks;
     ss->commits = s.commits;
     ss->map_bytes = s.map_bytes;
-    el_head_t *heads = NULL;
-    size_t nh = 0;
-    int rc = el_store_heads (self->store, &heads, &nh);
-    if (rc < 0)
-        return rc;
     ss->origins = nh;
     for (size_t i = 0; i < nh; i++)
         ss->entries += heads[i].seq;
     st->store = ss;
+    return 0;
+}
 
+static int
+s_status_sync (el_node_t *self, el_control_t *ctl, El__StatusReply *st)
+{
+    El__SyncStatus *sy = el_control_alloc (ctl, sizeof *sy);
+    if (!sy)
+        return -ENOMEM;
+    el__sync_status__init (sy);
     el_sync_stats_t y;
     el_sync_stats (self->sync, &y);
     sy->frames_in = y.frames_in;
@@ -1967,109 +1960,122 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
     sy->frames_dropped = self->frames_dropped;
     sy->auth_failures = self->auth_failures;
     sy->disconnects = self->disconnects;
-    size_t nreasons = 0;
+    const size_t slots = sizeof y.rejected_by_reason / sizeof y.rejected_by_reason[0];
     El__SyncStatus__RejectedByReasonEntry **reasons =
-        el_control_alloc (ctl, 32 * sizeof *reasons);
-    if (!reasons) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    for (int i = 0; i < 32; i++) {
+        el_control_alloc (ctl, slots * sizeof *reasons);
+    if (!reasons)
+        return -ENOMEM;
+    size_t nreasons = 0;
+    for (size_t i = 0; i < slots; i++) {
         if (!y.rejected_by_reason[i])
             continue;
         El__SyncStatus__RejectedByReasonEntry *e = el_control_alloc (ctl, sizeof *e);
-        if (!e) {
-            rc = -ENOMEM;
-            goto out;
-        }
+        if (!e)
+            return -ENOMEM;
         el__sync_status__rejected_by_reason_entry__init (e);
-        e->key = (char *) (i == 0 ? "other" : el_strcode (EL_EBASE - i));
+        e->key = (char *) (i == 0 ? "other" : el_strcode (EL_EBASE - (int) i));
         e->value = y.rejected_by_reason[i];
         reasons[nreasons++] = e;
     }
     sy->rejected_by_reason = reasons;
     sy->n_rejected_by_reason = nreasons;
     st->sync = sy;
+    return 0;
+}
 
+/* How far behind the peer of @p session is, per origin (at most
+ * EL_NODE_STATUS_ORIGINS origins). */
+static int
+s_status_behind (el_node_t *self, el_control_t *ctl, uint64_t session, El__PeerStatus *p,
+                 const el_head_t *heads, size_t nh)
+{
+    size_t cap = nh < EL_NODE_STATUS_ORIGINS ? nh : EL_NODE_STATUS_ORIGINS;
+    El__OriginBehind **ob = el_control_alloc (ctl, (cap ? cap : 1) * sizeof *ob);
+    if (!ob)
+        return -ENOMEM;
+    size_t nob = 0;
+    for (size_t h = 0; h < nh && nob < cap; h++) {
+        uint64_t b = el_sync_peer_behind (self->sync, session, heads[h].origin);
+        if (!b)
+            continue;
+        El__OriginBehind *o = el_control_alloc (ctl, sizeof *o);
+        uint8_t *ok = el_control_alloc (ctl, EL_KEY_BYTES);
+        if (!o || !ok)
+            return -ENOMEM;
+        el__origin_behind__init (o);
+        memcpy (ok, heads[h].origin, EL_KEY_BYTES);
+        o->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, ok };
+        o->behind = b;
+        ob[nob++] = o;
+    }
+    p->behind_by_origin = ob;
+    p->n_behind_by_origin = nob;
+    return 0;
+}
+
+/* The status row of a live link. @return NULL when out of memory. */
+static El__PeerStatus *
+s_status_link (el_node_t *self, el_control_t *ctl, const s_link_t *l, const el_head_t *heads,
+               size_t nh)
+{
+    El__PeerStatus *p = el_control_alloc (ctl, sizeof *p);
+    uint8_t *key = el_control_alloc (ctl, EL_KEY_BYTES);
+    if (!p || !key)
+        return NULL;
+    el__peer_status__init (p);
+    if (l->has_key) {
+        memcpy (key, l->key, EL_KEY_BYTES);
+        p->key = (ProtobufCBinaryData) { EL_KEY_BYTES, key };
+    }
+    p->endpoint = el_control_strdup (ctl, l->endpoint);
+    p->outbound = l->kind != S_LINK_IN;
+    p->connected = l->connected && l->session != 0 && !l->banned;
+    p->last_seen_us = l->last_seen_us;
+    p->since_us = l->since_us;
+    p->auth_failures = l->auth_failures;
+    p->disconnects = l->disconnects;
+    p->sessions = l->sessions;
+    p->role = (char *) s_link_role (l);
+    el_sync_peer_info_t info;
+    if (l->session && el_sync_peer_info (self->sync, l->session, &info) == 0) {
+        p->hello_received = info.hello_received;
+        p->behind = info.behind;
+        p->entries_sent = info.entries_sent;
+        p->entries_received = info.entries_received;
+        if (s_status_behind (self, ctl, l->session, p, heads, nh) < 0)
+            return NULL;
+    }
+    return p;
+}
+
+/* Every live link, then the inbound peers seen before and gone. */
+static int
+s_status_peers (el_node_t *self, el_control_t *ctl, El__StatusReply *st, const el_head_t *heads,
+                size_t nh)
+{
     size_t nl = 0;
     for (size_t i = 0; i < self->links_hi; i++)
         if (self->links[i].kind != S_LINK_FREE)
             nl++;
-    size_t cap_peers = nl + self->known_n + EL_NODE_LINKS_MAX;
-    El__PeerStatus **peers = el_control_alloc (ctl, cap_peers * sizeof *peers);
-    if (!peers) {
-        rc = -ENOMEM;
-        goto out;
-    }
+    El__PeerStatus **peers = el_control_alloc (ctl, (nl + self->known_n + 1) * sizeof *peers);
+    if (!peers)
+        return -ENOMEM;
     size_t np = 0;
     for (size_t i = 0; i < self->links_hi && np < nl; i++) {
-        s_link_t *l = &self->links[i];
-        if (l->kind == S_LINK_FREE)
+        if (self->links[i].kind == S_LINK_FREE)
             continue;
-        El__PeerStatus *p = el_control_alloc (ctl, sizeof *p);
-        uint8_t *key = el_control_alloc (ctl, EL_KEY_BYTES);
-        if (!p || !key) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        el__peer_status__init (p);
-        if (l->has_key) {
-            memcpy (key, l->key, EL_KEY_BYTES);
-            p->key = (ProtobufCBinaryData) { EL_KEY_BYTES, key };
-        }
-        p->endpoint = el_control_strdup (ctl, l->endpoint);
-        p->outbound = l->kind != S_LINK_IN;
-        p->connected = l->connected && l->session != 0 && !l->banned;
-        p->last_seen_us = l->last_seen_us;
-        p->since_us = l->since_us;
-        p->auth_failures = l->auth_failures;
-        p->disconnects = l->disconnects;
-        p->sessions = l->sessions;
-        p->role = (char *) s_link_role (l);
-        el_sync_peer_info_t info;
-        if (l->session && el_sync_peer_info (self->sync, l->session, &info) == 0) {
-            p->hello_received = info.hello_received;
-            p->behind = info.behind;
-            p->entries_sent = info.entries_sent;
-            p->entries_received = info.entries_received;
-            size_t cap = nh < EL_NODE_STATUS_ORIGINS ? nh : EL_NODE_STATUS_ORIGINS;
-            El__OriginBehind **ob = el_control_alloc (ctl, (cap ? cap : 1) * sizeof *ob);
-            if (!ob) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            size_t nob = 0;
-            for (size_t h = 0; h < nh && nob < cap; h++) {
-                uint64_t b = el_sync_peer_behind (self->sync, l->session, heads[h].origin);
-                if (!b)
-                    continue;
-                El__OriginBehind *o = el_control_alloc (ctl, sizeof *o);
-                uint8_t *ok = el_control_alloc (ctl, EL_KEY_BYTES);
-                if (!o || !ok) {
-                    rc = -ENOMEM;
-                    goto out;
-                }
-                el__origin_behind__init (o);
-                memcpy (ok, heads[h].origin, EL_KEY_BYTES);
-                o->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, ok };
-                o->behind = b;
-                ob[nob++] = o;
-            }
-            p->behind_by_origin = ob;
-            p->n_behind_by_origin = nob;
-        }
+        El__PeerStatus *p = s_status_link (self, ctl, &self->links[i], heads, nh);
+        if (!p)
+            return -ENOMEM;
         peers[np++] = p;
     }
-    /* inbound peers seen before, now gone */
     for (size_t i = 0; i < self->known_n; i++) {
         const s_known_t *k = &self->known[i];
         if (s_status_has_peer (peers, np, k->key))
             continue;
         El__PeerStatus *p = s_status_offline (ctl, k->key);
-        if (!p) {
-            rc = -ENOMEM;
-            goto out;
-        }
+        if (!p)
+            return -ENOMEM;
         p->last_seen_us = k->last_seen_us;
         p->since_us = k->since_us;
         p->disconnects = k->disconnects;
@@ -2078,28 +2084,60 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
     }
     st->peers = peers;
     st->n_peers = np;
-    for (size_t i = 0; i < self->roles_n; i++) {
-        if (!self->role_started[i] || !self->roles[i]->status)
-            continue;
-        rc = self->roles[i]->status (self->role_state[i], ctl, st);
-        if (rc < 0)
-            goto out;
-    }
+    return 0;
+}
+
+static int
+s_status_head (el_node_t *self, el_control_t *ctl, El__StatusReply *st)
+{
+    uint8_t *ids = el_control_alloc (ctl, 2 * EL_KEY_BYTES);
     char **listen = el_control_alloc (ctl, (self->cfg.listen_n + 1) * sizeof *listen);
-    if (!listen) {
-        rc = -ENOMEM;
-        goto out;
-    }
+    if (!ids || !listen)
+        return -ENOMEM;
+    memcpy (ids, self->kp->pk, EL_KEY_BYTES);
+    memcpy (ids + EL_KEY_BYTES, self->network, EL_KEY_BYTES);
+    st->self_id = (ProtobufCBinaryData) { EL_KEY_BYTES, ids };
+    st->network = (ProtobufCBinaryData) { EL_KEY_BYTES, ids + EL_KEY_BYTES };
+    st->role = (char *) self->name;
+    st->admitted = self->admitted;
+    st->revoked_us = self->revoked_us;
+    st->started_us = self->started_us;
+    st->version = (char *) EL_VERSION;
     for (size_t i = 0; i < self->cfg.listen_n; i++)
         listen[i] = self->cfg.listen[i];
     st->listen = listen;
     st->n_listen = self->cfg.listen_n;
+    return 0;
+}
+
+static int
+s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
+{
+    El__StatusReply *st = el_control_alloc (ctl, sizeof *st);
+    if (!st)
+        return -ENOMEM;
+    el__status_reply__init (st);
+    el_head_t *heads = NULL;
+    size_t nh = 0;
+    int rc = el_store_heads (self->store, &heads, &nh);
+    if (rc < 0)
+        return rc;
+    rc = s_status_head (self, ctl, st);
+    if (rc == 0)
+        rc = s_status_store (self, ctl, st, heads, nh);
+    if (rc == 0)
+        rc = s_status_sync (self, ctl, st);
+    if (rc == 0)
+        rc = s_status_peers (self, ctl, st, heads, nh);
+    for (size_t i = 0; rc == 0 && i < self->roles_n; i++)
+        if (self->role_started[i] && self->roles[i]->status)
+            rc = self->roles[i]->status (self->role_state[i], ctl, st);
+    free (heads);
+    if (rc < 0)
+        return rc;
     reply->r_case = EL__CONTROL_REPLY__R_STATUS;
     reply->status = st;
-    rc = 0;
-out:
-    free (heads);
-    return rc;
+    return 0;
 }
 
 static int
