@@ -12,9 +12,8 @@
 #include <zmq.h>
 
 #include "el_control_call.h"
-#include "el_zap.h"     /* ZMQ_ZAP_ENFORCE_DOMAIN on libzmq without the draft API */
+#include "el_zap.h"
 
-#define S_ZAP_ENDPOINT      "inproc://zeromq.zap.01"
 #define S_STOP_ENDPOINT     "inproc://el-join-stop"
 #define S_CONTROL_TIMEOUT_MS 5000
 #define S_ROUTE_MAX         256
@@ -30,7 +29,8 @@ typedef struct {
 
 struct el_join {
     void *ctx;
-    void *router, *zap, *stop_in, *stop_out;
+    void *router, *stop_in, *stop_out;
+    el_zap_t *zap;              /* RFC 27 handler of the join domain */
     pthread_t thread;
     bool running;
     char endpoint[1024];
@@ -68,73 +68,36 @@ found:
 }
 
 /* ZAP (ZeroMQ RFC 27): any CURVE key for our domain, rate-limited by address. */
-static void
-s_zap_handle (el_join_t *self)
+/* The join endpoint's ZAP policy: any key, at most EL_JOIN_HANDSHAKES_PER_MIN
+ * handshakes per minute from one address; User-Id = the client's CURVE key. */
+static bool
+s_zap_policy (void *arg, const uint8_t curve_pk[32], const char *address,
+              char user_id[EL_ZAP_USER_MAX], const uint8_t **ret_site, const char **ret_reason)
 {
-    zmq_msg_t f[7];
-    int n = 0, more = 1;
-    size_t ms = sizeof more;
-    while (more && n < 7) {
-        zmq_msg_init (&f[n]);
-        if (zmq_msg_recv (&f[n], self->zap, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&f[n]);
-            break;
-        }
-        n++;
-        zmq_getsockopt (self->zap, ZMQ_RCVMORE, &more, &ms);
+    el_join_t *self = arg;
+    (void) ret_site;
+    s_addr_t *a = s_addr (self, address, el_now_us ());
+    if (a->handshakes >= EL_JOIN_HANDSHAKES_PER_MIN) {
+        *ret_reason = "rate limited";
+        return false;
     }
-    while (more) {              /* more frames than RFC 27 has: drop them */
-        zmq_msg_t x;
-        zmq_msg_init (&x);
-        if (zmq_msg_recv (&x, self->zap, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&x);
-            break;
-        }
-        zmq_msg_close (&x);
-        zmq_getsockopt (self->zap, ZMQ_RCVMORE, &more, &ms);
-    }
-    const char *status = "400", *text = "refused";
-    char user[EL_Z85_BYTES] = "";
-    if (n == 7 && zmq_msg_size (&f[0]) == 3 && !memcmp (zmq_msg_data (&f[0]), "1.0", 3)
-        && zmq_msg_size (&f[2]) == strlen (EL_JOIN_DOMAIN)
-        && !memcmp (zmq_msg_data (&f[2]), EL_JOIN_DOMAIN, strlen (EL_JOIN_DOMAIN))
-        && zmq_msg_size (&f[5]) == 5 && !memcmp (zmq_msg_data (&f[5]), "CURVE", 5)
-        && zmq_msg_size (&f[6]) == 32) {
-        char addr[S_ADDR_MAX];
-        size_t al = zmq_msg_size (&f[3]) < S_ADDR_MAX - 1 ? zmq_msg_size (&f[3]) : S_ADDR_MAX - 1;
-        memcpy (addr, zmq_msg_data (&f[3]), al);
-        addr[al] = '\0';
-        s_addr_t *a = s_addr (self, addr, el_now_us ());
-        if (a->handshakes < EL_JOIN_HANDSHAKES_PER_MIN) {
-            a->handshakes++;
-            zmq_z85_encode (user, zmq_msg_data (&f[6]), 32);
-            status = "200";
-            text = "OK";
-        } else
-            text = "rate limited";
-    }
-    if (status[0] == '2')
+    a->handshakes++;
+    zmq_z85_encode (user_id, curve_pk, 32);
+    *ret_reason = "OK";
+    return true;
+}
+
+/* Every decision, counted for el_join_stats() (read from other threads). */
+static void
+s_zap_decision (void *arg, bool allowed, const uint8_t curve_pk[32], const uint8_t *site,
+                const char *address, const char *reason)
+{
+    el_join_t *self = arg;
+    (void) curve_pk, (void) site, (void) address, (void) reason;
+    if (allowed)
         self->handshakes_allowed++;
     else
         self->handshakes_refused++;
-    if (n >= 2) {
-        zmq_send (self->zap, "1.0", 3, ZMQ_SNDMORE);
-        zmq_send (self->zap, zmq_msg_data (&f[1]), zmq_msg_size (&f[1]), ZMQ_SNDMORE);
-        zmq_send (self->zap, status, 3, ZMQ_SNDMORE);
-        zmq_send (self->zap, text, strlen (text), ZMQ_SNDMORE);
-        zmq_send (self->zap, user, strlen (user), ZMQ_SNDMORE);
-        zmq_send (self->zap, "", 0, 0);
-    } else if (n == 1) {
-        /* a REP must answer: a malformed request still gets a refusal */
-        zmq_send (self->zap, "1.0", 3, ZMQ_SNDMORE);
-        zmq_send (self->zap, "", 0, ZMQ_SNDMORE);
-        zmq_send (self->zap, "400", 3, ZMQ_SNDMORE);
-        zmq_send (self->zap, "malformed", 9, ZMQ_SNDMORE);
-        zmq_send (self->zap, "", 0, ZMQ_SNDMORE);
-        zmq_send (self->zap, "", 0, 0);
-    }
-    for (int i = 0; i < n; i++)
-        zmq_msg_close (&f[i]);
 }
 
 static void
@@ -264,7 +227,7 @@ s_thread (void *arg)
     for (;;) {
         zmq_pollitem_t items[3] = {
             { self->stop_in, 0, ZMQ_POLLIN, 0 },
-            { self->zap, 0, ZMQ_POLLIN, 0 },
+            { el_zap_socket (self->zap), 0, ZMQ_POLLIN, 0 },
             { self->router, 0, ZMQ_POLLIN, 0 },
         };
         if (zmq_poll (items, 3, -1) < 0) {
@@ -275,7 +238,7 @@ s_thread (void *arg)
         if (items[0].revents & ZMQ_POLLIN)
             break;
         if (items[1].revents & ZMQ_POLLIN)
-            s_zap_handle (self);
+            (void) el_zap_handle (self->zap);
         if (items[2].revents & ZMQ_POLLIN)
             s_router_handle (self);
     }
@@ -312,35 +275,32 @@ el_join_new (const char *bind, const el_keypair_t *broker, const char *control,
         rc = -errno;
         goto out_wipe;
     }
-    int zero = 0, one = 1;
+    int zero = 0;
     int64_t max = EL_JOIN_FRAME_MAX;
     /* ZAP first: the handler must be bound before the CURVE server binds */
-    self->zap = zmq_socket (self->ctx, ZMQ_REP);
+    rc = el_zap_new_policy (self->ctx, EL_JOIN_DOMAIN, s_zap_policy, self, s_zap_decision, self,
+                            &self->zap);
+    if (rc < 0)
+        goto out_close;
     self->stop_in = zmq_socket (self->ctx, ZMQ_PAIR);
     self->stop_out = zmq_socket (self->ctx, ZMQ_PAIR);
     self->router = zmq_socket (self->ctx, ZMQ_ROUTER);
-    if (!self->zap || !self->stop_in || !self->stop_out || !self->router) {
+    if (!self->stop_in || !self->stop_out || !self->router) {
         rc = -errno;
         goto out_close;
     }
-    zmq_setsockopt (self->zap, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (self->stop_in, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (self->stop_out, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_bind (self->zap, S_ZAP_ENDPOINT) != 0 || zmq_bind (self->stop_in, S_STOP_ENDPOINT) != 0
+    if (zmq_bind (self->stop_in, S_STOP_ENDPOINT) != 0
         || zmq_connect (self->stop_out, S_STOP_ENDPOINT) != 0) {
         rc = -errno;
         goto out_close;
     }
     zmq_setsockopt (self->router, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &max, sizeof max);
-    if (zmq_setsockopt (self->router, ZMQ_CURVE_SERVER, &one, sizeof one) != 0
-        || zmq_setsockopt (self->router, ZMQ_CURVE_SECRETKEY, sec, 40) != 0
-        || zmq_setsockopt (self->router, ZMQ_ZAP_DOMAIN, EL_JOIN_DOMAIN,
-                           strlen (EL_JOIN_DOMAIN)) != 0) {
-        rc = -errno;
+    rc = el_zap_server_setup (self->router, sec, EL_JOIN_DOMAIN);
+    if (rc < 0)
         goto out_close;
-    }
-    zmq_setsockopt (self->router, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one);
     if (zmq_bind (self->router, bind) != 0) {
         rc = -errno;
         goto out_close;
@@ -356,7 +316,7 @@ el_join_new (const char *bind, const el_keypair_t *broker, const char *control,
     return 0;
 out_close:
     s_close (&self->router);
-    s_close (&self->zap);
+    el_zap_destroy (&self->zap);
     s_close (&self->stop_in);
     s_close (&self->stop_out);
     zmq_ctx_term (self->ctx);
@@ -379,7 +339,7 @@ el_join_destroy (el_join_t **self_p)
         pthread_join (self->thread, NULL);
     }
     s_close (&self->router);
-    s_close (&self->zap);
+    el_zap_destroy (&self->zap);
     s_close (&self->stop_in);
     s_close (&self->stop_out);
     zmq_ctx_term (self->ctx);

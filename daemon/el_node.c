@@ -1203,7 +1203,7 @@ s_listen_new (el_node_t *self, const char *endpoint)
     int one = 1;
     int rc = s_set_common (self, s);
     if (rc == 0)
-        rc = el_zap_server_setup (s, self->curve_sec);
+        rc = el_zap_server_setup (s, self->curve_sec, EL_ZAP_DOMAIN);
     if (rc == 0 && zmq_setsockopt (s, ZMQ_ROUTER_MANDATORY, &one, sizeof one))
         rc = -errno;
     void *mon = NULL;

@@ -16,6 +16,9 @@ typedef struct {
 
 struct el_zap {
     void *socket;
+    char domain[EL_ZAP_DOMAIN_MAX];
+    el_zap_policy_fn *policy;
+    void *policy_arg;
     el_zap_decision_fn *fn;
     void *arg;
     s_key_t *keys;              /* sorted by curve key */
@@ -23,13 +26,28 @@ struct el_zap {
     el_zap_stats_t stats;
 };
 
+static el_zap_policy_fn s_allow_list;
+
 int
 el_zap_new (void *ctx, el_zap_decision_fn *fn, void *arg, el_zap_t **ret)
 {
-    int rc = -ENOMEM;
+    return el_zap_new_policy (ctx, EL_ZAP_DOMAIN, NULL, NULL, fn, arg, ret);
+}
+
+int
+el_zap_new_policy (void *ctx, const char *domain, el_zap_policy_fn *policy, void *policy_arg,
+                   el_zap_decision_fn *fn, void *arg, el_zap_t **ret)
+{
+    int rc = EL_EINVAL;
+    if (strlen (domain) >= EL_ZAP_DOMAIN_MAX)
+        goto out;
+    rc = -ENOMEM;
     el_zap_t *self = calloc (1, sizeof *self);
     if (!self)
         goto out;
+    memcpy (self->domain, domain, strlen (domain) + 1);
+    self->policy = policy ? policy : s_allow_list;
+    self->policy_arg = policy ? policy_arg : self;
     self->fn = fn;
     self->arg = arg;
     self->socket = zmq_socket (ctx, ZMQ_REP);
@@ -154,6 +172,24 @@ el_zap_stats (const el_zap_t *self, el_zap_stats_t *ret)
     *ret = self->stats;
 }
 
+/* The daemon's policy: a key of the allow list, named by its site id. */
+static bool
+s_allow_list (void *arg, const uint8_t curve_pk[32], const char *address,
+              char user_id[EL_ZAP_USER_MAX], const uint8_t **ret_site, const char **ret_reason)
+{
+    el_zap_t *self = arg;
+    (void) address;
+    const s_key_t *k = s_find (self, curve_pk);
+    if (!k) {
+        *ret_reason = "unknown_key";
+        return false;
+    }
+    el_key_to_text (k->site, user_id);
+    *ret_site = k->site;
+    *ret_reason = "known_key";
+    return true;
+}
+
 static int
 s_send_reply (void *socket, const uint8_t *request_id, size_t id_len, const char *code,
               const char *text, const char *user_id)
@@ -221,7 +257,7 @@ el_zap_handle (el_zap_t *self)
                 self->fn (self->arg, false, NULL, NULL, address, "malformed");
             continue;
         }
-        if (lens[2] != strlen (EL_ZAP_DOMAIN) || memcmp (frames[2], EL_ZAP_DOMAIN, lens[2])
+        if (lens[2] != strlen (self->domain) || memcmp (frames[2], self->domain, lens[2])
             || lens[5] != 5 || memcmp (frames[5], "CURVE", 5) || n != 7 || lens[6] != 32) {
             self->stats.denied++;
             s_send_reply (self->socket, request_id, id_len, "400", "CURVE only", "");
@@ -229,31 +265,29 @@ el_zap_handle (el_zap_t *self)
                 self->fn (self->arg, false, NULL, NULL, address, "mechanism");
             continue;
         }
-        const s_key_t *k = s_find (self, frames[6]);
-        if (!k) {
+        char user_id[EL_ZAP_USER_MAX] = "";
+        const uint8_t *site = NULL;
+        const char *reason = "refused";
+        bool ok = self->policy (self->policy_arg, frames[6], address, user_id, &site, &reason);
+        if (ok)
+            self->stats.allowed++;
+        else
             self->stats.denied++;
-            s_send_reply (self->socket, request_id, id_len, "400", "unknown key", "");
-            if (self->fn)
-                self->fn (self->arg, false, frames[6], NULL, address, "unknown_key");
-            continue;
-        }
-        char user_id[EL_KEY_TEXT_BYTES];
-        el_key_to_text (k->site, user_id);
-        self->stats.allowed++;
-        s_send_reply (self->socket, request_id, id_len, "200", "OK", user_id);
+        s_send_reply (self->socket, request_id, id_len, ok ? "200" : "400",
+                      ok ? "OK" : reason, ok ? user_id : "");
         if (self->fn)
-            self->fn (self->arg, true, frames[6], k->site, address, "known_key");
+            self->fn (self->arg, ok, frames[6], site, address, reason);
     }
     return handled;
 }
 
 int
-el_zap_server_setup (void *socket, const char secret_z85[EL_Z85_BYTES])
+el_zap_server_setup (void *socket, const char secret_z85[EL_Z85_BYTES], const char *domain)
 {
     int one = 1;
     if (zmq_setsockopt (socket, ZMQ_CURVE_SERVER, &one, sizeof one) != 0
         || zmq_setsockopt (socket, ZMQ_CURVE_SECRETKEY, secret_z85, 40) != 0
-        || zmq_setsockopt (socket, ZMQ_ZAP_DOMAIN, EL_ZAP_DOMAIN, strlen (EL_ZAP_DOMAIN)) != 0
+        || zmq_setsockopt (socket, ZMQ_ZAP_DOMAIN, domain, strlen (domain)) != 0
         || zmq_setsockopt (socket, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one) != 0)
         return -errno;
     return 0;

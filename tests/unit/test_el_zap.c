@@ -66,7 +66,7 @@ s_server (s_fix_t *f, bool with_zap)
     f->server = zmq_socket (f->ctx, ZMQ_ROUTER);
     int zero = 0;
     zmq_setsockopt (f->server, ZMQ_LINGER, &zero, sizeof zero);
-    assert_int_equal (el_zap_server_setup (f->server, sec), 0);
+    assert_int_equal (el_zap_server_setup (f->server, sec, EL_ZAP_DOMAIN), 0);
     assert_int_equal (zmq_socket_monitor (f->server, "inproc://test-mon",
                                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
