@@ -13,6 +13,7 @@
 
 #include "el_control_call.h"
 #include "el_zap.h"
+#include "el_zmq.h"
 
 #define S_STOP_ENDPOINT     "inproc://el-join-stop"
 #define S_CONTROL_TIMEOUT_MS 5000
@@ -189,10 +190,8 @@ s_router_handle (el_join_t *self)
         int n = zmq_recv (self->router, route, sizeof route, ZMQ_DONTWAIT);
         if (n < 0)
             return;
-        int more = 0;
-        size_t ms = sizeof more;
-        zmq_getsockopt (self->router, ZMQ_RCVMORE, &more, &ms);
-        if (!more || n > S_ROUTE_MAX) {
+        if (!el_zmq_more (self->router) || n > S_ROUTE_MAX) {
+            el_zmq_drain (self->router);
             self->dropped++;
             continue;
         }
@@ -202,19 +201,9 @@ s_router_handle (el_join_t *self)
             zmq_msg_close (&body);
             return;
         }
-        zmq_getsockopt (self->router, ZMQ_RCVMORE, &more, &ms);
-        if (more) {
-            while (more) {
-                zmq_msg_t x;
-                zmq_msg_init (&x);
-                if (zmq_msg_recv (&x, self->router, ZMQ_DONTWAIT) < 0)
-                    more = 0;
-                else
-                    zmq_getsockopt (self->router, ZMQ_RCVMORE, &more, &ms);
-                zmq_msg_close (&x);
-            }
-            self->dropped++;
-        } else
+        if (el_zmq_drain (self->router) > 0)
+            self->dropped++;            /* one frame per request */
+        else
             s_request (self, route, (size_t) n, &body);
         zmq_msg_close (&body);
     }

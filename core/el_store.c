@@ -11,6 +11,7 @@
  * The longest authenticated prefix is stored and indexed; the rest is refused.
  * MDB_MAP_FULL aborts the transaction, grows the map and replays the batch. */
 #include "el_store.h"
+#include "el_util.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -122,23 +123,6 @@ s_rc (int rc)
     return rc > 0 ? -rc : rc;
 }
 
-static void
-s_be64_put (uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t) v;
-        v >>= 8;
-    }
-}
-
-static uint64_t
-s_be64_get (const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 /* Order-preserving unsigned form of a signed time. */
 static uint64_t
@@ -151,7 +135,7 @@ static void
 s_entry_key (uint8_t k[S_ENTRY_KEY_BYTES], const uint8_t *origin, uint64_t seq)
 {
     memcpy (k, origin, EL_KEY_BYTES);
-    s_be64_put (k + EL_KEY_BYTES, seq);
+    el_be64_put (k + EL_KEY_BYTES, seq);
 }
 
 /* kind(1) ‖ origin ‖ key; returns its length */
@@ -170,7 +154,7 @@ s_time_key (uint8_t *k, unsigned kind, uint64_t start_flipped, const uint8_t *or
             const char *key, size_t key_len)
 {
     k[0] = (uint8_t) kind;
-    s_be64_put (k + 1, start_flipped);
+    el_be64_put (k + 1, start_flipped);
     memcpy (k + 1 + S_SEQ_BYTES, origin, EL_KEY_BYTES);
     memcpy (k + 1 + S_SEQ_BYTES + EL_KEY_BYTES, key, key_len);
     return 1 + S_SEQ_BYTES + EL_KEY_BYTES + key_len;
@@ -179,7 +163,7 @@ s_time_key (uint8_t *k, unsigned kind, uint64_t start_flipped, const uint8_t *or
 static void
 s_head_pack (const el_head_t *h, uint8_t v[S_HEAD_BYTES])
 {
-    s_be64_put (v, h->seq);
+    el_be64_put (v, h->seq);
     memcpy (v + S_SEQ_BYTES, h->hash, EL_HASH_BYTES);
     v[S_SEQ_BYTES + EL_HASH_BYTES] = (uint8_t) h->status;
 }
@@ -191,7 +175,7 @@ s_head_unpack (const uint8_t *origin, const MDB_val *v, el_head_t *h)
         return EL_ESTORE;
     const uint8_t *p = v->mv_data;
     memcpy (h->origin, origin, EL_KEY_BYTES);
-    h->seq = s_be64_get (p);
+    h->seq = el_be64_get (p);
     memcpy (h->hash, p + S_SEQ_BYTES, EL_HASH_BYTES);
     uint8_t st = p[S_SEQ_BYTES + EL_HASH_BYTES];
     if (st > EL_HEAD_REVOKED)
@@ -738,13 +722,13 @@ s_erase_record (el_store_t *self, MDB_txn *txn, const uint8_t *sk, size_t sk_len
     uint8_t start[S_KEY_MAX];
     memcpy (start, sk, sk_len);
     start[sk_len] = 0;
-    s_be64_put (start + sk_len + 1, 0);
+    el_be64_put (start + sk_len + 1, 0);
     MDB_val key = { sk_len + 1 + S_SEQ_BYTES, start }, val;
     rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
     while (rc == 0) {
         if (key.mv_size != sk_len + 1 + S_SEQ_BYTES || memcmp (key.mv_data, start, sk_len + 1))
             break;
-        uint64_t seq = s_be64_get ((const uint8_t *) key.mv_data + sk_len + 1);
+        uint64_t seq = el_be64_get ((const uint8_t *) key.mv_data + sk_len + 1);
         if (seq >= before_seq)
             break;
         rc = s_stub_entry (self, txn, origin, seq);
@@ -778,7 +762,7 @@ s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
     int rc = mdb_get (txn, self->dbi_state, &key, &val);
     if (rc == 0 && val.mv_size == S_STATE_TIMED_BYTES
         && (((const uint8_t *) val.mv_data)[S_SEQ_BYTES] & S_STATE_TIMED)) {
-        uint64_t old = s_be64_get ((const uint8_t *) val.mv_data + S_STATE_BYTES);
+        uint64_t old = el_be64_get ((const uint8_t *) val.mv_data + S_STATE_BYTES);
         MDB_val tkey = { s_time_key (tk, b->kind, old, e->origin, b->key, key_len), tk };
         rc = mdb_del (txn, self->dbi_by_time, &tkey, NULL);
         if (rc == MDB_NOTFOUND)
@@ -790,7 +774,7 @@ s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
         return rc;
 
     uint8_t sv[S_STATE_TIMED_BYTES];
-    s_be64_put (sv, e->seq);
+    el_be64_put (sv, e->seq);
     uint8_t flags = 0;
     if (b->deleted)
         flags |= S_STATE_DELETED;
@@ -800,7 +784,7 @@ s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
     if (!b->deleted && it->timed) {
         uint64_t start = s_time_flip (it->start_us);
         flags |= S_STATE_TIMED;
-        s_be64_put (sv + S_STATE_BYTES, start);
+        el_be64_put (sv + S_STATE_BYTES, start);
         sval.mv_size = S_STATE_TIMED_BYTES;
         MDB_val tkey = { s_time_key (tk, b->kind, start, e->origin, b->key, key_len), tk };
         MDB_val empty = { 0, NULL };
@@ -819,7 +803,7 @@ s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
         uint8_t hk[S_KEY_MAX];
         memcpy (hk, sk, sk_len);
         hk[sk_len] = 0;
-        s_be64_put (hk + sk_len + 1, e->seq);
+        el_be64_put (hk + sk_len + 1, e->seq);
         MDB_val hkey = { sk_len + 1 + S_SEQ_BYTES, hk }, empty = { 0, NULL };
         rc = mdb_put (txn, self->dbi_history, &hkey, &empty, 0);
         if (rc)
@@ -1307,7 +1291,7 @@ el_store_entries_after (el_store_t *self, const uint8_t origin[EL_KEY_BYTES],
     while (rc == 0 && n < max) {
         if (key.mv_size != S_ENTRY_KEY_BYTES || memcmp (key.mv_data, origin, EL_KEY_BYTES))
             break;
-        uint64_t seq = s_be64_get ((const uint8_t *) key.mv_data + EL_KEY_BYTES);
+        uint64_t seq = el_be64_get ((const uint8_t *) key.mv_data + EL_KEY_BYTES);
         n++;
         if (fn (arg, seq, val.mv_data, val.mv_size))
             break;
@@ -1373,7 +1357,7 @@ s_record_load (el_store_t *self, MDB_txn *txn, const uint8_t *origin, const MDB_
     if (v[S_SEQ_BYTES] & S_STATE_DELETED)
         return 0;
     uint8_t k[S_ENTRY_KEY_BYTES];
-    s_entry_key (k, origin, s_be64_get (v));
+    s_entry_key (k, origin, el_be64_get (v));
     MDB_val key = { sizeof k, k }, val;
     int rc = mdb_get (txn, self->dbi_entries, &key, &val);
     if (rc == MDB_NOTFOUND)
@@ -1485,8 +1469,8 @@ el_store_by_time (el_store_t *self, El__Kind kind, int64_t from_us, int64_t to_u
         goto out_txn;
     uint8_t from[1 + S_SEQ_BYTES], to[1 + S_SEQ_BYTES];
     from[0] = to[0] = (uint8_t) kind;
-    s_be64_put (from + 1, s_time_flip (from_us));
-    s_be64_put (to + 1, s_time_flip (to_us));
+    el_be64_put (from + 1, s_time_flip (from_us));
+    el_be64_put (to + 1, s_time_flip (to_us));
     MDB_val key = { sizeof from, from }, val;
     rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
     while (rc == 0) {
@@ -1555,7 +1539,7 @@ el_store_fork_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_
             rc = -ENOMEM;
         else {
             memcpy (copy, val.mv_data, val.mv_size);
-            *ret_seq = s_be64_get ((const uint8_t *) key.mv_data + EL_KEY_BYTES);
+            *ret_seq = el_be64_get ((const uint8_t *) key.mv_data + EL_KEY_BYTES);
             *ret_entry = copy;
             *ret_len = val.mv_size;
         }

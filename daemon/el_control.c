@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "el_zmq.h"
+
 #define S_ROUTE_MAX 256         /* bytes of a ROUTER routing id */
 
 typedef struct s_block {
@@ -135,28 +137,6 @@ el_control_stats (const el_control_t *self, el_control_stats_t *ret)
     *ret = self->stats;
 }
 
-/* Drop the remaining frames of a message. */
-static void
-s_skip_rest (void *socket)
-{
-    int more = 1;
-    size_t size = sizeof more;
-    while (zmq_getsockopt (socket, ZMQ_RCVMORE, &more, &size) == 0 && more) {
-        zmq_msg_t m;
-        zmq_msg_init (&m);
-        zmq_msg_recv (&m, socket, ZMQ_DONTWAIT);
-        zmq_msg_close (&m);
-    }
-}
-
-static bool
-s_more (void *socket)
-{
-    int more = 0;
-    size_t size = sizeof more;
-    return zmq_getsockopt (socket, ZMQ_RCVMORE, &more, &size) == 0 && more;
-}
-
 /* Receive one request: [route][empty?][body]. @return 1 got one, 0 none, <0 error. */
 static int
 s_recv (el_control_t *self, uint8_t *route, size_t *route_len, bool *delim, zmq_msg_t *body)
@@ -164,8 +144,8 @@ s_recv (el_control_t *self, uint8_t *route, size_t *route_len, bool *delim, zmq_
     int n = zmq_recv (self->socket, route, S_ROUTE_MAX, ZMQ_DONTWAIT);
     if (n < 0)
         return errno == EAGAIN ? 0 : -errno;
-    if ((size_t) n > S_ROUTE_MAX || !s_more (self->socket)) {
-        s_skip_rest (self->socket);
+    if ((size_t) n > S_ROUTE_MAX || !el_zmq_more (self->socket)) {
+        el_zmq_drain (self->socket);
         self->stats.dropped++;
         return -EAGAIN;
     }
@@ -173,15 +153,15 @@ s_recv (el_control_t *self, uint8_t *route, size_t *route_len, bool *delim, zmq_
     *delim = false;
     if (zmq_msg_recv (body, self->socket, ZMQ_DONTWAIT) < 0)
         return -errno;
-    if (zmq_msg_size (body) == 0 && s_more (self->socket)) {
+    if (zmq_msg_size (body) == 0 && el_zmq_more (self->socket)) {
         *delim = true;
         zmq_msg_close (body);
         zmq_msg_init (body);
         if (zmq_msg_recv (body, self->socket, ZMQ_DONTWAIT) < 0)
             return -errno;
     }
-    if (s_more (self->socket)) {
-        s_skip_rest (self->socket);
+    if (el_zmq_more (self->socket)) {
+        el_zmq_drain (self->socket);
         self->stats.dropped++;
         return -EAGAIN;
     }

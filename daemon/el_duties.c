@@ -14,6 +14,7 @@
 #include "el_booking.h"
 #include "el_node.h"
 #include "el_log.h"
+#include "el_util.h"
 
 #define S_PENDING_PASSES 64     /* start-up passes over waiting requests, at most */
 
@@ -34,12 +35,8 @@ s_revoked_load (el_duties_t *self)
     size_t len = 0;
     self->revoked_us = 0;
     if (el_store_meta_get (self->env.store, EL_DUTIES_META_REVOKED, &val, &len) == 0) {
-        if (len == 8) {
-            uint64_t v = 0;
-            for (int i = 0; i < 8; i++)
-                v = v << 8 | ((uint8_t *) val)[i];
-            self->revoked_us = (int64_t) v;
-        }
+        if (len == 8)
+            self->revoked_us = (int64_t) el_be64_get (val);
         free (val);
     }
 }
@@ -51,8 +48,7 @@ el_duties_set_revoked (el_duties_t *self, bool revoked, int64_t now_us)
         return 0;
     int64_t v = revoked ? (now_us > 0 ? now_us : 1) : 0;
     uint8_t buf[8];
-    for (int i = 0; i < 8; i++)
-        buf[i] = (uint8_t) ((uint64_t) v >> (56 - 8 * i));
+    el_be64_put (buf, (uint64_t) v);
     int rc = el_store_meta_put (self->env.store, EL_DUTIES_META_REVOKED, buf, sizeof buf);
     self->revoked_us = v;           /* held in memory even if the store failed */
     return rc;

@@ -22,7 +22,9 @@
 #include "el_log.h"
 #include "el_store.h"
 #include "el_sync.h"
+#include "el_util.h"
 #include "el_zap.h"
+#include "el_zmq.h"
 
 #define S_ROUTE_MAX     256     /* bytes of a ROUTER routing id */
 #define S_MON_EVENTS    (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_DELAYED \
@@ -236,31 +238,15 @@ s_known_find (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
 #define S_PEER_REC_BYTES 33
 
 static void
-s_put_u64 (uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t) v;
-}
-
-static uint64_t
-s_get_u64 (const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static void
 s_peer_save (el_node_t *self, const uint8_t key[EL_KEY_BYTES], int64_t last_seen_us,
              int64_t since_us, uint64_t disconnects, uint64_t sessions)
 {
     uint8_t rec[S_PEER_REC_BYTES];
     rec[0] = 1;
-    s_put_u64 (rec + 1, (uint64_t) last_seen_us);
-    s_put_u64 (rec + 9, (uint64_t) since_us);
-    s_put_u64 (rec + 17, disconnects);
-    s_put_u64 (rec + 25, sessions);
+    el_be64_put (rec + 1, (uint64_t) last_seen_us);
+    el_be64_put (rec + 9, (uint64_t) since_us);
+    el_be64_put (rec + 17, disconnects);
+    el_be64_put (rec + 25, sessions);
     int rc = el_store_peer_put (self->store, key, rec, sizeof rec);
     if (rc < 0) {
         char f[EL_LOG_FPR_BYTES];
@@ -282,10 +268,10 @@ s_peer_load (el_node_t *self, const uint8_t key[EL_KEY_BYTES], s_known_t *ret)
     rc = EL_EPROTO;
     if (len == S_PEER_REC_BYTES && rec[0] == 1) {
         memcpy (ret->key, key, EL_KEY_BYTES);
-        ret->last_seen_us = (int64_t) s_get_u64 (rec + 1);
-        ret->since_us = (int64_t) s_get_u64 (rec + 9);
-        ret->disconnects = s_get_u64 (rec + 17);
-        ret->sessions = s_get_u64 (rec + 25);
+        ret->last_seen_us = (int64_t) el_be64_get (rec + 1);
+        ret->since_us = (int64_t) el_be64_get (rec + 9);
+        ret->disconnects = el_be64_get (rec + 17);
+        ret->sessions = el_be64_get (rec + 25);
         rc = 0;
     }
     free (val);
@@ -755,14 +741,6 @@ s_recv_outbound (el_node_t *self, s_link_t *l)
     }
 }
 
-static bool
-s_more (void *socket)
-{
-    int more = 0;
-    size_t size = sizeof more;
-    return zmq_getsockopt (socket, ZMQ_RCVMORE, &more, &size) == 0 && more;
-}
-
 static void
 s_recv_inbound (el_node_t *self, void *router)
 {
@@ -773,17 +751,13 @@ s_recv_inbound (el_node_t *self, void *router)
             return;
         zmq_msg_t m;
         zmq_msg_init (&m);
-        if (n > S_ROUTE_MAX || !s_more (router) || zmq_msg_recv (&m, router, ZMQ_DONTWAIT) < 0) {
+        if (n > S_ROUTE_MAX || !el_zmq_more (router)
+            || zmq_msg_recv (&m, router, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close (&m);
-            self->frames_dropped++;
+            self->frames_dropped += 1 + el_zmq_drain (router);
             continue;
         }
-        while (s_more (router)) {       /* one frame per message: drop extras */
-            zmq_msg_t x;
-            zmq_msg_init (&x);
-            zmq_msg_recv (&x, router, ZMQ_DONTWAIT);
-            zmq_msg_close (&x);
-        }
+        self->frames_dropped += el_zmq_drain (router);  /* one frame per message */
         s_link_t *l = NULL;
         for (size_t j = 0; j < self->links_hi; j++) {
             s_link_t *c = &self->links[j];
@@ -844,14 +818,14 @@ s_monitor_read (void *mon, uint16_t *ret_event, int32_t *ret_value, char *endpoi
         zmq_msg_close (&m);
         return 0;
     }
-    int ok = zmq_msg_size (&m) >= 6 && s_more (mon);
+    int ok = zmq_msg_size (&m) >= 6 && el_zmq_more (mon);
     if (ok) {
         memcpy (ret_event, zmq_msg_data (&m), 2);
         memcpy (ret_value, (uint8_t *) zmq_msg_data (&m) + 2, 4);
     }
     zmq_msg_close (&m);
     endpoint[0] = '\0';
-    while (s_more (mon)) {
+    while (el_zmq_more (mon)) {
         zmq_msg_init (&m);
         if (zmq_msg_recv (&m, mon, ZMQ_DONTWAIT) >= 0 && ok) {
             size_t n = zmq_msg_size (&m) < ep_size - 1 ? zmq_msg_size (&m) : ep_size - 1;
