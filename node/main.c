@@ -1,5 +1,5 @@
 /* entrelab-node — one per site: local store, control socket, sync with its
- * broker and optional direct peers. See node/el_config.h for every setting
+ * broker and optional direct peers. See core/el_config.h for every setting
  * and deploy/RUNNING.md for a walk-through. */
 #include <stdio.h>
 #include <string.h>

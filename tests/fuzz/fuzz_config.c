@@ -1,4 +1,4 @@
-/* fuzz_config.c — libFuzzer target for the daemons' settings (node/el_config.h):
+/* fuzz_config.c — libFuzzer target for the daemons' settings (core/el_config.h):
  * the bytes as an INI file (el_config_load), as command-line flags (one per
  * line, el_config_from_args), as a secret or public key file
  * (el_keypair_load, el_key_resolve) and as a peer "KEY@ENDPOINT" text. Whatever is

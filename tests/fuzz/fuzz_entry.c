@@ -1,4 +1,4 @@
-/* fuzz_entry.c — libFuzzer target for entry decoding (proto/el_entry.h):
+/* fuzz_entry.c — libFuzzer target for entry decoding (core/el_entry.h):
  * any bytes must parse or be refused without a crash, leak or undefined
  * behaviour. What parses must verify or not, pack to its stub, and the stub
  * must parse again as the same entry (same origin, seq and hash: the chain

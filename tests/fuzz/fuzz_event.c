@@ -1,5 +1,5 @@
 /* fuzz_event.c — libFuzzer target for what the iCalendar module does with
- * Event records other sites wrote (tools/el_ics.h: "records from any site:
+ * Event records other sites wrote (tools/formats/el_ics.h: "records from any site:
  * validated here"): any bytes that decode as el.Event — any times from -2^63
  * to 2^63-1, any rrule, tzid, rdate, exdate, recurrence-id or VTIMEZONE text
  * — go through el_ics_expand(), el_ics_agenda(), el_ics_export() (whose

@@ -1,4 +1,4 @@
-/* test_el_daemon.c — the start shared by the daemons' main() (node/el_daemon.h):
+/* test_el_daemon.c — the start shared by the daemons' main() (daemon/el_daemon.h):
  * switches, extra flags, exit statuses of --help, --version and bad arguments,
  * --print-id's key, the log level. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* test_el_text.c — UTF-8 helpers shared by the importers (tools/el_text.h). */
+/* test_el_text.c — UTF-8 helpers shared by the importers (tools/formats/el_text.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -229,7 +229,7 @@ extern const el_cli_cmd_t el_cli_site_cmds[];       /* init admit revoke invite 
 extern const el_cli_cmd_t el_cli_event_cmds[];      /* event add|update|cancel|remove|list|show */
 extern const el_cli_cmd_t el_cli_equipment_cmds[];  /* equipment add|update|status|list|show|remove */
 /** The controlled equipment categories (DESIGN.md "Records"), NULL-terminated:
- * the categories el_equipment_category() (tools/el_import.h) maps to. */
+ * the categories el_equipment_category() (tools/formats/el_import.h) maps to. */
 extern const char *const el_cli_equipment_categories[];
 extern const el_cli_cmd_t el_cli_booking_cmds[];    /* book, bookings list|confirm|decline|policy */
 extern const el_cli_cmd_t el_cli_member_cmds[];     /* member add|update|list|remove */

@@ -9,7 +9,7 @@
 #include "el_import.h"
 
 /* DESIGN.md "Records": the controlled list of categories, the same the
- * importers map to (el_equipment_category(), tools/el_import.h). */
+ * importers map to (el_equipment_category(), tools/formats/el_import.h). */
 const char *const el_cli_equipment_categories[] = {
     "3d_printer", "3d_scanner", "laser_cutter", "cnc_mill", "cnc_router", "pcb_mill", "lathe",
     "vinyl_cutter", "electronics_bench", "sewing_machine", "embroidery_machine", "other", NULL,
