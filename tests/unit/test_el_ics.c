@@ -103,8 +103,8 @@ s_find_summary (const el_ics_import_t *imp, const char *summary)
 static bool
 s_has_problem (const el_ics_import_t *imp, uint32_t line, bool skipped, const char *needle)
 {
-    for (size_t i = 0; i < imp->n_problems; i++) {
-        const el_ics_problem_t *p = &imp->problems[i];
+    for (size_t i = 0; i < imp->problems.n; i++) {
+        const el_ics_problem_t *p = &imp->problems.items[i];
         if (p->line == line && p->skipped == skipped && strstr (p->reason, needle))
             return true;
     }
@@ -115,8 +115,8 @@ static size_t
 s_count_skipped (const el_ics_import_t *imp)
 {
     size_t n = 0;
-    for (size_t i = 0; i < imp->n_problems; i++)
-        n += imp->problems[i].skipped;
+    for (size_t i = 0; i < imp->problems.n; i++)
+        n += imp->problems.items[i].skipped;
     return n;
 }
 
@@ -183,7 +183,7 @@ s_roundtrip (const el_ics_import_t *imp)
 
     el_ics_import_t *back = s_import_ok (out);
     assert_int_equal (back->n_events, imp->n_events);
-    assert_int_equal (back->n_problems, 0);
+    assert_int_equal (back->problems.n, 0);
     for (size_t i = 0; i < imp->n_events; i++) {
         assert_true (el_ics_event_same (imp->events[i], back->events[i]));
         /* re-importing what we hold is a no-op */
@@ -230,7 +230,7 @@ s_check_weekly_1830 (const char *tzid, bool with_vtz)
               with_vtz ? s_paris_vtz : "", tzid, tzid);
     el_ics_import_t *imp = s_import_ok (text);
     assert_int_equal (imp->n_events, 1);
-    assert_int_equal (imp->n_problems, 0);
+    assert_int_equal (imp->problems.n, 0);
     const El__Event *ev = imp->events[0];
     assert_string_equal (ev->tzid, tzid);
     /* 2027-03-04 18:30 CET = 17:30 UTC */
@@ -340,7 +340,7 @@ test_time_forms (void **state)
     e = s_find (imp, "end-before", NULL);
     assert_int_equal (e->dtend_us, 0);
     assert_true (s_has_problem (imp, 38, false, "DTEND before DTSTART"));
-    assert_int_equal (imp->n_problems, 2);
+    assert_int_equal (imp->problems.n, 2);
 
     s_roundtrip (imp);
     el_ics_import_destroy (&imp);
@@ -365,7 +365,7 @@ test_text_escapes_bom_folding (void **state)
         "END:VEVENT\r\nEND:VCALENDAR\r\n";
     el_ics_import_t *imp = s_import_ok (text);
     assert_int_equal (imp->n_events, 1);
-    assert_int_equal (imp->n_problems, 0);
+    assert_int_equal (imp->problems.n, 0);
     const El__Event *e = imp->events[0];
     assert_string_equal (e->summary, "Caf\xC3\xA9 r\xC3\xA9parations \xF0\x9F\x94\xA7");
     assert_string_equal (e->description,
@@ -497,7 +497,7 @@ test_broken_events_skipped (void **state)
     assert_true (s_has_problem (imp, 18, true, "no DTSTART"));
     assert_true (s_has_problem (imp, 26, true, "EXDATE"));
     assert_true (s_has_problem (imp, 33, false, "negative SEQUENCE"));
-    assert_int_equal (imp->n_problems, 5);
+    assert_int_equal (imp->problems.n, 5);
     assert_int_equal (s_count_skipped (imp), 4);
     el_ics_import_destroy (&imp);
 }
@@ -535,7 +535,7 @@ test_uid_derived_and_duplicates (void **state)
     assert_string_equal (s_find (imp, "dup", "20261208T100000Z")->summary, "override");
     assert_true (s_has_problem (imp, 2, true, "also at line 14"));
     assert_true (s_has_problem (imp, 8, true, "also at line 14"));
-    assert_int_equal (imp->n_problems, 2);
+    assert_int_equal (imp->problems.n, 2);
 
     char key[EL_RECORD_KEY_MAX + 1];
     assert_int_equal (el_ics_event_key (s_find (imp, "dup", NULL), key, sizeof key), 0);
@@ -868,9 +868,9 @@ s_demo_file (const char *site, size_t expected_events, const char *a_summary)
     el_ics_import_t *imp = NULL;
     el_ics_error_t err = { 0 };
     assert_int_equal (el_ics_import (text, len, &imp, &err), 0);
-    for (size_t i = 0; i < imp->n_problems; i++)
-        fprintf (stderr, "%s:%u: %s\n", path, imp->problems[i].line, imp->problems[i].reason);
-    assert_int_equal (imp->n_problems, 0);
+    for (size_t i = 0; i < imp->problems.n; i++)
+        fprintf (stderr, "%s:%u: %s\n", path, imp->problems.items[i].line, imp->problems.items[i].reason);
+    assert_int_equal (imp->problems.n, 0);
     assert_int_equal (imp->n_events, expected_events);
     s_check_lines (text, len);   /* we write what we ask of others */
     const El__Event *e = s_find_summary (imp, a_summary);
@@ -1032,13 +1032,13 @@ test_real_every_file (void **state)
             fprintf (stderr, "%s: rc %d line %u %s\n", de->d_name, rc, err.line, err.reason);
         assert_int_equal (rc, 0);
         if (imp->n_events != want->events || s_count_skipped (imp) != want->skipped
-            || imp->n_problems != want->skipped + want->warnings)
-            for (size_t i = 0; i < imp->n_problems; i++)
-                fprintf (stderr, "%s:%u: %s\n", de->d_name, imp->problems[i].line,
-                         imp->problems[i].reason);
+            || imp->problems.n != want->skipped + want->warnings)
+            for (size_t i = 0; i < imp->problems.n; i++)
+                fprintf (stderr, "%s:%u: %s\n", de->d_name, imp->problems.items[i].line,
+                         imp->problems.items[i].reason);
         assert_int_equal (imp->n_events, want->events);
         assert_int_equal (s_count_skipped (imp), want->skipped);
-        assert_int_equal (imp->n_problems, want->skipped + want->warnings);
+        assert_int_equal (imp->problems.n, want->skipped + want->warnings);
         s_roundtrip (imp);
         el_ics_import_destroy (&imp);
     }

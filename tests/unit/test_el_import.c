@@ -46,8 +46,8 @@ s_read (const char *path, size_t *len)
 static bool
 s_has_problem (const el_import_t *imp, uint32_t line, bool skipped, const char *needle)
 {
-    for (size_t i = 0; i < imp->n_problems; i++) {
-        const el_import_problem_t *p = &imp->problems[i];
+    for (size_t i = 0; i < imp->problems.n; i++) {
+        const el_import_problem_t *p = &imp->problems.items[i];
         if (p->line == line && p->skipped == skipped && strstr (p->reason, needle))
             return true;
     }
@@ -57,9 +57,9 @@ s_has_problem (const el_import_t *imp, uint32_t line, bool skipped, const char *
 static void
 s_dump_problems (const el_import_t *imp)
 {
-    for (size_t i = 0; i < imp->n_problems; i++)
-        fprintf (stderr, "  line %u %s: %s\n", imp->problems[i].line,
-                 imp->problems[i].skipped ? "skipped" : "note", imp->problems[i].reason);
+    for (size_t i = 0; i < imp->problems.n; i++)
+        fprintf (stderr, "  line %u %s: %s\n", imp->problems.items[i].line,
+                 imp->problems.items[i].skipped ? "skipped" : "note", imp->problems.items[i].reason);
 }
 
 static ssize_t
@@ -140,7 +140,7 @@ test_equipment_csv_good (void **state)
         "Brodeuse,,,,hors service,,,,0.5,CHF,\r\n";                                  /* 8 */
     el_import_t *imp = s_equipment_ok (text);
     s_dump_problems (imp);
-    assert_int_equal (imp->n_problems, 0);
+    assert_int_equal (imp->problems.n, 0);
     assert_int_equal (imp->n, 5);
     assert_null (imp->members);
 
@@ -229,7 +229,7 @@ test_equipment_csv_bad_rows (void **state)
     assert_true (s_has_problem (imp, 13, true, "not UTF-8"));
     assert_true (s_has_problem (imp, 14, true, "after a closing quote"));
     assert_true (s_has_problem (imp, 15, true, "used by an earlier row"));
-    assert_int_equal (imp->n_problems, 11);
+    assert_int_equal (imp->problems.n, 11);
     el_import_destroy (&imp);
 }
 
@@ -242,7 +242,7 @@ test_equipment_csv_semicolons_and_nul (void **state)
                        "Fraiseuse;fraiseuse;\"12,5\";EUR\r\n";
     el_import_t *imp = s_equipment_ok (text);
     assert_int_equal (imp->n, 1);
-    assert_int_equal (imp->n_problems, 0);
+    assert_int_equal (imp->problems.n, 0);
     assert_string_equal (imp->equipment[0]->category, "cnc_mill");
     assert_int_equal (imp->equipment[0]->hourly_rate_cents, 1250);
     assert_int_equal (imp->lines[0], 3);
@@ -331,13 +331,13 @@ test_fablabs_json_synthetic (void **state)
     assert_true (s_has_problem (imp, 7, true, "no capabilities"));
     assert_true (s_has_problem (imp, 8, true, "not a text"));
     assert_true (s_has_problem (imp, 9, true, "no capabilities"));
-    assert_int_equal (imp->n_problems, 5);
+    assert_int_equal (imp->problems.n, 5);
     el_import_destroy (&imp);
 
     /* one lab only */
     assert_int_equal (el_import_fablabs_json (text, strlen (text), "LABETE", &imp, &err), 0);
     assert_int_equal (imp->n, 3);
-    assert_int_equal (imp->n_problems, 0);
+    assert_int_equal (imp->problems.n, 0);
     el_import_destroy (&imp);
     assert_int_equal (el_import_fablabs_json (text, strlen (text), "nowhere", &imp, &err),
                       EL_ENOTFOUND);
@@ -412,7 +412,7 @@ test_members_synthetic (void **state)
     assert_true (s_has_problem (imp, 5, true, "37 fields, the header has 36"));
     assert_true (s_has_problem (imp, 6, true, "same member as an earlier row"));
     assert_true (s_has_problem (imp, 7, false, "short row: 5 of 36"));
-    assert_int_equal (imp->n_problems, 4);
+    assert_int_equal (imp->problems.n, 4);
 
     /* the same file with another salt: other keys */
     el_member_import_opts_t other = opts;
@@ -592,7 +592,7 @@ s_demo_site (const char *site, size_t n_equipment, size_t n_members)
     el_import_error_t err = { 0 };
     assert_int_equal (el_import_equipment_csv (text, len, &imp, &err), 0);
     s_dump_problems (imp);
-    assert_int_equal (imp->n_problems, 0);
+    assert_int_equal (imp->problems.n, 0);
     assert_int_equal (imp->n, n_equipment);
     for (size_t i = 0; i < imp->n; i++) {
         assert_string_not_equal (imp->equipment[i]->category, "other");
@@ -604,7 +604,7 @@ s_demo_site (const char *site, size_t n_equipment, size_t n_members)
     text = s_demo (site, "members.csv", &len);
     assert_int_equal (el_import_fabmanager_members (text, len, NULL, &imp, &err), 0);
     s_dump_problems (imp);
-    assert_int_equal (imp->n_problems, 0);
+    assert_int_equal (imp->problems.n, 0);
     assert_int_equal (imp->n, n_members);
     for (size_t i = 0; i < imp->n; i++) {
         assert_true (imp->members[i]->n_roles == 1);
@@ -667,11 +667,11 @@ test_real_fablabs_io (void **state)
     const uint32_t none[] = { 3, 4, 11, 35, 36, 41, 53, 72, 134 };
     s_dump_problems (imp);
     assert_int_equal (imp->n, 480);
-    assert_int_equal (imp->n_problems, 9);
+    assert_int_equal (imp->problems.n, 9);
     for (size_t i = 0; i < 9; i++) {
-        assert_int_equal (imp->problems[i].line, none[i]);
-        assert_true (imp->problems[i].skipped);
-        assert_non_null (strstr (imp->problems[i].reason, "no capabilities"));
+        assert_int_equal (imp->problems.items[i].line, none[i]);
+        assert_true (imp->problems.items[i].skipped);
+        assert_non_null (strstr (imp->problems.items[i].reason, "no capabilities"));
     }
     assert_true (s_has_problem (imp, 3, true, "FabLab Lille"));
     assert_true (s_has_problem (imp, 134, true, "RuralLab"));
@@ -709,9 +709,9 @@ test_real_fablabs_io (void **state)
     assert_int_equal (el_import_fablabs_json (text, len, NULL, &imp, &err), 0);
     assert_int_equal (imp->n, 0);
     const uint32_t lab_lines[] = { 2, 10, 18, 26, 34, 42, 50, 58 };
-    assert_int_equal (imp->n_problems, 8);
+    assert_int_equal (imp->problems.n, 8);
     for (size_t i = 0; i < 8; i++)
-        assert_int_equal (imp->problems[i].line, lab_lines[i]);
+        assert_int_equal (imp->problems.items[i].line, lab_lines[i]);
     el_import_destroy (&imp);
     free (text);
 }
@@ -732,7 +732,7 @@ test_real_fabmanager_members (void **state)
     /* rows 2-4 complete; row 5 has 21 of 36 fields but a name; row 6 is an
      * update by id + e-mail (9 fields); row 7 is bare separators (7 fields) */
     assert_int_equal (imp->n, 4);
-    assert_int_equal (imp->n_problems, 3);
+    assert_int_equal (imp->problems.n, 3);
     assert_true (s_has_problem (imp, 5, false, "short row: 21 of 36"));
     assert_true (s_has_problem (imp, 6, true, "no name"));
     assert_true (s_has_problem (imp, 7, true, "no name"));

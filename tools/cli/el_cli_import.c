@@ -374,8 +374,8 @@ s_event_import (el_cli_t *cli, const el_cli_args_t *a)
         rc = el_cli_fail (cli, rc, "%s: %s", path, el_strerror (rc));
         goto out;
     }
-    for (size_t i = 0; i < imp->n_problems; i++)
-        s_problem (&t, imp->problems[i].line, imp->problems[i].skipped, imp->problems[i].reason);
+    for (size_t i = 0; i < imp->problems.n; i++)
+        s_problem (&t, imp->problems.items[i].line, imp->problems.items[i].skipped, imp->problems.items[i].reason);
     if (site_text && (rc = el_cli_site_resolve (cli, site_text, site)) < 0)
         goto out;
     if ((rc = s_held_load (cli, EL__KIND__EVENT, &held)) < 0)
@@ -422,7 +422,7 @@ s_event_import (el_cli_t *cli, const el_cli_args_t *a)
     }
     if ((rc = s_writer_flush (&w)) < 0)
         goto out;
-    rc = s_report (cli, "event", path, &t, imp->n_problems_dropped, &w);
+    rc = s_report (cli, "event", path, &t, imp->problems.dropped, &w);
 out:
     json_decref (t.problems);
     s_writer_free (&w);
@@ -741,13 +741,13 @@ s_equipment_import (el_cli_t *cli, const el_cli_args_t *a)
         rc = el_cli_fail (cli, rc, "%s: %s", path, el_strerror (rc));
         goto out;
     }
-    for (size_t i = 0; i < imp->n_problems; i++)
-        s_problem (&t, imp->problems[i].line, imp->problems[i].skipped, imp->problems[i].reason);
+    for (size_t i = 0; i < imp->problems.n; i++)
+        s_problem (&t, imp->problems.items[i].line, imp->problems.items[i].skipped, imp->problems.items[i].reason);
     if ((rc = s_held_load (cli, EL__KIND__EQUIPMENT, &held)) < 0
         || (rc = s_queue_changed (cli, imp, &held, &w, &t)) < 0
         || (rc = s_writer_flush (&w)) < 0)
         goto out;
-    rc = s_report (cli, "equipment", path, &t, imp->n_problems_dropped, &w);
+    rc = s_report (cli, "equipment", path, &t, imp->problems.dropped, &w);
 out:
     json_decref (t.problems);
     s_writer_free (&w);
@@ -851,8 +851,8 @@ s_member_import (el_cli_t *cli, const el_cli_args_t *a)
         rc = el_cli_fail (cli, rc, "%s: %s", path, el_strerror (rc));
         goto out;
     }
-    for (size_t i = 0; i < imp->n_problems; i++)
-        s_problem (&t, imp->problems[i].line, imp->problems[i].skipped, imp->problems[i].reason);
+    for (size_t i = 0; i < imp->problems.n; i++)
+        s_problem (&t, imp->problems.items[i].line, imp->problems.items[i].skipped, imp->problems.items[i].reason);
     for (size_t i = 0; i < imp->n; i++) {
         El__Member *m = imp->members[i];
         uint8_t *home = malloc (EL_KEY_BYTES);
@@ -872,7 +872,7 @@ s_member_import (el_cli_t *cli, const el_cli_args_t *a)
         || (rc = s_queue_changed (cli, imp, &held, &w, &t)) < 0
         || (rc = s_writer_flush (&w)) < 0)
         goto out;
-    rc = s_report (cli, "member", path, &t, imp->n_problems_dropped, &w);
+    rc = s_report (cli, "member", path, &t, imp->problems.dropped, &w);
 out:
     json_decref (t.problems);
     s_writer_free (&w);

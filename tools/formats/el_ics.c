@@ -147,42 +147,6 @@ s_is_blank (const char *s, size_t len)
     return true;
 }
 
-/* ================================================================ problems */
-
-typedef struct {
-    el_ics_problem_t *items;
-    size_t n, cap, dropped;
-} s_problems_t;
-
-static int
-s_problem_add (s_problems_t *pr, uint32_t line, bool skipped, const char *fmt, ...)
-    __attribute__ ((format (printf, 4, 5)));
-
-static int
-s_problem_add (s_problems_t *pr, uint32_t line, bool skipped, const char *fmt, ...)
-{
-    if (pr->n >= EL_ICS_MAX_PROBLEMS) {
-        pr->dropped++;
-        return 0;
-    }
-    if (pr->n == pr->cap) {
-        size_t cap = pr->cap ? pr->cap * 2 : 16;
-        el_ics_problem_t *items = realloc (pr->items, cap * sizeof *items);
-        if (!items)
-            return -ENOMEM;
-        pr->items = items;
-        pr->cap = cap;
-    }
-    el_ics_problem_t *p = &pr->items[pr->n++];
-    p->line = line;
-    p->skipped = skipped;
-    va_list ap;
-    va_start (ap, fmt);
-    el_text_vformat (p->reason, sizeof p->reason, fmt, ap);
-    va_end (ap);
-    return 0;
-}
-
 static void
 s_error_set (el_ics_error_t *err, uint32_t line, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
@@ -615,7 +579,7 @@ s_local_to_us (const s_zone_t *z, struct icaltimetype t)
 typedef struct {
     const char *buf;
     const s_span_t *span;       /* NULL when lines are unknown */
-    s_problems_t *pr;
+    el_problems_t *pr;
     uint32_t line;              /* the event's BEGIN line */
     const char *skip_reason;    /* set once the event is to be skipped */
     char skip_buf[EL_ICS_REASON_BYTES];
@@ -842,15 +806,15 @@ s_event_errors (icalcomponent *c, s_ctx_t *ctx)
             uint32_t line = s_line_of (ctx, prop);
             if (type == ICAL_XLICERRORTYPE_VALUEPARSEERROR)
                 s_skip (ctx, line, "%s: %s", prop, text);
-            else if (s_problem_add (ctx->pr, line, false, "%s: %s (parameter ignored)", prop, text) < 0)
+            else if (el_problems_add (ctx->pr, line, false, "%s: %s (parameter ignored)", prop, text) < 0)
                 return -ENOMEM;
         } else if (prop[0] && s_name_in (prop, mapped)) {
             if (strncmp (text, "No value for", 12) == 0)
                 continue;   /* an empty text property: "" is what we store */
-            if (s_problem_add (ctx->pr, s_line_of (ctx, prop), false, "%s: %s", prop, text) < 0)
+            if (el_problems_add (ctx->pr, s_line_of (ctx, prop), false, "%s: %s", prop, text) < 0)
                 return -ENOMEM;
         } else if (type == ICAL_XLICERRORTYPE_COMPONENTPARSEERROR) {
-            if (s_problem_add (ctx->pr, ctx->line, false, "line ignored: %s", text) < 0)
+            if (el_problems_add (ctx->pr, ctx->line, false, "line ignored: %s", text) < 0)
                 return -ENOMEM;
         }
         /* other properties are not imported: their faults lose nothing */
@@ -924,7 +888,7 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
     if (p && s_set_str (&ev->uid, icalproperty_get_uid (p)) < 0)
         goto out_free;
     if (p && icalcomponent_get_next_property (c, ICAL_UID_PROPERTY)
-        && s_problem_add (ctx->pr, s_line_of (ctx, "UID"), false, "several UIDs: the first is kept") < 0)
+        && el_problems_add (ctx->pr, s_line_of (ctx, "UID"), false, "several UIDs: the first is kept") < 0)
         goto out_free;
 
     /* DTSTART (§3.8.2.4) */
@@ -941,7 +905,7 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
     }
     s_ptime_resolve (c, t, s_param_tzid (p), &start);
     if (start.unknown_zone
-        && s_problem_add (ctx->pr, s_line_of (ctx, "DTSTART"), false,
+        && el_problems_add (ctx->pr, s_line_of (ctx, "DTSTART"), false,
                           "DTSTART: unknown time zone \"%s\" (no VTIMEZONE, not in the zone "
                           "database): time taken as floating", start.tzid) < 0)
         goto out_free;
@@ -975,7 +939,7 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
     icalproperty *pe = icalcomponent_get_first_property (c, ICAL_DTEND_PROPERTY);
     icalproperty *pd = icalcomponent_get_first_property (c, ICAL_DURATION_PROPERTY);
     if (pe && pd
-        && s_problem_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
+        && el_problems_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
                           "both DTEND and DURATION: DURATION ignored") < 0)
         goto out_free;
     if (pe) {
@@ -987,20 +951,20 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
         }
         s_ptime_resolve (c, te, s_param_tzid (pe), &end);
         if (te.is_date != t.is_date) {
-            if (s_problem_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
+            if (el_problems_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
                                "DTEND is a %s but DTSTART a %s (RFC 5545 §3.8.2.2): end dropped",
                                te.is_date ? "DATE" : "DATE-TIME",
                                t.is_date ? "DATE" : "DATE-TIME") < 0)
                 goto out_free;
         } else {
             if (end.unknown_zone
-                && s_problem_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
+                && el_problems_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
                                   "DTEND: unknown time zone \"%s\": time taken as floating",
                                   end.tzid) < 0)
                 goto out_free;
             int64_t us = s_ptime_us (&end);
             if (us < ev->dtstart_us || !s_us_in_range (us)) {
-                if (s_problem_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
+                if (el_problems_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
                                    "DTEND before DTSTART: end dropped") < 0)
                     goto out_free;
             } else {
@@ -1010,12 +974,12 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
     } else if (pd) {
         struct icaldurationtype d = icalproperty_get_duration (pd);
         if (d.is_neg) {
-            if (s_problem_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
+            if (el_problems_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
                                "negative DURATION: end dropped") < 0)
                 goto out_free;
         } else {
             if (t.is_date && (d.hours || d.minutes || d.seconds)
-                && s_problem_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
+                && el_problems_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
                                   "DURATION with hours on an all-day event: only days kept") < 0)
                 goto out_free;
             int64_t us = s_add_duration (&start, d);
@@ -1047,12 +1011,12 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
         if (src < 0)
             goto out_free;
         if (icalcomponent_get_next_property (c, ICAL_RRULE_PROPERTY)
-            && s_problem_add (ctx->pr, s_line_of (ctx, "RRULE"), false,
+            && el_problems_add (ctx->pr, s_line_of (ctx, "RRULE"), false,
                               "several RRULEs: only the first is kept") < 0)
             goto out_free;
     }
     if (icalcomponent_get_first_property (c, ICAL_EXRULE_PROPERTY)
-        && s_problem_add (ctx->pr, s_line_of (ctx, "EXRULE"), false,
+        && el_problems_add (ctx->pr, s_line_of (ctx, "EXRULE"), false,
                           "EXRULE (deprecated by RFC 5545) ignored") < 0)
         goto out_free;
 
@@ -1095,12 +1059,12 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
         if (s_set_str (&ev->recurrence_id, text) < 0)
             goto out_free;
         if (icalproperty_get_first_parameter (p, ICAL_RANGE_PARAMETER)
-            && s_problem_add (ctx->pr, s_line_of (ctx, "RECURRENCE-ID"), false,
+            && el_problems_add (ctx->pr, s_line_of (ctx, "RECURRENCE-ID"), false,
                               "RECURRENCE-ID;RANGE=THISANDFUTURE: only this instance is changed") < 0)
             goto out_free;
     }
     if (unknown
-        && s_problem_add (ctx->pr, ctx->line, false,
+        && el_problems_add (ctx->pr, ctx->line, false,
                           "RDATE, EXDATE or RECURRENCE-ID in an unknown time zone: taken as floating") < 0)
         goto out_free;
 
@@ -1133,7 +1097,7 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
     if (p) {
         int seq = icalproperty_get_sequence (p);
         if (seq < 0) {
-            if (s_problem_add (ctx->pr, s_line_of (ctx, "SEQUENCE"), false,
+            if (el_problems_add (ctx->pr, s_line_of (ctx, "SEQUENCE"), false,
                                "negative SEQUENCE taken as 0") < 0)
                 goto out_free;
             seq = 0;
@@ -1160,7 +1124,7 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
             errno = 0;
             unsigned long cap = strtoul (value, &end, 10);
             if (errno || end == value || *end || cap > UINT32_MAX || value[0] == '-') {
-                if (s_problem_add (ctx->pr, s_line_of (ctx, name), false,
+                if (el_problems_add (ctx->pr, s_line_of (ctx, name), false,
                                    "X-ENTRELAB-CAPACITY: not a number of places") < 0)
                     goto out_free;
             } else {
@@ -1172,7 +1136,7 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
             if (sodium_base642bin (key, sizeof key, value, strlen (value), NULL, &klen, NULL,
                                    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0
                 || klen != EL_KEY_BYTES) {
-                if (s_problem_add (ctx->pr, s_line_of (ctx, name), false,
+                if (el_problems_add (ctx->pr, s_line_of (ctx, name), false,
                                    "X-ENTRELAB-SITE: not a site id") < 0)
                     goto out_free;
             } else {
@@ -1207,7 +1171,7 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
 
 skipped:
     el_ics_event_destroy (&ev);
-    if (s_problem_add (ctx->pr, ctx->skip_line, true, "event skipped: %s", ctx->skip_reason) < 0)
+    if (el_problems_add (ctx->pr, ctx->skip_line, true, "event skipped: %s", ctx->skip_reason) < 0)
         return -ENOMEM;
     return 0;
 out_free:
@@ -1306,7 +1270,7 @@ s_problem_cmp (const void *x, const void *y)
 
 /* Keep one event per (uid, recurrence_id): the newer, else the first. */
 static int
-s_dedupe (s_item_t *items, size_t *n, s_problems_t *pr)
+s_dedupe (s_item_t *items, size_t *n, el_problems_t *pr)
 {
     if (*n > 1)
         qsort (items, *n, sizeof *items, s_item_cmp);
@@ -1323,7 +1287,7 @@ s_dedupe (s_item_t *items, size_t *n, s_problems_t *pr)
         for (size_t k = i; k < j; k++) {
             if (k == best)
                 continue;
-            if (s_problem_add (pr, items[k].line, true,
+            if (el_problems_add (pr, items[k].line, true,
                                "event skipped: UID \"%s\" also at line %u, which is kept",
                                items[k].ev->uid, items[best].line) < 0)
                 return -ENOMEM;
@@ -1347,7 +1311,7 @@ s_import_free (el_ics_import_t *self)
         el_ics_event_destroy (&self->events[i]);
     free (self->events);
     free (self->lines);
-    free (self->problems);
+    el_problems_free (&self->problems);
     free (self);
 }
 
@@ -1388,7 +1352,7 @@ el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error
         len -= 3;
     }
     s_scan_t scan = { 0 };
-    s_problems_t pr = { 0 };
+    el_problems_t pr = { 0 };
     icalcomponent *root = NULL;
     s_comps_t comps = { 0 };
     s_item_t *items = NULL;
@@ -1421,7 +1385,7 @@ el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error
     size_t n_comps = comps.n;
     bool lines_known = n_comps == scan.n;
     if (scan.trailing_line
-        && (rc = s_problem_add (&pr, scan.trailing_line, false,
+        && (rc = el_problems_add (&pr, scan.trailing_line, false,
                                 "text outside any component ignored")) < 0)
         goto out_free;
 
@@ -1460,9 +1424,7 @@ el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error
     n_items = 0;
     if (pr.n > 1)
         qsort (pr.items, pr.n, sizeof *pr.items, s_problem_cmp);  /* not stable: equal lines are rare */
-    self->problems = pr.items;
-    self->n_problems = pr.n;
-    self->n_problems_dropped = pr.dropped;
+    self->problems = pr;
     pr.items = NULL;
     *ret = self;
     self = NULL;

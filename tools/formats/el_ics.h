@@ -49,27 +49,23 @@
 
 #include "el_entry.h"     /* EL_RECORD_KEY_MAX, EL_PAYLOAD_MAX, EL_KEY_BYTES */
 #include "el_error.h"
+#include "el_text.h"
 #include "entrelab.pb-c.h"
 
 #define EL_ICS_MAX_BYTES     (8u << 20)  /* input .ics size cap, bytes */
 #define EL_ICS_MAX_EVENTS    20000       /* VEVENTs in one file */
 #define EL_ICS_MAX_DEPTH     8           /* component nesting (VCALENDAR > VEVENT > VALARM ...) */
-#define EL_ICS_MAX_PROBLEMS  1000        /* problems kept per import; more are only counted */
-#define EL_ICS_REASON_BYTES  200         /* one reason text, bytes with NUL */
+#define EL_ICS_REASON_BYTES  EL_PROBLEM_REASON_BYTES
 #define EL_ICS_EXPAND_STEPS  200000      /* recurrence iterations per expansion call */
 #define EL_ICS_LINE_OCTETS   75          /* RFC 5545 §3.1 content line limit, octets without CRLF */
 
 /** extensions key holding the VTIMEZONE text of a zone that is not builtin. */
 #define EL_ICS_EXT_VTIMEZONE "ics.vtimezone"
 
-/** A problem found while importing. */
-typedef struct {
-    uint32_t line;       /* 1-based physical line (of the property when known,
-                            else of the event's BEGIN:VEVENT); 0 = unknown */
-    bool skipped;        /* true: the event was not imported;
-                            false: imported, with the noted loss */
-    char reason[EL_ICS_REASON_BYTES]; /* UTF-8, NUL-terminated */
-} el_ics_problem_t;
+/** A problem found while importing (tools/formats/el_text.h): its line is
+ * the 1-based physical line of the property when known, else of the event's
+ * BEGIN:VEVENT; skipped = the event was not imported. */
+typedef el_problem_t el_ics_problem_t;
 
 /** A file-level refusal: nothing was imported. */
 typedef struct {
@@ -82,9 +78,7 @@ typedef struct {
     El__Event **events;          /* n_events records, in file order; owned */
     uint32_t *lines;             /* n_events: line of each event's BEGIN:VEVENT */
     size_t n_events;
-    el_ics_problem_t *problems;  /* n_problems, in file order */
-    size_t n_problems;
-    size_t n_problems_dropped;   /* problems beyond EL_ICS_MAX_PROBLEMS, counted only */
+    el_problems_t problems;      /* in file order; beyond EL_PROBLEMS_MAX only counted */
 } el_ics_import_t;
 
 /** Parse a whole iCalendar text into events.

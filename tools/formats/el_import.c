@@ -256,7 +256,6 @@ typedef struct {
     s_kind_t kind;
     el_import_t *out;
     size_t cap;
-    size_t problems_cap;
     s_keyset_t keys;
 } s_build_t;
 
@@ -267,27 +266,11 @@ s_problem (s_build_t *b, uint32_t line, bool skipped, const char *fmt, ...)
 static int
 s_problem (s_build_t *b, uint32_t line, bool skipped, const char *fmt, ...)
 {
-    el_import_t *o = b->out;
-    if (o->n_problems >= EL_IMPORT_MAX_PROBLEMS) {
-        o->n_problems_dropped++;
-        return 0;
-    }
-    if (o->n_problems == b->problems_cap) {
-        size_t cap = b->problems_cap ? b->problems_cap * 2 : 16;
-        el_import_problem_t *p = realloc (o->problems, cap * sizeof *p);
-        if (!p)
-            return -ENOMEM;
-        o->problems = p;
-        b->problems_cap = cap;
-    }
-    el_import_problem_t *p = &o->problems[o->n_problems++];
-    p->line = line;
-    p->skipped = skipped;
     va_list ap;
     va_start (ap, fmt);
-    el_text_vformat (p->reason, sizeof p->reason, fmt, ap);
+    int rc = el_problems_vadd (&b->out->problems, line, skipped, fmt, ap);
     va_end (ap);
-    return 0;
+    return rc;
 }
 
 static void
@@ -335,7 +318,7 @@ el_import_destroy (el_import_t **self_p)
     free (self->lines);
     free (self->equipment);
     free (self->members);
-    free (self->problems);
+    el_problems_free (&self->problems);
     free (self);
     *self_p = NULL;
 }

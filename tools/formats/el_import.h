@@ -68,21 +68,18 @@
 
 #include "el_entry.h"
 #include "el_error.h"
+#include "el_text.h"
 #include "entrelab.pb-c.h"
 
 #define EL_IMPORT_MAX_BYTES     (16u << 20)  /* input file, bytes */
 #define EL_IMPORT_MAX_RECORDS   20000        /* records produced by one import */
 #define EL_IMPORT_MAX_FIELDS    64           /* CSV fields per row */
 #define EL_IMPORT_MAX_FIELD     (16u << 10)  /* one CSV field, bytes */
-#define EL_IMPORT_MAX_PROBLEMS  1000         /* problems kept; more are only counted */
-#define EL_IMPORT_REASON_BYTES  200          /* one reason text, bytes with NUL */
+#define EL_IMPORT_REASON_BYTES  EL_PROBLEM_REASON_BYTES
 
-/** A row that could not be (fully) used. */
-typedef struct {
-    uint32_t line;      /* 1-based line where the row (CSV record, JSON lab) starts */
-    bool skipped;       /* true: nothing imported from it; false: imported with a loss */
-    char reason[EL_IMPORT_REASON_BYTES];
-} el_import_problem_t;
+/** A row that could not be (fully) used (tools/formats/el_text.h): its line
+ * is where the row (CSV record, JSON lab) starts. */
+typedef el_problem_t el_import_problem_t;
 
 /** Why a whole file was refused. */
 typedef struct {
@@ -97,9 +94,7 @@ typedef struct {
     uint32_t *lines;                 /* n: line of the row each record came from */
     El__Equipment **equipment;       /* n records of an equipment import, else NULL */
     El__Member **members;            /* n records of a member import, else NULL */
-    el_import_problem_t *problems;   /* in line order */
-    size_t n_problems;
-    size_t n_problems_dropped;       /* beyond EL_IMPORT_MAX_PROBLEMS */
+    el_problems_t problems;          /* in line order; beyond EL_PROBLEMS_MAX only counted */
 } el_import_t;
 
 /** Options of el_import_fabmanager_members(). */

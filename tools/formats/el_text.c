@@ -1,6 +1,9 @@
 /* el_text.c — UTF-8 text helpers shared by the importers (see el_text.h). */
 #include "el_text.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -56,4 +59,45 @@ el_text_vformat (char *dst, size_t size, const char *fmt, va_list ap)
     char buf[EL_TEXT_FORMAT_BYTES];
     vsnprintf (buf, sizeof buf, fmt, ap);
     el_text_copy (dst, size, buf);
+}
+
+/* ------------------------------------------------------------ problems */
+
+int
+el_problems_vadd (el_problems_t *self, uint32_t line, bool skipped, const char *fmt, va_list ap)
+{
+    if (self->n >= EL_PROBLEMS_MAX) {
+        self->dropped++;
+        return 0;
+    }
+    if (self->n == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 16;
+        el_problem_t *items = realloc (self->items, cap * sizeof *items);
+        if (!items)
+            return -ENOMEM;
+        self->items = items;
+        self->cap = cap;
+    }
+    el_problem_t *p = &self->items[self->n++];
+    p->line = line;
+    p->skipped = skipped;
+    el_text_vformat (p->reason, sizeof p->reason, fmt, ap);
+    return 0;
+}
+
+int
+el_problems_add (el_problems_t *self, uint32_t line, bool skipped, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    int rc = el_problems_vadd (self, line, skipped, fmt, ap);
+    va_end (ap);
+    return rc;
+}
+
+void
+el_problems_free (el_problems_t *self)
+{
+    free (self->items);
+    *self = (el_problems_t) { 0 };
 }

@@ -1,12 +1,15 @@
-/* el_text.h — UTF-8 text helpers shared by the importers (el_ics, el_import).
+/* el_text.h — what the importers (el_ics, el_import) share: UTF-8 text
+ * helpers and the list of problems an import reports.
  *
- * Pure functions on caller-owned buffers: no allocation, no logging, no
- * process-wide state; any thread may call them. UTF-8 as RFC 3629 defines it
+ * The text helpers are pure functions on caller-owned buffers: no
+ * allocation, no logging, no process-wide state; any thread may call them.
+ * A problem list belongs to its import. UTF-8 as RFC 3629 defines it
  * (no overlong forms, no surrogates, nothing above U+10FFFF). */
 #ifndef EL_TEXT_H
 #define EL_TEXT_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +29,37 @@ void el_text_copy (char *dst, size_t size, const char *src);
 #define EL_TEXT_FORMAT_BYTES 512
 void el_text_vformat (char *dst, size_t size, const char *fmt, va_list ap)
     __attribute__ ((format (printf, 3, 0)));
+
+/* ------------------------------------------------------------ problems */
+
+#define EL_PROBLEM_REASON_BYTES 200     /* one reason text, bytes with NUL */
+#define EL_PROBLEMS_MAX         1000    /* problems kept per import; more are only counted */
+
+/** Something an import could not (fully) use. */
+typedef struct {
+    uint32_t line;      /* 1-based line where it starts (of the property when
+                           known); 0 = unknown */
+    bool skipped;       /* true: nothing imported from it; false: imported
+                           with the noted loss */
+    char reason[EL_PROBLEM_REASON_BYTES];   /* UTF-8, NUL-terminated */
+} el_problem_t;
+
+/** The problems of one import, in the order found; zero-initialise. */
+typedef struct {
+    el_problem_t *items;        /* n of them, malloc'd */
+    size_t n;
+    size_t dropped;             /* problems beyond EL_PROBLEMS_MAX, counted only */
+    size_t cap;                 /* items allocated */
+} el_problems_t;
+
+/** Add a problem, its reason formatted as el_text_vformat() does; beyond
+ * EL_PROBLEMS_MAX it is only counted. @return 0, -ENOMEM. */
+int el_problems_add (el_problems_t *self, uint32_t line, bool skipped, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+int el_problems_vadd (el_problems_t *self, uint32_t line, bool skipped, const char *fmt,
+                      va_list ap) __attribute__ ((format (printf, 4, 0)));
+
+/** Free the items; the list is empty again. */
+void el_problems_free (el_problems_t *self);
 
 #endif
