@@ -223,15 +223,6 @@ s_ctl_redeem (s_hub_t *self, el_control_t *ctl, const El__RedeemRequest *req,
 
 
 static int
-s_key_arg (const ProtobufCBinaryData *b, uint8_t out[EL_KEY_BYTES])
-{
-    if (b->len != EL_KEY_BYTES)
-        return EL_EINVAL;
-    memcpy (out, b->data, EL_KEY_BYTES);
-    return 0;
-}
-
-static int
 s_ctl_admit (void *state, el_control_t *ctl, const El__ControlRequest *req,
              El__ControlReply *reply)
 {
@@ -242,14 +233,14 @@ s_ctl_admit (void *state, el_control_t *ctl, const El__ControlRequest *req,
     char f[EL_LOG_FPR_BYTES];
     if (req->r_case == EL__CONTROL_REQUEST__R_ADMIT) {
         const El__AdmitRequest *a = req->admit;
-        if (s_key_arg (&a->site_key, site) < 0)
+        if (el_key_from_field (&a->site_key, site) < 0)
             return EL_EINVAL;
         rc = el_admit_write (self->sync, self->kp, site, a->site, a->name && a->name[0]
                              ? a->name : NULL, a->kind, EL__SITE_STATUS__ACTIVE, &seq);
         if (rc == 0)
             el_log (EL_LOG_INFO, "admit", "site=%s seq=%" PRIu64, el_log_fpr (site, f), seq);
     } else {
-        if (s_key_arg (&req->revoke->site_key, site) < 0)
+        if (el_key_from_field (&req->revoke->site_key, site) < 0)
             return EL_EINVAL;
         rc = el_admit_revoke (self->sync, self->store, self->kp, site, &seq);
         if (rc == 0)

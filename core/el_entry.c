@@ -134,6 +134,15 @@ el_key_from_text (const char *text, uint8_t key[EL_KEY_BYTES])
     return rc;
 }
 
+int
+el_key_from_field (const ProtobufCBinaryData *field, uint8_t key[EL_KEY_BYTES])
+{
+    if (field->len != EL_KEY_BYTES)
+        return EL_EINVAL;
+    memcpy (key, field->data, EL_KEY_BYTES);
+    return 0;
+}
+
 /* Read at most S_KEYFILE_MAX bytes of @p path into @p buf (NUL-terminated). */
 static int
 s_read_small (int fd, char *buf, size_t size)

@@ -83,6 +83,10 @@ void el_key_to_text (const uint8_t key[EL_KEY_BYTES], char out[EL_KEY_TEXT_BYTES
  * @return 0, EL_EKEYFORMAT. */
 int el_key_from_text (const char *text, uint8_t key[EL_KEY_BYTES]);
 
+/** A key field of a message (bytes on the wire, proto/el_control.proto):
+ * exactly EL_KEY_BYTES bytes. @return 0, EL_EINVAL (another length). */
+int el_key_from_field (const ProtobufCBinaryData *field, uint8_t key[EL_KEY_BYTES]);
+
 /** Read a public key given as base64url text or as the path of a ".pub" or
  * secret key file. @return 0, EL_EKEYFORMAT, -errno. */
 int el_key_resolve (const char *text_or_path, uint8_t key[EL_KEY_BYTES]);

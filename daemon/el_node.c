@@ -1648,15 +1648,6 @@ el_node_run (el_node_t *self)
 /* ------------------------------------------------------------ control handlers */
 
 static int
-s_key_arg (const ProtobufCBinaryData *b, uint8_t out[EL_KEY_BYTES])
-{
-    if (b->len != EL_KEY_BYTES)
-        return EL_EINVAL;
-    memcpy (out, b->data, EL_KEY_BYTES);
-    return 0;
-}
-
-static int
 s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
              El__ControlReply *reply)
 {
@@ -1768,7 +1759,7 @@ s_ctl_list (el_node_t *self, el_control_t *ctl, const El__ListRequest *req,
             El__ControlReply *reply)
 {
     uint8_t origin[EL_KEY_BYTES];
-    if (req->origin.len && s_key_arg (&req->origin, origin) < 0)
+    if (req->origin.len && el_key_from_field (&req->origin, origin) < 0)
         return EL_EINVAL;
     if (req->after_origin.len && req->after_origin.len != EL_KEY_BYTES)
         return EL_EINVAL;
@@ -1803,7 +1794,7 @@ s_ctl_get (el_node_t *self, el_control_t *ctl, const El__GetRequest *req,
     uint8_t origin[EL_KEY_BYTES];
     if (req->origin.len == 0)
         memcpy (origin, self->kp->pk, EL_KEY_BYTES);
-    else if (s_key_arg (&req->origin, origin) < 0)
+    else if (el_key_from_field (&req->origin, origin) < 0)
         return EL_EINVAL;
     if (!req->key || !req->key[0])
         return EL_EINVAL;

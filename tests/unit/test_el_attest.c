@@ -16,30 +16,16 @@
 
 #include "el_admit.h"
 #include "el_attest.h"
+#include "el_test_support.h"
 
-typedef struct {
-    char dir[64];
-    el_store_t *store;
-    el_sync_t *sync;
-    el_keypair_t *broker, *site, *other;
-} fx_t;
+typedef el_test_network_t fx_t;
 
 static int
 s_setup (void **state)
 {
     fx_t *fx = calloc (1, sizeof *fx);
     assert_non_null (fx);
-    strcpy (fx->dir, "/tmp/el-attest-XXXXXX");
-    assert_non_null (mkdtemp (fx->dir));
-    el_store_config_t scfg = { .no_sync = true };
-    assert_int_equal (el_store_open (fx->dir, &scfg, &fx->store), 0);
-    assert_int_equal (el_keypair_generate (&fx->broker), 0);
-    assert_int_equal (el_keypair_generate (&fx->site), 0);
-    assert_int_equal (el_keypair_generate (&fx->other), 0);
-    el_sync_config_t sc = { .credit = 0 };
-    memcpy (sc.self_id, fx->broker->pk, EL_KEY_BYTES);
-    memcpy (sc.network, fx->broker->pk, EL_KEY_BYTES);
-    assert_int_equal (el_sync_new (fx->store, &sc, &fx->sync), 0);
+    assert_int_equal (el_test_network_new (fx, "el-attest"), 0);
     *state = fx;
     return 0;
 }
@@ -47,16 +33,8 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    fx_t *fx = *state;
-    el_sync_destroy (&fx->sync);
-    el_store_destroy (&fx->store);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", fx->dir);
-    assert_int_equal (system (cmd), 0);
-    el_keypair_destroy (&fx->broker);
-    el_keypair_destroy (&fx->site);
-    el_keypair_destroy (&fx->other);
-    free (fx);
+    el_test_network_destroy (*state);
+    free (*state);
     return 0;
 }
 

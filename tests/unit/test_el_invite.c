@@ -21,31 +21,18 @@
 #include "el_join.h"
 #include "el_join_call.h"
 #include "el_invite.h"
+#include "el_test_support.h"
 
 #define DAY (24LL * 3600 * 1000000)
 
-typedef struct {
-    char dir[64];
-    el_store_t *store;
-    el_sync_t *sync;
-    el_keypair_t *broker, *site, *other;
-} fx_t;
+typedef el_test_network_t fx_t;
 
 static int
 s_setup (void **state)
 {
     fx_t *fx = calloc (1, sizeof *fx);
-    strcpy (fx->dir, "/tmp/el-invite-XXXXXX");
-    assert_non_null (mkdtemp (fx->dir));
-    el_store_config_t scfg = { .no_sync = true };
-    assert_int_equal (el_store_open (fx->dir, &scfg, &fx->store), 0);
-    assert_int_equal (el_keypair_generate (&fx->broker), 0);
-    assert_int_equal (el_keypair_generate (&fx->site), 0);
-    assert_int_equal (el_keypair_generate (&fx->other), 0);
-    el_sync_config_t sc = { .credit = 0 };
-    memcpy (sc.self_id, fx->broker->pk, EL_KEY_BYTES);
-    memcpy (sc.network, fx->broker->pk, EL_KEY_BYTES);
-    assert_int_equal (el_sync_new (fx->store, &sc, &fx->sync), 0);
+    assert_non_null (fx);
+    assert_int_equal (el_test_network_new (fx, "el-invite"), 0);
     *state = fx;
     return 0;
 }
@@ -53,16 +40,8 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    fx_t *fx = *state;
-    el_sync_destroy (&fx->sync);
-    el_store_destroy (&fx->store);
-    char cmd[128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", fx->dir);
-    assert_int_equal (system (cmd), 0);
-    el_keypair_destroy (&fx->broker);
-    el_keypair_destroy (&fx->site);
-    el_keypair_destroy (&fx->other);
-    free (fx);
+    el_test_network_destroy (*state);
+    free (*state);
     return 0;
 }
 
@@ -136,8 +115,8 @@ test_redeem_once (void **state)
     assert_int_equal (el_invite_create (fx->store, now, EL_INVITE_TTL_MAX_US + 1, "", 0, "",
                                         secret + 0, &expires), EL_EINVAL);
     /* the store holds a hash of the secret, never the secret */
-    char path[128];
-    snprintf (path, sizeof path, "%s/data.mdb", fx->dir);
+    char path[sizeof fx->dir.path + 16];
+    snprintf (path, sizeof path, "%s/data.mdb", fx->dir.path);
     FILE *f = fopen (path, "rb");
     fseek (f, 0, SEEK_END);
     long size = ftell (f);
@@ -314,8 +293,8 @@ test_join_listener (void **state)
 {
     fx_t *fx = *state;
     void *ctx = zmq_ctx_new ();
-    char control[128];
-    snprintf (control, sizeof control, "ipc://%s/control.sock", fx->dir);
+    char control[sizeof fx->dir.path + 32];
+    snprintf (control, sizeof control, "ipc://%s/control.sock", fx->dir.path);
     el_control_t *ctl = NULL;
     assert_int_equal (el_control_new (ctx, control, s_redeem_fn, fx, &ctl), 0);
     el_join_t *join = NULL;

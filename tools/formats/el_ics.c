@@ -147,22 +147,6 @@ s_is_blank (const char *s, size_t len)
     return true;
 }
 
-static void
-s_error_set (el_ics_error_t *err, uint32_t line, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_error_set (el_ics_error_t *err, uint32_t line, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    el_text_vformat (err->reason, sizeof err->reason, fmt, ap);
-    va_end (ap);
-    err->line = line;
-}
-
 /* ================================================================ raw scan
  *
  * One pass over the bytes: UTF-8 and control characters, then the nesting
@@ -259,15 +243,15 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
                 i++;
                 continue;
             }
-            s_error_set (err, line, "carriage return not followed by a line feed");
+            el_file_error_set (err, line, "carriage return not followed by a line feed");
             return EL_EINVAL;
         }
         if (*p == 0) {
-            s_error_set (err, line, "NUL byte in the text");
+            el_file_error_set (err, line, "NUL byte in the text");
             return EL_EINVAL;
         }
         if ((*p < 0x20 && *p != '\t') || *p == 0x7F) {
-            s_error_set (err, line, "control character 0x%02X in the text (RFC 5545 §3.1)", *p);
+            el_file_error_set (err, line, "control character 0x%02X in the text (RFC 5545 §3.1)", *p);
             return EL_EINVAL;
         }
         if (*p < 0x80) {
@@ -295,7 +279,7 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
             seq[got++] = (uint8_t) buf[j++];
         }
         if (el_text_utf8_seq (seq, got) != want) {
-            s_error_set (err, line, "bytes that are not UTF-8 (RFC 5545 §3.1.4)");
+            el_file_error_set (err, line, "bytes that are not UTF-8 (RFC 5545 §3.1.4)");
             return EL_EINVAL;
         }
         line += folds;
@@ -318,18 +302,18 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
         size_t eol = off < len && buf[off] == '\r' ? off + 1 : off;
         if (eol < len && buf[eol] == '\n' && eol + 1 < len
             && (buf[eol + 1] == ' ' || buf[eol + 1] == '\t')) {
-            s_error_set (err, line + 1, "folded continuation of an empty line");
+            el_file_error_set (err, line + 1, "folded continuation of an empty line");
             return EL_EINVAL;
         }
         s_logical_line (buf, len, off, lbuf, sizeof lbuf, &next, &phys);
         int kind = s_begin_end (lbuf, what, sizeof what);
         if (kind == 1) {
             if (depth == EL_ICS_MAX_DEPTH) {
-                s_error_set (err, line, "components nested deeper than %d", EL_ICS_MAX_DEPTH);
+                el_file_error_set (err, line, "components nested deeper than %d", EL_ICS_MAX_DEPTH);
                 return EL_EINVAL;
             }
             if (what[0] == '\0') {
-                s_error_set (err, line, "BEGIN without a component name");
+                el_file_error_set (err, line, "BEGIN without a component name");
                 return EL_EINVAL;
             }
             if (strcmp (what, "VEVENT") == 0
@@ -344,11 +328,11 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
             n_components++;
         } else if (kind == 2) {
             if (depth == 0) {
-                s_error_set (err, line, "END:%s without a matching BEGIN", what);
+                el_file_error_set (err, line, "END:%s without a matching BEGIN", what);
                 return EL_EINVAL;
             }
             if (strcmp (stack[depth - 1].name, what) != 0) {
-                s_error_set (err, line, "END:%s does not close BEGIN:%s of line %u", what,
+                el_file_error_set (err, line, "END:%s does not close BEGIN:%s of line %u", what,
                              stack[depth - 1].name, stack[depth - 1].line);
                 return EL_EINVAL;
             }
@@ -356,7 +340,7 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
             if (ev_open && strcmp (what, "VEVENT") == 0
                 && (depth == 0 || (depth == 1 && strcmp (stack[0].name, "VCALENDAR") == 0))) {
                 if (scan->n == EL_ICS_MAX_EVENTS) {
-                    s_error_set (err, line, "more than %d events", EL_ICS_MAX_EVENTS);
+                    el_file_error_set (err, line, "more than %d events", EL_ICS_MAX_EVENTS);
                     return EL_ETOOBIG;
                 }
                 if (scan->n == scan->cap) {
@@ -373,7 +357,7 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
             }
         } else if (depth == 0 && !s_is_blank (lbuf, strlen (lbuf))) {
             if (n_components == 0) {
-                s_error_set (err, line, "not iCalendar: expected BEGIN:VCALENDAR");
+                el_file_error_set (err, line, "not iCalendar: expected BEGIN:VCALENDAR");
                 return EL_EINVAL;
             }
             if (scan->trailing_line == 0)
@@ -383,12 +367,12 @@ s_scan (const char *buf, size_t len, s_scan_t *scan, el_ics_error_t *err)
         off = next;
     }
     if (depth > 0) {
-        s_error_set (err, stack[depth - 1].line, "BEGIN:%s is never closed",
+        el_file_error_set (err, stack[depth - 1].line, "BEGIN:%s is never closed",
                      stack[depth - 1].name);
         return EL_EINVAL;
     }
     if (n_components == 0) {
-        s_error_set (err, 0, len ? "not iCalendar: no BEGIN line" : "empty file");
+        el_file_error_set (err, 0, len ? "not iCalendar: no BEGIN line" : "empty file");
         return EL_EINVAL;
     }
     return 0;
@@ -1342,7 +1326,7 @@ el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error
         goto out;
     rc = EL_ETOOBIG;
     if (len > EL_ICS_MAX_BYTES) {
-        s_error_set (err, 0, "file is %zu bytes, over the %u-byte cap", len, EL_ICS_MAX_BYTES);
+        el_file_error_set (err, 0, "file is %zu bytes, over the %u-byte cap", len, EL_ICS_MAX_BYTES);
         goto out;
     }
     if (!data)
@@ -1376,7 +1360,7 @@ el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error
     root = icalparser_parse_string (text);
     if (!root) {
         rc = EL_EINVAL;
-        s_error_set (err, 0, "libical could not parse the file");
+        el_file_error_set (err, 0, "libical could not parse the file");
         goto out_free;
     }
     rc = s_collect (root, &comps);

@@ -67,11 +67,8 @@
  * BEGIN:VEVENT; skipped = the event was not imported. */
 typedef el_problem_t el_ics_problem_t;
 
-/** A file-level refusal: nothing was imported. */
-typedef struct {
-    uint32_t line;       /* 1-based physical line; 0 = the whole file */
-    char reason[EL_ICS_REASON_BYTES];
-} el_ics_error_t;
+/** A file-level refusal: nothing was imported (tools/formats/el_text.h). */
+typedef el_file_error_t el_ics_error_t;
 
 /** The result of el_ics_import(). Read-only for the caller. */
 typedef struct {

@@ -274,22 +274,6 @@ s_problem (s_build_t *b, uint32_t line, bool skipped, const char *fmt, ...)
 }
 
 static void
-s_error (el_import_error_t *err, uint32_t line, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static void
-s_error (el_import_error_t *err, uint32_t line, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    el_text_vformat (err->reason, sizeof err->reason, fmt, ap);
-    va_end (ap);
-    err->line = line;
-}
-
-static void
 s_free_record (s_kind_t kind, void *rec)
 {
     if (!rec)
@@ -488,7 +472,7 @@ s_csv_next (s_csv_t *c, s_row_t *r, el_import_error_t *err)
             c->off++;
             for (;;) {
                 if (c->off >= c->len) {
-                    s_error (err, qline, "quoted field never closed");
+                    el_file_error_set (err, qline, "quoted field never closed");
                     return EL_EINVAL;
                 }
                 char ch = c->buf[c->off];
@@ -589,7 +573,7 @@ s_header (const s_row_t *r, const char *const *names, int *idx, size_t n_names, 
     for (size_t k = 0; k < n_names; k++)
         idx[k] = -1;
     if (r->n > EL_IMPORT_MAX_FIELDS) {
-        s_error (err, r->line, "header has %zu columns, over the cap of %d", r->n,
+        el_file_error_set (err, r->line, "header has %zu columns, over the cap of %d", r->n,
                  EL_IMPORT_MAX_FIELDS);
         return EL_EINVAL;
     }
@@ -604,7 +588,7 @@ s_header (const s_row_t *r, const char *const *names, int *idx, size_t n_names, 
             if (strcmp (col, names[k]) != 0)
                 continue;
             if (idx[k] >= 0) {
-                s_error (err, r->line, "column \"%s\" appears twice in the header", col);
+                el_file_error_set (err, r->line, "column \"%s\" appears twice in the header", col);
                 return EL_EINVAL;
             }
             idx[k] = (int) i;
@@ -885,7 +869,7 @@ int
 el_import_equipment_csv (const char *data, size_t len, el_import_t **ret, el_import_error_t *err)
 {
     if (len > EL_IMPORT_MAX_BYTES) {
-        s_error (err, 0, "file is %zu bytes, over the %u-byte cap", len, EL_IMPORT_MAX_BYTES);
+        el_file_error_set (err, 0, "file is %zu bytes, over the %u-byte cap", len, EL_IMPORT_MAX_BYTES);
         return EL_ETOOBIG;
     }
     s_build_t b;
@@ -908,7 +892,7 @@ el_import_equipment_csv (const char *data, size_t len, el_import_t **ret, el_imp
         } while (rc == 1 && row.line < header_line);
     }
     if (rc == 0) {
-        s_error (err, 0, "empty file: no header row");
+        el_file_error_set (err, 0, "empty file: no header row");
         rc = EL_EINVAL;
     }
     if (rc < 0)
@@ -918,7 +902,7 @@ el_import_equipment_csv (const char *data, size_t len, el_import_t **ret, el_imp
     if (rc < 0)
         goto out;
     if (idx[C_NAME] < 0) {
-        s_error (err, row.line, "the header row must name the columns (name,category,make,"
+        el_file_error_set (err, row.line, "the header row must name the columns (name,category,make,"
                                 "model,status,bookable_by,required_training,location,"
                                 "hourly_rate,currency,description)");
         rc = EL_EINVAL;
@@ -932,7 +916,7 @@ el_import_equipment_csv (const char *data, size_t len, el_import_t **ret, el_imp
             break;
     }
     if (rc == EL_ETOOBIG)
-        s_error (err, row.line, "more than %d records", EL_IMPORT_MAX_RECORDS);
+        el_file_error_set (err, row.line, "more than %d records", EL_IMPORT_MAX_RECORDS);
     if (rc < 0)
         goto out;
     s_build_finish (&b, ret);
@@ -1129,7 +1113,7 @@ el_import_fablabs_json (const char *data, size_t len, const char *lab, el_import
                         el_import_error_t *err)
 {
     if (len > EL_IMPORT_MAX_BYTES) {
-        s_error (err, 0, "file is %zu bytes, over the %u-byte cap", len, EL_IMPORT_MAX_BYTES);
+        el_file_error_set (err, 0, "file is %zu bytes, over the %u-byte cap", len, EL_IMPORT_MAX_BYTES);
         return EL_ETOOBIG;
     }
     s_build_t b;
@@ -1145,12 +1129,12 @@ el_import_fablabs_json (const char *data, size_t len, const char *lab, el_import
     json_error_t jerr;
     root = json_loadb (data ? data : "", data ? len : 0, 0, &jerr);
     if (!root) {
-        s_error (err, jerr.line > 0 ? (uint32_t) jerr.line : 0, "not JSON: %s", jerr.text);
+        el_file_error_set (err, jerr.line > 0 ? (uint32_t) jerr.line : 0, "not JSON: %s", jerr.text);
         rc = EL_EINVAL;
         goto out;
     }
     if (!json_is_array (root)) {
-        s_error (err, 1, "expected a JSON array of labs (fablabs.io export)");
+        el_file_error_set (err, 1, "expected a JSON array of labs (fablabs.io export)");
         rc = EL_EINVAL;
         goto out;
     }
@@ -1187,11 +1171,11 @@ el_import_fablabs_json (const char *data, size_t len, const char *lab, el_import
         rc = s_lab_equipment (&b, l, nbuf, lines[i]);
     }
     if (rc == EL_ETOOBIG)
-        s_error (err, 0, "more than %d records", EL_IMPORT_MAX_RECORDS);
+        el_file_error_set (err, 0, "more than %d records", EL_IMPORT_MAX_RECORDS);
     if (rc < 0)
         goto out;
     if (lab && !matched) {
-        s_error (err, 0, "no lab named \"%.80s\" in the file", lab);
+        el_file_error_set (err, 0, "no lab named \"%.80s\" in the file", lab);
         rc = EL_ENOTFOUND;
         goto out;
     }
@@ -1365,7 +1349,7 @@ el_import_fabmanager_members (const char *data, size_t len, const el_member_impo
                               el_import_t **ret, el_import_error_t *err)
 {
     if (len > EL_IMPORT_MAX_BYTES) {
-        s_error (err, 0, "file is %zu bytes, over the %u-byte cap", len, EL_IMPORT_MAX_BYTES);
+        el_file_error_set (err, 0, "file is %zu bytes, over the %u-byte cap", len, EL_IMPORT_MAX_BYTES);
         return EL_ETOOBIG;
     }
     if (sodium_init () < 0)
@@ -1382,7 +1366,7 @@ el_import_fabmanager_members (const char *data, size_t len, const el_member_impo
         rc = s_csv_next (&csv, &row, err);
     } while (rc == 1 && s_row_blank (&row) && s_field (&row, 0)[0] == '\0');
     if (rc == 0) {
-        s_error (err, 0, "empty file: no header row");
+        el_file_error_set (err, 0, "empty file: no header row");
         rc = EL_EINVAL;
     }
     if (rc < 0)
@@ -1392,7 +1376,7 @@ el_import_fabmanager_members (const char *data, size_t len, const el_member_impo
     if (rc < 0)
         goto out;
     if (idx[M_FIRST] < 0 || idx[M_LAST] < 0) {
-        s_error (err, row.line, "not a Fab Manager member file: the header row (';'-separated) "
+        el_file_error_set (err, row.line, "not a Fab Manager member file: the header row (';'-separated) "
                                 "needs first_name and last_name");
         rc = EL_EINVAL;
         goto out;
@@ -1405,7 +1389,7 @@ el_import_fabmanager_members (const char *data, size_t len, const el_member_impo
             break;
     }
     if (rc == EL_ETOOBIG)
-        s_error (err, row.line, "more than %d records", EL_IMPORT_MAX_RECORDS);
+        el_file_error_set (err, row.line, "more than %d records", EL_IMPORT_MAX_RECORDS);
     if (rc < 0)
         goto out;
     s_build_finish (&b, ret);

@@ -81,11 +81,8 @@
  * is where the row (CSV record, JSON lab) starts. */
 typedef el_problem_t el_import_problem_t;
 
-/** Why a whole file was refused. */
-typedef struct {
-    uint32_t line;      /* 1-based; 0 = the whole file */
-    char reason[EL_IMPORT_REASON_BYTES];
-} el_import_error_t;
+/** Why a whole file was refused (tools/formats/el_text.h). */
+typedef el_file_error_t el_import_error_t;
 
 /** Result of an import. Read-only for the caller. */
 typedef struct {

@@ -101,3 +101,15 @@ el_problems_free (el_problems_t *self)
     free (self->items);
     *self = (el_problems_t) { 0 };
 }
+
+void
+el_file_error_set (el_file_error_t *err, uint32_t line, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    va_list ap;
+    va_start (ap, fmt);
+    el_text_vformat (err->reason, sizeof err->reason, fmt, ap);
+    va_end (ap);
+    err->line = line;
+}

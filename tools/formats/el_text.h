@@ -62,4 +62,14 @@ int el_problems_vadd (el_problems_t *self, uint32_t line, bool skipped, const ch
 /** Free the items; the list is empty again. */
 void el_problems_free (el_problems_t *self);
 
+/** Why a whole file was refused: nothing was imported. */
+typedef struct {
+    uint32_t line;      /* 1-based physical line; 0 = the whole file */
+    char reason[EL_PROBLEM_REASON_BYTES];   /* UTF-8, NUL-terminated */
+} el_file_error_t;
+
+/** Fill @p err (when not NULL) with @p line and the formatted reason. */
+void el_file_error_set (el_file_error_t *err, uint32_t line, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 #endif
