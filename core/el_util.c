@@ -43,6 +43,32 @@ el_vec_push (el_vec_t *self, const void *item, void **ret)
     return 0;
 }
 
+int
+el_vec_insert (el_vec_t *self, size_t index, const void *item, void **ret)
+{
+    void *slot = NULL;
+    int rc = el_vec_push (self, NULL, &slot);
+    if (rc < 0)
+        return rc;
+    uint8_t *at = el_vec_at (self, index);
+    memmove (at + self->item_size, at, (self->n - 1 - index) * self->item_size);
+    if (item)
+        memcpy (at, item, self->item_size);
+    else
+        memset (at, 0, self->item_size);
+    if (ret)
+        *ret = at;
+    return 0;
+}
+
+void
+el_vec_remove (el_vec_t *self, size_t index)
+{
+    uint8_t *at = el_vec_at (self, index);
+    memmove (at, at + self->item_size, (self->n - 1 - index) * self->item_size);
+    self->n--;
+}
+
 void
 el_vec_clear (el_vec_t *self)
 {

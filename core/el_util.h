@@ -58,6 +58,14 @@ void el_vec_init (el_vec_t *self, size_t item_size, size_t max);
  * @return 0, -ENOBUFS (the vector holds max items), -ENOMEM. */
 int el_vec_push (el_vec_t *self, const void *item, void **ret);
 
+/** Insert one item at @p index (<= n), moving the later ones up; as
+ * el_vec_push() otherwise (keeps a sorted vector sorted).
+ * @return 0, -ENOBUFS (max reached), -ENOMEM. */
+int el_vec_insert (el_vec_t *self, size_t index, const void *item, void **ret);
+
+/** Remove item @p index (< n), moving the later ones down. */
+void el_vec_remove (el_vec_t *self, size_t index);
+
 /** Item @p i (< n). */
 static inline void *
 el_vec_at (const el_vec_t *self, size_t i)

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "el_util.h"
+
 #define S_FRAMES_MAX 8          /* frames of one ZAP request we look at */
 #define S_FRAME_BYTES 256       /* bytes of one request frame we keep */
 
@@ -21,8 +23,7 @@ struct el_zap {
     void *policy_arg;
     el_zap_decision_fn *fn;
     void *arg;
-    s_key_t *keys;              /* sorted by curve key */
-    size_t n, cap;
+    el_vec_t keys;              /* s_key_t, sorted by curve key, at most EL_ZAP_KEYS_MAX */
     el_zap_stats_t stats;
 };
 
@@ -50,6 +51,7 @@ el_zap_new_policy (void *ctx, const char *domain, el_zap_policy_fn *policy, void
     self->policy_arg = policy ? policy_arg : self;
     self->fn = fn;
     self->arg = arg;
+    el_vec_init (&self->keys, sizeof (s_key_t), EL_ZAP_KEYS_MAX);
     self->socket = zmq_socket (ctx, ZMQ_REP);
     if (!self->socket) {
         rc = -errno;
@@ -79,7 +81,7 @@ el_zap_destroy (el_zap_t **self_p)
     el_zap_t *self = *self_p;
     if (self->socket)
         zmq_close (self->socket);
-    free (self->keys);
+    el_vec_free (&self->keys);
     free (self);
     *self_p = NULL;
 }
@@ -90,14 +92,20 @@ el_zap_socket (el_zap_t *self)
     return self->socket;
 }
 
+static const s_key_t *
+s_key (const el_zap_t *self, size_t i)
+{
+    return el_vec_at (&self->keys, i);
+}
+
 /* Index of the first key >= @p curve. */
 static size_t
 s_lower (const el_zap_t *self, const uint8_t curve[32])
 {
-    size_t lo = 0, hi = self->n;
+    size_t lo = 0, hi = self->keys.n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (memcmp (self->keys[mid].curve, curve, 32) < 0)
+        if (memcmp (s_key (self, mid)->curve, curve, 32) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -109,35 +117,23 @@ static const s_key_t *
 s_find (const el_zap_t *self, const uint8_t curve[32])
 {
     size_t i = s_lower (self, curve);
-    if (i < self->n && !memcmp (self->keys[i].curve, curve, 32))
-        return &self->keys[i];
+    if (i < self->keys.n && !memcmp (s_key (self, i)->curve, curve, 32))
+        return s_key (self, i);
     return NULL;
 }
 
 int
 el_zap_allow (el_zap_t *self, const uint8_t site[EL_KEY_BYTES])
 {
-    uint8_t curve[32];
-    if (el_key_curve (site, curve) < 0)
+    s_key_t k;
+    if (el_key_curve (site, k.curve) < 0)
         return EL_EKEYFORMAT;
-    size_t i = s_lower (self, curve);
-    if (i < self->n && !memcmp (self->keys[i].curve, curve, 32))
+    size_t i = s_lower (self, k.curve);
+    if (i < self->keys.n && !memcmp (s_key (self, i)->curve, k.curve, 32))
         return 0;
-    if (self->n >= EL_ZAP_KEYS_MAX)
-        return EL_ETOOBIG;
-    if (self->n == self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 16;
-        s_key_t *keys = realloc (self->keys, cap * sizeof *keys);
-        if (!keys)
-            return -ENOMEM;
-        self->keys = keys;
-        self->cap = cap;
-    }
-    memmove (&self->keys[i + 1], &self->keys[i], (self->n - i) * sizeof *self->keys);
-    memcpy (self->keys[i].curve, curve, 32);
-    memcpy (self->keys[i].site, site, EL_KEY_BYTES);
-    self->n++;
-    return 0;
+    memcpy (k.site, site, EL_KEY_BYTES);
+    int rc = el_vec_insert (&self->keys, i, &k, NULL);
+    return rc == -ENOBUFS ? EL_ETOOBIG : rc;
 }
 
 void
@@ -147,10 +143,8 @@ el_zap_deny (el_zap_t *self, const uint8_t site[EL_KEY_BYTES])
     if (el_key_curve (site, curve) < 0)
         return;
     size_t i = s_lower (self, curve);
-    if (i < self->n && !memcmp (self->keys[i].curve, curve, 32)) {
-        memmove (&self->keys[i], &self->keys[i + 1], (self->n - i - 1) * sizeof *self->keys);
-        self->n--;
-    }
+    if (i < self->keys.n && !memcmp (s_key (self, i)->curve, curve, 32))
+        el_vec_remove (&self->keys, i);
 }
 
 bool
@@ -163,7 +157,7 @@ el_zap_is_allowed (const el_zap_t *self, const uint8_t site[EL_KEY_BYTES])
 size_t
 el_zap_count (const el_zap_t *self)
 {
-    return self->n;
+    return self->keys.n;
 }
 
 void
