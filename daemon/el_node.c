@@ -23,6 +23,7 @@
 #include "el_store.h"
 #include "el_sync.h"
 #include "el_util.h"
+#include "el_wire.h"
 #include "el_zap.h"
 #include "el_zmq.h"
 
@@ -597,30 +598,7 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
 
 /* ------------------------------------------------------------ frames */
 
-static bool
-s_frame_is_hello (const uint8_t *data, size_t len)
-{
-    /* protobuf-c writes the one set field of Msg first: field 1 (hello),
-     * wire type 2 → tag byte 0x0a. The sync core validates the rest. */
-    return len > 0 && data[0] == 0x0a;
-}
-
 /* The Hello's sender, which must be the authenticated key. */
-static int
-s_hello_sender (const uint8_t *data, size_t len, uint8_t ret[EL_KEY_BYTES])
-{
-    El__Msg *msg = el__msg__unpack (&el_pb_allocator, len, data);
-    if (!msg)
-        return EL_EPROTO;
-    int rc = EL_EPROTO;
-    if (msg->m_case == EL__MSG__M_HELLO && msg->hello->sender.len == EL_KEY_BYTES) {
-        memcpy (ret, msg->hello->sender.data, EL_KEY_BYTES);
-        rc = 0;
-    }
-    el__msg__free_unpacked (msg, &el_pb_allocator);
-    return rc;
-}
-
 static void
 s_session_error (el_node_t *self, s_link_t *l, int rc)
 {
@@ -677,9 +655,9 @@ s_on_frame (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
         s_session_close (self, l);
         return;
     }
-    if (l->kind == S_LINK_IN && s_frame_is_hello (data, len)) {
+    if (l->kind == S_LINK_IN && el_wire_is_hello (data, len)) {
         uint8_t sender[EL_KEY_BYTES];
-        if (s_hello_sender (data, len, sender) < 0 || !l->has_key
+        if (el_wire_hello_sender (data, len, sender) < 0 || !l->has_key
             || memcmp (sender, l->key, EL_KEY_BYTES)) {
             el_log (EL_LOG_WARN, "hello_refused", "peer=%s reason=sender_mismatch",
                     s_link_name (l, f));
@@ -774,7 +752,7 @@ s_recv_inbound (el_node_t *self, void *router)
             const char *uid = zmq_msg_gets (&m, "User-Id");
             uint8_t key[EL_KEY_BYTES];
             l = uid && el_key_from_text (uid, key) == 0
-                        && s_frame_is_hello (zmq_msg_data (&m), zmq_msg_size (&m))
+                        && el_wire_is_hello (zmq_msg_data (&m), zmq_msg_size (&m))
                     ? s_link_alloc (self) : NULL;
             if (!l) {
                 self->frames_dropped++;
