@@ -1340,6 +1340,7 @@ el_node_new (const el_config_t *cfg, el_role_t role, el_node_t **ret)
         /* members' sharing levels hold on the wire (DESIGN.md "Privacy") */
         .share = el_sync_share_by_level,
         .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS,
+        .now_us = el_clock_wall,
     };
     memcpy (sc.self_id, self->kp->pk, EL_KEY_BYTES);
     memcpy (sc.network, self->network, EL_KEY_BYTES);

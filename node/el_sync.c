@@ -1137,7 +1137,8 @@ s_after_apply (el_sync_t *self, s_peer_t *from, const uint8_t *const *entries,
 int
 el_sync_new (el_store_t *store, const el_sync_config_t *cfg, el_sync_t **ret)
 {
-    if (!store || !cfg || !ret || cfg->batch_max > EL_BATCH_MAX || cfg->credit == 1)
+    if (!store || !cfg || !ret || !cfg->now_us || cfg->batch_max > EL_BATCH_MAX
+        || cfg->credit == 1)
         return -EINVAL;
     int rc = -ENOMEM;
     el_sync_t *self = calloc (1, sizeof *self);
@@ -1610,7 +1611,7 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
         goto out;
     uint8_t prev[EL_HASH_BYTES];
     memcpy (prev, head.hash, EL_HASH_BYTES);
-    int64_t now = el_now_us ();
+    int64_t now = self->cfg.now_us (self->cfg.now_arg);
     for (size_t i = 0; i < n; i++) {
         el_entry_fields_t f = {
             .seq = head.seq + 1 + i,

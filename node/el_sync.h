@@ -35,7 +35,8 @@
  * frame means a broken connection, and the caller closes and reopens the
  * session (a fresh Hello re-synchronises both sides).
  *
- * Threading: one thread. Library code: no logging (see el_sync_stats()). */
+ * Threading: one thread. Library code: no logging (see el_sync_stats()), no
+ * clock (the time written entries carry comes from el_sync_config_t.now_us). */
 #ifndef EL_SYNC_H
 #define EL_SYNC_H
 
@@ -88,12 +89,18 @@ typedef struct {
     void *share_arg;
     uint32_t share_kinds;               /* bit (1u << kind): kinds share is asked about
                                            (others always go); 0 = every kind */
+    el_clock_fn *now_us;                /* required: the time el_sync_write() stamps on
+                                           entries, µs since the Unix epoch; called once
+                                           per write. Daemons pass el_clock_wall, the
+                                           simulator its own clock: the sync reads no
+                                           other, so one seed replays byte for byte */
+    void *now_arg;                      /* passed to now_us */
 } el_sync_config_t;
 
 /** Also makes the store accept cfg->network (el_store_accept_network) and
  * loads its heads.
  * @param store borrowed; must outlive the sync. @param[out] ret caller owns.
- * @return 0, -ENOMEM, -EINVAL (credit 1, batch_max > EL_BATCH_MAX),
+ * @return 0, -ENOMEM, -EINVAL (no now_us, credit 1, batch_max > EL_BATCH_MAX),
  *         EL_ETOOBIG (the store accepts no more networks), MDB_*. */
 int el_sync_new (el_store_t *store, const el_sync_config_t *cfg, el_sync_t **ret);
 void el_sync_destroy (el_sync_t **self_p);
@@ -137,7 +144,8 @@ typedef struct {
 } el_record_t;
 
 /** Write @p n (<= EL_SYNC_WRITE_MAX) records as entries of @p kp (who must be
- * this sync's self_id) in one transaction, then push them.
+ * this sync's self_id) in one transaction, then push them. Every entry of
+ * the call carries the time the configured now_us clock gives.
  * All or nothing: a record that cannot become an entry (bad key, payload
  * over its cap or not decoding as its kind) fails the whole call first.
  * @param[out] ret_seq optional: seq of the last entry written.

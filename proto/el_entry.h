@@ -167,4 +167,12 @@ extern ProtobufCAllocator el_pb_allocator;
 /** µs since the Unix epoch, CLOCK_REALTIME. */
 int64_t el_now_us (void);
 
+/** A clock: µs since the Unix epoch. @p arg is the clock's own state.
+ * Code that must replay identically (the sync core) is handed one instead
+ * of reading the time itself. */
+typedef int64_t (el_clock_fn) (void *arg);
+
+/** el_now_us() as an el_clock_fn, for the daemons. @p arg is unused. */
+int64_t el_clock_wall (void *arg);
+
 #endif

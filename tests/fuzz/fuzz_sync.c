@@ -43,9 +43,20 @@ typedef struct {
     size_t batch_max;
     s_peer_t peers[S_PEERS + 1];        /* handles 1..S_PEERS */
     fz_chain_t chains[FZ_SIGNERS];
+    int64_t clock_us;                   /* the sync's clock: one second on per read */
 } s_world_t;
 
 #define S_CREDIT_CAP ((uint64_t) 1 << 40)   /* the sync saturates grants here */
+
+/* The time our writes carry: from the input's order alone, so that an input
+ * replays identically. */
+static int64_t
+s_clock (void *arg)
+{
+    s_world_t *w = arg;
+    w->clock_us += 1000000;
+    return w->clock_us;
+}
 
 static void
 s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
@@ -300,7 +311,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     uint8_t conf = fz_u8 (&in);
     static const uint64_t credits[4] = { 2, 3, 64, 0 };
     static const size_t batches[4] = { 1, 2, 16, 0 };
-    el_sync_config_t cfg = { .credit = credits[conf & 3], .batch_max = batches[(conf >> 2) & 3] };
+    el_sync_config_t cfg = { .credit = credits[conf & 3], .batch_max = batches[(conf >> 2) & 3],
+                             .now_us = s_clock, .now_arg = &w };
+    w.clock_us = FZ_T0;
     w.batch_max = cfg.batch_max ? cfg.batch_max : EL_SYNC_BATCH_DEFAULT;
     memcpy (cfg.self_id, fz_keys[FZ_S]->pk, EL_KEY_BYTES);
     memcpy (cfg.network, fz_keys[FZ_BROKER]->pk, EL_KEY_BYTES);

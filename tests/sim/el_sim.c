@@ -22,8 +22,9 @@
  * is delivered twice in the same session (the receiver must cope: duplicate
  * entries are no-ops, excess credit or a second Hello end the session).
  *
- * All decisions come from the seed; entry timestamps are the wall clock
- * (el_sync_write stamps them), which changes hashes but not the run.
+ * All decisions come from the seed, and so does the time: the syncs' clock
+ * is the simulation's (S_TICK_US per tick from S_T0), so the entries written
+ * carry the same time_us, and thus the same hashes, in every run of a seed.
  *
  * Usage: el_sim [--seeds N] [--nodes M] [--seed-base S] [--ticks T] [--faults X] [--quiet]
  *   --faults X multiplies the drop, duplication, partition, isolation and
@@ -46,6 +47,8 @@
 #define S_REOPEN_DELAY_MAX 12   /* ticks before a reset link reconnects */
 #define S_KEYS_PER_NODE    6    /* record keys a node cycles through */
 #define S_QUIESCE_MAX      20000 /* ticks allowed to converge after healing */
+#define S_T0               1767225600000000LL /* the clock at tick 0: 2026-01-01T00:00:00Z, µs */
+#define S_TICK_US          100000 /* µs of simulated time per tick */
 
 /* ------------------------------------------------------------ PRNG */
 
@@ -182,6 +185,14 @@ typedef struct {
 
 static s_cb_arg_t *s_cb_args;
 
+/* The syncs' clock: the simulation's time, never the machine's. */
+static int64_t
+s_clock (void *arg)
+{
+    const s_world_t *w = arg;
+    return S_T0 + (int64_t) w->tick * S_TICK_US;
+}
+
 static void
 s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
               const int *status, size_t n)
@@ -214,7 +225,7 @@ s_node_start (s_world_t *w, int i)
         fprintf (stderr, "el_sim: store %d: %s\n", i, el_strerror (rc));
         return rc;
     }
-    el_sync_config_t cfg = { .credit = 256, .batch_max = 64 };
+    el_sync_config_t cfg = { .credit = 256, .batch_max = 64, .now_us = s_clock, .now_arg = w };
     memcpy (cfg.self_id, n->kp->pk, EL_KEY_BYTES);
     memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
     rc = el_sync_new (n->store, &cfg, &n->sync);

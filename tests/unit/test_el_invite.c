@@ -39,7 +39,7 @@ s_setup (void **state)
     assert_int_equal (el_keypair_generate (&fx->broker), 0);
     assert_int_equal (el_keypair_generate (&fx->site), 0);
     assert_int_equal (el_keypair_generate (&fx->other), 0);
-    el_sync_config_t sc = { .credit = 0 };
+    el_sync_config_t sc = { .credit = 0, .now_us = el_clock_wall };
     memcpy (sc.self_id, fx->broker->pk, EL_KEY_BYTES);
     memcpy (sc.network, fx->broker->pk, EL_KEY_BYTES);
     assert_int_equal (el_sync_new (fx->store, &sc, &fx->sync), 0);

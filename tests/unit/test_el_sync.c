@@ -47,7 +47,16 @@ typedef struct {
     uint64_t hello_credit[S_NODES_MAX][S_NODES_MAX];
     uint64_t entries_msgs[S_NODES_MAX][S_NODES_MAX];
     uint64_t max_in_flight;
+    int64_t clock_us;                       /* the syncs' clock: moves only when a test moves it */
 } s_world_t;
+
+#define S_CLOCK_START 1767225600000000LL    /* 2026-01-01T00:00:00Z */
+
+static int64_t
+s_clock (void *arg)
+{
+    return ((const s_world_t *) arg)->clock_us;
+}
 
 static int
 s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -75,7 +84,8 @@ s_node_init (s_world_t *w, size_t i, uint64_t credit, size_t batch)
     s_keypair ((uint8_t) (0x10 + i), &n->kp);
     el_store_config_t scfg = { .no_sync = true, .map_bytes_initial = 32u << 20 };
     assert_int_equal (el_store_open (n->dir, &scfg, &n->store), 0);
-    el_sync_config_t cfg = { .credit = credit, .batch_max = batch };
+    el_sync_config_t cfg = { .credit = credit, .batch_max = batch, .now_us = s_clock,
+                             .now_arg = w };
     memcpy (cfg.self_id, n->kp->pk, EL_KEY_BYTES);
     memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
     assert_int_equal (el_sync_new (n->store, &cfg, &n->sync), 0);
@@ -87,6 +97,7 @@ s_world_new (size_t n_nodes, uint64_t credit, size_t batch)
     s_world_t *w = calloc (1, sizeof *w);
     assert_non_null (w);
     s_keypair (0x01, &w->broker);
+    w->clock_us = S_CLOCK_START;
     w->n_nodes = n_nodes;
     for (size_t i = 0; i < n_nodes; i++)
         s_node_init (w, i, credit, batch);
@@ -598,7 +609,8 @@ s_by_level (s_world_t *w, int i, const uint8_t net[EL_KEY_BYTES])
 {
     el_sync_destroy (&w->nodes[i].sync);
     el_sync_config_t cfg = { .share = el_sync_share_by_level,
-                             .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS };
+                             .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS,
+                             .now_us = s_clock, .now_arg = w };
     memcpy (cfg.self_id, w->nodes[i].kp->pk, EL_KEY_BYTES);
     memcpy (cfg.network, net, EL_KEY_BYTES);
     assert_int_equal (el_sync_new (w->nodes[i].store, &cfg, &w->nodes[i].sync), 0);
@@ -678,7 +690,7 @@ test_share_policy_sends_stubs (void **state)
     s_world_t *w = s_world_new (2, 0, 0);
     /* node 0 shares no MEMBER records */
     el_sync_destroy (&w->nodes[0].sync);
-    el_sync_config_t cfg = { .share = s_share_no_members };
+    el_sync_config_t cfg = { .share = s_share_no_members, .now_us = s_clock, .now_arg = w };
     memcpy (cfg.self_id, w->nodes[0].kp->pk, EL_KEY_BYTES);
     memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
     assert_int_equal (el_sync_new (w->nodes[0].store, &cfg, &w->nodes[0].sync), 0);
@@ -1300,6 +1312,62 @@ test_entries_frame_forms (void **state)
     s_world_destroy (&w);
 }
 
+/* Time of entry @p seq of node @p origin's chain, as node @p at holds it. */
+static int64_t
+s_entry_time (s_world_t *w, int at, int origin, uint64_t seq)
+{
+    uint8_t *data;
+    size_t len;
+    el_entry_t *e;
+    assert_int_equal (el_store_entry_get (w->nodes[at].store, w->nodes[origin].kp->pk, seq,
+                                          &data, &len), 0);
+    assert_int_equal (el_entry_parse (data, len, &e), 0);
+    int64_t t = e->body->time_us;
+    el_entry_destroy (&e);
+    free (data);
+    return t;
+}
+
+/* Written entries carry the configured clock's time, and nothing else of the
+ * machine's: two worlds given the same keys, clock and writes hold the same
+ * bytes. */
+static void
+test_write_uses_injected_clock (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (2, 0, 0);
+    el_sync_t *no_clock = NULL;
+    el_sync_config_t cfg = { .credit = 0 };
+    memcpy (cfg.self_id, w->nodes[0].kp->pk, EL_KEY_BYTES);
+    memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
+    assert_int_equal (el_sync_new (w->nodes[0].store, &cfg, &no_clock), -EINVAL);
+    assert_null (no_clock);
+
+    s_write_events (w, 0, "t", 2);
+    w->clock_us += 5400000000LL;                /* 90 minutes on */
+    s_write_events (w, 0, "u", 1);
+    s_link (w, 0, 1);
+    s_settle (w);
+    assert_int_equal (s_head_seq (w, 1, 0), 3);
+    for (int at = 0; at < 2; at++) {
+        assert_int_equal (s_entry_time (w, at, 0, 1), S_CLOCK_START);
+        assert_int_equal (s_entry_time (w, at, 0, 2), S_CLOCK_START);
+        assert_int_equal (s_entry_time (w, at, 0, 3), S_CLOCK_START + 5400000000LL);
+    }
+
+    s_world_t *v = s_world_new (1, 0, 0);
+    s_write_events (v, 0, "t", 2);
+    v->clock_us += 5400000000LL;
+    s_write_events (v, 0, "u", 1);
+    el_head_t hw, hv;
+    assert_int_equal (el_store_head (w->nodes[1].store, w->nodes[0].kp->pk, &hw), 0);
+    assert_int_equal (el_store_head (v->nodes[0].store, v->nodes[0].kp->pk, &hv), 0);
+    assert_int_equal (hv.seq, 3);
+    assert_memory_equal (hw.hash, hv.hash, EL_HASH_BYTES);
+    s_world_destroy (&v);
+    s_world_destroy (&w);
+}
+
 static int
 s_setup (void **state)
 {
@@ -1346,6 +1414,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_hello),
         cmocka_unit_test (test_write_all_or_nothing),
+        cmocka_unit_test (test_write_uses_injected_clock),
         cmocka_unit_test (test_catch_up_within_credit),
         cmocka_unit_test (test_push_without_echo),
         cmocka_unit_test (test_loop_converges_without_duplicate_apply),
