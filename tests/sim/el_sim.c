@@ -27,8 +27,12 @@
  * carry the same time_us, and thus the same hashes, in every run of a seed.
  *
  * Usage: el_sim [--seeds N] [--nodes M] [--seed-base S] [--ticks T] [--faults X] [--quiet]
+ *               [--digest]
  *   --faults X multiplies the drop, duplication, partition, isolation and
  *   crash rates (0 = a calm network, 1 = default).
+ *   --digest prints, per seed, "digest seed=S <hex>": BLAKE2b-256 over every
+ *   node's store (heads, then each origin's entries as stored, then fork
+ *   proofs), nodes in order. Two runs of one seed print the same line.
  * Exit status 0 when every seed passes. */
 #include <errno.h>
 #include <ftw.h>
@@ -38,6 +42,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "el_entry.h"
 #include "el_store.h"
@@ -828,6 +834,96 @@ s_verify (s_world_t *w)
     free (ref);
 }
 
+/* ------------------------------------------------------------ digest */
+
+static void
+s_hash_u64 (crypto_generichash_state *h, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t) (v >> (56 - 8 * i));
+    crypto_generichash_update (h, b, sizeof b);
+}
+
+typedef struct {
+    crypto_generichash_state *h;
+    uint64_t last;              /* seq of the last entry hashed */
+} s_hash_page_t;
+
+static int
+s_hash_entry (void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+    s_hash_page_t *pg = arg;
+    s_hash_u64 (pg->h, seq);
+    s_hash_u64 (pg->h, len);
+    crypto_generichash_update (pg->h, data, len);
+    pg->last = seq;
+    return 0;
+}
+
+/* Into @p h: what node @p i's store holds of the replicated state: its heads
+ * in origin order, each origin's entries as stored (stubs included), and
+ * its fork proofs. @return 0, or the store's error. */
+static int
+s_hash_store (s_world_t *w, int i, crypto_generichash_state *h)
+{
+    el_store_t *store = w->nodes[i].store;
+    el_head_t *heads = NULL;
+    size_t nh = 0;
+    int rc = el_store_heads (store, &heads, &nh);
+    if (rc < 0)
+        return rc;
+    s_hash_u64 (h, nh);
+    for (size_t k = 0; k < nh && rc == 0; k++) {
+        const el_head_t *hd = &heads[k];
+        crypto_generichash_update (h, hd->origin, EL_KEY_BYTES);
+        s_hash_u64 (h, hd->seq);
+        crypto_generichash_update (h, hd->hash, EL_HASH_BYTES);
+        s_hash_u64 (h, (uint64_t) hd->status);
+        s_hash_page_t pg = { .h = h };
+        size_t got;
+        do {
+            got = 0;
+            rc = el_store_entries_after (store, hd->origin, pg.last, EL_STORE_PAGE_MAX,
+                                         s_hash_entry, &pg, &got);
+        } while (rc == 0 && got > 0);
+        uint64_t fork_seq;
+        uint8_t *fork;
+        size_t fork_len;
+        int frc = el_store_fork_get (store, hd->origin, &fork_seq, &fork, &fork_len);
+        if (frc == 0) {
+            s_hash_u64 (h, fork_seq);
+            s_hash_u64 (h, fork_len);
+            crypto_generichash_update (h, fork, fork_len);
+            free (fork);
+        } else if (frc != EL_ENOTFOUND && rc == 0) {
+            rc = frc;
+        }
+    }
+    free (heads);
+    return rc;
+}
+
+/* Print "digest seed=S <hex>" over every node's store, nodes in order. */
+static void
+s_print_digest (s_world_t *w)
+{
+    crypto_generichash_state h;
+    crypto_generichash_init (&h, NULL, 0, EL_HASH_BYTES);
+    for (int i = 0; i < w->n_nodes; i++) {
+        if (!w->nodes[i].alive)
+            s_hash_u64 (&h, UINT64_MAX);        /* down: no store open */
+        else if (s_hash_store (w, i, &h) < 0)
+            s_check (w, false, "digest: store unreadable", i);
+    }
+    uint8_t d[EL_HASH_BYTES];
+    crypto_generichash_final (&h, d, sizeof d);
+    char hex[2 * EL_HASH_BYTES + 1];
+    sodium_bin2hex (hex, sizeof hex, d, sizeof d);
+    printf ("digest seed=%llu %s\n", (unsigned long long) w->seed, hex);
+    fflush (stdout);
+}
+
 /* ------------------------------------------------------------ main */
 
 typedef struct {
@@ -835,6 +931,7 @@ typedef struct {
     uint64_t faults;            /* multiplier of the fault rates */
     int nodes;
     bool quiet;
+    bool digest;                /* print each seed's store digest */
 } s_opts_t;
 
 static double
@@ -889,6 +986,8 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
         s_check (&w, false, "no quiescence after healing", -1);
     else
         s_verify (&w);
+    if (o->digest)
+        s_print_digest (&w);
 
     el_sync_stats_t sum = { 0 };
     for (int i = 0; i < w.n_nodes; i++) {
@@ -963,6 +1062,8 @@ main (int argc, char **argv)
         bool has_arg = i + 1 < argc;
         if (!strcmp (argv[i], "--quiet"))
             o.quiet = true;
+        else if (!strcmp (argv[i], "--digest"))
+            o.digest = true;
         else if (!strcmp (argv[i], "--seeds") && has_arg && s_parse_u64 (argv[++i], &v) == 0)
             o.seeds = v;
         else if (!strcmp (argv[i], "--seed-base") && has_arg && s_parse_u64 (argv[++i], &v) == 0)
@@ -979,7 +1080,7 @@ main (int argc, char **argv)
         else {
             fprintf (stderr, "usage: el_sim [--seeds N] [--nodes M (2..%d)] [--seed-base S] "
                              "[--ticks T (>= 10)] [--faults X (0..20, fault-rate multiplier)] "
-                             "[--quiet]\n", EL_SYNC_PEERS_MAX);
+                             "[--quiet] [--digest]\n", EL_SYNC_PEERS_MAX);
             return 2;
         }
     }
