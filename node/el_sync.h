@@ -21,7 +21,8 @@
  *   5. a Hello head with the same seq but another hash is a fork: the side that
  *      sees it sends its own entry of that seq so both hold the proof.
  *   An incompatible version or foreign network ends the session: an Error is
- *   queued for the peer and el_sync_receive() returns the reason.
+ *   queued for the peer and el_sync_receive() says so in its result
+ *   (EL_SYNC_END and the reason).
  *
  * Pushing is lazy: el_sync_receive(), el_sync_write() and el_sync_apply()
  * only note which origins each peer lacks; Entries messages are filled when
@@ -117,22 +118,48 @@ int el_sync_peer_open (el_sync_t *self, uint64_t peer);
  * Frames still queued for it are dropped. No-op for an unknown peer. */
 void el_sync_peer_close (el_sync_t *self, uint64_t peer);
 
+/** Whether a session goes on after a frame (el_sync_receive()). */
+typedef enum {
+    EL_SYNC_CONTINUE = 0,               /* it goes on */
+    EL_SYNC_END = 1,                    /* it is over: send what is queued, then
+                                           el_sync_peer_close() it */
+} el_sync_session_t;
+
+/** What a frame did to its session. */
+typedef struct {
+    el_sync_session_t session;
+    int reason;                         /* EL_SYNC_END: why; else 0. Ended by us (an
+                                           Error for the peer is queued): EL_ETOOBIG
+                                           (frame over EL_FRAME_MAX), EL_EPROTO
+                                           (malformed, out of order, a second Hello),
+                                           EL_EVERSION, EL_ENETWORK (a network we do
+                                           not accept), EL_ECREDIT (more entries than
+                                           granted), EL_EREVOKED (a revoked sender).
+                                           Ended by the peer's Error: EL_EVERSION,
+                                           EL_ENETWORK, EL_EREVOKED, EL_ETOOBIG, else
+                                           EL_EPROTO */
+    bool by_peer;                       /* EL_SYNC_END: the peer ended it with an Error
+                                           (nothing is queued for it); false: we did */
+} el_sync_end_t;
+
 /** Handle one frame received from @p peer (the whole Msg, size-checked first).
  * Entries are applied in one store transaction, then credit is granted back
- * and new entries are pushed to the other peers.
- * @return 0; a negative code when the session must end (EL_ETOOBIG, EL_EPROTO,
- *         EL_EVERSION, EL_ENETWORK, EL_ECREDIT, EL_EREVOKED; an Error frame for
- *         the peer is queued first): the caller sends what is queued, then
- *         closes; -ENOENT for an unknown peer; store errors (EL_EMAPFULL, MDB_*)
- *         leave the session open and nothing applied (the credit is granted
- *         back, but the peer counts those entries as delivered: reopen the
- *         session to have them sent again); -ENOMEM: frame not consumed.
- *         An Error received from the peer returns its reason the same way
- *         (EL_EVERSION, EL_ENETWORK, EL_EREVOKED, EL_ETOOBIG, else EL_EPROTO),
- *         with nothing queued. Once a session ended, further frames return
- *         the same code. -ENOBUFS (nothing done) while EL_SYNC_OUTBOX_MAX
- *         frames are queued: drain el_sync_next_out() and retry. */
-int el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len);
+ * and new entries are pushed to the other peers. Entries the store refuses
+ * one by one (bad signature, gap, fork ...) do not end the session.
+ * @param[out] ret_end  required: whether the session goes on, and if not, why.
+ *         Set on every return; EL_SYNC_END only with 0. Once a session ended,
+ *         further frames get the same EL_SYNC_END and reason, and do nothing.
+ * @return 0: the frame was handled (see *ret_end);
+ *         a negative code when it was not, or not wholly, and the session
+ *         goes on: -ENOENT for an unknown peer; -ENOBUFS (nothing done)
+ *         while EL_SYNC_OUTBOX_MAX frames are queued: drain
+ *         el_sync_next_out() and retry; -ENOMEM: frame not consumed; store
+ *         errors (EL_EMAPFULL, EL_ESTORE, MDB_*): nothing applied, the
+ *         credit is granted back, but the peer counts those entries as
+ *         delivered: reopen the session to have them sent again;
+ *         -EINVAL without @p ret_end. */
+int el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len,
+                     el_sync_end_t *ret_end);
 
 /** One record to write as this site. */
 typedef struct {

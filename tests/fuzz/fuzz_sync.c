@@ -8,7 +8,7 @@
  * Checked on every drain: each frame we send unpacks as el.Msg; an Entries
  * frame holds at most batch_max entries, each a valid entry; we never send a
  * peer more entries than it granted (Hello.credit + Credit), and nothing
- * before its Hello. A session that ended keeps returning its code.
+ * before its Hello. A session that ended keeps saying so, with its reason.
  * At the end the store passes fz_store_check().
  *
  * Input: u8 config (credit, batch), then operations (u8 op, arguments):
@@ -128,14 +128,16 @@ s_deliver (s_world_t *w, uint64_t peer, const uint8_t *frame, size_t len)
 {
     s_peer_t *p = &w->peers[peer];
     El__Msg *m = len <= EL_FRAME_MAX ? el__msg__unpack (&el_pb_allocator, len, frame) : NULL;
-    int rc = el_sync_receive (w->sync, peer, frame, len);
+    el_sync_end_t end;
+    int rc = el_sync_receive (w->sync, peer, frame, len, &end);
     if (rc == -ENOBUFS) {
         s_drain (w);
-        rc = el_sync_receive (w->sync, peer, frame, len);
+        rc = el_sync_receive (w->sync, peer, frame, len, &end);
     }
+    FZ_CHECK (rc == 0);                 /* whatever the peers send, the call itself works */
     if (p->ended) {
-        FZ_CHECK (rc == p->ended);
-    } else if (rc == 0) {
+        FZ_CHECK (end.session == EL_SYNC_END && end.reason == p->ended);
+    } else if (end.session == EL_SYNC_CONTINUE) {
         FZ_CHECK (m);
         if (m->m_case == EL__MSG__M_HELLO) {
             FZ_CHECK (!p->hello);
@@ -149,11 +151,17 @@ s_deliver (s_world_t *w, uint64_t peer, const uint8_t *frame, size_t len)
         }
     } else {
         /* the session ended: the daemon sends what is queued, then closes */
-        FZ_CHECK (rc == EL_ETOOBIG || rc == EL_EPROTO || rc == EL_EVERSION || rc == EL_ENETWORK
-                  || rc == EL_ECREDIT || rc == EL_EREVOKED);
+        FZ_CHECK (end.session == EL_SYNC_END);
+        int r = end.reason;
+        FZ_CHECK (r == EL_ETOOBIG || r == EL_EPROTO || r == EL_EVERSION || r == EL_ENETWORK
+                  || r == EL_ECREDIT || r == EL_EREVOKED);
+        FZ_CHECK (end.by_peer == (m && m->m_case == EL__MSG__M_ERROR));
         s_drain (w);
-        p->ended = rc;
-        FZ_CHECK (el_sync_receive (w->sync, peer, frame, len) == rc);
+        p->ended = r;
+        el_sync_end_t again;
+        FZ_CHECK (el_sync_receive (w->sync, peer, frame, len, &again) == 0);
+        FZ_CHECK (again.session == EL_SYNC_END && again.reason == r
+                  && again.by_peer == end.by_peer);
     }
     if (m)
         el__msg__free_unpacked (m, &el_pb_allocator);

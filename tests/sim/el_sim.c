@@ -633,12 +633,16 @@ s_deliver (s_world_t *w, bool *moved)
                 *moved = true;
                 int to = d ? k->a : k->b;
                 int rc = 0;
+                el_sync_end_t end = { .session = EL_SYNC_CONTINUE };
                 if (f->epoch == k->epoch && k->open && w->nodes[to].alive)
-                    rc = el_sync_receive (w->nodes[to].sync, (uint64_t) l + 1, f->data, f->len);
+                    rc = el_sync_receive (w->nodes[to].sync, (uint64_t) l + 1, f->data, f->len,
+                                          &end);
                 free (f->data);
                 free (f);
-                if (rc < 0) {
-                    int reason = rc <= EL_EBASE - 1 && rc > EL_ELAST ? -(rc - EL_EBASE) : 0;
+                s_check (w, rc == 0, "el_sync_receive failed", to);
+                if (end.session == EL_SYNC_END) {
+                    int r = end.reason;
+                    int reason = r <= EL_EBASE - 1 && r > EL_ELAST ? -(r - EL_EBASE) : 0;
                     w->session_errors[reason]++;
                     s_link_reset (w, l);
                     break;              /* the queue was cleared */
