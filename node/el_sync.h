@@ -103,6 +103,7 @@ typedef struct {
  * @param store borrowed; must outlive the sync. @param[out] ret caller owns.
  * @return 0, -ENOMEM, -EINVAL (no now_us, credit 1, batch_max > EL_BATCH_MAX),
  *         EL_ETOOBIG (the store accepts no more networks), MDB_*. */
+EL_NODISCARD
 int el_sync_new (el_store_t *store, const el_sync_config_t *cfg, el_sync_t **ret);
 void el_sync_destroy (el_sync_t **self_p);
 
@@ -158,6 +159,7 @@ typedef struct {
  *         credit is granted back, but the peer counts those entries as
  *         delivered: reopen the session to have them sent again;
  *         -EINVAL without @p ret_end. */
+EL_NODISCARD
 int el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len,
                      el_sync_end_t *ret_end);
 
@@ -178,11 +180,13 @@ typedef struct {
  * @param[out] ret_seq optional: seq of the last entry written.
  * @return 0, EL_EINVAL, EL_ETOOBIG, EL_EPROTO (a payload that does not decode
  *         as its kind; nothing written), EL_EMAPFULL, -ENOMEM, MDB_*. */
+EL_NODISCARD
 int el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records,
                    size_t n, uint64_t *ret_seq);
 
 /** Apply entries that arrived outside a session (e.g. a key file import, the
  * broker's own admission entries) and push them. Same results as el_store_apply. */
+EL_NODISCARD
 int el_sync_apply (el_sync_t *self, const uint8_t *const *entries, const size_t *lens,
                    size_t n, int *status, el_apply_stats_t *stats);
 
