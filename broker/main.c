@@ -122,7 +122,7 @@ s_admin_offline (const el_config_t *cfg, const uint8_t site[EL_KEY_BYTES], const
         fprintf (stderr, "entrelab-broker: store: %s\n", el_strerror (rc));
         goto out;
     }
-    el_sync_config_t sc = { .credit = 0 };
+    el_sync_config_t sc = { .credit = 0, .now_us = el_clock_wall };
     memcpy (sc.self_id, kp->pk, EL_KEY_BYTES);
     memcpy (sc.network, kp->pk, EL_KEY_BYTES);
     rc = el_store_accept_network (store, kp->pk);

@@ -45,6 +45,13 @@ el_now_us (void)
     return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t
+el_clock_wall (void *arg)
+{
+    (void) arg;
+    return el_now_us ();
+}
+
 /* ------------------------------------------------------------ keys */
 
 static int

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "el_error.h"
+#include "el_util.h"      /* el_clock_fn */
 #include "entrelab.pb-c.h"
 
 #define EL_KEY_BYTES       32     /* Ed25519 public key = site id, bytes */
@@ -44,6 +45,7 @@
 
 /** Initialise libsodium. Call once per process before any other el_ function.
  * @return 0, or -EIO when sodium_init() fails (fatal for callers). */
+EL_NODISCARD
 int el_crypto_init (void);
 
 /* ------------------------------------------------------------ keys */
@@ -56,10 +58,12 @@ typedef struct {
 
 /** New random key pair. @param[out] ret caller owns; el_keypair_destroy().
  * @return 0, -ENOMEM. */
+EL_NODISCARD
 int el_keypair_generate (el_keypair_t **ret);
 
 /** Deterministic key pair from a 32-byte seed (test vectors, fixtures).
  * @return 0, -ENOMEM. */
+EL_NODISCARD
 int el_keypair_from_seed (const uint8_t seed[32], el_keypair_t **ret);
 
 /** Wipe and free *self_p; accepts NULL; sets *self_p = NULL. */
@@ -74,6 +78,7 @@ int el_keypair_save (const el_keypair_t *self, const char *path, bool overwrite)
 /** Read a secret key file written by el_keypair_save().
  * @return 0; EL_EKEYPERM when the file is readable or writable by group or
  *         others (as ssh refuses such files); EL_EKEYFORMAT; -errno; -ENOMEM. */
+EL_NODISCARD
 int el_keypair_load (const char *path, el_keypair_t **ret);
 
 /** Base64url (unpadded) text of a 32-byte key into @p out (44 bytes with NUL). */
@@ -81,6 +86,7 @@ void el_key_to_text (const uint8_t key[EL_KEY_BYTES], char out[EL_KEY_TEXT_BYTES
 
 /** Parse a base64url key (43 chars, optional padding/whitespace around).
  * @return 0, EL_EKEYFORMAT. */
+EL_NODISCARD
 int el_key_from_text (const char *text, uint8_t key[EL_KEY_BYTES]);
 
 /** A key field of a message (bytes on the wire, proto/el_control.proto):
@@ -89,15 +95,19 @@ int el_key_from_field (const ProtobufCBinaryData *field, uint8_t key[EL_KEY_BYTE
 
 /** Read a public key given as base64url text or as the path of a ".pub" or
  * secret key file. @return 0, EL_EKEYFORMAT, -errno. */
+EL_NODISCARD
 int el_key_resolve (const char *text_or_path, uint8_t key[EL_KEY_BYTES]);
 
 /** CURVE (X25519) keys derived from the Ed25519 identity, as libzmq wants
  * them: Z85 text, 40 chars + NUL (ZeroMQ RFC 32).
  * @return 0, EL_EKEYFORMAT when the Ed25519 key has no Curve25519 form. */
+EL_NODISCARD
 int el_keypair_curve_z85 (const el_keypair_t *self, char public_z85[EL_Z85_BYTES],
                           char secret_z85[EL_Z85_BYTES]);
+EL_NODISCARD
 int el_key_curve_z85 (const uint8_t pk[EL_KEY_BYTES], char public_z85[EL_Z85_BYTES]);
 /** Raw X25519 public key of an Ed25519 key (what ZAP reports as the client key). */
+EL_NODISCARD
 int el_key_curve (const uint8_t pk[EL_KEY_BYTES], uint8_t curve_pk[32]);
 
 /* ------------------------------------------------------------ entries */
@@ -119,6 +129,7 @@ typedef struct {
  * @param[out] ret_data  malloc'd Entry bytes, caller frees
  * @param[out] ret_hash  optional (may be NULL): the new entry's hash
  * @return 0, EL_ETOOBIG, EL_EINVAL (bad key, seq 0), -ENOMEM. */
+EL_NODISCARD
 int el_entry_build (const el_keypair_t *kp, const el_entry_fields_t *f,
                     uint8_t **ret_data, size_t *ret_len,
                     uint8_t ret_hash[EL_HASH_BYTES]);
@@ -148,10 +159,12 @@ typedef struct {
  * body.payload_hash. Computes the hash. Does NOT check the signature.
  * @return 0, EL_ETOOBIG, EL_EPROTO, EL_EBADSIG (payload does not match its
  *         signed hash), -ENOMEM. */
+EL_NODISCARD
 int el_entry_parse (const uint8_t *data, size_t len, el_entry_t **ret);
 
 /** Check the Ed25519 signature of a parsed entry (or stub) against its origin.
  * @return 0, EL_EBADSIG. */
+EL_NODISCARD
 int el_entry_verify (const el_entry_t *self);
 
 /** Free; accepts NULL; sets *self_p = NULL. */
@@ -159,6 +172,7 @@ void el_entry_destroy (el_entry_t **self_p);
 
 /** Serialized el.Entry: the stub of @p self (body and sig, no payload).
  * @param[out] ret_data malloc'd, caller frees. @return 0, -ENOMEM. */
+EL_NODISCARD
 int el_entry_stub_pack (const el_entry_t *self, uint8_t **ret_data, size_t *ret_len);
 
 /** BLAKE2b-256 over sig ‖ body. */
@@ -170,5 +184,8 @@ extern ProtobufCAllocator el_pb_allocator;
 
 /** µs since the Unix epoch, CLOCK_REALTIME. */
 int64_t el_now_us (void);
+
+/** el_now_us() as an el_clock_fn, for the daemons. @p arg is unused. */
+int64_t el_clock_wall (void *arg);
 
 #endif

@@ -30,6 +30,23 @@
 #define EL_ENOTADMITTED (EL_EBASE - 19) /* origin not attested by an accepted network */
 #define EL_ELAST        (EL_EBASE - 20)
 
+/* On a function whose result must not be dropped (as libsodium marks its
+ * own): a constructor, a check, an apply. Dropping it is a warning, an error
+ * under -Werror. Where dropping one is right, pass it to el_ignore() and say
+ * why: GCC does not take a (void) cast as looking. */
+#if defined(__GNUC__) || defined(__clang__)
+#define EL_NODISCARD __attribute__ ((warn_unused_result))
+#else
+#define EL_NODISCARD
+#endif
+
+/** Drop a result of an EL_NODISCARD function, on purpose. */
+static inline void
+el_ignore (int rc)
+{
+    (void) rc;
+}
+
 /** Human-readable name of @p rc (0, -errno, EL_E*, or an LMDB MDB_* code).
  * @return a static string; never NULL. Thread-safe. */
 const char *el_strerror (int rc);

@@ -69,6 +69,7 @@ typedef struct {
  * @param cfg    may be NULL for defaults
  * @param[out] ret caller owns; close with el_store_destroy()
  * @return 0, -errno, EL_ESTORE (corrupt, foreign or newer schema). */
+EL_NODISCARD
 int el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret);
 
 /** Close; accepts NULL; sets *self_p = NULL. */
@@ -122,6 +123,7 @@ typedef struct {
  *         its limit), EL_ETOOBIG (n > EL_STORE_APPLY_MAX), -ENOMEM,
  *         EL_ESTORE (a stored entry is corrupt), -errno / MDB_* on I/O
  *         failure (nothing applied). */
+EL_NODISCARD
 int el_store_apply (el_store_t *self, const uint8_t *const *entries, const size_t *lens,
                     size_t n, int *status, el_apply_stats_t *stats);
 
@@ -132,6 +134,7 @@ int el_store_apply (el_store_t *self, const uint8_t *const *entries, const size_
  *         el_entry_destroy()), NULL when it did not parse (status EL_EPROTO,
  *         EL_ETOOBIG...); on any other return it is left untouched.
  * Other parameters and returns as el_store_apply(). */
+EL_NODISCARD
 int el_store_apply_parsed (el_store_t *self, const uint8_t *const *entries, const size_t *lens,
                            size_t n, int *status, el_apply_stats_t *stats,
                            el_entry_t **ret_parsed);

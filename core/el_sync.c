@@ -26,6 +26,8 @@
 #define S_FRAME_BUDGET (EL_FRAME_MAX - 64)      /* bytes of entries per Entries frame */
 #define S_ENTRY_OVERHEAD 6                      /* bytes: tag + length varint per entry */
 #define S_CREDIT_MAX   ((uint64_t) 1 << 40)     /* entries: saturation of a peer's grants */
+#define S_ENDED        1                        /* a frame handler's result: the session
+                                                   ended (see s_session_end) */
 
 /* per (peer, origin) flags */
 #define S_QUEUED      0x01    /* in one of the peer's queues */
@@ -1137,7 +1139,8 @@ s_after_apply (el_sync_t *self, s_peer_t *from, const uint8_t *const *entries,
 int
 el_sync_new (el_store_t *store, const el_sync_config_t *cfg, el_sync_t **ret)
 {
-    if (!store || !cfg || !ret || cfg->batch_max > EL_BATCH_MAX || cfg->credit == 1)
+    if (!store || !cfg || !ret || !cfg->now_us || cfg->batch_max > EL_BATCH_MAX
+        || cfg->credit == 1)
         return -EINVAL;
     int rc = -ENOMEM;
     el_sync_t *self = calloc (1, sizeof *self);
@@ -1306,7 +1309,10 @@ el_sync_peer_close (el_sync_t *self, uint64_t peer)
 }
 
 /* End the session with @p p for reason @p code: queue an Error for it
- * (unless @p from_peer: it told us) and remember the reason. */
+ * (unless @p from_peer: it told us) and remember the reason.
+ * @return S_ENDED, which the frame handlers return at once, up to
+ * el_sync_receive(): no callback runs in between, so @p p is still there
+ * for it to read the reason from. */
 static int
 s_session_end (el_sync_t *self, s_peer_t *p, int code, bool from_peer)
 {
@@ -1317,7 +1323,17 @@ s_session_end (el_sync_t *self, s_peer_t *p, int code, bool from_peer)
     s_peer_deactivate (self, p);
     int reason = code <= EL_EBASE - 1 && code > EL_ELAST ? -(code - EL_EBASE) : 0;
     self->stats.ended_by_reason[reason < 32 ? reason : 0]++;
-    return code;
+    return S_ENDED;
+}
+
+/* el_sync_receive()'s result for a session that ended, now or before. */
+static int
+s_ended (const s_peer_t *p, el_sync_end_t *ret_end)
+{
+    ret_end->session = EL_SYNC_END;
+    ret_end->reason = p->ended;
+    ret_end->by_peer = p->ended_by_peer;
+    return 0;
 }
 
 /* Does our entry @p seq of origin @p idx have hash @p hash? */
@@ -1486,16 +1502,11 @@ s_on_entries_msg (el_sync_t *self, s_peer_t *p, const El__Entries *m)
     return rc;
 }
 
-int
-el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len)
+/* el_sync_receive() but for its result: a frame handler's (0, S_ENDED or a
+ * negative code). */
+static int
+s_receive (el_sync_t *self, s_peer_t *p, const uint8_t *frame, size_t len)
 {
-    s_peer_t *p = s_peer_find (self, peer);
-    if (!p)
-        return -ENOENT;
-    if (p->ended)
-        return p->ended;
-    if (self->n_out >= EL_SYNC_OUTBOX_MAX)
-        return -ENOBUFS;
     self->stats.frames_in++;
     if (len > EL_FRAME_MAX)
         return s_session_end (self, p, EL_ETOOBIG, false);
@@ -1544,6 +1555,24 @@ el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t le
     }
     el__msg__free_unpacked (msg, &el_pb_allocator);
     return rc;
+}
+
+int
+el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len,
+                 el_sync_end_t *ret_end)
+{
+    if (!ret_end)
+        return -EINVAL;
+    *ret_end = (el_sync_end_t) { .session = EL_SYNC_CONTINUE };
+    s_peer_t *p = s_peer_find (self, peer);
+    if (!p)
+        return -ENOENT;
+    if (p->ended)
+        return s_ended (p, ret_end);
+    if (self->n_out >= EL_SYNC_OUTBOX_MAX)
+        return -ENOBUFS;
+    int rc = s_receive (self, p, frame, len);
+    return rc == S_ENDED ? s_ended (p, ret_end) : rc;
 }
 
 /* ------------------------------------------------------------ local writes */
@@ -1610,7 +1639,7 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
         goto out;
     uint8_t prev[EL_HASH_BYTES];
     memcpy (prev, head.hash, EL_HASH_BYTES);
-    int64_t now = el_now_us ();
+    int64_t now = self->cfg.now_us (self->cfg.now_arg);
     for (size_t i = 0; i < n; i++) {
         el_entry_fields_t f = {
             .seq = head.seq + 1 + i,

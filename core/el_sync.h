@@ -21,7 +21,8 @@
  *   5. a Hello head with the same seq but another hash is a fork: the side that
  *      sees it sends its own entry of that seq so both hold the proof.
  *   An incompatible version or foreign network ends the session: an Error is
- *   queued for the peer and el_sync_receive() returns the reason.
+ *   queued for the peer and el_sync_receive() says so in its result
+ *   (EL_SYNC_END and the reason).
  *
  * Pushing is lazy: el_sync_receive(), el_sync_write() and el_sync_apply()
  * only note which origins each peer lacks; Entries messages are filled when
@@ -35,7 +36,8 @@
  * frame means a broken connection, and the caller closes and reopens the
  * session (a fresh Hello re-synchronises both sides).
  *
- * Threading: one thread. Library code: no logging (see el_sync_stats()). */
+ * Threading: one thread. Library code: no logging (see el_sync_stats()), no
+ * clock (the time written entries carry comes from el_sync_config_t.now_us). */
 #ifndef EL_SYNC_H
 #define EL_SYNC_H
 
@@ -88,13 +90,20 @@ typedef struct {
     void *share_arg;
     uint32_t share_kinds;               /* bit (1u << kind): kinds share is asked about
                                            (others always go); 0 = every kind */
+    el_clock_fn *now_us;                /* required: the time el_sync_write() stamps on
+                                           entries, µs since the Unix epoch; called once
+                                           per write. Daemons pass el_clock_wall, the
+                                           simulator its own clock: the sync reads no
+                                           other, so one seed replays byte for byte */
+    void *now_arg;                      /* passed to now_us */
 } el_sync_config_t;
 
 /** Also makes the store accept cfg->network (el_store_accept_network) and
  * loads its heads.
  * @param store borrowed; must outlive the sync. @param[out] ret caller owns.
- * @return 0, -ENOMEM, -EINVAL (credit 1, batch_max > EL_BATCH_MAX),
+ * @return 0, -ENOMEM, -EINVAL (no now_us, credit 1, batch_max > EL_BATCH_MAX),
  *         EL_ETOOBIG (the store accepts no more networks), MDB_*. */
+EL_NODISCARD
 int el_sync_new (el_store_t *store, const el_sync_config_t *cfg, el_sync_t **ret);
 void el_sync_destroy (el_sync_t **self_p);
 
@@ -110,22 +119,49 @@ int el_sync_peer_open (el_sync_t *self, uint64_t peer);
  * Frames still queued for it are dropped. No-op for an unknown peer. */
 void el_sync_peer_close (el_sync_t *self, uint64_t peer);
 
+/** Whether a session goes on after a frame (el_sync_receive()). */
+typedef enum {
+    EL_SYNC_CONTINUE = 0,               /* it goes on */
+    EL_SYNC_END = 1,                    /* it is over: send what is queued, then
+                                           el_sync_peer_close() it */
+} el_sync_session_t;
+
+/** What a frame did to its session. */
+typedef struct {
+    el_sync_session_t session;
+    int reason;                         /* EL_SYNC_END: why; else 0. Ended by us (an
+                                           Error for the peer is queued): EL_ETOOBIG
+                                           (frame over EL_FRAME_MAX), EL_EPROTO
+                                           (malformed, out of order, a second Hello),
+                                           EL_EVERSION, EL_ENETWORK (a network we do
+                                           not accept), EL_ECREDIT (more entries than
+                                           granted), EL_EREVOKED (a revoked sender).
+                                           Ended by the peer's Error: EL_EVERSION,
+                                           EL_ENETWORK, EL_EREVOKED, EL_ETOOBIG, else
+                                           EL_EPROTO */
+    bool by_peer;                       /* EL_SYNC_END: the peer ended it with an Error
+                                           (nothing is queued for it); false: we did */
+} el_sync_end_t;
+
 /** Handle one frame received from @p peer (the whole Msg, size-checked first).
  * Entries are applied in one store transaction, then credit is granted back
- * and new entries are pushed to the other peers.
- * @return 0; a negative code when the session must end (EL_ETOOBIG, EL_EPROTO,
- *         EL_EVERSION, EL_ENETWORK, EL_ECREDIT, EL_EREVOKED; an Error frame for
- *         the peer is queued first): the caller sends what is queued, then
- *         closes; -ENOENT for an unknown peer; store errors (EL_EMAPFULL, MDB_*)
- *         leave the session open and nothing applied (the credit is granted
- *         back, but the peer counts those entries as delivered: reopen the
- *         session to have them sent again); -ENOMEM: frame not consumed.
- *         An Error received from the peer returns its reason the same way
- *         (EL_EVERSION, EL_ENETWORK, EL_EREVOKED, EL_ETOOBIG, else EL_EPROTO),
- *         with nothing queued. Once a session ended, further frames return
- *         the same code. -ENOBUFS (nothing done) while EL_SYNC_OUTBOX_MAX
- *         frames are queued: drain el_sync_next_out() and retry. */
-int el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len);
+ * and new entries are pushed to the other peers. Entries the store refuses
+ * one by one (bad signature, gap, fork ...) do not end the session.
+ * @param[out] ret_end  required: whether the session goes on, and if not, why.
+ *         Set on every return; EL_SYNC_END only with 0. Once a session ended,
+ *         further frames get the same EL_SYNC_END and reason, and do nothing.
+ * @return 0: the frame was handled (see *ret_end);
+ *         a negative code when it was not, or not wholly, and the session
+ *         goes on: -ENOENT for an unknown peer; -ENOBUFS (nothing done)
+ *         while EL_SYNC_OUTBOX_MAX frames are queued: drain
+ *         el_sync_next_out() and retry; -ENOMEM: frame not consumed; store
+ *         errors (EL_EMAPFULL, EL_ESTORE, MDB_*): nothing applied, the
+ *         credit is granted back, but the peer counts those entries as
+ *         delivered: reopen the session to have them sent again;
+ *         -EINVAL without @p ret_end. */
+EL_NODISCARD
+int el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len,
+                     el_sync_end_t *ret_end);
 
 /** One record to write as this site. */
 typedef struct {
@@ -137,17 +173,20 @@ typedef struct {
 } el_record_t;
 
 /** Write @p n (<= EL_SYNC_WRITE_MAX) records as entries of @p kp (who must be
- * this sync's self_id) in one transaction, then push them.
+ * this sync's self_id) in one transaction, then push them. Every entry of
+ * the call carries the time the configured now_us clock gives.
  * All or nothing: a record that cannot become an entry (bad key, payload
  * over its cap or not decoding as its kind) fails the whole call first.
  * @param[out] ret_seq optional: seq of the last entry written.
  * @return 0, EL_EINVAL, EL_ETOOBIG, EL_EPROTO (a payload that does not decode
  *         as its kind; nothing written), EL_EMAPFULL, -ENOMEM, MDB_*. */
+EL_NODISCARD
 int el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records,
                    size_t n, uint64_t *ret_seq);
 
 /** Apply entries that arrived outside a session (e.g. a key file import, the
  * broker's own admission entries) and push them. Same results as el_store_apply. */
+EL_NODISCARD
 int el_sync_apply (el_sync_t *self, const uint8_t *const *entries, const size_t *lens,
                    size_t n, int *status, el_apply_stats_t *stats);
 

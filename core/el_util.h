@@ -31,8 +31,10 @@ el_be64_get (const uint8_t p[8])
 
 /* ------------------------------------------------------------ clock */
 
-/** A clock: µs since the Unix epoch. Library code reads no clock of its own:
- * it is handed one of these (the daemons pass el_now_us). */
+/** A clock: µs since the Unix epoch; @p arg is the clock's own state.
+ * Library code that must replay identically (the sync core) reads no clock
+ * of its own: it is handed one of these (the daemons pass el_clock_wall of
+ * core/el_entry.h; the simulator and tests their own). */
 typedef int64_t (el_clock_fn) (void *arg);
 
 /* ------------------------------------------------------------ vector */

@@ -688,15 +688,15 @@ s_on_frame (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
         self->frames_dropped++;
         return;
     }
-    int rc = el_sync_receive (self->sync, l->session, data, len);
+    el_sync_end_t end;
+    int rc = el_sync_receive (self->sync, l->session, data, len, &end);
     if (rc == -ENOBUFS) {
         /* the sync core's outbox is full: send, then try once more */
         s_drain (self);
-        rc = el_sync_receive (self->sync, l->session, data, len);
+        rc = el_sync_receive (self->sync, l->session, data, len, &end);
     }
-    if (rc < 0 && rc != -ENOENT && rc != EL_EMAPFULL && rc != -ENOBUFS && rc > EL_ELAST
-        && rc <= EL_EBASE - 1) {
-        s_session_error (self, l, rc);
+    if (end.session == EL_SYNC_END) {
+        s_session_error (self, l, end.reason);
         return;
     }
     if (rc < 0)
@@ -1242,6 +1242,7 @@ s_open_sync (el_node_t *self, const el_config_t *cfg)
         /* members' sharing levels hold on the wire (docs/ARCHITECTURE.md) */
         .share = el_sync_share_by_level,
         .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS,
+        .now_us = el_clock_wall,
     };
     memcpy (sc.self_id, self->kp->pk, EL_KEY_BYTES);
     memcpy (sc.network, self->network, EL_KEY_BYTES);

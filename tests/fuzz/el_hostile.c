@@ -374,9 +374,10 @@ s_join (void *ctx, const char *token_text)
     el_keypair_t *stranger = NULL;
     int rc = el_keypair_generate (&stranger);
     void *s = NULL;
+    char pub[EL_Z85_BYTES], sec[EL_Z85_BYTES];
+    if (rc == 0)
+        rc = el_keypair_curve_z85 (stranger, pub, sec);
     if (rc == 0) {
-        char pub[EL_Z85_BYTES], sec[EL_Z85_BYTES];
-        el_keypair_curve_z85 (stranger, pub, sec);
         s = zmq_socket (ctx, ZMQ_DEALER);
         int timeout = 3000, zero = 0;
         zmq_setsockopt (s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
@@ -444,13 +445,12 @@ main (int argc, char **argv)
     if (el_crypto_init () != 0)
         return 1;
     if (el_keypair_load (argv[1], &s_kp) < 0 || el_key_resolve (argv[2], s_server) < 0
-        || el_key_resolve (argv[4], s_network) < 0) {
+        || el_key_resolve (argv[4], s_network) < 0
+        || el_keypair_curve_z85 (s_kp, s_pub, s_sec) < 0 || el_key_curve_z85 (s_server, s_srv) < 0) {
         fprintf (stderr, "el_hostile: bad key arguments\n");
         return 2;
     }
     s_endpoint = argv[3];
-    el_keypair_curve_z85 (s_kp, s_pub, s_sec);
-    el_key_curve_z85 (s_server, s_srv);
     const char *scenario = argv[5];
     long n = argc == 7 && strcmp (argv[5], "join") ? strtol (argv[6], NULL, 10) : 0;
     void *ctx = zmq_ctx_new ();

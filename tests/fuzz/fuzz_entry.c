@@ -22,7 +22,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                   && strlen (e->body->key) <= EL_RECORD_KEY_MAX);
         FZ_CHECK (e->payload_len <= EL_PAYLOAD_MAX);
         FZ_CHECK (!e->is_stub || !e->payload);
-        (void) el_entry_verify (e);
+        int verified = el_entry_verify (e);
+        FZ_CHECK (verified == 0 || verified == EL_EBADSIG);
         uint8_t *stub = NULL;
         size_t stub_len = 0;
         FZ_CHECK (el_entry_stub_pack (e, &stub, &stub_len) == 0);
@@ -61,8 +62,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         for (size_t i = 0; i < msg->entries->n_entries && i < 64; i++) {
             el_entry_t *x = NULL;
             if (el_entry_parse (msg->entries->entries[i].data, msg->entries->entries[i].len,
-                                &x) == 0)
-                (void) el_entry_verify (x);
+                                &x) == 0) {
+                int verified = el_entry_verify (x);
+                FZ_CHECK (verified == 0 || verified == EL_EBADSIG);
+            }
             el_entry_destroy (&x);
         }
     }

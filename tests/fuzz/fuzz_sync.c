@@ -8,7 +8,7 @@
  * Checked on every drain: each frame we send unpacks as el.Msg; an Entries
  * frame holds at most batch_max entries, each a valid entry; we never send a
  * peer more entries than it granted (Hello.credit + Credit), and nothing
- * before its Hello. A session that ended keeps returning its code.
+ * before its Hello. A session that ended keeps saying so, with its reason.
  * At the end the store passes fz_store_check().
  *
  * Input: u8 config (credit, batch), then operations (u8 op, arguments):
@@ -43,9 +43,20 @@ typedef struct {
     size_t batch_max;
     s_peer_t peers[S_PEERS + 1];        /* handles 1..S_PEERS */
     fz_chain_t chains[FZ_SIGNERS];
+    int64_t clock_us;                   /* the sync's clock: one second on per read */
 } s_world_t;
 
 #define S_CREDIT_CAP ((uint64_t) 1 << 40)   /* the sync saturates grants here */
+
+/* The time our writes carry: from the input's order alone, so that an input
+ * replays identically. */
+static int64_t
+s_clock (void *arg)
+{
+    s_world_t *w = arg;
+    w->clock_us += 1000000;
+    return w->clock_us;
+}
 
 static void
 s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
@@ -117,14 +128,16 @@ s_deliver (s_world_t *w, uint64_t peer, const uint8_t *frame, size_t len)
 {
     s_peer_t *p = &w->peers[peer];
     El__Msg *m = len <= EL_FRAME_MAX ? el__msg__unpack (&el_pb_allocator, len, frame) : NULL;
-    int rc = el_sync_receive (w->sync, peer, frame, len);
+    el_sync_end_t end;
+    int rc = el_sync_receive (w->sync, peer, frame, len, &end);
     if (rc == -ENOBUFS) {
         s_drain (w);
-        rc = el_sync_receive (w->sync, peer, frame, len);
+        rc = el_sync_receive (w->sync, peer, frame, len, &end);
     }
+    FZ_CHECK (rc == 0);                 /* whatever the peers send, the call itself works */
     if (p->ended) {
-        FZ_CHECK (rc == p->ended);
-    } else if (rc == 0) {
+        FZ_CHECK (end.session == EL_SYNC_END && end.reason == p->ended);
+    } else if (end.session == EL_SYNC_CONTINUE) {
         FZ_CHECK (m);
         if (m->m_case == EL__MSG__M_HELLO) {
             FZ_CHECK (!p->hello);
@@ -138,11 +151,17 @@ s_deliver (s_world_t *w, uint64_t peer, const uint8_t *frame, size_t len)
         }
     } else {
         /* the session ended: the daemon sends what is queued, then closes */
-        FZ_CHECK (rc == EL_ETOOBIG || rc == EL_EPROTO || rc == EL_EVERSION || rc == EL_ENETWORK
-                  || rc == EL_ECREDIT || rc == EL_EREVOKED);
+        FZ_CHECK (end.session == EL_SYNC_END);
+        int r = end.reason;
+        FZ_CHECK (r == EL_ETOOBIG || r == EL_EPROTO || r == EL_EVERSION || r == EL_ENETWORK
+                  || r == EL_ECREDIT || r == EL_EREVOKED);
+        FZ_CHECK (end.by_peer == (m && m->m_case == EL__MSG__M_ERROR));
         s_drain (w);
-        p->ended = rc;
-        FZ_CHECK (el_sync_receive (w->sync, peer, frame, len) == rc);
+        p->ended = r;
+        el_sync_end_t again;
+        FZ_CHECK (el_sync_receive (w->sync, peer, frame, len, &again) == 0);
+        FZ_CHECK (again.session == EL_SYNC_END && again.reason == r
+                  && again.by_peer == end.by_peer);
     }
     if (m)
         el__msg__free_unpacked (m, &el_pb_allocator);
@@ -300,7 +319,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     uint8_t conf = fz_u8 (&in);
     static const uint64_t credits[4] = { 2, 3, 64, 0 };
     static const size_t batches[4] = { 1, 2, 16, 0 };
-    el_sync_config_t cfg = { .credit = credits[conf & 3], .batch_max = batches[(conf >> 2) & 3] };
+    el_sync_config_t cfg = { .credit = credits[conf & 3], .batch_max = batches[(conf >> 2) & 3],
+                             .now_us = s_clock, .now_arg = &w };
+    w.clock_us = FZ_T0;
     w.batch_max = cfg.batch_max ? cfg.batch_max : EL_SYNC_BATCH_DEFAULT;
     memcpy (cfg.self_id, fz_keys[FZ_S]->pk, EL_KEY_BYTES);
     memcpy (cfg.network, fz_keys[FZ_BROKER]->pk, EL_KEY_BYTES);

@@ -79,8 +79,11 @@ main (int argc, char **argv)
     }
     int result = 1;
     char pub[EL_Z85_BYTES], sec[EL_Z85_BYTES], srv[EL_Z85_BYTES];
-    el_keypair_curve_z85 (kp, pub, sec);
-    el_key_curve_z85 (server, srv);
+    if (el_keypair_curve_z85 (kp, pub, sec) < 0 || el_key_curve_z85 (server, srv) < 0) {
+        fprintf (stderr, "el_testforge: a key without a Curve25519 form\n");
+        el_keypair_destroy (&kp);
+        return 2;
+    }
     void *ctx = zmq_ctx_new ();
     void *s = zmq_socket (ctx, ZMQ_DEALER);
     int timeout = S_WAIT_MS, zero = 0;

@@ -22,12 +22,17 @@
  * is delivered twice in the same session (the receiver must cope: duplicate
  * entries are no-ops, excess credit or a second Hello end the session).
  *
- * All decisions come from the seed; entry timestamps are the wall clock
- * (el_sync_write stamps them), which changes hashes but not the run.
+ * All decisions come from the seed, and so does the time: the syncs' clock
+ * is the simulation's (S_TICK_US per tick from S_T0), so the entries written
+ * carry the same time_us, and thus the same hashes, in every run of a seed.
  *
  * Usage: el_sim [--seeds N] [--nodes M] [--seed-base S] [--ticks T] [--faults X] [--quiet]
+ *               [--digest]
  *   --faults X multiplies the drop, duplication, partition, isolation and
  *   crash rates (0 = a calm network, 1 = default).
+ *   --digest prints, per seed, "digest seed=S <hex>": BLAKE2b-256 over every
+ *   node's store (heads, then each origin's entries as stored, then fork
+ *   proofs), nodes in order. Two runs of one seed print the same line.
  * Exit status 0 when every seed passes. */
 #include <errno.h>
 #include <ftw.h>
@@ -38,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "el_entry.h"
 #include "el_store.h"
 #include "el_sync.h"
@@ -46,6 +53,8 @@
 #define S_REOPEN_DELAY_MAX 12   /* ticks before a reset link reconnects */
 #define S_KEYS_PER_NODE    6    /* record keys a node cycles through */
 #define S_QUIESCE_MAX      20000 /* ticks allowed to converge after healing */
+#define S_T0               1767225600000000LL /* the clock at tick 0: 2026-01-01T00:00:00Z, µs */
+#define S_TICK_US          100000 /* µs of simulated time per tick */
 
 /* ------------------------------------------------------------ PRNG */
 
@@ -182,6 +191,14 @@ typedef struct {
 
 static s_cb_arg_t *s_cb_args;
 
+/* The syncs' clock: the simulation's time, never the machine's. */
+static int64_t
+s_clock (void *arg)
+{
+    const s_world_t *w = arg;
+    return S_T0 + (int64_t) w->tick * S_TICK_US;
+}
+
 static void
 s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
               const int *status, size_t n)
@@ -214,7 +231,7 @@ s_node_start (s_world_t *w, int i)
         fprintf (stderr, "el_sim: store %d: %s\n", i, el_strerror (rc));
         return rc;
     }
-    el_sync_config_t cfg = { .credit = 256, .batch_max = 64 };
+    el_sync_config_t cfg = { .credit = 256, .batch_max = 64, .now_us = s_clock, .now_arg = w };
     memcpy (cfg.self_id, n->kp->pk, EL_KEY_BYTES);
     memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
     rc = el_sync_new (n->store, &cfg, &n->sync);
@@ -616,12 +633,16 @@ s_deliver (s_world_t *w, bool *moved)
                 *moved = true;
                 int to = d ? k->a : k->b;
                 int rc = 0;
+                el_sync_end_t end = { .session = EL_SYNC_CONTINUE };
                 if (f->epoch == k->epoch && k->open && w->nodes[to].alive)
-                    rc = el_sync_receive (w->nodes[to].sync, (uint64_t) l + 1, f->data, f->len);
+                    rc = el_sync_receive (w->nodes[to].sync, (uint64_t) l + 1, f->data, f->len,
+                                          &end);
                 free (f->data);
                 free (f);
-                if (rc < 0) {
-                    int reason = rc <= EL_EBASE - 1 && rc > EL_ELAST ? -(rc - EL_EBASE) : 0;
+                s_check (w, rc == 0, "el_sync_receive failed", to);
+                if (end.session == EL_SYNC_END) {
+                    int r = end.reason;
+                    int reason = r <= EL_EBASE - 1 && r > EL_ELAST ? -(r - EL_EBASE) : 0;
                     w->session_errors[reason]++;
                     s_link_reset (w, l);
                     break;              /* the queue was cleared */
@@ -817,6 +838,96 @@ s_verify (s_world_t *w)
     free (ref);
 }
 
+/* ------------------------------------------------------------ digest */
+
+static void
+s_hash_u64 (crypto_generichash_state *h, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t) (v >> (56 - 8 * i));
+    crypto_generichash_update (h, b, sizeof b);
+}
+
+typedef struct {
+    crypto_generichash_state *h;
+    uint64_t last;              /* seq of the last entry hashed */
+} s_hash_page_t;
+
+static int
+s_hash_entry (void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+    s_hash_page_t *pg = arg;
+    s_hash_u64 (pg->h, seq);
+    s_hash_u64 (pg->h, len);
+    crypto_generichash_update (pg->h, data, len);
+    pg->last = seq;
+    return 0;
+}
+
+/* Into @p h: what node @p i's store holds of the replicated state: its heads
+ * in origin order, each origin's entries as stored (stubs included), and
+ * its fork proofs. @return 0, or the store's error. */
+static int
+s_hash_store (s_world_t *w, int i, crypto_generichash_state *h)
+{
+    el_store_t *store = w->nodes[i].store;
+    el_head_t *heads = NULL;
+    size_t nh = 0;
+    int rc = el_store_heads (store, &heads, &nh);
+    if (rc < 0)
+        return rc;
+    s_hash_u64 (h, nh);
+    for (size_t k = 0; k < nh && rc == 0; k++) {
+        const el_head_t *hd = &heads[k];
+        crypto_generichash_update (h, hd->origin, EL_KEY_BYTES);
+        s_hash_u64 (h, hd->seq);
+        crypto_generichash_update (h, hd->hash, EL_HASH_BYTES);
+        s_hash_u64 (h, (uint64_t) hd->status);
+        s_hash_page_t pg = { .h = h };
+        size_t got;
+        do {
+            got = 0;
+            rc = el_store_entries_after (store, hd->origin, pg.last, EL_STORE_PAGE_MAX,
+                                         s_hash_entry, &pg, &got);
+        } while (rc == 0 && got > 0);
+        uint64_t fork_seq;
+        uint8_t *fork;
+        size_t fork_len;
+        int frc = el_store_fork_get (store, hd->origin, &fork_seq, &fork, &fork_len);
+        if (frc == 0) {
+            s_hash_u64 (h, fork_seq);
+            s_hash_u64 (h, fork_len);
+            crypto_generichash_update (h, fork, fork_len);
+            free (fork);
+        } else if (frc != EL_ENOTFOUND && rc == 0) {
+            rc = frc;
+        }
+    }
+    free (heads);
+    return rc;
+}
+
+/* Print "digest seed=S <hex>" over every node's store, nodes in order. */
+static void
+s_print_digest (s_world_t *w)
+{
+    crypto_generichash_state h;
+    crypto_generichash_init (&h, NULL, 0, EL_HASH_BYTES);
+    for (int i = 0; i < w->n_nodes; i++) {
+        if (!w->nodes[i].alive)
+            s_hash_u64 (&h, UINT64_MAX);        /* down: no store open */
+        else if (s_hash_store (w, i, &h) < 0)
+            s_check (w, false, "digest: store unreadable", i);
+    }
+    uint8_t d[EL_HASH_BYTES];
+    crypto_generichash_final (&h, d, sizeof d);
+    char hex[2 * EL_HASH_BYTES + 1];
+    sodium_bin2hex (hex, sizeof hex, d, sizeof d);
+    printf ("digest seed=%llu %s\n", (unsigned long long) w->seed, hex);
+    fflush (stdout);
+}
+
 /* ------------------------------------------------------------ main */
 
 typedef struct {
@@ -824,6 +935,7 @@ typedef struct {
     uint64_t faults;            /* multiplier of the fault rates */
     int nodes;
     bool quiet;
+    bool digest;                /* print each seed's store digest */
 } s_opts_t;
 
 static double
@@ -878,6 +990,8 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
         s_check (&w, false, "no quiescence after healing", -1);
     else
         s_verify (&w);
+    if (o->digest)
+        s_print_digest (&w);
 
     el_sync_stats_t sum = { 0 };
     for (int i = 0; i < w.n_nodes; i++) {
@@ -952,6 +1066,8 @@ main (int argc, char **argv)
         bool has_arg = i + 1 < argc;
         if (!strcmp (argv[i], "--quiet"))
             o.quiet = true;
+        else if (!strcmp (argv[i], "--digest"))
+            o.digest = true;
         else if (!strcmp (argv[i], "--seeds") && has_arg && s_parse_u64 (argv[++i], &v) == 0)
             o.seeds = v;
         else if (!strcmp (argv[i], "--seed-base") && has_arg && s_parse_u64 (argv[++i], &v) == 0)
@@ -968,7 +1084,7 @@ main (int argc, char **argv)
         else {
             fprintf (stderr, "usage: el_sim [--seeds N] [--nodes M (2..%d)] [--seed-base S] "
                              "[--ticks T (>= 10)] [--faults X (0..20, fault-rate multiplier)] "
-                             "[--quiet]\n", EL_SYNC_PEERS_MAX);
+                             "[--quiet] [--digest]\n", EL_SYNC_PEERS_MAX);
             return 2;
         }
     }

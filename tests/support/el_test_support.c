@@ -43,7 +43,7 @@ el_test_network_new (el_test_network_t *self, const char *prefix)
         rc = el_keypair_generate (&self->other);
     if (rc < 0)
         return rc;
-    el_sync_config_t sc = { .credit = 0 };
+    el_sync_config_t sc = { .credit = 0, .now_us = el_clock_wall };
     memcpy (sc.self_id, self->broker->pk, EL_KEY_BYTES);
     memcpy (sc.network, self->broker->pk, EL_KEY_BYTES);
     return el_sync_new (self->store, &sc, &self->sync);

@@ -37,11 +37,11 @@ s_setup (void **state)
     assert_int_equal (el_store_accept_network (fx->store, fx->network), 0);
     uint8_t seed[32];
     memset (seed, 1, 32);
-    el_keypair_from_seed (seed, &fx->owner);
+    assert_int_equal (el_keypair_from_seed (seed, &fx->owner), 0);
     memset (seed, 2, 32);
-    el_keypair_from_seed (seed, &fx->village);
+    assert_int_equal (el_keypair_from_seed (seed, &fx->village), 0);
     memset (seed, 3, 32);
-    el_keypair_from_seed (seed, &fx->other);
+    assert_int_equal (el_keypair_from_seed (seed, &fx->other), 0);
     *state = fx;
     return 0;
 }

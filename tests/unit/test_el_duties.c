@@ -67,12 +67,12 @@ s_setup (void **state)
     memset (fx->network, 0x77, sizeof fx->network);
     uint8_t seed[32];
     memset (seed, 1, 32);
-    el_keypair_from_seed (seed, &fx->owner);
+    assert_int_equal (el_keypair_from_seed (seed, &fx->owner), 0);
     memset (seed, 2, 32);
-    el_keypair_from_seed (seed, &fx->v1);
+    assert_int_equal (el_keypair_from_seed (seed, &fx->v1), 0);
     memset (seed, 3, 32);
-    el_keypair_from_seed (seed, &fx->v2);
-    el_sync_config_t sc = { .credit = 0 };
+    assert_int_equal (el_keypair_from_seed (seed, &fx->v2), 0);
+    el_sync_config_t sc = { .credit = 0, .now_us = el_clock_wall };
     memcpy (sc.self_id, fx->owner->pk, EL_KEY_BYTES);
     memcpy (sc.network, fx->network, EL_KEY_BYTES);
     assert_int_equal (el_sync_new (fx->store, &sc, &fx->sync), 0);

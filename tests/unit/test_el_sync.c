@@ -47,7 +47,16 @@ typedef struct {
     uint64_t hello_credit[S_NODES_MAX][S_NODES_MAX];
     uint64_t entries_msgs[S_NODES_MAX][S_NODES_MAX];
     uint64_t max_in_flight;
+    int64_t clock_us;                       /* the syncs' clock: moves only when a test moves it */
 } s_world_t;
+
+#define S_CLOCK_START 1767225600000000LL    /* 2026-01-01T00:00:00Z */
+
+static int64_t
+s_clock (void *arg)
+{
+    return ((const s_world_t *) arg)->clock_us;
+}
 
 static int
 s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -75,7 +84,8 @@ s_node_init (s_world_t *w, size_t i, uint64_t credit, size_t batch)
     s_keypair ((uint8_t) (0x10 + i), &n->kp);
     el_store_config_t scfg = { .no_sync = true, .map_bytes_initial = 32u << 20 };
     assert_int_equal (el_store_open (n->dir, &scfg, &n->store), 0);
-    el_sync_config_t cfg = { .credit = credit, .batch_max = batch };
+    el_sync_config_t cfg = { .credit = credit, .batch_max = batch, .now_us = s_clock,
+                             .now_arg = w };
     memcpy (cfg.self_id, n->kp->pk, EL_KEY_BYTES);
     memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
     assert_int_equal (el_sync_new (n->store, &cfg, &n->sync), 0);
@@ -87,6 +97,7 @@ s_world_new (size_t n_nodes, uint64_t credit, size_t batch)
     s_world_t *w = calloc (1, sizeof *w);
     assert_non_null (w);
     s_keypair (0x01, &w->broker);
+    w->clock_us = S_CLOCK_START;
     w->n_nodes = n_nodes;
     for (size_t i = 0; i < n_nodes; i++)
         s_node_init (w, i, credit, batch);
@@ -185,6 +196,37 @@ s_drain (s_world_t *w, int i)
     return n;
 }
 
+/* Hand @p frame to @p s as from @p peer; the call must work (return 0).
+ * @return what became of the session. */
+static el_sync_end_t
+s_receive (el_sync_t *s, uint64_t peer, const uint8_t *frame, size_t len)
+{
+    el_sync_end_t end;
+    memset (&end, 0xa5, sizeof end);            /* the call must set every field */
+    assert_int_equal (el_sync_receive (s, peer, frame, len, &end), 0);
+    return end;
+}
+
+/* ... and the session goes on. */
+static void
+s_goes_on (el_sync_t *s, uint64_t peer, const uint8_t *frame, size_t len)
+{
+    el_sync_end_t end = s_receive (s, peer, frame, len);
+    assert_int_equal (end.session, EL_SYNC_CONTINUE);
+    assert_int_equal (end.reason, 0);
+    assert_false (end.by_peer);
+}
+
+/* ... and the session ends for @p reason, said by the peer or by us. */
+static void
+s_ends (el_sync_t *s, uint64_t peer, const uint8_t *frame, size_t len, int reason, bool by_peer)
+{
+    el_sync_end_t end = s_receive (s, peer, frame, len);
+    assert_int_equal (end.session, EL_SYNC_END);
+    assert_int_equal (end.reason, reason);
+    assert_int_equal (end.by_peer, by_peer);
+}
+
 /* Deliver the oldest frame. @return false when the wire is empty. */
 static bool
 s_deliver_one (s_world_t *w)
@@ -196,8 +238,7 @@ s_deliver_one (s_world_t *w)
     if (!w->head)
         w->tail = NULL;
     s_account (w, f->from, f->to, f->data, f->len, true);
-    int rc = el_sync_receive (w->nodes[f->to].sync, s_handle (f->from), f->data, f->len);
-    assert_int_equal (rc, 0);
+    s_goes_on (w->nodes[f->to].sync, s_handle (f->from), f->data, f->len);
     free (f->data);
     free (f);
     return true;
@@ -598,7 +639,8 @@ s_by_level (s_world_t *w, int i, const uint8_t net[EL_KEY_BYTES])
 {
     el_sync_destroy (&w->nodes[i].sync);
     el_sync_config_t cfg = { .share = el_sync_share_by_level,
-                             .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS };
+                             .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS,
+                             .now_us = s_clock, .now_arg = w };
     memcpy (cfg.self_id, w->nodes[i].kp->pk, EL_KEY_BYTES);
     memcpy (cfg.network, net, EL_KEY_BYTES);
     assert_int_equal (el_sync_new (w->nodes[i].store, &cfg, &w->nodes[i].sync), 0);
@@ -678,7 +720,7 @@ test_share_policy_sends_stubs (void **state)
     s_world_t *w = s_world_new (2, 0, 0);
     /* node 0 shares no MEMBER records */
     el_sync_destroy (&w->nodes[0].sync);
-    el_sync_config_t cfg = { .share = s_share_no_members };
+    el_sync_config_t cfg = { .share = s_share_no_members, .now_us = s_clock, .now_arg = w };
     memcpy (cfg.self_id, w->nodes[0].kp->pk, EL_KEY_BYTES);
     memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
     assert_int_equal (el_sync_new (w->nodes[0].store, &cfg, &w->nodes[0].sync), 0);
@@ -828,16 +870,18 @@ test_version_mismatch (void **state)
     uint8_t *frame;
     size_t len;
     s_hello_frame (EL_PROTOCOL_VERSION + 1, w->broker->pk, w->broker->pk, 100, &frame, &len);
-    assert_int_equal (el_sync_receive (a, 7, frame, len), EL_EVERSION);
+    s_ends (a, 7, frame, len, EL_EVERSION, false);
     assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_VERSION);
     /* the session is over: more frames get the same answer, nothing queued */
-    assert_int_equal (el_sync_receive (a, 7, frame, len), EL_EVERSION);
+    s_ends (a, 7, frame, len, EL_EVERSION, false);
     assert_int_equal (s_take_error (w, 0), -1);
     el_sync_stats_t st;
     el_sync_stats (a, &st);
     assert_int_equal (st.ended_by_reason[-(EL_EVERSION - EL_EBASE)], 1);
     el_sync_peer_close (a, 7);
-    assert_int_equal (el_sync_receive (a, 7, frame, len), -ENOENT);
+    el_sync_end_t end;
+    assert_int_equal (el_sync_receive (a, 7, frame, len, &end), -ENOENT);
+    assert_int_equal (end.session, EL_SYNC_CONTINUE);
     free (frame);
     s_world_destroy (&w);
 }
@@ -854,15 +898,15 @@ test_foreign_network (void **state)
     size_t len;
     s_hello_frame (EL_PROTOCOL_VERSION, other, other, 100, &frame, &len);
     assert_int_equal (el_sync_peer_open (a, 1), 0);
-    assert_int_equal (el_sync_receive (a, 1, frame, len), EL_ENETWORK);
+    s_ends (a, 1, frame, len, EL_ENETWORK, false);
     assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_NETWORK);
     /* once federated, the same Hello is welcome */
     assert_int_equal (el_sync_accept_network (a, other), 0);
     assert_int_equal (el_sync_peer_open (a, 2), 0);
-    assert_int_equal (el_sync_receive (a, 2, frame, len), 0);
+    s_goes_on (a, 2, frame, len);
     assert_int_equal (s_take_error (w, 0), -1);
     /* a second Hello in one session is a protocol error */
-    assert_int_equal (el_sync_receive (a, 2, frame, len), EL_EPROTO);
+    s_ends (a, 2, frame, len, EL_EPROTO, false);
     assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_PROTOCOL);
     free (frame);
     s_world_destroy (&w);
@@ -878,7 +922,7 @@ test_oversized_frame (void **state)
     size_t len = (size_t) EL_FRAME_MAX + 1;
     uint8_t *big = calloc (1, len);
     assert_non_null (big);
-    assert_int_equal (el_sync_receive (a, 1, big, len), EL_ETOOBIG);
+    s_ends (a, 1, big, len, EL_ETOOBIG, false);
     assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_TOO_BIG);
     free (big);
     s_world_destroy (&w);
@@ -900,11 +944,11 @@ test_garbage_and_misuse (void **state)
         junk[i] = (uint8_t) x;
     }
     assert_int_equal (el_sync_peer_open (a, 1), 0);
-    assert_int_equal (el_sync_receive (a, 1, junk, sizeof junk), EL_EPROTO);
+    s_ends (a, 1, junk, sizeof junk, EL_EPROTO, false);
     assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_PROTOCOL);
     /* an empty Msg */
     assert_int_equal (el_sync_peer_open (a, 2), 0);
-    assert_int_equal (el_sync_receive (a, 2, junk, 0), EL_EPROTO);
+    s_ends (a, 2, junk, 0, EL_EPROTO, false);
     /* Entries before Hello */
     uint8_t *payload;
     size_t payload_len;
@@ -925,22 +969,22 @@ test_garbage_and_misuse (void **state)
     assert_non_null (eframe);
     el__msg__pack (&m, eframe);
     assert_int_equal (el_sync_peer_open (a, 3), 0);
-    assert_int_equal (el_sync_receive (a, 3, eframe, elen), EL_EPROTO);
+    s_ends (a, 3, eframe, elen, EL_EPROTO, false);
     /* more entries than granted (10) */
     uint8_t *hello;
     size_t hlen;
     s_hello_frame (EL_PROTOCOL_VERSION, w->broker->pk, w->broker->pk, 100, &hello, &hlen);
     assert_int_equal (el_sync_peer_open (a, 4), 0);
-    assert_int_equal (el_sync_receive (a, 4, hello, hlen), 0);
-    assert_int_equal (el_sync_receive (a, 4, eframe, elen), EL_ECREDIT);
+    s_goes_on (a, 4, hello, hlen);
+    s_ends (a, 4, eframe, elen, EL_ECREDIT, false);
     assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_PROTOCOL);
     /* within credit, entries that are not entries: rejected, session goes on */
     es.n_entries = 5;
     elen = el__msg__get_packed_size (&m);
     el__msg__pack (&m, eframe);
     assert_int_equal (el_sync_peer_open (a, 5), 0);
-    assert_int_equal (el_sync_receive (a, 5, hello, hlen), 0);
-    assert_int_equal (el_sync_receive (a, 5, eframe, elen), 0);
+    s_goes_on (a, 5, hello, hlen);
+    s_goes_on (a, 5, eframe, elen);
     el_sync_stats_t st;
     el_sync_stats (a, &st);
     assert_int_equal (st.rejected, 5);
@@ -953,7 +997,7 @@ test_garbage_and_misuse (void **state)
     em.error = &err;
     uint8_t ebuf[64];
     size_t eblen = el__msg__pack (&em, ebuf);
-    assert_int_equal (el_sync_receive (a, 5, ebuf, eblen), EL_EREVOKED);
+    s_ends (a, 5, ebuf, eblen, EL_EREVOKED, true);
     assert_int_equal (s_take_error (w, 0), -1);     /* no Error back */
     el_sync_peer_info_t pi;
     assert_int_equal (el_sync_peer_info (a, 5, &pi), 0);
@@ -1014,13 +1058,14 @@ test_mutated_frames (void **state)
         uint64_t h = 1000 + (uint64_t) round;
         el_sync_t *b = w->nodes[1].sync;
         assert_int_equal (el_sync_peer_open (b, h), 0);
-        int rc = 0;
         if (which != 0)
-            rc = el_sync_receive (b, h, frames[0], lens[0]);
-        assert_int_equal (rc, 0);
-        rc = el_sync_receive (b, h, copy, clen);
-        assert_true (rc == 0 || rc == EL_EPROTO || rc == EL_EVERSION || rc == EL_ENETWORK
-                     || rc == EL_ECREDIT || rc == EL_ETOOBIG);
+            s_goes_on (b, h, frames[0], lens[0]);
+        el_sync_end_t end = s_receive (b, h, copy, clen);
+        int r = end.reason;
+        assert_true (end.session == EL_SYNC_CONTINUE
+                         ? r == 0
+                         : r == EL_EPROTO || r == EL_EVERSION || r == EL_ENETWORK
+                               || r == EL_ECREDIT || r == EL_ETOOBIG);
         el_sync_peer_close (b, h);
         while (el_sync_next_out (b, &peer, &data, &len) == 1)
             free (data);
@@ -1113,7 +1158,7 @@ test_many_origins_many_peers (void **state)
     size_t len;
     for (uint64_t p = 1; p <= N_PEERS; p++) {
         assert_int_equal (el_sync_peer_open (a, p), 0);
-        assert_int_equal (el_sync_receive (a, p, hframe, hlen), 0);
+        s_goes_on (a, p, hframe, hlen);
         while (el_sync_next_out (a, &peer, &data, &len) == 1) {
             El__Msg *out = el__msg__unpack (&el_pb_allocator, len, data);
             assert_non_null (out);
@@ -1220,7 +1265,7 @@ test_entries_frame_forms (void **state)
     size_t hlen;
     s_hello_frame (EL_PROTOCOL_VERSION, w->nodes[0].kp->pk, w->broker->pk, 100, &hello, &hlen);
     assert_int_equal (el_sync_peer_open (b, 7), 0);
-    assert_int_equal (el_sync_receive (b, 7, hello, hlen), 0);
+    s_goes_on (b, 7, hello, hlen);
 
     /* canonical: what protobuf-c packs */
     size_t flen;
@@ -1240,7 +1285,7 @@ test_entries_frame_forms (void **state)
         el__msg__pack (&m, ref);
         assert_memory_equal (ref, f, flen);
     }
-    assert_int_equal (el_sync_receive (b, 7, f, flen), 0);
+    s_goes_on (b, 7, f, flen);
     assert_int_equal (s_head_seq (w, 1, 0), 2);
     free (f);
     free (ref);
@@ -1248,7 +1293,7 @@ test_entries_frame_forms (void **state)
     /* an unknown field inside Entries (field 2, varint 1): still valid */
     const uint8_t unknown[] = { 0x10, 0x01 };
     f = s_entries_frame (&h, 2, 3, unknown, sizeof unknown, &flen);
-    assert_int_equal (el_sync_receive (b, 7, f, flen), 0);
+    s_goes_on (b, 7, f, flen);
     assert_int_equal (s_head_seq (w, 1, 0), 3);
     free (f);
 
@@ -1262,7 +1307,7 @@ test_entries_frame_forms (void **state)
     g[2] = (uint8_t) (f[2] | 0x80);
     g[3] = 0x00;
     memcpy (g + 4, f + 3, flen - 3);
-    assert_int_equal (el_sync_receive (b, 7, g, flen + 1), 0);
+    s_goes_on (b, 7, g, flen + 1);
     assert_int_equal (s_head_seq (w, 1, 0), 4);
     free (g);
     free (f);
@@ -1273,7 +1318,7 @@ test_entries_frame_forms (void **state)
 
     /* truncated: the length prefix claims more than the frame holds */
     f = s_entries_frame (&h, 0, 1, NULL, 0, &flen);
-    assert_int_equal (el_sync_receive (b, 7, f, flen - 1), EL_EPROTO);
+    s_ends (b, 7, f, flen - 1, EL_EPROTO, false);
     free (f);
 
     /* more than EL_BATCH_MAX entries (empty ones) */
@@ -1290,13 +1335,349 @@ test_entries_frame_forms (void **state)
         big[5 + 2 * i] = 0x00;
     }
     assert_int_equal (el_sync_peer_open (b, 8), 0);
-    assert_int_equal (el_sync_receive (b, 8, hello, hlen), 0);
-    assert_int_equal (el_sync_receive (b, 8, big, big_len), EL_EPROTO);
+    s_goes_on (b, 8, hello, hlen);
+    s_ends (b, 8, big, big_len, EL_EPROTO, false);
     free (big);
 
     for (size_t i = 0; i < h.n; i++)
         free (h.data[i]);
     free (hello);
+    s_world_destroy (&w);
+}
+
+/* Time of entry @p seq of node @p origin's chain, as node @p at holds it. */
+static int64_t
+s_entry_time (s_world_t *w, int at, int origin, uint64_t seq)
+{
+    uint8_t *data;
+    size_t len;
+    el_entry_t *e;
+    assert_int_equal (el_store_entry_get (w->nodes[at].store, w->nodes[origin].kp->pk, seq,
+                                          &data, &len), 0);
+    assert_int_equal (el_entry_parse (data, len, &e), 0);
+    int64_t t = e->body->time_us;
+    el_entry_destroy (&e);
+    free (data);
+    return t;
+}
+
+/* Written entries carry the configured clock's time, and nothing else of the
+ * machine's: two worlds given the same keys, clock and writes hold the same
+ * bytes. */
+static void
+test_write_uses_injected_clock (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (2, 0, 0);
+    el_sync_t *no_clock = NULL;
+    el_sync_config_t cfg = { .credit = 0 };
+    memcpy (cfg.self_id, w->nodes[0].kp->pk, EL_KEY_BYTES);
+    memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
+    assert_int_equal (el_sync_new (w->nodes[0].store, &cfg, &no_clock), -EINVAL);
+    assert_null (no_clock);
+
+    s_write_events (w, 0, "t", 2);
+    w->clock_us += 5400000000LL;                /* 90 minutes on */
+    s_write_events (w, 0, "u", 1);
+    s_link (w, 0, 1);
+    s_settle (w);
+    assert_int_equal (s_head_seq (w, 1, 0), 3);
+    for (int at = 0; at < 2; at++) {
+        assert_int_equal (s_entry_time (w, at, 0, 1), S_CLOCK_START);
+        assert_int_equal (s_entry_time (w, at, 0, 2), S_CLOCK_START);
+        assert_int_equal (s_entry_time (w, at, 0, 3), S_CLOCK_START + 5400000000LL);
+    }
+
+    s_world_t *v = s_world_new (1, 0, 0);
+    s_write_events (v, 0, "t", 2);
+    v->clock_us += 5400000000LL;
+    s_write_events (v, 0, "u", 1);
+    el_head_t hw, hv;
+    assert_int_equal (el_store_head (w->nodes[1].store, w->nodes[0].kp->pk, &hw), 0);
+    assert_int_equal (el_store_head (v->nodes[0].store, v->nodes[0].kp->pk, &hv), 0);
+    assert_int_equal (hv.seq, 3);
+    assert_memory_equal (hw.hash, hv.hash, EL_HASH_BYTES);
+    s_world_destroy (&v);
+    s_world_destroy (&w);
+}
+
+/* ------------------------------------------------------------ session results */
+
+static uint8_t *
+s_msg_frame (const El__Msg *m, size_t *ret_len)
+{
+    *ret_len = el__msg__get_packed_size (m);
+    uint8_t *buf = malloc (*ret_len ? *ret_len : 1);
+    assert_non_null (buf);
+    el__msg__pack (m, buf);
+    return buf;
+}
+
+static uint8_t *
+s_credit_frame (uint64_t entries, size_t *ret_len)
+{
+    El__Credit c = EL__CREDIT__INIT;
+    c.entries = entries;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_CREDIT;
+    m.credit = &c;
+    return s_msg_frame (&m, ret_len);
+}
+
+static uint8_t *
+s_error_frame (int code, size_t *ret_len)
+{
+    El__Error e = EL__ERROR__INIT;
+    e.code = (El__ErrorCode) code;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_ERROR;
+    m.error = &e;
+    return s_msg_frame (&m, ret_len);
+}
+
+/* Msg{entries: @p n copies of @p entry} */
+static uint8_t *
+s_copies_frame (const uint8_t *entry, size_t entry_len, size_t n, size_t *ret_len)
+{
+    ProtobufCBinaryData *items = calloc (n ? n : 1, sizeof *items);
+    assert_non_null (items);
+    for (size_t i = 0; i < n; i++)
+        items[i] = (ProtobufCBinaryData) { entry_len, (uint8_t *) entry };
+    El__Entries es = EL__ENTRIES__INIT;
+    es.n_entries = n;
+    es.entries = items;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_ENTRIES;
+    m.entries = &es;
+    uint8_t *f = s_msg_frame (&m, ret_len);
+    free (items);
+    return f;
+}
+
+/* Entry @p seq of the site seeded with @p tag, in network @p net (prev: zeros). */
+static uint8_t *
+s_entry_of (uint8_t tag, uint64_t seq, const uint8_t net[EL_KEY_BYTES], size_t *ret_len)
+{
+    el_keypair_t *kp;
+    s_keypair (tag, &kp);
+    uint8_t *payload;
+    size_t payload_len;
+    s_event_payload ("r", &payload, &payload_len);
+    el_entry_fields_t f = { .seq = seq, .time_us = S_CLOCK_START, .kind = EL__KIND__EVENT,
+                            .key = "r", .payload = payload, .payload_len = payload_len };
+    memcpy (f.network, net, EL_KEY_BYTES);
+    uint8_t *data;
+    assert_int_equal (el_entry_build (kp, &f, &data, ret_len, NULL), 0);
+    free (payload);
+    el_keypair_destroy (&kp);
+    return data;
+}
+
+/* Which frames end a session, with which reason, said by whom, and with which
+ * Error queued for the peer; and which leave it going. Each case runs on a
+ * fresh session of a sync that grants 10 entries, after a valid Hello when
+ * .after_hello is set. */
+static void
+test_session_end_results (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (1, 10, 0);
+    el_sync_t *a = w->nodes[0].sync;
+    const uint8_t *net = w->broker->pk;
+    uint8_t other[EL_KEY_BYTES];
+    memset (other, 0x77, sizeof other);
+    size_t e1_len, e5_len;
+    uint8_t *e1 = s_entry_of (0x30, 1, net, &e1_len);
+    uint8_t *e5 = s_entry_of (0x31, 5, net, &e5_len);
+    static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02 };
+    static const uint8_t no_message[] = { 0x78, 0x01 };     /* field 15 only: no oneof */
+    static const uint8_t short_sender[] = { 0x0a, 0x06, 0x08, 0x01, 0x12, 0x02, 0x01, 0x02 };
+    struct {
+        const char *what;
+        bool after_hello;
+        uint8_t *frame;
+        size_t len;
+        bool copy;                  /* frame points to static bytes: copy it */
+        el_sync_session_t session;
+        int reason;
+        bool by_peer;
+        int error;                  /* El__ErrorCode queued for the peer, -1 none */
+    } cases[] = {
+        { "Hello", false, .session = EL_SYNC_CONTINUE },
+        { "Credit", true, .session = EL_SYNC_CONTINUE },
+        { "empty Entries", true, .session = EL_SYNC_CONTINUE },
+        { "one entry", true, .session = EL_SYNC_CONTINUE },
+        { "an entry twice", true, .session = EL_SYNC_CONTINUE },
+        { "an entry past a gap", true, .session = EL_SYNC_CONTINUE },
+        { "entries that do not parse", true, .session = EL_SYNC_CONTINUE },
+        { "credit before Hello", false, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "entries before Hello", false, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "a second Hello", true, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "over the credit granted", true, .session = EL_SYNC_END, .reason = EL_ECREDIT,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "another version", false, .session = EL_SYNC_END, .reason = EL_EVERSION,
+          .error = EL__ERROR_CODE__ERROR_VERSION },
+        { "a foreign network", false, .session = EL_SYNC_END, .reason = EL_ENETWORK,
+          .error = EL__ERROR_CODE__ERROR_NETWORK },
+        { "a Hello with short keys", false, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "a frame over EL_FRAME_MAX", false, .session = EL_SYNC_END, .reason = EL_ETOOBIG,
+          .error = EL__ERROR_CODE__ERROR_TOO_BIG },
+        { "junk", true, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "an empty frame", false, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "a Msg without a message", true, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "peer: version", true, .session = EL_SYNC_END, .reason = EL_EVERSION, .by_peer = true },
+        { "peer: network", false, .session = EL_SYNC_END, .reason = EL_ENETWORK, .by_peer = true },
+        { "peer: revoked", true, .session = EL_SYNC_END, .reason = EL_EREVOKED, .by_peer = true },
+        { "peer: too big", true, .session = EL_SYNC_END, .reason = EL_ETOOBIG, .by_peer = true },
+        { "peer: protocol", true, .session = EL_SYNC_END, .reason = EL_EPROTO, .by_peer = true },
+        { "peer: unknown code", true, .session = EL_SYNC_END, .reason = EL_EPROTO, .by_peer = true },
+    };
+    size_t n_cases = sizeof cases / sizeof *cases, k = 0;
+    s_hello_frame (EL_PROTOCOL_VERSION, w->nodes[0].kp->pk, net, 100, &cases[k].frame,
+                   &cases[k].len), k++;
+    cases[k].frame = s_credit_frame (5, &cases[k].len), k++;
+    cases[k].frame = s_copies_frame (NULL, 0, 0, &cases[k].len), k++;
+    cases[k].frame = s_copies_frame (e1, e1_len, 1, &cases[k].len), k++;
+    cases[k].frame = s_copies_frame (e1, e1_len, 2, &cases[k].len), k++;
+    cases[k].frame = s_copies_frame (e5, e5_len, 1, &cases[k].len), k++;
+    cases[k].frame = s_copies_frame (junk, sizeof junk, 3, &cases[k].len), k++;
+    cases[k].frame = s_credit_frame (5, &cases[k].len), k++;
+    cases[k].frame = s_copies_frame (e1, e1_len, 1, &cases[k].len), k++;
+    s_hello_frame (EL_PROTOCOL_VERSION, w->nodes[0].kp->pk, net, 100, &cases[k].frame,
+                   &cases[k].len), k++;
+    cases[k].frame = s_copies_frame (e1, e1_len, 11, &cases[k].len), k++;
+    s_hello_frame (EL_PROTOCOL_VERSION + 1, w->nodes[0].kp->pk, net, 100, &cases[k].frame,
+                   &cases[k].len), k++;
+    s_hello_frame (EL_PROTOCOL_VERSION, other, other, 100, &cases[k].frame, &cases[k].len), k++;
+    cases[k].frame = (uint8_t *) short_sender, cases[k].len = sizeof short_sender;
+    cases[k++].copy = true;
+    cases[k].len = (size_t) EL_FRAME_MAX + 1;
+    cases[k].frame = calloc (1, cases[k].len), k++;
+    cases[k].frame = (uint8_t *) junk, cases[k].len = sizeof junk, cases[k++].copy = true;
+    cases[k].frame = (uint8_t *) junk, cases[k].len = 0, cases[k++].copy = true;
+    cases[k].frame = (uint8_t *) no_message, cases[k].len = sizeof no_message;
+    cases[k++].copy = true;
+    cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_VERSION, &cases[k].len), k++;
+    cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_NETWORK, &cases[k].len), k++;
+    cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_REVOKED, &cases[k].len), k++;
+    cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_TOO_BIG, &cases[k].len), k++;
+    cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_PROTOCOL, &cases[k].len), k++;
+    cases[k].frame = s_error_frame (77, &cases[k].len), k++;
+    assert_int_equal (k, n_cases);
+
+    uint8_t *hello;
+    size_t hlen;
+    s_hello_frame (EL_PROTOCOL_VERSION, w->nodes[0].kp->pk, net, 100, &hello, &hlen);
+    for (size_t i = 0; i < n_cases; i++) {
+        uint64_t peer = 100 + i;
+        print_message ("case: %s\n", cases[i].what);
+        assert_int_equal (el_sync_peer_open (a, peer), 0);
+        if (cases[i].after_hello)
+            s_goes_on (a, peer, hello, hlen);
+        assert_int_equal (s_take_error (w, 0), -1);
+        if (!cases[i].session) {
+            s_goes_on (a, peer, cases[i].frame, cases[i].len);
+            assert_int_equal (s_take_error (w, 0), -1);
+            el_sync_peer_info_t pi;
+            assert_int_equal (el_sync_peer_info (a, peer, &pi), 0);
+            assert_int_equal (pi.ended, 0);
+        } else {
+            s_ends (a, peer, cases[i].frame, cases[i].len, cases[i].reason, cases[i].by_peer);
+            assert_int_equal (s_take_error (w, 0), cases[i].by_peer ? -1 : cases[i].error);
+            /* ended it stays, whatever comes next, and nothing more is sent */
+            s_ends (a, peer, hello, hlen, cases[i].reason, cases[i].by_peer);
+            assert_int_equal (s_take_error (w, 0), -1);
+        }
+        el_sync_peer_close (a, peer);
+        if (!cases[i].copy)
+            free (cases[i].frame);
+    }
+    el_sync_stats_t st;
+    el_sync_stats (a, &st);
+    assert_int_equal (st.applied, 1);           /* e1, once */
+    assert_int_equal (st.ended_by_reason[-(EL_ECREDIT - EL_EBASE)], 1);
+
+    /* a Hello from a revoked site */
+    el_sync_destroy (&w->nodes[0].sync);
+    assert_int_equal (el_store_set_revoked (w->nodes[0].store, w->broker->pk, true), 0);
+    el_sync_config_t cfg = { .credit = 10, .now_us = s_clock, .now_arg = w };
+    memcpy (cfg.self_id, w->nodes[0].kp->pk, EL_KEY_BYTES);
+    memcpy (cfg.network, net, EL_KEY_BYTES);
+    assert_int_equal (el_sync_new (w->nodes[0].store, &cfg, &w->nodes[0].sync), 0);
+    a = w->nodes[0].sync;
+    uint8_t *revoked;
+    size_t rlen;
+    s_hello_frame (EL_PROTOCOL_VERSION, w->broker->pk, net, 100, &revoked, &rlen);
+    assert_int_equal (el_sync_peer_open (a, 1), 0);
+    s_ends (a, 1, revoked, rlen, EL_EREVOKED, false);
+    assert_int_equal (s_take_error (w, 0), EL__ERROR_CODE__ERROR_REVOKED);
+
+    /* the call itself failing says nothing of the session */
+    el_sync_end_t end;
+    assert_int_equal (el_sync_receive (a, 999, hello, hlen, &end), -ENOENT);
+    assert_int_equal (end.session, EL_SYNC_CONTINUE);
+    assert_int_equal (el_sync_receive (a, 1, hello, hlen, NULL), -EINVAL);
+    free (revoked);
+    free (hello);
+    free (e1);
+    free (e5);
+    s_world_destroy (&w);
+}
+
+/* A store that is full fails the frame and leaves the session going. */
+static void
+test_store_full_leaves_session_open (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (1, 0, 0);
+    s_write_events (w, 0, "full", 2000);
+    char dir[64];
+    snprintf (dir, sizeof dir, "/tmp/el_sync_test.XXXXXX");
+    assert_non_null (mkdtemp (dir));
+    el_store_config_t scfg = { .no_sync = true, .map_bytes_initial = 64u << 10,
+                               .map_bytes_max = 256u << 10 };
+    el_store_t *store;
+    el_sync_t *b;
+    assert_int_equal (el_store_open (dir, &scfg, &store), 0);
+    el_keypair_t *kp;
+    s_keypair (0x40, &kp);
+    el_sync_config_t cfg = { .now_us = s_clock, .now_arg = w };
+    memcpy (cfg.self_id, kp->pk, EL_KEY_BYTES);
+    memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
+    assert_int_equal (el_sync_new (store, &cfg, &b), 0);
+    el_sync_t *a = w->nodes[0].sync;
+    assert_int_equal (el_sync_peer_open (a, 1), 0);
+    assert_int_equal (el_sync_peer_open (b, 1), 0);
+    uint64_t peer;
+    uint8_t *data;
+    size_t len;
+    assert_int_equal (el_sync_next_out (b, &peer, &data, &len), 1);  /* b's Hello */
+    s_goes_on (a, 1, data, len);
+    free (data);
+    int full = 0;
+    while (el_sync_next_out (a, &peer, &data, &len) == 1) {
+        el_sync_end_t end;
+        int rc = el_sync_receive (b, 1, data, len, &end);
+        free (data);
+        assert_int_equal (end.session, EL_SYNC_CONTINUE);
+        assert_true (rc == 0 || rc == EL_EMAPFULL);
+        full += rc == EL_EMAPFULL;
+    }
+    assert_true (full > 0);
+    el_sync_peer_info_t pi;
+    assert_int_equal (el_sync_peer_info (b, 1, &pi), 0);
+    assert_int_equal (pi.ended, 0);
+    el_sync_destroy (&b);
+    el_store_destroy (&store);
+    el_keypair_destroy (&kp);
+    nftw (dir, s_rm, 8, FTW_DEPTH | FTW_PHYS);
     s_world_destroy (&w);
 }
 
@@ -1346,6 +1727,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_hello),
         cmocka_unit_test (test_write_all_or_nothing),
+        cmocka_unit_test (test_write_uses_injected_clock),
         cmocka_unit_test (test_catch_up_within_credit),
         cmocka_unit_test (test_push_without_echo),
         cmocka_unit_test (test_loop_converges_without_duplicate_apply),
@@ -1358,6 +1740,8 @@ main (void)
         cmocka_unit_test (test_foreign_network),
         cmocka_unit_test (test_oversized_frame),
         cmocka_unit_test (test_garbage_and_misuse),
+        cmocka_unit_test (test_session_end_results),
+        cmocka_unit_test (test_store_full_leaves_session_open),
         cmocka_unit_test (test_mutated_frames),
         cmocka_unit_test (test_many_origins_many_peers),
         cmocka_unit_test (test_entries_frame_forms),

@@ -1,0 +1,30 @@
+# A simulator run is a function of its seed: two runs print the same store
+# digests, byte for byte, and two seeds print different ones (the digest
+# covers what the runs wrote).
+#   cmake -DEL_SIM=path/to/el_sim -DSIM_ARGS="--seeds 2 --nodes 40" -P same_digest.cmake
+cmake_minimum_required(VERSION 3.25)
+separate_arguments(args UNIX_COMMAND "${SIM_ARGS}")
+foreach(run 1 2)
+  execute_process(COMMAND ${EL_SIM} ${args} --quiet --digest
+                  OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "run ${run}: el_sim exited with ${rc}:\n${out}")
+  endif()
+  string(REGEX MATCHALL "digest seed=[0-9]+ [0-9a-f]+" digests${run} "${out}")
+  message(STATUS "run ${run}: ${digests${run}}")
+endforeach()
+list(LENGTH digests1 n)
+if(n LESS 2)
+  message(FATAL_ERROR "expected a digest per seed (at least 2), got ${n}:\n${out}")
+endif()
+if(NOT digests1 STREQUAL digests2)
+  message(FATAL_ERROR "same seeds, different stores:\n  ${digests1}\n  ${digests2}")
+endif()
+set(seen)
+foreach(d ${digests1})
+  string(REGEX REPLACE "^digest seed=[0-9]+ " "" hex "${d}")
+  if(hex IN_LIST seen)
+    message(FATAL_ERROR "two seeds gave the same digest ${hex}")
+  endif()
+  list(APPEND seen ${hex})
+endforeach()
