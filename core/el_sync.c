@@ -15,6 +15,7 @@
  * fills Entries messages when its outbox is empty, so whatever arrived in
  * one poll cycle is forwarded together. */
 #include "el_sync.h"
+#include "el_wire.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -112,136 +113,6 @@ struct el_sync {
     el_sync_applied_fn *on_applied;
     void *on_applied_arg;
 };
-
-/* ------------------------------------------------------------ wire peeking */
-
-static bool
-s_varint (const uint8_t **p, const uint8_t *end, uint64_t *ret)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        v |= (uint64_t) (b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *ret = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Walk the top-level fields of a protobuf message; find length-delimited
- * field @p want_len (its bytes) and varint field @p want_varint. */
-static bool
-s_fields (const uint8_t *p, const uint8_t *end, uint32_t want_len, const uint8_t **ret_data,
-          size_t *ret_len, uint32_t want_varint, uint64_t *ret_varint)
-{
-    while (p < end) {
-        uint64_t tag, v;
-        if (!s_varint (&p, end, &tag))
-            return false;
-        uint32_t field = (uint32_t) (tag >> 3);
-        switch (tag & 7) {
-        case 0:
-            if (!s_varint (&p, end, &v))
-                return false;
-            if (field == want_varint && ret_varint)
-                *ret_varint = v;
-            break;
-        case 1:
-            if (end - p < 8)
-                return false;
-            p += 8;
-            break;
-        case 2:
-            if (!s_varint (&p, end, &v) || v > (uint64_t) (end - p))
-                return false;
-            if (field == want_len && ret_data) {
-                *ret_data = p;
-                *ret_len = (size_t) v;
-            }
-            p += v;
-            break;
-        case 5:
-            if (end - p < 4)
-                return false;
-            p += 4;
-            break;
-        default:
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A length prefix as protobuf-c reads it: at most 5 bytes, at most INT_MAX,
- * within the buffer. */
-static bool
-s_len_prefix (const uint8_t **p, const uint8_t *end, size_t *ret)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 5 && *p < end; i++) {
-        uint8_t b = *(*p)++;
-        v |= (uint64_t) (b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            if (v > INT_MAX || v > (uint64_t) (end - *p))
-                return false;
-            *ret = (size_t) v;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The entries of a frame that is exactly one Msg.entries (tag 0x12) whose
- * Entries holds nothing but field 1 (tag 0x0a, bytes): the common frame,
- * read without copying. With @p entries NULL only counts.
- * @return the number of entries (1..EL_BATCH_MAX; pointers into @p frame),
- *         or 0 for any other frame, which the caller decodes with protobuf-c
- *         (so every unusual or invalid frame takes the general path). */
-static size_t
-s_entries_peek (const uint8_t *frame, size_t len, const uint8_t **entries, size_t *lens)
-{
-    const uint8_t *p = frame, *end = frame + len;
-    size_t body_len, n = 0;
-    if (len < 2 || *p++ != 0x12 || !s_len_prefix (&p, end, &body_len)
-        || body_len != (size_t) (end - p))
-        return 0;
-    while (p < end) {
-        size_t elen;
-        if (*p++ != 0x0a || !s_len_prefix (&p, end, &elen) || n >= EL_BATCH_MAX)
-            return 0;
-        if (entries) {
-            entries[n] = p;
-            lens[n] = elen;
-        }
-        n++;
-        p += elen;
-    }
-    return n;
-}
-
-/* Origin and seq of serialized Entry bytes (Entry.body -> EntryBody.origin,
- * .seq), without allocating or hashing. Only for bookkeeping: the store
- * does the real validation. */
-static bool
-s_entry_peek (const uint8_t *data, size_t len, const uint8_t **ret_origin, uint64_t *ret_seq)
-{
-    const uint8_t *body = NULL;
-    size_t body_len = 0;
-    if (!s_fields (data, data + len, 1, &body, &body_len, 0, NULL) || !body)
-        return false;
-    const uint8_t *origin = NULL;
-    size_t origin_len = 0;
-    uint64_t seq = 0;
-    if (!s_fields (body, body + body_len, 1, &origin, &origin_len, 2, &seq))
-        return false;
-    if (!origin || origin_len != EL_KEY_BYTES || seq == 0)
-        return false;
-    *ret_origin = origin;
-    *ret_seq = seq;
-    return true;
-}
 
 /* ------------------------------------------------------------ origins */
 
@@ -741,23 +612,6 @@ s_share_asks (const el_sync_t *self, El__Kind kind)
     return (unsigned) kind < 32 && (self->cfg.share_kinds & (1u << kind));
 }
 
-/* Kind and stub flag of stored Entry bytes, read from the wire format
- * without unpacking or hashing (the send path parses only the entries a
- * policy looks at). @return 0, EL_EPROTO. */
-static int
-s_peek (const uint8_t *data, size_t len, El__Kind *ret_kind, bool *ret_stub)
-{
-    const uint8_t *body = NULL;
-    size_t body_len = 0;
-    uint64_t stub = 0, kind = 0;
-    if (!s_fields (data, data + len, 1, &body, &body_len, 5, &stub) || !body
-        || !s_fields (body, body + body_len, 0, NULL, NULL, 6, &kind) || kind > 255)
-        return EL_EPROTO;
-    *ret_kind = (El__Kind) kind;
-    *ret_stub = stub != 0;
-    return 0;
-}
-
 bool
 el_sync_share_by_level (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES],
                         const el_entry_t *e)
@@ -823,7 +677,7 @@ s_read_cb (void *arg, uint64_t seq, const uint8_t *data, size_t len)
     bool is_stub = false;
     /* a cheap look first: only entries a filter applies to are parsed (and
      * bytes that do not even peek, so that parsing reports them) */
-    if (r->filter && (s_peek (data, len, &kind, &is_stub) < 0
+    if (r->filter && (el_wire_entry_kind (data, len, &kind, &is_stub) < 0
                       || (!is_stub && (!s_kind_accepted (r->peer, kind)
                                        || s_share_asks (r->self, kind))))) {
         el_entry_t *e = NULL;
@@ -1102,7 +956,7 @@ s_after_apply (el_sync_t *self, s_peer_t *from, const uint8_t *const *entries,
         if (parsed && parsed[i]) {
             origin = parsed[i]->origin;
             seq = parsed[i]->seq;
-        } else if (!s_entry_peek (entries[i], lens[i], &origin, &seq)) {
+        } else if (!el_wire_entry_peek (entries[i], lens[i], &origin, &seq)) {
             continue;
         }
         int idx = s_origin_find (self, origin);
@@ -1424,7 +1278,7 @@ s_on_hello (el_sync_t *self, s_peer_t *p, const El__Hello *h)
     return 0;
 }
 
-/* An Entries frame's @p n entries (borrowed; from s_entries_peek() or the
+/* An Entries frame's @p n entries (borrowed; from el_wire_entries_peek() or the
  * decoded message). */
 static int
 s_on_entries (el_sync_t *self, s_peer_t *p, const uint8_t **entries, size_t *lens, size_t n)
@@ -1465,7 +1319,7 @@ out:
     return rc;
 }
 
-/* An Entries frame read by s_entries_peek(): no decoding, no copies. */
+/* An Entries frame read by el_wire_entries_peek(): no decoding, no copies. */
 static int
 s_on_entries_frame (el_sync_t *self, s_peer_t *p, const uint8_t *frame, size_t len, size_t n)
 {
@@ -1473,7 +1327,7 @@ s_on_entries_frame (el_sync_t *self, s_peer_t *p, const uint8_t *frame, size_t l
     size_t *lens = malloc (n * sizeof *lens);
     int rc = -ENOMEM;                   /* frame not consumed */
     if (entries && lens)
-        rc = s_entries_peek (frame, len, entries, lens) == n
+        rc = el_wire_entries_peek (frame, len, EL_BATCH_MAX, entries, lens) == n
            ? s_on_entries (self, p, entries, lens, n) : -EINVAL;   /* same bytes: cannot differ */
     free (entries);
     free (lens);
@@ -1502,6 +1356,48 @@ s_on_entries_msg (el_sync_t *self, s_peer_t *p, const El__Entries *m)
     return rc;
 }
 
+/* Can protobuf-c unpack this frame without allocating in proportion to a
+ * count the peer declares? Counts the repeated fields of a Hello and of an
+ * Entries message on the wire first (a Hello of a million empty heads is a
+ * 2 MB frame that would unpack into a million sub-messages).
+ * @return 0, EL_ETOOBIG (a Hello over a limit), EL_EPROTO (not well-formed,
+ *         or an Entries message over EL_BATCH_MAX as s_on_entries says). */
+static int
+s_frame_bounded (const uint8_t *frame, size_t len)
+{
+    const uint8_t *p = frame, *end = frame + len, *data;
+    uint32_t field;
+    unsigned type;
+    uint64_t v;
+    if (!el_wire_next (&p, end, &field, &type, &data, &v))
+        return EL_EPROTO;
+    if (type != EL_WIRE_LEN || p != end)
+        return 0;       /* several fields or another form: protobuf-c decides */
+    const uint8_t *q = data, *qend = data + v;
+    if (field == EL_WIRE_MSG_ENTRIES) {
+        size_t n = el_wire_count (q, qend, EL_WIRE_ENTRIES_ENTRY, EL_BATCH_MAX + 1);
+        return n == SIZE_MAX || n > EL_BATCH_MAX ? EL_EPROTO : 0;   /* as s_on_entries */
+    }
+    if (field != EL_WIRE_MSG_HELLO)
+        return 0;
+    size_t heads = 0, kinds = 0, nets = 0;
+    while (q < qend) {
+        const uint8_t *d;
+        if (!el_wire_next (&q, qend, &field, &type, &d, &v))
+            return EL_EPROTO;
+        if (field == EL_WIRE_HELLO_HEADS)
+            heads++;
+        else if (field == EL_WIRE_HELLO_NETWORKS)
+            nets++;
+        else if (field == EL_WIRE_HELLO_KINDS)
+            kinds += type == EL_WIRE_LEN ? (size_t) v : 1;  /* packed: at least 1 byte each */
+        if (heads > EL_SYNC_HELLO_HEADS_MAX || nets > EL_SYNC_HELLO_NETS_MAX
+            || kinds > EL_SYNC_HELLO_KINDS_MAX)
+            return EL_ETOOBIG;
+    }
+    return 0;
+}
+
 /* el_sync_receive() but for its result: a frame handler's (0, S_ENDED or a
  * negative code). */
 static int
@@ -1512,9 +1408,12 @@ s_receive (el_sync_t *self, s_peer_t *p, const uint8_t *frame, size_t len)
         return s_session_end (self, p, EL_ETOOBIG, false);
     if (!frame && len)
         return s_session_end (self, p, EL_EPROTO, false);
-    size_t n_peek = len ? s_entries_peek (frame, len, NULL, NULL) : 0;
+    size_t n_peek = len ? el_wire_entries_peek (frame, len, EL_BATCH_MAX, NULL, NULL) : 0;
     if (n_peek)
         return s_on_entries_frame (self, p, frame, len, n_peek);
+    int bounded = len ? s_frame_bounded (frame, len) : 0;
+    if (bounded < 0)
+        return s_session_end (self, p, bounded, false);
     El__Msg *msg = el__msg__unpack (&el_pb_allocator, len, frame);
     if (!msg)
         return s_session_end (self, p, EL_EPROTO, false);

@@ -53,6 +53,9 @@
 #define EL_SYNC_PEERS_MAX        4096   /* concurrent peer sessions */
 #define EL_SYNC_OUTBOX_MAX       65536  /* queued frames before el_sync_receive returns -ENOBUFS */
 #define EL_SYNC_WRITE_MAX        4096   /* records per el_sync_write() call */
+#define EL_SYNC_HELLO_HEADS_MAX  16384  /* heads (origins) one Hello may list */
+#define EL_SYNC_HELLO_KINDS_MAX  64     /* kinds one Hello may list */
+#define EL_SYNC_HELLO_NETS_MAX   64     /* further networks one Hello may list */
 
 typedef struct el_sync el_sync_t;
 

@@ -67,6 +67,21 @@ s_skip (const uint8_t **p, const uint8_t *end, unsigned type, const uint8_t **re
 }
 
 bool
+el_wire_next (const uint8_t **p, const uint8_t *end, uint32_t *ret_field, unsigned *ret_type,
+              const uint8_t **ret_data, uint64_t *ret_v)
+{
+    uint64_t tag;
+    *ret_data = NULL;
+    *ret_v = 0;
+    if (!el_wire_varint (p, end, &tag) || tag >> 3 > UINT32_MAX
+        || !s_skip (p, end, tag & 7, ret_data, ret_v))
+        return false;
+    *ret_field = (uint32_t) (tag >> 3);
+    *ret_type = tag & 7;
+    return true;
+}
+
+bool
 el_wire_fields (const uint8_t *p, const uint8_t *end, uint32_t want_len,
                 const uint8_t **ret_data, size_t *ret_len, uint32_t want_varint,
                 uint64_t *ret_varint)

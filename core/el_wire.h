@@ -54,6 +54,13 @@ bool el_wire_varint (const uint8_t **p, const uint8_t *end, uint64_t *ret);
  * the value within the buffer. Advances *@p p. */
 bool el_wire_len_prefix (const uint8_t **p, const uint8_t *end, size_t *ret);
 
+/** Read the next field at *@p p: its number, wire type, and its value (the
+ * bytes of a length-delimited field in @p ret_data / its length in
+ * @p ret_v; a varint's value in @p ret_v). Advances *@p p past it.
+ * @return false when the bytes there are not a well-formed field. */
+bool el_wire_next (const uint8_t **p, const uint8_t *end, uint32_t *ret_field,
+                   unsigned *ret_type, const uint8_t **ret_data, uint64_t *ret_v);
+
 /** Walk the top-level fields of one message in [@p p, @p end): the last
  * length-delimited field @p want_len (its bytes, may be NULL) and the last
  * varint field @p want_varint (may be NULL). Field 0 matches nothing.

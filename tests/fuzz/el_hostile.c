@@ -13,8 +13,10 @@
  *   garbage       after a session starts: N (default 300) random frames
  *                 (random sizes, random first byte), each followed by nothing;
  *                 then a Hello must still be answered
- *   heads         a Hello with 100000 heads (origins half random, half the
- *                 network's, random seqs and hashes: ~7.7 MB), three times
+ *   heads         a Hello with EL_SYNC_HELLO_HEADS_MAX + 1 heads, then one of a
+ *                 million empty heads: each refused with an Error; then one
+ *                 with EL_SYNC_HELLO_HEADS_MAX heads (origins half random, half
+ *                 the network's, random seqs and hashes), three times: served
  *   limits        Credit of UINT64_MAX five times; an Entries frame of 4097
  *                 entries (over EL_BATCH_MAX): an Error is expected; then a
  *                 new session and 8 frames of 4096 junk entries at once: each
@@ -45,6 +47,7 @@
 #include "el_entry.h"
 #include "el_join_call.h"
 #include "el_join.h"
+#include "el_sync.h"
 
 #define S_WAIT_MS 30000
 
@@ -218,10 +221,45 @@ s_garbage (void *ctx, long n)
     return rc;
 }
 
+/* A Hello of @p n empty heads, written byte by byte (protobuf-c would not
+ * pack empty sub-messages for us this cheaply): 2 bytes a head. */
+static int
+s_send_empty_heads (void *s, size_t n)
+{
+    size_t body = 2 + 2 + EL_KEY_BYTES + 2 + EL_KEY_BYTES + 2 * n;
+    uint8_t *buf = malloc (16 + body);
+    if (!buf)
+        return -1;
+    uint8_t *p = buf;
+    *p++ = 0x0a;                                /* Msg.hello */
+    for (size_t v = body; ; v >>= 7) {          /* its length */
+        *p++ = (uint8_t) (v & 0x7f) | (v > 0x7f ? 0x80 : 0);
+        if (v <= 0x7f)
+            break;
+    }
+    *p++ = 0x08;                                /* Hello.version */
+    *p++ = EL_PROTOCOL_VERSION;
+    *p++ = 0x12;                                /* Hello.sender */
+    *p++ = EL_KEY_BYTES;
+    memcpy (p, s_kp->pk, EL_KEY_BYTES);
+    p += EL_KEY_BYTES;
+    *p++ = 0x1a;                                /* Hello.network */
+    *p++ = EL_KEY_BYTES;
+    memcpy (p, s_network, EL_KEY_BYTES);
+    p += EL_KEY_BYTES;
+    for (size_t i = 0; i < n; i++) {            /* Hello.heads, empty */
+        *p++ = 0x2a;
+        *p++ = 0;
+    }
+    int rc = zmq_send (s, buf, (size_t) (p - buf), 0) < 0 ? -1 : 0;
+    free (buf);
+    return rc;
+}
+
 static int
 s_heads (void *ctx)
 {
-    enum { N = 100000 };
+    enum { N = EL_SYNC_HELLO_HEADS_MAX + 1 };
     El__Head *heads = calloc (N, sizeof *heads);
     El__Head **hp = calloc (N, sizeof *hp);
     uint8_t (*bufs)[EL_KEY_BYTES + EL_HASH_BYTES] = calloc (N, sizeof *bufs);
@@ -237,10 +275,20 @@ s_heads (void *ctx)
         heads[i].hash = (ProtobufCBinaryData) { EL_HASH_BYTES, bufs[i] + EL_KEY_BYTES };
         heads[i].seq = i % 4 ? 1 + s_rand64 () % 8 : s_rand64 ();
     }
-    for (int round = 0; rc == 0 && round < 3; round++) {
+    /* over the limit: refused with an Error before anything is unpacked */
+    if (rc == 0)
         rc = s_send_hello (s, 64, hp, N);
+    if (rc == 0)
+        rc = s_expect (s, EL__MSG__M_ERROR, "Error for a Hello over EL_SYNC_HELLO_HEADS_MAX");
+    if (rc == 0)
+        rc = s_send_empty_heads (s, 1000000);
+    if (rc == 0)
+        rc = s_expect (s, EL__MSG__M_ERROR, "Error for a Hello of a million empty heads");
+    /* at the limit: served, three times over */
+    for (int round = 0; rc == 0 && round < 3; round++) {
+        rc = s_send_hello (s, 64, hp, N - 1);
         if (rc == 0)
-            rc = s_expect (s, EL__MSG__M_HELLO, "Hello after one with 100000 heads");
+            rc = s_expect (s, EL__MSG__M_HELLO, "Hello after one with EL_SYNC_HELLO_HEADS_MAX heads");
     }
     if (s)
         zmq_close (s);

@@ -1473,6 +1473,39 @@ s_entry_of (uint8_t tag, uint64_t seq, const uint8_t net[EL_KEY_BYTES], size_t *
     return data;
 }
 
+/* A Hello from @p sender in @p net with @p n empty heads, written byte by
+ * byte (2 bytes a head). */
+static uint8_t *
+s_hello_heads_frame (const uint8_t sender[EL_KEY_BYTES], const uint8_t net[EL_KEY_BYTES],
+                     size_t n, size_t *ret_len)
+{
+    size_t body = 2 + 2 * (2 + EL_KEY_BYTES) + 2 * n;
+    uint8_t *buf = malloc (16 + body), *p = buf;
+    assert_non_null (buf);
+    *p++ = 0x0a;
+    for (size_t v = body; ; v >>= 7) {
+        *p++ = (uint8_t) (v & 0x7f) | (v > 0x7f ? 0x80 : 0);
+        if (v <= 0x7f)
+            break;
+    }
+    *p++ = 0x08;
+    *p++ = EL_PROTOCOL_VERSION;
+    *p++ = 0x12;
+    *p++ = EL_KEY_BYTES;
+    memcpy (p, sender, EL_KEY_BYTES);
+    p += EL_KEY_BYTES;
+    *p++ = 0x1a;
+    *p++ = EL_KEY_BYTES;
+    memcpy (p, net, EL_KEY_BYTES);
+    p += EL_KEY_BYTES;
+    for (size_t i = 0; i < n; i++) {
+        *p++ = 0x2a;
+        *p++ = 0;
+    }
+    *ret_len = (size_t) (p - buf);
+    return buf;
+}
+
 /* Which frames end a session, with which reason, said by whom, and with which
  * Error queued for the peer; and which leave it going. Each case runs on a
  * fresh session of a sync that grants 10 entries, after a valid Hello when
@@ -1532,6 +1565,14 @@ test_session_end_results (void **state)
           .error = EL__ERROR_CODE__ERROR_PROTOCOL },
         { "a Msg without a message", true, .session = EL_SYNC_END, .reason = EL_EPROTO,
           .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "a Hello over EL_SYNC_HELLO_HEADS_MAX heads", false, .session = EL_SYNC_END,
+          .reason = EL_ETOOBIG, .error = EL__ERROR_CODE__ERROR_TOO_BIG },
+        { "a Hello of a million empty heads", false, .session = EL_SYNC_END,
+          .reason = EL_ETOOBIG, .error = EL__ERROR_CODE__ERROR_TOO_BIG },
+        { "a Hello at EL_SYNC_HELLO_HEADS_MAX empty heads: malformed, not too big", false,
+          .session = EL_SYNC_END, .reason = EL_EPROTO, .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "Entries over EL_BATCH_MAX", true, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
         { "peer: version", true, .session = EL_SYNC_END, .reason = EL_EVERSION, .by_peer = true },
         { "peer: network", false, .session = EL_SYNC_END, .reason = EL_ENETWORK, .by_peer = true },
         { "peer: revoked", true, .session = EL_SYNC_END, .reason = EL_EREVOKED, .by_peer = true },
@@ -1564,6 +1605,12 @@ test_session_end_results (void **state)
     cases[k].frame = (uint8_t *) junk, cases[k].len = 0, cases[k++].copy = true;
     cases[k].frame = (uint8_t *) no_message, cases[k].len = sizeof no_message;
     cases[k++].copy = true;
+    cases[k].frame = s_hello_heads_frame (w->nodes[0].kp->pk, net, EL_SYNC_HELLO_HEADS_MAX + 1,
+                                          &cases[k].len), k++;
+    cases[k].frame = s_hello_heads_frame (w->nodes[0].kp->pk, net, 1000000, &cases[k].len), k++;
+    cases[k].frame = s_hello_heads_frame (w->nodes[0].kp->pk, net, EL_SYNC_HELLO_HEADS_MAX,
+                                          &cases[k].len), k++;
+    cases[k].frame = s_copies_frame (e1, e1_len, EL_BATCH_MAX + 1, &cases[k].len), k++;
     cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_VERSION, &cases[k].len), k++;
     cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_NETWORK, &cases[k].len), k++;
     cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_REVOKED, &cases[k].len), k++;
