@@ -1,4 +1,4 @@
-/* el_invite.h — invite tokens and the broker's join endpoint (issue 4).
+/* el_invite.h — invite tokens and the broker's join endpoint.
  *
  * `entrelab invite` on the broker makes a one-time token; `entrelab join
  * TOKEN` on a new site redeems it: the site gets admitted (the broker writes

@@ -1,5 +1,5 @@
-/* el_duties.h — what a daemon does for the coordinators besides syncing
- * (issue 4): the owner's booking answers, erasure compaction, invites, and
+/* el_duties.h — what a daemon does for the coordinators besides syncing:
+ * the owner's booking answers, erasure compaction, invites, and
  * the control requests of proto/el_cli.proto.
  *
  * After each committed apply (el_sync_on_applied; local writes included):

@@ -8,7 +8,7 @@
 #include "el_cli.h"
 #include "el_import.h"
 
-/* DESIGN.md "Records": the controlled list of categories, the same the
+/* The controlled list of equipment categories (docs/CLI.md), the same the
  * importers map to (el_equipment_category(), tools/el_import.h). */
 const char *const el_cli_equipment_categories[] = {
     "3d_printer", "3d_scanner", "laser_cutter", "cnc_mill", "cnc_router", "pcb_mill", "lathe",

@@ -1,4 +1,4 @@
-/* el_cli_import.c — files coordinators already have, in and out (issue 5):
+/* el_cli_import.c — files coordinators already have, in and out:
  *
  *   entrelab event import FILE.ics [--site SITE]
  *   entrelab event export [--from --to --site --output FILE]

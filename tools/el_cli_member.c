@@ -1,5 +1,5 @@
 /* el_cli_member.c — `entrelab member add|update|list|remove`: the site's
- * roster (el.Member records; personal data, DESIGN.md "Privacy"). */
+ * roster (el.Member records; personal data, docs/ARCHITECTURE.md "Privacy"). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,7 +282,7 @@ s_list_one (void *arg, const El__RecordView *v)
         return 0;
     const uint8_t *home = m->home_site.len == EL_KEY_BYTES ? m->home_site.data : v->origin.data;
     /* a member shared at `site` level is shown only on its home site
-     * (DESIGN.md "Privacy": never beyond the member's chosen level) */
+     * (docs/ARCHITECTURE.md "Privacy": never beyond the member's chosen level) */
     bool visible = !memcmp (v->origin.data, L->cli->self_id, EL_KEY_BYTES)
                    || m->sharing == EL__SHARING__SHARING_NETWORK
                    || m->sharing == EL__SHARING__SHARING_FEDERATION;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Runs deploy/quickstart.sh on the programs already built and checks what it shows
-(issue 5): the agenda holds demo events of all three sites, the machine list shows
+"""Runs deploy/quickstart.sh on the programs already built and checks what it shows:
+the agenda holds demo events of all three sites, the machine list shows
 the central site's lathe, the village's booking of it is confirmed, `status` shows
 the broker link connected; every daemon it started is gone afterwards.
 
