@@ -257,7 +257,8 @@ el_join_new (const char *bind, const el_keypair_t *broker, const char *control,
     memcpy (self->broker, broker->pk, EL_KEY_BYTES);
     snprintf (self->control, sizeof self->control, "%s", control);
     char pub[EL_Z85_BYTES], sec[EL_Z85_BYTES];
-    if ((rc = el_keypair_curve_z85 (broker, pub, sec)) < 0)
+    rc = el_keypair_curve_z85 (broker, pub, sec);
+    if (rc < 0)
         goto out_free;
     self->ctx = zmq_ctx_new ();
     if (!self->ctx) {
@@ -297,7 +298,8 @@ el_join_new (const char *bind, const el_keypair_t *broker, const char *control,
     size_t elen = sizeof self->endpoint;
     if (zmq_getsockopt (self->router, ZMQ_LAST_ENDPOINT, self->endpoint, &elen) != 0)
         snprintf (self->endpoint, sizeof self->endpoint, "%s", bind);
-    if ((rc = -pthread_create (&self->thread, NULL, s_thread, self)) < 0)
+    rc = -pthread_create (&self->thread, NULL, s_thread, self);
+    if (rc < 0)
         goto out_close;
     self->running = true;
     sodium_memzero (sec, sizeof sec);

@@ -16,7 +16,8 @@ el_join_call (void *ctx, const El__InviteToken *token, const el_keypair_t *site,
     int rc = el_key_curve_z85 (token->broker_key.data, server);
     if (rc < 0)
         return rc;
-    if ((rc = el_keypair_curve_z85 (site, pub, sec)) < 0)
+    rc = el_keypair_curve_z85 (site, pub, sec);
+    if (rc < 0)
         return rc;
     void *s = zmq_socket (ctx, ZMQ_DEALER);
     if (!s) {

@@ -180,9 +180,10 @@ el_booking_decide_at (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
     b.request_origin.len = EL_KEY_BYTES;
     b.request_key = request->body->key;
     rc = EL_EINVAL;
-    if (strlen (r->equipment_key) > EL_RECORD_KEY_MAX)
+    size_t key_len = strlen (r->equipment_key);
+    if (key_len > EL_RECORD_KEY_MAX)
         goto out;
-    strcpy (equipment_key_buf, r->equipment_key);
+    memcpy (equipment_key_buf, r->equipment_key, key_len + 1);   /* with its NUL */
     b.equipment_key = equipment_key_buf;
     b.start_us = r->start_us;
     b.end_us = r->end_us;

@@ -1,5 +1,5 @@
-/* el_booking.h — the owner's booking policy (DESIGN.md "Records", bookings are
- * owner-authoritative).
+/* el_booking.h — the owner's booking policy (docs/ARCHITECTURE.md "Records":
+ * bookings are decided by the machine's owner alone).
  *
  * A BookingRequest entry is written by the requesting site; the equipment's
  * owner answers with its own Booking entry, keyed by

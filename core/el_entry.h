@@ -1,6 +1,6 @@
 /* el_entry.h — site identities, signed entries, their hashes and size caps.
  *
- * Shapes (DESIGN.md "Identity", "Entries"):
+ * Shapes (docs/ARCHITECTURE.md "Entries", "Trust model"):
  *   site id  = Ed25519 public key, EL_KEY_BYTES (32) bytes;
  *   secret   = libsodium Ed25519 secret key (seed ‖ pk), 64 bytes, in sodium_malloc memory;
  *   entry    = protobuf el.Entry { body = serialized el.EntryBody, sig = 64-byte

@@ -248,8 +248,11 @@ s_read_begin (el_store_t *self, MDB_txn **ret)
             return 0;
         }
         s_rtxn_drop (self);
-        if (rc == MDB_MAP_RESIZED && (rc = s_map_adopt (self)) != 0)
-            return s_rc (rc);
+        if (rc == MDB_MAP_RESIZED) {
+            rc = s_map_adopt (self);
+            if (rc != 0)
+                return s_rc (rc);
+        }
     }
     MDB_txn *txn;
     rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn);
@@ -1238,7 +1241,10 @@ el_store_heads (el_store_t *self, el_head_t **ret, size_t *ret_n)
         goto out_txn;
     size_t n = 0;
     MDB_val key, val;
-    while ((rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT)) == 0 && n < st.ms_entries) {
+    for (;;) {
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+        if (rc != 0 || n >= st.ms_entries)
+            break;
         if (key.mv_size != EL_KEY_BYTES) {
             rc = EL_ESTORE;
             break;

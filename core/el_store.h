@@ -1,6 +1,6 @@
 /* el_store.h — the local store: one LMDB environment per daemon.
  *
- * Named databases (DESIGN.md "Store"):
+ * Named databases (docs/ARCHITECTURE.md "Store layout"):
  *   entries  origin(32) ‖ seq(u64 BE)                -> Entry bytes, verbatim (or its stub: same bytes, no payload)
  *   heads    origin(32)                               -> el_head_t (packed: seq BE, hash, status)
  *   state    kind(1) ‖ origin(32) ‖ key               -> seq (u64 BE) of the record's latest entry
@@ -93,8 +93,8 @@ typedef struct {
 
 /** Apply a batch of serialized entries in ONE write transaction (group commit).
  * Runs of one origin that continue its head are authenticated by their prev
- * links and the signature of the last full entry of the run (DESIGN.md
- * "Verify runs, not entries"); a lone entry by its own signature. Order: each
+ * links and the signature of the last full entry of the run
+ * (docs/ARCHITECTURE.md "Applying a batch"); a lone entry by its own signature. Order: each
  * origin's entries must come oldest first.
  * For each entry: parse, network check, quarantine/revocation check, dedupe,
  * fork detection (keeps the first, records the proof in `forks`, quarantines

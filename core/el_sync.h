@@ -1,4 +1,5 @@
-/* el_sync.h — the replication state machine, without I/O (DESIGN.md "Sync protocol").
+/* el_sync.h — the replication state machine, without I/O (docs/ARCHITECTURE.md
+ * "Wire protocol").
  *
  * One el_sync_t per daemon, bound to its store. Peers are named by a 64-bit
  * handle the caller chooses (a connection id). The caller feeds received
@@ -71,7 +72,7 @@ typedef struct el_sync el_sync_t;
 typedef bool (el_sync_share_fn) (void *arg, uint64_t peer,
                                  const uint8_t peer_network[EL_KEY_BYTES], const el_entry_t *e);
 
-/** The default policy (DESIGN.md "Privacy", "Federation and trust"): a MEMBER
+/** The default policy (docs/ARCHITECTURE.md "Privacy"): a MEMBER
  * record travels by its sharing level. SITE (and unspecified, and a payload
  * that does not parse) never leaves with its payload: every peer gets stubs;
  * NETWORK: the payload goes to peers whose Hello network is the entry's

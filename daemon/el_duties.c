@@ -341,7 +341,8 @@ s_ctl_answer (el_duties_t *self, el_control_t *ctl, const El__AnswerRequest *req
         s_text (ctl, reply, "this request is for another site's machine: only its owner answers");
         goto out;
     }
-    if ((rc = el_booking_key (request->origin, request->body->key, key)) < 0)
+    rc = el_booking_key (request->origin, request->body->key, key);
+    if (rc < 0)
         goto out;
     el_entry_t *ans = NULL;
     if (el_store_record_get (self->env.store, EL__KIND__BOOKING, self->env.kp->pk, key, &ans) == 0) {
@@ -410,7 +411,8 @@ s_ctl_answer (el_duties_t *self, el_control_t *ctl, const El__AnswerRequest *req
     b.status = req->status;
     b.reason = req->reason ? req->reason : "";
     uint64_t seq = 0;
-    if ((rc = s_write_booking (self, key, &b, &seq)) < 0) {
+    rc = s_write_booking (self, key, &b, &seq);
+    if (rc < 0) {
         if (rc == EL_EREVOKED)
             s_text (ctl, reply, EL_DUTIES_REVOKED_TEXT);
         goto out;

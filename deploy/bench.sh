@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark entrelab against this machine's own limits and a peer (issue 6).
+# Benchmark entrelab against this machine's own limits and a peer.
 #   deploy/bench.sh [--quick] [--json] [--runs N]
 #       install the bench dependencies, build Release in build-release/, run
 #       every figure N times (default 3) on loopback, print the table (median,

@@ -1,5 +1,5 @@
-/* el_testctl — test-only client of the daemons' control API (the real CLI,
- * tools/, comes with issue 4). Prints JSON on stdout, one document per call.
+/* el_testctl — test-only client of the daemons' control API, independent of
+ * the real CLI (tools/). Prints JSON on stdout, one document per call.
  *
  *   el_testctl keygen PATH                          new key file (+ PATH.pub), prints the id
  *   el_testctl ENDPOINT status                      status as JSON

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Integration tests of entrelab-broker / entrelab-node (issue 3, item 5).
+"""Integration tests of entrelab-broker / entrelab-node.
 
 Real processes on loopback, each case in its own temp dir with free ports:
 one broker + three nodes A, B, C, driven through the control socket with the
@@ -419,7 +419,7 @@ def case_loop(net):
 
 
 def case_revoke(net):
-    """Minimal admission (issue 3 item 3): revoking a site closes its sessions, at
+    """Admission: revoking a site closes its sessions, at
     the broker and at a node it is linked with directly, and its new entries go
     nowhere; after a restart ZAP refuses it."""
     b_port = free_port()

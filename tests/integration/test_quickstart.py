@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Runs deploy/quickstart.sh on the programs already built and checks what it shows
-(issue 5): the agenda holds demo events of all three sites, the machine list shows
+"""Runs deploy/quickstart.sh on the programs already built and checks what it shows:
+the agenda holds demo events of all three sites, the machine list shows
 the central site's lathe, the village's booking of it is confirmed, `status` shows
 the broker link connected; every daemon it started is gone afterwards.
 
   test_quickstart.py --script deploy/quickstart.sh --build-dir DIR [--real DIR]
-With --real, the user's files of ../shared/data/real are imported too
+With --real, the real-world files of that folder (EL_SHARED_DATA) are imported too
 (--ics every .ics, --equipment the fablabs.io export); exit 77 when absent.
 """
 import argparse

@@ -646,7 +646,7 @@ s_by_level (s_world_t *w, int i, const uint8_t net[EL_KEY_BYTES])
     assert_int_equal (el_sync_new (w->nodes[i].store, &cfg, &w->nodes[i].sync), 0);
 }
 
-/* DESIGN.md "Privacy": a member travels by its sharing level, at every hop.
+/* docs/ARCHITECTURE.md "Privacy": a member travels by its sharing level, at every hop.
  * 0 and 1 share a network; 2 is a federated peer (another network) reached
  * through 1. */
 static void

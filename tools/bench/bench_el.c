@@ -287,8 +287,10 @@ s_find_env (const char *dir, char *ret, size_t size)
     if (!dh)
         return -errno;
     int rc = -ENOENT;
-    struct dirent *e;
-    while ((e = readdir (dh))) {
+    for (;;) {
+        struct dirent *e = readdir (dh);
+        if (!e)
+            break;
         if (e->d_name[0] == '.')
             continue;
         snprintf (path, sizeof path, "%s/%s/data.mdb", dir, e->d_name);
@@ -314,9 +316,16 @@ bench_daemon_store_bytes (const bench_daemon_t *d, uint64_t *ret)
     MDB_env *env = NULL;
     MDB_envinfo info;
     MDB_stat st;
-    if ((rc = mdb_env_create (&env)) != 0 || (rc = mdb_env_set_maxdbs (env, 32)) != 0
-        || (rc = mdb_env_open (env, env_dir, MDB_RDONLY, 0600)) != 0
-        || (rc = mdb_env_info (env, &info)) != 0 || (rc = mdb_env_stat (env, &st)) != 0) {
+    rc = mdb_env_create (&env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs (env, 32);
+    if (rc == 0)
+        rc = mdb_env_open (env, env_dir, MDB_RDONLY, 0600);
+    if (rc == 0)
+        rc = mdb_env_info (env, &info);
+    if (rc == 0)
+        rc = mdb_env_stat (env, &st);
+    if (rc != 0) {
         bench_error ("lmdb %s: %s", env_dir, mdb_strerror (rc));
         if (env)
             mdb_env_close (env);
@@ -759,14 +768,15 @@ bench_write_request (const char *prefix, uint64_t first, size_t n)
     w->records = recs;
     for (size_t i = 0; i < n; i++) {
         El__RecordWrite *r = calloc (1, sizeof *r);
-        char *key = malloc (strlen (prefix) + 24);
+        size_t key_size = strlen (prefix) + 24;     /* digits of a uint64 and NUL fit */
+        char *key = malloc (key_size);
         if (!r || !key) {
             free (r);
             free (key);
             goto fail;
         }
         el__record_write__init (r);
-        sprintf (key, "%s%llu", prefix, (unsigned long long) (first + i));
+        snprintf (key, key_size, "%s%llu", prefix, (unsigned long long) (first + i));
         r->kind = EL__KIND__EVENT;
         r->key = key;
         recs[i] = r;
@@ -931,21 +941,36 @@ bench_trio_start (void *ctx, bench_trio_t *t, const char *bin_dir, const char *d
         bench_error ("no free TCP port");
         return rc;
     }
-    if ((rc = bench_daemon_init (&t->broker, dir, "broker", true)) < 0
-        || (rc = bench_daemon_start (ctx, &t->broker, bin_dir, t->port, NULL, TRIO_START_MS)) < 0
-        || (rc = bench_ctl_new (ctx, t->broker.control, &t->bctl)) < 0
-        || (rc = bench_daemon_init (&t->a, dir, "a", false)) < 0
-        || (rc = bench_daemon_init (&t->c, dir, "c", false)) < 0
-        || (rc = bench_ctl_admit (t->bctl, t->a.id, "a")) < 0
-        || (rc = bench_ctl_admit (t->bctl, t->c.id, "c")) < 0
-        || (rc = bench_daemon_start (ctx, &t->a, bin_dir, t->port, t->broker.id, TRIO_START_MS)) < 0
-        || (rc = bench_daemon_start (ctx, &t->c, bin_dir, t->port, t->broker.id, TRIO_START_MS)) < 0
-        || (rc = bench_ctl_new (ctx, t->a.control, &t->actl)) < 0
-        || (rc = bench_ctl_new (ctx, t->c.control, &t->cctl)) < 0
-        || (rc = bench_ctl_wait_admitted (t->actl, TRIO_START_MS)) < 0
-        || (rc = bench_ctl_wait_admitted (t->cctl, TRIO_START_MS)) < 0
-        || (rc = bench_ctl_write_many (t->actl, "warmup-", 1, 1, 1, 1)) < 0
-        || (rc = bench_ctl_wait_seq (t->cctl, t->a.id, 1, 1000, 30)) < 0)
+    rc = bench_daemon_init (&t->broker, dir, "broker", true);
+    if (rc >= 0)
+        rc = bench_daemon_start (ctx, &t->broker, bin_dir, t->port, NULL, TRIO_START_MS);
+    if (rc >= 0)
+        rc = bench_ctl_new (ctx, t->broker.control, &t->bctl);
+    if (rc >= 0)
+        rc = bench_daemon_init (&t->a, dir, "a", false);
+    if (rc >= 0)
+        rc = bench_daemon_init (&t->c, dir, "c", false);
+    if (rc >= 0)
+        rc = bench_ctl_admit (t->bctl, t->a.id, "a");
+    if (rc >= 0)
+        rc = bench_ctl_admit (t->bctl, t->c.id, "c");
+    if (rc >= 0)
+        rc = bench_daemon_start (ctx, &t->a, bin_dir, t->port, t->broker.id, TRIO_START_MS);
+    if (rc >= 0)
+        rc = bench_daemon_start (ctx, &t->c, bin_dir, t->port, t->broker.id, TRIO_START_MS);
+    if (rc >= 0)
+        rc = bench_ctl_new (ctx, t->a.control, &t->actl);
+    if (rc >= 0)
+        rc = bench_ctl_new (ctx, t->c.control, &t->cctl);
+    if (rc >= 0)
+        rc = bench_ctl_wait_admitted (t->actl, TRIO_START_MS);
+    if (rc >= 0)
+        rc = bench_ctl_wait_admitted (t->cctl, TRIO_START_MS);
+    if (rc >= 0)
+        rc = bench_ctl_write_many (t->actl, "warmup-", 1, 1, 1, 1);
+    if (rc >= 0)
+        rc = bench_ctl_wait_seq (t->cctl, t->a.id, 1, 1000, 30);
+    if (rc < 0)
         goto fail;
     return 0;
 fail:

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """bench_report.py — turn the samples deploy/bench.sh collected into the table
-and the JSON object of issue 6.
+and the JSON object (one key per figure).
 
 Input (the samples file, one record a line, tab-separated):
     sample <name> <value>       one run's value of a figure (or of a floor part)

@@ -42,9 +42,12 @@ bench_curve_router (void *ctx, const bench_curve_keys_t *keys, void **ret, int *
         bench_error ("zmq_socket ROUTER: %s", zmq_strerror (-rc));
         goto out;
     }
-    if ((rc = s_set (sock, ZMQ_CURVE_SERVER, &one, sizeof one, "CURVE_SERVER")) < 0
-        || (rc = s_set (sock, ZMQ_CURVE_SECRETKEY, keys->server_secret, 40, "CURVE_SECRETKEY")) < 0
-        || (rc = s_set (sock, ZMQ_LINGER, &linger, sizeof linger, "LINGER")) < 0)
+    rc = s_set (sock, ZMQ_CURVE_SERVER, &one, sizeof one, "CURVE_SERVER");
+    if (rc >= 0)
+        rc = s_set (sock, ZMQ_CURVE_SECRETKEY, keys->server_secret, 40, "CURVE_SECRETKEY");
+    if (rc >= 0)
+        rc = s_set (sock, ZMQ_LINGER, &linger, sizeof linger, "LINGER");
+    if (rc < 0)
         goto out_close;
     if (zmq_bind (sock, "tcp://127.0.0.1:*") != 0) {
         rc = -zmq_errno ();
@@ -85,10 +88,14 @@ bench_curve_dealer (void *ctx, const bench_curve_keys_t *keys, int port, void **
         bench_error ("zmq_socket DEALER: %s", zmq_strerror (-rc));
         goto out;
     }
-    if ((rc = s_set (sock, ZMQ_CURVE_SERVERKEY, keys->server_public, 40, "CURVE_SERVERKEY")) < 0
-        || (rc = s_set (sock, ZMQ_CURVE_PUBLICKEY, keys->client_public, 40, "CURVE_PUBLICKEY")) < 0
-        || (rc = s_set (sock, ZMQ_CURVE_SECRETKEY, keys->client_secret, 40, "CURVE_SECRETKEY")) < 0
-        || (rc = s_set (sock, ZMQ_LINGER, &linger, sizeof linger, "LINGER")) < 0)
+    rc = s_set (sock, ZMQ_CURVE_SERVERKEY, keys->server_public, 40, "CURVE_SERVERKEY");
+    if (rc >= 0)
+        rc = s_set (sock, ZMQ_CURVE_PUBLICKEY, keys->client_public, 40, "CURVE_PUBLICKEY");
+    if (rc >= 0)
+        rc = s_set (sock, ZMQ_CURVE_SECRETKEY, keys->client_secret, 40, "CURVE_SECRETKEY");
+    if (rc >= 0)
+        rc = s_set (sock, ZMQ_LINGER, &linger, sizeof linger, "LINGER");
+    if (rc < 0)
         goto out_close;
     char endpoint[64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);

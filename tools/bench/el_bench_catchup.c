@@ -77,8 +77,10 @@ main (int argc, char **argv)
 {
     const char *bin_dir = NULL, *base = NULL;
     uint64_t n = 200000, origins = 10, runs = 3;
-    int opt;
-    while ((opt = getopt (argc, argv, "b:d:n:o:R:h")) != -1) {
+    for (;;) {
+        int opt = getopt (argc, argv, "b:d:n:o:R:h");
+        if (opt == -1)
+            break;
         switch (opt) {
         case 'b': bin_dir = optarg; break;
         case 'd': base = optarg; break;

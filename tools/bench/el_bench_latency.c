@@ -168,8 +168,10 @@ main (int argc, char **argv)
     uint64_t n = 2000, rate = 200, runs = 3;
     bool at_broker = false;
     const char *dump_path = NULL;
-    int opt;
-    while ((opt = getopt (argc, argv, "b:d:n:r:R:P:D:h")) != -1) {
+    for (;;) {
+        int opt = getopt (argc, argv, "b:d:n:r:R:P:D:h");
+        if (opt == -1)
+            break;
         switch (opt) {
         case 'D':
             dump_path = optarg;
@@ -206,8 +208,8 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc;
     rc = 1;
-    FILE *dump = NULL;
-    if (dump_path && !(dump = fopen (dump_path, "w"))) {
+    FILE *dump = dump_path ? fopen (dump_path, "w") : NULL;
+    if (dump_path && !dump) {
         bench_error ("%s: %s", dump_path, strerror (errno));
         bench_rm_rf (dir);
         return 1;

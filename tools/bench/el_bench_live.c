@@ -27,8 +27,10 @@ main (int argc, char **argv)
 {
     const char *bin_dir = NULL, *base = NULL;
     uint64_t n = 100000, batch = 1000, window = 2, runs = 3;
-    int opt;
-    while ((opt = getopt (argc, argv, "b:d:n:B:W:R:h")) != -1) {
+    for (;;) {
+        int opt = getopt (argc, argv, "b:d:n:B:W:R:h");
+        if (opt == -1)
+            break;
         switch (opt) {
         case 'b': bin_dir = optarg; break;
         case 'd': base = optarg; break;
@@ -90,8 +92,11 @@ main (int argc, char **argv)
         int64_t tb = 0, deadline = bench_now_ns () + (int64_t) (60 + n / 2000) * 1000000000;
         uint64_t at_b = 0, at_c = 0;
         while (err == 0 && at_c < written) {
-            if (!tb && (err = bench_ctl_head_seq (t.bctl, t.a.id, &at_b)) == 0 && at_b >= written)
-                tb = bench_now_ns ();
+            if (!tb) {
+                err = bench_ctl_head_seq (t.bctl, t.a.id, &at_b);
+                if (err == 0 && at_b >= written)
+                    tb = bench_now_ns ();
+            }
             if (err == 0)
                 err = bench_ctl_head_seq (t.cctl, t.a.id, &at_c);
             if (err == 0 && at_c < written) {

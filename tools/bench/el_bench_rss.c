@@ -52,8 +52,10 @@ s_node_part (void *ctx, const char *bin_dir, const char *dir, uint64_t records,
     int rc = bench_trio_start (ctx, &t, bin_dir, dir);
     if (rc < 0)
         return rc;
-    if ((rc = bench_ctl_write_many (t.actl, "rss-", 1, records, 1000, 2)) < 0
-        || (rc = bench_ctl_wait_seq (t.cctl, t.a.id, records + 1, 5000, 120)) < 0)
+    rc = bench_ctl_write_many (t.actl, "rss-", 1, records, 1000, 2);
+    if (rc >= 0)
+        rc = bench_ctl_wait_seq (t.cctl, t.a.id, records + 1, 5000, 120);
+    if (rc < 0)
         goto out_logs;
     s_idle (IDLE_MS);
     uint64_t rss_a = bench_daemon_rss_kib (&t.a), rss_c = bench_daemon_rss_kib (&t.c);
@@ -65,14 +67,16 @@ s_node_part (void *ctx, const char *bin_dir, const char *dir, uint64_t records,
     }
     /* entries C holds: the sum of its head seqs */
     El__ControlReply *heads = NULL;
-    if ((rc = bench_ctl_heads (t.cctl, &heads)) < 0)
+    rc = bench_ctl_heads (t.cctl, &heads);
+    if (rc < 0)
         goto out;
     uint64_t entries = 0;
     for (size_t i = 0; i < heads->heads->n_heads; i++)
         entries += heads->heads->heads[i]->seq;
     el__control_reply__free_unpacked (heads, &el_pb_allocator);
     uint64_t bytes = 0;
-    if ((rc = bench_daemon_store_bytes (&t.c, &bytes)) < 0)
+    rc = bench_daemon_store_bytes (&t.c, &bytes);
+    if (rc < 0)
         goto out;
     fprintf (stderr, "el_bench_rss: %llu records: VmRSS A %llu KiB, C %llu KiB, broker %llu KiB; "
                      "C's store %llu bytes for %llu entries\n",
@@ -189,14 +193,19 @@ s_broker_part (void *ctx, const char *bin_dir, const char *dir, uint64_t sites,
         rc = -ENOMEM;
         goto out;
     }
-    if ((rc = bench_free_tcp_port (&port)) < 0
-        || (rc = bench_daemon_init (&broker, dir, "broker", true)) < 0
-        || (rc = bench_daemon_start (ctx, &broker, bin_dir, port, NULL, 15000)) < 0
-        || (rc = bench_ctl_new (ctx, broker.control, &bctl)) < 0)
+    rc = bench_free_tcp_port (&port);
+    if (rc >= 0)
+        rc = bench_daemon_init (&broker, dir, "broker", true);
+    if (rc >= 0)
+        rc = bench_daemon_start (ctx, &broker, bin_dir, port, NULL, 15000);
+    if (rc >= 0)
+        rc = bench_ctl_new (ctx, broker.control, &bctl);
+    if (rc < 0)
         goto out_logs;
     int64_t t_admit = bench_now_ns ();
     for (uint64_t i = 0; i < sites; i++) {
-        if ((rc = el_keypair_generate (&kps[i])) < 0) {
+        rc = el_keypair_generate (&kps[i]);
+        if (rc < 0) {
             bench_error ("keypair: %s", el_strerror (rc));
             goto out;
         }
@@ -214,14 +223,16 @@ s_broker_part (void *ctx, const char *bin_dir, const char *dir, uint64_t sites,
             admit.name = name;
             req.r_case = EL__CONTROL_REQUEST__R_ADMIT;
             req.admit = &admit;
-            if ((rc = bench_ctl_send (bctl, &req, NULL)) < 0) {
+            rc = bench_ctl_send (bctl, &req, NULL);
+            if (rc < 0) {
                 bench_error ("admit send: %s", el_strerror (rc));
                 goto out_logs;
             }
             sent++;
         }
         El__ControlReply *reply = NULL;
-        if ((rc = bench_ctl_recv (bctl, BENCH_CTL_TIMEOUT_MS, &reply)) < 0) {
+        rc = bench_ctl_recv (bctl, BENCH_CTL_TIMEOUT_MS, &reply);
+        if (rc < 0) {
             bench_error ("admit reply: %s", el_strerror (rc));
             goto out_logs;
         }
@@ -235,13 +246,15 @@ s_broker_part (void *ctx, const char *bin_dir, const char *dir, uint64_t sites,
     }
     fprintf (stderr, "el_bench_rss: %llu sites admitted in %.1f s\n", (unsigned long long) sites,
              (double) (bench_now_ns () - t_admit) / 1e9);
-    if ((rc = bench_ctl_heads (bctl, &heads)) < 0)
+    rc = bench_ctl_heads (bctl, &heads);
+    if (rc < 0)
         goto out_logs;
     s_idle (1000);
     uint64_t rss0 = bench_daemon_rss_kib (&broker);
 
     char server_z85[EL_Z85_BYTES];
-    if ((rc = el_key_curve_z85 (broker.id, server_z85)) < 0) {
+    rc = el_key_curve_z85 (broker.id, server_z85);
+    if (rc < 0) {
         bench_error ("broker key has no CURVE form");
         goto out;
     }
@@ -259,7 +272,8 @@ s_broker_part (void *ctx, const char *bin_dir, const char *dir, uint64_t sites,
             goto out;
         }
         socks[opened++] = s;
-        if ((rc = el_keypair_curve_z85 (kps[i], pub, sec)) < 0
+        rc = el_keypair_curve_z85 (kps[i], pub, sec);
+        if (rc < 0
             || zmq_setsockopt (s, ZMQ_LINGER, &zero, sizeof zero) != 0
             || zmq_setsockopt (s, ZMQ_CURVE_SERVERKEY, server_z85, 40) != 0
             || zmq_setsockopt (s, ZMQ_CURVE_PUBLICKEY, pub, 40) != 0
@@ -269,7 +283,8 @@ s_broker_part (void *ctx, const char *bin_dir, const char *dir, uint64_t sites,
             bench_error ("site %llu: %s", (unsigned long long) i, zmq_strerror (zmq_errno ()));
             goto out;
         }
-        if ((rc = s_hello (kps[i]->pk, broker.id, heads->heads, &hello, &hello_len)) < 0)
+        rc = s_hello (kps[i]->pk, broker.id, heads->heads, &hello, &hello_len);
+        if (rc < 0)
             goto out;
         rc = zmq_send (s, hello, hello_len, 0) < 0 ? -zmq_errno () : 0;
         free (hello);
@@ -282,7 +297,8 @@ s_broker_part (void *ctx, const char *bin_dir, const char *dir, uint64_t sites,
     uint64_t sessions = 0;
     for (;;) {
         s_drain (socks, opened);
-        if ((rc = s_sessions (bctl, &sessions)) < 0)
+        rc = s_sessions (bctl, &sessions);
+        if (rc < 0)
             goto out_logs;
         if (sessions >= sites)
             break;
@@ -299,7 +315,8 @@ s_broker_part (void *ctx, const char *bin_dir, const char *dir, uint64_t sites,
         usleep (100000);
     }
     uint64_t rss1 = bench_daemon_rss_kib (&broker);
-    if ((rc = s_sessions (bctl, &sessions)) < 0)
+    rc = s_sessions (bctl, &sessions);
+    if (rc < 0)
         goto out_logs;
     if (sessions < sites) {
         bench_error ("only %llu of %llu sites still connected after idling",
@@ -335,8 +352,10 @@ main (int argc, char **argv)
 {
     const char *bin_dir = NULL, *base = NULL;
     uint64_t records = 10000, sites = 1000, runs = 3;
-    int opt;
-    while ((opt = getopt (argc, argv, "b:d:e:c:R:h")) != -1) {
+    for (;;) {
+        int opt = getopt (argc, argv, "b:d:e:c:R:h");
+        if (opt == -1)
+            break;
         switch (opt) {
         case 'b': bin_dir = optarg; break;
         case 'd': base = optarg; break;

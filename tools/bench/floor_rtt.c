@@ -136,13 +136,20 @@ s_commits (const char *base, uint64_t r, size_t size, int64_t *commit_ns)
     if (!value)
         goto out_rm;
     bench_fill (value, size, 5);
-    if ((err = mdb_env_create (&env)) != 0
-        || (err = mdb_env_set_mapsize (env, (size_t) (r * (size + 128) * 2) + (64u << 20))) != 0
-        || (err = mdb_env_set_maxdbs (env, 4)) != 0
-        || (err = mdb_env_open (env, dir, 0, 0600)) != 0
-        || (err = mdb_txn_begin (env, NULL, 0, &txn)) != 0
-        || (err = mdb_dbi_open (txn, "entries", MDB_CREATE, &dbi)) != 0
-        || (err = mdb_txn_commit (txn)) != 0) {
+    err = mdb_env_create (&env);
+    if (err == 0)
+        err = mdb_env_set_mapsize (env, (size_t) (r * (size + 128) * 2) + (64u << 20));
+    if (err == 0)
+        err = mdb_env_set_maxdbs (env, 4);
+    if (err == 0)
+        err = mdb_env_open (env, dir, 0, 0600);
+    if (err == 0)
+        err = mdb_txn_begin (env, NULL, 0, &txn);
+    if (err == 0)
+        err = mdb_dbi_open (txn, "entries", MDB_CREATE, &dbi);
+    if (err == 0)
+        err = mdb_txn_commit (txn);
+    if (err != 0) {
         bench_error ("lmdb open %s: %s", dir, mdb_strerror (err));
         goto out_env;
     }
@@ -152,9 +159,12 @@ s_commits (const char *base, uint64_t r, size_t size, int64_t *commit_ns)
             key[b] = (uint8_t) (i >> (56 - 8 * b));
         MDB_val k = { sizeof key, key }, v = { size, value };
         int64_t t0 = bench_now_ns ();
-        if ((err = mdb_txn_begin (env, NULL, 0, &txn)) != 0
-            || (err = mdb_put (txn, dbi, &k, &v, MDB_APPEND)) != 0
-            || (err = mdb_txn_commit (txn)) != 0) {
+        err = mdb_txn_begin (env, NULL, 0, &txn);
+        if (err == 0)
+            err = mdb_put (txn, dbi, &k, &v, MDB_APPEND);
+        if (err == 0)
+            err = mdb_txn_commit (txn);
+        if (err != 0) {
             bench_error ("lmdb commit: %s", mdb_strerror (err));
             goto out_env;
         }
@@ -175,8 +185,10 @@ main (int argc, char **argv)
 {
     uint64_t r = 2000, size = BENCH_MSG_BYTES_DEFAULT;
     const char *base = NULL;
-    int opt;
-    while ((opt = getopt (argc, argv, "d:r:s:h")) != -1) {
+    for (;;) {
+        int opt = getopt (argc, argv, "d:r:s:h");
+        if (opt == -1)
+            break;
         switch (opt) {
         case 'd':
             base = optarg;

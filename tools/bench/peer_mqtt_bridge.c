@@ -414,8 +414,10 @@ main (int argc, char **argv)
                   .inflight = 20, .timeout_s = 120 };
     const char *mosquitto_arg = NULL, *base = NULL;
     uint64_t v;
-    int opt;
-    while ((opt = getopt (argc, argv, "n:s:w:i:m:d:t:h")) != -1) {
+    for (;;) {
+        int opt = getopt (argc, argv, "n:s:w:i:m:d:t:h");
+        if (opt == -1)
+            break;
         switch (opt) {
         case 'n':
             if (bench_parse_u64 (optarg, "-n", 1, 100000000, &cfg.n) < 0)
@@ -458,7 +460,8 @@ main (int argc, char **argv)
     }
     int rc = 1, err;
     pid_t broker_a = -1, broker_b = -1, sub = -1;
-    if ((err = bench_mkdtemp (base, "peer_mqtt.", cfg.dir)) < 0) {
+    err = bench_mkdtemp (base, "peer_mqtt.", cfg.dir);
+    if (err < 0) {
         bench_error ("mkdtemp: %s", strerror (-err));
         return 1;
     }

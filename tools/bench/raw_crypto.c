@@ -22,8 +22,10 @@ int
 main (int argc, char **argv)
 {
     uint64_t n_sign = 50000, n_verify = 20000, size = BENCH_MSG_BYTES_DEFAULT;
-    int opt;
-    while ((opt = getopt (argc, argv, "n:v:s:h")) != -1) {
+    for (;;) {
+        int opt = getopt (argc, argv, "n:v:s:h");
+        if (opt == -1)
+            break;
         switch (opt) {
         case 'n':
             if (bench_parse_u64 (optarg, "-n", 1, UINT32_MAX, &n_sign) < 0)

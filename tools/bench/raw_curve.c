@@ -145,8 +145,10 @@ int
 main (int argc, char **argv)
 {
     uint64_t n = 200000, size = BENCH_MSG_BYTES_DEFAULT;
-    int opt;
-    while ((opt = getopt (argc, argv, "n:s:h")) != -1) {
+    for (;;) {
+        int opt = getopt (argc, argv, "n:s:h");
+        if (opt == -1)
+            break;
         switch (opt) {
         case 'n':
             if (bench_parse_u64 (optarg, "-n", 1, UINT32_MAX, &n) < 0)

@@ -67,8 +67,10 @@ main (int argc, char **argv)
 {
     uint64_t commits = 2000, batches = 100, per_batch = 1000, size = BENCH_MSG_BYTES_DEFAULT;
     const char *base = NULL;
-    int opt;
-    while ((opt = getopt (argc, argv, "d:c:b:k:s:h")) != -1) {
+    for (;;) {
+        int opt = getopt (argc, argv, "d:c:b:k:s:h");
+        if (opt == -1)
+            break;
         switch (opt) {
         case 'd':
             base = optarg;
@@ -114,12 +116,20 @@ main (int argc, char **argv)
     size_t map = (size_t) (puts * (size + KEY_BYTES + 64) * 2) + (64u << 20);
     MDB_dbi dbi;
     MDB_txn *txn = NULL;
-    if ((err = mdb_env_create (&env)) != 0 || (err = mdb_env_set_mapsize (env, map)) != 0
-        || (err = mdb_env_set_maxdbs (env, 4)) != 0
-        || (err = mdb_env_open (env, dir, 0, 0600)) != 0
-        || (err = mdb_txn_begin (env, NULL, 0, &txn)) != 0
-        || (err = mdb_dbi_open (txn, "entries", MDB_CREATE, &dbi)) != 0
-        || (err = mdb_txn_commit (txn)) != 0) {
+    err = mdb_env_create (&env);
+    if (err == 0)
+        err = mdb_env_set_mapsize (env, map);
+    if (err == 0)
+        err = mdb_env_set_maxdbs (env, 4);
+    if (err == 0)
+        err = mdb_env_open (env, dir, 0, 0600);
+    if (err == 0)
+        err = mdb_txn_begin (env, NULL, 0, &txn);
+    if (err == 0)
+        err = mdb_dbi_open (txn, "entries", MDB_CREATE, &dbi);
+    if (err == 0)
+        err = mdb_txn_commit (txn);
+    if (err != 0) {
         bench_error ("lmdb open %s: %s", dir, mdb_strerror (err));
         goto out_env;
     }

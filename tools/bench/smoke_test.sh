@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the benchmark harness (ctest case bench_smoke): runs every bench
 # program at tiny N through deploy/bench.sh --smoke --json on this build dir,
-# then checks that the JSON parses, holds exactly the figure keys of issue 6,
+# then checks that the JSON parses, holds exactly the expected figure keys,
 # and that each figure is a number or null with a reason that says why
 # (not built yet / mosquitto missing). Asserts no timing.
 #   smoke_test.sh SOURCE_DIR BUILD_DIR

@@ -511,8 +511,8 @@ el_cli_sites (el_cli_t *cli, const json_t **ret)
         json_t *arr = json_array ();
         if (!arr)
             return el_cli_fail (cli, -ENOMEM, "out of memory");
-        /* only the network's broker attests sites (DESIGN.md "Federation and
-         * trust"): a Site record any other site wrote is not the directory */
+        /* only the network's broker attests sites (docs/ARCHITECTURE.md
+         * "Trust model"): a Site record any other site wrote is not the directory */
         int rc = el_cli_self (cli);
         if (rc == 0)
             rc = el_cli_list (cli, EL__KIND__SITE, cli->network, s_site_view, arr);

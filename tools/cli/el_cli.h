@@ -228,7 +228,7 @@ int el_cli_print_line (el_cli_t *cli, json_t *doc, const char *fmt, ...)
 extern const el_cli_cmd_t el_cli_site_cmds[];       /* init admit revoke invite join sites status */
 extern const el_cli_cmd_t el_cli_event_cmds[];      /* event add|update|cancel|remove|list|show */
 extern const el_cli_cmd_t el_cli_equipment_cmds[];  /* equipment add|update|status|list|show|remove */
-/** The controlled equipment categories (DESIGN.md "Records"), NULL-terminated:
+/** The controlled equipment categories (docs/CLI.md lists them), NULL-terminated:
  * the categories el_equipment_category() (tools/formats/el_import.h) maps to. */
 extern const char *const el_cli_equipment_categories[];
 extern const el_cli_cmd_t el_cli_booking_cmds[];    /* book, bookings list|confirm|decline|policy */

@@ -75,8 +75,11 @@ s_book (el_cli_t *cli, const el_cli_args_t *a)
     int rc;
     if (!el_cli_has (a, "from") || !el_cli_has (a, "to"))
         return el_cli_bad (cli, "book needs --from and --to");
-    if ((rc = el_cli_time_opt (cli, "from", el_cli_opt (a, "from"), &start)) < 0
-        || (rc = el_cli_time_opt (cli, "to", el_cli_opt (a, "to"), &end)) < 0)
+    rc = el_cli_time_opt (cli, "from", el_cli_opt (a, "from"), &start);
+    if (rc < 0)
+        return rc;
+    rc = el_cli_time_opt (cli, "to", el_cli_opt (a, "to"), &end);
+    if (rc < 0)
         return rc;
     if (end <= start)
         return el_cli_bad (cli, "end before start: --to must be after --from");
@@ -97,7 +100,8 @@ s_book (el_cli_t *cli, const el_cli_args_t *a)
         wait_s = (int) v;
     }
     const char *member = el_cli_opt (a, "member");
-    if (member && (rc = el_cli_check_key (cli, "--member", member, false)) < 0)
+    rc = member ? el_cli_check_key (cli, "--member", member, false) : 0;
+    if (rc < 0)
         return rc;
     uint8_t owner[EL_KEY_BYTES];
     El__Equipment *eq = NULL;
@@ -141,7 +145,8 @@ s_book (el_cli_t *cli, const el_cli_args_t *a)
     r.start_us = start;
     r.end_us = end;
     r.purpose = (char *) (el_cli_opt (a, "purpose") ? el_cli_opt (a, "purpose") : "");
-    if ((rc = el_cli_self (cli)) < 0)
+    rc = el_cli_self (cli);
+    if (rc < 0)
         goto out;
     uint64_t seq = 0;
     rc = el_cli_write (cli, EL__KIND__BOOKING_REQUEST, key, &r.base, false, &seq);
@@ -345,9 +350,13 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
     uint8_t site[EL_KEY_BYTES];
     const char *v;
     int rc;
-    if ((v = el_cli_opt (a, "from")) && (rc = el_cli_time_opt (cli, "from", v, &from)) < 0)
+    v = el_cli_opt (a, "from");
+    rc = v ? el_cli_time_opt (cli, "from", v, &from) : 0;
+    if (rc < 0)
         return rc;
-    if ((v = el_cli_opt (a, "to")) && (rc = el_cli_time_opt (cli, "to", v, &to)) < 0)
+    v = el_cli_opt (a, "to");
+    rc = v ? el_cli_time_opt (cli, "to", v, &to) : 0;
+    if (rc < 0)
         return rc;
     if (to && to <= from)
         return el_cli_bad (cli, "end before start: --to must be after --from");
@@ -356,7 +365,8 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
         && strcmp (status, "declined") && strcmp (status, "cancelled"))
         return el_cli_bad (cli, "--status: pending, confirmed, declined or cancelled");
     const char *site_text = el_cli_opt (a, "site");
-    if (site_text && (rc = el_cli_site_resolve (cli, site_text, site)) < 0)
+    rc = site_text ? el_cli_site_resolve (cli, site_text, site) : 0;
+    if (rc < 0)
         return rc;
     const char *equipment = el_cli_opt (a, "equipment");
     s_list_t L;
@@ -436,14 +446,17 @@ s_answer (el_cli_t *cli, const el_cli_args_t *a, El__BookingStatus status)
         if (el_key_from_text (text, origin) < 0)
             return el_cli_bad (cli, "bad booking id '%s': expected SITEKEY:REQUEST or REQUEST",
                                id);
-        if ((rc = el_cli_check_key (cli, "request key", colon + 1, false)) < 0)
+        rc = el_cli_check_key (cli, "request key", colon + 1, false);
+        if (rc < 0)
             return rc;
         snprintf (key, sizeof key, "%s", colon + 1);
     } else {
-        if ((rc = el_cli_check_key (cli, "request key", id, false)) < 0)
+        rc = el_cli_check_key (cli, "request key", id, false);
+        if (rc < 0)
             return rc;
         s_req_find_t f = { .key = id };
-        if ((rc = el_cli_list (cli, EL__KIND__BOOKING_REQUEST, NULL, s_req_find, &f)) < 0)
+        rc = el_cli_list (cli, EL__KIND__BOOKING_REQUEST, NULL, s_req_find, &f);
+        if (rc < 0)
             return rc;
         if (f.n == 0)
             return el_cli_bad (cli, "unknown booking request '%s' (see entrelab bookings list)",
@@ -464,7 +477,8 @@ s_answer (el_cli_t *cli, const el_cli_args_t *a, El__BookingStatus status)
     req.r_case = EL__CONTROL_REQUEST__R_ANSWER;
     req.answer = &ar;
     El__ControlReply *reply = NULL;
-    if ((rc = el_cli_call (cli, &req, &reply)) < 0)
+    rc = el_cli_call (cli, &req, &reply);
+    if (rc < 0)
         return rc;
     const char *bkey = reply->r_case == EL__CONTROL_REPLY__R_ANSWER && reply->answer->booking_key
                        ? reply->answer->booking_key : "";
@@ -512,7 +526,8 @@ s_withdraw (el_cli_t *cli, const el_cli_args_t *a)
                                key);
         key = colon + 1;
     }
-    if ((rc = el_cli_check_key (cli, "request key", key, false)) < 0)
+    rc = el_cli_check_key (cli, "request key", key, false);
+    if (rc < 0)
         return rc;
     El__ControlReply *reply = NULL;
     const El__RecordView *v;
@@ -523,7 +538,8 @@ s_withdraw (el_cli_t *cli, const el_cli_args_t *a)
     if (rc < 0)
         return rc;
     uint64_t seq = 0;
-    if ((rc = el_cli_write (cli, EL__KIND__BOOKING_REQUEST, key, NULL, true, &seq)) < 0)
+    rc = el_cli_write (cli, EL__KIND__BOOKING_REQUEST, key, NULL, true, &seq);
+    if (rc < 0)
         return rc;
     char id[EL_KEY_TEXT_BYTES + EL_RECORD_KEY_MAX + 2];
     s_booking_id (cli->self_id, key, id, sizeof id);

@@ -8,7 +8,7 @@
 #include "el_cli.h"
 #include "el_import.h"
 
-/* DESIGN.md "Records": the controlled list of categories, the same the
+/* The controlled list of equipment categories (docs/CLI.md), the same the
  * importers map to (el_equipment_category(), tools/formats/el_import.h). */
 const char *const el_cli_equipment_categories[] = {
     "3d_printer", "3d_scanner", "laser_cutter", "cnc_mill", "cnc_router", "pcb_mill", "lathe",
@@ -173,7 +173,8 @@ el_cli_equipment_find (el_cli_t *cli, const char *key, const char *site_text,
     int rc = el_cli_check_key (cli, "equipment key", key, false);
     if (rc < 0)
         return rc;
-    if (site_text && (rc = el_cli_site_resolve (cli, site_text, owner)) < 0)
+    rc = site_text ? el_cli_site_resolve (cli, site_text, owner) : 0;
+    if (rc < 0)
         return rc;
     s_find_t f = { .cli = cli, .key = key, .owner = site_text ? owner : NULL };
     rc = el_cli_list (cli, EL__KIND__EQUIPMENT, f.owner, s_find, &f);
@@ -210,15 +211,18 @@ s_validity (el_cli_t *cli, const el_cli_args_t *a, El__Equipment *e)
     int rc;
     if (el_cli_has (a, "valid-for") && el_cli_has (a, "valid-until"))
         return el_cli_bad (cli, "give --valid-for or --valid-until, not both");
-    if ((v = el_cli_opt (a, "valid-for"))) {
+    v = el_cli_opt (a, "valid-for");
+    if (v) {
         int64_t d;
         char err[200];
         if (el_cli_duration_parse (v, &d, err, sizeof err) < 0)
             return el_cli_bad (cli, "--valid-for: %s", err);
         e->status_valid_until_us = cli->now_us + d;
     }
-    if ((v = el_cli_opt (a, "valid-until"))) {
-        if ((rc = el_cli_time_opt (cli, "valid-until", v, &e->status_valid_until_us)) < 0)
+    v = el_cli_opt (a, "valid-until");
+    if (v) {
+        rc = el_cli_time_opt (cli, "valid-until", v, &e->status_valid_until_us);
+        if (rc < 0)
             return rc;
         if (e->status_valid_until_us <= cli->now_us)
             return el_cli_bad (cli, "--valid-until is in the past");
@@ -231,33 +235,44 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Equipment *e, bool ow
 {
     const char *v;
     int rc;
-    if ((v = el_cli_opt (a, "name"))) {
+    v = el_cli_opt (a, "name");
+    if (v) {
         if (!*v)
             return el_cli_bad (cli, "--name must not be empty");
         S_SET (e->name, v);
     }
-    if ((v = el_cli_opt (a, "category"))) {
+    v = el_cli_opt (a, "category");
+    if (v) {
         const char *c = s_category (v);
         if (!c)
             return s_category_bad (cli, "category", v);
         S_SET (e->category, c);
     }
-    if ((v = el_cli_opt (a, "make")))
+    v = el_cli_opt (a, "make");
+    if (v)
         S_SET (e->make, v);
-    if ((v = el_cli_opt (a, "model")))
+    v = el_cli_opt (a, "model");
+    if (v)
         S_SET (e->model, v);
-    if ((v = el_cli_opt (a, "description")))
+    v = el_cli_opt (a, "description");
+    if (v)
         S_SET (e->description, v);
-    if ((v = el_cli_opt (a, "location")))
+    v = el_cli_opt (a, "location");
+    if (v)
         S_SET (e->location, v);
-    if ((v = el_cli_opt (a, "training")))
+    v = el_cli_opt (a, "training");
+    if (v)
         S_SET (e->required_training, v);
-    if ((v = el_cli_opt (a, "status")) && (rc = s_status_parse (cli, v, &e->status)) < 0)
+    v = el_cli_opt (a, "status");
+    rc = v ? s_status_parse (cli, v, &e->status) : 0;
+    if (rc < 0)
         return rc;
-    if ((v = el_cli_opt (a, "bookable-by"))
-        && (rc = el_cli_sharing_parse (cli, "bookable-by", v, &e->bookable_by)) < 0)
+    v = el_cli_opt (a, "bookable-by");
+    rc = v ? el_cli_sharing_parse (cli, "bookable-by", v, &e->bookable_by) : 0;
+    if (rc < 0)
         return rc;
-    if ((v = el_cli_opt (a, "rate"))) {
+    v = el_cli_opt (a, "rate");
+    if (v) {
         char *end;
         double r = strtod (v, &end);
         if (!*v || *end || r < 0 || r > 1e9)
@@ -266,7 +281,8 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Equipment *e, bool ow
         if (!el_cli_has (a, "currency") && (!e->currency || !e->currency[0]))
             S_SET (e->currency, "EUR");
     }
-    if ((v = el_cli_opt (a, "currency"))) {
+    v = el_cli_opt (a, "currency");
+    if (v) {
         if (strlen (v) != 3 || !isupper ((unsigned char) v[0]) || !isupper ((unsigned char) v[1])
             || !isupper ((unsigned char) v[2]))
             return el_cli_bad (cli, "--currency: an ISO 4217 code such as EUR");
@@ -310,7 +326,8 @@ s_add (el_cli_t *cli, const el_cli_args_t *a)
     char key[EL_RECORD_KEY_MAX + 1];
     const char *given = el_cli_opt (a, "id");
     if (given) {
-        if ((rc = el_cli_check_key (cli, "--id", given, false)) < 0)
+        rc = el_cli_check_key (cli, "--id", given, false);
+        if (rc < 0)
             return rc;
         snprintf (key, sizeof key, "%s", given);
     } else {
@@ -377,7 +394,8 @@ s_change (el_cli_t *cli, const el_cli_args_t *a, const char *key, const char *st
     if (status_text) {
         /* a new status starts a new validity: the given one, or none */
         e->status_valid_until_us = 0;
-        if ((rc = s_status_parse (cli, status_text, &e->status)) < 0)
+        rc = s_status_parse (cli, status_text, &e->status);
+        if (rc < 0)
             goto out;
         rc = s_validity (cli, a, e);
     } else
@@ -444,7 +462,8 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
     uint8_t owner[EL_KEY_BYTES];
     const char *site = el_cli_opt (a, "site");
     int rc;
-    if (site && (rc = el_cli_site_resolve (cli, site, owner)) < 0)
+    rc = site ? el_cli_site_resolve (cli, site, owner) : 0;
+    if (rc < 0)
         return rc;
     const char *cat = el_cli_opt (a, "category");
     if (cat && s_category (cat))
@@ -498,7 +517,8 @@ s_show (el_cli_t *cli, const el_cli_args_t *a)
     int rc = el_cli_check_key (cli, "equipment key", a->pos[0], false);
     if (rc < 0)
         return rc;
-    if (site && (rc = el_cli_site_resolve (cli, site, owner)) < 0)
+    rc = site ? el_cli_site_resolve (cli, site, owner) : 0;
+    if (rc < 0)
         return rc;
     s_show_t S = { cli, a->pos[0], NULL, 0 };
     rc = el_cli_list (cli, EL__KIND__EQUIPMENT, site ? owner : NULL, s_show_one, &S);

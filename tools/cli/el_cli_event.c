@@ -103,16 +103,22 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Event *e, uint8_t sit
 {
     const char *v;
     int rc;
-    if ((v = el_cli_opt (a, "summary"))) {
+    v = el_cli_opt (a, "summary");
+    if (v) {
         if (!*v)
             return el_cli_bad (cli, "--summary must not be empty");
         S_SET (e->summary, v);
     }
-    if ((v = el_cli_opt (a, "start")) && (rc = el_cli_time_opt (cli, "start", v, &e->dtstart_us)))
+    v = el_cli_opt (a, "start");
+    rc = v ? el_cli_time_opt (cli, "start", v, &e->dtstart_us) : 0;
+    if (rc < 0)
         return rc;
-    if ((v = el_cli_opt (a, "end")) && (rc = el_cli_time_opt (cli, "end", v, &e->dtend_us)))
+    v = el_cli_opt (a, "end");
+    rc = v ? el_cli_time_opt (cli, "end", v, &e->dtend_us) : 0;
+    if (rc < 0)
         return rc;
-    if ((v = el_cli_opt (a, "duration"))) {
+    v = el_cli_opt (a, "duration");
+    if (v) {
         int64_t d;
         char err[200];
         if (el_cli_duration_parse (v, &d, err, sizeof err) < 0)
@@ -123,7 +129,8 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Event *e, uint8_t sit
     }
     if (e->dtend_us && e->dtend_us <= e->dtstart_us)
         return el_cli_bad (cli, "end before start: the event must end after it starts");
-    if ((v = el_cli_opt (a, "rrule"))) {
+    v = el_cli_opt (a, "rrule");
+    if (v) {
         if (strlen (v) > 1000 || strchr (v, '\n'))
             return el_cli_bad (cli, "--rrule: too long");
         S_SET (e->rrule, v);
@@ -144,22 +151,28 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Event *e, uint8_t sit
             return el_cli_bad (cli, "--rrule: '%s' is not an RFC 5545 RRULE (e.g. "
                                     "FREQ=WEEKLY;COUNT=10)", e->rrule);
     }
-    if ((v = el_cli_opt (a, "location")))
+    v = el_cli_opt (a, "location");
+    if (v)
         S_SET (e->location, v);
-    if ((v = el_cli_opt (a, "category")))
+    v = el_cli_opt (a, "category");
+    if (v)
         S_SET (e->category, v);
-    if ((v = el_cli_opt (a, "description")))
+    v = el_cli_opt (a, "description");
+    if (v)
         S_SET (e->description, v);
-    if ((v = el_cli_opt (a, "url")))
+    v = el_cli_opt (a, "url");
+    if (v)
         S_SET (e->url, v);
-    if ((v = el_cli_opt (a, "capacity"))) {
+    v = el_cli_opt (a, "capacity");
+    if (v) {
         char *end;
         long c = strtol (v, &end, 10);
         if (!*v || *end || c < 0 || c > 1000000)
             return el_cli_bad (cli, "--capacity: a number of places, 0..1000000 (0 = unlimited)");
         e->capacity = (uint32_t) c;
     }
-    if ((v = el_cli_opt (a, "status"))) {
+    v = el_cli_opt (a, "status");
+    if (v) {
         if (!strcmp (v, "tentative"))
             e->status = EL__EVENT_STATUS__TENTATIVE;
         else if (!strcmp (v, "confirmed"))
@@ -168,13 +181,15 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Event *e, uint8_t sit
             return el_cli_bad (cli, "--status: tentative or confirmed (use event cancel to "
                                     "cancel)");
     }
-    if ((v = el_cli_opt (a, "site"))) {
+    v = el_cli_opt (a, "site");
+    if (v) {
         rc = el_cli_site_resolve (cli, v, site_buf);
         if (rc < 0)
             return rc;
         uint8_t *data = site_buf;
         if (owned) {
-            if (!(data = malloc (EL_KEY_BYTES)))
+            data = malloc (EL_KEY_BYTES);
+            if (!data)
                 return el_cli_fail (cli, -ENOMEM, "out of memory");
             memcpy (data, site_buf, EL_KEY_BYTES);
             free (e->site.data);
@@ -215,7 +230,8 @@ s_add (el_cli_t *cli, const el_cli_args_t *a)
         return rc;
     const char *given = el_cli_opt (a, "uid");
     if (given) {
-        if ((rc = el_cli_check_key (cli, "--uid", given, false)) < 0)
+        rc = el_cli_check_key (cli, "--uid", given, false);
+        if (rc < 0)
             return rc;
         snprintf (uid, sizeof uid, "%s", given);
         El__ControlReply *reply = NULL;
@@ -263,7 +279,8 @@ s_update (el_cli_t *cli, const el_cli_args_t *a)
     if (el_cli_has (a, "start") && !el_cli_has (a, "end") && !el_cli_has (a, "duration")
         && e->dtend_us) {
         int64_t len = e->dtend_us - e->dtstart_us, start;
-        if ((rc = el_cli_time_opt (cli, "start", el_cli_opt (a, "start"), &start)) < 0)
+        rc = el_cli_time_opt (cli, "start", el_cli_opt (a, "start"), &start);
+        if (rc < 0)
             goto out;
         e->dtend_us = start + len;
     }
@@ -446,16 +463,21 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
     uint8_t site[EL_KEY_BYTES];
     const char *v;
     int rc;
-    if ((v = el_cli_opt (a, "from")) && (rc = el_cli_time_opt (cli, "from", v, &from)) < 0)
+    v = el_cli_opt (a, "from");
+    rc = v ? el_cli_time_opt (cli, "from", v, &from) : 0;
+    if (rc < 0)
         return rc;
     if (el_cli_has (a, "all"))
         from = 0;
-    if ((v = el_cli_opt (a, "to")) && (rc = el_cli_time_opt (cli, "to", v, &to)) < 0)
+    v = el_cli_opt (a, "to");
+    rc = v ? el_cli_time_opt (cli, "to", v, &to) : 0;
+    if (rc < 0)
         return rc;
     if (to && to <= from)
         return el_cli_bad (cli, "end before start: --to must be after --from");
     const char *site_text = el_cli_opt (a, "site");
-    if (site_text && (rc = el_cli_site_resolve (cli, site_text, site)) < 0)
+    rc = site_text ? el_cli_site_resolve (cli, site_text, site) : 0;
+    if (rc < 0)
         return rc;
     const char *category = el_cli_opt (a, "category");
 
@@ -547,9 +569,11 @@ s_show (el_cli_t *cli, const el_cli_args_t *a)
     uint8_t site[EL_KEY_BYTES];
     const char *site_text = el_cli_opt (a, "site");
     int rc;
-    if (site_text && (rc = el_cli_site_resolve (cli, site_text, site)) < 0)
+    rc = site_text ? el_cli_site_resolve (cli, site_text, site) : 0;
+    if (rc < 0)
         return rc;
-    if ((rc = el_cli_check_key (cli, "UID", a->pos[0], false)) < 0)
+    rc = el_cli_check_key (cli, "UID", a->pos[0], false);
+    if (rc < 0)
         return rc;
     s_events_t s = { .cli = cli };
     s_find_t f = { a->pos[0], site_text ? site : NULL, &s };

@@ -1,4 +1,4 @@
-/* el_cli_import.c — files coordinators already have, in and out (issue 5):
+/* el_cli_import.c — files coordinators already have, in and out:
  *
  *   entrelab event import FILE.ics [--site SITE]
  *   entrelab event export [--from --to --site --output FILE]
@@ -376,9 +376,11 @@ s_event_import (el_cli_t *cli, const el_cli_args_t *a)
     }
     for (size_t i = 0; i < imp->problems.n; i++)
         s_problem (&t, imp->problems.items[i].line, imp->problems.items[i].skipped, imp->problems.items[i].reason);
-    if (site_text && (rc = el_cli_site_resolve (cli, site_text, site)) < 0)
+    rc = site_text ? el_cli_site_resolve (cli, site_text, site) : 0;
+    if (rc < 0)
         goto out;
-    if ((rc = s_held_load (cli, EL__KIND__EVENT, &held)) < 0)
+    rc = s_held_load (cli, EL__KIND__EVENT, &held);
+    if (rc < 0)
         goto out;
     for (size_t i = 0; i < imp->n_events; i++) {
         El__Event *ev = imp->events[i];
@@ -420,7 +422,8 @@ s_event_import (el_cli_t *cli, const el_cli_args_t *a)
         else
             t.added++;
     }
-    if ((rc = s_writer_flush (&w)) < 0)
+    rc = s_writer_flush (&w);
+    if (rc < 0)
         goto out;
     rc = s_report (cli, "event", path, &t, imp->problems.dropped, &w);
 out:
@@ -555,13 +558,18 @@ s_event_export (el_cli_t *cli, const el_cli_args_t *a)
     uint8_t site[EL_KEY_BYTES];
     const char *v, *site_text = el_cli_opt (a, "site"), *output = el_cli_opt (a, "output");
     int rc;
-    if ((v = el_cli_opt (a, "from")) && (rc = el_cli_time_opt (cli, "from", v, &from)) < 0)
+    v = el_cli_opt (a, "from");
+    rc = v ? el_cli_time_opt (cli, "from", v, &from) : 0;
+    if (rc < 0)
         return rc;
-    if ((v = el_cli_opt (a, "to")) && (rc = el_cli_time_opt (cli, "to", v, &to)) < 0)
+    v = el_cli_opt (a, "to");
+    rc = v ? el_cli_time_opt (cli, "to", v, &to) : 0;
+    if (rc < 0)
         return rc;
     if (to <= from)
         return el_cli_bad (cli, "end before start: --to must be after --from");
-    if (site_text && (rc = el_cli_site_resolve (cli, site_text, site)) < 0)
+    rc = site_text ? el_cli_site_resolve (cli, site_text, site) : 0;
+    if (rc < 0)
         return rc;
     bool window = el_cli_has (a, "from") || el_cli_has (a, "to");
 
@@ -601,7 +609,8 @@ s_event_export (el_cli_t *cli, const el_cli_args_t *a)
         sel[kept++] = e;
     }
     size_t dups = 0;
-    if ((rc = s_unique_uids (cli, sel, &kept, &dups)) < 0)
+    rc = s_unique_uids (cli, sel, &kept, &dups);
+    if (rc < 0)
         goto out;
     rc = el_ics_export (sel, kept, cli->now_us, &text, &text_len, &degraded);
     if (rc < 0) {
@@ -719,7 +728,8 @@ s_equipment_import (el_cli_t *cli, const el_cli_args_t *a)
         rc = el_cli_bad (cli, "--format: csv or fablabs, not '%s'", format);
         goto out;
     }
-    if ((rc = s_read (cli, path, EL_IMPORT_MAX_BYTES, &data, &len)) < 0)
+    rc = s_read (cli, path, EL_IMPORT_MAX_BYTES, &data, &len);
+    if (rc < 0)
         goto out;
     bool fablabs = format ? !strcmp (format, "fablabs") : s_is_json (data, len);
     if (lab && !fablabs) {
@@ -743,9 +753,14 @@ s_equipment_import (el_cli_t *cli, const el_cli_args_t *a)
     }
     for (size_t i = 0; i < imp->problems.n; i++)
         s_problem (&t, imp->problems.items[i].line, imp->problems.items[i].skipped, imp->problems.items[i].reason);
-    if ((rc = s_held_load (cli, EL__KIND__EQUIPMENT, &held)) < 0
-        || (rc = s_queue_changed (cli, imp, &held, &w, &t)) < 0
-        || (rc = s_writer_flush (&w)) < 0)
+    rc = s_held_load (cli, EL__KIND__EQUIPMENT, &held);
+    if (rc < 0)
+        goto out;
+    rc = s_queue_changed (cli, imp, &held, &w, &t);
+    if (rc < 0)
+        goto out;
+    rc = s_writer_flush (&w);
+    if (rc < 0)
         goto out;
     rc = s_report (cli, "equipment", path, &t, imp->problems.dropped, &w);
 out:
@@ -815,7 +830,8 @@ s_member_import (el_cli_t *cli, const el_cli_args_t *a)
     El__Sharing sharing = EL__SHARING__SHARING_SITE;
     uint8_t salt[S_SALT_BYTES];
     int rc;
-    if (sharing_text && (rc = el_cli_sharing_parse (cli, "sharing", sharing_text, &sharing)) < 0)
+    rc = sharing_text ? el_cli_sharing_parse (cli, "sharing", sharing_text, &sharing) : 0;
+    if (rc < 0)
         goto out;
     for (size_t i = 0; i < n_maps; i++) {
         const char *eq = strchr (maps[i], '=');
@@ -827,7 +843,8 @@ s_member_import (el_cli_t *cli, const el_cli_args_t *a)
         trainings[i] = maps[i];
     }
     trainings[n_maps] = NULL;
-    if ((rc = s_read (cli, path, EL_IMPORT_MAX_BYTES, &data, &len)) < 0)
+    rc = s_read (cli, path, EL_IMPORT_MAX_BYTES, &data, &len);
+    if (rc < 0)
         goto out;
     /* refuse a file that is not a roster before asking the daemon anything */
     memset (&err, 0, sizeof err);
@@ -841,7 +858,8 @@ s_member_import (el_cli_t *cli, const el_cli_args_t *a)
         goto out;
     }
     el_import_destroy (&imp);
-    if ((rc = el_cli_self (cli)) < 0)
+    rc = el_cli_self (cli);
+    if (rc < 0)
         goto out;
     bool secret = s_member_salt (cli, salt);
     el_member_import_opts_t opts = { salt, sizeof salt, trainings };
@@ -868,9 +886,14 @@ s_member_import (el_cli_t *cli, const el_cli_args_t *a)
     if (!secret)
         s_problem (&t, 0, false, "no access to the state directory: member keys are derived "
                                  "with the site id, not a secret salt");
-    if ((rc = s_held_load (cli, EL__KIND__MEMBER, &held)) < 0
-        || (rc = s_queue_changed (cli, imp, &held, &w, &t)) < 0
-        || (rc = s_writer_flush (&w)) < 0)
+    rc = s_held_load (cli, EL__KIND__MEMBER, &held);
+    if (rc < 0)
+        goto out;
+    rc = s_queue_changed (cli, imp, &held, &w, &t);
+    if (rc < 0)
+        goto out;
+    rc = s_writer_flush (&w);
+    if (rc < 0)
         goto out;
     rc = s_report (cli, "member", path, &t, imp->problems.dropped, &w);
 out:

@@ -1,5 +1,5 @@
 /* el_cli_member.c — `entrelab member add|update|list|remove`: the site's
- * roster (el.Member records; personal data, DESIGN.md "Privacy"). */
+ * roster (el.Member records; personal data, docs/ARCHITECTURE.md "Privacy"). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,26 +84,35 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Member *m, bool owned
 {
     const char *v;
     int rc;
-    if ((v = el_cli_opt (a, "name"))) {
+    v = el_cli_opt (a, "name");
+    if (v) {
         if (!*v)
             return el_cli_bad (cli, "--name must not be empty");
         if (el_cli_field_set (&m->display_name, v, owned) < 0)
             return el_cli_fail (cli, -ENOMEM, "out of memory");
     }
-    if ((v = el_cli_opt (a, "contact")) && el_cli_field_set (&m->contact, v, owned) < 0)
+    v = el_cli_opt (a, "contact");
+    if (v && el_cli_field_set (&m->contact, v, owned) < 0)
         return el_cli_fail (cli, -ENOMEM, "out of memory");
-    if ((v = el_cli_opt (a, "valid-until"))) {
-        if (!strcmp (v, "none"))
+    v = el_cli_opt (a, "valid-until");
+    if (v) {
+        if (!strcmp (v, "none")) {
             m->valid_until_us = 0;
-        else if ((rc = el_cli_time_opt (cli, "valid-until", v, &m->valid_until_us)) < 0)
-            return rc;
+        } else {
+            rc = el_cli_time_opt (cli, "valid-until", v, &m->valid_until_us);
+            if (rc < 0)
+                return rc;
+        }
     }
-    if ((v = el_cli_opt (a, "sharing"))
-        && (rc = el_cli_sharing_parse (cli, "sharing", v, &m->sharing)) < 0)
+    v = el_cli_opt (a, "sharing");
+    rc = v ? el_cli_sharing_parse (cli, "sharing", v, &m->sharing) : 0;
+    if (rc < 0)
         return rc;
-    if ((rc = s_list_opt (cli, a, "role", &m->roles, &m->n_roles, owned)) < 0)
+    rc = s_list_opt (cli, a, "role", &m->roles, &m->n_roles, owned);
+    if (rc < 0)
         return rc;
-    if ((rc = s_list_opt (cli, a, "training", &m->trainings, &m->n_trainings, owned)) < 0)
+    rc = s_list_opt (cli, a, "training", &m->trainings, &m->n_trainings, owned);
+    if (rc < 0)
         return rc;
     return 0;
 }
@@ -121,12 +130,14 @@ s_add (el_cli_t *cli, const el_cli_args_t *a)
     char key[EL_RECORD_KEY_MAX + 1];
     const char *given = el_cli_opt (a, "id");
     if (given) {
-        if ((rc = el_cli_check_key (cli, "--id", given, false)) < 0)
+        rc = el_cli_check_key (cli, "--id", given, false);
+        if (rc < 0)
             goto out;
         snprintf (key, sizeof key, "%s", given);
     } else
         el_cli_random_key ("m-", key, sizeof key);
-    if ((rc = el_cli_self (cli)) < 0)
+    rc = el_cli_self (cli);
+    if (rc < 0)
         goto out;
     m.home_site = (ProtobufCBinaryData) { EL_KEY_BYTES, cli->self_id };
     El__ControlReply *reply = NULL;
@@ -271,7 +282,7 @@ s_list_one (void *arg, const El__RecordView *v)
         return 0;
     const uint8_t *home = m->home_site.len == EL_KEY_BYTES ? m->home_site.data : v->origin.data;
     /* a member shared at `site` level is shown only on its home site
-     * (DESIGN.md "Privacy": never beyond the member's chosen level) */
+     * (docs/ARCHITECTURE.md "Privacy": never beyond the member's chosen level) */
     bool visible = !memcmp (v->origin.data, L->cli->self_id, EL_KEY_BYTES)
                    || m->sharing == EL__SHARING__SHARING_NETWORK
                    || m->sharing == EL__SHARING__SHARING_FEDERATION;
@@ -293,9 +304,11 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
     uint8_t site[EL_KEY_BYTES];
     const char *site_text = el_cli_opt (a, "site");
     int rc;
-    if (site_text && (rc = el_cli_site_resolve (cli, site_text, site)) < 0)
+    rc = site_text ? el_cli_site_resolve (cli, site_text, site) : 0;
+    if (rc < 0)
         return rc;
-    if ((rc = el_cli_self (cli)) < 0)
+    rc = el_cli_self (cli);
+    if (rc < 0)
         return rc;
     s_list_t L = { cli, json_array (), site_text ? site : NULL, el_cli_opt (a, "training") };
     rc = el_cli_list (cli, EL__KIND__MEMBER, NULL, s_list_one, &L);

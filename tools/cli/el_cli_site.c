@@ -138,15 +138,25 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
     snprintf (text, S_CONF_MAX, "# entrelab %s, written by `entrelab init`. Every key is also "
               "a flag; the keys and defaults: docs/CLI.md, \"Daemon settings\".\n[daemon]\n",
               broker ? "broker" : "site");
-    if ((rc = s_setting (cli, cfg, text, S_CONF_MAX, "state_dir", abs)) < 0
-        || (rc = s_setting (cli, cfg, text, S_CONF_MAX, "key_file", key)) < 0)
+    rc = s_setting (cli, cfg, text, S_CONF_MAX, "state_dir", abs);
+    if (rc < 0)
         goto out;
-    for (size_t i = 0; i < n_listen; i++)
-        if ((rc = s_setting (cli, cfg, text, S_CONF_MAX, "listen", listen[i])) < 0)
+    rc = s_setting (cli, cfg, text, S_CONF_MAX, "key_file", key);
+    if (rc < 0)
+        goto out;
+    for (size_t i = 0; i < n_listen; i++) {
+        rc = s_setting (cli, cfg, text, S_CONF_MAX, "listen", listen[i]);
+        if (rc < 0)
             goto out;
-    if (connect && ((rc = s_setting (cli, cfg, text, S_CONF_MAX, "connect", connect)) < 0
-                    || (rc = s_setting (cli, cfg, text, S_CONF_MAX, "broker_key", bkey)) < 0))
-        goto out;
+    }
+    if (connect) {
+        rc = s_setting (cli, cfg, text, S_CONF_MAX, "connect", connect);
+        if (rc < 0)
+            goto out;
+        rc = s_setting (cli, cfg, text, S_CONF_MAX, "broker_key", bkey);
+        if (rc < 0)
+            goto out;
+    }
     for (size_t i = 0; i < n_sets; i++) {
         char name[64];
         const char *eq = strchr (sets[i], '=');
@@ -166,15 +176,19 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
             rc = el_cli_bad (cli, "--set %s: fixed by init", name);
             goto out;
         }
-        if ((rc = s_setting (cli, cfg, text, S_CONF_MAX, name, value)) < 0)
+        rc = s_setting (cli, cfg, text, S_CONF_MAX, name, value);
+        if (rc < 0)
             goto out;
     }
-    if ((rc = el_keypair_generate (&kp)) < 0
-        || (rc = el_keypair_save (kp, key, false)) < 0) {
+    rc = el_keypair_generate (&kp);
+    if (rc == 0)
+        rc = el_keypair_save (kp, key, false);
+    if (rc < 0) {
         rc = el_cli_fail (cli, rc, "%s: %s", key, el_strerror (rc));
         goto out;
     }
-    if ((rc = s_write_file (conf, text, 0600)) < 0) {
+    rc = s_write_file (conf, text, 0600);
+    if (rc < 0) {
         rc = el_cli_fail (cli, rc, "%s: %s", conf, strerror (-rc));
         /* leave nothing half made: a later init must be able to start over */
         char pub[PATH_MAX + 32];
@@ -236,7 +250,8 @@ s_admit (el_cli_t *cli, const el_cli_args_t *a)
     req.r_case = EL__CONTROL_REQUEST__R_ADMIT;
     req.admit = &ar;
     El__ControlReply *reply = NULL;
-    if ((rc = el_cli_call (cli, &req, &reply)) < 0)
+    rc = el_cli_call (cli, &req, &reply);
+    if (rc < 0)
         return rc;
     uint64_t seq = reply->r_case == EL__CONTROL_REPLY__R_ADMIT ? reply->admit->seq : 0;
     el_cli_reply_free (&reply);
@@ -253,9 +268,10 @@ static int
 s_revoke (el_cli_t *cli, const el_cli_args_t *a)
 {
     uint8_t key[EL_KEY_BYTES];
-    int rc;
-    if (el_key_resolve (a->pos[0], key) < 0
-        && (rc = el_cli_site_resolve (cli, a->pos[0], key)) < 0)
+    int rc = el_key_resolve (a->pos[0], key);
+    if (rc < 0)
+        rc = el_cli_site_resolve (cli, a->pos[0], key);
+    if (rc < 0)
         return rc;
     char text[EL_KEY_TEXT_BYTES];
     el_key_to_text (key, text);
@@ -276,7 +292,8 @@ s_revoke (el_cli_t *cli, const el_cli_args_t *a)
     req.r_case = EL__CONTROL_REQUEST__R_REVOKE;
     req.revoke = &rr;
     El__ControlReply *reply = NULL;
-    if ((rc = el_cli_call (cli, &req, &reply)) < 0)
+    rc = el_cli_call (cli, &req, &reply);
+    if (rc < 0)
         return rc;
     uint64_t seq = reply->r_case == EL__CONTROL_REPLY__R_ADMIT ? reply->admit->seq : 0;
     el_cli_reply_free (&reply);
@@ -298,7 +315,8 @@ s_invite (el_cli_t *cli, const el_cli_args_t *a)
     if (rc < 0)
         return rc;
     const char *v;
-    if ((v = el_cli_opt (a, "ttl"))) {
+    v = el_cli_opt (a, "ttl");
+    if (v) {
         char err[200];
         int64_t ttl;
         if (el_cli_duration_parse (v, &ttl, err, sizeof err) < 0)
@@ -308,9 +326,11 @@ s_invite (el_cli_t *cli, const el_cli_args_t *a)
         ir.ttl_us = ttl;
     }
     static const char *const eps[] = { "join-listen", "join-endpoint", "endpoint" };
-    for (size_t i = 0; i < 3; i++)
-        if ((v = el_cli_opt (a, eps[i])) && !strstr (v, "://"))
+    for (size_t i = 0; i < 3; i++) {
+        v = el_cli_opt (a, eps[i]);
+        if (v && !strstr (v, "://"))
             return el_cli_bad (cli, "--%s: not an endpoint: %s", eps[i], v);
+    }
     const char *name = el_cli_opt (a, "name");
     if (name && strlen (name) > 200)
         return el_cli_bad (cli, "--name: at most 200 bytes");
@@ -323,7 +343,8 @@ s_invite (el_cli_t *cli, const el_cli_args_t *a)
     req.r_case = EL__CONTROL_REQUEST__R_INVITE;
     req.invite = &ir;
     El__ControlReply *reply = NULL;
-    if ((rc = el_cli_call (cli, &req, &reply)) < 0)
+    rc = el_cli_call (cli, &req, &reply);
+    if (rc < 0)
         return rc;
     if (reply->r_case != EL__CONTROL_REPLY__R_INVITE) {
         el_cli_reply_free (&reply);
@@ -446,7 +467,8 @@ s_join (el_cli_t *cli, const el_cli_args_t *a)
     }
     el_config_init (cfg);
     char err[EL_CONFIG_ERR_MAX] = "";
-    if ((rc = el_config_load (cfg, conf, err, sizeof err)) < 0) {
+    rc = el_config_load (cfg, conf, err, sizeof err);
+    if (rc < 0) {
         rc = el_cli_fail (cli, rc, "%s: %s", conf, err);
         goto out;
     }
@@ -461,11 +483,13 @@ s_join (el_cli_t *cli, const el_cli_args_t *a)
         rc = el_cli_bad (cli, "%s already names another broker: this site is in a network", conf);
         goto out;
     }
-    if ((rc = el_keypair_load (cfg->key_file, &kp)) < 0) {
+    rc = el_keypair_load (cfg->key_file, &kp);
+    if (rc < 0) {
         rc = el_cli_fail (cli, rc, "%s: %s", cfg->key_file, el_strerror (rc));
         goto out;
     }
-    if (!(ctx = zmq_ctx_new ())) {
+    ctx = zmq_ctx_new ();
+    if (!ctx) {
         rc = el_cli_fail (cli, -errno, "zmq: %s", zmq_strerror (errno));
         goto out;
     }
@@ -489,7 +513,8 @@ s_join (el_cli_t *cli, const el_cli_args_t *a)
     char bkey[EL_KEY_TEXT_BYTES], self[EL_KEY_TEXT_BYTES];
     el_key_to_text (t->broker_key.data, bkey);
     el_key_to_text (kp->pk, self);
-    if ((rc = s_conf_set_broker (cli, conf, reply->sync_endpoint, bkey)) < 0)
+    rc = s_conf_set_broker (cli, conf, reply->sync_endpoint, bkey);
+    if (rc < 0)
         goto out;
     json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s}", "site", self, "network", bkey,
                              "name", reply->name ? reply->name : "", "sync_endpoint",

@@ -1,6 +1,6 @@
-/* entrelab — the coordinators' command line (issue 4, DESIGN.md "Coordinator
- * interface"). Dispatches `entrelab <words> [options]` to the command tables
- * of tools/cli/el_cli_*.c. See docs/CLI.md for every command with an example. */
+/* entrelab — the coordinators' command line, a client of one daemon's control
+ * socket (docs/ARCHITECTURE.md "Control protocol"). Dispatches
+ * `entrelab <words> [options]` to the command tables of tools/cli/el_cli_*.c. See docs/CLI.md for every command with an example. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1368,10 +1368,11 @@ el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error
         goto out_free;
     size_t n_comps = comps.n;
     bool lines_known = n_comps == scan.n;
-    if (scan.trailing_line
-        && (rc = el_problems_add (&pr, scan.trailing_line, false,
-                                "text outside any component ignored")) < 0)
-        goto out_free;
+    if (scan.trailing_line) {
+        rc = el_problems_add (&pr, scan.trailing_line, false, "text outside any component ignored");
+        if (rc < 0)
+            goto out_free;
+    }
 
     rc = -ENOMEM;
     items = calloc (n_comps ? n_comps : 1, sizeof *items);

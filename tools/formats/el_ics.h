@@ -196,7 +196,7 @@ bool el_ics_event_is_newer (const El__Event *current, const El__Event *incoming)
 /** Do @p a and @p b hold the same event (every field, extensions in any order)? */
 bool el_ics_event_same (const El__Event *a, const El__Event *b);
 
-/** The record key of @p ev (DESIGN.md: entry key = uid): the uid, or
+/** The record key of @p ev (an event's entry key is its uid): the uid, or
  * "uid#RECURRENCE-ID text" for a recurrence override. When that is longer than
  * EL_RECORD_KEY_MAX bytes: "uid-b2:" + 32 hex digits of its BLAKE2b-128.
  * @param out  EL_RECORD_KEY_MAX + 1 bytes

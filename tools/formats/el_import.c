@@ -908,7 +908,10 @@ el_import_equipment_csv (const char *data, size_t len, el_import_t **ret, el_imp
         rc = EL_EINVAL;
         goto out;
     }
-    while ((rc = s_csv_next (&csv, &row, err)) == 1) {
+    for (;;) {
+        rc = s_csv_next (&csv, &row, err);
+        if (rc != 1)
+            break;
         if (s_row_blank (&row))
             continue;
         rc = s_equipment_row (&b, &row, idx, n_cols);
@@ -1328,10 +1331,12 @@ s_member_row (s_build_t *b, const s_row_t *r, const int *idx, size_t n_cols,
         goto out;
     if (s_member_trainings (m, f[M_TRAININGS], opts) < 0)
         goto out;
-    if (short_row
-        && (rc = s_problem (b, r->line, false, "short row: %zu of %zu fields (the rest taken as empty)",
-                            r->n, n_cols)) < 0)
-        goto out;
+    if (short_row) {
+        rc = s_problem (b, r->line, false, "short row: %zu of %zu fields (the rest taken as empty)",
+                        r->n, n_cols);
+        if (rc < 0)
+            goto out;
+    }
     rc = s_build_add (b, m, key, r->line);
     m = NULL;
     key = NULL;
@@ -1381,7 +1386,10 @@ el_import_fabmanager_members (const char *data, size_t len, const el_member_impo
         rc = EL_EINVAL;
         goto out;
     }
-    while ((rc = s_csv_next (&csv, &row, err)) == 1) {
+    for (;;) {
+        rc = s_csv_next (&csv, &row, err);
+        if (rc != 1)
+            break;
         if (s_row_blank (&row) && row.n <= 1)
             continue;
         rc = s_member_row (&b, &row, idx, n_cols, opts);
