@@ -1,5 +1,6 @@
-/* el_testctl — test-only client of the daemons' control API (the real CLI,
- * tools/, comes with issue 4). Prints JSON on stdout, one document per call.
+/* el_testctl — test-only client of the daemons' control API, below the
+ * `entrelab` CLI and without its checks. Prints JSON on stdout, one document
+ * per call.
  *
  *   el_testctl keygen PATH                          new key file (+ PATH.pub), prints the id
  *   el_testctl ENDPOINT status                      status as JSON

@@ -1,4 +1,4 @@
-/* el_testforge — test-only hostile peer (issue 3, integration case e).
+/* el_testforge — test-only hostile peer (run.py cases forged and revoke).
  * Connects as an admitted site (its own key file) to a daemon's ROUTER,
  * speaks the sync protocol itself, and relays an entry it forged for another
  * origin (the victim): the body claims the victim as origin and continues

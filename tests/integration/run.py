@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Integration tests of entrelab-broker / entrelab-node (issue 3, item 5).
+"""Integration tests of entrelab-broker / entrelab-node.
 
 Real processes on loopback, each case in its own temp dir with free ports:
 one broker + three nodes A, B, C, driven through the control socket with the
@@ -8,7 +8,7 @@ asserted on timing. Every daemon must stop cleanly on SIGTERM (exit 0, which
 under ASan also means no leak).
 
   run.py --case NAME --node BIN --broker BIN --ctl BIN --forge BIN [--keep]
-Cases: replicate, catchup, broker_restart, zap_refused, forged, loop.
+Cases: replicate, catchup, broker_restart, zap_refused, forged, loop, revoke.
 """
 import argparse
 import base64
@@ -487,12 +487,11 @@ def case_loop(net):
 
 
 def case_revoke(net):
-    """Minimal admission (issue 3 item 3): revoking a site closes its sessions, at
-    the broker and at a node it is linked with directly; the revoked site refuses
-    its own writes; an entry it signs after the revocation, relayed by another
-    admitted site straight to the broker, A and B, is refused by each of them
-    (counted and logged as revoked) and reaches no store; after a restart ZAP
-    refuses it."""
+    """Revoking a site closes its sessions, at the broker and at a node it is
+    linked with directly; the revoked site refuses its own writes; an entry it
+    signs after the revocation, relayed by another admitted site straight to the
+    broker, A and B, is refused by each of them (counted and logged as revoked)
+    and reaches no store; after a restart ZAP refuses it."""
     rkey_path = os.path.join(net.tmp, "relay.key")
     rkey = subprocess.run([net.args.ctl, "keygen", rkey_path], capture_output=True, text=True,
                           check=True).stdout.strip()

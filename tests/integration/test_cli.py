@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Integration tests of the `entrelab` command line (issue 4).
+"""Integration tests of the `entrelab` command line.
 
 Real entrelab-broker / entrelab-node processes on loopback, set up and driven
 only through the real CLI (`entrelab init`, `admit`, `invite`, `join`, ...),

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Integration tests of `entrelab event import|export`, `equipment import` and
-`member import` (issue 5): real daemons on loopback, driven by the real CLI
+`member import`: real daemons on loopback, driven by the real CLI
 (the network helpers are test_cli.py's, the process helpers el_it.py's).
 
   test_import.py --case NAME --cli BIN --node BIN --broker BIN [--real DIR] [--keep]

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Runs deploy/quickstart.sh on the programs already built and checks what it shows
-(issue 5): the agenda starts today and holds demo events of all three sites from
-the coming week on (the demo season moved by whole weeks to today), the machine
-list shows the central site's lathe, the village's booking of it, two days from
-today, is confirmed, `status` shows the broker link connected; every daemon it
-started is gone afterwards.
+"""Runs deploy/quickstart.sh on the programs already built and checks what it
+shows: the agenda starts today and holds demo events of all three sites from the
+coming week on (the demo season moved by whole weeks to today), the machine list
+shows the central site's lathe, the village's booking of it, two days from today,
+is confirmed, `status` shows the broker link connected; every daemon it started
+is gone afterwards.
 
   test_quickstart.py --script deploy/quickstart.sh --build-dir DIR [--real DIR]
                      [--faketime OFFSET]
