@@ -10,7 +10,8 @@
 # Manager members CSV), and shows from a village site: the network's agenda
 # for the coming weeks, the network's machines, a booking of the central
 # site's lathe confirmed by its owner, and `entrelab status`. It stops every
-# daemon it started and exits 0.
+# daemon it started and exits 0. The demo season is moved by whole weeks so
+# that it starts in the coming week, whatever today's date.
 #
 # options:
 #   --keep                 leave the daemons running and print commands to try
@@ -210,6 +211,80 @@ for i in "${!order[@]}"; do
 done
 
 # ------------------------------------------------------------ imports
+# demo_shift TODAY OUT DIR...: for each DIR, OUT/DIR/events.ics is the demo
+# calendar with every date moved by one whole number of weeks, the smallest
+# that puts the earliest start on or after TODAY; prints that number of days.
+# Local times (TZID, floating) stay as they are on the wall clock; UTC times
+# (UNTIL, DTSTAMP) move with the wall clock of Europe/Paris, so that a moved
+# UNTIL still ends the series after the same local occurrence across DST.
+demo_shift() {
+  python3 - "$demo" "$@" <<'EOF'
+import datetime, os, re, sys, zoneinfo
+demo, today, out, dirs = sys.argv[1], datetime.date.fromisoformat(sys.argv[2]), sys.argv[3], sys.argv[4:]
+paris, utc = zoneinfo.ZoneInfo("Europe/Paris"), datetime.timezone.utc
+DATED = {"DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE", "RDATE", "DTSTAMP",
+         "LAST-MODIFIED", "CREATED"}
+STAMP = re.compile(r"(?<![0-9])([0-9]{8})(?:T([0-9]{6})(Z?))?(?![0-9])")
+
+def move(value, days):
+    step = datetime.timedelta(days=days)
+    def one(m):
+        if m.group(2) is None:
+            return (datetime.datetime.strptime(m.group(1), "%Y%m%d") + step).strftime("%Y%m%d")
+        t = datetime.datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S")
+        if not m.group(3):
+            return (t + step).strftime("%Y%m%dT%H%M%S")
+        wall = t.replace(tzinfo=utc).astimezone(paris).replace(tzinfo=None) + step
+        return wall.replace(tzinfo=paris).astimezone(utc).strftime("%Y%m%dT%H%M%SZ")
+    return STAMP.sub(one, value)
+
+def walk(text, days):
+    """@text with its dates moved by @days, and its earliest DTSTART (a date)."""
+    lines, out, earliest, in_tz, i = text.split("\r\n"), [], None, False, 0
+    while i < len(lines):
+        j = i + 1
+        while j < len(lines) and lines[j][:1] in (" ", "\t"):     # folded (RFC 5545 3.1)
+            j += 1
+        phys, i = lines[i:j], j
+        line = phys[0] + "".join(p[1:] for p in phys[1:])
+        name = re.split(r"[;:]", line, maxsplit=1)[0].upper()
+        if line.upper() in ("BEGIN:VTIMEZONE", "END:VTIMEZONE"):
+            in_tz = line.upper().startswith("BEGIN")
+        if in_tz or ":" not in line or name not in DATED | {"RRULE", "EXRULE"}:
+            out.extend(phys)
+            continue
+        head, value = line.split(":", 1)
+        if name in ("RRULE", "EXRULE"):
+            value = re.sub(r"(?<=UNTIL=)[0-9TZ]+", lambda m: move(m.group(0), days), value)
+        else:
+            if name == "DTSTART" and STAMP.match(value):
+                d = datetime.datetime.strptime(value[:8], "%Y%m%d").date()
+                earliest = d if earliest is None else min(earliest, d)
+            value = move(value, days)
+        line = head + ":" + value
+        while len(line) > 75:           # fold again (these lines are ASCII)
+            out.append(line[:75])
+            line = " " + line[75:]
+        out.append(line)
+    return "\r\n".join(out), earliest
+
+texts = {}
+for d in dirs:
+    path = os.path.join(demo, d, "events.ics")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8", newline="") as f:
+            texts[d] = f.read()
+starts = [s for s in (walk(t, 0)[1] for t in texts.values()) if s]
+if not starts:
+    sys.exit("quickstart: no DTSTART in the demo calendars")
+days = 7 * -(-(today - min(starts)).days // 7)
+for d, t in texts.items():
+    os.makedirs(os.path.join(out, d), exist_ok=True)
+    with open(os.path.join(out, d, "events.ics"), "w", encoding="utf-8", newline="") as f:
+        f.write(walk(t, days)[0])
+print(days)
+EOF
+}
 import() {           # DIR KIND FILE: one import, its report; a refused file is said, not fatal
   local out rc=0
   out=$(el "$1" "$2" import "$3" 2>&1) || rc=$?
@@ -217,11 +292,20 @@ import() {           # DIR KIND FILE: one import, its report; a refused file is 
   [ "$rc" = 0 ] || [ "$rc" = 2 ] || die "import of $3 failed"
 }
 if [ "$use_demo" = 1 ]; then
+  # The demo calendars are written for a season from December 2026 to June
+  # 2027. Import copies moved by whole weeks (weekdays and local times kept)
+  # so that the season starts in the coming week: the agenda below is never
+  # empty and the booking never in the past, whatever today's date.
+  shifted=$(demo_shift "$(date +%Y-%m-%d)" "$tmp/demo" "${order[@]}") \
+    || die "cannot move the demo season to today"
+  echo "demo season moved by $shifted days, to start within a week of today"
   for dir in "${order[@]}"; do
     say "Demo data of ${site_name[$dir]} (deploy/demo/$dir)"
     for kind in event equipment member; do
       case $kind in event) f=events.ics ;; equipment) f=equipment.csv ;; member) f=members.csv ;; esac
-      [ -f "$demo/$dir/$f" ] && import "${site_dir[$dir]}" "$kind" "$demo/$dir/$f"
+      src="$demo/$dir/$f"
+      [ "$kind" = event ] && src="$tmp/demo/$dir/$f"
+      [ -f "$src" ] && import "${site_dir[$dir]}" "$kind" "$src"
     done
   done
 fi
@@ -253,9 +337,6 @@ echo "converged: $(el "$hub" status --json | jq -r .store.entries) entries on ea
 V=${site_dir[$village]}
 # ------------------------------------------------------------ agenda
 from=$(date +%Y-%m-%d)
-if [ "$use_demo" = 1 ] && { [[ "$from" > 2027-05-01 ]] || [[ "$from" < 2026-11-01 ]]; }; then
-  from=2026-12-01      # the demo season runs from December 2026 to June 2027
-fi
 to=$(date -d "$from + $weeks weeks" +%Y-%m-%d)
 day=$(date -d "$from + 2 days" +%Y-%m-%d)      # the booking's day
 say "The network's agenda, $from to $to, seen from ${site_name[$village]}"

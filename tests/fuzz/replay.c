@@ -5,14 +5,21 @@
  * crossovers), so that a regression in a decoder shows up in ctest without
  * clang. Reproducible: the mutations follow --seed (default 1).
  *
- *   fuzz_X_replay [-n MUTATIONS] [-s SEED] [-m MAX_BYTES] PATH...
+ *   fuzz_X_replay [-n MUTATIONS] [-s SEED] [-m MAX_BYTES] [-o PATH]... PATH...
+ *
+ * Every PATH must exist: a missing one is an error (exit 1). A path given
+ * with -o is optional input (real test data kept outside the repository):
+ * when one is missing, nothing runs and the program exits 77 (skipped),
+ * saying which.
  *
  * When an input crashes (an ASan report, an abort, a signal), it is written
  * to ./replay-crash-<pid>, so it can be added to the corpus. Reports that
  * end the process otherwise (UBSan's halt_on_error) bypass that: rerun with
  * FUZZ_DUMP=FILE, which writes every input to FILE before running it.
  * FUZZ_SEED=N overrides -s.
- * Exit 0 when every input ran; a crash ends the process as it would anyway. */
+ * Exit 0 when every input ran, 1 on a missing PATH or an unreadable file, 77
+ * when an optional path is missing; a crash ends the process as it would
+ * anyway. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -109,10 +116,8 @@ static int
 s_load (const char *path)
 {
     struct stat st;
-    if (stat (path, &st) != 0) {
-        fprintf (stderr, "replay: %s: %s (skipped)\n", path, strerror (errno));
-        return 0;
-    }
+    if (stat (path, &st) != 0)
+        return -errno;
     if (!S_ISDIR (st.st_mode))
         return s_load_file (path);
     DIR *d = opendir (path);
@@ -293,18 +298,44 @@ int
 main (int argc, char **argv)
 {
     unsigned long mutations = 1000, seed = 1, max_bytes = 65536;
+    const char *optional[64];
+    size_t n_optional = 0;
     int opt;
     if (LLVMFuzzerInitialize)
         LLVMFuzzerInitialize (&argc, &argv);
-    while ((opt = getopt (argc, argv, "n:s:m:")) != -1) {
+    while ((opt = getopt (argc, argv, "n:s:m:o:")) != -1) {
         switch (opt) {
         case 'n': mutations = strtoul (optarg, NULL, 10); break;
         case 's': seed = strtoul (optarg, NULL, 10); break;
         case 'm': max_bytes = strtoul (optarg, NULL, 10); break;
+        case 'o':
+            if (n_optional < sizeof optional / sizeof *optional) {
+                optional[n_optional++] = optarg;
+                break;
+            }
+            /* fall through */
         default:
-            fprintf (stderr, "usage: %s [-n MUTATIONS] [-s SEED] [-m MAX_BYTES] PATH...\n",
-                     argv[0]);
+            fprintf (stderr, "usage: %s [-n MUTATIONS] [-s SEED] [-m MAX_BYTES] [-o PATH]... "
+                     "PATH...\n", argv[0]);
             return 2;
+        }
+    }
+    /* optional input first: when some is absent, the run is a skip, not a pass */
+    int absent = 0;
+    for (size_t i = 0; i < n_optional; i++) {
+        struct stat st;
+        if (stat (optional[i], &st) != 0) {
+            printf ("SKIP: %s: %s (optional input)\n", optional[i], strerror (errno));
+            absent++;
+        }
+    }
+    if (absent)
+        return 77;
+    for (size_t i = 0; i < n_optional; i++) {
+        int rc = s_load (optional[i]);
+        if (rc < 0) {
+            fprintf (stderr, "replay: %s: %s\n", optional[i], strerror (-rc));
+            return 1;
         }
     }
     s_dump_path = getenv ("FUZZ_DUMP");

@@ -1,5 +1,6 @@
-/* el_testctl — test-only client of the daemons' control API, independent of
- * the real CLI (tools/). Prints JSON on stdout, one document per call.
+/* el_testctl — test-only client of the daemons' control API, below the
+ * `entrelab` CLI and without its checks. Prints JSON on stdout, one document
+ * per call.
  *
  *   el_testctl keygen PATH                          new key file (+ PATH.pub), prints the id
  *   el_testctl ENDPOINT status                      status as JSON
@@ -10,6 +11,10 @@
  *   el_testctl ENDPOINT get KIND ORIGIN KEY         one record as JSON (exit 3 when absent)
  *   el_testctl ENDPOINT count KIND                  number of live records of KIND
  *   el_testctl ENDPOINT admit KEY NAME | revoke KEY
+ *   el_testctl ENDPOINT book KEY OWNER EQUIPMENT START_US END_US [MEMBER [TRAINING...]]
+ *                                                   one BookingRequest record KEY, as the
+ *                                                   CLI writes it, without the CLI's checks
+ *                                                   (a slot already over, say)
  * Exit: 0 ok, 1 error reply or failure (reason on stderr), 2 usage, 3 not found. */
 #include <errno.h>
 #include <inttypes.h>
@@ -170,6 +175,50 @@ s_write (void *ctx, const char *ep, El__Kind kind, const char *prefix, long coun
     return 0;
 }
 
+static int
+s_book (void *ctx, const char *ep, int argc, char **argv)
+{
+    uint8_t owner[EL_KEY_BYTES];
+    if (el_key_resolve (argv[4], owner) < 0)
+        return 2;
+    El__BookingRequest r = EL__BOOKING_REQUEST__INIT;
+    r.equipment_owner = (ProtobufCBinaryData) { EL_KEY_BYTES, owner };
+    r.equipment_key = argv[5];
+    r.start_us = strtoll (argv[6], NULL, 10);
+    r.end_us = strtoll (argv[7], NULL, 10);
+    r.purpose = (char *) "";
+    if (argc > 8)
+        r.member = argv[8];
+    if (argc > 9) {
+        r.member_trainings = argv + 9;
+        r.n_member_trainings = (size_t) (argc - 9);
+    }
+    size_t len = el__booking_request__get_packed_size (&r);
+    uint8_t *payload = malloc (len ? len : 1);
+    if (!payload)
+        return 1;
+    el__booking_request__pack (&r, payload);
+    El__RecordWrite rec = EL__RECORD_WRITE__INIT, *recs[1] = { &rec };
+    rec.kind = EL__KIND__BOOKING_REQUEST;
+    rec.key = argv[3];
+    rec.payload = (ProtobufCBinaryData) { len, payload };
+    El__WriteRequest w = EL__WRITE_REQUEST__INIT;
+    w.records = recs;
+    w.n_records = 1;
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    req.id = 1;
+    req.r_case = EL__CONTROL_REQUEST__R_WRITE;
+    req.write = &w;
+    El__ControlReply *reply = NULL;
+    int rc = s_call (ctx, ep, &req, &reply);
+    free (payload);
+    if (rc)
+        return rc;
+    printf ("{\"seq\":%" PRIu64 "}\n", reply->write ? reply->write->last_seq : 0);
+    el__control_reply__free_unpacked (reply, &el_pb_allocator);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -192,7 +241,8 @@ main (int argc, char **argv)
         return 0;
     }
     if (argc < 3) {
-        fprintf (stderr, "usage: el_testctl ENDPOINT status|heads|write|get|count|admit|revoke ...\n");
+        fprintf (stderr, "usage: el_testctl ENDPOINT status|heads|write|get|count|admit|revoke|book"
+                         " ...\n");
         return 2;
     }
     const char *ep = argv[1];
@@ -280,6 +330,8 @@ main (int argc, char **argv)
             if (!rc)
                 printf ("{\"count\":%" PRIu64 "}\n", total);
         }
+    } else if (!strcmp (cmd, "book") && argc >= 8) {
+        rc = s_book (ctx, ep, argc, argv);
     } else if ((!strcmp (cmd, "admit") && argc == 5) || (!strcmp (cmd, "revoke") && argc == 4)) {
         uint8_t site[EL_KEY_BYTES];
         El__AdmitRequest a = EL__ADMIT_REQUEST__INIT;

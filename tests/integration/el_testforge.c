@@ -1,4 +1,4 @@
-/* el_testforge — test-only hostile peer (integration case `forged`).
+/* el_testforge — test-only hostile peer (run.py cases forged and revoke).
  * Connects as an admitted site (its own key file) to a daemon's ROUTER,
  * speaks the sync protocol itself, and relays an entry it forged for another
  * origin (the victim): the body claims the victim as origin and continues
@@ -6,11 +6,16 @@
  * announced), but the signature is the forger's. The daemons must reject it
  * (bad signature) and never pass it on.
  *
- *   el_testforge KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY VICTIM_KEY [--oversize]
+ *   el_testforge KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY VICTIM_KEY
+ *                [--oversize | --signed-by VICTIM_KEYFILE]
  * Exit 0 when the forged Entries frame was sent and the daemon answered it
  * (its Credit for that frame, or an Error), 1 otherwise.
  * With --oversize it sends, after the Hellos, one frame of EL_FRAME_MAX + 1
- * bytes instead, and exits 0 once the daemon dropped the connection. */
+ * bytes instead, and exits 0 once the daemon dropped the connection.
+ * With --signed-by, the entry (key "relayed-event") is signed with the
+ * victim's own secret key: a genuine entry of the victim, written now and
+ * relayed by KEYFILE's site, as a relay would pass on the entries of a site
+ * revoked meanwhile. */
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
@@ -63,18 +68,23 @@ int
 main (int argc, char **argv)
 {
     bool oversize = argc == 7 && !strcmp (argv[6], "--oversize");
-    if (argc != 6 && !oversize) {
+    const char *signer_file = argc == 8 && !strcmp (argv[6], "--signed-by") ? argv[7] : NULL;
+    if (argc != 6 && !oversize && !signer_file) {
         fprintf (stderr, "usage: el_testforge KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY VICTIM_KEY"
-                         " [--oversize]\n");
+                         " [--oversize | --signed-by VICTIM_KEYFILE]\n");
         return 2;
     }
     if (el_crypto_init () != 0)
         return 1;
-    el_keypair_t *kp = NULL;
+    el_keypair_t *kp = NULL, *signer = NULL;
     uint8_t server[EL_KEY_BYTES], net_key[EL_KEY_BYTES], victim[EL_KEY_BYTES];
     if (el_keypair_load (argv[1], &kp) < 0 || el_key_resolve (argv[2], server) < 0
-        || el_key_resolve (argv[4], net_key) < 0 || el_key_resolve (argv[5], victim) < 0) {
+        || el_key_resolve (argv[4], net_key) < 0 || el_key_resolve (argv[5], victim) < 0
+        || (signer_file && (el_keypair_load (signer_file, &signer) < 0
+                            || memcmp (signer->pk, victim, EL_KEY_BYTES) != 0))) {
         fprintf (stderr, "el_testforge: bad key arguments\n");
+        el_keypair_destroy (&kp);
+        el_keypair_destroy (&signer);
         return 2;
     }
     int result = 1;
@@ -155,10 +165,12 @@ main (int argc, char **argv)
         goto out;
     }
 
-    /* The forged entry: the victim's next entry, signed by us. */
+    /* The forged entry: the victim's next entry, signed by us (or by the
+     * victim's own key, with --signed-by). */
+    const char *uid = signer ? "relayed-event" : "forged-event";
     El__Event ev = EL__EVENT__INIT;
-    ev.uid = (char *) "forged-event";
-    ev.summary = (char *) "forged by el_testforge";
+    ev.uid = (char *) uid;
+    ev.summary = (char *) (signer ? "relayed by el_testforge" : "forged by el_testforge");
     uint8_t payload[256];
     size_t plen = el__event__get_packed_size (&ev);
     el__event__pack (&ev, payload);
@@ -169,7 +181,7 @@ main (int argc, char **argv)
     body.network = (ProtobufCBinaryData) { EL_KEY_BYTES, network };
     body.time_us = el_now_us ();
     body.kind = EL__KIND__EVENT;
-    body.key = (char *) "forged-event";
+    body.key = (char *) uid;
     uint8_t payload_hash[EL_HASH_BYTES];
     crypto_generichash (payload_hash, sizeof payload_hash, payload, plen, NULL, 0);
     body.payload_hash = (ProtobufCBinaryData) { EL_HASH_BYTES, payload_hash };
@@ -177,7 +189,7 @@ main (int argc, char **argv)
     size_t blen = el__entry_body__get_packed_size (&body);
     el__entry_body__pack (&body, body_buf);
     uint8_t sig[EL_SIG_BYTES];
-    crypto_sign_detached (sig, NULL, body_buf, blen, kp->sk);
+    crypto_sign_detached (sig, NULL, body_buf, blen, signer ? signer->sk : kp->sk);
     El__Entry entry = EL__ENTRY__INIT;
     entry.body = (ProtobufCBinaryData) { blen, body_buf };
     entry.sig = (ProtobufCBinaryData) { EL_SIG_BYTES, sig };
@@ -193,7 +205,9 @@ main (int argc, char **argv)
     m.entries = &es;
     if (s_send_msg (s, &m) < 0)
         goto out;
-    printf ("{\"forged_origin\":\"%s\",\"seq\":%" PRIu64 "}\n", argv[5], seq + 1);
+    printf ("{\"forged_origin\":\"%s\",\"seq\":%" PRIu64 ",\"key\":\"%s\",\"time_us\":%"
+            PRId64 ",\"signed_by_origin\":%s}\n", argv[5], seq + 1, uid, body.time_us,
+            signer ? "true" : "false");
     fflush (stdout);
 
     /* Wait for the daemon's verdict: the credit for our entry, or an Error.
@@ -226,5 +240,6 @@ out:
     zmq_close (s);
     zmq_ctx_term (ctx);
     el_keypair_destroy (&kp);
+    el_keypair_destroy (&signer);
     return result;
 }

@@ -8,11 +8,13 @@ asserted on timing. Every daemon must stop cleanly on SIGTERM (exit 0, which
 under ASan also means no leak).
 
   run.py --case NAME --node BIN --broker BIN --ctl BIN --forge BIN [--keep]
-Cases: replicate, catchup, broker_restart, zap_refused, forged, loop.
+Cases: replicate, catchup, broker_restart, zap_refused, forged, loop, revoke.
 """
 import argparse
+import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,13 @@ class Daemon:
         out = subprocess.run([binary, "--state-dir", self.dir, "--print-id"],
                              capture_output=True, text=True, check=True)
         self.key = out.stdout.strip()
+        # the id printed is the key the files hold; start() checks the daemon runs as it
+        expect(self.key == key_file_id(os.path.join(self.dir, "key")),
+               "%s: --print-id %s is not the public half of its key file" % (name, self.key))
+        with open(os.path.join(self.dir, "key.pub")) as f:
+            pub = f.read().strip()
+        expect(pub == self.key, "%s: --print-id %s, key.pub %s" % (name, self.key, pub))
+        self.log_mark = 0           # where the log of the current run starts
 
     def argv(self):
         binary = self.net.args.broker if self.role == "broker" else self.net.args.node
@@ -51,8 +60,11 @@ class Daemon:
         return a + self.extra
 
     def start(self):
+        self.log_mark = os.path.getsize(self.log) if os.path.exists(self.log) else 0
         self.proc = el_it.spawn(self.argv(), self.log)
-        wait_for("%s control socket" % self.name, lambda: self.try_status() is not None)
+        st = wait_for("%s control socket" % self.name, lambda: self.try_status())
+        expect(st["self"] == self.key, "%s runs as %s, --print-id said %s"
+               % (self.name, st["self"], self.key))
 
     def stop(self):
         """SIGTERM; the daemon must exit 0."""
@@ -92,7 +104,9 @@ class Daemon:
         return self.ctl("heads")
 
     def log_text(self):
+        """The log of the current run (the file is appended to across restarts)."""
         with open(self.log, errors="replace") as f:
+            f.seek(self.log_mark)
             return f.read()
 
 
@@ -117,8 +131,11 @@ class Net:
         return d
 
     def admit_offline(self, d):
-        subprocess.run([self.args.broker, "--state-dir", self.broker.dir, "--admit", d.key,
-                        "--name", d.name], check=True, capture_output=True)
+        self.admit_key_offline(d.key, d.name)
+
+    def admit_key_offline(self, key, name):
+        subprocess.run([self.args.broker, "--state-dir", self.broker.dir, "--admit", key,
+                        "--name", name], check=True, capture_output=True)
 
     def start_all(self):
         self.broker.start()
@@ -178,6 +195,31 @@ def check_applied_once(d, base):
 def expect(cond, msg):
     if not cond:
         raise Failure(msg)
+
+
+def key_file_id(path):
+    """The site id (base64url public key) of a secret key file, read here:
+    "entrelab-secret-v1 " then the 64-byte secret key (seed, public key)."""
+    with open(path) as f:
+        tag, text = f.read().split()
+    expect(tag == "entrelab-secret-v1", "%s: not a key file" % path)
+    sk = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    expect(len(sk) == 64, "%s: %d-byte secret key" % (path, len(sk)))
+    return base64.urlsafe_b64encode(sk[32:]).decode().rstrip("=")
+
+
+def ctl_refused(d, *args):
+    """Run el_testctl on @d expecting an error reply: @return its stderr."""
+    out = subprocess.run([d.net.args.ctl, d.control] + [str(a) for a in args],
+                         capture_output=True, text=True, timeout=60)
+    expect(out.returncode == 1, "%s: el_testctl %s: exit %d, expected a refusal (%s)"
+           % (d.name, " ".join(map(str, args)), out.returncode, out.stdout.strip()))
+    return out.stderr
+
+
+def rejected(d, reason):
+    """How many entries @d rejected for @reason since it started."""
+    return d.status()["sync"]["rejected_by_reason"].get(reason, 0)
 
 
 # ------------------------------------------------------------------ cases
@@ -411,23 +453,55 @@ def case_loop(net):
         expect(d.ctl("count", "event")["count"] == 900, "%s does not hold 900 events" % d.name)
         st = check_applied_once(d, base)
         dups[d.name] = st["duplicates"]
-    # the direct link carried entries both ways
-    ap = [p for p in a.status()["peers"] if p["role"] == "peer"][0]
-    expect(ap["entries_sent"] > 0 or ap["entries_received"] > 0,
-           "A's direct link carried nothing: %r" % ap)
     print("duplicates received and not applied: %r" % dups)
+
+    # the direct link carries entries both ways: with the broker stopped it is
+    # the only path between A and B, so what each writes reaches the other by it
+    def direct(d, role):
+        return [p for p in d.status()["peers"] if p["role"] == role
+                and p["key"] == (b.key if d is a else a.key)][0]
+    a0, b0 = direct(a, "peer"), direct(b, "site")
+    held = net.broker.status()["store"]["entries"]
+    net.broker.stop()
+    a.ctl("write", "event", "a-direct", 7)
+    b.ctl("write", "event", "b-direct", 9)
+    wait_for("A's and B's entries over the direct link", lambda:
+             b.heads()[a.key]["seq"] == 407 and a.heads()[b.key]["seq"] == 409)
+    a1, b1 = direct(a, "peer"), direct(b, "site")
+    expect(a1["entries_sent"] - a0["entries_sent"] >= 7
+           and a1["entries_received"] - a0["entries_received"] >= 9,
+           "A's direct link, before %r after %r" % (a0, a1))
+    expect(b1["entries_sent"] - b0["entries_sent"] >= 9
+           and b1["entries_received"] - b0["entries_received"] >= 7,
+           "B's end of the direct link, before %r after %r" % (b0, b1))
+    net.broker.start()
+    heads = wait_converged(net.daemons, "convergence once the broker is back")
+    expect(heads[a.key]["seq"] == 407 and heads[b.key]["seq"] == 409,
+           "heads after the broker's return: %r" % heads)
+    for d in (a, b, c):
+        check_applied_once(d, base)
+    st = net.broker.status()["store"]       # its counters start again with the process
+    expect(st["entries"] - held == 16 and st["applied"] == 16,
+           "the restarted broker: %d more entries, %d applied (expected 16, 16)"
+           % (st["entries"] - held, st["applied"]))
 
 
 def case_revoke(net):
-    """Admission: revoking a site closes its sessions, at
-    the broker and at a node it is linked with directly, and its new entries go
-    nowhere; after a restart ZAP refuses it."""
-    b_port = free_port()
-    a = net.node("A")
-    b = net.node("B", extra=["--listen", "tcp://127.0.0.1:%d" % b_port])
+    """Revoking a site closes its sessions, at the broker and at a node it is
+    linked with directly; the revoked site refuses its own writes; an entry it
+    signs after the revocation, relayed by another admitted site straight to the
+    broker, A and B, is refused by each of them (counted and logged as revoked)
+    and reaches no store; after a restart ZAP refuses it."""
+    rkey_path = os.path.join(net.tmp, "relay.key")
+    rkey = subprocess.run([net.args.ctl, "keygen", rkey_path], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    a_port, b_port = free_port(), free_port()
+    a = net.node("A", extra=["--listen", "tcp://127.0.0.1:%d" % a_port, "--peer", rkey])
+    b = net.node("B", extra=["--listen", "tcp://127.0.0.1:%d" % b_port, "--peer", rkey])
     c = net.node("C")
     b.extra += ["--peer", c.key]
     c.extra += ["--peer", "%s@tcp://127.0.0.1:%d" % (b.key, b_port)]
+    net.admit_key_offline(rkey, "relay")       # an admitted site, never started
     net.start_all()
     wait_for("C's direct session with B", lambda: any(
         p["role"] == "site" and p["key"] == c.key and p["hello_received"]
@@ -451,20 +525,47 @@ def case_revoke(net):
     wait_for("the broker seeing C's connection closed", lambda: any(
         p["key"] == c.key and not p["connected"] and p["disconnects"] >= 1
         for p in net.broker.status()["peers"]))
-    # C still writes locally; nothing of it reaches anyone
-    c.ctl("write", "event", "after-revocation", 3, check=False)
+    # C refuses to write: it knows it was revoked
+    err = ctl_refused(c, "write", "event", "after-revocation", 3)
+    expect("revoked" in err, "C's write refused for another reason: %s" % err.strip())
+    expect(c.heads()[c.key]["seq"] == 5, "C wrote after its revocation: %r" % c.heads()[c.key])
+    # yet an entry C signs now can reach the others by another path: a relay,
+    # an admitted site, hands each of them C's next entry (seq 6, chained on
+    # C's head, a genuine signature of C's key, dated after the revocation)
+    c_fpr = c.key[:8]
+    for target, port in ((net.broker, net.broker_port), (a, a_port), (b, b_port)):
+        before = rejected(target, "revoked")
+        out = subprocess.run([net.args.forge, rkey_path, target.key, "tcp://127.0.0.1:%d" % port,
+                              net.broker.key, c.key, "--signed-by", os.path.join(c.dir, "key")],
+                             capture_output=True, text=True, timeout=WAIT_S)
+        expect(out.returncode == 0, "relay to %s: %s" % (target.name, out.stderr.strip()))
+        sent = json.loads(out.stdout)
+        expect(sent["seq"] == 6 and sent["signed_by_origin"] and sent["key"] == "relayed-event",
+               "relay to %s sent %r" % (target.name, sent))
+        # the daemon answered the frame: it has judged the entry
+        expect(rejected(target, "revoked") == before + 1,
+               "%s did not reject C's relayed entry as revoked: %r"
+               % (target.name, target.status()["sync"]))
+        expect(re.search(r"event=entry_rejected origin=%s seq=6 .*reason=revoked" % re.escape(c_fpr),
+                         target.log_text()), "%s did not log the rejection" % target.name)
+    # one more genuine entry of A: once it is everywhere, anything forwarded would be too
     a.ctl("write", "event", "a", 1)
-    wait_for("A's entry at B", lambda: b.heads().get(a.key, {}).get("seq") == 1)
+    wait_for("A's entry everywhere", lambda: all(
+        d.heads().get(a.key, {}).get("seq") == 1 for d in (net.broker, b)))
     for d in (net.broker, a, b):
         h = d.heads()[c.key]
-        expect(h["seq"] == 5, "%s holds C's entries after the revocation: %r" % (d.name, h))
-    # a restarted C is refused by ZAP
+        expect(h["seq"] == 5 and h["status"] == 2,
+               "%s holds C's entries after the revocation: %r" % (d.name, h))
+        expect(d.ctl("get", "event", c.key, "relayed-event", check=False) is None,
+               "%s holds C's relayed entry" % d.name)
+    # a restarted C is refused by ZAP (counted in the log of this run only)
     c.stop()
     c.start()
-    wait_for("C refused after restart", lambda: c.log_text().count("event=auth_failed") >= 1)
+    wait_for("C refused after restart", lambda: "event=auth_failed" in c.log_text())
     st = c.status()
     bp = [p for p in st["peers"] if p["role"] == "broker"][0]
-    expect(not bp["connected"], "revoked C connected to its broker again: %r" % bp)
+    expect(not bp["connected"] and bp["auth_failures"] >= 1,
+           "revoked C connected to its broker again: %r" % bp)
 
 
 CASES = {

@@ -4,7 +4,8 @@
 (the network helpers are test_cli.py's, the process helpers el_it.py's).
 
   test_import.py --case NAME --cli BIN --node BIN --broker BIN [--real DIR] [--keep]
-Cases: events, equipment, members.
+Cases: events, equipment, members; equipment_real and members_real import the
+real files of --real DIR (../shared/data/real) and exit 77 when it is absent.
 """
 import argparse
 import json
@@ -261,13 +262,20 @@ def case_equipment(net):
                    r"nohead\.csv:1: ")
     expect_refused(net, b, ["equipment", "import", path, "--lab", "x"], "--lab")
 
-    real = net.args.real and os.path.join(net.args.real, "labs", "fablabs_io_france_2017.json")
-    if real and os.path.exists(real):
-        r = imp(net, b, "equipment", "import", real)
-        check(r["new"] > 100 and r["skipped"] > 0 and all(p["line"] > 0 for p in r["problems"]),
-              "real fablabs.io export %s" % {k: r[k] for k in ("new", "skipped")})
-    else:
-        print("note: ../shared/data/real absent, real fablabs.io export not imported")
+
+def real_file(net, *parts):
+    """A file of the real test data; main() skipped the case when the folder is absent."""
+    path = os.path.join(net.args.real, *parts)
+    check(os.path.isfile(path), "real test data incomplete: %s is missing" % path)
+    return path
+
+
+def case_equipment_real(net):
+    real = real_file(net, "labs", "fablabs_io_france_2017.json")
+    b = start_network(net, ["b"])["b"]
+    r = imp(net, b, "equipment", "import", real)
+    check(r["new"] > 100 and r["skipped"] > 0 and all(p["line"] > 0 for p in r["problems"]),
+          "real fablabs.io export %s" % {k: r[k] for k in ("new", "skipped")})
 
 
 def case_members(net):
@@ -322,18 +330,18 @@ def case_members(net):
                    r"x\.csv:1: ")
     expect_refused(net, a, ["member", "import", path, "--training-id", "lathe"], "ID=NAME")
 
-    real = net.args.real and os.path.join(net.args.real, "members",
-                                          "fabmanager_members_import.csv")
-    if real and os.path.exists(real):
-        r = imp(net, b, "member", "import", real)
-        check(r["new"] >= 4 and r["skipped"] >= 1 and all(p["line"] > 1 for p in r["problems"]),
-              "real Fab Manager CSV %s" % r)
-        check(b"member001@example.org" not in b.data(), "real e-mail stored")
-    else:
-        print("note: ../shared/data/real absent, real Fab Manager CSV not imported")
+
+def case_members_real(net):
+    real = real_file(net, "members", "fabmanager_members_import.csv")
+    b = start_network(net, ["b"])["b"]
+    r = imp(net, b, "member", "import", real)
+    check(r["new"] >= 4 and r["skipped"] >= 1 and all(p["line"] > 1 for p in r["problems"]),
+          "real Fab Manager CSV %s" % r)
+    check(b"member001@example.org" not in b.data(), "real e-mail stored")
 
 
-CASES = {"events": case_events, "equipment": case_equipment, "members": case_members}
+CASES = {"events": case_events, "equipment": case_equipment, "members": case_members,
+         "equipment_real": case_equipment_real, "members_real": case_members_real}
 
 
 def main():
@@ -344,7 +352,11 @@ def main():
     ap.add_argument("--broker", required=True)
     ap.add_argument("--real", default=None)
     ap.add_argument("--keep", action="store_true")
-    return run_case(ap.parse_args(), CASES)
+    args = ap.parse_args()
+    if args.case.endswith("_real") and not (args.real and os.path.isdir(args.real)):
+        print("SKIP: %s is absent (real test data): case %s not run" % (args.real, args.case))
+        return 77
+    return run_case(args, CASES)
 
 
 if __name__ == "__main__":

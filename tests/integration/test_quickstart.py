@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
-"""Runs deploy/quickstart.sh on the programs already built and checks what it shows:
-the agenda holds demo events of all three sites, the machine list shows
-the central site's lathe, the village's booking of it is confirmed, `status` shows
-the broker link connected; every daemon it started is gone afterwards.
+"""Runs deploy/quickstart.sh on the programs already built and checks what it
+shows: the agenda starts today and holds demo events of all three sites from the
+coming week on (the demo season moved by whole weeks to today), the machine list
+shows the central site's lathe, the village's booking of it, two days from today,
+is confirmed, `status` shows the broker link connected; every daemon it started
+is gone afterwards.
 
   test_quickstart.py --script deploy/quickstart.sh --build-dir DIR [--real DIR]
+                     [--faketime OFFSET]
 With --real, the real-world files of that folder (EL_SHARED_DATA) are imported too
 (--ics every .ics, --equipment the fablabs.io export); exit 77 when absent.
+With --faketime, the script and every program it starts run with the clock
+moved by OFFSET (libfaketime, e.g. +730d); exit 77 when faketime is absent.
 """
 import argparse
+import datetime
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -57,11 +64,33 @@ def daemons_using(path):
     return found
 
 
-def run(args, extra):
-    argv = ["bash", args.script, "--no-build", "--build-dir", args.build_dir] + extra
+def clock(args):
+    """(argv prefix, env) of the clock the script runs with: the real one, or
+    the one moved by --faketime."""
     env = dict(os.environ, TZ="Europe/Paris")
     env.pop("ENTRELAB_NODE", None)
+    if not args.faketime:
+        return [], env
+    # libfaketime comes after ASan's runtime in the preload order: let it
+    env["ASAN_OPTIONS"] = ":".join(o for o in (env.get("ASAN_OPTIONS"),
+                                               "verify_asan_link_order=0") if o)
+    return ["faketime", "-f", args.faketime], env
+
+
+def now(args):
+    """The script's "now", a datetime in Europe/Paris."""
+    prefix, env = clock(args)
+    out = subprocess.run(prefix + ["date", "+%Y-%m-%dT%H:%M:%S%z"], capture_output=True,
+                         text=True, env=env, check=True).stdout.strip()
+    return datetime.datetime.strptime(out, "%Y-%m-%dT%H:%M:%S%z")
+
+
+def run(args, extra):
+    prefix, env = clock(args)
+    argv = prefix + ["bash", args.script, "--no-build", "--build-dir", args.build_dir] + extra
+    before = now(args)
     p = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_S, env=env)
+    after = now(args)
     if p.returncode != 0:
         print(p.stdout[-6000:])
         print(p.stderr[-4000:])
@@ -71,17 +100,29 @@ def run(args, extra):
     tmp = m.group(1)
     check(not os.path.exists(tmp), "quickstart left %s behind" % tmp)
     check(not daemons_using(tmp), "daemons still running: %s" % daemons_using(tmp))
-    return p.stdout, p.stderr
+    return p.stdout, (before, after)
 
 
-def check_demo(out):
+def check_demo(out, when):
+    """@when: the clock's (before, after) the run."""
+    before, after = when
     secs = sections(out)
     net = section(secs, "A network in")
     check(re.search(r"^site +\S+  Le Fab'Rémy \(joined with an invite\)$", net, re.M)
           and len(re.findall(r"^site .*\(admitted\)$", net, re.M)) == 2, "sites: %s" % net)
+    m = re.search(r"^demo season moved by (-?\d+) days", net, re.M)
+    check(m and int(m.group(1)) % 7 == 0, "the demo season was not moved by whole weeks")
+    # the agenda starts today; the moved season starts within the coming week
+    m = re.search(r"^== The network's agenda, (\S+) to (\S+), ", out, re.M)
+    check(m, "no agenda title")
+    first = datetime.date.fromisoformat(m.group(1))
+    check(first in (before.date(), after.date()), "agenda from %s, today is %s" % (first, before))
     agenda = section(secs, "The network's agenda")
     rows = [l for l in agenda.splitlines()[2:] if l.strip()]
     check(len(rows) >= 6, "agenda has %d rows" % len(rows))
+    starts = sorted(datetime.date.fromisoformat(r[:10]) for r in rows)
+    check(first <= starts[0] < first + datetime.timedelta(days=8),
+          "agenda from %s shows events from %s on" % (first, starts[0]))
     for s in SITES:
         check(any(s in r for r in rows), "agenda lacks events of %s:\n%s" % (s, agenda))
     machines = section(secs, "The network's machines")
@@ -91,8 +132,12 @@ def check_demo(out):
     for s in SITES:
         check(s in machines, "machine list lacks %s" % s)
     booking = section(secs, "L'Atelier du Moulin books the lathe of La Forge Numérique")
-    check(re.search(r"^booking confirmed: tour-conventionnel at La Forge Numérique, .* for "
-                    r"L'Atelier du Moulin$", booking, flags=re.M), "booking: %s" % booking)
+    m = re.search(r"^booking confirmed: tour-conventionnel at La Forge Numérique, (\S+) to (\S+),"
+                  r" for L'Atelier du Moulin$", booking, flags=re.M)
+    check(m, "booking: %s" % booking)
+    start = datetime.datetime.fromisoformat(m.group(1))
+    check(start > after and start.date() == first + datetime.timedelta(days=2),
+          "booking at %s, the agenda starts %s, now is %s" % (start, first, after))
     status = section(secs, "entrelab status, at L'Atelier du Moulin")
     check(re.search(r"^Admitted:\s+yes$", status, flags=re.M), "status: not admitted")
     peers = [l for l in status.splitlines() if l.startswith("broker:")]
@@ -104,11 +149,16 @@ def main():
     ap.add_argument("--script", required=True)
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--real", default=None)
+    ap.add_argument("--faketime", default=None, help="clock offset for libfaketime, e.g. +730d")
     args = ap.parse_args()
+    if args.faketime and not shutil.which("faketime"):
+        print("SKIP: faketime is absent (apt-get install faketime): the quickstart with the "
+              "clock at %s not run" % args.faketime)
+        return 77
     try:
         if args.real is None:
-            out, _ = run(args, [])
-            check_demo(out)
+            out, when = run(args, [])
+            check_demo(out, when)
             for what in ("event import", "equipment import", "member import"):
                 check(out.count(what) == 3, "%s ran %d times" % (what, out.count(what)))
             check(not re.search(r"skipped: [1-9]|, [1-9]\d* skipped", out),
@@ -120,8 +170,8 @@ def main():
             ics = sorted(glob.glob(os.path.join(args.real, "ics", "*.ics")))
             labs = os.path.join(args.real, "labs", "fablabs_io_france_2017.json")
             check(ics and os.path.exists(labs), "real data incomplete in %s" % args.real)
-            out, _ = run(args, ["--ics"] + ics + ["--equipment", labs])
-            check_demo(out)
+            out, when = run(args, ["--ics"] + ics + ["--equipment", labs])
+            check_demo(out, when)
             mine = section(sections(out), "Your files, imported at La Forge Numérique")
             for f in ics:
                 # each file imported with a report, or refused with its line and reason
@@ -139,7 +189,8 @@ def main():
                   "fablabs.io bad rows not reported by line")
             machines = section(sections(out), "The network's machines")
             check(re.search(r"\S+/three_d_printing ", machines), "fablabs.io machines not listed")
-        print("ok quickstart%s" % (" (real data)" if args.real else ""))
+        print("ok quickstart%s%s" % (" (real data)" if args.real else "",
+                                     " (clock %s)" % args.faketime if args.faketime else ""))
         return 0
     except (Failure, subprocess.TimeoutExpired) as e:
         print("FAIL quickstart: %s" % e)

@@ -14,7 +14,8 @@
  *   - every write of a non-forked origin reached every node;
  *   - no entry was applied twice: per node and origin, applied entries come
  *     as seq 1, 2, 3 ... exactly once, and their number equals the head;
- *   - the forked origin is quarantined on every node.
+ *   - a fork was injected (a run without one fails), and the forked origin
+ *     is quarantined on every node.
  *
  * A frame dropped inside a live session stands for a broken connection
  * (ZeroMQ over TCP never drops silently): the link's session is reset, both
@@ -490,36 +491,40 @@ s_node_write (s_world_t *w, int i)
 }
 
 /* Sign a second entry for a seq that site @p f already used, and hand it to
- * a node that can chain it (holds seq - 1). */
-static void
+ * a node that can chain it (holds seq - 1). Every node is considered, from a
+ * seeded starting point, so the fork happens whenever some live site has
+ * written. @return true when the forged entry was handed over (store errors
+ * are failures of the run), false when no site can be forked yet. */
+static bool
 s_inject_fork (s_world_t *w)
 {
     int f = -1;
-    for (int tries = 0; tries < 50 && f < 0; tries++) {
-        int c = 1 + (int) s_below (&w->rng, (uint64_t) w->n_nodes - 1);
-        el_head_t h;
+    el_head_t h;
+    int first = (int) s_below (&w->rng, (uint64_t) w->n_nodes - 1);
+    for (int k = 0; k < w->n_nodes - 1 && f < 0; k++) {
+        int c = 1 + (first + k) % (w->n_nodes - 1);
         if (w->nodes[c].alive && w->nodes[c].writes > 0
             && el_store_head (w->nodes[c].store, w->nodes[c].kp->pk, &h) == 0 && h.seq >= 1
             && h.status == EL_HEAD_OK)
             f = c;
     }
     if (f < 0)
-        return;
+        return false;
     s_node_t *fn = &w->nodes[f];
-    el_head_t h;
-    if (el_store_head (fn->store, fn->kp->pk, &h) < 0)
-        return;
     uint8_t prev[EL_HASH_BYTES] = { 0 };
     if (h.seq > 1) {
         uint8_t *data;
         size_t len;
         el_entry_t *e;
-        if (el_store_entry_get (fn->store, fn->kp->pk, h.seq - 1, &data, &len) < 0)
-            return;
-        int rc = el_entry_parse (data, len, &e);
-        free (data);
+        int rc = el_store_entry_get (fn->store, fn->kp->pk, h.seq - 1, &data, &len);
+        s_check (w, rc == 0, "fork injection: the forked site's entry seq - 1", f);
         if (rc < 0)
-            return;
+            return false;
+        rc = el_entry_parse (data, len, &e);
+        free (data);
+        s_check (w, rc == 0, "fork injection: parse of seq - 1", f);
+        if (rc < 0)
+            return false;
         memcpy (prev, e->hash, EL_HASH_BYTES);
         el_entry_destroy (&e);
     }
@@ -533,26 +538,28 @@ s_inject_fork (s_world_t *w)
     memcpy (fields.network, w->broker->pk, EL_KEY_BYTES);
     uint8_t *forged;
     size_t forged_len;
-    if (el_entry_build (fn->kp, &fields, &forged, &forged_len, NULL) < 0)
-        return;
-    /* a node that holds seq - 1 of f (not f itself, if possible) */
+    int rc = el_entry_build (fn->kp, &fields, &forged, &forged_len, NULL);
+    s_check (w, rc == 0, "fork injection: build", f);
+    if (rc < 0)
+        return false;
+    /* a node that holds seq - 1 of f (not f itself, if there is one) */
     int x = f;
-    for (int tries = 0; tries < 50; tries++) {
-        int c = (int) s_below (&w->rng, (uint64_t) w->n_nodes);
+    first = (int) s_below (&w->rng, (uint64_t) w->n_nodes);
+    for (int k = 0; k < w->n_nodes && x == f; k++) {
+        int c = (first + k) % w->n_nodes;
         el_head_t ch;
         if (c != f && w->nodes[c].alive
             && el_store_head (w->nodes[c].store, fn->kp->pk, &ch) == 0 && ch.seq + 1 >= h.seq
-            && ch.status == EL_HEAD_OK) {
+            && ch.status == EL_HEAD_OK)
             x = c;
-            break;
-        }
     }
     const uint8_t *entries[1] = { forged };
     int status;
-    int rc = el_sync_apply (w->nodes[x].sync, entries, &forged_len, 1, &status, NULL);
+    rc = el_sync_apply (w->nodes[x].sync, entries, &forged_len, 1, &status, NULL);
     s_check (w, rc == 0 && (status == EL_APPLIED || status == EL_EFORK), "fork injection", x);
     free (forged);
     w->fork_origin = f;
+    return true;
 }
 
 static void
@@ -966,13 +973,15 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
         .write_ppm = (uint32_t) (4000000 / o->ticks),
     };
     s_chaos_t calm = { 0 };
+    /* the fork: from mid-chaos on, at the first tick a live site has written */
     uint64_t fork_at = o->ticks / 2;
-    bool moved;
+    bool forked = false, moved;
     for (w.tick = 0; w.tick < o->ticks; w.tick++) {
-        if (w.tick == fork_at)
-            s_inject_fork (&w);
+        if (!forked && w.tick >= fork_at)
+            forked = s_inject_fork (&w);
         s_step (&w, &chaos, &moved);
     }
+    s_check (&w, forked, "no fork injected: no live site had written by the end of the chaos", -1);
     /* heal everything and let it settle */
     for (int l = 0; l < w.n_links; l++)
         w.links[l].up = true;

@@ -66,10 +66,21 @@ test_sign_verify_roundtrip (void **state)
     assert_int_equal (e->raw_len, len);
     assert_memory_equal (e->raw, data, len);
 
-    /* the hash covers signature and body */
+    /* the hash is BLAKE2b-256 of signature then body, computed here from
+     * the bytes as they sit in the packed entry (tests/vectors checks the
+     * same without libsodium) */
     uint8_t h[EL_HASH_BYTES];
-    el_entry_hash (e->pb->sig.data, e->pb->sig.len, e->pb->body.data, e->pb->body.len, h);
+    size_t sl = e->pb->sig.len, bl = e->pb->body.len;
+    assert_int_equal (sl, EL_SIG_BYTES);
+    uint8_t *cat = malloc (sl + bl);
+    assert_non_null (cat);
+    memcpy (cat, e->pb->sig.data, sl);
+    memcpy (cat + sl, e->pb->body.data, bl);
+    assert_int_equal (crypto_generichash (h, sizeof h, cat, sl + bl, NULL, 0), 0);
+    free (cat);
     assert_memory_equal (h, want_hash, EL_HASH_BYTES);
+    assert_int_equal (crypto_sign_verify_detached (e->pb->sig.data, e->pb->body.data, bl, kp->pk),
+                      0);
 
     /* a stub keeps body and signature: origin, seq, prev, hash all check */
     uint8_t *stub;
@@ -325,7 +336,8 @@ s_hex (FILE *fp, const char *name, const uint8_t *p, size_t n)
 }
 
 /* The vectors: fixed seeds and fields; Ed25519 is deterministic, so the bytes
- * are too. Written by EL_WRITE_VECTORS=1, compared otherwise. */
+ * are too. Compared with tests/vectors/entries.txt by the test; written there
+ * only by `test_el_entry --write-vectors FILE`, never by a test run. */
 static char *
 s_vectors_text (size_t *ret_len)
 {
@@ -389,12 +401,6 @@ test_golden_vectors (void **state)
     size_t len;
     char *text = s_vectors_text (&len);
     const char *path = EL_SOURCE_DIR "/tests/vectors/entries.txt";
-    if (getenv ("EL_WRITE_VECTORS")) {
-        FILE *fp = fopen (path, "w");
-        assert_non_null (fp);
-        fwrite (text, 1, len, fp);
-        fclose (fp);
-    }
     FILE *fp = fopen (path, "r");
     assert_non_null (fp);
     char *want = calloc (1, len + 2);
@@ -441,10 +447,34 @@ test_strerror (void **state)
     assert_string_equal (el_strerror (-ENOENT), strerror (ENOENT));
 }
 
+/* `--write-vectors FILE`: the vectors' text to FILE, and no test run. */
+static int
+s_write_vectors (const char *path)
+{
+    size_t len;
+    char *text = s_vectors_text (&len);
+    FILE *fp = fopen (path, "w");
+    int rc = fp && fwrite (text, 1, len, fp) == len ? 0 : 1;
+    if (fp && fclose (fp) != 0)
+        rc = 1;
+    free (text);
+    if (rc)
+        fprintf (stderr, "test_el_entry: cannot write %s\n", path);
+    else
+        printf ("test_el_entry: vectors written to %s\n", path);
+    return rc;
+}
+
 int
-main (void)
+main (int argc, char **argv)
 {
     assert_int_equal (el_crypto_init (), 0);
+    if (argc == 3 && !strcmp (argv[1], "--write-vectors"))
+        return s_write_vectors (argv[2]);
+    if (argc != 1) {
+        fprintf (stderr, "usage: test_el_entry [--write-vectors FILE]\n");
+        return 2;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_sign_verify_roundtrip),
         cmocka_unit_test (test_every_flipped_bit_rejected),

@@ -1,8 +1,10 @@
 /* test_el_import.c — equipment CSV, fablabs.io JSON and Fab Manager member imports.
  *
- * Synthetic cases always run; the real files of ../shared/data/real run when
- * that folder exists (else the program exits 77 after the synthetic cases).
- * Expected line numbers of the real files were found by reading them. */
+ * Without arguments: the synthetic cases. With --real: the real files of
+ * ../shared/data/real only, or exit 77 (skipped) with a message when that
+ * folder is absent; ctest runs both, as unit_test_el_import and
+ * unit_test_el_import_real. Expected line numbers of the real files were
+ * found by reading them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -760,8 +763,13 @@ test_real_fabmanager_members (void **state)
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
+    bool real_only = argc == 2 && !strcmp (argv[1], "--real");
+    if (argc != 1 && !real_only) {
+        fprintf (stderr, "usage: test_el_import [--real]\n");
+        return 2;
+    }
     const struct CMUnitTest synthetic[] = {
         cmocka_unit_test (test_categories),
         cmocka_unit_test (test_equipment_csv_good),
@@ -778,13 +786,14 @@ main (void)
         cmocka_unit_test (test_real_fablabs_io),
         cmocka_unit_test (test_real_fabmanager_members),
     };
-    int failed = cmocka_run_group_tests_name ("el_import", synthetic, NULL, NULL);
+    if (!real_only)
+        return cmocka_run_group_tests_name ("el_import", synthetic, NULL, NULL) ? 1 : 0;
     snprintf (s_real_dir, sizeof s_real_dir, "%s", EL_SHARED_DATA);
     struct stat st;
-    if (stat (s_real_dir, &st) != 0) {
-        printf ("el_import: %s absent: real-file tests skipped\n", s_real_dir);
-        return failed ? 1 : 77;
+    if (stat (s_real_dir, &st) != 0 || !S_ISDIR (st.st_mode)) {
+        printf ("SKIP: %s is absent (real test data): the real-file cases did not run\n",
+                s_real_dir);
+        return 77;
     }
-    failed += cmocka_run_group_tests_name ("el_import_real", real, NULL, NULL);
-    return failed ? 1 : 0;
+    return cmocka_run_group_tests_name ("el_import_real", real, NULL, NULL) ? 1 : 0;
 }
