@@ -30,6 +30,25 @@
 #define EL_ENOTADMITTED (EL_EBASE - 19) /* origin not attested by an accepted network */
 #define EL_ELAST        (EL_EBASE - 20)
 
+/* Counters by reason: one slot per EL_E* code, slot 0 for any other code
+ * (errno, LMDB). EL_ERROR_SLOTS slots. */
+#define EL_ERROR_SLOTS  (EL_EBASE - EL_ELAST)
+
+/** Slot of @p rc in a by-reason counter: 1..EL_ERROR_SLOTS-1 for an EL_E*
+ * code, 0 for any other. */
+static inline unsigned
+el_error_slot (int rc)
+{
+    return rc < EL_EBASE && rc > EL_ELAST ? (unsigned) (EL_EBASE - rc) : 0;
+}
+
+/** The code of slot @p slot (> 0), as el_error_slot() gave it. */
+static inline int
+el_error_of_slot (unsigned slot)
+{
+    return EL_EBASE - (int) slot;
+}
+
 /* On a function whose result must not be dropped (as libsodium marks its
  * own): a constructor, a check, an apply. Dropping it is a warning, an error
  * under -Werror. Where dropping one is right, pass it to el_ignore() and say

@@ -880,8 +880,7 @@ s_count_status (el_sync_t *self, const int *status, size_t n)
             self->stats.rejected++;
             if (s == EL_EFORK)
                 self->stats.forks++;
-            int reason = s <= EL_EBASE - 1 && s > EL_ELAST ? -(s - EL_EBASE) : 0;
-            self->stats.rejected_by_reason[reason < 32 ? reason : 0]++;
+            self->stats.rejected_by_reason[el_error_slot (s)]++;
         }
     }
 }
@@ -1175,8 +1174,7 @@ s_session_end (el_sync_t *self, s_peer_t *p, int code, bool from_peer)
     p->ended = code;
     p->ended_by_peer = from_peer;
     s_peer_deactivate (self, p);
-    int reason = code <= EL_EBASE - 1 && code > EL_ELAST ? -(code - EL_EBASE) : 0;
-    self->stats.ended_by_reason[reason < 32 ? reason : 0]++;
+    self->stats.ended_by_reason[el_error_slot (code)]++;
     return S_ENDED;
 }
 

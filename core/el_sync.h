@@ -224,8 +224,8 @@ typedef struct {
     uint64_t frames_in, frames_out, entries_in, entries_out;
     uint64_t applied, duplicates, rejected, forks;
     uint64_t sessions_ended;            /* el_sync_peer_close() calls on open sessions */
-    uint64_t rejected_by_reason[32];    /* entries; index: -(code - EL_EBASE), 0 = other */
-    uint64_t ended_by_reason[32];       /* sessions ended by an error, sent or received;
+    uint64_t rejected_by_reason[EL_ERROR_SLOTS]; /* entries; index: el_error_slot() */
+    uint64_t ended_by_reason[EL_ERROR_SLOTS]; /* sessions ended by an error, sent or received;
                                            same index */
 } el_sync_stats_t;
 void el_sync_stats (const el_sync_t *self, el_sync_stats_t *ret);

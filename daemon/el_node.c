@@ -1917,7 +1917,7 @@ s_status_sync (el_node_t *self, el_control_t *ctl, El__StatusReply *st)
         if (!e)
             return -ENOMEM;
         el__sync_status__rejected_by_reason_entry__init (e);
-        e->key = (char *) (i == 0 ? "other" : el_strcode (EL_EBASE - (int) i));
+        e->key = (char *) (i == 0 ? "other" : el_strcode (el_error_of_slot ((unsigned) i)));
         e->value = y.rejected_by_reason[i];
         reasons[nreasons++] = e;
     }

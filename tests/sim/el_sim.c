@@ -144,7 +144,7 @@ typedef struct {
     int fork_origin;            /* -1 = none */
     /* counters */
     uint64_t frames, frames_dropped, frames_duplicated, resets, partitions, isolations;
-    uint64_t crashes, writes, write_refused, session_errors[32];
+    uint64_t crashes, writes, write_refused, session_errors[EL_ERROR_SLOTS];
     uint64_t errors;            /* failed checks */
 } s_world_t;
 
@@ -648,9 +648,7 @@ s_deliver (s_world_t *w, bool *moved)
                 free (f);
                 s_check (w, rc == 0, "el_sync_receive failed", to);
                 if (end.session == EL_SYNC_END) {
-                    int r = end.reason;
-                    int reason = r <= EL_EBASE - 1 && r > EL_ELAST ? -(r - EL_EBASE) : 0;
-                    w->session_errors[reason]++;
+                    w->session_errors[el_error_slot (end.reason)]++;
                     s_link_reset (w, l);
                     break;              /* the queue was cleared */
                 }
@@ -1013,7 +1011,7 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
         sum.duplicates += st.duplicates;
         sum.rejected += st.rejected;
         sum.forks += st.forks;
-        for (int r = 0; r < 32; r++)
+        for (unsigned r = 0; r < EL_ERROR_SLOTS; r++)
             sum.rejected_by_reason[r] += st.rejected_by_reason[r];
     }
     totals->entries_out += sum.entries_out;
@@ -1021,7 +1019,7 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
     totals->duplicates += sum.duplicates;
     totals->rejected += sum.rejected;
     totals->forks += sum.forks;
-    for (int r = 0; r < 32; r++)
+    for (unsigned r = 0; r < EL_ERROR_SLOTS; r++)
         totals->rejected_by_reason[r] += sum.rejected_by_reason[r];
     totals->frames_out += w.frames;
     if (!o->quiet || w.errors) {
@@ -1037,14 +1035,14 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
                 w.fork_origin >= 0 ? "detected-by-all" : "none",
                 (unsigned long long) (w.tick - healed_at), (unsigned long long) sum.entries_out,
                 (unsigned long long) sum.duplicates, (unsigned long long) sum.rejected);
-        for (int r = 0; r < 32; r++)
+        for (unsigned r = 0; r < EL_ERROR_SLOTS; r++)
             if (w.session_errors[r])
-                printf (" %s=%llu", el_strcode (r ? EL_EBASE - r : -1),
+                printf (" %s=%llu", el_strcode (r ? el_error_of_slot (r) : -1),
                         (unsigned long long) w.session_errors[r]);
         printf (" rejected_by_reason:");
-        for (int r = 0; r < 32; r++)
+        for (unsigned r = 0; r < EL_ERROR_SLOTS; r++)
             if (sum.rejected_by_reason[r])
-                printf (" %s=%llu", el_strcode (r ? EL_EBASE - r : -1),
+                printf (" %s=%llu", el_strcode (r ? el_error_of_slot (r) : -1),
                         (unsigned long long) sum.rejected_by_reason[r]);
         printf (" time=%.2fs\n", s_now () - t0);
         fflush (stdout);

@@ -877,7 +877,7 @@ test_version_mismatch (void **state)
     assert_int_equal (s_take_error (w, 0), -1);
     el_sync_stats_t st;
     el_sync_stats (a, &st);
-    assert_int_equal (st.ended_by_reason[-(EL_EVERSION - EL_EBASE)], 1);
+    assert_int_equal (st.ended_by_reason[el_error_slot (EL_EVERSION)], 1);
     el_sync_peer_close (a, 7);
     el_sync_end_t end;
     assert_int_equal (el_sync_receive (a, 7, frame, len, &end), -ENOENT);
@@ -1649,7 +1649,7 @@ test_session_end_results (void **state)
     el_sync_stats_t st;
     el_sync_stats (a, &st);
     assert_int_equal (st.applied, 1);           /* e1, once */
-    assert_int_equal (st.ended_by_reason[-(EL_ECREDIT - EL_EBASE)], 1);
+    assert_int_equal (st.ended_by_reason[el_error_slot (EL_ECREDIT)], 1);
 
     /* a Hello from a revoked site */
     el_sync_destroy (&w->nodes[0].sync);
