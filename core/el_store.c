@@ -11,6 +11,7 @@
  * The longest authenticated prefix is stored and indexed; the rest is refused.
  * MDB_MAP_FULL aborts the transaction, grows the map and replays the batch. */
 #include "el_store.h"
+#include "el_record.h"
 #include "el_util.h"
 
 #include <assert.h>
@@ -37,7 +38,6 @@
 #define S_STATE_TIMED     0x04  /* indexed in by_time; the start follows */
 /* kind(1) ‖ origin ‖ key ‖ 0 ‖ seq: the longest key we write (history) */
 #define S_KEY_MAX         (1 + EL_KEY_BYTES + EL_RECORD_KEY_MAX + 1 + S_SEQ_BYTES)
-#define S_KIND_KNOWN_MAX  EL__KIND__BOOKING
 #define S_MAP_ALIGN       ((size_t) 1 << 16)  /* map sizes rounded up to this, bytes */
 #define S_MAP_MIN         ((size_t) 1 << 16)  /* smallest map we open, bytes */
 #define S_FORMAT          "entrelab-store"
@@ -581,29 +581,6 @@ s_verify (s_item_t *it)
     return it->sig > 0;
 }
 
-/* The record each known kind carries (proto/entrelab.proto). */
-static const ProtobufCMessageDescriptor *const s_payload_descriptors[] = {
-    [EL__KIND__SITE] = &el__site__descriptor,
-    [EL__KIND__EVENT] = &el__event__descriptor,
-    [EL__KIND__MEMBER] = &el__member__descriptor,
-    [EL__KIND__EQUIPMENT] = &el__equipment__descriptor,
-    [EL__KIND__BOOKING_REQUEST] = &el__booking_request__descriptor,
-    [EL__KIND__BOOKING] = &el__booking__descriptor,
-};
-
-int
-el_store_payload_check (El__Kind kind, const uint8_t *payload, size_t len)
-{
-    if (kind <= 0 || kind > S_KIND_KNOWN_MAX)
-        return 0;
-    ProtobufCMessage *m = protobuf_c_message_unpack (s_payload_descriptors[kind],
-                                                     &el_pb_allocator, len, payload);
-    if (!m)
-        return EL_EPROTO;
-    protobuf_c_message_free_unpacked (m, &el_pb_allocator);
-    return 0;
-}
-
 /* Decode the payload of a known kind once: validates it and extracts what
  * the indexes need. @return 0, EL_EPROTO. */
 static int
@@ -613,9 +590,9 @@ s_payload_check (el_store_t *self, s_item_t *it)
     const El__EntryBody *b = it->e->body;
     it->timed = false;
     it->site_status = 0;
-    if (b->deleted || b->kind <= 0 || b->kind > S_KIND_KNOWN_MAX)
+    if (b->deleted || b->kind <= 0 || b->kind > EL_RECORD_KIND_KNOWN_MAX)
         return 0;               /* unknown kinds: stored and forwarded, not indexed */
-    ProtobufCMessage *m = protobuf_c_message_unpack (s_payload_descriptors[b->kind], pa,
+    ProtobufCMessage *m = protobuf_c_message_unpack (el_record_descriptor (b->kind), pa,
                                                      it->e->payload_len, it->e->payload);
     if (!m) {
         s_arena_reset (&self->arena);  /* what a failed unpack allocated */
@@ -755,7 +732,7 @@ s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
 {
     const el_entry_t *e = it->e;
     const El__EntryBody *b = e->body;
-    if (b->kind < EL__KIND__SITE || b->kind > S_KIND_KNOWN_MAX)
+    if (b->kind < EL__KIND__SITE || b->kind > EL_RECORD_KIND_KNOWN_MAX)
         return 0;               /* unknown kinds are not indexed */
     size_t key_len = strlen (b->key);
     uint8_t sk[S_KEY_MAX], tk[S_KEY_MAX];

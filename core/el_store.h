@@ -139,12 +139,6 @@ int el_store_apply_parsed (el_store_t *self, const uint8_t *const *entries, cons
                            size_t n, int *status, el_apply_stats_t *stats,
                            el_entry_t **ret_parsed);
 
-/** Does @p payload decode as the record of @p kind (proto/entrelab.proto)?
- * Unknown kinds pass (they are stored and forwarded, not read). The same check
- * el_store_apply() makes, for writers that must refuse a batch whole.
- * @return 0, EL_EPROTO. Thread-safe; no store needed. */
-int el_store_payload_check (El__Kind kind, const uint8_t *payload, size_t len);
-
 /** Head of @p origin. @return 0, EL_ENOTFOUND. */
 int el_store_head (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], el_head_t *ret);
 

@@ -15,6 +15,7 @@
  * fills Entries messages when its outbox is empty, so whatever arrived in
  * one poll cycle is forwarded together. */
 #include "el_sync.h"
+#include "el_record.h"
 #include "el_wire.h"
 
 #include <errno.h>
@@ -610,34 +611,6 @@ s_share_asks (const el_sync_t *self, El__Kind kind)
     if (!self->cfg.share_kinds)
         return true;
     return (unsigned) kind < 32 && (self->cfg.share_kinds & (1u << kind));
-}
-
-bool
-el_sync_share_by_level (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES],
-                        const el_entry_t *e)
-{
-    (void) arg;
-    (void) peer;
-    if (e->body->kind != EL__KIND__MEMBER || e->body->deleted)
-        return true;
-    El__Member *m = e->payload ? el__member__unpack (&el_pb_allocator, e->payload_len, e->payload)
-                               : NULL;
-    if (!m)
-        return false;           /* unreadable: keep it home */
-    bool shared;
-    switch (m->sharing) {
-    case EL__SHARING__SHARING_FEDERATION:
-        shared = true;
-        break;
-    case EL__SHARING__SHARING_NETWORK:
-        shared = !memcmp (peer_network, e->network, EL_KEY_BYTES);
-        break;
-    default:                    /* SITE, unspecified (= SITE), unknown levels */
-        shared = false;
-        break;
-    }
-    el__member__free_unpacked (m, &el_pb_allocator);
-    return shared;
 }
 
 static int
@@ -1521,7 +1494,7 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
      * records before it written (the ones after it would be gaps) */
     for (size_t i = 0; i < n; i++)
         if (!records[i].deleted) {
-            rc = el_store_payload_check (records[i].kind, records[i].payload,
+            rc = el_record_payload_check (records[i].kind, records[i].payload,
                                          records[i].payload_len);
             if (rc < 0)
                 return rc;

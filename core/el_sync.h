@@ -32,7 +32,8 @@
  * Entries are sent as the stored bytes; an entry the share policy or the
  * peer's accepted kinds exclude is sent as its stub (signed body, no
  * payload), so the peer's chain stays complete and checkable. The daemons
- * install el_sync_share_by_level(): members' sharing levels hold on the wire.
+ * install el_share_by_level() (core/el_share.h): members' sharing levels hold
+ * on the wire.
  * Sessions assume an ordered, lossless transport (ZeroMQ over TCP): a lost
  * frame means a broken connection, and the caller closes and reopens the
  * session (a fresh Hello re-synchronises both sides).
@@ -72,17 +73,7 @@ typedef struct el_sync el_sync_t;
 typedef bool (el_sync_share_fn) (void *arg, uint64_t peer,
                                  const uint8_t peer_network[EL_KEY_BYTES], const el_entry_t *e);
 
-/** The default policy (docs/ARCHITECTURE.md "Privacy"): a MEMBER
- * record travels by its sharing level. SITE (and unspecified, and a payload
- * that does not parse) never leaves with its payload: every peer gets stubs;
- * NETWORK: the payload goes to peers whose Hello network is the entry's
- * network, stubs to the others (federated peers); FEDERATION: everywhere.
- * Tombstones carry no payload and always go. Every other kind is shared.
- * Install with .share = el_sync_share_by_level, .share_kinds =
- * EL_SYNC_SHARE_BY_LEVEL_KINDS; @p arg is unused. */
-bool el_sync_share_by_level (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES],
-                             const el_entry_t *e);
-#define EL_SYNC_SHARE_BY_LEVEL_KINDS (1u << EL__KIND__MEMBER)
+/* The default policy is el_share_by_level (core/el_share.h). */
 
 typedef struct {
     uint8_t self_id[EL_KEY_BYTES];      /* this site's id (public key) */

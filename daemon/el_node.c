@@ -21,6 +21,7 @@
 #include "el_control.h"
 #include "el_log.h"
 #include "el_store.h"
+#include "el_share.h"
 #include "el_sync.h"
 #include "el_util.h"
 #include "el_wire.h"
@@ -1240,8 +1241,8 @@ s_open_sync (el_node_t *self, const el_config_t *cfg)
         .credit = cfg->credit,
         .batch_max = cfg->batch,
         /* members' sharing levels hold on the wire (docs/ARCHITECTURE.md) */
-        .share = el_sync_share_by_level,
-        .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS,
+        .share = el_share_by_level,
+        .share_kinds = EL_SHARE_BY_LEVEL_KINDS,
         .now_us = el_clock_wall,
     };
     memcpy (sc.self_id, self->kp->pk, EL_KEY_BYTES);

@@ -31,7 +31,7 @@
  * reports admitted = false and revoked_us in status, and refuses local
  * writes; a Site entry signed later that admits it again clears it.
  * Members' sharing levels hold on the wire: the sync core runs with
- * el_sync_share_by_level (core/el_sync.h).
+ * el_share_by_level (core/el_share.h).
  *
  * Shutdown: SIGINT / SIGTERM (signalfd) stop the loop at once (SIGHUP is
  * ignored and logged); every store

@@ -16,7 +16,9 @@
 
 #include "el_entry.h"
 #include "el_store.h"
+#include "el_share.h"
 #include "el_sync.h"
+#include "el_record.h"
 
 #define S_NODES_MAX 3
 
@@ -638,8 +640,8 @@ static void
 s_by_level (s_world_t *w, int i, const uint8_t net[EL_KEY_BYTES])
 {
     el_sync_destroy (&w->nodes[i].sync);
-    el_sync_config_t cfg = { .share = el_sync_share_by_level,
-                             .share_kinds = EL_SYNC_SHARE_BY_LEVEL_KINDS,
+    el_sync_config_t cfg = { .share = el_share_by_level,
+                             .share_kinds = EL_SHARE_BY_LEVEL_KINDS,
                              .now_us = s_clock, .now_arg = w };
     memcpy (cfg.self_id, w->nodes[i].kp->pk, EL_KEY_BYTES);
     memcpy (cfg.network, net, EL_KEY_BYTES);
@@ -1761,8 +1763,8 @@ test_write_all_or_nothing (void **state)
     uint64_t seq = 0;
     assert_int_equal (el_sync_write (w->nodes[0].sync, w->nodes[0].kp, r, 3, &seq), 0);
     assert_int_equal (seq, 5);
-    assert_int_equal (el_store_payload_check (EL__KIND__MEMBER, garbage, sizeof garbage), EL_EPROTO);
-    assert_int_equal (el_store_payload_check (EL__KIND__MEMBER, NULL, 0), 0);
+    assert_int_equal (el_record_payload_check (EL__KIND__MEMBER, garbage, sizeof garbage), EL_EPROTO);
+    assert_int_equal (el_record_payload_check (EL__KIND__MEMBER, NULL, 0), 0);
     free (pa);
     free (pc);
     s_world_destroy (&w);

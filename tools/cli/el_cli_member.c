@@ -180,7 +180,7 @@ s_level (El__Sharing s)
  * must drop them, so one write request holds the record's tombstone (every
  * replica stubs the earlier entries and compacts, as for `member remove`)
  * followed by the record again, which the sync then keeps within its new
- * level (el_sync_share_by_level). */
+ * level (el_share_by_level). */
 static int
 s_write_narrowed (el_cli_t *cli, const char *key, const El__Member *m, uint64_t *ret_seq)
 {
