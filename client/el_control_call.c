@@ -2,18 +2,45 @@
 #include "el_control_call.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zmq.h>
+
+/* A path longer than the kernel binds is a symbolic link the daemon left
+ * to its socket in a short folder: the link's target, as an endpoint.
+ * @return 1 (followed), 0 (short enough as it is), -ENAMETOOLONG. */
+static int
+s_ipc_short (const char *path, char *out, size_t size)
+{
+    if (strlen (path) <= EL_IPC_PATH_MAX)
+        return 0;
+    char target[EL_IPC_PATH_MAX + 2];
+    ssize_t n = readlink (path, target, sizeof target);
+    if (n <= 0 || (size_t) n > EL_IPC_PATH_MAX)
+        return -ENAMETOOLONG;
+    target[n] = '\0';
+    snprintf (out, size, "ipc://%s", target);
+    return 1;
+}
 
 int
 el_control_call (void *ctx, const char *endpoint, const El__ControlRequest *req,
                  int timeout_ms, El__ControlReply **ret)
 {
     int rc = -ENOMEM;
-    if (!strncmp (endpoint, "ipc://", 6) && access (endpoint + 6, F_OK) != 0)
-        return -ECONNREFUSED;
+    char followed[6 + EL_IPC_PATH_MAX + 8];
+    if (!strncmp (endpoint, "ipc://", 6)) {
+        if (access (endpoint + 6, F_OK) != 0)
+            return errno == EACCES ? -EACCES : -ECONNREFUSED;
+        rc = s_ipc_short (endpoint + 6, followed, sizeof followed);
+        if (rc < 0)
+            return rc;
+        if (rc > 0)
+            endpoint = followed;
+        rc = -ENOMEM;
+    }
     void *s = zmq_socket (ctx, ZMQ_REQ);
     if (!s)
         return -errno;

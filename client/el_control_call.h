@@ -10,8 +10,12 @@
 /** Client: send @p req to the daemon at @p endpoint and wait for its reply.
  * @param timeout_ms  how long to wait for the reply, ms
  * @param[out] ret    caller frees with el__control_reply__free_unpacked(r, &el_pb_allocator)
+ * An ipc:// path longer than EL_IPC_PATH_MAX is followed: it is the daemon's
+ * symbolic link to its socket in a short folder.
  * @return 0 (the reply may still carry an error code), -ECONNREFUSED (no ipc
- *         socket file), -ETIMEDOUT, EL_EPROTO (malformed reply), -ENOMEM, -errno. */
+ *         socket file), -EACCES (no permission to reach it), -ENAMETOOLONG (a
+ *         long path that is not such a link), -ETIMEDOUT, EL_EPROTO (malformed
+ *         reply), -ENOMEM, -errno. */
 int el_control_call (void *ctx, const char *endpoint, const El__ControlRequest *req,
                      int timeout_ms, El__ControlReply **ret);
 

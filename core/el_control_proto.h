@@ -11,5 +11,11 @@
 #define EL_CONTROL_LIST_MAX     10000       /* records per list page, at most */
 #define EL_CONTROL_BATCH        16          /* requests handled per el_control_handle() */
 #define EL_CONTROL_FILE_MODE    0660        /* mode of an ipc:// socket file */
+#define EL_CONTROL_DIR_MODE     0750        /* mode of the short folder of a long path */
+/* The longest ipc:// path the kernel binds (sockaddr_un.sun_path, 108 bytes
+ * with its NUL). A control socket whose path is longer is bound in a short
+ * private folder (under $XDG_RUNTIME_DIR, else /tmp) and the long path is a
+ * symbolic link to it, which clients follow (client/el_control_call.h). */
+#define EL_IPC_PATH_MAX         107
 
 #endif

@@ -20,6 +20,9 @@ typedef struct s_block {
 struct el_control {
     void *socket;
     char *ipc_path;             /* socket file of an ipc:// endpoint, else NULL */
+    char *link_path;            /* a long ipc:// path: the symlink to ipc_path, else NULL */
+    char *short_dir;            /* ... and the short folder ipc_path is in, else NULL */
+    bool bound;                 /* ipc_path is ours to remove */
     el_control_fn *fn;
     void *arg;
     s_block_t *arena;           /* allocations of the reply being built */
@@ -58,6 +61,56 @@ s_arena_free (el_control_t *self)
     }
 }
 
+/* Bind @p endpoint; the socket file never exists with a wider mode, not
+ * even for a moment. @return 0, -errno. */
+static int
+s_bind (el_control_t *self, const char *endpoint)
+{
+    mode_t old = umask (0117);
+    int brc = zmq_bind (self->socket, endpoint);
+    int berr = errno;
+    umask (old);
+    if (brc != 0)
+        return -berr;
+    self->bound = true;
+    if (self->ipc_path && chmod (self->ipc_path, EL_CONTROL_FILE_MODE) != 0)
+        return -errno;
+    return 0;
+}
+
+/* An ipc:// path longer than the kernel binds: bind in a short private
+ * folder and leave a symbolic link at the long path. @return 0, -errno. */
+static int
+s_bind_long (el_control_t *self, const char *long_path)
+{
+    const char *base = getenv ("XDG_RUNTIME_DIR");
+    if (!base || base[0] != '/' || strlen (base) > 64 || access (base, W_OK | X_OK) != 0)
+        base = "/tmp";
+    char dir[128], path[160], endpoint[170];
+    snprintf (dir, sizeof dir, "%s/entrelab-XXXXXX", base);
+    if (!mkdtemp (dir))
+        return -errno;
+    self->short_dir = strdup (dir);
+    snprintf (path, sizeof path, "%s/control.sock", dir);
+    snprintf (endpoint, sizeof endpoint, "ipc://%s", path);
+    free (self->ipc_path);
+    self->ipc_path = strdup (path);
+    if (!self->short_dir || !self->ipc_path)
+        return -ENOMEM;
+    if (chmod (dir, EL_CONTROL_DIR_MODE) != 0)
+        return -errno;
+    int rc = s_bind (self, endpoint);
+    if (rc < 0)
+        return rc;
+    struct stat st;
+    if (lstat (long_path, &st) == 0 && (S_ISLNK (st.st_mode) || S_ISSOCK (st.st_mode)))
+        unlink (long_path);             /* left by a daemon that did not stop cleanly */
+    if (symlink (path, long_path) != 0)
+        return -errno;
+    self->link_path = strdup (long_path);
+    return self->link_path ? 0 : -ENOMEM;
+}
+
 int
 el_control_new (void *ctx, const char *endpoint, el_control_fn *fn, void *arg,
                 el_control_t **ret)
@@ -85,23 +138,17 @@ el_control_new (void *ctx, const char *endpoint, el_control_fn *fn, void *arg,
     zmq_setsockopt (self->socket, ZMQ_MAXMSGSIZE, &max, sizeof max);
     zmq_setsockopt (self->socket, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    /* The file must never exist with a wider mode, not even for a moment. */
-    mode_t old = umask (0117);
-    int brc = zmq_bind (self->socket, endpoint);
-    int berr = errno;
-    umask (old);
-    if (brc != 0) {
-        rc = -berr;
-        goto out_close;
-    }
-    if (self->ipc_path && chmod (self->ipc_path, EL_CONTROL_FILE_MODE) != 0) {
-        rc = -errno;
-        goto out_close;
-    }
+    if (self->ipc_path && strlen (self->ipc_path) > EL_IPC_PATH_MAX)
+        rc = s_bind_long (self, endpoint + 6);
+    else
+        rc = s_bind (self, endpoint);
+    if (rc < 0)
+        goto out_destroy;
     *ret = self;
     return 0;
-out_close:
-    zmq_close (self->socket);
+out_destroy:
+    el_control_destroy (&self);
+    return rc;
 out_free:
     free (self->ipc_path);
     free (self);
@@ -117,10 +164,16 @@ el_control_destroy (el_control_t **self_p)
     el_control_t *self = *self_p;
     if (self->socket)
         zmq_close (self->socket);
-    if (self->ipc_path)
+    if (self->ipc_path && self->bound)
         unlink (self->ipc_path);
+    if (self->link_path)
+        unlink (self->link_path);
+    if (self->short_dir)
+        rmdir (self->short_dir);
     s_arena_free (self);
     free (self->ipc_path);
+    free (self->link_path);
+    free (self->short_dir);
     free (self);
     *self_p = NULL;
 }

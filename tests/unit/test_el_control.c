@@ -98,6 +98,54 @@ s_teardown (void **state)
     return 0;
 }
 
+/* A state folder whose socket path is longer than the kernel binds: the
+ * server binds in a short folder and leaves a symbolic link, the client
+ * follows it, and both are gone after destroy. */
+static void
+test_long_path (void **state)
+{
+    s_fix_t *f = *state;
+    char deep[400], endpoint[480], path[460];
+    snprintf (deep, sizeof deep, "%s/%0100d", f->dir, 0);
+    assert_int_equal (mkdir (deep, 0700), 0);
+    snprintf (path, sizeof path, "%s/control.sock", deep);
+    snprintf (endpoint, sizeof endpoint, "ipc://%s", path);
+    assert_true (strlen (path) > EL_IPC_PATH_MAX);
+    s_fix_t g = { .ctx = f->ctx };
+    assert_int_equal (el_control_new (f->ctx, endpoint, s_handler, &g, &g.ctl), 0);
+    struct stat st;
+    assert_int_equal (lstat (path, &st), 0);
+    assert_true (S_ISLNK (st.st_mode));
+    char target[EL_IPC_PATH_MAX + 2];
+    ssize_t n = readlink (path, target, sizeof target);
+    assert_true (n > 0 && n <= EL_IPC_PATH_MAX);
+    target[n] = '\0';
+    assert_int_equal (stat (target, &st), 0);
+    assert_true (S_ISSOCK (st.st_mode));
+    assert_int_equal (st.st_mode & 0777, EL_CONTROL_FILE_MODE);
+    assert_int_equal (pthread_create (&g.thread, NULL, s_serve, &g), 0);
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    El__StatusRequest sr = EL__STATUS_REQUEST__INIT;
+    req.r_case = EL__CONTROL_REQUEST__R_STATUS;
+    req.status = &sr;
+    El__ControlReply *r = NULL;
+    assert_int_equal (el_control_call (f->ctx, endpoint, &req, 5000, &r), 0);
+    assert_non_null (r->status);
+    assert_string_equal (r->status->role, "tester");
+    el__control_reply__free_unpacked (r, &el_pb_allocator);
+    atomic_store (&g.stop, true);
+    pthread_join (g.thread, NULL);
+    el_control_destroy (&g.ctl);
+    assert_int_not_equal (lstat (path, &st), 0);            /* link removed */
+    assert_int_not_equal (lstat (target, &st), 0);          /* socket removed */
+    char *slash = strrchr (target, '/');
+    *slash = '\0';
+    assert_int_not_equal (lstat (target, &st), 0);          /* short folder removed */
+    /* no daemon: refused, not a name error */
+    assert_int_equal (el_control_call (f->ctx, endpoint, &req, 1000, &r), -ECONNREFUSED);
+    rmdir (deep);
+}
+
 static void
 test_socket_file_mode (void **state)
 {
@@ -216,6 +264,7 @@ main (void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_socket_file_mode, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_long_path, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_request_reply, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_malformed_request, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_errors, s_setup, s_teardown),
