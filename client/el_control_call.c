@@ -8,21 +8,23 @@
 #include <unistd.h>
 #include <zmq.h>
 
-/* A path longer than the kernel binds is a symbolic link the daemon left
- * to its socket in a short folder: the link's target, as an endpoint.
- * @return 1 (followed), 0 (short enough as it is), -ENAMETOOLONG. */
-static int
-s_ipc_short (const char *path, char *out, size_t size)
+int
+el_control_endpoint_resolve (const char *endpoint, char *out, size_t size)
 {
-    if (strlen (path) <= EL_IPC_PATH_MAX)
+    if (strncmp (endpoint, "ipc://", 6) || strlen (endpoint + 6) <= EL_IPC_PATH_MAX) {
+        if (strlen (endpoint) >= size)
+            return -ENAMETOOLONG;
+        memcpy (out, endpoint, strlen (endpoint) + 1);
         return 0;
+    }
+    const char *path = endpoint + 6;
     char target[EL_IPC_PATH_MAX + 2];
     ssize_t n = readlink (path, target, sizeof target);
     if (n <= 0 || (size_t) n > EL_IPC_PATH_MAX)
         return -ENAMETOOLONG;
     target[n] = '\0';
-    snprintf (out, size, "ipc://%s", target);
-    return 1;
+    int w = snprintf (out, size, "ipc://%s", target);
+    return w < 0 || (size_t) w >= size ? -ENAMETOOLONG : 0;
 }
 
 int
@@ -30,17 +32,14 @@ el_control_call (void *ctx, const char *endpoint, const El__ControlRequest *req,
                  int timeout_ms, El__ControlReply **ret)
 {
     int rc = -ENOMEM;
-    char followed[6 + EL_IPC_PATH_MAX + 8];
-    if (!strncmp (endpoint, "ipc://", 6)) {
-        if (access (endpoint + 6, F_OK) != 0)
-            return errno == EACCES ? -EACCES : -ECONNREFUSED;
-        rc = s_ipc_short (endpoint + 6, followed, sizeof followed);
-        if (rc < 0)
-            return rc;
-        if (rc > 0)
-            endpoint = followed;
-        rc = -ENOMEM;
-    }
+    char followed[EL_CONTROL_ENDPOINT_MAX];
+    if (!strncmp (endpoint, "ipc://", 6) && access (endpoint + 6, F_OK) != 0)
+        return errno == EACCES ? -EACCES : -ECONNREFUSED;
+    rc = el_control_endpoint_resolve (endpoint, followed, sizeof followed);
+    if (rc < 0)
+        return rc;
+    endpoint = followed;
+    rc = -ENOMEM;
     void *s = zmq_socket (ctx, ZMQ_REQ);
     if (!s)
         return -errno;

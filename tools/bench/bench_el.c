@@ -501,7 +501,13 @@ bench_ctl_new (void *ctx, const char *endpoint, bench_ctl_t **ret)
     int64_t max = 64 << 20;
     zmq_setsockopt (self->sock, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (self->sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
-    if (zmq_connect (self->sock, endpoint) != 0) {
+    char resolved[EL_CONTROL_ENDPOINT_MAX];
+    rc = el_control_endpoint_resolve (endpoint, resolved, sizeof resolved);
+    if (rc < 0) {
+        bench_error ("connect %s: %s", endpoint, strerror (-rc));
+        goto out_close;
+    }
+    if (zmq_connect (self->sock, resolved) != 0) {
         rc = -zmq_errno ();
         bench_error ("connect %s: %s", endpoint, zmq_strerror (-rc));
         goto out_close;
