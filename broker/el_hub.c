@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "el_admit.h"
+#include "el_federation.h"
 #include "el_invite.h"
 #include "el_join.h"
 #include "el_log.h"
@@ -25,6 +26,7 @@ typedef struct {
     const el_keypair_t *kp;
     const el_config_t *cfg;
     el_join_t *join;            /* the join listener, once an invite bound it */
+    el_federation_t *fed;       /* links with other networks */
 } s_hub_t;
 
 static void
@@ -272,7 +274,24 @@ s_route_redeem (void *state, el_control_t *ctl, const El__ControlRequest *req,
     return s_ctl_redeem (state, ctl, req->redeem, reply);
 }
 
+static int
+s_route_federate (void *state, el_control_t *ctl, const El__ControlRequest *req,
+                  El__ControlReply *reply)
+{
+    return el_federation_federate (((s_hub_t *) state)->fed, ctl, req->federate, reply);
+}
+
+static int
+s_route_federation (void *state, el_control_t *ctl, const El__ControlRequest *req,
+                    El__ControlReply *reply)
+{
+    (void) req;
+    return el_federation_list (((s_hub_t *) state)->fed, ctl, reply);
+}
+
 static const el_route_t s_routes[] = {
+    { EL__CONTROL_REQUEST__R_FEDERATE, s_route_federate },
+    { EL__CONTROL_REQUEST__R_FEDERATION, s_route_federation },
     { EL__CONTROL_REQUEST__R_ADMIT, s_ctl_admit },
     { EL__CONTROL_REQUEST__R_REVOKE, s_ctl_admit },
     { EL__CONTROL_REQUEST__R_INVITE, s_route_invite },
@@ -300,9 +319,11 @@ typedef struct {
 
 static int
 s_status_site (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
-               const char *name)
+               El__SiteKind kind, const char *name)
 {
     (void) name;
+    if (kind == EL__SITE_KIND__FEDERATED)
+        return 0;                       /* another network's broker: federation list */
     s_status_sites_t *ss = arg;
     if (status != EL__SITE_STATUS__ACTIVE || s_has_inbound_row (ss->st, site))
         return 0;
@@ -356,6 +377,11 @@ s_start (el_node_t *node, void **ret_state)
     self->kp = el_node_keypair (node);
     self->cfg = el_node_config (node);
     el_node_set_admission (node, true, 0);     /* the broker attests itself */
+    int rc = el_federation_new (node, &self->fed);
+    if (rc < 0) {
+        free (self);
+        return rc;
+    }
     void *val = NULL;
     size_t len = 0;
     if (el_store_meta_get (self->store, EL_INVITE_META_JOIN, &val, &len) == 0) {
@@ -378,6 +404,7 @@ s_stop (void **state_p)
     if (!self)
         return;
     el_join_destroy (&self->join);
+    el_federation_destroy (&self->fed);
     free (self);
     *state_p = NULL;
 }

@@ -9,7 +9,9 @@
  *             binds the join listener (broker/el_join.h) on the first one;
  *             the listener's RedeemRequest admits the new site; the join bind
  *             endpoint is kept in meta and bound again at start;
- *   status    the attested sites never seen since start are listed too.
+ *   status    the attested sites never seen since start are listed too;
+ *   federation FederateRequest / FederationRequest: links with other
+ *             networks' brokers (broker/el_federation.h).
  *
  * Threading: the daemon's reactor thread (the join listener runs its own). */
 #ifndef EL_HUB_H

@@ -5,6 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+static bool
+s_is_federation (const char *key)
+{
+    return !strncmp (key, EL_ATTEST_FEDERATION_PREFIX, strlen (EL_ATTEST_FEDERATION_PREFIX));
+}
+
 int
 el_attest_parse (const el_entry_t *e, const uint8_t network[EL_KEY_BYTES],
                 uint8_t ret_site[EL_KEY_BYTES], El__SiteStatus *ret_status)
@@ -13,7 +19,10 @@ el_attest_parse (const el_entry_t *e, const uint8_t network[EL_KEY_BYTES],
         || memcmp (e->origin, network, EL_KEY_BYTES))
         return EL_ENOTFOUND;
     uint8_t site[EL_KEY_BYTES];
-    if (!e->body->key || el_key_from_text (e->body->key, site) < 0)
+    const char *key = e->body->key;
+    if (key && s_is_federation (key))
+        key += strlen (EL_ATTEST_FEDERATION_PREFIX);
+    if (!key || el_key_from_text (key, site) < 0)
         return EL_EPROTO;
     if (e->body->deleted) {
         memcpy (ret_site, site, EL_KEY_BYTES);
@@ -32,6 +41,21 @@ el_attest_parse (const el_entry_t *e, const uint8_t network[EL_KEY_BYTES],
     }
     el__site__free_unpacked (rec, &el_pb_allocator);
     return rc;
+}
+
+El__SiteKind
+el_attest_kind (const el_entry_t *e)
+{
+    if (e && e->body && e->body->key && s_is_federation (e->body->key))
+        return EL__SITE_KIND__FEDERATED;
+    if (!e || e->is_stub || !e->body || e->body->deleted || !e->payload)
+        return EL__SITE_KIND__SITE_KIND_UNSPECIFIED;
+    El__Site *rec = el__site__unpack (&el_pb_allocator, e->payload_len, e->payload);
+    if (!rec)
+        return EL__SITE_KIND__SITE_KIND_UNSPECIFIED;
+    El__SiteKind kind = rec->kind;
+    el__site__free_unpacked (rec, &el_pb_allocator);
+    return kind;
 }
 
 typedef struct {
@@ -53,7 +77,9 @@ s_each_record (void *arg, const el_entry_t *e)
                                       e->payload);
     if (rec && rec->name)
         name = rec->name;
-    int stop = each->fn (each->arg, site, status, name);
+    El__SiteKind kind = s_is_federation (e->body->key) ? EL__SITE_KIND__FEDERATED
+                      : rec ? rec->kind : EL__SITE_KIND__SITE_KIND_UNSPECIFIED;
+    int stop = each->fn (each->arg, site, status, kind, name);
     if (rec)
         el__site__free_unpacked (rec, &el_pb_allocator);
     return stop;

@@ -28,6 +28,7 @@ static const struct {
     { EL_ECREDIT, "over_credit", "peer sent more entries than the credit granted" },
     { EL_EINVAL, "invalid", "invalid argument" },
     { EL_ENOTADMITTED, "not_admitted", "origin is not attested by an accepted network" },
+    { EL_EPOLICY, "outside_policy", "entry of a kind the federation link does not accept" },
 };
 
 static int

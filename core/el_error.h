@@ -28,7 +28,8 @@
 #define EL_ECREDIT      (EL_EBASE - 17) /* peer sent more entries than the credit granted */
 #define EL_EINVAL       (EL_EBASE - 18) /* invalid argument from a user or file */
 #define EL_ENOTADMITTED (EL_EBASE - 19) /* origin not attested by an accepted network */
-#define EL_ELAST        (EL_EBASE - 20)
+#define EL_EPOLICY      (EL_EBASE - 20) /* outside the kinds a federation link agreed on */
+#define EL_ELAST        (EL_EBASE - 21)
 
 /* Counters by reason: one slot per EL_E* code, slot 0 for any other code
  * (errno, LMDB). EL_ERROR_SLOTS slots. */

@@ -543,6 +543,19 @@ el_store_accept_network (el_store_t *self, const uint8_t network[EL_KEY_BYTES])
     return 0;
 }
 
+void
+el_store_forget_network (el_store_t *self, const uint8_t network[EL_KEY_BYTES])
+{
+    for (size_t i = 1; i < self->networks_n; i++) {     /* never our own (the first) */
+        if (memcmp (self->networks[i], network, EL_KEY_BYTES))
+            continue;
+        memmove (self->networks[i], self->networks[i + 1],
+                 (self->networks_n - i - 1) * EL_KEY_BYTES);
+        self->networks_n--;
+        return;
+    }
+}
+
 /* ------------------------------------------------------------ apply */
 
 /* One entry of the batch being applied. */

@@ -80,6 +80,11 @@ void el_store_destroy (el_store_t **self_p);
  * @return 0, EL_ETOOBIG (over EL_STORE_NETWORKS_MAX). Not persisted. */
 int el_store_accept_network (el_store_t *self, const uint8_t network[EL_KEY_BYTES]);
 
+/** Stop accepting entries of @p network (a federation link ended): its new
+ * entries are refused with EL_ENETWORK; what is stored stays. The first
+ * network accepted (the store's own) is never forgotten. */
+void el_store_forget_network (el_store_t *self, const uint8_t network[EL_KEY_BYTES]);
+
 /* Per-entry outcome of el_store_apply(). */
 #define EL_APPLIED    0         /* stored */
 #define EL_DUPLICATE  1         /* already held (same origin, seq, hash): counted no-op */

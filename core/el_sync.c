@@ -74,6 +74,7 @@ typedef struct {
     uint64_t credit_to_send;            /* entries we may still send it */
     uint64_t credit_to_receive;         /* entries it may still send us */
     uint64_t entries_sent, entries_received;
+    uint64_t refused;                   /* entries refused by the accept policy */
     uint64_t *known;                    /* per origin index: seq it has */
     uint8_t *flags;                     /* per origin index: S_QUEUED, S_PROOF_SENT */
     size_t known_cap;
@@ -113,6 +114,8 @@ struct el_sync {
     el_sync_stats_t stats;
     el_sync_applied_fn *on_applied;
     void *on_applied_arg;
+    el_sync_accept_fn *accept;          /* optional: entries of peers of another network */
+    void *accept_arg;
 };
 
 /* ------------------------------------------------------------ origins */
@@ -1037,6 +1040,31 @@ el_sync_accept_network (el_sync_t *self, const uint8_t network[EL_KEY_BYTES])
 }
 
 void
+el_sync_forget_network (el_sync_t *self, const uint8_t network[EL_KEY_BYTES])
+{
+    for (size_t i = 0; i < self->n_networks; i++) {
+        if (memcmp (self->networks[i], network, EL_KEY_BYTES)
+            || !memcmp (network, self->cfg.network, EL_KEY_BYTES))
+            continue;
+        memmove (self->networks[i], self->networks[i + 1],
+                 (self->n_networks - i - 1) * EL_KEY_BYTES);
+        self->n_networks--;
+        el_store_forget_network (self->store, network);
+        return;
+    }
+}
+
+void
+el_sync_set_policy (el_sync_t *self, const el_sync_policy_t *policy)
+{
+    self->cfg.share = policy->share;
+    self->cfg.share_arg = policy->share_arg;
+    self->cfg.share_kinds = policy->share_kinds;
+    self->accept = policy->accept;
+    self->accept_arg = policy->accept_arg;
+}
+
+void
 el_sync_on_applied (el_sync_t *self, el_sync_applied_fn *fn, void *arg)
 {
     self->on_applied = fn;
@@ -1249,6 +1277,26 @@ s_on_hello (el_sync_t *self, s_peer_t *p, const El__Hello *h)
     return 0;
 }
 
+/* Keep, in place, the entries of a peer of another network that the accept
+ * policy takes; count the others under their reason. @return how many kept. */
+static size_t
+s_accept_filter (el_sync_t *self, s_peer_t *p, const uint8_t **entries, size_t *lens, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        int why = self->accept (self->accept_arg, p->handle, p->network, entries[i], lens[i]);
+        if (why < 0) {
+            self->stats.rejected++;
+            self->stats.rejected_by_reason[el_error_slot (why)]++;
+            p->refused++;
+            continue;
+        }
+        entries[kept] = entries[i];
+        lens[kept++] = lens[i];
+    }
+    return kept;
+}
+
 /* An Entries frame's @p n entries (borrowed; from el_wire_entries_peek() or the
  * decoded message). */
 static int
@@ -1262,27 +1310,31 @@ s_on_entries (el_sync_t *self, s_peer_t *p, const uint8_t **entries, size_t *len
         return s_session_end (self, p, EL_ECREDIT, false);
     if (!n)
         return 0;
+    size_t n_all = n;
+    if (self->accept && memcmp (p->network, self->cfg.network, EL_KEY_BYTES))
+        n = s_accept_filter (self, p, entries, lens, n);
     int rc = -ENOMEM;
     el_entry_t **parsed = NULL;
-    int *status = malloc (n * sizeof *status);
+    int *status = calloc (n ? n : 1, sizeof *status);
     if (!status || s_parsed_new (self, n, &parsed) != 0)
         goto out;                       /* frame not consumed */
-    p->credit_to_receive -= n;
-    p->entries_received += n;
-    self->stats.entries_in += n;
-    rc = el_store_apply_parsed (self->store, entries, lens, n, status, NULL, parsed);
+    p->credit_to_receive -= n_all;
+    p->entries_received += n_all;
+    self->stats.entries_in += n_all;
+    rc = n ? el_store_apply_parsed (self->store, entries, lens, n, status, NULL, parsed) : 0;
     /* the entries were consumed either way: give the credit back */
-    int rc_credit = s_send_credit (self, p->handle, n);
+    int rc_credit = s_send_credit (self, p->handle, n_all);
     if (rc == 0) {
-        p->credit_to_receive += n;
+        p->credit_to_receive += n_all;
         s_count_status (self, status, n);
-        rc = s_after_apply (self, p, entries, lens, parsed, n);
+        rc = n ? s_after_apply (self, p, entries, lens, parsed, n) : 0;
         if (rc == 0)
             rc = rc_credit;
         /* last: the callback may close this peer or write */
-        s_notify (self, p->handle, parsed, status, n);
+        if (n)
+            s_notify (self, p->handle, parsed, status, n);
     } else if (rc_credit == 0) {
-        p->credit_to_receive += n;
+        p->credit_to_receive += n_all;
     }
 out:
     s_parsed_destroy (&parsed, n);
@@ -1585,6 +1637,7 @@ el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *re
     ret->credit_to_send = p->credit_to_send;
     ret->entries_sent = p->entries_sent;
     ret->entries_received = p->entries_received;
+    ret->refused = p->refused;
     ret->ended = p->ended;
     ret->ended_by_peer = p->ended_by_peer;
     if (p->hello_received)

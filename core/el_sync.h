@@ -106,6 +106,31 @@ void el_sync_destroy (el_sync_t **self_p);
  * @return 0, EL_ETOOBIG. */
 int el_sync_accept_network (el_sync_t *self, const uint8_t network[EL_KEY_BYTES]);
 
+/** Stop accepting peers and entries of @p network (a federation link ended):
+ * new sessions naming it end with EL_ENETWORK and the store refuses its new
+ * entries; what is stored stays. Our own network is never forgotten. */
+void el_sync_forget_network (el_sync_t *self, const uint8_t network[EL_KEY_BYTES]);
+
+/** May an entry sent by @p peer, whose Hello named @p peer_network (another
+ * network than ours), be applied? @p data / @p len: the Entry bytes as
+ * received (not yet verified). @return 0 (apply it) or the reason it is
+ * refused (EL_EPOLICY): it is counted under that reason, not stored, not
+ * relayed. Must not call back into the sync. */
+typedef int (el_sync_accept_fn) (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES],
+                                 const uint8_t *data, size_t len);
+
+/** The policies of a sync, changeable at any time (a federation link made or
+ * changed): share and share_kinds as in el_sync_config_t; accept (optional)
+ * is asked about every entry received from a peer of another network. */
+typedef struct {
+    el_sync_share_fn *share;
+    void *share_arg;
+    uint32_t share_kinds;
+    el_sync_accept_fn *accept;
+    void *accept_arg;
+} el_sync_policy_t;
+void el_sync_set_policy (el_sync_t *self, const el_sync_policy_t *policy);
+
 /** A session with @p peer starts: queues our Hello. @return 0, -EEXIST, -ENOMEM,
  * EL_ETOOBIG (over EL_SYNC_PEERS_MAX). */
 int el_sync_peer_open (el_sync_t *self, uint64_t peer);
@@ -197,6 +222,7 @@ typedef struct {
     uint8_t network[EL_KEY_BYTES];
     uint64_t credit_to_send;            /* entries we may still send it */
     uint64_t entries_sent, entries_received;
+    uint64_t refused;                   /* entries refused by the accept policy (el_sync_set_policy) */
     uint64_t behind;                    /* entries it lacks that we hold, all origins */
     int ended;                          /* 0, or the code that ended the session (until
                                            el_sync_peer_close) */

@@ -36,7 +36,8 @@
                          | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL \
                          | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
                          | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-#define S_POLL_MAX      (3 + EL_CONFIG_LISTEN_MAX * 2 + EL_CONFIG_PEERS_MAX * 2 + 2)
+#define S_POLL_MAX      (3 + EL_CONFIG_LISTEN_MAX * 2 + EL_CONFIG_PEERS_MAX * 2 + 2 \
+                         + EL_NODE_ROLE_LINKS_MAX * 2)
 #define S_REJECT_LOGS   8       /* rejected entries logged per apply */
 
 typedef enum {
@@ -116,6 +117,7 @@ struct el_node {
     unsigned mon_seq;
     bool stop;
     bool admitted;              /* an active Site entry for us is held (set by the roles) */
+    size_t role_links;          /* outbound links the roles opened (el_node_peer_connect) */
     int64_t revoked_us;         /* we learned we were revoked, µs since the epoch; 0 = not */
     int64_t cycle_deadline_us;  /* monotonic: stop reading sockets in this cycle after */
     int64_t started_us;
@@ -518,12 +520,39 @@ s_is_configured_peer (const el_node_t *self, const uint8_t key[EL_KEY_BYTES])
     return false;
 }
 
+/* Our broker federates with the network of broker @p other (a Site record
+ * of kind FEDERATED): accept its entries, or stop when the link ended. */
+static void
+s_on_federated (el_node_t *self, const uint8_t other[EL_KEY_BYTES], El__SiteStatus status,
+                bool at_start)
+{
+    char f[EL_LOG_FPR_BYTES];
+    if (!memcmp (other, self->network, EL_KEY_BYTES))
+        return;
+    if (status == EL__SITE_STATUS__ACTIVE) {
+        int rc = el_sync_accept_network (self->sync, other);
+        if (rc < 0)
+            el_log (EL_LOG_ERROR, "federation_failed", "network=%s reason=%s", s_fpr (other, f),
+                    el_strcode (rc));
+        else if (!at_start)
+            el_log (EL_LOG_INFO, "network_federated", "network=%s", s_fpr (other, f));
+    } else {
+        el_sync_forget_network (self->sync, other);
+        if (!at_start)
+            el_log (EL_LOG_WARN, "network_unfederated", "network=%s", s_fpr (other, f));
+    }
+}
+
 /* A Site record of our network's broker was stored (or found at start). */
 static void
 s_on_site (el_node_t *self, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
-           bool at_start, int64_t signed_us)
+           El__SiteKind kind, bool at_start, int64_t signed_us)
 {
     char f[EL_LOG_FPR_BYTES];
+    if (kind == EL__SITE_KIND__FEDERATED) {
+        s_on_federated (self, site, status, at_start);
+        return;
+    }
     if (status == EL__SITE_STATUS__ACTIVE) {
         if (s_is_configured_peer (self, site)) {
             int rc = el_zap_allow (self->zap, site);
@@ -551,11 +580,11 @@ s_on_site (el_node_t *self, const uint8_t site[EL_KEY_BYTES], El__SiteStatus sta
 
 static int
 s_each_site (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status,
-             const char *name)
+             El__SiteKind kind, const char *name)
 {
     el_node_t *self = arg;
     (void) name;
-    s_on_site (self, site, status, true, 0);
+    s_on_site (self, site, status, kind, true, 0);
     return 0;
 }
 
@@ -574,7 +603,8 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
             uint8_t site[EL_KEY_BYTES];
             El__SiteStatus st;
             if (entries[i] && el_attest_parse (entries[i], self->network, site, &st) == 0)
-                s_on_site (self, site, st, false, entries[i]->body->time_us);
+                s_on_site (self, site, st, el_attest_kind (entries[i]), false,
+                           entries[i]->body->time_us);
         } else if (status[i] == EL_DUPLICATE) {
             dup++;
         } else {
@@ -2184,6 +2214,82 @@ el_node_uplink (el_node_t *self, const uint8_t key[EL_KEY_BYTES], const char *en
     if (rc < 0)
         el_log (EL_LOG_ERROR, "connect_failed", "endpoint=%s reason=%s", endpoint,
                 el_strerror (rc));
+    return rc;
+}
+
+int
+el_node_peer_connect (el_node_t *self, const uint8_t key[EL_KEY_BYTES], const char *endpoint)
+{
+    for (size_t i = 0; i < self->links_hi; i++)
+        if (self->links[i].kind == S_LINK_PEER && self->links[i].has_key
+            && !memcmp (self->links[i].key, key, EL_KEY_BYTES)
+            && !strcmp (self->links[i].endpoint, endpoint))
+            return 0;
+    if (self->role_links >= EL_NODE_ROLE_LINKS_MAX)
+        return EL_ETOOBIG;
+    int rc = s_outbound_new (self, S_LINK_PEER, key, endpoint);
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "connect_failed", "endpoint=%s reason=%s", endpoint,
+                el_strerror (rc));
+        return rc;
+    }
+    self->role_links++;
+    return 0;
+}
+
+void
+el_node_peer_drop (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
+{
+    el_zap_deny (self->zap, key);
+    for (size_t i = 0; i < self->links_hi; i++) {
+        s_link_t *l = &self->links[i];
+        if (l->kind == S_LINK_FREE || !l->has_key || memcmp (l->key, key, EL_KEY_BYTES))
+            continue;
+        if (l->session) {               /* tell it, so it ends its side too */
+            s_send_error (self, l, EL__ERROR_CODE__ERROR_NETWORK, "link ended");
+            s_flush_pending (self);
+        }
+        s_session_close (self, l);
+        if (l->kind == S_LINK_IN) {
+            l->banned = true;           /* its frames are dropped until it is allowed again */
+            continue;
+        }
+        if (l->monitor) {
+            zmq_socket_monitor (l->socket, NULL, 0);
+            zmq_close (l->monitor);
+            l->monitor = NULL;
+        }
+        zmq_close (l->socket);
+        s_pending_clear (l);
+        s_link_free (self, l);
+        if (self->role_links)
+            self->role_links--;
+    }
+}
+
+int
+el_node_peer_info (el_node_t *self, const uint8_t key[EL_KEY_BYTES], el_sync_peer_info_t *ret,
+                   bool *ret_connected)
+{
+    int rc = -ENOENT;
+    *ret_connected = false;
+    for (size_t i = 0; i < self->links_hi; i++) {
+        s_link_t *l = &self->links[i];
+        if (l->kind == S_LINK_FREE || !l->has_key || memcmp (l->key, key, EL_KEY_BYTES)
+            || !l->session)
+            continue;
+        el_sync_peer_info_t info;
+        if (el_sync_peer_info (self->sync, l->session, &info) != 0)
+            continue;
+        if (rc < 0)
+            memset (ret, 0, sizeof *ret);
+        ret->entries_sent += info.entries_sent;
+        ret->entries_received += info.entries_received;
+        ret->refused += info.refused;
+        ret->behind = info.behind > ret->behind ? info.behind : ret->behind;
+        *ret_connected = *ret_connected || (l->connected && !l->banned && info.hello_received);
+        rc = 0;
+    }
     return rc;
 }
 

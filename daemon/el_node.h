@@ -72,6 +72,7 @@
 #define EL_NODE_LINGER_MS       200     /* ZMQ_LINGER of peer sockets at shutdown, ms */
 #define EL_NODE_STATUS_ORIGINS  256     /* origins listed per peer in status */
 #define EL_NODE_ROLES_MAX       4       /* roles per daemon */
+#define EL_NODE_ROLE_LINKS_MAX  16      /* outbound links the roles open (federation) */
 
 /** Prepare a daemon: state directory (created 0700 if absent), lock file
  * (one daemon per state directory), key (created 0600 when absent; refused
@@ -131,6 +132,23 @@ void el_node_remember_peer (el_node_t *self, const uint8_t key[EL_KEY_BYTES]);
 /** Open the link to this site's broker (@p key at @p endpoint): a DEALER,
  * CURVE client, reconnecting by itself. @return 0, EL_EINVAL, -errno (logged). */
 int el_node_uplink (el_node_t *self, const uint8_t key[EL_KEY_BYTES], const char *endpoint);
+
+/** Connect to a peer the role trusts (another network's broker) at
+ * @p endpoint: a DEALER, CURVE client with @p key, reconnecting by itself;
+ * the key must also pass ZAP for its own connections (el_node_zap_allow).
+ * Idempotent for the same key and endpoint. @return 0, EL_ETOOBIG (over
+ * EL_NODE_ROLE_LINKS_MAX), -errno (logged). */
+int el_node_peer_connect (el_node_t *self, const uint8_t key[EL_KEY_BYTES], const char *endpoint);
+
+/** Stop trusting @p key: out of ZAP, its sessions end, our links to it are
+ * closed, the frames of its open connections are dropped. */
+void el_node_peer_drop (el_node_t *self, const uint8_t key[EL_KEY_BYTES]);
+
+/** What the sessions with @p key say, summed over its links (sent, received,
+ * refused; behind: the largest). @param[out] ret_connected a session is open.
+ * @return 0, -ENOENT (no session with it). */
+int el_node_peer_info (el_node_t *self, const uint8_t key[EL_KEY_BYTES], el_sync_peer_info_t *ret,
+                       bool *ret_connected);
 
 /** A status row for a peer without a connection, allocated in @p ctl's
  * reply arena. @return NULL when out of memory. */

@@ -54,7 +54,17 @@ s_invite (void *state, el_control_t *ctl, const El__ControlRequest *req, El__Con
     return s_text (ctl, reply, "invites are made on the broker");
 }
 
+static int
+s_federate (void *state, el_control_t *ctl, const El__ControlRequest *req, El__ControlReply *reply)
+{
+    (void) state;
+    (void) req;
+    return s_text (ctl, reply, "federation links are made on the broker");
+}
+
 static const el_route_t s_routes[] = {
+    { EL__CONTROL_REQUEST__R_FEDERATE, s_federate },
+    { EL__CONTROL_REQUEST__R_FEDERATION, s_federate },
     { EL__CONTROL_REQUEST__R_ADMIT, s_admit },
     { EL__CONTROL_REQUEST__R_REVOKE, s_admit },
     { EL__CONTROL_REQUEST__R_INVITE, s_invite },

@@ -131,9 +131,11 @@ typedef struct {
 } s_seen_t;
 
 static int
-s_each (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status, const char *name)
+s_each (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus status, El__SiteKind kind,
+        const char *name)
 {
     s_seen_t *seen = arg;
+    (void) kind;
     assert_true (seen->n < 4);
     memcpy (seen->sites[seen->n], site, EL_KEY_BYTES);
     seen->status[seen->n] = status;

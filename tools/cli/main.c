@@ -13,7 +13,7 @@
 static const el_cli_cmd_t *const s_tables[] = {
     el_cli_site_cmds, el_cli_event_cmds, el_cli_event_import_cmds, el_cli_equipment_cmds,
     el_cli_equipment_import_cmds, el_cli_booking_cmds, el_cli_member_cmds,
-    el_cli_member_import_cmds,
+    el_cli_member_import_cmds, el_cli_federation_cmds,
 };
 #define S_TABLES (sizeof s_tables / sizeof s_tables[0])
 
