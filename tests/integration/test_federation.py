@@ -159,7 +159,38 @@ def case_link(net):
     check("ev-b" in uids(net, a1), "what A received before the end was lost")
 
 
-CASES = {"link": case_link}
+def case_booking(net):
+    """A site of network B books a machine of network A that is bookable by the
+    federation, for a trained member; A's owner answers under its auto policy
+    and the answer reaches B. The directory at b1 names a1's network; a machine
+    bookable by A's network only is refused up front or declined."""
+    n = start_network(net, ["a1"])
+    hub_a, a1 = net.hub, n["a1"]
+    hub_b, b1 = second_network(net, "hubB", "b1")
+    net.cli_ok(a1, "equipment", "add", "--id", "tour", "--name", "Tour", "--category", "lathe",
+               "--bookable-by", "federation", "--training", "lathe")
+    net.cli_ok(b1, "member", "add", "--id", "m-b", "--name", "Maker B", "--sharing",
+               "federation", "--training", "lathe")
+    both = "events,equipment,bookings,members"
+    net.cli_ok(hub_a, "federate", hub_b.key, "tcp://127.0.0.1:%d" % hub_b.port, "--name", "B",
+               "--share", both, "--accept", both)
+    net.cli_ok(hub_b, "federate", hub_a.key, "tcp://127.0.0.1:%d" % hub_a.port,
+               "--name", "Réseau A", "--share", both, "--accept", both)
+    wait_for("A's lathe at b1", lambda: "tour" in equipment_keys(net, b1))
+    sites = net.cli_ok(b1, "sites", json_out=True)["sites"]
+    row = [s for s in sites if s["key"] == a1.key]
+    check(row and row[0]["network_name"] == "Réseau A", "a1 in b1's directory: %s" % row)
+    wait_for("b1's member at a1", lambda: "m-b" in member_keys(net, a1))
+    day = time.strftime("%Y-%m-%d", time.localtime(time.time() + 3 * 86400))
+    out = net.cli_ok(b1, "book", "tour", "--site", "a1", "--from", day + " 09:00", "--to",
+                     day + " 12:00", "--member", "m-b", "--wait", "60", json_out=True)
+    check(out.get("status") == "confirmed", "the cross-network booking: %s" % out)
+    wait_for("the answer at hubB",
+             lambda: any(b["status"] == "confirmed" for b in
+                         net.cli_ok(hub_b, "bookings", "list", json_out=True)["bookings"]))
+
+
+CASES = {"link": case_link, "booking": case_booking}
 
 
 def main():

@@ -477,14 +477,28 @@ s_site_kind (El__SiteKind k)
     }
 }
 
+/* What a walk of Site records collects: the directory rows, and our broker's
+ * federation records (other networks whose sites join the directory). */
+typedef struct {
+    json_t *rows;
+    json_t *federated;                  /* [{key, name}] of active federation records */
+    const char *network_name;           /* "" for ours */
+} s_sites_walk_t;
+
 static int
 s_site_view (void *arg, const El__RecordView *v)
 {
-    json_t *arr = arg;
+    s_sites_walk_t *w = arg;
     El__Site *s = el__site__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
     if (!s)
         return 0;
-    if (s->site_key.len == EL_KEY_BYTES) {
+    bool federation = v->key && !strncmp (v->key, "federation:", 11);
+    if (federation && w->federated && s->site_key.len == EL_KEY_BYTES
+        && s->status != EL__SITE_STATUS__REVOKED) {
+        json_array_append_new (w->federated, json_pack ("{s:o, s:s}", "key",
+                                                        el_cli_key_json (s->site_key.data),
+                                                        "name", s->name ? s->name : ""));
+    } else if (!federation && s->site_key.len == EL_KEY_BYTES) {
         json_t *o = json_object ();
         json_object_set_new (o, "key", el_cli_key_json (s->site_key.data));
         json_object_set_new (o, "name", json_string (s->name ? s->name : ""));
@@ -497,30 +511,54 @@ s_site_view (void *arg, const El__RecordView *v)
         json_object_set_new (o, "contact", json_string (s->contact ? s->contact : ""));
         json_object_set_new (o, "endpoint", json_string (s->endpoint ? s->endpoint : ""));
         json_object_set_new (o, "network", el_cli_key_json (v->origin.data));
+        json_object_set_new (o, "network_name", json_string (w->network_name));
         json_object_set_new (o, "seq", json_integer ((json_int_t) v->seq));
-        json_array_append_new (arr, o);
+        json_array_append_new (w->rows, o);
     }
     el__site__free_unpacked (s, &el_pb_allocator);
     return 0;
+}
+
+/* The sites of the networks ours federates with, as their brokers attest them. */
+static int
+s_sites_federated (el_cli_t *cli, s_sites_walk_t *w)
+{
+    size_t i;
+    json_t *f;
+    int rc = 0;
+    json_array_foreach (w->federated, i, f) {
+        uint8_t other[EL_KEY_BYTES];
+        if (el_key_from_text (json_string_value (json_object_get (f, "key")), other) < 0)
+            continue;
+        const char *name = json_string_value (json_object_get (f, "name"));
+        s_sites_walk_t fw = { w->rows, NULL, name && name[0] ? name : "federated" };
+        rc = el_cli_list (cli, EL__KIND__SITE, other, s_site_view, &fw);
+        if (rc < 0)
+            break;
+    }
+    return rc;
 }
 
 int
 el_cli_sites (el_cli_t *cli, const json_t **ret)
 {
     if (!cli->sites) {
-        json_t *arr = json_array ();
-        if (!arr)
-            return el_cli_fail (cli, -ENOMEM, "out of memory");
-        /* only the network's broker attests sites (docs/ARCHITECTURE.md
+        s_sites_walk_t w = { json_array (), json_array (), "" };
+        int rc = w.rows && w.federated ? 0 : el_cli_fail (cli, -ENOMEM, "out of memory");
+        /* only a network's broker attests its sites (docs/ARCHITECTURE.md
          * "Trust model"): a Site record any other site wrote is not the directory */
-        int rc = el_cli_self (cli);
         if (rc == 0)
-            rc = el_cli_list (cli, EL__KIND__SITE, cli->network, s_site_view, arr);
+            rc = el_cli_self (cli);
+        if (rc == 0)
+            rc = el_cli_list (cli, EL__KIND__SITE, cli->network, s_site_view, &w);
+        if (rc == 0)
+            rc = s_sites_federated (cli, &w);
+        json_decref (w.federated);
         if (rc < 0) {
-            json_decref (arr);
+            json_decref (w.rows);
             return rc;
         }
-        cli->sites = arr;
+        cli->sites = w.rows;
     }
     *ret = cli->sites;
     return 0;
@@ -576,8 +614,11 @@ el_cli_site_name (el_cli_t *cli, const uint8_t key[EL_KEY_BYTES], char *buf, siz
         json_array_foreach (sites, i, s) {
             const char *k = json_string_value (json_object_get (s, "key"));
             const char *n = json_string_value (json_object_get (s, "name"));
+            const char *net = json_string_value (json_object_get (s, "network_name"));
             if (k && !strcmp (k, text) && n && n[0]) {
-                snprintf (buf, size, "%s", n);
+                /* a site of another network says which */
+                snprintf (buf, size, "%s%s%s%s", n, net && net[0] ? " (" : "",
+                          net && net[0] ? net : "", net && net[0] ? ")" : "");
                 return buf;
             }
         }

@@ -543,6 +543,7 @@ static const el_cli_col_t s_site_cols[] = {
     { "KIND", "kind", EL_CLI_COL_TEXT, 0 },
     { "STATUS", "status", EL_CLI_COL_TEXT, 0 },
     { "TOWN", "town", EL_CLI_COL_TEXT, 24 },
+    { "NETWORK", "network_name", EL_CLI_COL_TEXT, 24 },
 };
 
 static int
@@ -767,7 +768,8 @@ const el_cli_cmd_t el_cli_site_cmds[] = {
       "configuration gets the broker's endpoint and key. A site already admitted or revoked "
       "is refused.", s_join_opts, s_join,
       "entrelab --node /var/lib/entrelab/site join elinv1.CiB0Y3A6Ly9odWIu..." },
-    { "sites", NULL, 0, 0, "The network's directory: every admitted site.", s_no_opts, s_sites,
+    { "sites", NULL, 0, 0, "The network's directory: every admitted site, and the sites of "
+      "the networks ours federates with (NETWORK names them).", s_no_opts, s_sites,
       "entrelab sites" },
     { "status", NULL, 0, 0, "This daemon, each peer (connected or since when not, "
       "authentication failures) and how far behind each peer is per origin.", s_no_opts,
