@@ -14,6 +14,11 @@
 # that it starts in the coming week, whatever today's date.
 #
 # options:
+#   --federated            also start a second network (the fablabs of the Vercors,
+#                          deploy/demo/vercors/: a broker and two sites), link the
+#                          two brokers with `entrelab federate`, and show from a
+#                          Vercors site our events and machines, a booking of our
+#                          laser confirmed across the networks, and none of our members
 #   --keep                 leave the daemons running and print commands to try
 #   --ics FILE...          also import these iCalendar files (at the central site)
 #   --equipment FILE...    also import these equipment files (CSV or fablabs.io JSON)
@@ -29,7 +34,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 demo="$here/demo"
 
-keep=0 build=1 use_demo=1 weeks=6 timeout=120
+keep=0 build=1 use_demo=1 weeks=6 timeout=120 federated=0
 build_dir="$root/build"
 ics_files=() equipment_files=()
 
@@ -40,6 +45,7 @@ list=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=1; list="" ;;
+    --federated) federated=1; list="" ;;
     --no-build) build=0; list="" ;;
     --no-demo) use_demo=0; list="" ;;
     --build-dir) [ $# -ge 2 ] || die "--build-dir needs a directory"; build_dir=$2; shift; list="" ;;
@@ -377,6 +383,95 @@ if [ -n "$lathe" ]; then
     '.bookings[] | select(.id == $id) | "booking \(.status): \(.equipment) at \(.owner_name), \(.start) to \(.end), for \(.requester_name)\(if .reason != "" then " — " + .reason else "" end)"'
 else
   say "No lathe at ${site_name[$central]}: no booking to show"
+fi
+
+
+# ------------------------------------------------------------ a second network
+if [ "$federated" = 1 ]; then
+  vdemo="$demo/vercors"
+  say "A second network: the fablabs of the Vercors (deploy/demo/vercors)"
+  vhub="$tmp/vercors-hub"
+  vport=$(free_port)
+  vkey=$("$cli" init "$vhub" --broker --listen "tcp://127.0.0.1:$vport" "${fast[@]}" --json \
+         | jq -r .key)
+  start_daemon "$vhub" "$broker_bin" vercors-hub
+  echo "broker   $vkey  tcp://127.0.0.1:$vport"
+  mapfile -t vsites < <(python3 - "$vdemo/sites.csv" <<'EOF'
+import csv, sys
+for row in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
+    print("\t".join(row[k].replace("\t", " ") for k in ("dir", "name", "kind", "town", "address")))
+EOF
+)
+  vdirs=() vnames=()
+  for line in "${vsites[@]}"; do
+    IFS=$'\t' read -r dir name kind town address <<<"$line"
+    d="$tmp/vercors-$dir"
+    key=$("$cli" init "$d" --connect "tcp://127.0.0.1:$vport" --broker-key "$vkey" "${fast[@]}" \
+            --json | jq -r .key)
+    el "$vhub" admit "$key" --name "$name" --kind "$kind" --town "$town" --address "$address" \
+      >/dev/null
+    start_daemon "$d" "$node_bin" "vercors-$dir"
+    vdirs+=("$dir") vnames+=("$name")
+  done
+  for i in "${!vdirs[@]}"; do
+    wait_for "${vnames[$i]} to be admitted" is_admitted "$tmp/vercors-${vdirs[$i]}"
+    echo "site     ${vnames[$i]}"
+  done
+  vshift=$(demo_shift "$(date +%Y-%m-%d)" "$tmp/demo" "${vdirs[@]/#/vercors/}")
+  for i in "${!vdirs[@]}"; do
+    dir=${vdirs[$i]}
+    say "Demo data of ${vnames[$i]} (deploy/demo/vercors/$dir)"
+    import "$tmp/vercors-$dir" event "$tmp/demo/vercors/$dir/events.ics"
+    if [ -f "$vdemo/$dir/equipment.csv" ]; then
+      import "$tmp/vercors-$dir" equipment "$vdemo/$dir/equipment.csv"
+    fi
+    if [ -f "$vdemo/$dir/members.csv" ]; then
+      import "$tmp/vercors-$dir" member "$vdemo/$dir/members.csv"
+    fi
+  done
+  echo "(the Vercors season moved by $vshift days)"
+
+  say "The two networks federate: each broker links to the other"
+  echo "\$ entrelab --node hub federate $vkey tcp://127.0.0.1:$vport --name \"Fablabs du Vercors\" --share events,equipment,bookings"
+  el "$hub" federate "$vkey" "tcp://127.0.0.1:$vport" --name "Fablabs du Vercors" \
+    --share events,equipment,bookings >/dev/null
+  el "$vhub" federate "$broker_key" "tcp://127.0.0.1:$port" --name "Réseau de la Durolle" \
+    --share events,equipment,bookings >/dev/null
+  L="$tmp/vercors-${vdirs[-1]}"
+  LNAME=${vnames[-1]}
+  C_NAME=${site_name[$central]}
+  laser_seen() {
+    [ -n "$(el "$L" equipment list --json --category laser_cutter --site "$C_NAME" \
+            | jq -r '.equipment[0].key // empty')" ]
+  }
+  wait_for "our laser to reach $LNAME" laser_seen
+  el "$hub" federation list
+
+  say "Both networks' agenda, $from to $to, seen from $LNAME (Vercors)"
+  el "$L" event list --from "$from" --to "$to"
+  say "The machines $LNAME sees (ours only when bookable by the federation)"
+  el "$L" equipment list
+  say "$LNAME books the laser of $C_NAME, across the networks"
+  laser=$(el "$L" equipment list --json --category laser_cutter --site "$C_NAME" \
+          | jq -r '.equipment[0].key')
+  vmember=$(el "$L" member list --json | jq -r \
+            '[.members[] | select(.trainings | index("laser_cutter"))][0] // empty | .key')
+  vbook=(book "$laser" --site "$C_NAME" --from "$day 14:00" --to "$day 16:00"
+         --purpose "gravure de manches" --wait 30)
+  if [ -n "$vmember" ]; then vbook+=(--member "$vmember"); fi
+  vid=$(el "$L" --json "${vbook[@]}" | jq -r .id)
+  vanswered() {
+    [ "$(el "$L" bookings list --json | jq -r --arg id "$vid" \
+          '.bookings[] | select(.id == $id) | .status')" != pending ]
+  }
+  wait_for "the owner's answer to $vid" vanswered
+  el "$L" bookings list --json | jq -r --arg id "$vid" \
+    '.bookings[] | select(.id == $id) | "booking \(.status): \(.equipment) at \(.owner_name), \(.start) to \(.end), for \(.requester_name)\(if .reason != "" then " — " + .reason else "" end)"'
+  say "Members of our network seen from $LNAME"
+  ourkeys=$(printf '%s\n' "${site_key[@]}" | jq -R . | jq -sc .)
+  el "$L" member list --json | jq -r --argjson ours "$ourkeys" \
+    '"\(.members | length) members listed there, \([.members[] | select(.origin as $o
+      | $ours | index($o))] | length) of ours (a member crosses only with the sharing level federation)"' 
 fi
 
 # ------------------------------------------------------------ status
