@@ -15,7 +15,9 @@
  * With --signed-by, the entry (key "relayed-event") is signed with the
  * victim's own secret key: a genuine entry of the victim, written now and
  * relayed by KEYFILE's site, as a relay would pass on the entries of a site
- * revoked meanwhile. */
+ * revoked meanwhile. With --claim-network KEY as well, the entry claims to
+ * be of network KEY (a site of one network writing as if it were a site of a
+ * network its own federates with). */
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
@@ -68,17 +70,21 @@ int
 main (int argc, char **argv)
 {
     bool oversize = argc == 7 && !strcmp (argv[6], "--oversize");
-    const char *signer_file = argc == 8 && !strcmp (argv[6], "--signed-by") ? argv[7] : NULL;
-    if (argc != 6 && !oversize && !signer_file) {
+    const char *signer_file = argc >= 8 && !strcmp (argv[6], "--signed-by") ? argv[7] : NULL;
+    const char *claim = argc == 10 && signer_file && !strcmp (argv[8], "--claim-network")
+                        ? argv[9] : NULL;
+    if (argc != 6 && !oversize && !(signer_file && (argc == 8 || claim))) {
         fprintf (stderr, "usage: el_testforge KEYFILE SERVER_KEY ENDPOINT NETWORK_KEY VICTIM_KEY"
-                         " [--oversize | --signed-by VICTIM_KEYFILE]\n");
+                         " [--oversize | --signed-by VICTIM_KEYFILE [--claim-network KEY]]\n");
         return 2;
     }
     if (el_crypto_init () != 0)
         return 1;
     el_keypair_t *kp = NULL, *signer = NULL;
     uint8_t server[EL_KEY_BYTES], net_key[EL_KEY_BYTES], victim[EL_KEY_BYTES];
+    uint8_t claimed[EL_KEY_BYTES];
     if (el_keypair_load (argv[1], &kp) < 0 || el_key_resolve (argv[2], server) < 0
+        || (claim && el_key_resolve (claim, claimed) < 0)
         || el_key_resolve (argv[4], net_key) < 0 || el_key_resolve (argv[5], victim) < 0
         || (signer_file && (el_keypair_load (signer_file, &signer) < 0
                             || memcmp (signer->pk, victim, EL_KEY_BYTES) != 0))) {
@@ -134,7 +140,7 @@ main (int argc, char **argv)
     uint64_t seq = 0;
     uint8_t prev[EL_HASH_BYTES] = { 0 };
     uint8_t network[EL_KEY_BYTES];
-    memcpy (network, theirs->hello->network.data, EL_KEY_BYTES);
+    memcpy (network, claim ? claimed : theirs->hello->network.data, EL_KEY_BYTES);
     for (size_t i = 0; i < theirs->hello->n_heads; i++) {
         const El__Head *h = theirs->hello->heads[i];
         if (h->origin.len == EL_KEY_BYTES && !memcmp (h->origin.data, victim, EL_KEY_BYTES)

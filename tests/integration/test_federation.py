@@ -190,7 +190,49 @@ def case_booking(net):
                          net.cli_ok(hub_b, "bookings", "list", json_out=True)["bookings"]))
 
 
-CASES = {"link": case_link, "booking": case_booking}
+def rejected(net, site, reason):
+    st = net.cli_ok(site, "status", json_out=True)
+    return st.get("sync", {}).get("rejected_by_reason", {}).get(reason, 0)
+
+
+def case_chain(net):
+    """Trust is not transitive: A federates with B, B with C, not A with C. B's
+    events reach A and C; A's events reach B, and C refuses them when B passes
+    them on (wrong network, counted). A site of B writing an entry as if it were
+    a site of A is refused by B's broker (not attested by A), counted."""
+    check(net.args.forge, "this case needs --forge (el_testforge)")
+    n = start_network(net, ["a1"])
+    hub_a, a1 = net.hub, n["a1"]
+    hub_b, b1 = second_network(net, "hubB", "b1")
+    hub_c, c1 = second_network(net, "hubC", "c1")
+    for x, y in ((hub_a, hub_b), (hub_b, hub_a), (hub_b, hub_c), (hub_c, hub_b)):
+        net.cli_ok(x, "federate", y.key, "tcp://127.0.0.1:%d" % y.port)
+    net.cli_ok(a1, "event", "add", "--uid", "ev-a", "--summary", "A",
+               "--start", "2027-06-01 10:00", "--end", "2027-06-01 12:00")
+    net.cli_ok(b1, "event", "add", "--uid", "ev-b", "--summary", "B",
+               "--start", "2027-06-02 10:00", "--end", "2027-06-02 12:00")
+    wait_for("B's event at a1", lambda: "ev-b" in uids(net, a1))
+    wait_for("B's event at c1", lambda: "ev-b" in uids(net, c1))
+    wait_for("A's event at b1", lambda: "ev-a" in uids(net, b1))
+    wait_for("C refuses A's entries passed on by B",
+             lambda: rejected(net, hub_c, "wrong_network") > 0)
+    check("ev-a" not in uids(net, hub_c) and "ev-a" not in uids(net, c1),
+          "A's event reached C through B")
+    # b1 signs an entry claiming network A: B's broker refuses it (A never attested b1)
+    before = rejected(net, hub_b, "not_admitted")
+    b1_key = os.path.join(b1.dir, "key")
+    out = el_it.subprocess.run(
+        [net.args.forge, b1_key, hub_b.key, "tcp://127.0.0.1:%d" % hub_b.port, hub_b.key,
+         b1.key, "--signed-by", b1_key, "--claim-network", hub_a.key],
+        capture_output=True, text=True, timeout=60)
+    check(out.returncode == 0, "el_testforge: %s" % out.stderr)
+    wait_for("B refuses b1 writing as a site of A",
+             lambda: rejected(net, hub_b, "not_admitted") > before)
+    for s in (hub_b, hub_a, a1):
+        check("relayed-event" not in uids(net, s), "the claimed entry is stored at %s" % s.name)
+
+
+CASES = {"link": case_link, "booking": case_booking, "chain": case_chain}
 
 
 def main():
@@ -200,6 +242,7 @@ def main():
     ap.add_argument("--node", required=True)
     ap.add_argument("--broker", required=True)
     ap.add_argument("--ctl")
+    ap.add_argument("--forge", help="el_testforge, for the chain case")
     ap.add_argument("--keep", action="store_true")
     return run_case(ap.parse_args(), CASES)
 
