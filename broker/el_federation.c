@@ -130,14 +130,18 @@ s_accept (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES], co
     return rc;
 }
 
-/* The sync's policies: the federation's while a link exists, else the
- * default (no entry is parsed on its way to our own sites for nothing). */
+/* The sync's policies: the federation's while a link exists (asked about
+ * every kind only for the other networks' peers: entries on their way to our
+ * own sites are parsed only where the sharing level may hold them back), else
+ * the default. */
 static void
 s_policy_install (el_federation_t *self)
 {
     el_sync_policy_t p = { .share = el_share_by_level, .share_kinds = EL_SHARE_BY_LEVEL_KINDS };
     if (self->n) {
-        p = (el_sync_policy_t) { .share = s_share, .share_arg = self, .share_kinds = S_KINDS_ALL,
+        p = (el_sync_policy_t) { .share = s_share, .share_arg = self,
+                                 .share_kinds = EL_SHARE_BY_LEVEL_KINDS,
+                                 .share_kinds_foreign = S_KINDS_ALL,
                                  .accept = s_accept, .accept_arg = self };
     }
     el_sync_set_policy (el_node_sync (self->node), &p);

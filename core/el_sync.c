@@ -114,6 +114,8 @@ struct el_sync {
     el_sync_stats_t stats;
     el_sync_applied_fn *on_applied;
     void *on_applied_arg;
+    uint32_t share_kinds_foreign;       /* kinds asked about for peers of another network;
+                                           0 = as share_kinds */
     el_sync_accept_fn *accept;          /* optional: entries of peers of another network */
     void *accept_arg;
 };
@@ -606,14 +608,20 @@ s_kind_accepted (const s_peer_t *p, El__Kind kind)
     return false;
 }
 
+/* Is the share policy asked about entries of @p kind going to @p p? Peers of
+ * another network have their own mask (federation policies look at more
+ * kinds than our own sites need). */
 static bool
-s_share_asks (const el_sync_t *self, El__Kind kind)
+s_share_asks (const el_sync_t *self, const s_peer_t *p, El__Kind kind)
 {
     if (!self->cfg.share)
         return false;
-    if (!self->cfg.share_kinds)
+    uint32_t mask = self->cfg.share_kinds;
+    if (self->share_kinds_foreign && memcmp (p->network, self->cfg.network, EL_KEY_BYTES))
+        mask = self->share_kinds_foreign;
+    if (!mask)
         return true;
-    return (unsigned) kind < 32 && (self->cfg.share_kinds & (1u << kind));
+    return (unsigned) kind < 32 && (mask & (1u << kind));
 }
 
 static int
@@ -655,7 +663,7 @@ s_read_cb (void *arg, uint64_t seq, const uint8_t *data, size_t len)
      * bytes that do not even peek, so that parsing reports them) */
     if (r->filter && (el_wire_entry_kind (data, len, &kind, &is_stub) < 0
                       || (!is_stub && (!s_kind_accepted (r->peer, kind)
-                                       || s_share_asks (r->self, kind))))) {
+                                       || s_share_asks (r->self, r->peer, kind))))) {
         el_entry_t *e = NULL;
         int rc = el_entry_parse (data, len, &e);
         if (rc < 0) {
@@ -665,7 +673,7 @@ s_read_cb (void *arg, uint64_t seq, const uint8_t *data, size_t len)
         kind = e->body->kind;
         if (!e->is_stub
             && (!s_kind_accepted (r->peer, kind)
-                || (s_share_asks (r->self, kind)
+                || (s_share_asks (r->self, r->peer, kind)
                     && !r->self->cfg.share (r->self->cfg.share_arg, r->peer->handle,
                                             r->peer->network, e)))) {
             /* not shared: send its stub (signed body, no payload), so the
@@ -1060,6 +1068,7 @@ el_sync_set_policy (el_sync_t *self, const el_sync_policy_t *policy)
     self->cfg.share = policy->share;
     self->cfg.share_arg = policy->share_arg;
     self->cfg.share_kinds = policy->share_kinds;
+    self->share_kinds_foreign = policy->share_kinds_foreign;
     self->accept = policy->accept;
     self->accept_arg = policy->accept_arg;
 }

@@ -120,12 +120,15 @@ typedef int (el_sync_accept_fn) (void *arg, uint64_t peer, const uint8_t peer_ne
                                  const uint8_t *data, size_t len);
 
 /** The policies of a sync, changeable at any time (a federation link made or
- * changed): share and share_kinds as in el_sync_config_t; accept (optional)
- * is asked about every entry received from a peer of another network. */
+ * changed): share and share_kinds as in el_sync_config_t, share_kinds_foreign
+ * the kinds share is asked about for peers of another network (0 = as
+ * share_kinds); accept (optional) is asked about every entry received from a
+ * peer of another network. */
 typedef struct {
     el_sync_share_fn *share;
     void *share_arg;
     uint32_t share_kinds;
+    uint32_t share_kinds_foreign;
     el_sync_accept_fn *accept;
     void *accept_arg;
 } el_sync_policy_t;
