@@ -157,7 +157,7 @@ fig_peer()       { run_figure peer_mqtt_bridge "peer_mqtt_bridge_msgs_per_s" -n 
 # ---- entrelab figures (broker and nodes as real processes) -----------------
 # Each program starts entrelab-broker / entrelab-node from $build_dir in a
 # fresh state dir under $work and prints its figures as name=value.
-fig_catchup()  { run_figure el_bench_catchup "catchup_entries_per_s" -b "$build_dir" -d "$work" -R 1 -n "$catchup_n" -o 10; }
+fig_catchup()  { run_figure el_bench_catchup "catchup_entries_per_s federation_catchup_entries_per_s" -b "$build_dir" -d "$work" -R 1 -n "$catchup_n" -o 10 -F; }
 fig_live()     { run_figure el_bench_live "live_entries_per_s" -b "$build_dir" -d "$work" -R 1 -n "$live_n"; }
 fig_latency()  { run_figure el_bench_latency "latency_p50_us latency_p99_us" -b "$build_dir" -d "$work" -R 1 -n "$latency_n" -r 200; }
 fig_rss()      { run_figure el_bench_rss "node_rss_idle_kib broker_rss_per_site_kib store_bytes_per_entry" -b "$build_dir" -d "$work" -R 1 -e "$rss_records" -c "$rss_sites"; }

@@ -632,6 +632,29 @@ bench_ctl_admit (bench_ctl_t *broker, const uint8_t site[EL_KEY_BYTES], const ch
 }
 
 int
+bench_ctl_federate (bench_ctl_t *broker, const uint8_t other[EL_KEY_BYTES], int other_port)
+{
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", other_port);
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    El__FederateRequest fr = EL__FEDERATE_REQUEST__INIT;
+    fr.broker_key.data = (uint8_t *) other;
+    fr.broker_key.len = EL_KEY_BYTES;
+    fr.endpoint = endpoint;
+    req.r_case = EL__CONTROL_REQUEST__R_FEDERATE;
+    req.federate = &fr;
+    El__ControlReply *reply = NULL;
+    int rc = bench_ctl_call (broker, &req, BENCH_CTL_TIMEOUT_MS, &reply);
+    if (rc == 0) {
+        rc = reply->code;
+        if (rc < 0)
+            bench_error ("federate: %s", reply->text ? reply->text : el_strerror (rc));
+        el__control_reply__free_unpacked (reply, &el_pb_allocator);
+    }
+    return rc;
+}
+
+int
 bench_ctl_wait_admitted (bench_ctl_t *self, int timeout_ms)
 {
     int64_t deadline = bench_now_ns () + (int64_t) timeout_ms * 1000000;

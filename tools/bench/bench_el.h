@@ -114,6 +114,10 @@ int bench_ctl_call (bench_ctl_t *self, El__ControlRequest *req, int timeout_ms,
 /** Admit @p site at the broker. @return 0 or an error (printed). */
 int bench_ctl_admit (bench_ctl_t *broker, const uint8_t site[EL_KEY_BYTES], const char *name);
 
+/** Link @p broker's network with the broker @p other listening on loopback
+ * port @p other_port (FederateRequest, default kinds). @return 0 or an error. */
+int bench_ctl_federate (bench_ctl_t *broker, const uint8_t other[EL_KEY_BYTES], int other_port);
+
 /** Poll Status until the node holds its own active Site entry (it may write).
  * @return 0, -ETIMEDOUT, errors (printed). */
 int bench_ctl_wait_admitted (bench_ctl_t *self, int timeout_ms);

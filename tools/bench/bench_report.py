@@ -29,6 +29,7 @@ FIGURES = [
     ("raw_batch_puts_per_s", "puts/s", None),
     ("peer_mqtt_bridge_msgs_per_s", "msgs/s", None),
     ("catchup_entries_per_s", "entries/s", None),
+    ("federation_catchup_entries_per_s", "entries/s", None),
     ("live_entries_per_s", "entries/s", None),
     ("latency_p50_us", "us", None),
     ("latency_p99_us", "us", None),
@@ -39,6 +40,8 @@ FIGURES = [
 # name, numerator, denominator, target
 RATIOS = [
     ("catchup_vs_raw_curve", "catchup_entries_per_s", "raw_curve_msgs_per_s", (">=", 0.5)),
+    ("federation_catchup_vs_catchup", "federation_catchup_entries_per_s",
+     "catchup_entries_per_s", None),
     ("live_vs_raw_sign", "live_entries_per_s", "raw_sign_per_s", (">=", 0.7)),
     ("catchup_vs_peer_bridge", "catchup_entries_per_s", "peer_mqtt_bridge_msgs_per_s", (">=", 5)),
     ("live_vs_peer_bridge", "live_entries_per_s", "peer_mqtt_bridge_msgs_per_s", (">=", 1.2)),

@@ -12,8 +12,14 @@
  * Hello are included) and polls T's heads every 2 ms until every head equals
  * the broker's (t1). Prints `catchup_entries_per_s=<N/(t1-t0)>` once per run.
  *
- *   el_bench_catchup -b BUILD_DIR [-d DIR] [-n ENTRIES] [-o ORIGINS] [-R RUNS] */
+ * With -F, a second network's broker F (fresh, empty) is then linked with
+ * ours (`federate` on both sides, default kinds: the N events cross) and
+ * `federation_catchup_entries_per_s=<N/(t1-t0)>` is printed once: t0 just
+ * before the two FederateRequests, t1 when F holds the broker's heads.
+ *
+ *   el_bench_catchup -b BUILD_DIR [-d DIR] [-n ENTRIES] [-o ORIGINS] [-R RUNS] [-F] */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,17 +78,67 @@ s_wait_heads (bench_ctl_t *ctl, const El__HeadsReply *want, int timeout_s, const
     }
 }
 
+/* A fresh broker F of another network links with ours; entries per second
+ * until F holds the broker's heads. @return 0 or an error (printed). */
+static int
+s_federation (void *ctx, const char *bin_dir, const char *dir, bench_ctl_t *bctl,
+              const bench_daemon_t *broker, int port, uint64_t n)
+{
+    El__ControlReply *want = NULL;
+    bench_daemon_t fed;
+    bench_ctl_t *fctl = NULL;
+    memset (&fed, 0, sizeof fed);
+    int fport = 0;
+    int rc = bench_free_tcp_port (&fport);
+    if (rc == 0)
+        rc = bench_daemon_init (&fed, dir, "federated", true);
+    if (rc == 0)
+        rc = bench_daemon_start (ctx, &fed, bin_dir, fport, NULL, START_MS);
+    if (rc == 0)
+        rc = bench_ctl_new (ctx, fed.control, &fctl);
+    int64_t t0 = bench_now_ns ();
+    if (rc == 0)
+        rc = bench_ctl_federate (fctl, broker->id, port);
+    if (rc == 0)
+        rc = bench_ctl_federate (bctl, fed.id, fport);
+    /* the broker's heads now: with the federation record it just wrote */
+    if (rc == 0)
+        rc = bench_ctl_heads (bctl, &want);
+    if (rc == 0)
+        rc = s_wait_heads (fctl, want->heads, 60 + (int) (n / 2000), "the federated broker");
+    int64_t t1 = bench_now_ns ();
+    if (rc == 0) {
+        printf ("federation_catchup_entries_per_s=%.0f\n", (double) n * 1e9 / (double) (t1 - t0));
+        fflush (stdout);
+        fprintf (stderr, "el_bench_catchup: federation: %llu entries in %.3f s\n",
+                 (unsigned long long) n, (double) (t1 - t0) / 1e9);
+    } else {
+        if (fctl)
+            bench_daemon_print_counters (fctl, "federated");
+        bench_daemon_print_counters (bctl, "broker");
+        bench_daemon_show_log (&fed);
+        bench_daemon_show_log (broker);
+    }
+    if (want)
+        el__control_reply__free_unpacked (want, &el_pb_allocator);
+    bench_ctl_destroy (&fctl);
+    bench_daemon_stop (&fed);
+    return rc;
+}
+
 int
 main (int argc, char **argv)
 {
     const char *bin_dir = NULL, *base = NULL;
     uint64_t n = 200000, origins = 10, runs = 3;
+    bool federation = false;
     for (;;) {
-        int opt = getopt (argc, argv, "b:d:n:o:R:h");
+        int opt = getopt (argc, argv, "b:d:n:o:R:Fh");
         if (opt == -1)
             break;
         switch (opt) {
         case 'b': bin_dir = optarg; break;
+        case 'F': federation = true; break;
         case 'd': base = optarg; break;
         case 'n':
             if (bench_parse_u64 (optarg, "-n", 1, 10000000, &n) < 0)
@@ -98,7 +154,7 @@ main (int argc, char **argv)
             break;
         default:
             fprintf (stderr, "usage: el_bench_catchup -b BUILD_DIR [-d DIR] [-n ENTRIES] "
-                             "[-o ORIGINS] [-R RUNS]\n");
+                             "[-o ORIGINS] [-R RUNS] [-F]\n");
             return opt == 'h' ? 0 : 2;
         }
     }
@@ -226,6 +282,8 @@ main (int argc, char **argv)
         fprintf (stderr, "el_bench_catchup: run %llu: %llu entries in %.3f s\n",
                  (unsigned long long) r + 1, (unsigned long long) n, (double) (t1 - t0) / 1e9);
     }
+    if (federation && s_federation (ctx, bin_dir, dir, bctl, &broker, port, n) < 0)
+        goto out;
     rc = 0;
     goto out;
 out_logs:

@@ -43,6 +43,7 @@ path, bindir, mosq = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 obj = json.load(open(path))
 expected = """raw_curve_msgs_per_s raw_verify_per_s raw_sign_per_s raw_commit_per_s
 raw_batch_puts_per_s peer_mqtt_bridge_msgs_per_s catchup_entries_per_s
+federation_catchup_entries_per_s federation_catchup_vs_catchup
 live_entries_per_s latency_p50_us latency_p99_us node_rss_idle_kib
 broker_rss_per_site_kib store_bytes_per_entry catchup_vs_raw_curve
 live_vs_raw_sign catchup_vs_peer_bridge live_vs_peer_bridge latency_p99_vs_floor""".split()
@@ -85,7 +86,7 @@ elif not mosq:
     need_null("peer_mqtt_bridge_msgs_per_s", "mosquitto broker not installed")
 else:
     need_number("peer_mqtt_bridge_msgs_per_s", "mosquitto is installed")
-for prog, keys in [("el_bench_catchup", ["catchup_entries_per_s"]),
+for prog, keys in [("el_bench_catchup", ["catchup_entries_per_s", "federation_catchup_entries_per_s"]),
                    ("el_bench_live", ["live_entries_per_s"]),
                    ("el_bench_latency", ["latency_p50_us", "latency_p99_us"]),
                    ("el_bench_rss", ["node_rss_idle_kib", "broker_rss_per_site_kib", "store_bytes_per_entry"])]:
@@ -95,6 +96,8 @@ for prog, keys in [("el_bench_catchup", ["catchup_entries_per_s"]),
         else:
             need_null(k, "not built yet")
 for k, a, b in [("catchup_vs_raw_curve", "catchup_entries_per_s", "raw_curve_msgs_per_s"),
+                ("federation_catchup_vs_catchup", "federation_catchup_entries_per_s",
+                 "catchup_entries_per_s"),
                 ("live_vs_raw_sign", "live_entries_per_s", "raw_sign_per_s"),
                 ("catchup_vs_peer_bridge", "catchup_entries_per_s", "peer_mqtt_bridge_msgs_per_s"),
                 ("live_vs_peer_bridge", "live_entries_per_s", "peer_mqtt_bridge_msgs_per_s")]:
