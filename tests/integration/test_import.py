@@ -4,7 +4,7 @@
 (the network helpers are test_cli.py's, the process helpers el_it.py's).
 
   test_import.py --case NAME --cli BIN --node BIN --broker BIN [--real DIR] [--keep]
-Cases: events, equipment, members; equipment_real and members_real import the
+Cases: events, calendar (all-day dates in several zones), equipment, members; equipment_real and members_real import the
 real files of --real DIR (../shared/data/real) and exit 77 when it is absent.
 """
 import argparse
@@ -340,7 +340,102 @@ def case_members_real(net):
     check(b"member001@example.org" not in b.data(), "real e-mail stored")
 
 
-CASES = {"events": case_events, "equipment": case_equipment, "members": case_members,
+def cli_in_zone(net, site, tz, *args):
+    """The CLI with TZ=tz (None: TZ unset, the machine's own zone); JSON when
+    the arguments ask for it, else the text."""
+    env = dict(os.environ)
+    env.pop("ENTRELAB_NODE", None)
+    env.pop("TZ", None)
+    if tz:
+        env["TZ"] = tz
+    out = subprocess.run([net.args.cli, "--node", site.dir] + [str(a) for a in args],
+                         capture_output=True, text=True, timeout=120, env=env)
+    check(out.returncode == 0, "TZ=%s entrelab %s: exit %d: %s" % (tz, " ".join(args),
+                                                                  out.returncode, out.stderr))
+    return json.loads(out.stdout) if "--json" in args else out.stdout
+
+
+def case_calendar(net):
+    """All-day events are dates (RFC 5545 §3.3.4, §3.6.1): listed on their
+    dates, filtered by date, whatever the zone of the one who looks."""
+    n = start_network(net, ["a", "b"])
+    a, b = n["a"], n["b"]
+    cal = CAL_HEAD + "".join([
+        "BEGIN:VEVENT\r\nUID:allday@t\r\nDTSTAMP:20261101T120000Z\r\n"
+        "DTSTART;VALUE=DATE:20270901\r\nDTEND;VALUE=DATE:20270902\r\n"
+        "SUMMARY:Journée portes ouvertes\r\nEND:VEVENT\r\n",
+        # three days: the 10th, 11th and 12th (DTEND is exclusive)
+        "BEGIN:VEVENT\r\nUID:multi@t\r\nDTSTAMP:20261101T120000Z\r\n"
+        "DTSTART;VALUE=DATE:20270910\r\nDTEND;VALUE=DATE:20270913\r\n"
+        "SUMMARY:Salon\r\nEND:VEVENT\r\n",
+        # weekly, no DTEND: one day each
+        "BEGIN:VEVENT\r\nUID:weekly-day@t\r\nDTSTAMP:20261101T120000Z\r\n"
+        "DTSTART;VALUE=DATE:20270301\r\nRRULE:FREQ=WEEKLY;COUNT=2\r\n"
+        "SUMMARY:Inventaire\r\nEND:VEVENT\r\n",
+        # a timed event early on 1 Sep in Paris (31 Aug 23:00 UTC)
+        vevent("early@t", "Café", "20270901T010000", dtend="20270901T020000"),
+    ]) + CAL_TAIL
+    r = imp(net, a, "event", "import", write(net, "dates.ics", cal))
+    check((r["new"], r["skipped"]) == (4, 0), "import %s" % r)
+    wait_for("events at b", lambda: len({e["uid"] for e in summaries(net, b)}) == 4)
+
+    def uids(site, tz, frm, to, *more):
+        doc = cli_in_zone(net, site, tz, "event", "list", "--from", frm, "--to", to, *more,
+                          "--json")
+        return [e["uid"] for e in doc["events"]]
+
+    for tz in ("Europe/Paris", "America/New_York", None):
+        for site in (a, b):
+            evs = {e["uid"]: e for e in cli_in_zone(net, site, tz, "event", "list", "--all",
+                                                     "--json")["events"]}
+            d = evs["allday@t"]
+            check((d["start_date"], d["end_date"], d["start"], d["end"], d["all_day"]) ==
+                  ("2027-09-01", "2027-09-02", "2027-09-01", "2027-09-02", True),
+                  "TZ=%s all-day JSON %s" % (tz, d))
+            check("start_date" not in evs["early@t"], "timed event with a date %s" % evs["early@t"])
+            # 1 Sep only: never 31 Aug, never 2 Sep
+            check("allday@t" in uids(site, tz, "2027-09-01", "2027-09-02"),
+                  "TZ=%s 1 Sep: %s" % (tz, uids(site, tz, "2027-09-01", "2027-09-02")))
+            check("allday@t" not in uids(site, tz, "2027-09-02", "2027-09-03"),
+                  "TZ=%s all-day event on 2 Sep" % tz)
+            check("allday@t" not in uids(site, tz, "2027-08-31", "2027-09-01"),
+                  "TZ=%s all-day event on 31 Aug" % tz)
+            check("allday@t" in uids(site, tz, "2027-09-01 23:30", "2027-09-02 08:00"),
+                  "TZ=%s the late evening of 1 Sep" % tz)
+            # multi-day: DTSTART up to, not including, DTEND
+            for day, want in (("2027-09-09", False), ("2027-09-10", True),
+                              ("2027-09-12", True), ("2027-09-13", False)):
+                nxt = day[:-2] + "%02d" % (int(day[-2:]) + 1)
+                check(("multi@t" in uids(site, tz, day, nxt)) == want,
+                      "TZ=%s multi-day on %s: %s" % (tz, day, uids(site, tz, day, nxt)))
+            weekly = [e["start_date"] for e in cli_in_zone(
+                net, site, tz, "event", "list", "--all", "--json")["events"]
+                if e["uid"] == "weekly-day@t"]
+            check(weekly == ["2027-03-01", "2027-03-08"], "TZ=%s weekly dates %s" % (tz, weekly))
+            # the table shows dates; show too
+            rows = [l.split() for l in cli_in_zone(net, site, tz, "event", "list", "--from",
+                                                   "2027-09-01", "--to", "2027-09-02").splitlines()
+                    if "Journée" in l]
+            check(rows and rows[0][:2] == ["2027-09-01", "2027-09-02"], "TZ=%s table %s" % (tz, rows))
+            shown = cli_in_zone(net, site, tz, "event", "show", "allday@t")
+            check(re.search(r"^Start:\s+2027-09-01$", shown, re.M) and
+                  re.search(r"^End:\s+2027-09-02$", shown, re.M), "TZ=%s show %r" % (tz, shown))
+    # in Paris, the early timed event (1 Sep 01:00) sorts with 1 Sep, after the
+    # all-day event that starts the day
+    got = uids(b, "Europe/Paris", "2027-09-01", "2027-09-02")
+    check(got == ["allday@t", "early@t"], "Paris, 1 Sep: %s" % got)
+    # in New York it is 31 Aug 19:00: not on 1 Sep
+    got = uids(b, "America/New_York", "2027-09-01", "2027-09-02")
+    check(got == ["allday@t"], "New York, 1 Sep: %s" % got)
+    # --all with --from and --to obeys both
+    got = uids(b, "Europe/Paris", "2027-09-02", "2027-09-12", "--all")
+    check(got == ["multi@t"], "--all --from --to: %s" % got)
+    doc = cli_in_zone(net, b, "Europe/Paris", "event", "list", "--all", "--from", "2027-09-02",
+                      "--json")
+    check([e["uid"] for e in doc["events"]] == ["multi@t"], "--all --from: %s" % doc["events"])
+
+
+CASES = {"calendar": case_calendar, "events": case_events, "equipment": case_equipment, "members": case_members,
          "equipment_real": case_equipment_real, "members_real": case_members_real}
 
 

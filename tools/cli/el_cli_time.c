@@ -290,3 +290,55 @@ el_cli_time_iso (int64_t us, char out[EL_CLI_TIME_TEXT_MAX])
                   (int) (labs (g) % 3600 / 60));
     snprintf (out, EL_CLI_TIME_TEXT_MAX, "%s%s%s", base, fr, off);
 }
+
+int64_t
+el_cli_time_wall (int64_t us)
+{
+    time_t t;
+    int64_t frac;
+    s_split (us, &t, &frac);
+    struct tm tm;
+    if (!localtime_r (&t, &tm))
+        return us;
+    return us + (int64_t) tm.tm_gmtoff * S_US;
+}
+
+int64_t
+el_cli_time_of_wall (int64_t wall_us)
+{
+    time_t w;
+    int64_t frac;
+    s_split (wall_us, &w, &frac);
+    struct tm tm;
+    if (!gmtime_r (&w, &tm))
+        return wall_us;
+    tm.tm_isdst = -1;
+    time_t t;
+    if (s_local (&tm, &t))
+        return (int64_t) t * S_US + frac;
+    /* skipped by a clock change: the first instant after it (offsets move
+     * by less than a day; before the gap the wall clock is below w) */
+    int64_t lo = wall_us - 86400 * S_US, hi = wall_us + 86400 * S_US;
+    while (hi - lo > S_US) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (el_cli_time_wall (mid) >= wall_us)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi - hi % S_US;
+}
+
+void
+el_cli_date_text (int64_t us, char out[EL_CLI_TIME_TEXT_MAX])
+{
+    time_t t;
+    int64_t frac;
+    s_split (us, &t, &frac);
+    struct tm tm;
+    if (!gmtime_r (&t, &tm)) {
+        snprintf (out, EL_CLI_TIME_TEXT_MAX, "?");
+        return;
+    }
+    strftime (out, EL_CLI_TIME_TEXT_MAX, "%Y-%m-%d", &tm);
+}

@@ -42,4 +42,23 @@ void el_cli_time_table (int64_t us, char out[EL_CLI_TIME_TEXT_MAX]);
 /** JSON form, local time with its offset: "2027-01-12T14:00:00+01:00". */
 void el_cli_time_iso (int64_t us, char out[EL_CLI_TIME_TEXT_MAX]);
 
+/* All-day events (RFC 5545 §3.3.4 DATE values, §3.6.1 VEVENT): a date is
+ * stored as 00:00 UTC of that date and means the same calendar day in every
+ * zone. To compare it with instants, an instant is turned into its local
+ * wall clock read as UTC ("wall µs"): the date of an instant is then
+ * floor(wall / 1 day), whatever the viewer's zone. */
+
+/** The local wall clock of instant @p us, as µs read as UTC
+ * (us + the local UTC offset at that instant). */
+int64_t el_cli_time_wall (int64_t us);
+
+/** The instant at which the local wall clock shows @p wall_us (read as
+ * UTC): the earlier one when it shows it twice, the first instant after a
+ * clock change that skipped it. */
+int64_t el_cli_time_of_wall (int64_t wall_us);
+
+/** "2027-09-01": the date of a DATE value stored as 00:00 UTC of that day
+ * (the UTC date of @p us, whatever the local zone). */
+void el_cli_date_text (int64_t us, char out[EL_CLI_TIME_TEXT_MAX]);
+
 #endif
