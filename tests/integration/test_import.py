@@ -434,6 +434,42 @@ def case_calendar(net):
                       "--json")
     check([e["uid"] for e in doc["events"]] == ["multi@t"], "--all --from: %s" % doc["events"])
 
+    # floating times (RFC 5545 §3.3.5 form #1) are wall clocks where they are
+    # imported: 19:00 every week across the DST change, in Paris as in New York
+    def floating_cal(tag):
+        return CAL_HEAD + (
+            "BEGIN:VEVENT\r\nUID:floating-%s@t\r\nDTSTAMP:20261101T120000Z\r\n"
+            "DTSTART:20270301T190000\r\nDTEND:20270301T210000\r\n"
+            "RRULE:FREQ=WEEKLY;COUNT=6\r\nSUMMARY:Soirée\r\nEND:VEVENT\r\n"
+            "BEGIN:VEVENT\r\nUID:outlook-%s@t\r\nDTSTAMP:20261101T120000Z\r\n"
+            "DTSTART;TZID=Romance Standard Time:20270707T183000\r\n"
+            "DTEND;TZID=Romance Standard Time:20270707T200000\r\nSUMMARY:Outlook\r\n"
+            "END:VEVENT\r\n"
+            "BEGIN:VEVENT\r\nUID:mars-%s@t\r\nDTSTAMP:20261101T120000Z\r\n"
+            "DTSTART;TZID=Mars/Olympus:20270707T183000\r\nSUMMARY:Mars\r\nEND:VEVENT\r\n"
+        ) % (tag, tag, tag) + CAL_TAIL
+    for site, tz, offsets in ((a, "Europe/Paris", ["+01:00"] * 4 + ["+02:00"] * 2),
+                              (b, "America/New_York", ["-05:00"] * 2 + ["-04:00"] * 4)):
+        tag = tz.split("/")[1].lower()
+        r = cli_in_zone(net, site, tz, "event", "import",
+                        write(net, "floating-%s.ics" % tag, floating_cal(tag)), "--json")
+        check((r["new"], r["skipped"]) == (3, 0), "TZ=%s floating import %s" % (tz, r))
+        check([(p["line"], p["skipped"]) for p in r["problems"]] == [(22, False)] and
+              "Mars/Olympus" in r["problems"][0]["reason"] and
+              ("site's zone " + tz) in r["problems"][0]["reason"],
+              "TZ=%s unknown zone reported %s" % (tz, r["problems"]))
+        evs = [e for e in cli_in_zone(net, site, tz, "event", "list", "--all", "--json")["events"]
+               if e["uid"].endswith("-%s@t" % tag)]
+        weekly = [e["start"] for e in evs if e["uid"].startswith("floating")]
+        want = ["2027-%sT19:00:00%s" % (d, o) for d, o in zip(
+            ["03-01", "03-08", "03-15", "03-22", "03-29", "04-05"], offsets)]
+        check(weekly == want, "TZ=%s floating weekly %s" % (tz, weekly))
+        check({e["tzid"] for e in evs if not e["uid"].startswith("outlook")} == {tz},
+              "TZ=%s stored zone %s" % (tz, evs))
+        outlook = [e for e in evs if e["uid"].startswith("outlook")]
+        check([(e["tzid"], e["start_us"]) for e in outlook] == [("Europe/Paris", 1814977800 * 10**6)],
+              "TZ=%s Windows zone %s" % (tz, outlook))
+
 
 CASES = {"calendar": case_calendar, "events": case_events, "equipment": case_equipment, "members": case_members,
          "equipment_real": case_equipment_real, "members_real": case_members_real}

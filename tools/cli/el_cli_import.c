@@ -364,7 +364,10 @@ s_event_import (el_cli_t *cli, const el_cli_args_t *a)
     if (rc < 0)
         goto out;
     memset (&err, 0, sizeof err);
-    rc = el_ics_import (data, len, &imp, &err);
+    /* floating times are wall-clock times where the calendar is kept */
+    char zone[EL_CLI_ZONE_MAX];
+    el_cli_time_zone (zone, sizeof zone);
+    rc = el_ics_import_in_zone (data, len, zone, &imp, &err);
     if (rc == EL_EINVAL || rc == EL_ETOOBIG) {
         rc = s_refused (cli, path, err.line, err.reason[0] ? err.reason
                         : "too large (at most 20000 events, 8 MiB)");

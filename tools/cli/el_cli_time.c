@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "el_error.h"
 
@@ -341,4 +342,56 @@ el_cli_date_text (int64_t us, char out[EL_CLI_TIME_TEXT_MAX])
         return;
     }
     strftime (out, EL_CLI_TIME_TEXT_MAX, "%Y-%m-%d", &tm);
+}
+
+#define S_ZONEINFO "/usr/share/zoneinfo/"
+
+/* Is @p name a zone of the system's database (plain name, file present)? */
+static bool
+s_zone_known (const char *name)
+{
+    size_t len = strlen (name);
+    if (len == 0 || len >= EL_CLI_ZONE_MAX || name[0] == '/' || name[0] == '.'
+        || strstr (name, ".."))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) name[i];
+        if (!(isalnum (c) || c == '/' || c == '_' || c == '-' || c == '+'))
+            return false;
+    }
+    char path[sizeof S_ZONEINFO + EL_CLI_ZONE_MAX];
+    snprintf (path, sizeof path, "%s%s", S_ZONEINFO, name);
+    return access (path, R_OK) == 0;
+}
+
+void
+el_cli_time_zone (char *out, size_t size)
+{
+    const char *tz = getenv ("TZ");
+    if (tz && *tz == ':')
+        tz++;
+    if (tz && s_zone_known (tz)) {
+        snprintf (out, size, "%s", tz);
+        return;
+    }
+    char buf[256] = "";
+    FILE *f = fopen ("/etc/timezone", "r");
+    if (f) {
+        if (!fgets (buf, sizeof buf, f))
+            buf[0] = '\0';
+        fclose (f);
+        buf[strcspn (buf, " \t\r\n")] = '\0';
+    }
+    if (s_zone_known (buf)) {
+        snprintf (out, size, "%s", buf);
+        return;
+    }
+    ssize_t n = readlink ("/etc/localtime", buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *z = strstr (buf, "zoneinfo/");
+    if (z && s_zone_known (z + 9)) {
+        snprintf (out, size, "%s", z + 9);
+        return;
+    }
+    snprintf (out, size, "UTC");
 }

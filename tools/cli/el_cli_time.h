@@ -61,4 +61,13 @@ int64_t el_cli_time_of_wall (int64_t wall_us);
  * (the UTC date of @p us, whatever the local zone). */
 void el_cli_date_text (int64_t us, char out[EL_CLI_TIME_TEXT_MAX]);
 
+/** The IANA name of the zone times are shown in ("Europe/Paris"): the TZ
+ * environment variable when it names a zone of the system's zone database
+ * (/usr/share/zoneinfo), else the machine's zone (/etc/timezone, else the
+ * target of /etc/localtime), else "UTC".
+ * @param out  at least EL_CLI_ZONE_MAX bytes */
+void el_cli_time_zone (char *out, size_t size);
+
+#define EL_CLI_ZONE_MAX 64    /* bytes of a zone name, incl. NUL */
+
 #endif
