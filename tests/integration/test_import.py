@@ -340,14 +340,17 @@ def case_members_real(net):
     check(b"member001@example.org" not in b.data(), "real e-mail stored")
 
 
-def cli_in_zone(net, site, tz, *args):
-    """The CLI with TZ=tz (None: TZ unset, the machine's own zone); JSON when
-    the arguments ask for it, else the text."""
+def cli_in_zone(net, site, tz, *args, user_tz="Asia/Tokyo"):
+    """The CLI showing times in zone @tz (ENTRELAB_TZ; None: the site's own
+    zone), run by a user whose TZ is @user_tz (None: unset), which must not
+    matter; JSON when the arguments ask for it, else the text."""
     env = dict(os.environ)
-    env.pop("ENTRELAB_NODE", None)
-    env.pop("TZ", None)
+    for v in ("ENTRELAB_NODE", "ENTRELAB_TZ", "TZ"):
+        env.pop(v, None)
     if tz:
-        env["TZ"] = tz
+        env["ENTRELAB_TZ"] = tz
+    if user_tz:
+        env["TZ"] = user_tz
     out = subprocess.run([net.args.cli, "--node", site.dir] + [str(a) for a in args],
                          capture_output=True, text=True, timeout=120, env=env)
     check(out.returncode == 0, "TZ=%s entrelab %s: exit %d: %s" % (tz, " ".join(args),
@@ -357,8 +360,10 @@ def cli_in_zone(net, site, tz, *args):
 
 def case_calendar(net):
     """All-day events are dates (RFC 5545 §3.3.4, §3.6.1): listed on their
-    dates, filtered by date, whatever the zone of the one who looks."""
-    n = start_network(net, ["a", "b"])
+    dates, filtered by date, whatever the zone of the one who looks. Site a
+    is in Europe/Paris, b in America/New_York; the CLI shows the zone of the
+    site it talks to, unless ENTRELAB_TZ or --tz says otherwise."""
+    n = start_network(net, ["a", "b"], zones={"b": "America/New_York"})
     a, b = n["a"], n["b"]
     cal = CAL_HEAD + "".join([
         "BEGIN:VEVENT\r\nUID:allday@t\r\nDTSTAMP:20261101T120000Z\r\n"
@@ -418,8 +423,9 @@ def case_calendar(net):
                     if "Journée" in l]
             check(rows and rows[0][:2] == ["2027-09-01", "2027-09-02"], "TZ=%s table %s" % (tz, rows))
             shown = cli_in_zone(net, site, tz, "event", "show", "allday@t")
-            check(re.search(r"^Start:\s+2027-09-01$", shown, re.M) and
-                  re.search(r"^End:\s+2027-09-02$", shown, re.M), "TZ=%s show %r" % (tz, shown))
+            check(re.search(r"^Start \([^)]+\):\s+2027-09-01$", shown, re.M) and
+                  re.search(r"^End \([^)]+\):\s+2027-09-02$", shown, re.M),
+                  "TZ=%s show %r" % (tz, shown))
     # in Paris, the early timed event (1 Sep 01:00) sorts with 1 Sep, after the
     # all-day event that starts the day
     got = uids(b, "Europe/Paris", "2027-09-01", "2027-09-02")
@@ -451,8 +457,10 @@ def case_calendar(net):
     for site, tz, offsets in ((a, "Europe/Paris", ["+01:00"] * 4 + ["+02:00"] * 2),
                               (b, "America/New_York", ["-05:00"] * 2 + ["-04:00"] * 4)):
         tag = tz.split("/")[1].lower()
-        r = cli_in_zone(net, site, tz, "event", "import",
-                        write(net, "floating-%s.ics" % tag, floating_cal(tag)), "--json")
+        # the site's zone, whatever the TZ of the one who imports
+        r = cli_in_zone(net, site, None, "event", "import",
+                        write(net, "floating-%s.ics" % tag, floating_cal(tag)), "--json",
+                        user_tz="UTC")
         check((r["new"], r["skipped"]) == (3, 0), "TZ=%s floating import %s" % (tz, r))
         check([(p["line"], p["skipped"]) for p in r["problems"]] == [(22, False)] and
               "Mars/Olympus" in r["problems"][0]["reason"] and
@@ -469,6 +477,41 @@ def case_calendar(net):
         outlook = [e for e in evs if e["uid"].startswith("outlook")]
         check([(e["tzid"], e["start_us"]) for e in outlook] == [("Europe/Paris", 1814977800 * 10**6)],
               "TZ=%s Windows zone %s" % (tz, outlook))
+
+    # each site has its zone (init --timezone; default: the zone init ran in)
+    with open(b.conf) as f:
+        check("timezone = America/New_York" in f.read(), "b's configuration")
+    with open(a.conf) as f:
+        check("timezone = Europe/Paris" in f.read(), "a's configuration")
+    rc, _, err = net.cli(None, "init", os.path.join(net.tmp, "nowhere"), "--timezone", "Mars/Olympus")
+    check(rc == 2 and "Mars/Olympus" in err and not os.path.exists(os.path.join(net.tmp, "nowhere")),
+          "init with an unknown zone: %d %r" % (rc, err))
+    # the CLI shows the zone of the site it talks to, whatever the user's TZ;
+    # ENTRELAB_TZ, then --tz, say otherwise
+    def early(site, tz, *more, user_tz="Asia/Tokyo"):
+        doc = cli_in_zone(net, site, tz, *more, "event", "list", "--all", "--json", user_tz=user_tz)
+        return doc["zone"], [e["start"] for e in doc["events"] if e["uid"] == "early@t"]
+    check(early(b, None) == ("America/New_York", ["2027-08-31T19:00:00-04:00"]), "b: %s" % (early(b, None),))
+    check(early(b, None, user_tz=None) == ("America/New_York", ["2027-08-31T19:00:00-04:00"]),
+          "b, TZ unset: %s" % (early(b, None, user_tz=None),))
+    check(early(a, None) == ("Europe/Paris", ["2027-09-01T01:00:00+02:00"]), "a: %s" % (early(a, None),))
+    check(early(b, "Europe/Paris") == ("Europe/Paris", ["2027-09-01T01:00:00+02:00"]), "ENTRELAB_TZ")
+    check(early(b, "Asia/Tokyo", "--tz", "UTC") == ("UTC", ["2027-08-31T23:00:00Z"]),
+          "--tz over ENTRELAB_TZ: %s" % (early(b, "Asia/Tokyo", "--tz", "UTC"),))
+    table = cli_in_zone(net, b, None, "event", "list", "--all")
+    check(table.splitlines()[0].startswith("START (America/New_York)  END (America/New_York)"),
+          "table header %r" % table.splitlines()[0])
+    rc, _, err = net.cli(b, "event", "list", env={"ENTRELAB_TZ": "Mars/Olympus"})
+    check(rc == 2 and "ENTRELAB_TZ" in err, "unknown ENTRELAB_TZ: %d %r" % (rc, err))
+    # times typed at b are b's wall clock, and a weekly event repeats there
+    # (user on UTC, as on a hub): 18:30 before and after 14 March
+    cli_in_zone(net, b, None, "event", "add", "--uid", "typed@t", "--summary", "Soirée",
+                "--start", "2027-03-10 18:30", "--duration", "1h", "--rrule", "FREQ=WEEKLY;COUNT=2",
+                user_tz="UTC")
+    got = [(e["start"], e["tzid"]) for e in cli_in_zone(net, b, None, "event", "list", "--all",
+                                                         "--json")["events"] if e["uid"] == "typed@t"]
+    check(got == [("2027-03-10T18:30:00-05:00", "America/New_York"),
+                  ("2027-03-17T18:30:00-04:00", "America/New_York")], "typed at b: %s" % got)
 
 
 CASES = {"calendar": case_calendar, "events": case_events, "equipment": case_equipment, "members": case_members,

@@ -152,13 +152,11 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Event *e, uint8_t sit
             return el_cli_bad (cli, "--rrule: too long");
         S_SET (e->rrule, v);
     }
-    if (e->rrule && e->rrule[0] && (!e->tzid || !e->tzid[0])) {
-        /* repeat in the coordinator's zone, so 18:00 stays 18:00 across DST */
-        const char *tz = getenv ("TZ");
-        if (tz && *tz == ':')
-            tz++;
-        if (tz && strchr (tz, '/') && strlen (tz) < 64)
-            S_SET (e->tzid, tz);
+    if (e->rrule && e->rrule[0] && (!e->tzid || !e->tzid[0]) && cli->zone[0]
+        && strcmp (cli->zone, "UTC") != 0) {
+        /* repeat in the zone the times were given in (the site's, unless
+         * --tz said otherwise), so 18:00 stays 18:00 across DST */
+        S_SET (e->tzid, cli->zone);
     }
     if (e->rrule && e->rrule[0]) {
         /* libical must read it (RFC 5545 §3.3.10) */
@@ -597,6 +595,7 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
     json_t *doc = json_object ();
     json_object_set_new (doc, "from", el_cli_time_json (from));
     json_object_set_new (doc, "to", el_cli_time_json (to));
+    json_object_set_new (doc, "zone", json_string (cli->zone));
     json_object_set_new (doc, "events", rows);
     return el_cli_print_table (cli, doc, "events", s_list_cols, S_N (s_list_cols));
 }

@@ -103,6 +103,13 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
     if (!broker && (!connect) != (!bkey))
         return el_cli_bad (cli, "give both --connect and --broker-key, or neither (and use "
                                 "entrelab join)");
+    /* the site's zone: where its floating times are, the one its times are shown in */
+    const char *zone = el_cli_opt (a, "timezone");
+    if (!zone)
+        zone = cli->user_zone[0] ? cli->user_zone : "UTC";
+    else if (!el_cli_time_zone_known (zone))
+        return el_cli_bad (cli, "--timezone: '%s' is not a time zone of this machine's zone "
+                                "database (an IANA name such as Europe/Paris)", zone);
     if (bkey) {
         /* the broker's secret must never be copied to a site */
         char head[32] = "";
@@ -144,6 +151,9 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
     rc = s_setting (cli, cfg, text, S_CONF_MAX, "key_file", key);
     if (rc < 0)
         goto out;
+    rc = s_setting (cli, cfg, text, S_CONF_MAX, "timezone", zone);
+    if (rc < 0)
+        goto out;
     for (size_t i = 0; i < n_listen; i++) {
         rc = s_setting (cli, cfg, text, S_CONF_MAX, "listen", listen[i]);
         if (rc < 0)
@@ -172,8 +182,9 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
         const char *value = eq + 1;
         while (*value == ' ')
             value++;
-        if (!strcmp (name, "state_dir") || !strcmp (name, "key_file")) {
-            rc = el_cli_bad (cli, "--set %s: fixed by init", name);
+        if (!strcmp (name, "state_dir") || !strcmp (name, "key_file")
+            || !strcmp (name, "timezone")) {
+            rc = el_cli_bad (cli, "--set %s: fixed by init (--timezone sets the zone)", name);
             goto out;
         }
         rc = s_setting (cli, cfg, text, S_CONF_MAX, name, value);
@@ -200,11 +211,12 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
     }
     char pk[EL_KEY_TEXT_BYTES];
     el_key_to_text (kp->pk, pk);
-    json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "role", broker ? "broker" : "site",
-                             "key", pk, "dir", abs, "config", conf, "key_file", key);
+    json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "role", broker ? "broker" : "site",
+                             "key", pk, "dir", abs, "config", conf, "key_file", key,
+                             "timezone", zone);
     rc = el_cli_print_line (cli, doc,
-                            "%s key: %s\nconfig: %s\nstart it: %s --config %s%s", broker
-                            ? "broker" : "site", pk, conf, broker ? "entrelab-broker"
+                            "%s key: %s\ntime zone: %s\nconfig: %s\nstart it: %s --config %s%s",
+                            broker ? "broker" : "site", pk, zone, conf, broker ? "entrelab-broker"
                             : "entrelab-node", conf, broker || connect ? ""
                             : "\n(first: entrelab --node DIR join TOKEN)");
 out:
@@ -718,6 +730,8 @@ static const el_cli_optspec_t s_init_opts[] = {
     { "listen", EL_CLI_OPT_LIST, "ENDPOINT", "bind for peers (a broker needs one)" },
     { "connect", EL_CLI_OPT_VALUE, "ENDPOINT", "site: the broker's endpoint (or use join)" },
     { "broker-key", EL_CLI_OPT_VALUE, "KEY", "site: the broker's key (or use join)" },
+    { "timezone", EL_CLI_OPT_VALUE, "ZONE", "the site's time zone, an IANA name such as "
+      "Europe/Paris (default: this machine's)" },
     { "set", EL_CLI_OPT_LIST, "NAME=VALUE", "any other daemon setting (log_level, peer, "
       "map_max_mb ...; see \"Daemon settings\" in docs/CLI.md)" },
     { NULL, 0, NULL, NULL },

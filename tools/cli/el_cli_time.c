@@ -346,9 +346,8 @@ el_cli_date_text (int64_t us, char out[EL_CLI_TIME_TEXT_MAX])
 
 #define S_ZONEINFO "/usr/share/zoneinfo/"
 
-/* Is @p name a zone of the system's database (plain name, file present)? */
-static bool
-s_zone_known (const char *name)
+bool
+el_cli_time_zone_known (const char *name)
 {
     size_t len = strlen (name);
     if (len == 0 || len >= EL_CLI_ZONE_MAX || name[0] == '/' || name[0] == '.'
@@ -370,7 +369,7 @@ el_cli_time_zone (char *out, size_t size)
     const char *tz = getenv ("TZ");
     if (tz && *tz == ':')
         tz++;
-    if (tz && s_zone_known (tz)) {
+    if (tz && el_cli_time_zone_known (tz)) {
         snprintf (out, size, "%s", tz);
         return;
     }
@@ -382,14 +381,14 @@ el_cli_time_zone (char *out, size_t size)
         fclose (f);
         buf[strcspn (buf, " \t\r\n")] = '\0';
     }
-    if (s_zone_known (buf)) {
+    if (el_cli_time_zone_known (buf)) {
         snprintf (out, size, "%s", buf);
         return;
     }
     ssize_t n = readlink ("/etc/localtime", buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = '\0';
     const char *z = strstr (buf, "zoneinfo/");
-    if (z && s_zone_known (z + 9)) {
+    if (z && el_cli_time_zone_known (z + 9)) {
         snprintf (out, size, "%s", z + 9);
         return;
     }

@@ -1,7 +1,10 @@
 /* el_cli_time.h — the command line's dates, times and durations.
  *
+ * Local time is the zone of the TZ environment variable, which the command
+ * line sets to the zone it shows times in (el_cli_zone_setup(), el_cli.h).
+ *
  * Input (ISO 8601 profile, RFC 3339 §5.6 plus the forms people type):
- *   "2027-01-12 14:00"            local time (the TZ environment variable)
+ *   "2027-01-12 14:00"            local time
  *   "2027-01-12T14:00:30"         local time, with seconds
  *   "2027-01-12T14:00:00Z"        UTC
  *   "2027-01-12T14:00+01:00"      fixed offset (also +0100, +01)
@@ -21,6 +24,7 @@
 #ifndef EL_CLI_TIME_H
 #define EL_CLI_TIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,5 +73,9 @@ void el_cli_date_text (int64_t us, char out[EL_CLI_TIME_TEXT_MAX]);
 void el_cli_time_zone (char *out, size_t size);
 
 #define EL_CLI_ZONE_MAX 64    /* bytes of a zone name, incl. NUL */
+
+/** Is @p name a zone of the system's zone database (a plain name such as
+ * "Europe/Paris" whose file is in /usr/share/zoneinfo)? */
+bool el_cli_time_zone_known (const char *name);
 
 #endif
