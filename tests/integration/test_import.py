@@ -513,6 +513,26 @@ def case_calendar(net):
     check(got == [("2027-03-10T18:30:00-05:00", "America/New_York"),
                   ("2027-03-17T18:30:00-04:00", "America/New_York")], "typed at b: %s" % got)
 
+    # impossible values are refused with their line; the rest of the file imports
+    bad = CAL_HEAD + "".join([
+        vevent("feb31@t", "31 février", "20270231T180000"),                      # DTSTART line 7
+        vevent("fine@t", "Bien", "20270228T180000", dtend="20270228T190000"),
+        vevent("h25@t", "25 h", "20270301T250000"),                              # line 22
+        vevent("backwards@t", "À l'envers", "20270301T180000", dtend="20270301T170000"),  # DTEND 30
+        vevent("rrule@t", "Règle", "20270301T180000", "RRULE:FREQ=SOMETIMES"),   # RRULE line 40
+    ]) + CAL_TAIL
+    r = cli_in_zone(net, a, None, "event", "import", write(net, "impossible.ics", bad), "--json")
+    check((r["new"], r["skipped"]) == (1, 4), "impossible values %s" % r)
+    got = [(p["line"], p["skipped"], p["reason"].split(" (")[0][:40]) for p in r["problems"]]
+    check(got == [(7, True, "event skipped: DTSTART: no day 31 in 2027-02"[:40]),
+                  (22, True, "event skipped: DTSTART: no hour 25"),
+                  (30, True, "event skipped: DTEND before DTSTART"),
+                  (40, True, "event skipped: RRULE: Can't parse as REC")],
+          "impossible values reported %s" % got)
+    held = {e["uid"] for e in cli_in_zone(net, a, None, "event", "list", "--all", "--json")["events"]}
+    check("fine@t" in held and not held & {"feb31@t", "h25@t", "backwards@t", "rrule@t"},
+          "impossible values held %s" % held)
+
 
 CASES = {"calendar": case_calendar, "events": case_events, "equipment": case_equipment, "members": case_members,
          "equipment_real": case_equipment_real, "members_real": case_members_real}

@@ -298,7 +298,7 @@ test_time_forms (void **state)
         "BEGIN:VEVENT\nUID:tzid-utc\nDTSTART;TZID=UTC:20261201T100000\nEND:VEVENT\n"
         "END:VCALENDAR\n";
     el_ics_import_t *imp = s_import_ok (text);
-    assert_int_equal (imp->n_events, 9);
+    assert_int_equal (imp->n_events, 8);
 
     const El__Event *e = s_find (imp, "utc", NULL);
     assert_int_equal (e->dtstart_us, s_utc (2026, 12, 1, 10, 0, 0));
@@ -339,9 +339,9 @@ test_time_forms (void **state)
     assert_false (e->floating);
     assert_int_equal (e->dtstart_us, s_utc (2026, 12, 1, 10, 0, 0));
 
-    e = s_find (imp, "end-before", NULL);
-    assert_int_equal (e->dtend_us, 0);
-    assert_true (s_has_problem (imp, 38, false, "DTEND before DTSTART"));
+    /* an end before the start is refused, not dropped (RFC 5545 §3.8.2.2) */
+    assert_null (s_find (imp, "end-before", NULL));
+    assert_true (s_has_problem (imp, 38, true, "DTEND before DTSTART"));
     assert_int_equal (imp->problems.n, 2);
 
     s_roundtrip (imp);
@@ -1420,6 +1420,57 @@ test_windows_and_unknown_zones (void **state)
     el_ics_import_destroy (&imp);
 }
 
+/* Impossible values are refused with their line, never moved (libical
+ * would take 31 February as 3 March); the rest of the file imports. */
+static void
+test_impossible_values (void **state)
+{
+    (void) state;
+    static const char text[] =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:feb31\r\nDTSTART:20270231T180000\r\nEND:VEVENT\r\n"       /* 6 */
+        "BEGIN:VEVENT\r\nUID:h25\r\nDTSTART:20270101T250000Z\r\nEND:VEVENT\r\n"        /* 10 */
+        "BEGIN:VEVENT\r\nUID:m13\r\nDTSTART;TZID=Europe/Paris:20271301T100000\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:min61\r\nDTSTART:20270101T106100\r\nEND:VEVENT\r\n"       /* 18 */
+        "BEGIN:VEVENT\r\nUID:before\r\nDTSTART:20270101T100000Z\r\n"
+        "DTEND:20270101T090000Z\r\nEND:VEVENT\r\n"                                     /* 23 */
+        "BEGIN:VEVENT\r\nUID:rrule\r\nDTSTART:20270101T100000Z\r\n"
+        "RRULE:FREQ=SOMETIMES\r\nEND:VEVENT\r\n"                                       /* 28 */
+        "BEGIN:VEVENT\r\nUID:exdate\r\nDTSTART:20270101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+        "EXDATE:20270230T100000Z\r\nEND:VEVENT\r\n"                                    /* 34 */
+        "BEGIN:VEVENT\r\nUID:no-leap\r\nDTSTART;VALUE=DATE:20270229\r\nEND:VEVENT\r\n" /* 38 */
+        "BEGIN:VEVENT\r\nUID:end-feb30\r\nDTSTART:20270201T100000Z\r\n"
+        "DTEND:20270230T100000Z\r\nEND:VEVENT\r\n"                                     /* 43 */
+        "BEGIN:VEVENT\r\nUID:leap\r\nDTSTART;VALUE=DATE:20280229\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:good\r\nDTSTART:20270228T235960Z\r\n"
+        "DTEND:20270301T000000Z\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n";
+    el_ics_import_t *imp = s_import_ok (text);
+    assert_int_equal (imp->n_events, 2);
+    assert_non_null (s_find (imp, "leap", NULL));
+    assert_int_equal (s_find (imp, "leap", NULL)->dtstart_us, s_utc (2028, 2, 29, 0, 0, 0));
+    assert_non_null (s_find (imp, "good", NULL));   /* second 60: a leap second is a time */
+    static const struct {
+        uint32_t line;
+        const char *reason;
+    } want[] = {
+        { 6, "DTSTART: no day 31 in 2027-02" },
+        { 10, "DTSTART: no hour 25" },
+        { 14, "DTSTART: no month 13" },
+        { 18, "DTSTART: no minute 61" },
+        { 23, "DTEND before DTSTART" },
+        { 28, "RRULE" },
+        { 34, "EXDATE: no day 30 in 2027-02" },
+        { 38, "DTSTART: no day 29 in 2027-02" },
+        { 43, "DTEND: no day 30 in 2027-02" },
+    };
+    assert_int_equal (imp->problems.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!s_has_problem (imp, want[i].line, true, want[i].reason))
+            fail_msg ("no skipped problem '%s' on line %u", want[i].reason, want[i].line);
+    el_ics_import_destroy (&imp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1446,6 +1497,7 @@ main (int argc, char **argv)
         cmocka_unit_test (test_demo_events_import_cleanly),
         cmocka_unit_test (test_demo_agenda_december),
         cmocka_unit_test (test_windows_and_unknown_zones),
+        cmocka_unit_test (test_impossible_values),
     };
     const struct CMUnitTest real[] = {
         cmocka_unit_test (test_real_every_file),

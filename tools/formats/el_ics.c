@@ -904,6 +904,43 @@ s_event_errors (icalcomponent *c, s_ctx_t *ctx)
     return 0;
 }
 
+/* Why the fields of @p t name no date or time, into @p buf; NULL when they
+ * do. A DATE is a day of its month (RFC 5545 §3.3.4), a TIME an hour 0-23,
+ * a minute 0-59 and a second 0-60 (§3.3.12, 60 for a leap second). libical
+ * keeps impossible fields as written and moves them later (31 February
+ * becomes 3 March): refused here instead. */
+static const char *
+s_impossible (struct icaltimetype t, char *buf, size_t size)
+{
+    if (icaltime_is_null_time (t))
+        return NULL;
+    if (t.month < 1 || t.month > 12)
+        snprintf (buf, size, "no month %d", t.month);
+    else if (t.day < 1 || t.day > icaltime_days_in_month (t.month, t.year))
+        snprintf (buf, size, "no day %d in %04d-%02d", t.day, t.year, t.month);
+    else if (!t.is_date && (t.hour < 0 || t.hour > 23))
+        snprintf (buf, size, "no hour %d", t.hour);
+    else if (!t.is_date && (t.minute < 0 || t.minute > 59))
+        snprintf (buf, size, "no minute %d", t.minute);
+    else if (!t.is_date && (t.second < 0 || t.second > 60))
+        snprintf (buf, size, "no second %d", t.second);
+    else
+        return NULL;
+    return buf;
+}
+
+/* Skip the event when the value of @p prop (at its line) is impossible.
+ * @return true when skipped. */
+static bool
+s_refuse_impossible (s_ctx_t *ctx, const char *prop, struct icaltimetype t)
+{
+    char why[64];
+    if (!s_impossible (t, why, sizeof why))
+        return false;
+    s_skip (ctx, s_line_of (ctx, prop), "%s: %s (RFC 5545 §3.3.4, §3.3.12)", prop, why);
+    return true;
+}
+
 /* End of @p start + @p dur, days counted on the wall clock (RFC 5545 §3.3.6). */
 static int64_t
 s_add_duration (const s_ptime_t *start, struct icaldurationtype dur)
@@ -986,6 +1023,8 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
         s_skip (ctx, s_line_of (ctx, "DTSTART"), "DTSTART: not a valid date or time");
         goto skipped;
     }
+    if (s_refuse_impossible (ctx, "DTSTART", t))
+        goto skipped;
     s_ptime_resolve (ctx, c, t, s_param_tzid (p), &start);
     if (start.unknown_zone
         && el_problems_add (ctx->pr, s_line_of (ctx, "DTSTART"), false,
@@ -1033,6 +1072,8 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
             s_skip (ctx, s_line_of (ctx, "DTEND"), "DTEND: not a valid date or time");
             goto skipped;
         }
+        if (s_refuse_impossible (ctx, "DTEND", te))
+            goto skipped;
         s_ptime_resolve (ctx, c, te, s_param_tzid (pe), &end);
         if (te.is_date != t.is_date) {
             if (el_problems_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
@@ -1047,9 +1088,13 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
                                   end.tzid, s_floating_as (ctx)) < 0)
                 goto out_free;
             int64_t us = s_ptime_us (&end);
-            if (us < ev->dtstart_us || !s_us_in_range (us)) {
+            if (us < ev->dtstart_us) {
+                /* RFC 5545 §3.8.2.2: DTEND is later than DTSTART */
+                s_skip (ctx, s_line_of (ctx, "DTEND"), "DTEND before DTSTART (RFC 5545 §3.8.2.2)");
+                goto skipped;
+            } else if (!s_us_in_range (us)) {
                 if (el_problems_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
-                                   "DTEND before DTSTART: end dropped") < 0)
+                                   "DTEND out of range: end dropped") < 0)
                     goto out_free;
             } else {
                 ev->dtend_us = us;
@@ -1109,6 +1154,11 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
     for (p = icalcomponent_get_first_property (c, ICAL_RDATE_PROPERTY); p;
          p = icalcomponent_get_next_property (c, ICAL_RDATE_PROPERTY)) {
         char text[128];
+        struct icaldatetimeperiodtype dp = icalproperty_get_rdate (p);
+        if (s_refuse_impossible (ctx, "RDATE", dp.time)
+            || s_refuse_impossible (ctx, "RDATE", dp.period.start)
+            || s_refuse_impossible (ctx, "RDATE", dp.period.end))
+            goto skipped;
         int trc = s_rdate_text (ctx, c, p, text, sizeof text, &unknown);
         if (trc == -ENOMEM)
             goto out_free;
@@ -1126,6 +1176,8 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
             s_skip (ctx, s_line_of (ctx, "EXDATE"), "EXDATE: not a date or time");
             goto skipped;
         }
+        if (s_refuse_impossible (ctx, "EXDATE", x))
+            goto skipped;
         char text[32];
         s_time_text (ctx, c, x, s_param_tzid (p), text, &unknown);
         if (s_push_str (&ev->exdate, &ev->n_exdate, text) < 0)
@@ -1138,6 +1190,8 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
             s_skip (ctx, s_line_of (ctx, "RECURRENCE-ID"), "RECURRENCE-ID: not a date or time");
             goto skipped;
         }
+        if (s_refuse_impossible (ctx, "RECURRENCE-ID", x))
+            goto skipped;
         char text[32];
         s_time_text (ctx, c, x, s_param_tzid (p), text, &unknown);
         if (s_set_str (&ev->recurrence_id, text) < 0)

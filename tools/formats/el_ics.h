@@ -94,8 +94,11 @@ typedef struct {
  * holds bytes that are not UTF-8, or when its BEGIN/END lines do not nest.
  * Inside a good file, an event that cannot be imported (no DTSTART, a DTSTART,
  * DTEND, DURATION, RRULE, RDATE, EXDATE or RECURRENCE-ID that libical cannot
- * read, a repeated UID + RECURRENCE-ID, over EL_PAYLOAD_MAX once packed) is
- * skipped and reported; the others are imported. A duplicated UID keeps the
+ * read, a date or time that does not exist — 31 February, month 13, hour 25,
+ * minute 60 (RFC 5545 §3.3.4, §3.3.12; second 60, a leap second, is a time) —
+ * a DTEND before its DTSTART (§3.8.2.2), a repeated UID + RECURRENCE-ID, over
+ * EL_PAYLOAD_MAX once packed) is skipped and reported with the line of the
+ * faulty property; nothing is moved to a nearby date. The others are imported. A duplicated UID keeps the
  * newer version (el_ics_event_is_newer(), else the first).
  * An event without UID gets a stable one derived from its content (see
  * el_ics_event_derive_uid()).
