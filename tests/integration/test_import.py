@@ -4,7 +4,9 @@
 (the network helpers are test_cli.py's, the process helpers el_it.py's).
 
   test_import.py --case NAME --cli BIN --node BIN --broker BIN [--real DIR] [--keep]
-Cases: events, calendar (all-day dates in several zones), equipment, members; equipment_real and members_real import the
+Cases: events, calendar (time zones, all-day dates, impossible values),
+ics_independent (a year exported, checked by python3-icalendar + dateutil;
+exits 77 without them), equipment, members; equipment_real and members_real import the
 real files of --real DIR (../shared/data/real) and exit 77 when it is absent.
 """
 import argparse
@@ -534,7 +536,91 @@ def case_calendar(net):
           "impossible values held %s" % held)
 
 
-CASES = {"calendar": case_calendar, "events": case_events, "equipment": case_equipment, "members": case_members,
+DEBIAN_PYTHON = "/usr/bin/python3"     # where apt puts python3-icalendar
+
+
+def case_ics_independent(net):
+    """An independent parser checks us: the network's agenda for a year,
+    exported, then read by python3-icalendar with dateutil's rrule
+    (tests/integration/ics_check.py), gives the very occurrences that
+    `event list --json` gives, at the same instants (all-day: the same dates)."""
+    probe = subprocess.run([DEBIAN_PYTHON, "-c", "import icalendar, dateutil"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        print("SKIP: %s cannot import icalendar and dateutil (deploy/install-deps.sh installs "
+              "python3-icalendar)" % DEBIAN_PYTHON)
+        sys.exit(77)
+    n = start_network(net, ["a", "b"], zones={"b": "America/New_York"})
+    a, b = n["a"], n["b"]
+    demo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "demo")
+    total = 0
+    for site in sorted(os.listdir(demo)):
+        path = os.path.join(demo, site, "events.ics")
+        if os.path.exists(path):
+            total += imp(net, a, "event", "import", path)["new"]
+    # the cases the demo lacks, imported at the New York site
+    extra = CAL_HEAD + "".join([
+        "BEGIN:VEVENT\r\nUID:x-days@t\r\nDTSTART;VALUE=DATE:20270910\r\n"
+        "DTEND;VALUE=DATE:20270913\r\nSUMMARY:Salon\r\nEND:VEVENT\r\n",
+        "BEGIN:VEVENT\r\nUID:x-monthly-day@t\r\nDTSTART;VALUE=DATE:20270105\r\n"
+        "RRULE:FREQ=MONTHLY;COUNT=5\r\nEXDATE;VALUE=DATE:20270305\r\nSUMMARY:Inventaire\r\n"
+        "END:VEVENT\r\n",
+        # floating: New York's wall clock, across its DST change (14 March)
+        "BEGIN:VEVENT\r\nUID:x-floating@t\r\nDTSTART:20270301T190000\r\n"
+        "DTEND:20270301T210000\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nSUMMARY:Soirée\r\nEND:VEVENT\r\n",
+        "BEGIN:VEVENT\r\nUID:x-outlook@t\r\nDTSTART;TZID=Romance Standard Time:20271021T183000\r\n"
+        "DTEND;TZID=Romance Standard Time:20271021T200000\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
+        "SUMMARY:Outlook\r\nEND:VEVENT\r\n",
+        # UNTIL in UTC on a zoned start: inclusive (RFC 5545 §3.3.10)
+        "BEGIN:VEVENT\r\nUID:x-until@t\r\nDTSTART;TZID=Europe/Paris:20270506T183000\r\n"
+        "DTEND;TZID=Europe/Paris:20270506T200000\r\nRRULE:FREQ=WEEKLY;UNTIL=20270527T163000Z\r\n"
+        "RDATE;TZID=Europe/Paris:20270601T100000\r\nSUMMARY:Jusqu'au 27\r\nEND:VEVENT\r\n",
+        # an override moves one occurrence
+        "BEGIN:VEVENT\r\nUID:x-moved@t\r\nDTSTART;TZID=Europe/Paris:20270202T140000\r\n"
+        "DTEND;TZID=Europe/Paris:20270202T160000\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\n"
+        "SUMMARY:Atelier\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:x-moved@t\r\nRECURRENCE-ID;TZID=Europe/Paris:20270209T140000\r\n"
+        "DTSTART;TZID=Europe/Paris:20270210T170000\r\nDTEND;TZID=Europe/Paris:20270210T190000\r\n"
+        "SUMMARY:Atelier (déplacé)\r\nEND:VEVENT\r\n",
+    ]) + CAL_TAIL
+    r = imp(net, b, "event", "import", write(net, "extra.ics", extra))
+    check(r["skipped"] == 0, "extra import %s" % r)
+    total += r["new"]
+    wait_for("every event at a", lambda: len(summaries(net, a)) and net.cli_ok(
+        a, "event", "export", json_out=True)["events"] >= total)
+    lo, hi = 1793491200, 1825027200      # 2026-11-01T00:00Z to 2027-11-01T00:00Z: a year
+    path = os.path.join(net.tmp, "year.ics")
+    net.cli_ok(a, "event", "export", "--output", path)
+    got = subprocess.run([DEBIAN_PYTHON, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                      "ics_check.py"), path, str(lo), str(hi)],
+                         capture_output=True, text=True, timeout=120)
+    check(got.returncode == 0, "ics_check.py: %d %s" % (got.returncode, got.stderr))
+    theirs = sorted(tuple(x) for x in json.loads(got.stdout))
+    listed = cli_in_zone(net, a, "UTC", "event", "list", "--from", "2026-11-01T00:00:00Z",
+                         "--to", "2027-11-01T00:00:00Z", "--json")["events"]
+    ours = []
+    for e in listed:
+        if e["all_day"]:
+            if "2026-11-01" <= e["start_date"] < "2027-11-01":
+                ours.append((e["uid"], "d", e["start_date"]))
+        elif lo <= e["start_us"] // 10**6 < hi:
+            ours.append((e["uid"], "t", e["start_us"] // 10**6))
+    ours.sort()
+    check(len(ours) >= 60, "too few occurrences to check anything: %d" % len(ours))
+    only_ours = sorted(set(ours) - set(theirs))
+    only_theirs = sorted(set(theirs) - set(ours))
+    check(ours == theirs, "%d occurrences listed, %d found by python3-icalendar + dateutil; "
+          "only listed: %s; only found there: %s" % (len(ours), len(theirs), only_ours[:10],
+                                                       only_theirs[:10]))
+    # the cases that matter are in there, at the instants the RFC gives
+    check(("x-until@t", "t", 1811435400) in ours, "UNTIL in UTC is inclusive (27 May 18:30 Paris)")
+    check(("x-moved@t", "t", 1802178000) not in ours and ("x-moved@t", "t", 1802275200) in ours,
+          "the override replaces 9 Feb 14:00 with 10 Feb 17:00")
+    print("%d occurrences in a year, the same for entrelab and python3-icalendar + dateutil"
+          % len(ours))
+
+
+CASES = {"calendar": case_calendar, "ics_independent": case_ics_independent, "events": case_events, "equipment": case_equipment, "members": case_members,
          "equipment_real": case_equipment_real, "members_real": case_members_real}
 
 
