@@ -505,6 +505,24 @@ def case_calendar(net):
           "table header %r" % table.splitlines()[0])
     rc, _, err = net.cli(b, "event", "list", env={"ENTRELAB_TZ": "Mars/Olympus"})
     check(rc == 2 and "ENTRELAB_TZ" in err, "unknown ENTRELAB_TZ: %d %r" % (rc, err))
+    # the zone is published in the site's Site record (written by the broker at
+    # admission); a CLI given the daemon as an endpoint, with no configuration
+    # to read, takes the zone from there
+    net.cli_ok(net.hub, "admit", b.key, "--name", "b", "--timezone", "America/New_York")
+    wait_for("b's zone at a", lambda: [x["timezone"] for x in net.cli_ok(a, "sites", json_out=True)[
+        "sites"] if x["key"] == b.key] == ["America/New_York"])
+    check("America/New_York" in net.cli_ok(a, "sites"), "sites table shows the zone")
+    rc, _, err = net.cli(net.hub, "admit", b.key, "--timezone", "Mars/Olympus")
+    check(rc == 2 and "Mars/Olympus" in err, "admit with an unknown zone: %d %r" % (rc, err))
+    env = dict(os.environ, TZ="Asia/Tokyo")
+    for v in ("ENTRELAB_NODE", "ENTRELAB_TZ"):
+        env.pop(v, None)
+    out = subprocess.run([net.args.cli, "--node", "ipc://%s/control.sock" % b.dir, "event", "list",
+                          "--all", "--json"], capture_output=True, text=True, timeout=120, env=env)
+    doc = json.loads(out.stdout)
+    check(doc["zone"] == "America/New_York" and "2027-08-31T19:00:00-04:00" in
+          [e["start"] for e in doc["events"] if e["uid"] == "early@t"],
+          "endpoint --node: zone from the Site record %s" % doc["zone"])
     # times typed at b are b's wall clock, and a weekly event repeats there
     # (user on UTC, as on a hub): 18:30 before and after 14 March
     cli_in_zone(net, b, None, "event", "add", "--uid", "typed@t", "--summary", "Soirée",

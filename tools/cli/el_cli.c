@@ -238,6 +238,28 @@ s_node_zone (const el_cli_t *cli, char *out, size_t size)
     free (cfg);
 }
 
+/* The timezone of the daemon's own Site record (a --node given as an
+ * endpoint has no configuration to read); "" when it cannot be had: the
+ * command then reports what is wrong with the daemon itself. */
+static void
+s_site_zone (el_cli_t *cli, char *out, size_t size)
+{
+    out[0] = '\0';
+    const json_t *sites;
+    char self[EL_KEY_TEXT_BYTES];
+    if (el_cli_self (cli) < 0 || el_cli_sites (cli, &sites) < 0) {
+        cli->err[0] = '\0';
+        return;
+    }
+    el_key_to_text (cli->self_id, self);
+    size_t i;
+    const json_t *o;
+    json_array_foreach (sites, i, o) {
+        if (!strcmp (el_cli_row_text (o, "key"), self))
+            snprintf (out, size, "%s", el_cli_row_text (o, "timezone"));
+    }
+}
+
 int
 el_cli_zone_setup (el_cli_t *cli, const char *tz_opt)
 {
@@ -253,8 +275,12 @@ el_cli_zone_setup (el_cli_t *cli, const char *tz_opt)
         from = "ENTRELAB_TZ";
     } else {
         s_node_zone (cli, node_zone, sizeof node_zone);
-        zone = node_zone[0] ? node_zone : NULL;
         from = "the node's timezone setting";
+        if (!node_zone[0] && cli->node && strstr (cli->node, "://")) {
+            s_site_zone (cli, node_zone, sizeof node_zone);
+            from = "the node's Site record";
+        }
+        zone = node_zone[0] ? node_zone : NULL;
     }
     if (zone && !el_cli_time_zone_known (zone))
         return el_cli_bad (cli, "%s: '%s' is not a time zone of this machine's zone database "
@@ -554,6 +580,7 @@ s_site_view (void *arg, const El__RecordView *v)
         json_object_set_new (o, "url", json_string (s->url ? s->url : ""));
         json_object_set_new (o, "contact", json_string (s->contact ? s->contact : ""));
         json_object_set_new (o, "endpoint", json_string (s->endpoint ? s->endpoint : ""));
+        json_object_set_new (o, "timezone", json_string (s->timezone ? s->timezone : ""));
         json_object_set_new (o, "network", el_cli_key_json (v->origin.data));
         json_object_set_new (o, "seq", json_integer ((json_int_t) v->seq));
         json_array_append_new (arr, o);

@@ -207,7 +207,8 @@ int el_cli_time_opt (el_cli_t *cli, const char *name, const char *text, int64_t 
 /** Choose the zone times are read and shown in, and make it the process's
  * local time (TZ): @p tz_opt (--tz) when given, else ENTRELAB_TZ, else the
  * `timezone` setting of the --node configuration (the zone of the site the
- * CLI talks to), else the caller's TZ or the machine's zone. Fills
+ * CLI talks to; for a --node given as an endpoint, the timezone of that
+ * daemon's Site record), else the caller's TZ or the machine's zone. Fills
  * cli->zone and cli->user_zone (the zone before any of these).
  * @return 0; EL_CLI_BAD when --tz or ENTRELAB_TZ names no zone of the
  *         system's database. */

@@ -252,6 +252,11 @@ s_admit (el_cli_t *cli, const el_cli_args_t *a)
     site.url = (char *) (el_cli_opt (a, "url") ? el_cli_opt (a, "url") : "");
     site.contact = (char *) (el_cli_opt (a, "contact") ? el_cli_opt (a, "contact") : "");
     site.endpoint = (char *) (el_cli_opt (a, "endpoint") ? el_cli_opt (a, "endpoint") : "");
+    const char *zone = el_cli_opt (a, "timezone");
+    if (zone && !el_cli_time_zone_known (zone))
+        return el_cli_bad (cli, "--timezone: '%s' is not a time zone of this machine's zone "
+                                "database (an IANA name such as Europe/Paris)", zone);
+    site.timezone = (char *) (zone ? zone : "");
     site.status = EL__SITE_STATUS__ACTIVE;
     El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
     El__AdmitRequest ar = EL__ADMIT_REQUEST__INIT;
@@ -555,6 +560,7 @@ static const el_cli_col_t s_site_cols[] = {
     { "KIND", "kind", EL_CLI_COL_TEXT, 0 },
     { "STATUS", "status", EL_CLI_COL_TEXT, 0 },
     { "TOWN", "town", EL_CLI_COL_TEXT, 24 },
+    { "ZONE", "timezone", EL_CLI_COL_TEXT, 0 },
 };
 
 static int
@@ -740,6 +746,7 @@ static const el_cli_optspec_t s_admit_opts[] = {
     { "name", EL_CLI_OPT_VALUE, "TEXT", "the site's name in the directory" },
     { "kind", EL_CLI_OPT_VALUE, "KIND", "central, peripheral (default) or federated" },
     { "town", EL_CLI_OPT_VALUE, "TEXT", "town" },
+    { "timezone", EL_CLI_OPT_VALUE, "ZONE", "the site's time zone (IANA name, e.g. Europe/Paris)" },
     { "address", EL_CLI_OPT_VALUE, "TEXT", "postal address" },
     { "url", EL_CLI_OPT_VALUE, "URL", "web site" },
     { "contact", EL_CLI_OPT_VALUE, "TEXT", "public contact" },
