@@ -428,6 +428,16 @@ def case_calendar(net):
             check(re.search(r"^Start \([^)]+\):\s+2027-09-01$", shown, re.M) and
                   re.search(r"^End \([^)]+\):\s+2027-09-02$", shown, re.M),
                   "TZ=%s show %r" % (tz, shown))
+    # export --from/--to compares dates for them too
+    for site in (a, b):
+        for tz in ("Europe/Paris", "America/New_York"):
+            for frm, to, want in (("2027-09-01", "2027-09-02", True),
+                                  ("2027-09-02", "2027-09-03", False),
+                                  ("2027-08-31", "2027-09-01", False)):
+                ics = cli_in_zone(net, site, tz, "event", "export", "--from", frm, "--to", to,
+                                  "--json")["ics"]
+                check(("UID:allday@t" in ics) == want, "TZ=%s export %s..%s: %s" % (
+                    tz, frm, to, re.findall(r"UID:\S+", ics)))
     # in Paris, the early timed event (1 Sep 01:00) sorts with 1 Sep, after the
     # all-day event that starts the day
     got = uids(b, "Europe/Paris", "2027-09-01", "2027-09-02")
