@@ -472,7 +472,7 @@ def case_invite(net):
                      "tcp://127.0.0.1:%d" % join_port, json_out=True)
     tok = inv["token"]
     check(tok.startswith("elinv1."), "token %r" % tok)
-    newsite = net.add("newsite", joined=True)
+    newsite = net.add("newsite", joined=True, timezone="America/New_York")
     rc, out, err = net.cli(newsite, "status")
     check(rc != 0, "a daemon answered before join")
     j = net.cli_ok(newsite, "join", tok, json_out=True)
@@ -483,6 +483,9 @@ def case_invite(net):
         newsite, "event", "list", "--all", json_out=True)["events"]] == ["ev-a"])
     check(any(s["name"] == "Nouveau" and s["key"] == newsite.key and s["status"] == "active"
               for s in net.cli_ok(a, "sites", json_out=True)["sites"]), "directory lacks the new site")
+    # the joining site said its time zone: the broker published it in its Site record
+    check([s["timezone"] for s in net.cli_ok(a, "sites", json_out=True)["sites"]
+           if s["key"] == newsite.key] == ["America/New_York"], "the new site's zone")
 
     # an invite never renames an admitted site, and stays usable after the refusal
     inv3 = net.cli_ok(net.hub, "invite", "--name", "Renamed", "--join-listen",

@@ -510,7 +510,8 @@ s_join (el_cli_t *cli, const el_cli_args_t *a)
         rc = el_cli_fail (cli, -errno, "zmq: %s", zmq_strerror (errno));
         goto out;
     }
-    rc = el_join_call (ctx, t, kp, name, cli->timeout_ms, &reply);
+    /* the site's zone goes into its Site record */
+    rc = el_join_call (ctx, t, kp, name, cfg->timezone, cli->timeout_ms, &reply);
     if (rc == -ETIMEDOUT) {
         rc = el_cli_fail (cli, rc, "no answer from %s within %d s (unreachable, or the broker "
                                    "dropped the request)", t->join_endpoint,
