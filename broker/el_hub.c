@@ -196,8 +196,8 @@ s_ctl_redeem (s_hub_t *self, el_control_t *ctl, const El__RedeemRequest *req,
     uint64_t seq = 0;
     el_invite_refusal_t why = EL_INVITE_UNKNOWN;
     int rc = el_invite_redeem (self->store, self->sync, self->kp, el_now_us (),
-                               req->secret.data, req->site_key.data, req->name, &seq, &sync_ep,
-                               &name, &why, err, sizeof err);
+                               req->secret.data, req->site_key.data, req->name, req->timezone,
+                               &seq, &sync_ep, &name, &why, err, sizeof err);
     if (rc < 0) {
         el_log (EL_LOG_WARN, "invite_refused", "site=%s reason=%s",
                 el_log_fpr (req->site_key.data, f),

@@ -13,6 +13,7 @@
 
 #include "el_admit.h"
 #include "el_control.h"
+#include "el_config.h"   /* el_config_timezone_ok */
 #include "el_zap.h"     /* ZMQ_ZAP_ENFORCE_DOMAIN on libzmq without the draft API */
 
 #define S_SIG_CONTEXT       "entrelab-join-v1"
@@ -126,19 +127,20 @@ out:
 
 static int s_redeem (el_store_t *store, el_sync_t *sync, const el_keypair_t *broker,
                      int64_t now_us, const uint8_t secret[EL_INVITE_SECRET_BYTES],
-                     const uint8_t site[EL_KEY_BYTES], const char *name, uint64_t *ret_seq,
+                     const uint8_t site[EL_KEY_BYTES], const char *name,
+                     const char *timezone, uint64_t *ret_seq,
                      char **ret_sync_endpoint, char **ret_name, el_invite_refusal_t *why,
                      char *err, size_t err_size);
 
 int
 el_invite_redeem (el_store_t *store, el_sync_t *sync, const el_keypair_t *broker,
                   int64_t now_us, const uint8_t secret[EL_INVITE_SECRET_BYTES],
-                  const uint8_t site[EL_KEY_BYTES], const char *name, uint64_t *ret_seq,
-                  char **ret_sync_endpoint, char **ret_name, el_invite_refusal_t *ret_refusal,
-                  char *err, size_t err_size)
+                  const uint8_t site[EL_KEY_BYTES], const char *name, const char *timezone,
+                  uint64_t *ret_seq, char **ret_sync_endpoint, char **ret_name,
+                  el_invite_refusal_t *ret_refusal, char *err, size_t err_size)
 {
     el_invite_refusal_t why = EL_INVITE_UNKNOWN;
-    int rc = s_redeem (store, sync, broker, now_us, secret, site, name, ret_seq,
+    int rc = s_redeem (store, sync, broker, now_us, secret, site, name, timezone, ret_seq,
                        ret_sync_endpoint, ret_name, &why, err, err_size);
     if (rc < 0 && ret_refusal)
         *ret_refusal = rc == EL_EINVAL || rc == EL_ENOTFOUND ? why : EL_INVITE_FAILED;
@@ -162,8 +164,8 @@ el_invite_refusal_name (el_invite_refusal_t why)
 static int
 s_redeem (el_store_t *store, el_sync_t *sync, const el_keypair_t *broker, int64_t now_us,
           const uint8_t secret[EL_INVITE_SECRET_BYTES], const uint8_t site[EL_KEY_BYTES],
-          const char *name, uint64_t *ret_seq, char **ret_sync_endpoint, char **ret_name,
-          el_invite_refusal_t *why, char *err, size_t err_size)
+          const char *name, const char *timezone, uint64_t *ret_seq, char **ret_sync_endpoint,
+          char **ret_name, el_invite_refusal_t *why, char *err, size_t err_size)
 {
     char meta[sizeof S_META_PREFIX + 64];
     s_meta_name (secret, meta);
@@ -206,6 +208,14 @@ s_redeem (el_store_t *store, el_sync_t *sync, const el_keypair_t *broker, int64_
         rc = EL_EINVAL;
         goto out;
     }
+    if (timezone && timezone[0] && !el_config_timezone_ok (timezone)) {
+        *why = EL_INVITE_BAD_NAME;
+        snprintf (err, err_size, "time zone '%s' is not a zone name", timezone);
+        rc = EL_EINVAL;
+        goto out;
+    }
+    El__Site tmpl = EL__SITE__INIT;    /* what the site says of itself */
+    tmpl.timezone = (char *) (timezone ? timezone : "");
     r->used_us = now_us;
     r->used_by = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) site };
     rc = s_record_put (store, meta, r);
@@ -218,7 +228,7 @@ s_redeem (el_store_t *store, el_sync_t *sync, const el_keypair_t *broker, int64_
         rc = -ENOMEM;
         goto out_undo;
     }
-    rc = el_admit_write (sync, broker, site, NULL, use_name[0] ? use_name : NULL,
+    rc = el_admit_write (sync, broker, site, &tmpl, use_name[0] ? use_name : NULL,
                          r->kind ? r->kind : EL__SITE_KIND__PERIPHERAL, EL__SITE_STATUS__ACTIVE,
                          ret_seq);
     if (rc == 0)

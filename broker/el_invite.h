@@ -50,6 +50,8 @@ int el_invite_create (el_store_t *store, int64_t now_us, int64_t ttl_us, const c
  * redemption leaves the invite unused, so its rightful holder can still
  * redeem it.
  * @param name  "" or NULL = the invite's name
+ * @param timezone  the site's time zone for its Site record (an IANA name,
+ *              checked by el_config_timezone_ok()); "" or NULL = not said
  * @param[out] ret_sync_endpoint malloc'd copy of the invite's sync endpoint
  * @param[out] ret_name malloc'd: the name the site was admitted with
  * @param[out] ret_refusal optional: why it was refused (a value; the text is for people)
@@ -59,9 +61,10 @@ int el_invite_create (el_store_t *store, int64_t now_us, int64_t ttl_us, const c
  *         store errors. */
 int el_invite_redeem (el_store_t *store, el_sync_t *sync, const el_keypair_t *broker,
                       int64_t now_us, const uint8_t secret[EL_INVITE_SECRET_BYTES],
-                      const uint8_t site[EL_KEY_BYTES], const char *name, uint64_t *ret_seq,
-                      char **ret_sync_endpoint, char **ret_name,
-                      el_invite_refusal_t *ret_refusal, char *err, size_t err_size);
+                      const uint8_t site[EL_KEY_BYTES], const char *name,
+                      const char *timezone, uint64_t *ret_seq, char **ret_sync_endpoint,
+                      char **ret_name, el_invite_refusal_t *ret_refusal, char *err,
+                      size_t err_size);
 
 /** Short name of a refusal for logs ("used", "expired", ...). Static storage. */
 const char *el_invite_refusal_name (el_invite_refusal_t why);

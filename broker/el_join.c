@@ -14,6 +14,7 @@
 #include "el_control_call.h"
 #include "el_zap.h"
 #include "el_zmq.h"
+#include "el_config.h"   /* el_config_timezone_ok */
 
 #define S_STOP_ENDPOINT     "inproc://el-join-stop"
 #define S_CONTROL_TIMEOUT_MS 5000
@@ -139,7 +140,8 @@ s_request (el_join_t *self, const uint8_t *route, size_t route_len, zmq_msg_t *b
     jr = el__join_request__unpack (&el_pb_allocator, zmq_msg_size (body), zmq_msg_data (body));
     if (!jr || jr->version != 1 || jr->site_key.len != EL_KEY_BYTES
         || jr->secret.len != EL_INVITE_SECRET_BYTES || jr->sig.len != EL_SIG_BYTES
-        || (jr->name && strlen (jr->name) > EL_SITE_NAME_MAX))
+        || (jr->name && strlen (jr->name) > EL_SITE_NAME_MAX)
+        || (jr->timezone && jr->timezone[0] && !el_config_timezone_ok (jr->timezone)))
         goto drop;
     /* the CURVE key of the connection is the joining key's */
     uint8_t curve[32], seen[32];
@@ -153,6 +155,7 @@ s_request (el_join_t *self, const uint8_t *route, size_t route_len, zmq_msg_t *b
     rr.secret = jr->secret;
     rr.site_key = jr->site_key;
     rr.name = jr->name ? jr->name : "";
+    rr.timezone = jr->timezone ? jr->timezone : "";
     req.r_case = EL__CONTROL_REQUEST__R_REDEEM;
     req.redeem = &rr;
     req.id = (uint64_t) now;

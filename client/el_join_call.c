@@ -10,7 +10,7 @@
 
 int
 el_join_call (void *ctx, const El__InviteToken *token, const el_keypair_t *site,
-              const char *name, int timeout_ms, El__JoinReply **ret)
+              const char *name, const char *timezone, int timeout_ms, El__JoinReply **ret)
 {
     char server[EL_Z85_BYTES], pub[EL_Z85_BYTES], sec[EL_Z85_BYTES];
     int rc = el_key_curve_z85 (token->broker_key.data, server);
@@ -42,6 +42,7 @@ el_join_call (void *ctx, const El__InviteToken *token, const el_keypair_t *site,
     jr.site_key = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) site->pk };
     jr.secret = token->secret;
     jr.name = (char *) (name ? name : "");
+    jr.timezone = (char *) (timezone ? timezone : "");
     jr.sig = (ProtobufCBinaryData) { EL_SIG_BYTES, sig };
     uint8_t buf[EL_JOIN_FRAME_MAX];
     size_t len = el__join_request__get_packed_size (&jr);

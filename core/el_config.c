@@ -200,6 +200,13 @@ el_config_set (el_config_t *cfg, const char *name_in, const char *value, char *e
         cfg->peers_n++;
         return 0;
     }
+    if (!strcmp (name, "timezone")) {
+        if (!el_config_timezone_ok (value)) {
+            s_err (err, err_size, "timezone: %s is not a zone name (e.g. Europe/Paris)", value);
+            return EL_EINVAL;
+        }
+        return s_copy (cfg->timezone, value, err, err_size, name);
+    }
     if (!strcmp (name, "durable")) {
         if (s_bool (value, &cfg->durable) < 0) {
             s_err (err, err_size, "durable: %s (true or false)", value);
@@ -434,4 +441,20 @@ el_log_level_name (el_log_level_t level)
     if (level < EL_LOG_ERROR || level > EL_LOG_DEBUG)
         return "info";
     return s_level_names[level];
+}
+
+bool
+el_config_timezone_ok (const char *name)
+{
+    size_t len = strlen (name);
+    if (len == 0 || len >= EL_CONFIG_TZ_MAX || name[0] == '/' || name[0] == '.'
+        || strstr (name, ".."))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+              || c == '/' || c == '_' || c == '-' || c == '+'))
+            return false;
+    }
+    return true;
 }

@@ -18,6 +18,10 @@
  *   log_level     error | warn | info | debug (default info)
  *   peer          KEY@ENDPOINT: also sync with this site directly (DEALER to ENDPOINT);
  *                 KEY alone: admit this site on our listen socket (repeatable)
+ *   timezone      the site's time zone, an IANA name of the zone database ("Europe/Paris",
+ *                 RFC 5545 §3.2.19 TZID text): where its floating times are and the zone
+ *                 the command line shows its times in; "" = not set. Checked for form only
+ *                 (letters, digits, '/', '_', '-', '+'; no "..", no leading '/' or '.').
  * [limits]
  *   heartbeat_ivl_ms      ZMTP heartbeat interval, ms (default 2000)
  *   heartbeat_timeout_ms  drop a connection silent this long, ms (default 10000)
@@ -44,6 +48,7 @@
 #define EL_CONFIG_LISTEN_MAX    4       /* listen endpoints */
 #define EL_CONFIG_PEERS_MAX     64      /* configured peers */
 #define EL_CONFIG_ERR_MAX       256     /* bytes of an error text */
+#define EL_CONFIG_TZ_MAX        64      /* bytes of a time zone name incl. NUL */
 
 /* A daemon's log level (the daemons' logging is daemon/el_log.h). */
 typedef enum {
@@ -80,6 +85,7 @@ typedef struct {
     el_log_level_t log_level;
     el_config_peer_t peers[EL_CONFIG_PEERS_MAX];
     size_t peers_n;
+    char timezone[EL_CONFIG_TZ_MAX];
     int heartbeat_ivl_ms;
     int heartbeat_timeout_ms;
     int heartbeat_ttl_ms;
@@ -124,6 +130,9 @@ int el_config_from_args (el_config_t *cfg, int argc, char **argv,
  * and broker_key; EL_CONFIG_NEEDS_LISTEN: a listen endpoint; peers' keys distinct.
  * @return 0, EL_EINVAL with @p err. */
 int el_config_finish (el_config_t *cfg, unsigned needs, char *err, size_t err_size);
+
+/** Is @p name the form of a time zone name (the `timezone` key's check)? */
+bool el_config_timezone_ok (const char *name);
 
 /** Parse "KEY@ENDPOINT" or "KEY". @return 0, EL_EINVAL, EL_EKEYFORMAT. */
 int el_config_peer_parse (const char *text, el_config_peer_t *ret);

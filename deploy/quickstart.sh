@@ -152,6 +152,7 @@ free_port() {
 
 fast=(--set reconnect_ivl_ms=100 --set reconnect_ivl_max_ms=1000
       --set heartbeat_ivl_ms=1000 --set heartbeat_timeout_ms=5000 --set log_level=info)
+fast+=(--timezone Europe/Paris)     # the demo's sites are in Thiers
 
 start_daemon() {     # DIR BINARY NAME
   local log="$tmp/$3.log"

@@ -468,7 +468,8 @@ s_join (void *ctx, const char *token_text)
     el_keypair_destroy (&stranger);
     /* the rightful holder still joins */
     El__JoinReply *reply = NULL;
-    if (rc == 0 && el_join_call (ctx, token, s_kp, "after the attack", S_WAIT_MS, &reply) < 0) {
+    if (rc == 0 && el_join_call (ctx, token, s_kp, "after the attack", NULL, S_WAIT_MS,
+                                    &reply) < 0) {
         fprintf (stderr, "el_hostile: the invite's holder got no answer after the attack\n");
         rc = -1;
     }

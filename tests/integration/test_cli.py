@@ -31,7 +31,7 @@ NY = str(time.gmtime().tm_year + 1)
 class Site:
     """One daemon's state dir, made by `entrelab init`, and its process."""
 
-    def __init__(self, net, name, broker=False, joined=False):
+    def __init__(self, net, name, broker=False, joined=False, timezone=None):
         self.net = net
         self.name = name
         self.broker = broker
@@ -42,6 +42,8 @@ class Site:
         fast = ["--set", "reconnect_ivl_ms=100", "--set", "reconnect_ivl_max_ms=1000",
                 "--set", "heartbeat_ivl_ms=500", "--set", "heartbeat_timeout_ms=3000",
                 "--set", "durable=false", "--set", "log_level=info"]
+        if timezone:
+            fast += ["--timezone", timezone]
         if broker:
             self.port = free_port()
             args = ["init", self.dir, "--broker", "--listen",
@@ -97,8 +99,8 @@ class Net:
         self.hub = None
         self.hub = self.add("hub", broker=True)
 
-    def add(self, name, broker=False, joined=False, admit=True, kind=None):
-        s = Site(self, name, broker=broker, joined=joined)
+    def add(self, name, broker=False, joined=False, admit=True, kind=None, timezone=None):
+        s = Site(self, name, broker=broker, joined=joined, timezone=timezone)
         self.sites.append(s)
         if not broker and not joined and admit:
             extra = ["--kind", kind] if kind else []
@@ -180,10 +182,11 @@ def wait_answered(net, sites, request_ids):
     return wait_for("answers to %s on every site" % ", ".join(request_ids), done)
 
 
-def start_network(net, names, central=None):
+def start_network(net, names, central=None, zones=None):
+    """@zones: {name: time zone} of sites not in the CLI's TZ (Europe/Paris)."""
     nodes = {}
     for n in names:
-        nodes[n] = net.add(n, admit=False)
+        nodes[n] = net.add(n, admit=False, timezone=(zones or {}).get(n))
     net.hub.start()
     for n, s in nodes.items():
         net.cli_ok(net.hub, "admit", s.key, "--name", n,
@@ -469,7 +472,7 @@ def case_invite(net):
                      "tcp://127.0.0.1:%d" % join_port, json_out=True)
     tok = inv["token"]
     check(tok.startswith("elinv1."), "token %r" % tok)
-    newsite = net.add("newsite", joined=True)
+    newsite = net.add("newsite", joined=True, timezone="America/New_York")
     rc, out, err = net.cli(newsite, "status")
     check(rc != 0, "a daemon answered before join")
     j = net.cli_ok(newsite, "join", tok, json_out=True)
@@ -480,6 +483,9 @@ def case_invite(net):
         newsite, "event", "list", "--all", json_out=True)["events"]] == ["ev-a"])
     check(any(s["name"] == "Nouveau" and s["key"] == newsite.key and s["status"] == "active"
               for s in net.cli_ok(a, "sites", json_out=True)["sites"]), "directory lacks the new site")
+    # the joining site said its time zone: the broker published it in its Site record
+    check([s["timezone"] for s in net.cli_ok(a, "sites", json_out=True)["sites"]
+           if s["key"] == newsite.key] == ["America/New_York"], "the new site's zone")
 
     # an invite never renames an admitted site, and stays usable after the refusal
     inv3 = net.cli_ok(net.hub, "invite", "--name", "Renamed", "--join-listen",
@@ -569,6 +575,8 @@ def table_rows(text):
     header = lines[0]
     starts = [m.start() for m in re.finditer(r"(?:(?<=  )|^)\S", header)]
     names = [header[s:].split("  ")[0].strip() for s in starts]
+    # time columns say their zone: "START (Europe/Paris)" is column START
+    names = [re.sub(r" \([A-Za-z0-9_/+-]+\)$", "", n) for n in names]
     rows = []
     for l in lines[1:]:
         cells = []
@@ -624,8 +632,14 @@ def case_json_table(net):
     for site in (a, b):
         for args, field, cols in listings:
             doc = net.cli_ok(site, *args, json_out=True)
-            table = table_rows(net.cli_ok(site, *args))
+            text = net.cli_ok(site, *args)
+            table = table_rows(text)
             rows = doc[field]
+            # every time column's title says the zone of its times
+            times = [c for c, k in cols.items() if k.endswith("_us")]
+            header = text.splitlines()[0]
+            check(all(c + " (Europe/Paris)" in header for c in times),
+                  "%s: header %r lacks the zone" % (" ".join(args), header))
             check(len(rows) == len(table) and rows, "%s: %d JSON rows, %d table rows" %
                   (" ".join(args), len(rows), len(table)))
             for j, t in zip(rows, table):

@@ -190,6 +190,62 @@ test_table_and_record (void **state)
     json_decref (rows);
 }
 
+/* All-day events are dates: the same day in every zone. */
+static void
+test_dates_in_every_zone (void **state)
+{
+    (void) state;
+    const int64_t sep1 = 1819756800LL * US;      /* 2027-09-01T00:00:00Z: DATE 20270901 */
+    char out[EL_CLI_TIME_TEXT_MAX];
+    const char *zones[] = { "Europe/Paris", "America/New_York", "UTC", "Pacific/Kiritimati" };
+    for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
+        s_tz (zones[i]);
+        el_cli_date_text (sep1, out);
+        assert_string_equal (out, "2027-09-01");
+        el_cli_date_text (sep1 + 86400 * US - 1, out);
+        assert_string_equal (out, "2027-09-01");
+        /* local midnight of 1 Sep, read as a wall clock, is the stored date */
+        int64_t midnight = el_cli_time_of_wall (sep1);
+        assert_int_equal (el_cli_time_wall (midnight), sep1);
+        el_cli_time_table (midnight, out);
+        assert_string_equal (out, "2027-09-01 00:00");
+    }
+    /* the wall clock of an instant: Paris is UTC+2 in September, New York UTC-4 */
+    s_tz ("Europe/Paris");
+    assert_int_equal (el_cli_time_wall (sep1 - 7200 * US), sep1);   /* 31 Aug 22:00Z */
+    assert_int_equal (el_cli_time_of_wall (sep1), sep1 - 7200 * US);
+    s_tz ("America/New_York");
+    assert_int_equal (el_cli_time_wall (sep1 + 4 * 3600 * US), sep1);
+    /* a wall clock a clock change skipped: the first instant after the gap
+     * (2027-03-14 02:30 in New York does not exist; 07:00Z is 03:00 EDT) */
+    const int64_t gap = (1804989600LL + 1800) * US;  /* 2027-03-14T02:30Z as a wall clock */
+    assert_int_equal (el_cli_time_of_wall (gap), 1805007600LL * US);
+    /* twice (fall back, 2027-11-07 01:30): the earlier instant, on summer time */
+    const int64_t twice = 1825551000LL * US;        /* 2027-11-07T01:30Z as a wall clock */
+    assert_int_equal (el_cli_time_of_wall (twice), twice + 4 * 3600 * US);
+}
+
+/* A WHEN column shows an all-day row's date, a timed row's local time. */
+static void
+test_when_column (void **state)
+{
+    (void) state;
+    s_tz ("America/New_York");
+    json_t *rows = json_pack ("[{s:I, s:s}, {s:I}]", "start_us", (json_int_t) 1819756800LL * US,
+                              "start_date", "2027-09-01", "start_us",
+                              (json_int_t) 1819756800LL * US);
+    const el_cli_col_t when = { "START", "start_us", EL_CLI_COL_WHEN, 0 };
+    const el_cli_col_t time = { "START", "start_us", EL_CLI_COL_TIME, 0 };
+    char cell[EL_CLI_CELL_MAX];
+    el_cli_cell (json_array_get (rows, 0), &when, cell, sizeof cell);
+    assert_string_equal (cell, "2027-09-01");
+    el_cli_cell (json_array_get (rows, 1), &when, cell, sizeof cell);
+    assert_string_equal (cell, "2027-08-31 20:00");
+    el_cli_cell (json_array_get (rows, 0), &time, cell, sizeof cell);
+    assert_string_equal (cell, "2027-08-31 20:00");
+    json_decref (rows);
+}
+
 static void
 test_options (void **state)
 {
@@ -266,6 +322,8 @@ main (void)
         cmocka_unit_test (test_durations),
         cmocka_unit_test (test_format),
         cmocka_unit_test (test_table_and_record),
+        cmocka_unit_test (test_dates_in_every_zone),
+        cmocka_unit_test (test_when_column),
         cmocka_unit_test (test_options),
         cmocka_unit_test (test_categories_are_the_controlled_list),
     };

@@ -215,6 +215,20 @@ test_bad_values (void **state)
     assert_int_equal (el_config_set (&cfg, "peer", "short@tcp://x:1", err, sizeof err), EL_EINVAL);
     assert_int_equal (el_config_set (&cfg, "durable", "maybe", err, sizeof err), EL_EINVAL);
     assert_int_equal (el_config_set (&cfg, "no_such_key", "1", err, sizeof err), -ENOENT);
+    /* a site's time zone: a zone name, never a path */
+    assert_string_equal (cfg.timezone, "");
+    assert_int_equal (el_config_set (&cfg, "timezone", "America/New_York", err, sizeof err), 0);
+    assert_string_equal (cfg.timezone, "America/New_York");
+    assert_int_equal (el_config_set (&cfg, "timezone", "Etc/GMT+5", err, sizeof err), 0);
+    const char *bad_zones[] = { "", "../../etc/passwd", "/etc/localtime", "Europe/Paris;x",
+                                "Europe Paris", ".hidden",
+                                "A123456789012345678901234567890123456789012345678901234567890123" };
+    for (size_t i = 0; i < sizeof bad_zones / sizeof bad_zones[0]; i++) {
+        assert_int_equal (el_config_set (&cfg, "timezone", bad_zones[i], err, sizeof err),
+                          EL_EINVAL);
+        assert_non_null (strstr (err, "timezone"));
+    }
+    assert_string_equal (cfg.timezone, "Etc/GMT+5");
     char peer[128];
     snprintf (peer, sizeof peer, "%s@not-an-endpoint", f->key_text);
     assert_int_equal (el_config_set (&cfg, "peer", peer, err, sizeof err), EL_EINVAL);

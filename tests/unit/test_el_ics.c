@@ -298,7 +298,7 @@ test_time_forms (void **state)
         "BEGIN:VEVENT\nUID:tzid-utc\nDTSTART;TZID=UTC:20261201T100000\nEND:VEVENT\n"
         "END:VCALENDAR\n";
     el_ics_import_t *imp = s_import_ok (text);
-    assert_int_equal (imp->n_events, 9);
+    assert_int_equal (imp->n_events, 8);
 
     const El__Event *e = s_find (imp, "utc", NULL);
     assert_int_equal (e->dtstart_us, s_utc (2026, 12, 1, 10, 0, 0));
@@ -339,9 +339,9 @@ test_time_forms (void **state)
     assert_false (e->floating);
     assert_int_equal (e->dtstart_us, s_utc (2026, 12, 1, 10, 0, 0));
 
-    e = s_find (imp, "end-before", NULL);
-    assert_int_equal (e->dtend_us, 0);
-    assert_true (s_has_problem (imp, 38, false, "DTEND before DTSTART"));
+    /* an end before the start is refused, not dropped (RFC 5545 §3.8.2.2) */
+    assert_null (s_find (imp, "end-before", NULL));
+    assert_true (s_has_problem (imp, 38, true, "DTEND before DTSTART"));
     assert_int_equal (imp->problems.n, 2);
 
     s_roundtrip (imp);
@@ -1280,6 +1280,197 @@ test_real_mutations (void **state)
     free (text);
 }
 
+static el_ics_import_t *
+s_import_in (const char *text, const char *zone)
+{
+    el_ics_import_t *imp = NULL;
+    el_ics_error_t err = { 0 };
+    int rc = el_ics_import_in_zone (text, strlen (text), zone, &imp, &err);
+    if (rc != 0)
+        fprintf (stderr, "import refused: rc=%d line=%u %s\n", rc, err.line, err.reason);
+    assert_int_equal (rc, 0);
+    return imp;
+}
+
+/* Floating times (RFC 5545 §3.3.5 form #1) are wall clocks in the importing
+ * site's zone: a weekly 19:00 stays 19:00 across the DST change, in Paris
+ * (28 March 2027) as in New York (14 March 2027). */
+static void
+test_floating_in_site_zone (void **state)
+{
+    (void) state;
+    static const char text[] =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:weekly\r\nDTSTART:20270301T190000\r\nDTEND:20270301T210000\r\n"
+        "RRULE:FREQ=WEEKLY;COUNT=6\r\nEXDATE:20270315T190000\r\nSUMMARY:Soirée\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:day\r\nDTSTART;VALUE=DATE:20270901\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:utc\r\nDTSTART:20270301T190000Z\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n";
+    static const struct {
+        const char *zone;
+        int64_t starts[5];   /* 19:00 local on 1, 8, 22, 29 March and 5 April (15 excluded) */
+    } cases[] = {
+        { "Europe/Paris", { 1803924000, 1804528800, 1805738400, 1806339600, 1806944400 } },
+        { "America/New_York", { 1803945600, 1804550400, 1805756400, 1806361200, 1806966000 } },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        el_ics_import_t *imp = s_import_in (text, cases[c].zone);
+        assert_int_equal (imp->n_events, 3);
+        assert_int_equal (imp->problems.n, 0);
+        const El__Event *e = s_find (imp, "weekly", NULL);
+        assert_non_null (e);
+        assert_false (e->floating);
+        assert_string_equal (e->tzid, cases[c].zone);
+        assert_int_equal (e->dtstart_us, cases[c].starts[0] * US);
+        assert_int_equal (e->dtend_us - e->dtstart_us, 7200 * US);
+        int64_t got[8];
+        size_t n = 0;
+        assert_int_equal (el_ics_expand (e, NULL, 0, s_utc (2027, 2, 1, 0, 0, 0),
+                                         s_utc (2027, 6, 1, 0, 0, 0), got, 8, &n), 0);
+        assert_int_equal (n, 5);
+        for (size_t i = 0; i < 5; i++)
+            assert_int_equal (got[i], cases[c].starts[i] * US);
+        /* dates and UTC times are not floating: untouched */
+        e = s_find (imp, "day", NULL);
+        assert_true (e->all_day);
+        assert_string_equal (e->tzid, "");
+        assert_int_equal (e->dtstart_us, s_utc (2027, 9, 1, 0, 0, 0));
+        e = s_find (imp, "utc", NULL);
+        assert_string_equal (e->tzid, "");
+        assert_int_equal (e->dtstart_us, s_utc (2027, 3, 1, 19, 0, 0));
+        /* the export names the zone, and imports back to the same event */
+        const El__Event *const evs[] = { s_find (imp, "weekly", NULL) };
+        char *out = NULL;
+        size_t len = 0;
+        assert_int_equal (el_ics_export (evs, 1, 0, &out, &len, NULL), 0);
+        char want[80];
+        snprintf (want, sizeof want, "DTSTART;TZID=%s:20270301T190000", cases[c].zone);
+        assert_non_null (strstr (out, want));
+        el_ics_import_t *back = s_import_ok (out);
+        assert_int_equal (back->n_events, 1);
+        assert_true (el_ics_event_same (back->events[0], evs[0]));
+        el_ics_import_destroy (&back);
+        free (out);
+        el_ics_import_destroy (&imp);
+    }
+    /* without a site zone (or on a UTC site) floating stays floating */
+    el_ics_import_t *imp = s_import_in (text, NULL);
+    assert_true (s_find (imp, "weekly", NULL)->floating);
+    el_ics_import_destroy (&imp);
+    imp = s_import_in (text, "UTC");
+    assert_true (s_find (imp, "weekly", NULL)->floating);
+    el_ics_import_destroy (&imp);
+    /* a site zone nobody knows refuses the file */
+    el_ics_error_t err = { 0 };
+    assert_int_equal (el_ics_import_in_zone (text, strlen (text), "Nowhere/Land", &imp, &err),
+                      EL_EINVAL);
+    assert_non_null (strstr (err.reason, "Nowhere/Land"));
+}
+
+/* A TZID that is a Windows zone name, without its VTIMEZONE, is its IANA
+ * zone (CLDR windowsZones); any other unknown TZID is a floating time, in the
+ * site's zone, and reported on its line. */
+static void
+test_windows_and_unknown_zones (void **state)
+{
+    (void) state;
+    assert_string_equal (el_ics_windows_zone ("Romance Standard Time"), "Europe/Paris");
+    assert_string_equal (el_ics_windows_zone ("w. europe standard time"), "Europe/Berlin");
+    assert_string_equal (el_ics_windows_zone ("GMT Standard Time"), "Europe/London");
+    assert_string_equal (el_ics_windows_zone ("Eastern Standard Time"), "America/New_York");
+    assert_null (el_ics_windows_zone ("Mars/Olympus"));
+    assert_null (el_ics_windows_zone (NULL));
+    static const char text[] =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:outlook\r\n"                                       /* line 4 */
+        "DTSTART;TZID=Romance Standard Time:20270707T183000\r\n"
+        "DTEND;TZID=Romance Standard Time:20270707T200000\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:berlin\r\n"                                        /* line 9 */
+        "DTSTART;TZID=W. Europe Standard Time:20270107T183000\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:ny\r\n"                                            /* line 13 */
+        "DTSTART;TZID=Eastern Standard Time:20270107T183000\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:mars\r\n"                          /* DTSTART on line 19 */
+        "DTSTART;TZID=Mars/Olympus:20270107T183000\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n";
+    el_ics_import_t *imp = s_import_in (text, "America/New_York");
+    assert_int_equal (imp->n_events, 4);
+    const El__Event *e = s_find (imp, "outlook", NULL);
+    assert_string_equal (e->tzid, "Europe/Paris");
+    assert_false (e->floating);
+    assert_int_equal (e->dtstart_us, s_utc (2027, 7, 7, 16, 30, 0));
+    assert_int_equal (e->dtend_us, s_utc (2027, 7, 7, 18, 0, 0));
+    e = s_find (imp, "berlin", NULL);
+    assert_string_equal (e->tzid, "Europe/Berlin");
+    assert_int_equal (e->dtstart_us, s_utc (2027, 1, 7, 17, 30, 0));
+    e = s_find (imp, "ny", NULL);
+    assert_string_equal (e->tzid, "America/New_York");
+    assert_int_equal (e->dtstart_us, s_utc (2027, 1, 7, 23, 30, 0));
+    e = s_find (imp, "mars", NULL);
+    assert_string_equal (e->tzid, "America/New_York");
+    assert_int_equal (e->dtstart_us, s_utc (2027, 1, 7, 23, 30, 0));
+    assert_int_equal (imp->problems.n, 1);
+    assert_true (s_has_problem (imp, 19, false, "unknown time zone \"Mars/Olympus\""));
+    assert_true (s_has_problem (imp, 19, false, "in the site's zone America/New_York"));
+    el_ics_import_destroy (&imp);
+    /* without a site zone: floating, and said so */
+    imp = s_import_in (text, NULL);
+    assert_true (s_find (imp, "mars", NULL)->floating);
+    assert_true (s_has_problem (imp, 19, false, "taken as floating"));
+    assert_string_equal (s_find (imp, "outlook", NULL)->tzid, "Europe/Paris");
+    el_ics_import_destroy (&imp);
+}
+
+/* Impossible values are refused with their line, never moved (libical
+ * would take 31 February as 3 March); the rest of the file imports. */
+static void
+test_impossible_values (void **state)
+{
+    (void) state;
+    static const char text[] =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:feb31\r\nDTSTART:20270231T180000\r\nEND:VEVENT\r\n"       /* 6 */
+        "BEGIN:VEVENT\r\nUID:h25\r\nDTSTART:20270101T250000Z\r\nEND:VEVENT\r\n"        /* 10 */
+        "BEGIN:VEVENT\r\nUID:m13\r\nDTSTART;TZID=Europe/Paris:20271301T100000\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:min61\r\nDTSTART:20270101T106100\r\nEND:VEVENT\r\n"       /* 18 */
+        "BEGIN:VEVENT\r\nUID:before\r\nDTSTART:20270101T100000Z\r\n"
+        "DTEND:20270101T090000Z\r\nEND:VEVENT\r\n"                                     /* 23 */
+        "BEGIN:VEVENT\r\nUID:rrule\r\nDTSTART:20270101T100000Z\r\n"
+        "RRULE:FREQ=SOMETIMES\r\nEND:VEVENT\r\n"                                       /* 28 */
+        "BEGIN:VEVENT\r\nUID:exdate\r\nDTSTART:20270101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+        "EXDATE:20270230T100000Z\r\nEND:VEVENT\r\n"                                    /* 34 */
+        "BEGIN:VEVENT\r\nUID:no-leap\r\nDTSTART;VALUE=DATE:20270229\r\nEND:VEVENT\r\n" /* 38 */
+        "BEGIN:VEVENT\r\nUID:end-feb30\r\nDTSTART:20270201T100000Z\r\n"
+        "DTEND:20270230T100000Z\r\nEND:VEVENT\r\n"                                     /* 43 */
+        "BEGIN:VEVENT\r\nUID:leap\r\nDTSTART;VALUE=DATE:20280229\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:good\r\nDTSTART:20270228T235960Z\r\n"
+        "DTEND:20270301T000000Z\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n";
+    el_ics_import_t *imp = s_import_ok (text);
+    assert_int_equal (imp->n_events, 2);
+    assert_non_null (s_find (imp, "leap", NULL));
+    assert_int_equal (s_find (imp, "leap", NULL)->dtstart_us, s_utc (2028, 2, 29, 0, 0, 0));
+    assert_non_null (s_find (imp, "good", NULL));   /* second 60: a leap second is a time */
+    static const struct {
+        uint32_t line;
+        const char *reason;
+    } want[] = {
+        { 6, "DTSTART: no day 31 in 2027-02" },
+        { 10, "DTSTART: no hour 25" },
+        { 14, "DTSTART: no month 13" },
+        { 18, "DTSTART: no minute 61" },
+        { 23, "DTEND before DTSTART" },
+        { 28, "RRULE" },
+        { 34, "EXDATE: no day 30 in 2027-02" },
+        { 38, "DTSTART: no day 29 in 2027-02" },
+        { 43, "DTEND: no day 30 in 2027-02" },
+    };
+    assert_int_equal (imp->problems.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!s_has_problem (imp, want[i].line, true, want[i].reason))
+            fail_msg ("no skipped problem '%s' on line %u", want[i].reason, want[i].line);
+    el_ics_import_destroy (&imp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1289,6 +1480,7 @@ main (int argc, char **argv)
         return 2;
     }
     const struct CMUnitTest synthetic[] = {
+        cmocka_unit_test (test_floating_in_site_zone),    /* first: libical's zone cache empty */
         cmocka_unit_test (test_dst_weekly_builtin_zone),
         cmocka_unit_test (test_dst_weekly_custom_vtimezone),
         cmocka_unit_test (test_time_forms),
@@ -1304,6 +1496,8 @@ main (int argc, char **argv)
         cmocka_unit_test (test_mutated_input_never_crashes),
         cmocka_unit_test (test_demo_events_import_cleanly),
         cmocka_unit_test (test_demo_agenda_december),
+        cmocka_unit_test (test_windows_and_unknown_zones),
+        cmocka_unit_test (test_impossible_values),
     };
     const struct CMUnitTest real[] = {
         cmocka_unit_test (test_real_every_file),

@@ -102,6 +102,21 @@ test_join_signature (void **state)
                       EL_EBADSIG);
 }
 
+/* The time zone of @p site's Site record, as the broker wrote it. */
+static void
+s_assert_site_zone (fx_t *fx, const uint8_t site[EL_KEY_BYTES], const char *want)
+{
+    el_entry_t *e = NULL;
+    char key[EL_KEY_TEXT_BYTES];
+    el_key_to_text (site, key);
+    assert_int_equal (el_store_record_get (fx->store, EL__KIND__SITE, fx->broker->pk, key, &e), 0);
+    El__Site *rec = el__site__unpack (NULL, e->payload_len, e->payload);
+    assert_non_null (rec);
+    assert_string_equal (rec->timezone, want);
+    el__site__free_unpacked (rec, NULL);
+    el_entry_destroy (&e);
+}
+
 static void
 test_redeem_once (void **state)
 {
@@ -133,15 +148,16 @@ test_redeem_once (void **state)
     uint8_t unknown[EL_INVITE_SECRET_BYTES];
     memset (unknown, 0x11, sizeof unknown);
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, unknown,
-                                        fx->site->pk, NULL, &seq, &ep, &name, &why, err, sizeof err),
+                                        fx->site->pk, NULL, NULL, &seq, &ep, &name, &why, err, sizeof err),
                       EL_ENOTFOUND);
     assert_int_equal (why, EL_INVITE_UNKNOWN);
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
-                                        fx->broker->pk, NULL, &seq, &ep, &name, &why, err, sizeof err),
+                                        fx->broker->pk, NULL, NULL, &seq, &ep, &name, &why, err, sizeof err),
                       EL_EINVAL);
     assert_int_equal (why, EL_INVITE_SELF);
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now + DAY, secret,
-                                        fx->site->pk, "", &seq, &ep, &name, &why, err, sizeof err), 0);
+                                        fx->site->pk, "", "Europe/Paris", &seq, &ep, &name, &why, err,
+                                        sizeof err), 0);
     assert_string_equal (ep, "tcp://hub:7400");
     assert_string_equal (name, "Celles");
     free (ep);
@@ -149,9 +165,10 @@ test_redeem_once (void **state)
     El__SiteStatus st;
     assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->site->pk, &st), 0);
     assert_int_equal (st, EL__SITE_STATUS__ACTIVE);
+    s_assert_site_zone (fx, fx->site->pk, "Europe/Paris");   /* the site's own zone, published */
     err[0] = '\0';
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now + DAY, secret,
-                                        fx->other->pk, NULL, &seq, &ep, &name, &why, err, sizeof err),
+                                        fx->other->pk, NULL, NULL, &seq, &ep, &name, &why, err, sizeof err),
                       EL_EINVAL);
     assert_string_equal (err, "invite already used");
     assert_int_equal (why, EL_INVITE_USED);
@@ -161,7 +178,7 @@ test_redeem_once (void **state)
     assert_int_equal (el_invite_create (fx->store, now, DAY, "", 0, "tcp://hub:7400", secret,
                                         &expires), 0);
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now + DAY, secret,
-                                        fx->other->pk, NULL, &seq, &ep, &name, &why, err, sizeof err),
+                                        fx->other->pk, NULL, NULL, &seq, &ep, &name, &why, err, sizeof err),
                       EL_EINVAL);
     assert_string_equal (err, "invite expired");
     assert_int_equal (why, EL_INVITE_EXPIRED);
@@ -186,7 +203,7 @@ test_redeem_known_key (void **state)
     assert_int_equal (el_invite_create (fx->store, now, 0, "Y", EL__SITE_KIND__PERIPHERAL,
                                         "tcp://hub:7400", secret, &expires), 0);
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
-                                        fx->site->pk, NULL, &seq, &ep, &name, &why, err, sizeof err),
+                                        fx->site->pk, NULL, NULL, &seq, &ep, &name, &why, err, sizeof err),
                       EL_EINVAL);
     assert_string_equal (err, "this site is already admitted as 'Celles'; an invite is for a "
                               "new site only");
@@ -205,17 +222,26 @@ test_redeem_known_key (void **state)
     assert_int_equal (el_admit_revoke (fx->sync, fx->store, fx->broker, fx->site->pk, NULL), 0);
     err[0] = '\0';
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
-                                        fx->site->pk, "Nouveau", &seq, &ep, &name, &why, err,
+                                        fx->site->pk, "Nouveau", NULL, &seq, &ep, &name, &why, err,
                                         sizeof err), EL_EINVAL);
     assert_non_null (strstr (err, "revoked"));
     assert_int_equal (why, EL_INVITE_REVOKED);
     assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->site->pk, &st), 0);
     assert_int_equal (st, EL__SITE_STATUS__REVOKED);
 
+    /* a time zone that is no zone name (a path) is refused */
+    assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
+                                        fx->other->pk, NULL, "../../etc/passwd", &seq, &ep, &name,
+                                        &why, err, sizeof err), EL_EINVAL);
+    assert_non_null (strstr (err, "time zone"));
+    assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->other->pk, &st),
+                      EL_ENOTFOUND);
+
     /* the refusals did not use the invite: a new key redeems it */
     assert_int_equal (el_invite_redeem (fx->store, fx->sync, fx->broker, now, secret,
-                                        fx->other->pk, NULL, &seq, &ep, &name, &why, err, sizeof err), 0);
+                                        fx->other->pk, NULL, NULL, &seq, &ep, &name, &why, err, sizeof err), 0);
     assert_string_equal (name, "Y");
+    s_assert_site_zone (fx, fx->other->pk, "");             /* not said */
     free (ep);
     free (name);
     assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->other->pk, &st), 0);
@@ -239,7 +265,7 @@ static void *
 s_client (void *arg)
 {
     s_client_t *c = arg;
-    c->rc = el_join_call (c->ctx, c->token, c->kp, "", c->timeout_ms, &c->reply);
+    c->rc = el_join_call (c->ctx, c->token, c->kp, "", "Europe/Paris", c->timeout_ms, &c->reply);
     atomic_store (&c->done, true);
     return NULL;
 }
@@ -255,7 +281,8 @@ s_redeem_fn (void *arg, el_control_t *ctl, const El__ControlRequest *req, El__Co
     uint64_t seq = 0;
     int rc = el_invite_redeem (fx->store, fx->sync, fx->broker, el_now_us (),
                                req->redeem->secret.data, req->redeem->site_key.data,
-                               req->redeem->name, &seq, &ep, &name, NULL, err, sizeof err);
+                               req->redeem->name, req->redeem->timezone, &seq, &ep, &name, NULL, err,
+                               sizeof err);
     if (rc < 0) {
         if (err[0])
             reply->text = el_control_strdup (ctl, err);
@@ -324,6 +351,7 @@ test_join_listener (void **state)
     El__SiteStatus st;
     assert_int_equal (el_attest_status (fx->store, fx->broker->pk, fx->site->pk, &st), 0);
     assert_int_equal (st, EL__SITE_STATUS__ACTIVE);
+    s_assert_site_zone (fx, fx->site->pk, "Europe/Paris");   /* sent in the JoinRequest */
 
     /* the same token again: a refusal with its reason */
     c.kp = fx->other;

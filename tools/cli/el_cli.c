@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -154,7 +155,8 @@ el_cli_help (const el_cli_cmd_t *cmd)
             printf ("  %-30s %s\n", left, o->help);
         }
     }
-    printf ("\ncommon options: --node DIR (or ENTRELAB_NODE), --json, --timeout SECONDS\n");
+    printf ("\ncommon options: --node DIR (or ENTRELAB_NODE), --json, --timeout SECONDS,\n"
+            "  --tz ZONE (or ENTRELAB_TZ): read and show times there (default: the node's zone)\n");
     if (cmd->example)
         printf ("\nexample:\n  %s\n", cmd->example);
 }
@@ -206,6 +208,88 @@ s_endpoint (el_cli_t *cli)
     else
         snprintf (cli->endpoint, sizeof cli->endpoint, "ipc://%s/control.sock", node);
     free (cfg);
+    return 0;
+}
+
+/* The `timezone` setting of the --node configuration into @p out ("" when
+ * there is none, or no readable configuration: s_endpoint reports those). */
+static void
+s_node_zone (const el_cli_t *cli, char *out, size_t size)
+{
+    out[0] = '\0';
+    const char *node = cli->node;
+    struct stat st;
+    if (!node || !*node || strstr (node, "://") || stat (node, &st) != 0)
+        return;
+    char conf[1100];
+    if (S_ISDIR (st.st_mode))
+        snprintf (conf, sizeof conf, "%s/%s", node, EL_CLI_CONFIG_NAME);
+    else
+        snprintf (conf, sizeof conf, "%s", node);
+    if (access (conf, R_OK) != 0)
+        return;
+    el_config_t *cfg = malloc (sizeof *cfg);
+    if (!cfg)
+        return;
+    el_config_init (cfg);
+    char err[EL_CONFIG_ERR_MAX];
+    if (el_config_load (cfg, conf, err, sizeof err) == 0)
+        snprintf (out, size, "%s", cfg->timezone);
+    free (cfg);
+}
+
+/* The timezone of the daemon's own Site record (a --node given as an
+ * endpoint has no configuration to read); "" when it cannot be had: the
+ * command then reports what is wrong with the daemon itself. */
+static void
+s_site_zone (el_cli_t *cli, char *out, size_t size)
+{
+    out[0] = '\0';
+    const json_t *sites;
+    char self[EL_KEY_TEXT_BYTES];
+    if (el_cli_self (cli) < 0 || el_cli_sites (cli, &sites) < 0) {
+        cli->err[0] = '\0';
+        return;
+    }
+    el_key_to_text (cli->self_id, self);
+    size_t i;
+    const json_t *o;
+    json_array_foreach (sites, i, o) {
+        if (!strcmp (el_cli_row_text (o, "key"), self))
+            snprintf (out, size, "%s", el_cli_row_text (o, "timezone"));
+    }
+}
+
+int
+el_cli_zone_setup (el_cli_t *cli, const char *tz_opt)
+{
+    el_cli_time_zone (cli->user_zone, sizeof cli->user_zone);
+    char node_zone[EL_CLI_ZONE_MAX];
+    const char *env = getenv ("ENTRELAB_TZ");
+    const char *zone = NULL, *from = NULL;
+    if (tz_opt) {
+        zone = tz_opt;
+        from = "--tz";
+    } else if (env && *env) {
+        zone = env;
+        from = "ENTRELAB_TZ";
+    } else {
+        s_node_zone (cli, node_zone, sizeof node_zone);
+        from = "the node's timezone setting";
+        if (!node_zone[0] && cli->node && strstr (cli->node, "://")) {
+            s_site_zone (cli, node_zone, sizeof node_zone);
+            from = "the node's Site record";
+        }
+        zone = node_zone[0] ? node_zone : NULL;
+    }
+    if (zone && !el_cli_time_zone_known (zone))
+        return el_cli_bad (cli, "%s: '%s' is not a time zone of this machine's zone database "
+                                "(an IANA name such as Europe/Paris)", from, zone);
+    if (zone) {
+        setenv ("TZ", zone, 1);
+        tzset ();
+    }
+    el_cli_time_zone (cli->zone, sizeof cli->zone);
     return 0;
 }
 
@@ -510,6 +594,7 @@ s_site_view (void *arg, const El__RecordView *v)
         json_object_set_new (o, "url", json_string (s->url ? s->url : ""));
         json_object_set_new (o, "contact", json_string (s->contact ? s->contact : ""));
         json_object_set_new (o, "endpoint", json_string (s->endpoint ? s->endpoint : ""));
+        json_object_set_new (o, "timezone", json_string (s->timezone ? s->timezone : ""));
         json_object_set_new (o, "network", el_cli_key_json (v->origin.data));
         json_object_set_new (o, "network_name", json_string (w->network_name));
         json_object_set_new (o, "seq", json_integer ((json_int_t) v->seq));
@@ -708,13 +793,43 @@ el_cli_sharing_parse (el_cli_t *cli, const char *opt, const char *text, El__Shar
 
 /* ------------------------------------------------------------ output */
 
+#define S_TITLE_MAX 128     /* bytes of a column title with its zone */
+
+/* @p cols with the zone after each time column's title ("START (Europe/Paris)"),
+ * so that every table says where its times are; malloc'd (titles inside),
+ * NULL when no column is a time or out of memory (the plain titles then). */
+static el_cli_col_t *
+s_zoned_cols (const el_cli_t *cli, const el_cli_col_t *cols, size_t n_cols)
+{
+    bool any = false;
+    for (size_t c = 0; c < n_cols; c++)
+        any |= cols[c].kind == EL_CLI_COL_TIME || cols[c].kind == EL_CLI_COL_WHEN;
+    if (!any || !cli->zone[0])
+        return NULL;
+    el_cli_col_t *z = malloc (n_cols * (sizeof *z + S_TITLE_MAX));
+    if (!z)
+        return NULL;
+    char *titles = (char *) (z + n_cols);
+    for (size_t c = 0; c < n_cols; c++) {
+        z[c] = cols[c];
+        if (cols[c].kind != EL_CLI_COL_TIME && cols[c].kind != EL_CLI_COL_WHEN)
+            continue;
+        char *t = titles + c * S_TITLE_MAX;
+        snprintf (t, S_TITLE_MAX, "%s (%s)", cols[c].header, cli->zone);
+        z[c].header = t;
+    }
+    return z;
+}
+
 int
 el_cli_print_table (el_cli_t *cli, json_t *doc, const char *rows_field,
                     const el_cli_col_t *cols, size_t n_cols)
 {
+    el_cli_col_t *zoned = cli->json ? NULL : s_zoned_cols (cli, cols, n_cols);
     int rc = cli->json ? el_cli_json_print (stdout, doc)
-                       : el_cli_table_print (stdout, json_object_get (doc, rows_field), cols,
-                                             n_cols);
+                       : el_cli_table_print (stdout, json_object_get (doc, rows_field),
+                                             zoned ? zoned : cols, n_cols);
+    free (zoned);
     json_decref (doc);
     return rc < 0 ? el_cli_fail (cli, rc, "cannot print the result") : 0;
 }
@@ -723,10 +838,12 @@ int
 el_cli_print_record (el_cli_t *cli, json_t *doc, const char *obj_field,
                      const el_cli_col_t *cols, size_t n_cols)
 {
+    el_cli_col_t *zoned = cli->json ? NULL : s_zoned_cols (cli, cols, n_cols);
     int rc = cli->json ? el_cli_json_print (stdout, doc)
                        : el_cli_record_print (stdout, *obj_field
                                               ? json_object_get (doc, obj_field) : doc,
-                                              cols, n_cols);
+                                              zoned ? zoned : cols, n_cols);
+    free (zoned);
     json_decref (doc);
     return rc < 0 ? el_cli_fail (cli, rc, "cannot print the result") : 0;
 }

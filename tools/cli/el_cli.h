@@ -57,6 +57,9 @@ typedef struct {
     char role[16];
     bool admitted;
     json_t *sites;                      /* el_cli_sites() cache: array of objects */
+    /* time zones (RFC 5545 §3.2.19 TZID names, el_cli_zone_setup) */
+    char zone[EL_CLI_ZONE_MAX];         /* times are read and shown here */
+    char user_zone[EL_CLI_ZONE_MAX];    /* the caller's own (TZ, else the machine's) */
 } el_cli_t;
 
 /* ------------------------------------------------------------ options */
@@ -201,6 +204,16 @@ int el_cli_check_key (el_cli_t *cli, const char *what, const char *key, bool no_
 /** Time options: parse @p text or fail with "--name: reason". @return 0, EL_CLI_BAD. */
 int el_cli_time_opt (el_cli_t *cli, const char *name, const char *text, int64_t *ret_us);
 
+/** Choose the zone times are read and shown in, and make it the process's
+ * local time (TZ): @p tz_opt (--tz) when given, else ENTRELAB_TZ, else the
+ * `timezone` setting of the --node configuration (the zone of the site the
+ * CLI talks to; for a --node given as an endpoint, the timezone of that
+ * daemon's Site record), else the caller's TZ or the machine's zone. Fills
+ * cli->zone and cli->user_zone (the zone before any of these).
+ * @return 0; EL_CLI_BAD when --tz or ENTRELAB_TZ names no zone of the
+ *         system's database. */
+int el_cli_zone_setup (el_cli_t *cli, const char *tz_opt);
+
 /** JSON time value: ISO text (el_cli_time_iso) or null for 0. */
 json_t *el_cli_time_json (int64_t us);
 
@@ -212,11 +225,13 @@ const char *el_cli_row_text (const json_t *row, const char *field);
 /* ------------------------------------------------------------ output */
 
 /** Print @p doc: with --json the whole document; else the array @p rows_field
- * as a table. Takes ownership of @p doc. @return 0. */
+ * as a table, each time column's title followed by the zone its times are
+ * in ("START (Europe/Paris)", cli->zone). Takes ownership of @p doc. @return 0. */
 int el_cli_print_table (el_cli_t *cli, json_t *doc, const char *rows_field,
                         const el_cli_col_t *cols, size_t n_cols);
 /** Print @p doc: with --json the whole document; else the object
- * @p obj_field ("" = the document) as "Label: value" lines. Takes @p doc. */
+ * @p obj_field ("" = the document) as "Label: value" lines, time labels
+ * followed by their zone as in el_cli_print_table(). Takes @p doc. */
 int el_cli_print_record (el_cli_t *cli, json_t *doc, const char *obj_field,
                          const el_cli_col_t *cols, size_t n_cols);
 /** Print @p doc with --json, else the line @p fmt. Takes @p doc. */

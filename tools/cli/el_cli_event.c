@@ -12,6 +12,7 @@
 #define S_EXPAND_WINDOW   (366 * S_DAY_US)  /* recurrences listed without --to, µs */
 #define S_OCCURRENCES_MAX 500               /* occurrences of one event per listing */
 #define S_EVENTS_MAX      200000            /* events one listing holds */
+#define S_SORT_KEY        "_sort_us"        /* list rows' sort key, removed before printing */
 
 static const char *
 s_status_name (El__EventStatus s)
@@ -24,6 +25,8 @@ s_status_name (El__EventStatus s)
     }
 }
 
+static int64_t s_end_of (int64_t start, int64_t span);
+
 static json_t *
 s_event_json (el_cli_t *cli, const El__RecordView *v, const El__Event *e, int64_t start,
               int64_t end)
@@ -34,8 +37,22 @@ s_event_json (el_cli_t *cli, const El__RecordView *v, const El__Event *e, int64_
     json_object_set_new (o, "uid", json_string (e->uid && e->uid[0] ? e->uid : v->key));
     json_object_set_new (o, "key", json_string (v->key));
     json_object_set_new (o, "summary", json_string (e->summary ? e->summary : ""));
-    json_object_set_new (o, "start", el_cli_time_json (start));
-    json_object_set_new (o, "end", el_cli_time_json (end));
+    if (e->all_day) {
+        /* dates (RFC 5545 §3.3.4), the same day in every zone; the end is
+         * exclusive (§3.6.1): one day when the event has none */
+        char sd[EL_CLI_TIME_TEXT_MAX], ed[EL_CLI_TIME_TEXT_MAX];
+        if (end <= start)
+            end = s_end_of (start, S_DAY_US);
+        el_cli_date_text (start, sd);
+        el_cli_date_text (end, ed);
+        json_object_set_new (o, "start", json_string (sd));
+        json_object_set_new (o, "end", json_string (ed));
+        json_object_set_new (o, "start_date", json_string (sd));
+        json_object_set_new (o, "end_date", json_string (ed));
+    } else {
+        json_object_set_new (o, "start", el_cli_time_json (start));
+        json_object_set_new (o, "end", el_cli_time_json (end));
+    }
     json_object_set_new (o, "start_us", json_integer (start));
     json_object_set_new (o, "end_us", json_integer (end));
     json_object_set_new (o, "all_day", json_boolean (e->all_day));
@@ -59,8 +76,8 @@ s_event_json (el_cli_t *cli, const El__RecordView *v, const El__Event *e, int64_
 }
 
 static const el_cli_col_t s_list_cols[] = {
-    { "START", "start_us", EL_CLI_COL_TIME, 0 },
-    { "END", "end_us", EL_CLI_COL_TIME, 0 },
+    { "START", "start_us", EL_CLI_COL_WHEN, 0 },
+    { "END", "end_us", EL_CLI_COL_WHEN, 0 },
     { "SITE", "site_name", EL_CLI_COL_TEXT, 24 },
     { "CATEGORY", "category", EL_CLI_COL_TEXT, 0 },
     { "STATUS", "status", EL_CLI_COL_TEXT, 0 },
@@ -71,8 +88,8 @@ static const el_cli_col_t s_list_cols[] = {
 static const el_cli_col_t s_show_cols[] = {
     { "UID", "uid", EL_CLI_COL_TEXT, 0 },
     { "Summary", "summary", EL_CLI_COL_TEXT, 0 },
-    { "Start", "start_us", EL_CLI_COL_TIME, 0 },
-    { "End", "end_us", EL_CLI_COL_TIME, 0 },
+    { "Start", "start_us", EL_CLI_COL_WHEN, 0 },
+    { "End", "end_us", EL_CLI_COL_WHEN, 0 },
     { "All day", "all_day", EL_CLI_COL_TEXT, 0 },
     { "Repeats", "rrule", EL_CLI_COL_TEXT, 0 },
     { "Site", "site_name", EL_CLI_COL_TEXT, 0 },
@@ -135,13 +152,11 @@ s_apply_fields (el_cli_t *cli, const el_cli_args_t *a, El__Event *e, uint8_t sit
             return el_cli_bad (cli, "--rrule: too long");
         S_SET (e->rrule, v);
     }
-    if (e->rrule && e->rrule[0] && (!e->tzid || !e->tzid[0])) {
-        /* repeat in the coordinator's zone, so 18:00 stays 18:00 across DST */
-        const char *tz = getenv ("TZ");
-        if (tz && *tz == ':')
-            tz++;
-        if (tz && strchr (tz, '/') && strlen (tz) < 64)
-            S_SET (e->tzid, tz);
+    if (e->rrule && e->rrule[0] && (!e->tzid || !e->tzid[0]) && cli->zone[0]
+        && strcmp (cli->zone, "UTC") != 0) {
+        /* repeat in the zone the times were given in (the site's, unless
+         * --tz said otherwise), so 18:00 stays 18:00 across DST */
+        S_SET (e->tzid, cli->zone);
     }
     if (e->rrule && e->rrule[0]) {
         /* libical must read it (RFC 5545 §3.3.10) */
@@ -418,12 +433,14 @@ s_events_free (s_events_t *s)
     free (s->events);
 }
 
+/* Rows by their start on the viewer's clock (an all-day event at the
+ * start of its local day), then by uid. */
 static int
 s_by_start (const void *x, const void *y)
 {
     const json_t *a = *(json_t *const *) x, *b = *(json_t *const *) y;
-    json_int_t sa = json_integer_value (json_object_get (a, "start_us"));
-    json_int_t sb = json_integer_value (json_object_get (b, "start_us"));
+    json_int_t sa = json_integer_value (json_object_get (a, S_SORT_KEY));
+    json_int_t sb = json_integer_value (json_object_get (b, S_SORT_KEY));
     if (sa != sb)
         return sa < sb ? -1 : 1;
     return strcmp (el_cli_row_text (a, "uid"), el_cli_row_text (b, "uid"));
@@ -456,6 +473,33 @@ s_overlaps (int64_t start, int64_t end, int64_t from, int64_t to)
     return end > from && (!to || start < to);
 }
 
+/* The listing window [*wfrom, *wto) (0 = open) in the time space of @p e:
+ * instants for a timed event; for an all-day event, whose dates are stored
+ * as 00:00 UTC, the viewer's wall clock read as UTC (el_cli_time_wall), so
+ * that a date is compared with the dates of --from and --to in the
+ * viewer's zone, never with instants. */
+static void
+s_window (const El__Event *e, int64_t from, int64_t to, int64_t *wfrom, int64_t *wto)
+{
+    *wfrom = from;
+    *wto = to;
+    if (!e->all_day)
+        return;
+    *wfrom = from ? el_cli_time_wall (from) : 0;
+    *wto = to ? el_cli_time_wall (to) : 0;
+}
+
+/* Append the row of one occurrence, with its sort key. */
+static void
+s_row_add (el_cli_t *cli, json_t *rows, const El__RecordView *v, const El__Event *e,
+           int64_t start, int64_t end)
+{
+    json_t *row = s_event_json (cli, v, e, start, end);
+    int64_t key = e->all_day ? el_cli_time_of_wall (start) : start;
+    json_object_set_new (row, S_SORT_KEY, json_integer (key));
+    json_array_append_new (rows, row);
+}
+
 static int
 s_list (el_cli_t *cli, const el_cli_args_t *a)
 {
@@ -467,7 +511,7 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
     rc = v ? el_cli_time_opt (cli, "from", v, &from) : 0;
     if (rc < 0)
         return rc;
-    if (el_cli_has (a, "all"))
+    if (el_cli_has (a, "all") && !el_cli_has (a, "from"))
         from = 0;
     v = el_cli_opt (a, "to");
     rc = v ? el_cli_time_opt (cli, "to", v, &to) : 0;
@@ -495,6 +539,10 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
         if (category && strcasecmp (category, e->category ? e->category : ""))
             continue;
         int64_t len = s_span (e->dtstart_us, e->dtend_us);
+        if (e->all_day && !len)
+            len = S_DAY_US;
+        int64_t efrom, eto;
+        s_window (e, from, to, &efrom, &eto);
         if (((e->rrule && e->rrule[0]) || e->n_rdate)
             && !(e->recurrence_id && e->recurrence_id[0])) {
             /* one row per occurrence in the window, overrides listed on their own */
@@ -505,20 +553,23 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
                     && !strcmp (s.events[j]->uid ? s.events[j]->uid : "", e->uid ? e->uid : "")
                     && !memcmp (s.views[j]->origin.data, rv->origin.data, EL_KEY_BYTES))
                     ovr[n_ovr++] = s.events[j];
-            int64_t wfrom = from, wto = to ? to : (from ? from : cli->now_us) + S_EXPAND_WINDOW;
+            int64_t wfrom = efrom, wto = eto;
+            if (!wto) {
+                int64_t base, open_end;
+                s_window (e, from ? from : cli->now_us, 0, &base, &open_end);
+                wto = base + S_EXPAND_WINDOW;
+            }
             int64_t starts[S_OCCURRENCES_MAX];
             size_t n_occ = 0;
             if (el_ics_expand (e, ovr, n_ovr, wfrom, wto, starts, S_OCCURRENCES_MAX, &n_occ) == 0) {
                 for (size_t k = 0; k < n_occ; k++)
-                    json_array_append_new (rows, s_event_json (cli, rv, e, starts[k],
-                                                               len ? s_end_of (starts[k], len)
-                                                                   : 0));
+                    s_row_add (cli, rows, rv, e, starts[k], len ? s_end_of (starts[k], len) : 0);
                 continue;
             }
         }
-        if (!s_overlaps (e->dtstart_us, e->dtend_us, from, to))
+        if (!s_overlaps (e->dtstart_us, len ? s_end_of (e->dtstart_us, len) : 0, efrom, eto))
             continue;
-        json_array_append_new (rows, s_event_json (cli, rv, e, e->dtstart_us, e->dtend_us));
+        s_row_add (cli, rows, rv, e, e->dtstart_us, e->dtend_us);
     }
     s_events_free (&s);
     if (rc < 0) {
@@ -536,12 +587,15 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
         items[i] = json_incref (json_array_get (rows, i));
     qsort (items, n, sizeof *items, s_by_start);
     json_array_clear (rows);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        json_object_del (items[i], S_SORT_KEY);
         json_array_append_new (rows, items[i]);
+    }
     free (items);
     json_t *doc = json_object ();
     json_object_set_new (doc, "from", el_cli_time_json (from));
     json_object_set_new (doc, "to", el_cli_time_json (to));
+    json_object_set_new (doc, "zone", json_string (cli->zone));
     json_object_set_new (doc, "events", rows);
     return el_cli_print_table (cli, doc, "events", s_list_cols, S_N (s_list_cols));
 }
@@ -621,7 +675,7 @@ static const el_cli_optspec_t s_no_opts[] = { { NULL, 0, NULL, NULL } };
 static const el_cli_optspec_t s_list_opts[] = {
     { "from", EL_CLI_OPT_VALUE, "DATE", "events ending after this (default: now)" },
     { "to", EL_CLI_OPT_VALUE, "DATE", "events starting before this" },
-    { "all", EL_CLI_OPT_SWITCH, NULL, "include past events" },
+    { "all", EL_CLI_OPT_SWITCH, NULL, "include past events (--from, when given, still bounds)" },
     { "site", EL_CLI_OPT_VALUE, "SITE", "only events hosted by this site (name or key)" },
     { "category", EL_CLI_OPT_VALUE, "NAME", "only this category" },
     { NULL, 0, NULL, NULL },

@@ -364,7 +364,10 @@ s_event_import (el_cli_t *cli, const el_cli_args_t *a)
     if (rc < 0)
         goto out;
     memset (&err, 0, sizeof err);
-    rc = el_ics_import (data, len, &imp, &err);
+    /* floating times are wall-clock times where the calendar is kept */
+    char zone[EL_CLI_ZONE_MAX];
+    el_cli_time_zone (zone, sizeof zone);
+    rc = el_ics_import_in_zone (data, len, zone, &imp, &err);
     if (rc == EL_EINVAL || rc == EL_ETOOBIG) {
         rc = s_refused (cli, path, err.line, err.reason[0] ? err.reason
                         : "too large (at most 20000 events, 8 MiB)");
@@ -478,10 +481,16 @@ s_export_add (void *arg, const El__RecordView *v)
     return 0;
 }
 
-/* Does @p e have an occurrence overlapping [from, to)? */
+/* Does @p e have an occurrence overlapping [from, to)? An all-day event's
+ * dates (RFC 5545 §3.3.4) are compared with the dates of @p from and @p to
+ * on the CLI's clock, as event list does. */
 static bool
 s_in_window (const El__Event *e, int64_t from, int64_t to)
 {
+    if (e->all_day) {
+        from = from ? el_cli_time_wall (from) : 0;
+        to = to < S_FAR_FUTURE_US ? el_cli_time_wall (to) : to;
+    }
     int64_t start;
     size_t n = 0;
     int rc = el_ics_expand (e, NULL, 0, from, to, &start, 1, &n);

@@ -80,6 +80,18 @@ s_cut (char *out, size_t size, size_t max)
         memcpy (out + i, "\xe2\x80\xa6", 4);
 }
 
+/* The field "x_date" beside time field "x_us", or NULL. */
+static const json_t *
+s_date_of (const json_t *obj, const char *field)
+{
+    char name[128];
+    size_t len = strlen (field);
+    if (len < 3 || len + 3 > sizeof name || strcmp (field + len - 3, "_us") != 0)
+        return NULL;
+    snprintf (name, sizeof name, "%.*s_date", (int) (len - 3), field);
+    return el_cli_field (obj, name);
+}
+
 void
 el_cli_cell (const json_t *obj, const el_cli_col_t *col, char *out, size_t size)
 {
@@ -87,7 +99,10 @@ el_cli_cell (const json_t *obj, const el_cli_col_t *col, char *out, size_t size)
     out[0] = '\0';
     const json_t *v = el_cli_field (obj, col->field);
     char buf[EL_CLI_CELL_MAX];
-    if (col->kind == EL_CLI_COL_TIME) {
+    const json_t *date = col->kind == EL_CLI_COL_WHEN ? s_date_of (obj, col->field) : NULL;
+    if (json_is_string (date)) {
+        s_append (out, size, &len, json_string_value (date));
+    } else if (col->kind == EL_CLI_COL_TIME || col->kind == EL_CLI_COL_WHEN) {
         if (json_is_integer (v) && json_integer_value (v) != 0) {
             char t[EL_CLI_TIME_TEXT_MAX];
             el_cli_time_table (json_integer_value (v), t);

@@ -8,7 +8,8 @@
  * Cells: strings as they are (control characters shown as a space), numbers,
  * true/false as yes/no, null or absent as "-", arrays joined by ", ", time
  * columns read a field in µs since the epoch and show local time
- * (el_cli_time_table()). Widths are counted in code points of UTF-8 text.
+ * (el_cli_time_table()); WHEN columns show the row's date text instead
+ * when it has one (RFC 5545 §3.3.4 DATE: all-day events). Widths are counted in code points of UTF-8 text.
  * A column with a width limit cuts longer cells and ends them with "…".
  *
  * One thread (jansson values are not shared). */
@@ -24,6 +25,8 @@
 typedef enum {
     EL_CLI_COL_TEXT = 0,        /* string, number, bool, array */
     EL_CLI_COL_TIME = 1,        /* integer µs since the epoch, 0 = "-" */
+    EL_CLI_COL_WHEN = 2,        /* a TIME field "x_us"; a row holding the string field
+                                   "x_date" (an all-day event) shows that date instead */
 } el_cli_col_kind_t;
 
 typedef struct {

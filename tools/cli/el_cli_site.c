@@ -103,6 +103,13 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
     if (!broker && (!connect) != (!bkey))
         return el_cli_bad (cli, "give both --connect and --broker-key, or neither (and use "
                                 "entrelab join)");
+    /* the site's zone: where its floating times are, the one its times are shown in */
+    const char *zone = el_cli_opt (a, "timezone");
+    if (!zone)
+        zone = cli->user_zone[0] ? cli->user_zone : "UTC";
+    else if (!el_cli_time_zone_known (zone))
+        return el_cli_bad (cli, "--timezone: '%s' is not a time zone of this machine's zone "
+                                "database (an IANA name such as Europe/Paris)", zone);
     if (bkey) {
         /* the broker's secret must never be copied to a site */
         char head[32] = "";
@@ -144,6 +151,9 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
     rc = s_setting (cli, cfg, text, S_CONF_MAX, "key_file", key);
     if (rc < 0)
         goto out;
+    rc = s_setting (cli, cfg, text, S_CONF_MAX, "timezone", zone);
+    if (rc < 0)
+        goto out;
     for (size_t i = 0; i < n_listen; i++) {
         rc = s_setting (cli, cfg, text, S_CONF_MAX, "listen", listen[i]);
         if (rc < 0)
@@ -172,8 +182,9 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
         const char *value = eq + 1;
         while (*value == ' ')
             value++;
-        if (!strcmp (name, "state_dir") || !strcmp (name, "key_file")) {
-            rc = el_cli_bad (cli, "--set %s: fixed by init", name);
+        if (!strcmp (name, "state_dir") || !strcmp (name, "key_file")
+            || !strcmp (name, "timezone")) {
+            rc = el_cli_bad (cli, "--set %s: fixed by init (--timezone sets the zone)", name);
             goto out;
         }
         rc = s_setting (cli, cfg, text, S_CONF_MAX, name, value);
@@ -200,11 +211,12 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
     }
     char pk[EL_KEY_TEXT_BYTES];
     el_key_to_text (kp->pk, pk);
-    json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "role", broker ? "broker" : "site",
-                             "key", pk, "dir", abs, "config", conf, "key_file", key);
+    json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "role", broker ? "broker" : "site",
+                             "key", pk, "dir", abs, "config", conf, "key_file", key,
+                             "timezone", zone);
     rc = el_cli_print_line (cli, doc,
-                            "%s key: %s\nconfig: %s\nstart it: %s --config %s%s", broker
-                            ? "broker" : "site", pk, conf, broker ? "entrelab-broker"
+                            "%s key: %s\ntime zone: %s\nconfig: %s\nstart it: %s --config %s%s",
+                            broker ? "broker" : "site", pk, zone, conf, broker ? "entrelab-broker"
                             : "entrelab-node", conf, broker || connect ? ""
                             : "\n(first: entrelab --node DIR join TOKEN)");
 out:
@@ -240,6 +252,11 @@ s_admit (el_cli_t *cli, const el_cli_args_t *a)
     site.url = (char *) (el_cli_opt (a, "url") ? el_cli_opt (a, "url") : "");
     site.contact = (char *) (el_cli_opt (a, "contact") ? el_cli_opt (a, "contact") : "");
     site.endpoint = (char *) (el_cli_opt (a, "endpoint") ? el_cli_opt (a, "endpoint") : "");
+    const char *zone = el_cli_opt (a, "timezone");
+    if (zone && !el_cli_time_zone_known (zone))
+        return el_cli_bad (cli, "--timezone: '%s' is not a time zone of this machine's zone "
+                                "database (an IANA name such as Europe/Paris)", zone);
+    site.timezone = (char *) (zone ? zone : "");
     site.status = EL__SITE_STATUS__ACTIVE;
     El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
     El__AdmitRequest ar = EL__ADMIT_REQUEST__INIT;
@@ -493,7 +510,8 @@ s_join (el_cli_t *cli, const el_cli_args_t *a)
         rc = el_cli_fail (cli, -errno, "zmq: %s", zmq_strerror (errno));
         goto out;
     }
-    rc = el_join_call (ctx, t, kp, name, cli->timeout_ms, &reply);
+    /* the site's zone goes into its Site record */
+    rc = el_join_call (ctx, t, kp, name, cfg->timezone, cli->timeout_ms, &reply);
     if (rc == -ETIMEDOUT) {
         rc = el_cli_fail (cli, rc, "no answer from %s within %d s (unreachable, or the broker "
                                    "dropped the request)", t->join_endpoint,
@@ -543,6 +561,7 @@ static const el_cli_col_t s_site_cols[] = {
     { "KIND", "kind", EL_CLI_COL_TEXT, 0 },
     { "STATUS", "status", EL_CLI_COL_TEXT, 0 },
     { "TOWN", "town", EL_CLI_COL_TEXT, 24 },
+    { "ZONE", "timezone", EL_CLI_COL_TEXT, 0 },
     { "NETWORK", "network_name", EL_CLI_COL_TEXT, 24 },
 };
 
@@ -719,6 +738,8 @@ static const el_cli_optspec_t s_init_opts[] = {
     { "listen", EL_CLI_OPT_LIST, "ENDPOINT", "bind for peers (a broker needs one)" },
     { "connect", EL_CLI_OPT_VALUE, "ENDPOINT", "site: the broker's endpoint (or use join)" },
     { "broker-key", EL_CLI_OPT_VALUE, "KEY", "site: the broker's key (or use join)" },
+    { "timezone", EL_CLI_OPT_VALUE, "ZONE", "the site's time zone, an IANA name such as "
+      "Europe/Paris (default: this machine's)" },
     { "set", EL_CLI_OPT_LIST, "NAME=VALUE", "any other daemon setting (log_level, peer, "
       "map_max_mb ...; see \"Daemon settings\" in docs/CLI.md)" },
     { NULL, 0, NULL, NULL },
@@ -727,6 +748,7 @@ static const el_cli_optspec_t s_admit_opts[] = {
     { "name", EL_CLI_OPT_VALUE, "TEXT", "the site's name in the directory" },
     { "kind", EL_CLI_OPT_VALUE, "KIND", "central, peripheral (default) or federated" },
     { "town", EL_CLI_OPT_VALUE, "TEXT", "town" },
+    { "timezone", EL_CLI_OPT_VALUE, "ZONE", "the site's time zone (IANA name, e.g. Europe/Paris)" },
     { "address", EL_CLI_OPT_VALUE, "TEXT", "postal address" },
     { "url", EL_CLI_OPT_VALUE, "URL", "web site" },
     { "contact", EL_CLI_OPT_VALUE, "TEXT", "public contact" },

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "el_error.h"
 
@@ -289,4 +290,107 @@ el_cli_time_iso (int64_t us, char out[EL_CLI_TIME_TEXT_MAX])
         snprintf (off, sizeof off, "%c%02d:%02d", g < 0 ? '-' : '+', (int) (labs (g) / 3600 % 100),
                   (int) (labs (g) % 3600 / 60));
     snprintf (out, EL_CLI_TIME_TEXT_MAX, "%s%s%s", base, fr, off);
+}
+
+int64_t
+el_cli_time_wall (int64_t us)
+{
+    time_t t;
+    int64_t frac;
+    s_split (us, &t, &frac);
+    struct tm tm;
+    if (!localtime_r (&t, &tm))
+        return us;
+    return us + (int64_t) tm.tm_gmtoff * S_US;
+}
+
+int64_t
+el_cli_time_of_wall (int64_t wall_us)
+{
+    time_t w;
+    int64_t frac;
+    s_split (wall_us, &w, &frac);
+    struct tm tm;
+    if (!gmtime_r (&w, &tm))
+        return wall_us;
+    tm.tm_isdst = -1;
+    time_t t;
+    if (s_local (&tm, &t))
+        return (int64_t) t * S_US + frac;
+    /* skipped by a clock change: the first instant after it (offsets move
+     * by less than a day; before the gap the wall clock is below w) */
+    int64_t lo = wall_us - 86400 * S_US, hi = wall_us + 86400 * S_US;
+    while (hi - lo > S_US) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (el_cli_time_wall (mid) >= wall_us)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi - hi % S_US;
+}
+
+void
+el_cli_date_text (int64_t us, char out[EL_CLI_TIME_TEXT_MAX])
+{
+    time_t t;
+    int64_t frac;
+    s_split (us, &t, &frac);
+    struct tm tm;
+    if (!gmtime_r (&t, &tm)) {
+        snprintf (out, EL_CLI_TIME_TEXT_MAX, "?");
+        return;
+    }
+    strftime (out, EL_CLI_TIME_TEXT_MAX, "%Y-%m-%d", &tm);
+}
+
+#define S_ZONEINFO "/usr/share/zoneinfo/"
+
+bool
+el_cli_time_zone_known (const char *name)
+{
+    size_t len = strlen (name);
+    if (len == 0 || len >= EL_CLI_ZONE_MAX || name[0] == '/' || name[0] == '.'
+        || strstr (name, ".."))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) name[i];
+        if (!(isalnum (c) || c == '/' || c == '_' || c == '-' || c == '+'))
+            return false;
+    }
+    char path[sizeof S_ZONEINFO + EL_CLI_ZONE_MAX];
+    snprintf (path, sizeof path, "%s%s", S_ZONEINFO, name);
+    return access (path, R_OK) == 0;
+}
+
+void
+el_cli_time_zone (char *out, size_t size)
+{
+    const char *tz = getenv ("TZ");
+    if (tz && *tz == ':')
+        tz++;
+    if (tz && el_cli_time_zone_known (tz)) {
+        snprintf (out, size, "%s", tz);
+        return;
+    }
+    char buf[256] = "";
+    FILE *f = fopen ("/etc/timezone", "r");
+    if (f) {
+        if (!fgets (buf, sizeof buf, f))
+            buf[0] = '\0';
+        fclose (f);
+        buf[strcspn (buf, " \t\r\n")] = '\0';
+    }
+    if (el_cli_time_zone_known (buf)) {
+        snprintf (out, size, "%s", buf);
+        return;
+    }
+    ssize_t n = readlink ("/etc/localtime", buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *z = strstr (buf, "zoneinfo/");
+    if (z && el_cli_time_zone_known (z + 9)) {
+        snprintf (out, size, "%s", z + 9);
+        return;
+    }
+    snprintf (out, size, "UTC");
 }

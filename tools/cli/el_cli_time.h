@@ -1,7 +1,10 @@
 /* el_cli_time.h — the command line's dates, times and durations.
  *
+ * Local time is the zone of the TZ environment variable, which the command
+ * line sets to the zone it shows times in (el_cli_zone_setup(), el_cli.h).
+ *
  * Input (ISO 8601 profile, RFC 3339 §5.6 plus the forms people type):
- *   "2027-01-12 14:00"            local time (the TZ environment variable)
+ *   "2027-01-12 14:00"            local time
  *   "2027-01-12T14:00:30"         local time, with seconds
  *   "2027-01-12T14:00:00Z"        UTC
  *   "2027-01-12T14:00+01:00"      fixed offset (also +0100, +01)
@@ -21,6 +24,7 @@
 #ifndef EL_CLI_TIME_H
 #define EL_CLI_TIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +45,37 @@ void el_cli_time_table (int64_t us, char out[EL_CLI_TIME_TEXT_MAX]);
 
 /** JSON form, local time with its offset: "2027-01-12T14:00:00+01:00". */
 void el_cli_time_iso (int64_t us, char out[EL_CLI_TIME_TEXT_MAX]);
+
+/* All-day events (RFC 5545 §3.3.4 DATE values, §3.6.1 VEVENT): a date is
+ * stored as 00:00 UTC of that date and means the same calendar day in every
+ * zone. To compare it with instants, an instant is turned into its local
+ * wall clock read as UTC ("wall µs"): the date of an instant is then
+ * floor(wall / 1 day), whatever the viewer's zone. */
+
+/** The local wall clock of instant @p us, as µs read as UTC
+ * (us + the local UTC offset at that instant). */
+int64_t el_cli_time_wall (int64_t us);
+
+/** The instant at which the local wall clock shows @p wall_us (read as
+ * UTC): the earlier one when it shows it twice, the first instant after a
+ * clock change that skipped it. */
+int64_t el_cli_time_of_wall (int64_t wall_us);
+
+/** "2027-09-01": the date of a DATE value stored as 00:00 UTC of that day
+ * (the UTC date of @p us, whatever the local zone). */
+void el_cli_date_text (int64_t us, char out[EL_CLI_TIME_TEXT_MAX]);
+
+/** The IANA name of the zone times are shown in ("Europe/Paris"): the TZ
+ * environment variable when it names a zone of the system's zone database
+ * (/usr/share/zoneinfo), else the machine's zone (/etc/timezone, else the
+ * target of /etc/localtime), else "UTC".
+ * @param out  at least EL_CLI_ZONE_MAX bytes */
+void el_cli_time_zone (char *out, size_t size);
+
+#define EL_CLI_ZONE_MAX 64    /* bytes of a zone name, incl. NUL */
+
+/** Is @p name a zone of the system's zone database (a plain name such as
+ * "Europe/Paris" whose file is in /usr/share/zoneinfo)? */
+bool el_cli_time_zone_known (const char *name);
 
 #endif

@@ -50,7 +50,8 @@ s_is_group (const char *word)
 static void
 s_usage (const char *group)
 {
-    printf ("usage: entrelab [--node DIR] [--json] [--timeout SECONDS] <command> [options]\n"
+    printf ("usage: entrelab [--node DIR] [--json] [--timeout SECONDS] [--tz ZONE] <command> "
+            "[options]\n"
             "       entrelab --version\n\n");
     if (!group)
         printf ("The coordinators' command line of an entrelab network: it talks to the\n"
@@ -109,6 +110,7 @@ main (int argc, char **argv)
         return EL_CLI_EXIT_FAIL;
     int n = 0, rc = 0;
     bool help = false, bad = false;
+    const char *tz = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp (a, "--")) {
@@ -124,7 +126,7 @@ main (int argc, char **argv)
             cli.json = true;
         else if (!strcmp (a, "--help") || !strcmp (a, "-h"))
             help = true;
-        else if (!strcmp (a, "--node") || !strcmp (a, "--timeout")) {
+        else if (!strcmp (a, "--node") || !strcmp (a, "--timeout") || !strcmp (a, "--tz")) {
             if (i + 1 >= argc) {
                 rc = el_cli_bad (&cli, "%s needs a value", a);
                 bad = true;
@@ -132,6 +134,8 @@ main (int argc, char **argv)
             }
             if (!strcmp (a, "--node"))
                 cli.node = argv[++i];
+            else if (!strcmp (a, "--tz"))
+                tz = argv[++i];
             else {
                 char *end;
                 long s = strtol (argv[++i], &end, 10);
@@ -144,6 +148,8 @@ main (int argc, char **argv)
             }
         } else if (!strncmp (a, "--node=", 7))
             cli.node = a + 7;
+        else if (!strncmp (a, "--tz=", 5))
+            tz = a + 5;
         else
             rest[n++] = argv[i];
     }
@@ -189,7 +195,9 @@ main (int argc, char **argv)
             rc = el_cli_fail (&cli, -ENOMEM, "out of memory");
             goto out;
         }
-        rc = el_cli_parse (&cli, cmd, n - used, rest + used, args);
+        rc = el_cli_zone_setup (&cli, tz);
+        if (rc == 0)
+            rc = el_cli_parse (&cli, cmd, n - used, rest + used, args);
         if (rc == 0)
             rc = cmd->fn (&cli, args);
         free (args);

@@ -424,6 +424,64 @@ s_builtin_zone (const char *tzid)
     return icaltimezone_get_builtin_timezone (tzid);
 }
 
+/* Windows zone names as Outlook and Exchange write them in TZID, and the
+ * zone CLDR maps each to for the whole world (territory "001" of
+ * common/supplemental/windowsZones.xml): the common ones. */
+static const struct {
+    const char *windows, *iana;
+} s_windows_zones[] = {
+    { "Romance Standard Time", "Europe/Paris" },
+    { "W. Europe Standard Time", "Europe/Berlin" },
+    { "Central Europe Standard Time", "Europe/Budapest" },
+    { "Central European Standard Time", "Europe/Warsaw" },
+    { "GMT Standard Time", "Europe/London" },
+    { "Greenwich Standard Time", "Atlantic/Reykjavik" },
+    { "E. Europe Standard Time", "Europe/Chisinau" },
+    { "FLE Standard Time", "Europe/Kiev" },
+    { "GTB Standard Time", "Europe/Bucharest" },
+    { "Turkey Standard Time", "Europe/Istanbul" },
+    { "Russian Standard Time", "Europe/Moscow" },
+    { "Morocco Standard Time", "Africa/Casablanca" },
+    { "W. Central Africa Standard Time", "Africa/Lagos" },
+    { "South Africa Standard Time", "Africa/Johannesburg" },
+    { "Egypt Standard Time", "Africa/Cairo" },
+    { "Israel Standard Time", "Asia/Jerusalem" },
+    { "Arabian Standard Time", "Asia/Dubai" },
+    { "India Standard Time", "Asia/Calcutta" },
+    { "China Standard Time", "Asia/Shanghai" },
+    { "Singapore Standard Time", "Asia/Singapore" },
+    { "Tokyo Standard Time", "Asia/Tokyo" },
+    { "Korea Standard Time", "Asia/Seoul" },
+    { "AUS Eastern Standard Time", "Australia/Sydney" },
+    { "New Zealand Standard Time", "Pacific/Auckland" },
+    { "Eastern Standard Time", "America/New_York" },
+    { "Central Standard Time", "America/Chicago" },
+    { "Mountain Standard Time", "America/Denver" },
+    { "US Mountain Standard Time", "America/Phoenix" },
+    { "Pacific Standard Time", "America/Los_Angeles" },
+    { "Alaskan Standard Time", "America/Anchorage" },
+    { "Hawaiian Standard Time", "Pacific/Honolulu" },
+    { "Atlantic Standard Time", "America/Halifax" },
+    { "Canada Central Standard Time", "America/Regina" },
+    { "SA Pacific Standard Time", "America/Bogota" },
+    { "SA Western Standard Time", "America/La_Paz" },
+    { "E. South America Standard Time", "America/Sao_Paulo" },
+    { "Argentina Standard Time", "America/Buenos_Aires" },
+    { "Mauritius Standard Time", "Indian/Mauritius" },
+    { "UTC", "UTC" },
+};
+
+const char *
+el_ics_windows_zone (const char *tzid)
+{
+    if (!tzid)
+        return NULL;
+    for (size_t i = 0; i < sizeof s_windows_zones / sizeof s_windows_zones[0]; i++)
+        if (strcasecmp (tzid, s_windows_zones[i].windows) == 0)
+            return s_windows_zones[i].iana;
+    return NULL;
+}
+
 /* Display name of a builtin zone (its location, "Europe/Paris"). */
 static const char *
 s_zone_name (icaltimezone *z, const char *tzid)
@@ -568,6 +626,9 @@ typedef struct {
     const char *skip_reason;    /* set once the event is to be skipped */
     char skip_buf[EL_ICS_REASON_BYTES];
     uint32_t skip_line;
+    icaltimezone *site_zone;    /* floating times are wall clocks here; NULL: keep floating */
+    const char *site_tzid;      /* its name */
+    char floating_as[96];       /* s_floating_as() text */
 } s_ctx_t;
 
 static uint32_t
@@ -597,12 +658,32 @@ typedef struct {
     struct icaltimetype local;  /* wall clock as written, no zone attached */
     s_zone_t zone;
     const char *tzid;           /* as written; NULL when none */
-    bool unknown_zone;          /* had a TZID nobody knows: taken as floating */
+    const char *zone_name;      /* S_Z_ZONE of the zone database: the name to store
+                                   (a Windows name mapped, or the site's zone) */
+    bool unknown_zone;          /* had a TZID nobody knows: floating, or the site's zone */
 } s_ptime_t;
 
-/* Resolve @p t (read from a property with TZID @p tzid) inside @p comp. */
+/* A floating time (RFC 5545 §3.3.5 form #1): a wall clock in the importing
+ * site's zone when the import has one, else kept floating. */
 static void
-s_ptime_resolve (icalcomponent *comp, struct icaltimetype t, const char *tzid, s_ptime_t *out)
+s_ptime_floating (const s_ctx_t *ctx, s_ptime_t *out)
+{
+    if (ctx && ctx->site_zone) {
+        out->zone.kind = S_Z_ZONE;
+        out->zone.zone = ctx->site_zone;
+        out->zone_name = ctx->site_tzid;
+    } else {
+        out->zone.kind = S_Z_FLOATING;
+    }
+}
+
+/* Resolve @p t (read from a property with TZID @p tzid) inside @p comp:
+ * the zone database, the file's VTIMEZONE, a Windows zone name (§3.2.19
+ * leaves TZID text to the writer; Outlook writes Windows names), else
+ * unknown and floating. */
+static void
+s_ptime_resolve (const s_ctx_t *ctx, icalcomponent *comp, struct icaltimetype t,
+                 const char *tzid, s_ptime_t *out)
 {
     *out = (s_ptime_t) { .local = t, .tzid = tzid };
     out->local.zone = NULL;
@@ -614,18 +695,35 @@ s_ptime_resolve (icalcomponent *comp, struct icaltimetype t, const char *tzid, s
         icaltimezone *z = s_builtin_zone (tzid);
         if (!z)
             z = s_file_zone (comp, tzid);
+        const char *windows = z ? NULL : el_ics_windows_zone (tzid);
+        if (windows) {
+            z = s_builtin_zone (windows);
+            out->zone_name = windows;
+        }
         if (z == icaltimezone_get_utc_timezone ()) {
             out->zone.kind = S_Z_UTC;     /* TZID=UTC: stored as UTC, tzid "" */
         } else if (z) {
             out->zone.kind = S_Z_ZONE;
             out->zone.zone = z;
         } else {
-            out->zone.kind = S_Z_FLOATING;
+            out->zone_name = NULL;
             out->unknown_zone = true;
+            s_ptime_floating (ctx, out);
         }
     } else {
-        out->zone.kind = S_Z_FLOATING;
+        s_ptime_floating (ctx, out);
     }
+}
+
+/* How a floating time is read, for problem reports. */
+static const char *
+s_floating_as (s_ctx_t *ctx)
+{
+    if (!ctx->site_zone)
+        return "as floating";
+    snprintf (ctx->floating_as, sizeof ctx->floating_as, "in the site's zone %s",
+              ctx->site_tzid);
+    return ctx->floating_as;
 }
 
 static int64_t
@@ -643,11 +741,11 @@ s_param_tzid (icalproperty *p)
 
 /* Normalised text of a DATE / DATE-TIME value (see el_ics.h). */
 static void
-s_time_text (icalcomponent *comp, struct icaltimetype t, const char *tzid, char out[32],
-             bool *unknown_zone)
+s_time_text (const s_ctx_t *ctx, icalcomponent *comp, struct icaltimetype t, const char *tzid,
+             char out[32], bool *unknown_zone)
 {
     s_ptime_t pt;
-    s_ptime_resolve (comp, t, tzid, &pt);
+    s_ptime_resolve (ctx, comp, t, tzid, &pt);
     struct icaltimetype w = pt.local;
     bool z = false;
     if (pt.zone.kind == S_Z_ZONE || pt.zone.kind == S_Z_UTC) {
@@ -806,6 +904,43 @@ s_event_errors (icalcomponent *c, s_ctx_t *ctx)
     return 0;
 }
 
+/* Why the fields of @p t name no date or time, into @p buf; NULL when they
+ * do. A DATE is a day of its month (RFC 5545 §3.3.4), a TIME an hour 0-23,
+ * a minute 0-59 and a second 0-60 (§3.3.12, 60 for a leap second). libical
+ * keeps impossible fields as written and moves them later (31 February
+ * becomes 3 March): refused here instead. */
+static const char *
+s_impossible (struct icaltimetype t, char *buf, size_t size)
+{
+    if (icaltime_is_null_time (t))
+        return NULL;
+    if (t.month < 1 || t.month > 12)
+        snprintf (buf, size, "no month %d", t.month);
+    else if (t.day < 1 || t.day > icaltime_days_in_month (t.month, t.year))
+        snprintf (buf, size, "no day %d in %04d-%02d", t.day, t.year, t.month);
+    else if (!t.is_date && (t.hour < 0 || t.hour > 23))
+        snprintf (buf, size, "no hour %d", t.hour);
+    else if (!t.is_date && (t.minute < 0 || t.minute > 59))
+        snprintf (buf, size, "no minute %d", t.minute);
+    else if (!t.is_date && (t.second < 0 || t.second > 60))
+        snprintf (buf, size, "no second %d", t.second);
+    else
+        return NULL;
+    return buf;
+}
+
+/* Skip the event when the value of @p prop (at its line) is impossible.
+ * @return true when skipped. */
+static bool
+s_refuse_impossible (s_ctx_t *ctx, const char *prop, struct icaltimetype t)
+{
+    char why[64];
+    if (!s_impossible (t, why, sizeof why))
+        return false;
+    s_skip (ctx, s_line_of (ctx, prop), "%s: %s (RFC 5545 §3.3.4, §3.3.12)", prop, why);
+    return true;
+}
+
 /* End of @p start + @p dur, days counted on the wall clock (RFC 5545 §3.3.6). */
 static int64_t
 s_add_duration (const s_ptime_t *start, struct icaldurationtype dur)
@@ -825,21 +960,22 @@ s_add_duration (const s_ptime_t *start, struct icaldurationtype dur)
 }
 
 static int
-s_rdate_text (icalcomponent *comp, icalproperty *p, char *out, size_t size, bool *unknown)
+s_rdate_text (const s_ctx_t *ctx, icalcomponent *comp, icalproperty *p, char *out, size_t size,
+              bool *unknown)
 {
     struct icaldatetimeperiodtype dp = icalproperty_get_rdate (p);
     const char *tzid = s_param_tzid (p);
     char a[32], b[64];
     if (!icaltime_is_null_time (dp.time)) {
-        s_time_text (comp, dp.time, tzid, a, unknown);
+        s_time_text (ctx, comp, dp.time, tzid, a, unknown);
         snprintf (out, size, "%s", a);
         return 0;
     }
     if (icaltime_is_null_time (dp.period.start))
         return EL_EINVAL;
-    s_time_text (comp, dp.period.start, tzid, a, unknown);
+    s_time_text (ctx, comp, dp.period.start, tzid, a, unknown);
     if (!icaltime_is_null_time (dp.period.end)) {
-        s_time_text (comp, dp.period.end, tzid, b, unknown);
+        s_time_text (ctx, comp, dp.period.end, tzid, b, unknown);
     } else {
         char *d = icaldurationtype_as_ical_string_r (dp.period.duration);
         if (!d)
@@ -887,11 +1023,13 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
         s_skip (ctx, s_line_of (ctx, "DTSTART"), "DTSTART: not a valid date or time");
         goto skipped;
     }
-    s_ptime_resolve (c, t, s_param_tzid (p), &start);
+    if (s_refuse_impossible (ctx, "DTSTART", t))
+        goto skipped;
+    s_ptime_resolve (ctx, c, t, s_param_tzid (p), &start);
     if (start.unknown_zone
         && el_problems_add (ctx->pr, s_line_of (ctx, "DTSTART"), false,
                           "DTSTART: unknown time zone \"%s\" (no VTIMEZONE, not in the zone "
-                          "database): time taken as floating", start.tzid) < 0)
+                          "database): time taken %s", start.tzid, s_floating_as (ctx)) < 0)
         goto out_free;
     ev->dtstart_us = s_ptime_us (&start);
     if (!s_us_in_range (ev->dtstart_us)) {
@@ -901,9 +1039,10 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
     ev->all_day = start.zone.kind == S_Z_DATE;
     ev->floating = start.zone.kind == S_Z_FLOATING;
     if (start.zone.kind == S_Z_ZONE) {
-        icaltimezone *b = s_builtin_zone (start.tzid);
+        const char *name = start.zone_name ? start.zone_name : start.tzid;
+        icaltimezone *b = s_builtin_zone (name);
         if (b) {
-            if (s_set_str (&ev->tzid, s_zone_name (b, start.tzid)) < 0)
+            if (s_set_str (&ev->tzid, s_zone_name (b, name)) < 0)
                 goto out_free;
         } else {
             if (s_set_str (&ev->tzid, start.tzid) < 0)
@@ -933,7 +1072,9 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
             s_skip (ctx, s_line_of (ctx, "DTEND"), "DTEND: not a valid date or time");
             goto skipped;
         }
-        s_ptime_resolve (c, te, s_param_tzid (pe), &end);
+        if (s_refuse_impossible (ctx, "DTEND", te))
+            goto skipped;
+        s_ptime_resolve (ctx, c, te, s_param_tzid (pe), &end);
         if (te.is_date != t.is_date) {
             if (el_problems_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
                                "DTEND is a %s but DTSTART a %s (RFC 5545 §3.8.2.2): end dropped",
@@ -943,13 +1084,17 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
         } else {
             if (end.unknown_zone
                 && el_problems_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
-                                  "DTEND: unknown time zone \"%s\": time taken as floating",
-                                  end.tzid) < 0)
+                                  "DTEND: unknown time zone \"%s\": time taken %s",
+                                  end.tzid, s_floating_as (ctx)) < 0)
                 goto out_free;
             int64_t us = s_ptime_us (&end);
-            if (us < ev->dtstart_us || !s_us_in_range (us)) {
+            if (us < ev->dtstart_us) {
+                /* RFC 5545 §3.8.2.2: DTEND is later than DTSTART */
+                s_skip (ctx, s_line_of (ctx, "DTEND"), "DTEND before DTSTART (RFC 5545 §3.8.2.2)");
+                goto skipped;
+            } else if (!s_us_in_range (us)) {
                 if (el_problems_add (ctx->pr, s_line_of (ctx, "DTEND"), false,
-                                   "DTEND before DTSTART: end dropped") < 0)
+                                   "DTEND out of range: end dropped") < 0)
                     goto out_free;
             } else {
                 ev->dtend_us = us;
@@ -1009,7 +1154,12 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
     for (p = icalcomponent_get_first_property (c, ICAL_RDATE_PROPERTY); p;
          p = icalcomponent_get_next_property (c, ICAL_RDATE_PROPERTY)) {
         char text[128];
-        int trc = s_rdate_text (c, p, text, sizeof text, &unknown);
+        struct icaldatetimeperiodtype dp = icalproperty_get_rdate (p);
+        if (s_refuse_impossible (ctx, "RDATE", dp.time)
+            || s_refuse_impossible (ctx, "RDATE", dp.period.start)
+            || s_refuse_impossible (ctx, "RDATE", dp.period.end))
+            goto skipped;
+        int trc = s_rdate_text (ctx, c, p, text, sizeof text, &unknown);
         if (trc == -ENOMEM)
             goto out_free;
         if (trc < 0) {
@@ -1026,8 +1176,10 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
             s_skip (ctx, s_line_of (ctx, "EXDATE"), "EXDATE: not a date or time");
             goto skipped;
         }
+        if (s_refuse_impossible (ctx, "EXDATE", x))
+            goto skipped;
         char text[32];
-        s_time_text (c, x, s_param_tzid (p), text, &unknown);
+        s_time_text (ctx, c, x, s_param_tzid (p), text, &unknown);
         if (s_push_str (&ev->exdate, &ev->n_exdate, text) < 0)
             goto out_free;
     }
@@ -1038,8 +1190,10 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
             s_skip (ctx, s_line_of (ctx, "RECURRENCE-ID"), "RECURRENCE-ID: not a date or time");
             goto skipped;
         }
+        if (s_refuse_impossible (ctx, "RECURRENCE-ID", x))
+            goto skipped;
         char text[32];
-        s_time_text (c, x, s_param_tzid (p), text, &unknown);
+        s_time_text (ctx, c, x, s_param_tzid (p), text, &unknown);
         if (s_set_str (&ev->recurrence_id, text) < 0)
             goto out_free;
         if (icalproperty_get_first_parameter (p, ICAL_RANGE_PARAMETER)
@@ -1049,7 +1203,8 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
     }
     if (unknown
         && el_problems_add (ctx->pr, ctx->line, false,
-                          "RDATE, EXDATE or RECURRENCE-ID in an unknown time zone: taken as floating") < 0)
+                          "RDATE, EXDATE or RECURRENCE-ID in an unknown time zone: taken %s",
+                          s_floating_as (ctx)) < 0)
         goto out_free;
 
     /* Text and the rest */
@@ -1321,6 +1476,27 @@ el_ics_import_take (el_ics_import_t *self, size_t i)
 int
 el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error_t *err)
 {
+    return el_ics_import_in_zone (data, len, NULL, ret, err);
+}
+
+int
+el_ics_import_in_zone (const char *data, size_t len, const char *site_tzid,
+                       el_ics_import_t **ret, el_ics_error_t *err)
+{
+    icaltimezone *site_zone = NULL;
+    char site_name[S_TZID_MAX] = "";
+    if (site_tzid && site_tzid[0]) {
+        site_zone = s_builtin_zone (site_tzid);
+        if (!site_zone) {
+            el_file_error_set (err, 0, "unknown time zone \"%s\" for floating times", site_tzid);
+            return EL_EINVAL;
+        }
+        if (site_zone == icaltimezone_get_utc_timezone ())
+            site_zone = NULL;   /* a site on UTC: floating times stay floating */
+        /* a copy: libical replaces a builtin zone's location text when it
+         * loads the zone's data */
+        snprintf (site_name, sizeof site_name, "%s", s_zone_name (site_zone, site_tzid));
+    }
     int rc = -EIO;
     if (sodium_init () < 0)
         goto out;
@@ -1380,7 +1556,8 @@ el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error
         goto out_free;
     for (size_t i = 0; i < n_comps; i++) {
         s_ctx_t ctx = { .buf = data, .pr = &pr, .span = lines_known ? &scan.spans[i] : NULL,
-                        .line = lines_known ? scan.spans[i].line : 0 };
+                        .line = lines_known ? scan.spans[i].line : 0, .site_zone = site_zone,
+                        .site_tzid = site_zone ? site_name : NULL };
         El__Event *ev = NULL;
         rc = s_event_from (comps.v[i], &ctx, &ev);
         if (rc < 0)

@@ -12,10 +12,17 @@
  *     the file carries its own VTIMEZONE, so that import, expansion and export
  *     agree. Any other TZID is resolved with the file's VTIMEZONE, whose text
  *     is kept in extensions[EL_ICS_EXT_VTIMEZONE] for expansion and export.
- *     A TZID found in neither is reported and the time taken as floating.
+ *     A TZID found in neither but that is a Windows zone name (§3.2.19 leaves
+ *     the text to the writer; Outlook writes "Romance Standard Time") is
+ *     mapped to its IANA zone as CLDR's windowsZones table does
+ *     (el_ics_windows_zone()). Any other TZID is reported, and the time is
+ *     read as a floating one.
  *   - UTC ("...Z"): tzid "".
- *   - floating (no zone, RFC 5545 §3.3.5 form #1): the wall-clock time is
- *     stored as if it were UTC, floating = true.
+ *   - floating (no zone, RFC 5545 §3.3.5 form #1): a wall-clock time in the
+ *     importing site's zone when el_ics_import_in_zone() is given one: the
+ *     instant there, tzid = that zone, so that a weekly 19:00 stays 19:00
+ *     across DST changes. Without a site zone (el_ics_import()), the
+ *     wall-clock time is stored as if it were UTC, floating = true.
  *   - all-day (VALUE=DATE): 00:00 UTC of the date, all_day = true; dtend_us
  *     is the exclusive end date (00:00 UTC), as in the file.
  *   - DURATION instead of DTEND: dtend_us = dtstart + duration, days and
@@ -87,8 +94,11 @@ typedef struct {
  * holds bytes that are not UTF-8, or when its BEGIN/END lines do not nest.
  * Inside a good file, an event that cannot be imported (no DTSTART, a DTSTART,
  * DTEND, DURATION, RRULE, RDATE, EXDATE or RECURRENCE-ID that libical cannot
- * read, a repeated UID + RECURRENCE-ID, over EL_PAYLOAD_MAX once packed) is
- * skipped and reported; the others are imported. A duplicated UID keeps the
+ * read, a date or time that does not exist — 31 February, month 13, hour 25,
+ * minute 60 (RFC 5545 §3.3.4, §3.3.12; second 60, a leap second, is a time) —
+ * a DTEND before its DTSTART (§3.8.2.2), a repeated UID + RECURRENCE-ID, over
+ * EL_PAYLOAD_MAX once packed) is skipped and reported with the line of the
+ * faulty property; nothing is moved to a nearby date. The others are imported. A duplicated UID keeps the
  * newer version (el_ics_event_is_newer(), else the first).
  * An event without UID gets a stable one derived from its content (see
  * el_ics_event_derive_uid()).
@@ -101,6 +111,21 @@ typedef struct {
  *         (file refused); EL_ETOOBIG (over EL_ICS_MAX_BYTES or
  *         EL_ICS_MAX_EVENTS); -ENOMEM; -EIO (libsodium failed to initialise). */
 int el_ics_import (const char *data, size_t len, el_ics_import_t **ret, el_ics_error_t *err);
+
+/** el_ics_import() for a site in zone @p site_tzid (an IANA name of the
+ * zone database, e.g. "Europe/Paris"): floating times (RFC 5545 §3.3.5,
+ * form 1) and times in an unknown TZID are wall-clock times in that zone
+ * and are stored with that tzid; the problems say so for an unknown TZID.
+ * NULL, "" or a UTC zone: as el_ics_import() (floating kept floating).
+ * @return as el_ics_import(); EL_EINVAL with @p err when @p site_tzid is
+ *         not a zone of the database. */
+int el_ics_import_in_zone (const char *data, size_t len, const char *site_tzid,
+                           el_ics_import_t **ret, el_ics_error_t *err);
+
+/** The IANA zone of a Windows zone name ("Romance Standard Time" ->
+ * "Europe/Paris", any case), from CLDR's windowsZones mapping (territory
+ * 001) for the common zones; NULL when not in the table. */
+const char *el_ics_windows_zone (const char *tzid);
 
 /** Free an import result; accepts NULL; sets *self_p = NULL. */
 void el_ics_import_destroy (el_ics_import_t **self_p);
