@@ -9,15 +9,8 @@
 #include "el_attest.h"
 #include "el_log.h"
 #include "el_share.h"
-#include "el_wire.h"
 
 #define S_META_LINKS   EL_FEDERATION_META_PREFIX "links"   /* el.FederationReply */
-#define S_KINDS_ALL    ((1u << EL__KIND__SITE) | (1u << EL__KIND__EVENT) | (1u << EL__KIND__MEMBER) \
-                        | (1u << EL__KIND__EQUIPMENT) | (1u << EL__KIND__BOOKING_REQUEST)        \
-                        | (1u << EL__KIND__BOOKING))
-#define S_KINDS_DEFAULT ((1u << EL__KIND__SITE) | (1u << EL__KIND__EVENT)                        \
-                         | (1u << EL__KIND__EQUIPMENT) | (1u << EL__KIND__BOOKING_REQUEST)       \
-                         | (1u << EL__KIND__BOOKING))
 
 typedef struct {
     uint8_t key[EL_KEY_BYTES];          /* the other network's id */
@@ -31,6 +24,8 @@ struct el_federation {
     el_node_t *node;
     s_link_t links[EL_FEDERATION_LINKS_MAX];
     size_t n;
+    el_share_link_t policy[EL_FEDERATION_LINKS_MAX];   /* the links as the policies see them */
+    el_share_federation_t view;
 };
 
 static const struct {
@@ -68,68 +63,6 @@ s_find (el_federation_t *self, const uint8_t key[EL_KEY_BYTES])
 
 /* ------------------------------------------------------------ policies */
 
-/* What we send to a peer of another network: see el_federation.h. */
-static bool
-s_share (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES], const el_entry_t *e)
-{
-    el_federation_t *self = arg;
-    if (!memcmp (peer_network, el_node_network (self->node), EL_KEY_BYTES))
-        return el_share_by_level (NULL, peer, peer_network, e);    /* our own sites */
-    const s_link_t *l = s_find (self, peer_network);
-    El__Kind kind = e->body->kind;
-    if (!l)
-        return false;
-    if (kind == EL__KIND__SITE)
-        return true;                    /* the trust both sides build on */
-    if ((unsigned) kind >= 32 || !(l->share & (1u << kind)))
-        return false;
-    if (kind == EL__KIND__MEMBER)
-        return el_share_by_level (NULL, peer, peer_network, e);    /* federation level only */
-    if (kind == EL__KIND__EQUIPMENT && !e->body->deleted) {
-        El__Equipment *q = e->payload ? el__equipment__unpack (&el_pb_allocator, e->payload_len,
-                                                                e->payload) : NULL;
-        bool federated = q && q->bookable_by == EL__SHARING__SHARING_FEDERATION;
-        if (q)
-            el__equipment__free_unpacked (q, &el_pb_allocator);
-        return federated;
-    }
-    return true;
-}
-
-/* What we take from a peer of another network: a stub always (it keeps the
- * chain complete), a payload only of a kind we accept. */
-static int
-s_accept (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES], const uint8_t *data,
-          size_t len)
-{
-    el_federation_t *self = arg;
-    (void) peer;
-    const s_link_t *l = s_find (self, peer_network);
-    El__Kind kind;
-    bool stub;
-    if (!l)
-        return EL_EPOLICY;
-    if (el_wire_entry_kind (data, len, &kind, &stub) < 0 || stub || kind == EL__KIND__SITE)
-        return 0;                       /* malformed ones the store refuses and counts */
-    if ((unsigned) kind < 32 && (S_KINDS_ALL & (1u << kind)) && !(l->accept & (1u << kind)))
-        return EL_EPOLICY;
-    if (kind != EL__KIND__MEMBER)
-        return 0;
-    el_entry_t *e = NULL;
-    if (el_entry_parse (data, len, &e) < 0)
-        return 0;
-    int rc = 0;
-    if (!e->body->deleted && e->payload) {
-        El__Member *m = el__member__unpack (&el_pb_allocator, e->payload_len, e->payload);
-        if (!m || m->sharing != EL__SHARING__SHARING_FEDERATION)
-            rc = EL_EPOLICY;            /* only federation-level members cross */
-        if (m)
-            el__member__free_unpacked (m, &el_pb_allocator);
-    }
-    el_entry_destroy (&e);
-    return rc;
-}
-
 /* The sync's policies: the federation's while a link exists (asked about
  * every kind only for the other networks' peers: entries on their way to our
  * own sites are parsed only where the sharing level may hold them back), else
@@ -138,11 +71,19 @@ static void
 s_policy_install (el_federation_t *self)
 {
     el_sync_policy_t p = { .share = el_share_by_level, .share_kinds = EL_SHARE_BY_LEVEL_KINDS };
+    memcpy (self->view.own, el_node_network (self->node), EL_KEY_BYTES);
+    for (size_t i = 0; i < self->n; i++) {
+        memcpy (self->policy[i].network, self->links[i].key, EL_KEY_BYTES);
+        self->policy[i].share = self->links[i].share;
+        self->policy[i].accept = self->links[i].accept;
+    }
+    self->view.links = self->policy;
+    self->view.n = self->n;
     if (self->n) {
-        p = (el_sync_policy_t) { .share = s_share, .share_arg = self,
+        p = (el_sync_policy_t) { .share = el_share_federated, .share_arg = &self->view,
                                  .share_kinds = EL_SHARE_BY_LEVEL_KINDS,
-                                 .share_kinds_foreign = S_KINDS_ALL,
-                                 .accept = s_accept, .accept_arg = self };
+                                 .share_kinds_foreign = EL_SHARE_KINDS_ALL,
+                                 .accept = el_accept_federated, .accept_arg = &self->view };
     }
     el_sync_set_policy (el_node_sync (self->node), &p);
 }
@@ -235,8 +176,8 @@ s_load (el_federation_t *self)
             continue;
         snprintf (l->endpoint, sizeof l->endpoint, "%s", pb->endpoint ? pb->endpoint : "");
         snprintf (l->name, sizeof l->name, "%s", pb->name ? pb->name : "");
-        l->share = s_kind_bits (pb->share, pb->n_share, S_KINDS_DEFAULT);
-        l->accept = s_kind_bits (pb->accept, pb->n_accept, S_KINDS_DEFAULT);
+        l->share = s_kind_bits (pb->share, pb->n_share, EL_SHARE_KINDS_DEFAULT);
+        l->accept = s_kind_bits (pb->accept, pb->n_accept, EL_SHARE_KINDS_DEFAULT);
         l->since_us = pb->since_us;
         self->n++;
     }
@@ -377,8 +318,8 @@ el_federation_federate (el_federation_t *self, el_control_t *ctl, const El__Fede
     snprintf (l->endpoint, sizeof l->endpoint, "%s", req->endpoint ? req->endpoint : "");
     if (req->name && req->name[0])
         snprintf (l->name, sizeof l->name, "%s", req->name);
-    l->share = req->n_share ? share | (1u << EL__KIND__SITE) : S_KINDS_DEFAULT;
-    l->accept = req->n_accept ? accept | (1u << EL__KIND__SITE) : S_KINDS_DEFAULT;
+    l->share = req->n_share ? share | (1u << EL__KIND__SITE) : EL_SHARE_KINDS_DEFAULT;
+    l->accept = req->n_accept ? accept | (1u << EL__KIND__SITE) : EL_SHARE_KINDS_DEFAULT;
     int rc = s_apply (self, l);
     if (rc == 0)
         rc = s_attest (self, l, EL__SITE_STATUS__ACTIVE);

@@ -25,4 +25,44 @@ EL_NODISCARD bool el_share_by_level (void *arg, uint64_t peer,
                                    const el_entry_t *e);
 #define EL_SHARE_BY_LEVEL_KINDS (1u << EL__KIND__MEMBER)
 
+/* ------------------------------------------------------------ federation */
+
+/* Kinds as bits (1u << kind). */
+#define EL_SHARE_KINDS_ALL ((1u << EL__KIND__SITE) | (1u << EL__KIND__EVENT)                 \
+                            | (1u << EL__KIND__MEMBER) | (1u << EL__KIND__EQUIPMENT)         \
+                            | (1u << EL__KIND__BOOKING_REQUEST) | (1u << EL__KIND__BOOKING))
+/* What a link shares and accepts unless told: all but members. */
+#define EL_SHARE_KINDS_DEFAULT (EL_SHARE_KINDS_ALL & ~(1u << EL__KIND__MEMBER))
+
+/** One federation link: the other network and, per kind, what we send it
+ * and what we take from it. */
+typedef struct {
+    uint8_t network[EL_KEY_BYTES];      /* the other network's id (its broker's key) */
+    uint32_t share, accept;             /* bits (1u << kind) */
+} el_share_link_t;
+
+/** The links of a network with others (borrowed by the functions below). */
+typedef struct {
+    uint8_t own[EL_KEY_BYTES];          /* our network */
+    const el_share_link_t *links;
+    size_t n;
+} el_share_federation_t;
+
+/** The federation's share policy, an el_sync_share_fn with @p arg an
+ * el_share_federation_t: to our own network's peers, el_share_by_level; to a
+ * linked network's peers: Site records always (trust is built on them), a
+ * kind only when the link shares it, a member only at the federation level,
+ * a machine only when bookable by the federation; to anyone else, stubs. */
+EL_NODISCARD bool el_share_federated (void *arg, uint64_t peer,
+                                      const uint8_t peer_network[EL_KEY_BYTES],
+                                      const el_entry_t *e);
+
+/** The federation's accept policy, an el_sync_accept_fn with @p arg an
+ * el_share_federation_t: from a linked network's peer, a stub always (it
+ * keeps the chain whole), Site records always, a payload only of a kind the
+ * link accepts, a member's only at the federation level.
+ * @return 0 or EL_EPOLICY. */
+int el_accept_federated (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES],
+                         const uint8_t *data, size_t len);
+
 #endif
