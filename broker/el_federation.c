@@ -83,7 +83,8 @@ s_policy_install (el_federation_t *self)
         p = (el_sync_policy_t) { .share = el_share_federated, .share_arg = &self->view,
                                  .share_kinds = EL_SHARE_BY_LEVEL_KINDS,
                                  .share_kinds_foreign = EL_SHARE_KINDS_ALL,
-                                 .accept = el_accept_federated, .accept_arg = &self->view };
+                                 .accept = el_accept_federated, .accept_arg = &self->view,
+                                 .relay = el_relay_federated, .relay_arg = &self->view };
     }
     el_sync_set_policy (el_node_sync (self->node), &p);
 }

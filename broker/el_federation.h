@@ -31,9 +31,11 @@
  * network's new entries from then on, at the broker and at our sites (the
  * record is revoked); what was already received is kept.
  *
- * Relaying: trust is not transitive. If A federates with B and B with C, an
- * entry of C that B sends on to A is refused by A (wrong network) unless A
- * federates with C itself.
+ * Relaying: trust is not transitive and a network's entries cross only from
+ * that network: a broker sends a federated peer its own network's entries
+ * only (el_relay_federated); were an entry of a third network to arrive
+ * anyway, it is refused (wrong network) unless we federate with that
+ * network too.
  *
  * Links live in the store's meta ("federation.<key>" -> el.FederationLink),
  * so they survive restarts. Reactor thread only. */

@@ -107,3 +107,12 @@ el_accept_federated (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY
         return EL_EPOLICY;              /* only federation-level members cross */
     return 0;
 }
+
+bool
+el_relay_federated (void *arg, const uint8_t peer_network[EL_KEY_BYTES],
+                    const uint8_t entry_network[EL_KEY_BYTES])
+{
+    const el_share_federation_t *f = arg;
+    (void) peer_network;
+    return !memcmp (entry_network, f->own, EL_KEY_BYTES);
+}

@@ -57,6 +57,13 @@ EL_NODISCARD bool el_share_federated (void *arg, uint64_t peer,
                                       const uint8_t peer_network[EL_KEY_BYTES],
                                       const el_entry_t *e);
 
+/** The federation's relay policy, an el_sync_relay_fn with @p arg an
+ * el_share_federation_t: to a peer of another network go our own network's
+ * entries only; a third network's entries reach it from that network, if
+ * they are linked, never through us (so each network's share policy holds). */
+bool el_relay_federated (void *arg, const uint8_t peer_network[EL_KEY_BYTES],
+                         const uint8_t entry_network[EL_KEY_BYTES]);
+
 /** The federation's accept policy, an el_sync_accept_fn with @p arg an
  * el_share_federation_t: from a linked network's peer, a stub always (it
  * keeps the chain whole), Site records always, a payload only of a kind the

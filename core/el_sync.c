@@ -118,6 +118,8 @@ struct el_sync {
                                            0 = as share_kinds */
     el_sync_accept_fn *accept;          /* optional: entries of peers of another network */
     void *accept_arg;
+    el_sync_relay_fn *relay;            /* optional: which networks go to such peers */
+    void *relay_arg;
 };
 
 /* ------------------------------------------------------------ origins */
@@ -646,6 +648,17 @@ s_batch_append (s_batch_t *b, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* Does the relay policy keep entry @p data from peer @p p (of another network)? */
+static bool
+s_not_relayed (const el_sync_t *self, const s_peer_t *p, const uint8_t *data, size_t len)
+{
+    const uint8_t *net;
+    if (!self->relay || !memcmp (p->network, self->cfg.network, EL_KEY_BYTES)
+        || el_wire_entry_network (data, len, &net) < 0)
+        return false;
+    return !self->relay (self->relay_arg, p->network, net);
+}
+
 static int
 s_read_cb (void *arg, uint64_t seq, const uint8_t *data, size_t len)
 {
@@ -654,6 +667,10 @@ s_read_cb (void *arg, uint64_t seq, const uint8_t *data, size_t len)
     if (b->n >= r->limit || b->bytes + len + S_ENTRY_OVERHEAD > S_FRAME_BUDGET) {
         r->full = true;
         return 1;
+    }
+    if (s_not_relayed (r->self, r->peer, data, len)) {
+        r->last_seq = seq;              /* skipped: it gets them elsewhere, or not */
+        return 0;
     }
     uint8_t *stub_data = NULL;
     size_t stub_len = 0;
@@ -1071,6 +1088,8 @@ el_sync_set_policy (el_sync_t *self, const el_sync_policy_t *policy)
     self->share_kinds_foreign = policy->share_kinds_foreign;
     self->accept = policy->accept;
     self->accept_arg = policy->accept_arg;
+    self->relay = policy->relay;
+    self->relay_arg = policy->relay_arg;
 }
 
 void

@@ -119,6 +119,12 @@ void el_sync_forget_network (el_sync_t *self, const uint8_t network[EL_KEY_BYTES
 typedef int (el_sync_accept_fn) (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES],
                                  const uint8_t *data, size_t len);
 
+/** Do we pass entries of network @p entry_network on to @p peer, whose Hello
+ * named @p peer_network (another network than ours)? false: they are not
+ * sent to it at all (it gets them from their own network, or not). */
+typedef bool (el_sync_relay_fn) (void *arg, const uint8_t peer_network[EL_KEY_BYTES],
+                                 const uint8_t entry_network[EL_KEY_BYTES]);
+
 /** The policies of a sync, changeable at any time (a federation link made or
  * changed): share and share_kinds as in el_sync_config_t, share_kinds_foreign
  * the kinds share is asked about for peers of another network (0 = as
@@ -131,6 +137,8 @@ typedef struct {
     uint32_t share_kinds_foreign;
     el_sync_accept_fn *accept;
     void *accept_arg;
+    el_sync_relay_fn *relay;            /* optional; asked for peers of another network */
+    void *relay_arg;
 } el_sync_policy_t;
 void el_sync_set_policy (el_sync_t *self, const el_sync_policy_t *policy);
 

@@ -164,6 +164,19 @@ el_wire_entry_peek (const uint8_t *data, size_t len, const uint8_t **ret_origin,
 }
 
 int
+el_wire_entry_network (const uint8_t *data, size_t len, const uint8_t **ret_network)
+{
+    const uint8_t *body = NULL, *net = NULL;
+    size_t body_len = 0, net_len = 0;
+    if (!el_wire_fields (data, data + len, EL_WIRE_ENTRY_BODY, &body, &body_len, 0, NULL) || !body
+        || !el_wire_fields (body, body + body_len, EL_WIRE_BODY_NETWORK, &net, &net_len, 0, NULL)
+        || !net || net_len != EL_KEY_BYTES)
+        return EL_EPROTO;
+    *ret_network = net;
+    return 0;
+}
+
+int
 el_wire_entry_kind (const uint8_t *data, size_t len, El__Kind *ret_kind, bool *ret_stub)
 {
     const uint8_t *body = NULL;

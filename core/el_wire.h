@@ -43,6 +43,7 @@ enum {
     EL_WIRE_ENTRY_STUB = 5,         /* Entry.stub */
     EL_WIRE_BODY_ORIGIN = 1,        /* EntryBody.origin */
     EL_WIRE_BODY_SEQ = 2,           /* EntryBody.seq */
+    EL_WIRE_BODY_NETWORK = 4,       /* EntryBody.network */
     EL_WIRE_BODY_KIND = 6,          /* EntryBody.kind */
 };
 
@@ -89,6 +90,10 @@ size_t el_wire_entries_peek (const uint8_t *frame, size_t len, size_t max,
  * @return false when they cannot be read. */
 bool el_wire_entry_peek (const uint8_t *data, size_t len, const uint8_t **ret_origin,
                          uint64_t *ret_seq);
+
+/** The network (EL_KEY_BYTES, into @p data) of serialized Entry bytes.
+ * @return 0, EL_EPROTO. */
+int el_wire_entry_network (const uint8_t *data, size_t len, const uint8_t **ret_network);
 
 /** Kind and stub flag of serialized Entry bytes. @return 0, EL_EPROTO. */
 int el_wire_entry_kind (const uint8_t *data, size_t len, El__Kind *ret_kind, bool *ret_stub);
