@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #include "el_attest.h"
@@ -45,6 +46,17 @@ typedef enum {
     S_LINK_PEER,                /* our DEALER to a configured peer */
     S_LINK_IN,                  /* a connection accepted by one of our ROUTERs */
 } s_link_kind_t;
+
+/* Why a link is down, for status (s_down_reason). */
+typedef enum {
+    S_DOWN_CONNECTING = 0,      /* outbound: not connected yet since start */
+    S_DOWN_UNREACHABLE,         /* outbound: the TCP connection failed */
+    S_DOWN_REFUSED,             /* outbound: the peer's ZAP refused our key */
+    S_DOWN_HANDSHAKE,           /* outbound: the CURVE handshake failed otherwise */
+    S_DOWN_DISCONNECTED,        /* the connection dropped */
+    S_DOWN_SESSION,             /* connected, but the session ended (down_rc) */
+    S_DOWN_REVOKED,             /* the peer, or we, were revoked */
+} s_down_t;
 
 typedef struct s_frame {
     struct s_frame *next;
@@ -79,6 +91,9 @@ typedef struct {
     int64_t retry_at_us;        /* outbound: reopen a session at; 0 = none */
     int64_t reconnect_at_us;    /* outbound, disconnected on purpose: connect again at; 0 = none */
     int64_t probe_at_us;        /* inbound: next keepalive probe */
+    unsigned refusals;          /* outbound: handshakes refused in a row (re-knock back-off) */
+    s_down_t down;              /* why it is down, when it is */
+    int down_rc;                /* S_DOWN_SESSION: how the session ended */
     uint64_t auth_failures, disconnects, sessions, dropped;
     s_frame_t *pending, *pending_tail;  /* frames waiting for room in the socket */
     size_t pending_n;
@@ -498,6 +513,7 @@ s_revoke_sessions (el_node_t *self, const uint8_t site[EL_KEY_BYTES])
         s_send_error (self, l, EL__ERROR_CODE__ERROR_REVOKED, "site revoked");
         s_flush_pending (self);
         s_session_close (self, l);
+        l->down = S_DOWN_REVOKED;
         if (l->kind == S_LINK_IN) {
             l->banned = true;
         } else {
@@ -618,6 +634,8 @@ s_session_error (el_node_t *self, s_link_t *l, int rc)
     s_drain (self);             /* the Error the sync core queued for the peer */
     s_flush_pending (self);
     s_session_close (self, l);
+    l->down = rc == EL_EREVOKED ? S_DOWN_REVOKED : S_DOWN_SESSION;
+    l->down_rc = rc;
     if (l->kind != S_LINK_IN && rc == EL_EREVOKED) {
         /* we (or that peer) were revoked: close the connection itself, and
          * knock again later (ZAP will most likely refuse us, which is logged) */
@@ -816,6 +834,24 @@ s_monitor_read (void *mon, uint16_t *ret_event, int32_t *ret_value, char *endpoi
     return ok ? 1 : -1;
 }
 
+/* Our link's handshake was refused: libzmq ends such a connection for good
+ * (a protocol error, no reconnection), so drop the endpoint and connect again
+ * later, waiting longer after each refusal in a row (el_node_reknock_ms).
+ * @return the wait, ms. */
+static uint32_t
+s_reknock_later (s_link_t *l)
+{
+    uint32_t ms = el_node_reknock_ms (l->refusals, randombytes_random ());
+    if (l->refusals < UINT_MAX)
+        l->refusals++;
+    zmq_disconnect (l->socket, l->endpoint);    /* ENOENT when libzmq forgot it: fine */
+    l->connected = false;
+    if (!l->since_us)
+        l->since_us = el_now_us ();
+    l->reconnect_at_us = s_mono_us () + (int64_t) ms * 1000;
+    return ms;
+}
+
 static void
 s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
 {
@@ -825,6 +861,7 @@ s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: {
         l->connected = true;
         l->unreachable_logged = false;
+        l->refusals = 0;
         l->since_us = el_now_us ();
         l->last_seen_us = l->since_us;
         l->retry_at_us = 0;
@@ -838,6 +875,7 @@ s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
         if (l->connected) {
             l->disconnects++;
             self->disconnects++;
+            l->down = S_DOWN_DISCONNECTED;
             l->since_us = el_now_us ();
             s_peer_save (self, l->key, l->last_seen_us, l->since_us, l->disconnects,
                          l->sessions);
@@ -847,20 +885,36 @@ s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
         l->connected = false;
         s_session_close (self, l);
         break;
-    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: {
         l->auth_failures++;
+        self->auth_failures++;
+        l->down = S_DOWN_REFUSED;
+        uint32_t ms = s_reknock_later (l);
         el_log (EL_LOG_WARN, "auth_failed", "peer=%s role=%s endpoint=%s status=%d "
-                "reason=refused_by_peer", peer, s_link_role (l), l->endpoint, (int) value);
+                "reason=refused_by_peer retry_in_ms=%" PRIu32, peer, s_link_role (l),
+                l->endpoint, (int) value, ms);
         break;
+    }
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: {
+        /* no detail: the connection dropped mid-handshake and libzmq
+         * reconnects by itself; a protocol failure ends it for good */
+        bool ended = event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
         l->auth_failures++;
+        self->auth_failures++;
+        l->down = S_DOWN_HANDSHAKE;
+        char retry[32] = "";
+        if (ended)
+            snprintf (retry, sizeof retry, " retry_in_ms=%" PRIu32, s_reknock_later (l));
         el_log (EL_LOG_WARN, "handshake_failed", "peer=%s role=%s endpoint=%s code=%d "
-                "reason=%s", peer, s_link_role (l), l->endpoint, (int) value,
-                event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol" : "no_detail");
+                "reason=%s%s", peer, s_link_role (l), l->endpoint, (int) value,
+                ended ? "protocol" : "no_detail", retry);
         break;
+    }
     case ZMQ_EVENT_CONNECT_RETRIED:
     case ZMQ_EVENT_CLOSED:
+        if (!l->connected)
+            l->down = S_DOWN_UNREACHABLE;
         if (!l->connected && !l->unreachable_logged) {
             l->unreachable_logged = true;
             if (!l->since_us)
@@ -1473,12 +1527,15 @@ s_timers (el_node_t *self, int64_t now, int64_t *next)
             continue;
         if (l->kind != S_LINK_IN && l->reconnect_at_us) {
             if (now >= l->reconnect_at_us) {
+                char f[EL_LOG_FPR_BYTES];
                 l->reconnect_at_us = 0;
-                if (zmq_connect (l->socket, l->endpoint) != 0) {
-                    char f[EL_LOG_FPR_BYTES];
+                if (zmq_connect (l->socket, l->endpoint) != 0)
                     el_log (EL_LOG_ERROR, "connect_failed", "peer=%s endpoint=%s reason=%s",
                             s_link_name (l, f), l->endpoint, strerror (errno));
-                }
+                else if (el_log_enabled (EL_LOG_DEBUG))
+                    el_log (EL_LOG_DEBUG, "reconnecting", "peer=%s role=%s endpoint=%s "
+                            "refusals=%u", s_link_name (l, f), s_link_role (l), l->endpoint,
+                            l->refusals);
             } else if (l->reconnect_at_us < *next) {
                 *next = l->reconnect_at_us;
             }
@@ -1855,6 +1912,7 @@ s_status_offline (el_control_t *ctl, const uint8_t key[EL_KEY_BYTES])
     p->key = (ProtobufCBinaryData) { EL_KEY_BYTES, copy };
     p->endpoint = (char *) "";
     p->role = (char *) "site";
+    p->down_reason = (char *) "disconnected";
     return p;
 }
 
@@ -1958,6 +2016,42 @@ s_status_behind (el_node_t *self, el_control_t *ctl, uint64_t session, El__PeerS
     return 0;
 }
 
+/* Why link @p l is down, in words (PeerStatus.down_reason); "" when it is up. */
+static char *
+s_down_reason (el_node_t *self, el_control_t *ctl, const s_link_t *l, bool up)
+{
+    const char *who = l->kind == S_LINK_BROKER ? "broker" : "peer";
+    char buf[96];
+    if (up)
+        return (char *) "";
+    if (l->banned)
+        return (char *) "revoked";
+    switch (l->connected && l->down != S_DOWN_SESSION && l->down != S_DOWN_REVOKED
+                ? S_DOWN_CONNECTING : l->down) {
+    case S_DOWN_UNREACHABLE:
+        snprintf (buf, sizeof buf, "%s unreachable", who);
+        break;
+    case S_DOWN_REFUSED:
+        if (l->kind == S_LINK_BROKER && self->revoked_us)
+            return (char *) "revoked";
+        snprintf (buf, sizeof buf, "not admitted by the %s", who);
+        break;
+    case S_DOWN_HANDSHAKE:
+        return (char *) "handshake failed";
+    case S_DOWN_DISCONNECTED:
+        return (char *) "disconnected";
+    case S_DOWN_SESSION:
+        snprintf (buf, sizeof buf, "session ended: %s", el_strerror (l->down_rc));
+        break;
+    case S_DOWN_REVOKED:
+        return (char *) "revoked";
+    case S_DOWN_CONNECTING:
+    default:
+        return (char *) (l->kind == S_LINK_IN ? "disconnected" : "connecting");
+    }
+    return el_control_strdup (ctl, buf);
+}
+
 /* The status row of a live link. @return NULL when out of memory. */
 static El__PeerStatus *
 s_status_link (el_node_t *self, el_control_t *ctl, const s_link_t *l, const el_head_t *heads,
@@ -1975,6 +2069,9 @@ s_status_link (el_node_t *self, el_control_t *ctl, const s_link_t *l, const el_h
     p->endpoint = el_control_strdup (ctl, l->endpoint);
     p->outbound = l->kind != S_LINK_IN;
     p->connected = l->connected && l->session != 0 && !l->banned;
+    p->down_reason = s_down_reason (self, ctl, l, p->connected);
+    if (!p->down_reason)
+        return NULL;
     p->last_seen_us = l->last_seen_us;
     p->since_us = l->since_us;
     p->auth_failures = l->auth_failures;
@@ -2185,6 +2282,17 @@ el_node_uplink (el_node_t *self, const uint8_t key[EL_KEY_BYTES], const char *en
         el_log (EL_LOG_ERROR, "connect_failed", "endpoint=%s reason=%s", endpoint,
                 el_strerror (rc));
     return rc;
+}
+
+uint32_t
+el_node_reknock_ms (unsigned refusals, uint32_t rnd)
+{
+    uint32_t ms = EL_NODE_REKNOCK_MS;
+    for (unsigned i = 0; i < refusals && ms < EL_NODE_REKNOCK_MAX_MS; i++)
+        ms *= 2;
+    if (ms > EL_NODE_REKNOCK_MAX_MS)
+        ms = EL_NODE_REKNOCK_MAX_MS;
+    return ms - rnd % (ms / 4 + 1);
 }
 
 El__PeerStatus *

@@ -12,7 +12,12 @@
  * Sessions: every connection carries one el_sync session. An outbound link
  * opens a fresh session (our Hello) each time its handshake succeeds (socket
  * monitor) and closes it on disconnect; libzmq reconnects by itself
- * (ZMQ_RECONNECT_IVL / _MAX). An inbound connection (a ROUTER routing id)
+ * (ZMQ_RECONNECT_IVL / _MAX), except after a refused handshake (the peer's
+ * ZAP did not admit us, or a CURVE protocol failure), which libzmq never
+ * retries: the link then drops its endpoint and connects again after
+ * el_node_reknock_ms() (1 s doubling to 60 s, with jitter), so a site
+ * admitted later connects at its next knock, without a restart. Status says
+ * why each link is down (PeerStatus.down_reason). An inbound connection (a ROUTER routing id)
  * gets a session when its Hello arrives; its peer is the ZAP User-Id of its
  * frames, which the Hello's sender must match. A new Hello restarts the
  * session; a new connection of the same key replaces the old one. Frames
@@ -69,6 +74,9 @@
 #define EL_NODE_PROBE_MS        5000    /* idle inbound connections are probed this often, ms */
 #define EL_NODE_RETRY_MS        1000    /* a session ended by an error restarts after, ms */
 #define EL_NODE_RETRY_FATAL_MS  60000   /* ... after a version, network or revocation error, ms */
+#define EL_NODE_REKNOCK_MS      1000    /* a link refused at the handshake connects again
+                                         * after this, ms, doubled per refusal in a row ... */
+#define EL_NODE_REKNOCK_MAX_MS  60000   /* ... up to this, ms */
 #define EL_NODE_LINGER_MS       200     /* ZMQ_LINGER of peer sockets at shutdown, ms */
 #define EL_NODE_STATUS_ORIGINS  256     /* origins listed per peer in status */
 #define EL_NODE_ROLES_MAX       4       /* roles per daemon */
@@ -131,6 +139,14 @@ void el_node_remember_peer (el_node_t *self, const uint8_t key[EL_KEY_BYTES]);
 /** Open the link to this site's broker (@p key at @p endpoint): a DEALER,
  * CURVE client, reconnecting by itself. @return 0, EL_EINVAL, -errno (logged). */
 int el_node_uplink (el_node_t *self, const uint8_t key[EL_KEY_BYTES], const char *endpoint);
+
+/** How long an outbound link whose handshake was refused @p refusals times
+ * in a row before this one (0 for a first refusal) waits before it connects
+ * again, ms: EL_NODE_REKNOCK_MS doubled per earlier refusal, at most
+ * EL_NODE_REKNOCK_MAX_MS, less a jitter of up to a quarter of it taken from
+ * @p rnd (any 32-bit value, e.g. randombytes_random()), so that sites refused
+ * together do not knock again together. Pure; any thread. */
+uint32_t el_node_reknock_ms (unsigned refusals, uint32_t rnd);
 
 /** A status row for a peer without a connection, allocated in @p ctl's
  * reply arena. @return NULL when out of memory. */

@@ -580,6 +580,7 @@ static const el_cli_col_t s_peer_cols[] = {
     { "ROLE", "role", EL_CLI_COL_TEXT, 0 },
     { "ENDPOINT", "endpoint", EL_CLI_COL_TEXT, 0 },
     { "STATE", "state", EL_CLI_COL_TEXT, 0 },
+    { "WHY DOWN", "down_reason", EL_CLI_COL_TEXT, 0 },
     { "SINCE", "since_us", EL_CLI_COL_TIME, 0 },
     { "LAST SEEN", "last_seen_us", EL_CLI_COL_TIME, 0 },
     { "AUTH FAILURES", "auth_failures", EL_CLI_COL_TEXT, 0 },
@@ -663,6 +664,8 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
         json_object_set_new (o, "outbound", json_boolean (p->outbound));
         json_object_set_new (o, "connected", json_boolean (p->connected));
         json_object_set_new (o, "state", json_string (p->connected ? "connected" : "down"));
+        json_object_set_new (o, "down_reason", json_string (
+                                 p->connected || !p->down_reason ? "" : p->down_reason));
         json_object_set_new (o, "since", el_cli_time_json (p->since_us));
         json_object_set_new (o, "since_us", json_integer (p->since_us));
         json_object_set_new (o, "last_seen", el_cli_time_json (p->last_seen_us));

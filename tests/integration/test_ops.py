@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Integration tests of running sites: real entrelab-broker / entrelab-node
+processes on loopback, set up and driven through the real CLI (the Net and
+Site helpers of test_cli.py), each case in its own temp dir with free ports.
+Waits are bounded (el_it.WAIT_S) and nothing is asserted on timing.
+
+  test_ops.py --case NAME --cli BIN --node BIN --broker BIN [--ctl BIN] [--keep]
+Cases: refused_then_admitted.
+"""
+import argparse
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from el_it import check, wait_for  # noqa: E402
+from test_cli import event_uids, run_case, table_rows  # noqa: E402
+
+
+def broker_row(net, site):
+    """The status row of @site's link to its broker (JSON)."""
+    rows = [p for p in net.cli_ok(site, "status", json_out=True)["peers"]
+            if p["role"] == "broker"]
+    check(len(rows) == 1, "%s has %d broker rows" % (site.name, len(rows)))
+    return rows[0]
+
+
+def check_auth_agree(net, site):
+    """The status header's auth failures and the peer rows' sum agree, in
+    JSON and in the text table. @return that count."""
+    st = net.cli_ok(site, "status", json_out=True)
+    rows_sum = sum(p["auth_failures"] for p in st["peers"])
+    check(st["sync"]["auth_failures"] == rows_sum,
+          "header says %d auth failures, the rows %d" % (st["sync"]["auth_failures"], rows_sum))
+    text = net.cli_ok(site, "status")
+    m = re.search(r"^Auth failures:\s+(\d+)$", text, re.M)
+    check(m, "no Auth failures line in\n" + text)
+    peers = table_rows(text.split("\n\n")[1])
+    table_sum = sum(int(p["AUTH FAILURES"]) for p in peers)
+    # the daemon keeps knocking between the two calls: compare within one text
+    check(int(m.group(1)) == table_sum, "text header %s, rows %d" % (m.group(1), table_sum))
+    return int(m.group(1))
+
+
+def case_refused_then_admitted(net):
+    """A site started before its broker, then before its admission, connects
+    by itself once admitted: status says why it is down at each step."""
+    late = net.add("late", admit=False)
+    late.start()
+    row = wait_for("broker unreachable at late", lambda: (lambda r: r if r["down_reason"]
+                   == "broker unreachable" else None)(broker_row(net, late)))
+    check(not row["connected"] and row["state"] == "down", "unreachable row %s" % row)
+    net.hub.start()
+    net.cli_ok(net.hub, "event", "add", "--uid", "ev-hub", "--summary", "Assemblée",
+               "--start", "2027-06-01 18:00")
+    row = wait_for("late refused by the broker", lambda: (lambda r: r if r["down_reason"]
+                   == "not admitted by the broker" else None)(broker_row(net, late)))
+    check(row["auth_failures"] >= 1 and not row["connected"], "refused row %s" % row)
+    text = net.cli_ok(late, "status")
+    peers = table_rows(text.split("\n\n")[1])
+    check([p["WHY DOWN"] for p in peers if p["ROLE"] == "broker"]
+          == ["not admitted by the broker"], "status table %s" % peers)
+    # it knocks again by itself (libzmq alone never would after a ZAP refusal)
+    wait_for("late knocks again", lambda: late.log_text().count("reason=refused_by_peer") >= 2)
+    check(check_auth_agree(net, late) >= 2, "auth failures counted at late")
+    check(net.cli_ok(late, "status", json_out=True)["admitted"] is False, "late admitted early")
+
+    net.cli_ok(net.hub, "admit", late.key, "--name", "late")
+    wait_for("late admitted, without a restart", lambda: net.cli_ok(
+        late, "status", json_out=True)["admitted"])
+    wait_for("the hub's event at late", lambda: "ev-hub" in event_uids(net, late))
+    net.cli_ok(late, "event", "add", "--uid", "ev-late", "--summary", "Portes ouvertes",
+               "--start", "2027-06-02 10:00")
+    wait_for("late's event at the hub", lambda: "ev-late" in event_uids(net, net.hub))
+    row = broker_row(net, late)
+    check(row["connected"] and row["down_reason"] == "", "admitted row %s" % row)
+    check(late.proc.poll() is None, "late exited")
+    check(len(re.findall(r"\bstarted\b.*role=node", late.log_text())) == 1,
+          "late started more than once")
+    check_auth_agree(net, late)
+
+    # revoked: the link says so, and stays down
+    net.cli_ok(net.hub, "revoke", "late")
+    row = wait_for("late sees it is revoked", lambda: (lambda r: r if r["down_reason"]
+                   == "revoked" else None)(broker_row(net, late)))
+    check(not row["connected"], "revoked row %s" % row)
+    time.sleep(0.5)
+    check(broker_row(net, late)["down_reason"] == "revoked", "revoked, then not")
+
+
+CASES = {"refused_then_admitted": case_refused_then_admitted}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--case", required=True, choices=sorted(CASES))
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--node", required=True)
+    ap.add_argument("--broker", required=True)
+    ap.add_argument("--ctl", help="el_testctl (optional)")
+    ap.add_argument("--keep", action="store_true")
+    return run_case(ap.parse_args(), CASES)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
