@@ -250,21 +250,94 @@ s_known_find (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
 }
 
 /* Persisted per peer (store "peers" db) so status keeps "last seen" across
- * restarts: version 1, then last_seen_us, since_us, disconnects, sessions as
- * 64-bit big-endian integers. */
-#define S_PEER_REC_BYTES 33
+ * restarts: a version byte, then last_seen_us, since_us, disconnects,
+ * sessions as 64-bit big-endian integers (version 1: 33 bytes). Version 2
+ * adds what the peer held when its last session ended, so that status can
+ * say how many entries wait for a peer that is gone: a count (64-bit
+ * big-endian), then for each origin we held then, in origin order, the
+ * origin (32 bytes) and the peer's seq of it (64-bit big-endian). */
+#define S_PEER_REC_BYTES   33
+#define S_PEER_HEADS_AT    (S_PEER_REC_BYTES + 8)
+#define S_PEER_HEAD_BYTES  (EL_KEY_BYTES + 8)
+#define S_PEER_HEADS_MAX   ((EL_STORE_META_VALUE_MAX - S_PEER_HEADS_AT) / S_PEER_HEAD_BYTES)
 
+/* The heads part of a version 2 record @p rec: their count, or -1 when
+ * @p rec is not a well-formed version 2 record. */
+static int64_t
+s_peer_rec_heads (const uint8_t *rec, size_t len)
+{
+    if (len < S_PEER_HEADS_AT || rec[0] != 2)
+        return -1;
+    uint64_t n = el_be64_get (rec + S_PEER_REC_BYTES);
+    if (n > S_PEER_HEADS_MAX || len != S_PEER_HEADS_AT + n * S_PEER_HEAD_BYTES)
+        return -1;
+    return (int64_t) n;
+}
+
+/* A version 2 record with room for the counters, holding what the peer of
+ * @p session holds of each origin we hold (our head less what it lacks), or
+ * when that session has no Hello, the heads stored before. @return the
+ * malloc'd record, its length in *ret_len; NULL when no heads are known
+ * (or out of memory, or more origins than a record holds). */
+static uint8_t *
+s_peer_heads_rec (el_node_t *self, const uint8_t key[EL_KEY_BYTES], uint64_t session,
+                  size_t *ret_len)
+{
+    el_sync_peer_info_t info;
+    if (!session || el_sync_peer_info (self->sync, session, &info) < 0
+        || !info.hello_received) {
+        void *val = NULL;
+        size_t len = 0;
+        if (el_store_peer_get (self->store, key, &val, &len) < 0)
+            return NULL;
+        if (s_peer_rec_heads (val, len) < 0) {
+            free (val);
+            return NULL;
+        }
+        *ret_len = len;
+        return val;
+    }
+    el_head_t *heads = NULL;
+    size_t nh = 0;
+    if (el_store_heads (self->store, &heads, &nh) < 0 || nh > S_PEER_HEADS_MAX) {
+        free (heads);
+        return NULL;
+    }
+    uint8_t *rec = malloc (S_PEER_HEADS_AT + nh * S_PEER_HEAD_BYTES);
+    if (rec) {
+        el_be64_put (rec + S_PEER_REC_BYTES, nh);
+        for (size_t i = 0; i < nh; i++) {
+            uint8_t *h = rec + S_PEER_HEADS_AT + i * S_PEER_HEAD_BYTES;
+            uint64_t lacks = el_sync_peer_behind (self->sync, session, heads[i].origin);
+            memcpy (h, heads[i].origin, EL_KEY_BYTES);
+            el_be64_put (h + EL_KEY_BYTES, heads[i].seq - (lacks < heads[i].seq ? lacks
+                                                                                : heads[i].seq));
+        }
+        *ret_len = S_PEER_HEADS_AT + nh * S_PEER_HEAD_BYTES;
+    }
+    free (heads);
+    return rec;
+}
+
+/* Record what we know of peer @p key; @p session (0 = none) is its live
+ * session, whose Hello tells what it holds. */
 static void
 s_peer_save (el_node_t *self, const uint8_t key[EL_KEY_BYTES], int64_t last_seen_us,
-             int64_t since_us, uint64_t disconnects, uint64_t sessions)
+             int64_t since_us, uint64_t disconnects, uint64_t sessions, uint64_t session)
 {
-    uint8_t rec[S_PEER_REC_BYTES];
-    rec[0] = 1;
-    el_be64_put (rec + 1, (uint64_t) last_seen_us);
-    el_be64_put (rec + 9, (uint64_t) since_us);
-    el_be64_put (rec + 17, disconnects);
-    el_be64_put (rec + 25, sessions);
-    int rc = el_store_peer_put (self->store, key, rec, sizeof rec);
+    uint8_t small[S_PEER_REC_BYTES];
+    size_t len = sizeof small;
+    uint8_t *rec = s_peer_heads_rec (self, key, session, &len);
+    if (!rec)
+        len = sizeof small;
+    uint8_t *r = rec ? rec : small;
+    r[0] = rec ? 2 : 1;
+    el_be64_put (r + 1, (uint64_t) last_seen_us);
+    el_be64_put (r + 9, (uint64_t) since_us);
+    el_be64_put (r + 17, disconnects);
+    el_be64_put (r + 25, sessions);
+    int rc = el_store_peer_put (self->store, key, r, len);
+    free (rec);
     if (rc < 0) {
         char f[EL_LOG_FPR_BYTES];
         el_log (EL_LOG_WARN, "peer_record_failed", "peer=%s reason=%s", s_fpr (key, f),
@@ -283,7 +356,7 @@ s_peer_load (el_node_t *self, const uint8_t key[EL_KEY_BYTES], s_known_t *ret)
         return rc;
     const uint8_t *rec = val;
     rc = EL_EPROTO;
-    if (len == S_PEER_REC_BYTES && rec[0] == 1) {
+    if ((len == S_PEER_REC_BYTES && rec[0] == 1) || s_peer_rec_heads (rec, len) >= 0) {
         memcpy (ret->key, key, EL_KEY_BYTES);
         ret->last_seen_us = (int64_t) el_be64_get (rec + 1);
         ret->since_us = (int64_t) el_be64_get (rec + 9);
@@ -326,7 +399,8 @@ s_known_note (el_node_t *self, const s_link_t *l)
     k->since_us = el_now_us ();
     k->disconnects = l->disconnects + 1;
     k->sessions = l->sessions;
-    s_peer_save (self, k->key, k->last_seen_us, k->since_us, k->disconnects, k->sessions);
+    s_peer_save (self, k->key, k->last_seen_us, k->since_us, k->disconnects, k->sessions,
+                 l->session);
 }
 
 /* Forget an inbound connection. */
@@ -878,7 +952,7 @@ s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
             l->down = S_DOWN_DISCONNECTED;
             l->since_us = el_now_us ();
             s_peer_save (self, l->key, l->last_seen_us, l->since_us, l->disconnects,
-                         l->sessions);
+                         l->sessions, l->session);
             el_log (EL_LOG_INFO, "peer_disconnected", "peer=%s role=%s endpoint=%s", peer,
                     s_link_role (l), l->endpoint);
         }
@@ -1457,7 +1531,7 @@ el_node_destroy (el_node_t **self_p)
             s_link_t *l = &self->links[i];
             if (l->kind != S_LINK_FREE && l->has_key && (l->connected || l->kind == S_LINK_IN))
                 s_peer_save (self, l->key, l->last_seen_us, now,
-                             l->disconnects + (l->connected ? 1 : 0), l->sessions);
+                             l->disconnects + (l->connected ? 1 : 0), l->sessions, l->session);
         }
     }
     for (size_t i = self->roles_n; i-- > 0;)
@@ -1913,6 +1987,7 @@ s_status_offline (el_control_t *ctl, const uint8_t key[EL_KEY_BYTES])
     p->endpoint = (char *) "";
     p->role = (char *) "site";
     p->down_reason = (char *) "disconnected";
+    p->behind_unknown = true;
     return p;
 }
 
@@ -1986,6 +2061,20 @@ s_status_sync (el_node_t *self, el_control_t *ctl, El__StatusReply *st)
     return 0;
 }
 
+static El__OriginBehind *
+s_origin_behind (el_control_t *ctl, const uint8_t origin[EL_KEY_BYTES], uint64_t behind)
+{
+    El__OriginBehind *o = el_control_alloc (ctl, sizeof *o);
+    uint8_t *ok = el_control_alloc (ctl, EL_KEY_BYTES);
+    if (!o || !ok)
+        return NULL;
+    el__origin_behind__init (o);
+    memcpy (ok, origin, EL_KEY_BYTES);
+    o->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, ok };
+    o->behind = behind;
+    return o;
+}
+
 /* How far behind the peer of @p session is, per origin (at most
  * EL_NODE_STATUS_ORIGINS origins). */
 static int
@@ -2001,19 +2090,57 @@ s_status_behind (el_node_t *self, el_control_t *ctl, uint64_t session, El__PeerS
         uint64_t b = el_sync_peer_behind (self->sync, session, heads[h].origin);
         if (!b)
             continue;
-        El__OriginBehind *o = el_control_alloc (ctl, sizeof *o);
-        uint8_t *ok = el_control_alloc (ctl, EL_KEY_BYTES);
-        if (!o || !ok)
+        ob[nob] = s_origin_behind (ctl, heads[h].origin, b);
+        if (!ob[nob++])
             return -ENOMEM;
-        el__origin_behind__init (o);
-        memcpy (ok, heads[h].origin, EL_KEY_BYTES);
-        o->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, ok };
-        o->behind = b;
-        ob[nob++] = o;
     }
     p->behind_by_origin = ob;
     p->n_behind_by_origin = nob;
     return 0;
+}
+
+/* How far behind peer @p key is when it has no session: what we hold now
+ * against what it held when its last session ended (its peers record); when
+ * that is not stored, behind_unknown. Both lists are in origin order. */
+static int
+s_status_behind_stored (el_node_t *self, el_control_t *ctl, const uint8_t key[EL_KEY_BYTES],
+                        El__PeerStatus *p, const el_head_t *heads, size_t nh)
+{
+    void *val = NULL;
+    size_t len = 0;
+    p->behind_unknown = true;
+    if (el_store_peer_get (self->store, key, &val, &len) < 0)
+        return 0;
+    int64_t n = s_peer_rec_heads (val, len);
+    size_t cap = nh < EL_NODE_STATUS_ORIGINS ? nh : EL_NODE_STATUS_ORIGINS;
+    El__OriginBehind **ob = n < 0 ? NULL : el_control_alloc (ctl, (cap ? cap : 1) * sizeof *ob);
+    size_t nob = 0, j = 0;
+    uint64_t total = 0;
+    int rc = n >= 0 && !ob ? -ENOMEM : 0;
+    for (size_t h = 0; ob && rc == 0 && h < nh; h++) {
+        const uint8_t *held = (const uint8_t *) val + S_PEER_HEADS_AT;
+        while (j < (size_t) n && memcmp (held + j * S_PEER_HEAD_BYTES, heads[h].origin,
+                                         EL_KEY_BYTES) < 0)
+            j++;
+        uint64_t seq = j < (size_t) n && !memcmp (held + j * S_PEER_HEAD_BYTES, heads[h].origin,
+                                                  EL_KEY_BYTES)
+                           ? el_be64_get (held + j * S_PEER_HEAD_BYTES + EL_KEY_BYTES) : 0;
+        if (seq >= heads[h].seq)
+            continue;
+        total += heads[h].seq - seq;
+        if (nob < cap) {
+            ob[nob] = s_origin_behind (ctl, heads[h].origin, heads[h].seq - seq);
+            rc = ob[nob++] ? 0 : -ENOMEM;
+        }
+    }
+    free (val);
+    if (ob && rc == 0) {
+        p->behind_unknown = false;
+        p->behind = total;
+        p->behind_by_origin = ob;
+        p->n_behind_by_origin = nob;
+    }
+    return rc;
 }
 
 /* Why link @p l is down, in words (PeerStatus.down_reason); "" when it is up. */
@@ -2087,6 +2214,9 @@ s_status_link (el_node_t *self, el_control_t *ctl, const s_link_t *l, const el_h
         if (s_status_behind (self, ctl, l->session, p, heads, nh) < 0)
             return NULL;
     }
+    if (!p->hello_received && l->has_key
+        && s_status_behind_stored (self, ctl, l->key, p, heads, nh) < 0)
+        return NULL;
     return p;
 }
 
@@ -2123,6 +2253,9 @@ s_status_peers (el_node_t *self, el_control_t *ctl, El__StatusReply *st, const e
         p->disconnects = k->disconnects;
         p->sessions = k->sessions;
         peers[np++] = p;
+        int rc = s_status_behind_stored (self, ctl, k->key, p, heads, nh);
+        if (rc < 0)
+            return rc;
     }
     st->peers = peers;
     st->n_peers = np;

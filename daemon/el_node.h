@@ -47,7 +47,11 @@
  * when disconnected, disconnects, sessions) is kept in the store's peers db
  * (33 bytes: version 1, then four 64-bit big-endian integers), written on each
  * disconnect and at shutdown, so `status` still says when a site was last
- * seen after a restart.
+ * seen after a restart. Version 2 adds what the peer held of each origin when
+ * its session ended (its Hello's heads plus what we sent it), so `status`
+ * counts the entries that wait for a peer without a session (PeerStatus
+ * behind, behind_by_origin); a peer of which nothing is stored says
+ * behind_unknown rather than 0.
  *
  * Threading: the reactor is single-threaded; create, run and destroy a node
  * in one thread. el_node_new() blocks SIGINT/SIGTERM/SIGHUP in the calling thread

@@ -5,7 +5,7 @@ Site helpers of test_cli.py), each case in its own temp dir with free ports.
 Waits are bounded (el_it.WAIT_S) and nothing is asserted on timing.
 
   test_ops.py --case NAME --cli BIN --node BIN --broker BIN [--ctl BIN] [--keep]
-Cases: refused_then_admitted.
+Cases: refused_then_admitted, hub_behind.
 """
 import argparse
 import os
@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from el_it import check, wait_for  # noqa: E402
-from test_cli import event_uids, run_case, table_rows  # noqa: E402
+from test_cli import event_uids, run_case, start_network, table_rows  # noqa: E402
 
 
 def broker_row(net, site):
@@ -89,7 +89,62 @@ def case_refused_then_admitted(net):
     check(broker_row(net, late)["down_reason"] == "revoked", "revoked, then not")
 
 
-CASES = {"refused_then_admitted": case_refused_then_admitted}
+def site_row(net, at, key):
+    """The status row at @at for the inbound site @key, or None."""
+    rows = [p for p in net.cli_ok(at, "status", json_out=True)["peers"]
+            if p["key"] == key and not p["outbound"]]
+    check(len(rows) <= 1, "%d rows for one site: %s" % (len(rows), rows))
+    return rows[0] if rows else None
+
+
+def case_hub_behind(net):
+    """The hub's status says how many entries wait for a site that stopped,
+    from what the site held when it left (kept across a hub restart), and
+    says unknown for an admitted site never seen."""
+    n = start_network(net, ["a", "b"])
+    a, b = n["a"], n["b"]
+    never = net.add("never")                   # admitted, never started
+    net.cli_ok(a, "event", "add", "--uid", "ev-0", "--summary", "Avant",
+               "--start", "2027-06-01 18:00")
+    wait_for("b holds all the hub holds", lambda: (lambda r: r and r["connected"]
+             and r["behind"] == 0 and "ev-0" in event_uids(net, b))(site_row(net, net.hub, b.key)))
+    b.stop()
+    row = wait_for("b gone at the hub", lambda: (lambda r: r if r and not r["connected"]
+                   else None)(site_row(net, net.hub, b.key)))
+    check(row["behind"] == 0, "nothing new yet, b's row says %s" % row)
+    for i in (1, 2, 3):
+        net.cli_ok(a, "event", "add", "--uid", "ev-%d" % i, "--summary", "Après %d" % i,
+                   "--start", "2027-06-0%d 18:00" % (i + 1))
+    wait_for("a's events at the hub", lambda: {"ev-1", "ev-2", "ev-3"} <= set(
+        event_uids(net, net.hub)))
+    row = site_row(net, net.hub, b.key)
+    check(row["behind"] == 3 and [(o["origin"], o["behind"]) for o in row["behind_by_origin"]]
+          == [(a.key, 3)], "stopped b: %s" % row)
+    row = site_row(net, net.hub, never.key)
+    check(row["behind"] is None and not row["connected"]
+          and row["down_reason"] == "never connected", "never-seen site: %s" % row)
+    text = net.cli_ok(net.hub, "status")
+    peers = {p["PEER"]: p for p in table_rows(text.split("\n\n")[1])}
+    check(peers["b"]["BEHIND"] == "3" and peers["never"]["BEHIND"] == "unknown",
+          "status table %s" % peers)
+    # what b held is kept across a restart of the hub
+    net.hub.stop()
+    net.hub.start()
+    check(site_row(net, net.hub, b.key)["behind"] == 3, "after a hub restart: %s"
+          % site_row(net, net.hub, b.key))
+    net.cli_ok(net.hub, "event", "add", "--uid", "ev-hub", "--summary", "Du hub",
+               "--start", "2027-06-09 18:00")
+    row = site_row(net, net.hub, b.key)
+    check(row["behind"] == 4 and sorted(o["behind"] for o in row["behind_by_origin"]) == [1, 3],
+          "one more at the hub: %s" % row)
+    # b comes back and catches up
+    b.start()
+    wait_for("b caught up", lambda: (lambda r: r and r["connected"] and r["behind"] == 0
+                                     and "ev-hub" in event_uids(net, b))(
+        site_row(net, net.hub, b.key)))
+
+
+CASES = {"refused_then_admitted": case_refused_then_admitted, "hub_behind": case_hub_behind}
 
 
 def main():

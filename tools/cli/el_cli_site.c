@@ -584,7 +584,7 @@ static const el_cli_col_t s_peer_cols[] = {
     { "SINCE", "since_us", EL_CLI_COL_TIME, 0 },
     { "LAST SEEN", "last_seen_us", EL_CLI_COL_TIME, 0 },
     { "AUTH FAILURES", "auth_failures", EL_CLI_COL_TEXT, 0 },
-    { "BEHIND", "behind", EL_CLI_COL_TEXT, 0 },
+    { "BEHIND", "behind_text", EL_CLI_COL_TEXT, 0 },
 };
 
 static const el_cli_col_t s_behind_cols[] = {
@@ -676,7 +676,15 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
         json_object_set_new (o, "entries_sent", json_integer ((json_int_t) p->entries_sent));
         json_object_set_new (o, "entries_received",
                              json_integer ((json_int_t) p->entries_received));
-        json_object_set_new (o, "behind", json_integer ((json_int_t) p->behind));
+        /* unknown (null): a peer without a session of which nothing is stored */
+        json_object_set_new (o, "behind", p->behind_unknown ? json_null ()
+                                          : json_integer ((json_int_t) p->behind));
+        if (!cli->json) {
+            char behind[24] = "unknown";
+            if (!p->behind_unknown)
+                snprintf (behind, sizeof behind, "%llu", (unsigned long long) p->behind);
+            json_object_set_new (o, "behind_text", json_string (behind));
+        }
         json_t *by = json_array ();
         for (size_t k = 0; k < p->n_behind_by_origin; k++) {
             const El__OriginBehind *ob = p->behind_by_origin[k];
