@@ -224,5 +224,6 @@ main (int argc, char **argv)
     if (flags.admit || flags.revoke)
         return s_admin (&cfg, &flags);
     static const el_role_ops_t *const roles[] = { &el_site_role, &el_hub_role };
-    return el_daemon_run (&cfg, "broker", roles, sizeof roles / sizeof roles[0]);
+    return el_daemon_run (&cfg, EL_CONFIG_NEEDS_LISTEN, "broker", roles,
+                          sizeof roles / sizeof roles[0]);
 }

@@ -138,6 +138,8 @@ struct el_node {
     int64_t auth_log_window_us;         /* start of the current 1 s log window */
     unsigned auth_logged;               /* auth_failed lines in that window */
     uint64_t auth_suppressed;           /* lines not written since the last summary */
+    el_node_reload_fn *reload;          /* SIGHUP: the configuration again; NULL = ignored */
+    void *reload_arg;
 };
 
 #define S_AUTH_LOGS_PER_S 10    /* auth_failed lines per second; the rest are counted */
@@ -1590,6 +1592,202 @@ el_node_stop (el_node_t *self)
     self->stop = true;
 }
 
+/* ------------------------------------------------------------ reload */
+
+void
+el_node_on_reload (el_node_t *self, el_node_reload_fn *fn, void *arg)
+{
+    self->reload = fn;
+    self->reload_arg = arg;
+}
+
+/* Append @p name to the comma-separated list @p buf. */
+static void
+s_list_add (char *buf, size_t size, const char *name)
+{
+    size_t len = strlen (buf);
+    if (len < size)
+        snprintf (buf + len, size - len, "%s%s", len ? "," : "", name);
+}
+
+static bool
+s_peer_listed (const el_config_t *cfg, const el_config_peer_t *p, bool same_endpoint)
+{
+    for (size_t i = 0; i < cfg->peers_n; i++)
+        if (!memcmp (cfg->peers[i].key, p->key, EL_KEY_BYTES)
+            && (!same_endpoint || !strcmp (cfg->peers[i].endpoint, p->endpoint)))
+            return true;
+    return false;
+}
+
+/* Close our link to a configured peer that left the configuration. */
+static void
+s_link_close_outbound (el_node_t *self, s_link_t *l)
+{
+    s_session_close (self, l);
+    if (l->monitor) {
+        zmq_socket_monitor (l->socket, NULL, 0);
+        zmq_close (l->monitor);
+    }
+    zmq_close (l->socket);
+    l->kind = S_LINK_FREE;
+    while (self->links_hi > 0 && self->links[self->links_hi - 1].kind == S_LINK_FREE)
+        self->links_hi--;
+}
+
+/* Peer @p p left the configuration (@p still_peer: its key stays, with
+ * another endpoint): our link to it closes; unless it stays a peer, its key
+ * leaves the ZAP allow list (but for the network's key, and on the broker
+ * for a site it admitted) and its inbound sessions end. */
+static void
+s_peer_drop (el_node_t *self, const el_config_peer_t *p, bool still_peer)
+{
+    char f[EL_LOG_FPR_BYTES];
+    for (size_t i = 0; i < self->links_hi; i++) {
+        s_link_t *l = &self->links[i];
+        if (l->kind == S_LINK_PEER && !memcmp (l->key, p->key, EL_KEY_BYTES)
+            && !strcmp (l->endpoint, p->endpoint))
+            s_link_close_outbound (self, l);
+    }
+    El__SiteStatus st = EL__SITE_STATUS__REVOKED;
+    bool admitted_here = !memcmp (self->network, self->kp->pk, EL_KEY_BYTES)
+                         && el_attest_status (self->store, self->network, p->key, &st) == 0
+                         && st == EL__SITE_STATUS__ACTIVE;
+    if (still_peer || admitted_here || !memcmp (p->key, self->network, EL_KEY_BYTES))
+        return;
+    el_zap_deny (self->zap, p->key);
+    for (size_t i = 0; i < self->links_hi; i++) {
+        s_link_t *l = &self->links[i];
+        if (l->kind != S_LINK_IN || !l->has_key || memcmp (l->key, p->key, EL_KEY_BYTES))
+            continue;
+        el_log (EL_LOG_INFO, "session_ended", "peer=%s role=site reason=no_longer_a_peer",
+                s_fpr (p->key, f));
+        s_send_error (self, l, EL__ERROR_CODE__ERROR_PROTOCOL, "not a peer any more");
+        s_flush_pending (self);
+        s_session_close (self, l);
+        l->banned = true;
+    }
+}
+
+/* Peer @p p joined the configuration. @return 0, or the error (logged). */
+static int
+s_peer_add (el_node_t *self, const el_config_peer_t *p)
+{
+    int rc = el_zap_allow (self->zap, p->key);
+    if (rc == 0 && p->endpoint[0])
+        rc = s_outbound_new (self, S_LINK_PEER, p->key, p->endpoint);
+    else if (rc == 0)
+        s_known_load (self, p->key);
+    if (rc < 0) {
+        char f[EL_LOG_FPR_BYTES];
+        el_log (EL_LOG_ERROR, "peer_add_failed", "peer=%s endpoint=%s reason=%s",
+                s_fpr (p->key, f), p->endpoint[0] ? p->endpoint : "none", el_strcode (rc));
+    }
+    return rc;
+}
+
+/* The configured peers become those of @p cfg: links closed and opened. */
+static void
+s_reload_peers (el_node_t *self, const el_config_t *cfg, char *changed, size_t size)
+{
+    el_config_peer_t *now = malloc (EL_CONFIG_PEERS_MAX * sizeof *now);
+    if (!now) {
+        s_list_add (changed, size, "peers_not_applied_out_of_memory");
+        return;
+    }
+    size_t n = 0, added = 0, removed = 0;
+    for (size_t i = 0; i < self->cfg.peers_n; i++) {
+        const el_config_peer_t *p = &self->cfg.peers[i];
+        if (s_peer_listed (cfg, p, true)) {
+            now[n++] = *p;
+        } else {
+            s_peer_drop (self, p, s_peer_listed (cfg, p, false));
+            removed++;
+        }
+    }
+    for (size_t i = 0; i < cfg->peers_n && n < EL_CONFIG_PEERS_MAX; i++) {
+        const el_config_peer_t *p = &cfg->peers[i];
+        if (!s_peer_listed (&self->cfg, p, true) && s_peer_add (self, p) == 0) {
+            now[n++] = *p;
+            added++;
+        }
+    }
+    memcpy (self->cfg.peers, now, n * sizeof *now);
+    self->cfg.peers_n = n;
+    free (now);
+    if (added)
+        s_list_add (changed, size, "peers_added");
+    if (removed)
+        s_list_add (changed, size, "peers_removed");
+}
+
+/* The settings a running daemon keeps until it restarts, when they changed. */
+static void
+s_reload_fixed (const el_config_t *was, const el_config_t *cfg, char *list, size_t size)
+{
+    bool listen = was->listen_n != cfg->listen_n;
+    for (size_t i = 0; !listen && i < cfg->listen_n; i++)
+        listen = strcmp (was->listen[i], cfg->listen[i]) != 0;
+    const struct {
+        const char *name;
+        bool changed;
+    } fixed[] = {
+        { "state_dir", strcmp (was->state_dir, cfg->state_dir) != 0 },
+        { "key_file", strcmp (was->key_file, cfg->key_file) != 0 },
+        { "listen", listen },
+        { "connect", strcmp (was->connect, cfg->connect) != 0 },
+        { "broker_key", was->has_broker_key != cfg->has_broker_key
+                        || memcmp (was->broker_key, cfg->broker_key, EL_KEY_BYTES) != 0 },
+        { "control", strcmp (was->control, cfg->control) != 0 },
+        { "heartbeat", was->heartbeat_ivl_ms != cfg->heartbeat_ivl_ms
+                       || was->heartbeat_timeout_ms != cfg->heartbeat_timeout_ms
+                       || was->heartbeat_ttl_ms != cfg->heartbeat_ttl_ms },
+        { "reconnect", was->reconnect_ivl_ms != cfg->reconnect_ivl_ms
+                       || was->reconnect_ivl_max_ms != cfg->reconnect_ivl_max_ms },
+        { "hwm", was->hwm != cfg->hwm },
+        { "map_max_mb", was->map_max_mb != cfg->map_max_mb },
+        { "credit", was->credit != cfg->credit },
+        { "batch", was->batch != cfg->batch },
+        { "durable", was->durable != cfg->durable },
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (fixed[i].changed)
+            s_list_add (list, size, fixed[i].name);
+}
+
+/* SIGHUP: read the configuration again and apply what can change live (log
+ * level, peers); a configuration that does not load changes nothing. */
+static void
+s_reload (el_node_t *self)
+{
+    if (!self->reload) {
+        el_log (EL_LOG_INFO, "signal_ignored", "signal=SIGHUP");
+        return;
+    }
+    char err[EL_CONFIG_ERR_MAX] = "", q[EL_CONFIG_ERR_MAX + 16];
+    el_config_t *cfg = malloc (sizeof *cfg);
+    int rc = cfg ? self->reload (self->reload_arg, cfg, err, sizeof err) : -ENOMEM;
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "config_reload_failed", "reason=%s kept=previous_configuration",
+                el_log_quote (err[0] ? err : el_strerror (rc), q, sizeof q));
+        free (cfg);
+        return;
+    }
+    char changed[256] = "", restart[256] = "";
+    if (cfg->log_level != self->cfg.log_level) {
+        el_log_set_level (cfg->log_level);
+        self->cfg.log_level = cfg->log_level;
+        s_list_add (changed, sizeof changed, "log_level");
+    }
+    s_reload_peers (self, cfg, changed, sizeof changed);
+    s_reload_fixed (&self->cfg, cfg, restart, sizeof restart);
+    el_log (EL_LOG_INFO, "config_reloaded", "changed=%s log_level=%s peers=%zu "
+            "needs_restart=%s", changed[0] ? changed : "none",
+            el_log_level_name (self->cfg.log_level), self->cfg.peers_n,
+            restart[0] ? restart : "none");
+    free (cfg);
+}
+
 /* ------------------------------------------------------------ reactor */
 
 static void
@@ -1655,6 +1853,7 @@ el_node_run (el_node_t *self)
     size_t idx[S_POLL_MAX];
     bool pending = false;
     while (!self->stop) {
+        bool reload = false;
         int n = 0;
         items[n] = (zmq_pollitem_t) { NULL, self->signal_fd, ZMQ_POLLIN, 0 };
         kinds[n++] = 0;
@@ -1722,7 +1921,7 @@ el_node_run (el_node_t *self)
                 struct signalfd_siginfo si;
                 while (read (self->signal_fd, &si, sizeof si) == (ssize_t) sizeof si) {
                     if (si.ssi_signo == SIGHUP) {
-                        el_log (EL_LOG_INFO, "signal_ignored", "signal=SIGHUP");
+                        reload = true;      /* once this cycle's sockets are read */
                         continue;
                     }
                     el_log (EL_LOG_INFO, "stopping", "signal=%s",
@@ -1749,6 +1948,8 @@ el_node_run (el_node_t *self)
             if (self->stop)
                 break;
         }
+        if (reload && !self->stop)
+            s_reload (self);        /* may close links: not while items[] point at them */
         s_drain (self);
         pending = s_flush_pending (self);
     }

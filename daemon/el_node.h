@@ -38,8 +38,17 @@
  * Members' sharing levels hold on the wire: the sync core runs with
  * el_share_by_level (core/el_share.h).
  *
- * Shutdown: SIGINT / SIGTERM (signalfd) stop the loop at once (SIGHUP is
- * ignored and logged); every store
+ * Reload: SIGHUP reads the configuration again (el_node_on_reload(); without
+ * it SIGHUP is logged and ignored) and applies what can change live: the log
+ * level, and the configured peers (links to removed peers close, their keys
+ * leave the ZAP allow list unless admitted otherwise; added peers are
+ * allowed and connected). Settings that need a restart (state_dir, listen,
+ * connect, broker_key, limits, ...) keep their running values and are named
+ * in the log line `config_reloaded changed=... needs_restart=...`. A
+ * configuration that does not load changes nothing
+ * (`config_reload_failed reason=...`).
+ *
+ * Shutdown: SIGINT / SIGTERM (signalfd) stop the loop at once; every store
  * commit happens before anything is acknowledged, sockets close with a short
  * linger, the store is closed cleanly.
  *
@@ -115,6 +124,16 @@ void el_node_destroy (el_node_t **self_p);
 
 /** This daemon's site id. */
 const uint8_t *el_node_id (const el_node_t *self);
+
+/** Where a daemon gets its configuration again on SIGHUP: fill @p ret (not
+ * initialised) with the settings a start would read now, finished
+ * (el_config_finish), or return a negative code with the reason in @p err
+ * (the running configuration is then kept). Called in the reactor thread. */
+typedef int (el_node_reload_fn) (void *arg, el_config_t *ret, char *err, size_t err_size);
+
+/** Reload through @p fn on SIGHUP (NULL: SIGHUP is logged and ignored).
+ * Same thread as el_node_run(), before or between runs. */
+void el_node_on_reload (el_node_t *self, el_node_reload_fn *fn, void *arg);
 
 /* ------------------------------------------------------------ for the roles
  * Reactor thread only, from a role's start() until its stop(). */

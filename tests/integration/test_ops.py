@@ -5,17 +5,18 @@ Site helpers of test_cli.py), each case in its own temp dir with free ports.
 Waits are bounded (el_it.WAIT_S) and nothing is asserted on timing.
 
   test_ops.py --case NAME --cli BIN --node BIN --broker BIN [--ctl BIN] [--keep]
-Cases: refused_then_admitted, hub_behind.
+Cases: refused_then_admitted, hub_behind, reload.
 """
 import argparse
 import os
 import re
+import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from el_it import check, wait_for  # noqa: E402
-from test_cli import event_uids, run_case, start_network, table_rows  # noqa: E402
+from el_it import check, free_port, wait_for  # noqa: E402
+from test_cli import event_uids, heads, run_case, start_network, table_rows  # noqa: E402
 
 
 def broker_row(net, site):
@@ -144,7 +145,112 @@ def case_hub_behind(net):
         site_row(net, net.hub, b.key)))
 
 
-CASES = {"refused_then_admitted": case_refused_then_admitted, "hub_behind": case_hub_behind}
+def set_conf(site, key, value):
+    """Set @key in @site's config file (drop it when @value is None), as an
+    operator would edit it."""
+    with open(site.conf) as f:
+        lines = [l for l in f.read().splitlines() if not re.match(r"%s\s*=" % key, l)]
+    if value is not None:
+        lines.append("%s = %s" % (key, value))
+    with open(site.conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def hup(site, want):
+    """SIGHUP @site; wait for the log line of that reload (the first one after
+    the signal holding @want). @return the log text from that line on."""
+    mark = len(site.log_text())
+    site.proc.send_signal(signal.SIGHUP)
+
+    def seen():
+        text = site.log_text()[mark:]
+        m = re.search(r"^.*%s.*$" % want, text, re.M)
+        return text[m.start():] if m else None
+    return wait_for("%s logs %s" % (site.name, want), seen)
+
+
+def case_reload(net):
+    """SIGHUP reads the config file again: the log level and the peers change
+    live; a file that does not load changes nothing and the daemon runs on."""
+    a = net.add("a", admit=False)
+    b = net.add("b", admit=False)
+    port = free_port()
+    set_conf(b, "listen", "tcp://127.0.0.1:%d" % port)
+    set_conf(b, "peer", a.key)                      # b admits a as a direct peer
+    net.hub.start()
+    for s in (a, b):
+        net.cli_ok(net.hub, "admit", s.key, "--name", s.name)
+        s.start()
+    for s in (a, b):
+        wait_for("%s admitted" % s.name, lambda s=s: net.cli_ok(s, "status", json_out=True)["admitted"])
+    check("debug event=" not in a.log_text(), "debug lines at log_level=info")
+
+    def activity(uid):
+        net.cli_ok(net.hub, "event", "add", "--uid", uid, "--summary", uid,
+                   "--start", "2027-06-01 18:00")
+        wait_for("%s at a" % uid, lambda: uid in event_uids(net, a))
+
+    # the log level
+    set_conf(a, "log_level", "debug")
+    after = hup(a, "event=config_reloaded")
+    check(re.search(r"event=config_reloaded changed=log_level log_level=debug peers=0 "
+                    r"needs_restart=none", after), "reload line: %s" % after.splitlines()[0])
+    activity("ev-debug")
+    check("debug event=" in a.log_text()[len(a.log_text()) - len(after):],
+          "no debug line after the reload")
+
+    # a peer added, then removed
+    set_conf(a, "peer", "%s@tcp://127.0.0.1:%d" % (b.key, port))
+    after = hup(a, "event=config_reloaded")
+    check("changed=peers_added" in after.splitlines()[0], "peer added: %s" % after.splitlines()[0])
+
+    def peer_rows():
+        return [p for p in net.cli_ok(a, "status", json_out=True)["peers"] if p["role"] == "peer"]
+    wait_for("a's link to b", lambda: [(p["key"], p["connected"]) for p in peer_rows()]
+             == [(b.key, True)])
+    wait_for("b sees a", lambda: any(p["key"] == a.key and p["connected"] and not p["outbound"]
+                                     for p in net.cli_ok(b, "status", json_out=True)["peers"]))
+    set_conf(a, "peer", None)
+    after = hup(a, "event=config_reloaded")
+    check("changed=peers_removed" in after.splitlines()[0], "peer removed: %s"
+          % after.splitlines()[0])
+    check(peer_rows() == [], "a still has a peer row: %s" % peer_rows())
+
+    # a file that does not load: nothing changes, the daemon runs on
+    with open(a.conf) as f:
+        good = f.read()
+    with open(a.conf, "a") as f:
+        f.write("this line is not a setting\n")
+    after = hup(a, "event=config_reload_failed")
+    check(re.search(r"event=config_reload_failed reason=.*line \d+", after.splitlines()[0]),
+          "failure line: %s" % after.splitlines()[0])
+    check(a.proc.poll() is None, "a died on a broken config")
+    # (the CLI itself refuses that file: ask the daemon through el_testctl)
+    held = sum(heads(net, a).values())
+    net.cli_ok(net.hub, "event", "add", "--uid", "ev-after-broken", "--summary", "x",
+               "--start", "2027-06-01 18:00")
+    wait_for("the hub's event at a", lambda: sum(heads(net, a).values()) > held)
+    check("debug event=entries_applied" in a.log_text()[len(a.log_text()) - len(after):],
+          "the old log level was not kept")
+    # back to a good file: info again; a setting that needs a restart says so
+    with open(a.conf, "w") as f:
+        f.write(good)
+    set_conf(a, "log_level", "info")
+    set_conf(a, "heartbeat_ivl_ms", "700")
+    after = hup(a, "event=config_reloaded")
+    check(re.search(r"changed=log_level log_level=info .*needs_restart=heartbeat",
+                    after.splitlines()[0]), "reload line: %s" % after.splitlines()[0])
+    activity("ev-info-again")
+    check("debug event=" not in a.log_text()[len(a.log_text()) - len(after):],
+          "debug lines after going back to info")
+    # the broker reloads too (its own flags read again)
+    after = hup(net.hub, "event=config_reloaded")
+    check("changed=none" in after.splitlines()[0], "broker reload: %s" % after.splitlines()[0])
+    check(net.hub.try_status() is not None, "the broker stopped answering")
+
+
+CASES = {"refused_then_admitted": case_refused_then_admitted, "hub_behind": case_hub_behind,
+         "reload": case_reload}
 
 
 def main():
