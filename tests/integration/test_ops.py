@@ -5,18 +5,19 @@ Site helpers of test_cli.py), each case in its own temp dir with free ports.
 Waits are bounded (el_it.WAIT_S) and nothing is asserted on timing.
 
   test_ops.py --case NAME --cli BIN --node BIN --broker BIN [--ctl BIN] [--keep]
-Cases: refused_then_admitted, hub_behind, reload.
+Cases: refused_then_admitted, hub_behind, reload, typed_keys.
 """
 import argparse
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from el_it import check, free_port, wait_for  # noqa: E402
-from test_cli import event_uids, heads, run_case, start_network, table_rows  # noqa: E402
+from test_cli import Site, event_uids, heads, run_case, start_network, table_rows  # noqa: E402
 
 
 def broker_row(net, site):
@@ -249,8 +250,100 @@ def case_reload(net):
     check(net.hub.try_status() is not None, "the broker stopped answering")
 
 
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def checked_form(key):
+    """The checked text of a 43-character key, computed here from the
+    formula of core/el_keytext.h."""
+    s = sum((2 * i + 3) * B64URL.index(c) for i, c in enumerate(key)) % 4096
+    c = (4096 - s) % 4096
+    return key + B64URL[c >> 6] + B64URL[c & 63]
+
+
+def swap_typo(key, i=10):
+    """@key with characters i and i+1 swapped (or, when equal, i changed)."""
+    k = list(key)
+    if k[i] == k[i + 1]:
+        k[i] = "B" if k[i] == "A" else "A"
+    else:
+        k[i], k[i + 1] = k[i + 1], k[i]
+    return "".join(k)
+
+
+def case_typed_keys(net):
+    """Keys people type carry two check characters: a swap or a wrong
+    character is refused, naming the setting; the older form is accepted with
+    a note; the checked form is what the CLI prints for people."""
+    hub_checked = checked_form(net.hub.key)
+    text = net.cli_ok(None, "init", os.path.join(net.tmp, "probe"), "--broker", "--listen",
+                      "tcp://127.0.0.1:1")
+    m = re.search(r"^broker key: (\S+)$", text, re.M)
+    check(m and len(m.group(1)) == 45 and checked_form(m.group(1)[:43]) == m.group(1),
+          "init prints the checked form: %r" % text)
+
+    where = os.path.join(net.tmp, "typo")
+    for bad in (swap_typo(hub_checked), hub_checked[:30] + ("x" if hub_checked[30] != "x" else "y")
+                + hub_checked[31:]):
+        rc, out, err = net.cli(None, "init", where, "--connect", "tcp://127.0.0.1:1",
+                               "--broker-key", bad)
+        check(rc == 2 and "--broker-key" in err and "check characters do not match" in err
+              and len(err.strip().splitlines()) == 1, "init with %s: %d %r" % (bad, rc, err))
+        check(not os.path.exists(where), "a refused init left %s" % where)
+    rc, out, err = net.cli(None, "init", where, "--connect", "tcp://127.0.0.1:1",
+                           "--broker-key", hub_checked)
+    check(rc == 0 and "note" not in err, "init with the checked key: %d %r" % (rc, err))
+    older = os.path.join(net.tmp, "older")
+    rc, out, err = net.cli(None, "init", older, "--connect", "tcp://127.0.0.1:1",
+                           "--broker-key", net.hub.key)
+    check(rc == 0 and "note: --broker-key" in err and hub_checked in err,
+          "init with the older form: %d %r" % (rc, err))
+
+    # the daemon names the setting too
+    site = Site(net, "s")
+    conf = open(site.conf).read()
+    with open(site.conf, "w") as f:
+        f.write(conf.replace(net.hub.key, swap_typo(hub_checked)))
+    out = subprocess.run([net.args.node, "--config", site.conf], capture_output=True, text=True,
+                         timeout=60)
+    check(out.returncode == 2 and "broker_key" in out.stderr
+          and "check characters do not match" in out.stderr, "node with a typo in broker_key: "
+          "%d %r" % (out.returncode, out.stderr))
+    with open(site.conf, "w") as f:
+        f.write(conf)
+    out = subprocess.run([net.args.node, "--config", site.conf, "--peer",
+                          swap_typo(hub_checked, 20) + "@tcp://127.0.0.1:1"],
+                         capture_output=True, text=True, timeout=60)
+    check(out.returncode == 2 and "--peer" in out.stderr
+          and "check characters do not match" in out.stderr, "node with a typo in --peer: "
+          "%d %r" % (out.returncode, out.stderr))
+
+    # admit and revoke on the broker
+    net.hub.start()
+    site_checked = net.cli_ok(None, "init", os.path.join(net.tmp, "s2"), "--connect",
+                              "tcp://127.0.0.1:1", "--broker-key", hub_checked,
+                              json_out=True)["key_checked"]
+    rc, _, err = net.cli(net.hub, "admit", swap_typo(site_checked, 40), "--name", "s2")
+    check(rc == 2 and "admit" in err and "swapped" in err, "admit typo: %d %r" % (rc, err))
+    check(net.cli_ok(net.hub, "sites", json_out=True)["sites"] == [], "a typo admitted a site")
+    rc, out, err = net.cli(net.hub, "admit", site_checked, "--name", "s2")
+    check(rc == 0 and site_checked in out and "note" not in err, "admit: %d %r %r" % (rc, out, err))
+    rc, out, err = net.cli(net.hub, "admit", site.key, "--name", "s")
+    check(rc == 0 and "note: admit" in err, "admit, older form: %d %r" % (rc, err))
+    rc, _, err = net.cli(net.hub, "revoke", swap_typo(site_checked, 0))
+    check(rc == 2 and "revoke" in err and "check characters" in err, "revoke typo: %d %r"
+          % (rc, err))
+    check([x["status"] for x in net.cli_ok(net.hub, "sites", json_out=True)["sites"]]
+          == ["active", "active"], "a typo revoked a site")
+    rc, out, err = net.cli(net.hub, "revoke", site_checked)
+    check(rc == 0 and site_checked in out, "revoke: %d %r" % (rc, out))
+    text = net.cli_ok(net.hub, "status")
+    check(re.search(r"^Site:\s+%s$" % re.escape(hub_checked), text, re.M),
+          "status shows the checked form: %s" % text.splitlines()[0])
+
+
 CASES = {"refused_then_admitted": case_refused_then_admitted, "hub_behind": case_hub_behind,
-         "reload": case_reload}
+         "reload": case_reload, "typed_keys": case_typed_keys}
 
 
 def main():
