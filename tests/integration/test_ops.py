@@ -5,7 +5,7 @@ Site helpers of test_cli.py), each case in its own temp dir with free ports.
 Waits are bounded (el_it.WAIT_S) and nothing is asserted on timing.
 
   test_ops.py --case NAME --cli BIN --node BIN --broker BIN [--ctl BIN] [--keep]
-Cases: refused_then_admitted, hub_behind, reload, typed_keys.
+Cases: refused_then_admitted, hub_behind, reload, typed_keys, import_columns.
 """
 import argparse
 import os
@@ -342,8 +342,42 @@ def case_typed_keys(net):
           "status shows the checked form: %s" % text.splitlines()[0])
 
 
+def case_import_columns(net):
+    """An equipment CSV without the columns that decide who may use a machine
+    is refused, naming them, unless --defaults: then the machines import with
+    the defaults of `equipment add` (bookable by the network, no training)."""
+    from test_import import expect_refused, write
+    n = start_network(net, ["a", "b"])
+    a, b = n["a"], n["b"]
+    bare = write(net, "bare.csv", "name,category\nTour,lathe\nLaser,laser_cutter\n")
+    expect_refused(net, a, ["equipment", "import", bare],
+                   r"bare\.csv:1: the header has no required_training, bookable_by columns: "
+                   r".*--defaults")
+    half = write(net, "half.csv", "name;category;required_training\nTour;lathe;lathe\n")
+    expect_refused(net, a, ["equipment", "import", half],
+                   r"half\.csv:1: the header has no bookable_by column:")
+    check(net.cli_ok(a, "equipment", "list", json_out=True)["equipment"] == [],
+          "a refused file imported something")
+    labs = write(net, "labs.json", '[{"name": "L", "url": "https://www.fablabs.io/labs/l", '
+                                   '"capabilities": "laser"}]')
+    expect_refused(net, a, ["equipment", "import", labs, "--defaults"], "--defaults")
+    r = net.cli_ok(a, "equipment", "import", bare, "--defaults", json_out=True)
+    check((r["new"], r["skipped"]) == (2, 0), "import --defaults: %s" % r)
+    net.cli_ok(a, "equipment", "add", "--id", "by-hand", "--name", "A la main",
+               "--category", "lathe")
+    wait_for("the machines at b", lambda: len(net.cli_ok(b, "equipment", "list",
+                                                          json_out=True)["equipment"]) == 3)
+    eq = {e["key"]: e for e in net.cli_ok(b, "equipment", "list", json_out=True)["equipment"]}
+    for k in ("tour", "laser"):
+        check((eq[k]["bookable_by"], eq[k]["required_training"])
+              == (eq["by-hand"]["bookable_by"], eq["by-hand"]["required_training"])
+              == ("network", ""), "defaults of %s: %s vs equipment add %s" % (k, eq[k],
+                                                                              eq["by-hand"]))
+
+
 CASES = {"refused_then_admitted": case_refused_then_admitted, "hub_behind": case_hub_behind,
-         "reload": case_reload, "typed_keys": case_typed_keys}
+         "reload": case_reload, "typed_keys": case_typed_keys,
+         "import_columns": case_import_columns}
 
 
 def main():
