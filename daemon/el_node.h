@@ -172,7 +172,8 @@ int el_node_uplink (el_node_t *self, const uint8_t key[EL_KEY_BYTES], const char
 uint32_t el_node_reknock_ms (unsigned refusals, uint32_t rnd);
 
 /** A status row for a peer without a connection, allocated in @p ctl's
- * reply arena. @return NULL when out of memory. */
+ * reply arena: down_reason "disconnected" and behind_unknown until the
+ * caller knows better. @return NULL when out of memory. */
 El__PeerStatus *el_node_status_offline (el_control_t *ctl, const uint8_t key[EL_KEY_BYTES]);
 
 /** Take the state directory's lock (<state_dir>/lock, flock) without
