@@ -318,7 +318,12 @@ def case_typed_keys(net):
           and "check characters do not match" in out.stderr, "node with a typo in --peer: "
           "%d %r" % (out.returncode, out.stderr))
 
-    # admit and revoke on the broker
+    # admit and revoke on the broker: its own flags, then the CLI
+    out = subprocess.run([net.args.broker, "--state-dir", net.hub.dir, "--admit",
+                          swap_typo(checked_form(site.key), 30), "--name", "s"],
+                         capture_output=True, text=True, timeout=60)
+    check(out.returncode == 2 and "--admit" in out.stderr and "swapped" in out.stderr,
+          "entrelab-broker --admit with a typo: %d %r" % (out.returncode, out.stderr))
     net.hub.start()
     site_checked = net.cli_ok(None, "init", os.path.join(net.tmp, "s2"), "--connect",
                               "tcp://127.0.0.1:1", "--broker-key", hub_checked,
