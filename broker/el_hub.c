@@ -334,6 +334,7 @@ s_status_site (void *arg, const uint8_t site[EL_KEY_BYTES], El__SiteStatus statu
         ss->rc = -ENOMEM;
         return 1;
     }
+    p->down_reason = (char *) "never connected";
     ss->st->peers[ss->st->n_peers++] = p;
     return 0;
 }

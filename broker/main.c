@@ -22,6 +22,7 @@
 #include "el_duties.h"
 #include "el_hub.h"
 #include "el_entry.h"
+#include "el_keytext.h"
 #include "el_log.h"
 #include "el_node.h"
 #include "el_store.h"
@@ -152,10 +153,11 @@ s_admin (const el_config_t *cfg, const s_flags_t *flags)
     bool revoke = flags->revoke != NULL;
     const char *arg = revoke ? flags->revoke : flags->admit;
     uint8_t site[EL_KEY_BYTES];
-    int rc = el_key_resolve (arg, site);
+    const char *why = NULL;
+    int rc = el_keytext_resolve (arg, site, NULL, &why);
     if (rc < 0) {
-        fprintf (stderr, "entrelab-broker: %s: not a key or key file (%s)\n", arg,
-                 el_strerror (rc));
+        fprintf (stderr, "entrelab-broker: --%s: '%s' is not a site key: %s\n",
+                 revoke ? "revoke" : "admit", arg, why ? why : el_strerror (rc));
         return 2;
     }
     if (!revoke && (!flags->name || !flags->name[0])) {
@@ -224,5 +226,6 @@ main (int argc, char **argv)
     if (flags.admit || flags.revoke)
         return s_admin (&cfg, &flags);
     static const el_role_ops_t *const roles[] = { &el_site_role, &el_hub_role };
-    return el_daemon_run (&cfg, "broker", roles, sizeof roles / sizeof roles[0]);
+    return el_daemon_run (&cfg, EL_CONFIG_NEEDS_LISTEN, "broker", roles,
+                          sizeof roles / sizeof roles[0]);
 }

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "el_keytext.h"
+
 static void
 s_err (char *err, size_t err_size, const char *fmt, ...)
 {
@@ -88,12 +90,14 @@ el_config_peer_parse (const char *text, el_config_peer_t *ret)
     memset (&peer, 0, sizeof peer);
     const char *at = strchr (text, '@');
     size_t key_len = at ? (size_t) (at - text) : strlen (text);
-    char key_text[EL_KEY_TEXT_BYTES + 8];
+    char key_text[EL_KEYTEXT_BYTES + 8];
     if (key_len == 0 || key_len >= sizeof key_text)
         return EL_EKEYFORMAT;
     memcpy (key_text, text, key_len);
     key_text[key_len] = '\0';
-    int rc = el_key_from_text (key_text, peer.key);
+    int rc = el_keytext_decode (key_text, peer.key, NULL, NULL);
+    if (rc < 0 && key_len != EL_KEYTEXT_LEN)
+        rc = el_key_from_text (key_text, peer.key);     /* the older form, padded */
     if (rc < 0)
         return rc;
     if (at) {
@@ -172,9 +176,10 @@ el_config_set (el_config_t *cfg, const char *name_in, const char *value, char *e
         return rc;
     }
     if (!strcmp (name, "broker_key")) {
-        int rc = el_key_resolve (value, cfg->broker_key);
+        const char *why = NULL;
+        int rc = el_keytext_resolve (value, cfg->broker_key, NULL, &why);
         if (rc < 0) {
-            s_err (err, err_size, "broker_key: %s: %s", value, el_strerror (rc));
+            s_err (err, err_size, "broker_key: %s: %s", value, why ? why : el_strerror (rc));
             return EL_EINVAL;
         }
         cfg->has_broker_key = true;
@@ -193,6 +198,20 @@ el_config_set (el_config_t *cfg, const char *name_in, const char *value, char *e
             return EL_ETOOBIG;
         }
         int rc = el_config_peer_parse (value, &cfg->peers[cfg->peers_n]);
+        if (rc == EL_EKEYFORMAT) {
+            char key_text[EL_KEYTEXT_BYTES + 8] = "";
+            const char *why = "not a key";
+            size_t len = strcspn (value, "@");
+            if (len < sizeof key_text) {
+                memcpy (key_text, value, len);
+                key_text[len] = '\0';
+                uint8_t k[EL_KEY_BYTES];
+                (void) el_keytext_decode (key_text, k, NULL, &why);
+            }
+            s_err (err, err_size, "peer: %s: the key: %s (expected KEY@ENDPOINT or KEY)", value,
+                   why);
+            return EL_EINVAL;
+        }
         if (rc < 0) {
             s_err (err, err_size, "peer: %s: expected KEY@ENDPOINT or KEY", value);
             return EL_EINVAL;

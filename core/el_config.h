@@ -11,7 +11,8 @@
  *   listen        endpoint to bind a ROUTER for peers, e.g. tcp://0.0.0.0:7400 (repeatable,
  *                 up to EL_CONFIG_LISTEN_MAX; the broker needs one)
  *   connect       the broker's endpoint (a node needs it), e.g. tcp://hub.example.org:7400
- *   broker_key    the broker's public key: base64url text or a key file path (a node needs it);
+ *   broker_key    the broker's public key: its text (checked or older form, core/el_keytext.h)
+ *                 or a key file path (a node needs it);
  *                 a file is read when the setting is read (relative paths: from the
  *                 daemon's working directory)
  *   control       control socket endpoint; default ipc://<state_dir>/control.sock
@@ -134,7 +135,8 @@ int el_config_finish (el_config_t *cfg, unsigned needs, char *err, size_t err_si
 /** Is @p name the form of a time zone name (the `timezone` key's check)? */
 bool el_config_timezone_ok (const char *name);
 
-/** Parse "KEY@ENDPOINT" or "KEY". @return 0, EL_EINVAL, EL_EKEYFORMAT. */
+/** Parse "KEY@ENDPOINT" or "KEY" (KEY checked or in the older form,
+ * el_keytext_decode()). @return 0, EL_EINVAL, EL_EKEYFORMAT. */
 int el_config_peer_parse (const char *text, el_config_peer_t *ret);
 
 #endif

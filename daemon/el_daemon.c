@@ -15,6 +15,17 @@ typedef struct {
     void *extra_arg;
 } s_extra_t;
 
+static const char *const s_switches[] = { "help", "version", "print-id", NULL };
+
+/* The arguments of the start, read again on a reload (SIGHUP). */
+static struct {
+    int argc;
+    char **argv;
+    el_config_extra_fn *extra;
+    void *extra_arg;
+    unsigned needs;
+} s_start_args;
+
 static int
 s_extra (void *arg, const char *name, const char *value)
 {
@@ -42,10 +53,13 @@ el_daemon_start (const char *prog, void (*usage) (FILE *out), int argc, char **a
         return 1;
     }
     el_config_init (cfg);
-    static const char *const switches[] = { "help", "version", "print-id", NULL };
     s_extra_t x = { flags, extra, extra_arg };
+    s_start_args.argc = argc;
+    s_start_args.argv = argv;
+    s_start_args.extra = extra;
+    s_start_args.extra_arg = extra_arg;
     char err[EL_CONFIG_ERR_MAX] = "";
-    int rc = el_config_from_args (cfg, argc, argv, switches, s_extra, &x, err, sizeof err);
+    int rc = el_config_from_args (cfg, argc, argv, s_switches, s_extra, &x, err, sizeof err);
     if (rc < 0) {
         fprintf (stderr, "%s: %s\n", prog, err);
         usage (stderr);
@@ -79,14 +93,33 @@ el_daemon_print_id (const char *prog, const char *key_file)
     return 0;
 }
 
+/* The settings as a start with the same arguments would read them now: the
+ * file of --config read again, the flags applied over it again. */
+static int
+s_reload (void *arg, el_config_t *ret, char *err, size_t err_size)
+{
+    (void) arg;
+    el_daemon_flags_t flags = { false, false, false };
+    s_extra_t x = { &flags, s_start_args.extra, s_start_args.extra_arg };
+    el_config_init (ret);
+    int rc = el_config_from_args (ret, s_start_args.argc, s_start_args.argv, s_switches,
+                                  s_extra, &x, err, err_size);
+    if (rc == 0)
+        rc = el_config_finish (ret, s_start_args.needs, err, err_size);
+    return rc;
+}
+
 int
-el_daemon_run (const el_config_t *cfg, const char *name, const el_role_ops_t *const *roles,
-               size_t roles_n)
+el_daemon_run (const el_config_t *cfg, unsigned needs, const char *name,
+               const el_role_ops_t *const *roles, size_t roles_n)
 {
     el_node_t *node = NULL;
     int rc = el_node_new (cfg, name, roles, roles_n, &node);
     if (rc < 0)
         return 1;
+    s_start_args.needs = needs;
+    if (s_start_args.argv)
+        el_node_on_reload (node, s_reload, NULL);
     rc = el_node_run (node);
     el_node_destroy (&node);
     return rc < 0 ? 1 : 0;

@@ -40,8 +40,14 @@ int el_daemon_print_id (const char *prog, const char *key_file);
 
 /** Run the reactor of @p cfg with @p roles until SIGINT/SIGTERM (el_node_new,
  * el_node_run, el_node_destroy). @p name and @p roles as el_node_new().
+ * On SIGHUP the daemon reloads its configuration (el_node_on_reload): the
+ * arguments given to el_daemon_start() are applied again to fresh defaults
+ * (so the --config file is read again and flags still override it), then
+ * checked with el_config_finish(@p needs), the el_config_needs_t flags main()
+ * finished @p cfg with. @p argv of el_daemon_start() must live until this
+ * returns (main's argv does).
  * @return the exit status for main(): 0 or 1. */
-int el_daemon_run (const el_config_t *cfg, const char *name, const el_role_ops_t *const *roles,
-                   size_t roles_n);
+int el_daemon_run (const el_config_t *cfg, unsigned needs, const char *name,
+                   const el_role_ops_t *const *roles, size_t roles_n);
 
 #endif

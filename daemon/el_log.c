@@ -11,23 +11,24 @@
 
 static el_log_level_t s_level = EL_LOG_INFO;
 
+/* atomic: the reactor changes the level on a reload while other threads log */
 void
 el_log_set_level (el_log_level_t level)
 {
     if (level >= EL_LOG_ERROR && level <= EL_LOG_DEBUG)
-        s_level = level;
+        __atomic_store_n (&s_level, level, __ATOMIC_RELAXED);
 }
 
 el_log_level_t
 el_log_level (void)
 {
-    return s_level;
+    return __atomic_load_n (&s_level, __ATOMIC_RELAXED);
 }
 
 int
 el_log_enabled (el_log_level_t level)
 {
-    return level <= s_level;
+    return level <= el_log_level ();
 }
 
 void

@@ -6,8 +6,9 @@
  * double-quoted with \" \\ \n escapes (el_log_quote()).
  *
  * Daemon code only (library code does not log). The level is process-wide;
- * set it once at start-up. el_log() is safe to call from any thread (one
- * fprintf per line); the level is not changed concurrently. */
+ * set at start-up and again when the configuration is reloaded (SIGHUP).
+ * el_log() is safe to call from any thread (one fprintf per line), also while
+ * another thread changes the level (it is read and written atomically). */
 #ifndef EL_LOG_H
 #define EL_LOG_H
 

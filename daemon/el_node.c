@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #include "el_attest.h"
@@ -46,6 +47,17 @@ typedef enum {
     S_LINK_PEER,                /* our DEALER to a configured peer */
     S_LINK_IN,                  /* a connection accepted by one of our ROUTERs */
 } s_link_kind_t;
+
+/* Why a link is down, for status (s_down_reason). */
+typedef enum {
+    S_DOWN_CONNECTING = 0,      /* outbound: not connected yet since start */
+    S_DOWN_UNREACHABLE,         /* outbound: the TCP connection failed */
+    S_DOWN_REFUSED,             /* outbound: the peer's ZAP refused our key */
+    S_DOWN_HANDSHAKE,           /* outbound: the CURVE handshake failed otherwise */
+    S_DOWN_DISCONNECTED,        /* the connection dropped */
+    S_DOWN_SESSION,             /* connected, but the session ended (down_rc) */
+    S_DOWN_REVOKED,             /* the peer, or we, were revoked */
+} s_down_t;
 
 typedef struct s_frame {
     struct s_frame *next;
@@ -80,6 +92,9 @@ typedef struct {
     int64_t retry_at_us;        /* outbound: reopen a session at; 0 = none */
     int64_t reconnect_at_us;    /* outbound, disconnected on purpose: connect again at; 0 = none */
     int64_t probe_at_us;        /* inbound: next keepalive probe */
+    unsigned refusals;          /* outbound: handshakes refused in a row (re-knock back-off) */
+    s_down_t down;              /* why it is down, when it is */
+    int down_rc;                /* S_DOWN_SESSION: how the session ended */
     uint64_t auth_failures, disconnects, sessions, dropped;
     s_frame_t *pending, *pending_tail;  /* frames waiting for room in the socket */
     size_t pending_n;
@@ -125,6 +140,8 @@ struct el_node {
     int64_t auth_log_window_us;         /* start of the current 1 s log window */
     unsigned auth_logged;               /* auth_failed lines in that window */
     uint64_t auth_suppressed;           /* lines not written since the last summary */
+    el_node_reload_fn *reload;          /* SIGHUP: the configuration again; NULL = ignored */
+    void *reload_arg;
 };
 
 #define S_AUTH_LOGS_PER_S 10    /* auth_failed lines per second; the rest are counted */
@@ -237,21 +254,94 @@ s_known_find (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
 }
 
 /* Persisted per peer (store "peers" db) so status keeps "last seen" across
- * restarts: version 1, then last_seen_us, since_us, disconnects, sessions as
- * 64-bit big-endian integers. */
-#define S_PEER_REC_BYTES 33
+ * restarts: a version byte, then last_seen_us, since_us, disconnects,
+ * sessions as 64-bit big-endian integers (version 1: 33 bytes). Version 2
+ * adds what the peer held when its last session ended, so that status can
+ * say how many entries wait for a peer that is gone: a count (64-bit
+ * big-endian), then for each origin we held then, in origin order, the
+ * origin (32 bytes) and the peer's seq of it (64-bit big-endian). */
+#define S_PEER_REC_BYTES   33
+#define S_PEER_HEADS_AT    (S_PEER_REC_BYTES + 8)
+#define S_PEER_HEAD_BYTES  (EL_KEY_BYTES + 8)
+#define S_PEER_HEADS_MAX   ((EL_STORE_META_VALUE_MAX - S_PEER_HEADS_AT) / S_PEER_HEAD_BYTES)
 
+/* The heads part of a version 2 record @p rec: their count, or -1 when
+ * @p rec is not a well-formed version 2 record. */
+static int64_t
+s_peer_rec_heads (const uint8_t *rec, size_t len)
+{
+    if (len < S_PEER_HEADS_AT || rec[0] != 2)
+        return -1;
+    uint64_t n = el_be64_get (rec + S_PEER_REC_BYTES);
+    if (n > S_PEER_HEADS_MAX || len != S_PEER_HEADS_AT + n * S_PEER_HEAD_BYTES)
+        return -1;
+    return (int64_t) n;
+}
+
+/* A version 2 record with room for the counters, holding what the peer of
+ * @p session holds of each origin we hold (our head less what it lacks), or
+ * when that session has no Hello, the heads stored before. @return the
+ * malloc'd record, its length in *ret_len; NULL when no heads are known
+ * (or out of memory, or more origins than a record holds). */
+static uint8_t *
+s_peer_heads_rec (el_node_t *self, const uint8_t key[EL_KEY_BYTES], uint64_t session,
+                  size_t *ret_len)
+{
+    el_sync_peer_info_t info;
+    if (!session || el_sync_peer_info (self->sync, session, &info) < 0
+        || !info.hello_received) {
+        void *val = NULL;
+        size_t len = 0;
+        if (el_store_peer_get (self->store, key, &val, &len) < 0)
+            return NULL;
+        if (s_peer_rec_heads (val, len) < 0) {
+            free (val);
+            return NULL;
+        }
+        *ret_len = len;
+        return val;
+    }
+    el_head_t *heads = NULL;
+    size_t nh = 0;
+    if (el_store_heads (self->store, &heads, &nh) < 0 || nh > S_PEER_HEADS_MAX) {
+        free (heads);
+        return NULL;
+    }
+    uint8_t *rec = malloc (S_PEER_HEADS_AT + nh * S_PEER_HEAD_BYTES);
+    if (rec) {
+        el_be64_put (rec + S_PEER_REC_BYTES, nh);
+        for (size_t i = 0; i < nh; i++) {
+            uint8_t *h = rec + S_PEER_HEADS_AT + i * S_PEER_HEAD_BYTES;
+            uint64_t lacks = el_sync_peer_behind (self->sync, session, heads[i].origin);
+            memcpy (h, heads[i].origin, EL_KEY_BYTES);
+            el_be64_put (h + EL_KEY_BYTES, heads[i].seq - (lacks < heads[i].seq ? lacks
+                                                                                : heads[i].seq));
+        }
+        *ret_len = S_PEER_HEADS_AT + nh * S_PEER_HEAD_BYTES;
+    }
+    free (heads);
+    return rec;
+}
+
+/* Record what we know of peer @p key; @p session (0 = none) is its live
+ * session, whose Hello tells what it holds. */
 static void
 s_peer_save (el_node_t *self, const uint8_t key[EL_KEY_BYTES], int64_t last_seen_us,
-             int64_t since_us, uint64_t disconnects, uint64_t sessions)
+             int64_t since_us, uint64_t disconnects, uint64_t sessions, uint64_t session)
 {
-    uint8_t rec[S_PEER_REC_BYTES];
-    rec[0] = 1;
-    el_be64_put (rec + 1, (uint64_t) last_seen_us);
-    el_be64_put (rec + 9, (uint64_t) since_us);
-    el_be64_put (rec + 17, disconnects);
-    el_be64_put (rec + 25, sessions);
-    int rc = el_store_peer_put (self->store, key, rec, sizeof rec);
+    uint8_t small[S_PEER_REC_BYTES];
+    size_t len = sizeof small;
+    uint8_t *rec = s_peer_heads_rec (self, key, session, &len);
+    if (!rec)
+        len = sizeof small;
+    uint8_t *r = rec ? rec : small;
+    r[0] = rec ? 2 : 1;
+    el_be64_put (r + 1, (uint64_t) last_seen_us);
+    el_be64_put (r + 9, (uint64_t) since_us);
+    el_be64_put (r + 17, disconnects);
+    el_be64_put (r + 25, sessions);
+    int rc = el_store_peer_put (self->store, key, r, len);
+    free (rec);
     if (rc < 0) {
         char f[EL_LOG_FPR_BYTES];
         el_log (EL_LOG_WARN, "peer_record_failed", "peer=%s reason=%s", s_fpr (key, f),
@@ -270,7 +360,7 @@ s_peer_load (el_node_t *self, const uint8_t key[EL_KEY_BYTES], s_known_t *ret)
         return rc;
     const uint8_t *rec = val;
     rc = EL_EPROTO;
-    if (len == S_PEER_REC_BYTES && rec[0] == 1) {
+    if ((len == S_PEER_REC_BYTES && rec[0] == 1) || s_peer_rec_heads (rec, len) >= 0) {
         memcpy (ret->key, key, EL_KEY_BYTES);
         ret->last_seen_us = (int64_t) el_be64_get (rec + 1);
         ret->since_us = (int64_t) el_be64_get (rec + 9);
@@ -313,7 +403,8 @@ s_known_note (el_node_t *self, const s_link_t *l)
     k->since_us = el_now_us ();
     k->disconnects = l->disconnects + 1;
     k->sessions = l->sessions;
-    s_peer_save (self, k->key, k->last_seen_us, k->since_us, k->disconnects, k->sessions);
+    s_peer_save (self, k->key, k->last_seen_us, k->since_us, k->disconnects, k->sessions,
+                 l->session);
 }
 
 /* Forget an inbound connection. */
@@ -500,6 +591,7 @@ s_revoke_sessions (el_node_t *self, const uint8_t site[EL_KEY_BYTES])
         s_send_error (self, l, EL__ERROR_CODE__ERROR_REVOKED, "site revoked");
         s_flush_pending (self);
         s_session_close (self, l);
+        l->down = S_DOWN_REVOKED;
         if (l->kind == S_LINK_IN) {
             l->banned = true;
         } else {
@@ -648,6 +740,8 @@ s_session_error (el_node_t *self, s_link_t *l, int rc)
     s_drain (self);             /* the Error the sync core queued for the peer */
     s_flush_pending (self);
     s_session_close (self, l);
+    l->down = rc == EL_EREVOKED ? S_DOWN_REVOKED : S_DOWN_SESSION;
+    l->down_rc = rc;
     if (l->kind != S_LINK_IN && rc == EL_EREVOKED) {
         /* we (or that peer) were revoked: close the connection itself, and
          * knock again later (ZAP will most likely refuse us, which is logged) */
@@ -846,6 +940,24 @@ s_monitor_read (void *mon, uint16_t *ret_event, int32_t *ret_value, char *endpoi
     return ok ? 1 : -1;
 }
 
+/* Our link's handshake was refused: libzmq ends such a connection for good
+ * (a protocol error, no reconnection), so drop the endpoint and connect again
+ * later, waiting longer after each refusal in a row (el_node_reknock_ms).
+ * @return the wait, ms. */
+static uint32_t
+s_reknock_later (s_link_t *l)
+{
+    uint32_t ms = el_node_reknock_ms (l->refusals, randombytes_random ());
+    if (l->refusals < UINT_MAX)
+        l->refusals++;
+    zmq_disconnect (l->socket, l->endpoint);    /* ENOENT when libzmq forgot it: fine */
+    l->connected = false;
+    if (!l->since_us)
+        l->since_us = el_now_us ();
+    l->reconnect_at_us = s_mono_us () + (int64_t) ms * 1000;
+    return ms;
+}
+
 static void
 s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
 {
@@ -855,6 +967,7 @@ s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: {
         l->connected = true;
         l->unreachable_logged = false;
+        l->refusals = 0;
         l->since_us = el_now_us ();
         l->last_seen_us = l->since_us;
         l->retry_at_us = 0;
@@ -868,29 +981,46 @@ s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
         if (l->connected) {
             l->disconnects++;
             self->disconnects++;
+            l->down = S_DOWN_DISCONNECTED;
             l->since_us = el_now_us ();
             s_peer_save (self, l->key, l->last_seen_us, l->since_us, l->disconnects,
-                         l->sessions);
+                         l->sessions, l->session);
             el_log (EL_LOG_INFO, "peer_disconnected", "peer=%s role=%s endpoint=%s", peer,
                     s_link_role (l), l->endpoint);
         }
         l->connected = false;
         s_session_close (self, l);
         break;
-    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: {
         l->auth_failures++;
+        self->auth_failures++;
+        l->down = S_DOWN_REFUSED;
+        uint32_t ms = s_reknock_later (l);
         el_log (EL_LOG_WARN, "auth_failed", "peer=%s role=%s endpoint=%s status=%d "
-                "reason=refused_by_peer", peer, s_link_role (l), l->endpoint, (int) value);
+                "reason=refused_by_peer retry_in_ms=%" PRIu32, peer, s_link_role (l),
+                l->endpoint, (int) value, ms);
         break;
+    }
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: {
+        /* no detail: the connection dropped mid-handshake and libzmq
+         * reconnects by itself; a protocol failure ends it for good */
+        bool ended = event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
         l->auth_failures++;
+        self->auth_failures++;
+        l->down = S_DOWN_HANDSHAKE;
+        char retry[32] = "";
+        if (ended)
+            snprintf (retry, sizeof retry, " retry_in_ms=%" PRIu32, s_reknock_later (l));
         el_log (EL_LOG_WARN, "handshake_failed", "peer=%s role=%s endpoint=%s code=%d "
-                "reason=%s", peer, s_link_role (l), l->endpoint, (int) value,
-                event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol" : "no_detail");
+                "reason=%s%s", peer, s_link_role (l), l->endpoint, (int) value,
+                ended ? "protocol" : "no_detail", retry);
         break;
+    }
     case ZMQ_EVENT_CONNECT_RETRIED:
     case ZMQ_EVENT_CLOSED:
+        if (!l->connected)
+            l->down = S_DOWN_UNREACHABLE;
         if (!l->connected && !l->unreachable_logged) {
             l->unreachable_logged = true;
             if (!l->since_us)
@@ -1433,7 +1563,7 @@ el_node_destroy (el_node_t **self_p)
             s_link_t *l = &self->links[i];
             if (l->kind != S_LINK_FREE && l->has_key && (l->connected || l->kind == S_LINK_IN))
                 s_peer_save (self, l->key, l->last_seen_us, now,
-                             l->disconnects + (l->connected ? 1 : 0), l->sessions);
+                             l->disconnects + (l->connected ? 1 : 0), l->sessions, l->session);
         }
     }
     for (size_t i = self->roles_n; i-- > 0;)
@@ -1492,6 +1622,202 @@ el_node_stop (el_node_t *self)
     self->stop = true;
 }
 
+/* ------------------------------------------------------------ reload */
+
+void
+el_node_on_reload (el_node_t *self, el_node_reload_fn *fn, void *arg)
+{
+    self->reload = fn;
+    self->reload_arg = arg;
+}
+
+/* Append @p name to the comma-separated list @p buf. */
+static void
+s_list_add (char *buf, size_t size, const char *name)
+{
+    size_t len = strlen (buf);
+    if (len < size)
+        snprintf (buf + len, size - len, "%s%s", len ? "," : "", name);
+}
+
+static bool
+s_peer_listed (const el_config_t *cfg, const el_config_peer_t *p, bool same_endpoint)
+{
+    for (size_t i = 0; i < cfg->peers_n; i++)
+        if (!memcmp (cfg->peers[i].key, p->key, EL_KEY_BYTES)
+            && (!same_endpoint || !strcmp (cfg->peers[i].endpoint, p->endpoint)))
+            return true;
+    return false;
+}
+
+/* Close our link to a configured peer that left the configuration. */
+static void
+s_link_close_outbound (el_node_t *self, s_link_t *l)
+{
+    s_session_close (self, l);
+    if (l->monitor) {
+        zmq_socket_monitor (l->socket, NULL, 0);
+        zmq_close (l->monitor);
+    }
+    zmq_close (l->socket);
+    l->kind = S_LINK_FREE;
+    while (self->links_hi > 0 && self->links[self->links_hi - 1].kind == S_LINK_FREE)
+        self->links_hi--;
+}
+
+/* Peer @p p left the configuration (@p still_peer: its key stays, with
+ * another endpoint): our link to it closes; unless it stays a peer, its key
+ * leaves the ZAP allow list (but for the network's key, and on the broker
+ * for a site it admitted) and its inbound sessions end. */
+static void
+s_peer_drop (el_node_t *self, const el_config_peer_t *p, bool still_peer)
+{
+    char f[EL_LOG_FPR_BYTES];
+    for (size_t i = 0; i < self->links_hi; i++) {
+        s_link_t *l = &self->links[i];
+        if (l->kind == S_LINK_PEER && !memcmp (l->key, p->key, EL_KEY_BYTES)
+            && !strcmp (l->endpoint, p->endpoint))
+            s_link_close_outbound (self, l);
+    }
+    El__SiteStatus st = EL__SITE_STATUS__REVOKED;
+    bool admitted_here = !memcmp (self->network, self->kp->pk, EL_KEY_BYTES)
+                         && el_attest_status (self->store, self->network, p->key, &st) == 0
+                         && st == EL__SITE_STATUS__ACTIVE;
+    if (still_peer || admitted_here || !memcmp (p->key, self->network, EL_KEY_BYTES))
+        return;
+    el_zap_deny (self->zap, p->key);
+    for (size_t i = 0; i < self->links_hi; i++) {
+        s_link_t *l = &self->links[i];
+        if (l->kind != S_LINK_IN || !l->has_key || memcmp (l->key, p->key, EL_KEY_BYTES))
+            continue;
+        el_log (EL_LOG_INFO, "session_ended", "peer=%s role=site reason=no_longer_a_peer",
+                s_fpr (p->key, f));
+        s_send_error (self, l, EL__ERROR_CODE__ERROR_PROTOCOL, "not a peer any more");
+        s_flush_pending (self);
+        s_session_close (self, l);
+        l->banned = true;
+    }
+}
+
+/* Peer @p p joined the configuration. @return 0, or the error (logged). */
+static int
+s_peer_add (el_node_t *self, const el_config_peer_t *p)
+{
+    int rc = el_zap_allow (self->zap, p->key);
+    if (rc == 0 && p->endpoint[0])
+        rc = s_outbound_new (self, S_LINK_PEER, p->key, p->endpoint);
+    else if (rc == 0)
+        s_known_load (self, p->key);
+    if (rc < 0) {
+        char f[EL_LOG_FPR_BYTES];
+        el_log (EL_LOG_ERROR, "peer_add_failed", "peer=%s endpoint=%s reason=%s",
+                s_fpr (p->key, f), p->endpoint[0] ? p->endpoint : "none", el_strcode (rc));
+    }
+    return rc;
+}
+
+/* The configured peers become those of @p cfg: links closed and opened. */
+static void
+s_reload_peers (el_node_t *self, const el_config_t *cfg, char *changed, size_t size)
+{
+    el_config_peer_t *now = malloc (EL_CONFIG_PEERS_MAX * sizeof *now);
+    if (!now) {
+        s_list_add (changed, size, "peers_not_applied_out_of_memory");
+        return;
+    }
+    size_t n = 0, added = 0, removed = 0;
+    for (size_t i = 0; i < self->cfg.peers_n; i++) {
+        const el_config_peer_t *p = &self->cfg.peers[i];
+        if (s_peer_listed (cfg, p, true)) {
+            now[n++] = *p;
+        } else {
+            s_peer_drop (self, p, s_peer_listed (cfg, p, false));
+            removed++;
+        }
+    }
+    for (size_t i = 0; i < cfg->peers_n && n < EL_CONFIG_PEERS_MAX; i++) {
+        const el_config_peer_t *p = &cfg->peers[i];
+        if (!s_peer_listed (&self->cfg, p, true) && s_peer_add (self, p) == 0) {
+            now[n++] = *p;
+            added++;
+        }
+    }
+    memcpy (self->cfg.peers, now, n * sizeof *now);
+    self->cfg.peers_n = n;
+    free (now);
+    if (added)
+        s_list_add (changed, size, "peers_added");
+    if (removed)
+        s_list_add (changed, size, "peers_removed");
+}
+
+/* The settings a running daemon keeps until it restarts, when they changed. */
+static void
+s_reload_fixed (const el_config_t *was, const el_config_t *cfg, char *list, size_t size)
+{
+    bool listen = was->listen_n != cfg->listen_n;
+    for (size_t i = 0; !listen && i < cfg->listen_n; i++)
+        listen = strcmp (was->listen[i], cfg->listen[i]) != 0;
+    const struct {
+        const char *name;
+        bool changed;
+    } fixed[] = {
+        { "state_dir", strcmp (was->state_dir, cfg->state_dir) != 0 },
+        { "key_file", strcmp (was->key_file, cfg->key_file) != 0 },
+        { "listen", listen },
+        { "connect", strcmp (was->connect, cfg->connect) != 0 },
+        { "broker_key", was->has_broker_key != cfg->has_broker_key
+                        || memcmp (was->broker_key, cfg->broker_key, EL_KEY_BYTES) != 0 },
+        { "control", strcmp (was->control, cfg->control) != 0 },
+        { "heartbeat", was->heartbeat_ivl_ms != cfg->heartbeat_ivl_ms
+                       || was->heartbeat_timeout_ms != cfg->heartbeat_timeout_ms
+                       || was->heartbeat_ttl_ms != cfg->heartbeat_ttl_ms },
+        { "reconnect", was->reconnect_ivl_ms != cfg->reconnect_ivl_ms
+                       || was->reconnect_ivl_max_ms != cfg->reconnect_ivl_max_ms },
+        { "hwm", was->hwm != cfg->hwm },
+        { "map_max_mb", was->map_max_mb != cfg->map_max_mb },
+        { "credit", was->credit != cfg->credit },
+        { "batch", was->batch != cfg->batch },
+        { "durable", was->durable != cfg->durable },
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (fixed[i].changed)
+            s_list_add (list, size, fixed[i].name);
+}
+
+/* SIGHUP: read the configuration again and apply what can change live (log
+ * level, peers); a configuration that does not load changes nothing. */
+static void
+s_reload (el_node_t *self)
+{
+    if (!self->reload) {
+        el_log (EL_LOG_INFO, "signal_ignored", "signal=SIGHUP");
+        return;
+    }
+    char err[EL_CONFIG_ERR_MAX] = "", q[EL_CONFIG_ERR_MAX + 16];
+    el_config_t *cfg = malloc (sizeof *cfg);
+    int rc = cfg ? self->reload (self->reload_arg, cfg, err, sizeof err) : -ENOMEM;
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "config_reload_failed", "reason=%s kept=previous_configuration",
+                el_log_quote (err[0] ? err : el_strerror (rc), q, sizeof q));
+        free (cfg);
+        return;
+    }
+    char changed[256] = "", restart[256] = "";
+    if (cfg->log_level != self->cfg.log_level) {
+        el_log_set_level (cfg->log_level);
+        self->cfg.log_level = cfg->log_level;
+        s_list_add (changed, sizeof changed, "log_level");
+    }
+    s_reload_peers (self, cfg, changed, sizeof changed);
+    s_reload_fixed (&self->cfg, cfg, restart, sizeof restart);
+    el_log (EL_LOG_INFO, "config_reloaded", "changed=%s log_level=%s peers=%zu "
+            "needs_restart=%s", changed[0] ? changed : "none",
+            el_log_level_name (self->cfg.log_level), self->cfg.peers_n,
+            restart[0] ? restart : "none");
+    free (cfg);
+}
+
 /* ------------------------------------------------------------ reactor */
 
 static void
@@ -1503,12 +1829,15 @@ s_timers (el_node_t *self, int64_t now, int64_t *next)
             continue;
         if (l->kind != S_LINK_IN && l->reconnect_at_us) {
             if (now >= l->reconnect_at_us) {
+                char f[EL_LOG_FPR_BYTES];
                 l->reconnect_at_us = 0;
-                if (zmq_connect (l->socket, l->endpoint) != 0) {
-                    char f[EL_LOG_FPR_BYTES];
+                if (zmq_connect (l->socket, l->endpoint) != 0)
                     el_log (EL_LOG_ERROR, "connect_failed", "peer=%s endpoint=%s reason=%s",
                             s_link_name (l, f), l->endpoint, strerror (errno));
-                }
+                else if (el_log_enabled (EL_LOG_DEBUG))
+                    el_log (EL_LOG_DEBUG, "reconnecting", "peer=%s role=%s endpoint=%s "
+                            "refusals=%u", s_link_name (l, f), s_link_role (l), l->endpoint,
+                            l->refusals);
             } else if (l->reconnect_at_us < *next) {
                 *next = l->reconnect_at_us;
             }
@@ -1554,6 +1883,7 @@ el_node_run (el_node_t *self)
     size_t idx[S_POLL_MAX];
     bool pending = false;
     while (!self->stop) {
+        bool reload = false;
         int n = 0;
         items[n] = (zmq_pollitem_t) { NULL, self->signal_fd, ZMQ_POLLIN, 0 };
         kinds[n++] = 0;
@@ -1621,7 +1951,7 @@ el_node_run (el_node_t *self)
                 struct signalfd_siginfo si;
                 while (read (self->signal_fd, &si, sizeof si) == (ssize_t) sizeof si) {
                     if (si.ssi_signo == SIGHUP) {
-                        el_log (EL_LOG_INFO, "signal_ignored", "signal=SIGHUP");
+                        reload = true;      /* once this cycle's sockets are read */
                         continue;
                     }
                     el_log (EL_LOG_INFO, "stopping", "signal=%s",
@@ -1648,6 +1978,8 @@ el_node_run (el_node_t *self)
             if (self->stop)
                 break;
         }
+        if (reload && !self->stop)
+            s_reload (self);        /* may close links: not while items[] point at them */
         s_drain (self);
         pending = s_flush_pending (self);
     }
@@ -1885,6 +2217,8 @@ s_status_offline (el_control_t *ctl, const uint8_t key[EL_KEY_BYTES])
     p->key = (ProtobufCBinaryData) { EL_KEY_BYTES, copy };
     p->endpoint = (char *) "";
     p->role = (char *) "site";
+    p->down_reason = (char *) "disconnected";
+    p->behind_unknown = true;
     return p;
 }
 
@@ -1958,6 +2292,20 @@ s_status_sync (el_node_t *self, el_control_t *ctl, El__StatusReply *st)
     return 0;
 }
 
+static El__OriginBehind *
+s_origin_behind (el_control_t *ctl, const uint8_t origin[EL_KEY_BYTES], uint64_t behind)
+{
+    El__OriginBehind *o = el_control_alloc (ctl, sizeof *o);
+    uint8_t *ok = el_control_alloc (ctl, EL_KEY_BYTES);
+    if (!o || !ok)
+        return NULL;
+    el__origin_behind__init (o);
+    memcpy (ok, origin, EL_KEY_BYTES);
+    o->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, ok };
+    o->behind = behind;
+    return o;
+}
+
 /* How far behind the peer of @p session is, per origin (at most
  * EL_NODE_STATUS_ORIGINS origins). */
 static int
@@ -1973,19 +2321,93 @@ s_status_behind (el_node_t *self, el_control_t *ctl, uint64_t session, El__PeerS
         uint64_t b = el_sync_peer_behind (self->sync, session, heads[h].origin);
         if (!b)
             continue;
-        El__OriginBehind *o = el_control_alloc (ctl, sizeof *o);
-        uint8_t *ok = el_control_alloc (ctl, EL_KEY_BYTES);
-        if (!o || !ok)
+        ob[nob] = s_origin_behind (ctl, heads[h].origin, b);
+        if (!ob[nob++])
             return -ENOMEM;
-        el__origin_behind__init (o);
-        memcpy (ok, heads[h].origin, EL_KEY_BYTES);
-        o->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, ok };
-        o->behind = b;
-        ob[nob++] = o;
     }
     p->behind_by_origin = ob;
     p->n_behind_by_origin = nob;
     return 0;
+}
+
+/* How far behind peer @p key is when it has no session: what we hold now
+ * against what it held when its last session ended (its peers record); when
+ * that is not stored, behind_unknown. Both lists are in origin order. */
+static int
+s_status_behind_stored (el_node_t *self, el_control_t *ctl, const uint8_t key[EL_KEY_BYTES],
+                        El__PeerStatus *p, const el_head_t *heads, size_t nh)
+{
+    void *val = NULL;
+    size_t len = 0;
+    p->behind_unknown = true;
+    if (el_store_peer_get (self->store, key, &val, &len) < 0)
+        return 0;
+    int64_t n = s_peer_rec_heads (val, len);
+    size_t cap = nh < EL_NODE_STATUS_ORIGINS ? nh : EL_NODE_STATUS_ORIGINS;
+    El__OriginBehind **ob = n < 0 ? NULL : el_control_alloc (ctl, (cap ? cap : 1) * sizeof *ob);
+    size_t nob = 0, j = 0;
+    uint64_t total = 0;
+    int rc = n >= 0 && !ob ? -ENOMEM : 0;
+    for (size_t h = 0; ob && rc == 0 && h < nh; h++) {
+        const uint8_t *held = (const uint8_t *) val + S_PEER_HEADS_AT;
+        while (j < (size_t) n && memcmp (held + j * S_PEER_HEAD_BYTES, heads[h].origin,
+                                         EL_KEY_BYTES) < 0)
+            j++;
+        uint64_t seq = j < (size_t) n && !memcmp (held + j * S_PEER_HEAD_BYTES, heads[h].origin,
+                                                  EL_KEY_BYTES)
+                           ? el_be64_get (held + j * S_PEER_HEAD_BYTES + EL_KEY_BYTES) : 0;
+        if (seq >= heads[h].seq)
+            continue;
+        total += heads[h].seq - seq;
+        if (nob < cap) {
+            ob[nob] = s_origin_behind (ctl, heads[h].origin, heads[h].seq - seq);
+            rc = ob[nob++] ? 0 : -ENOMEM;
+        }
+    }
+    free (val);
+    if (ob && rc == 0) {
+        p->behind_unknown = false;
+        p->behind = total;
+        p->behind_by_origin = ob;
+        p->n_behind_by_origin = nob;
+    }
+    return rc;
+}
+
+/* Why link @p l is down, in words (PeerStatus.down_reason); "" when it is up. */
+static char *
+s_down_reason (el_node_t *self, el_control_t *ctl, const s_link_t *l, bool up)
+{
+    const char *who = l->kind == S_LINK_BROKER ? "broker" : "peer";
+    char buf[96];
+    if (up)
+        return (char *) "";
+    if (l->banned)
+        return (char *) "revoked";
+    switch (l->connected && l->down != S_DOWN_SESSION && l->down != S_DOWN_REVOKED
+                ? S_DOWN_CONNECTING : l->down) {
+    case S_DOWN_UNREACHABLE:
+        snprintf (buf, sizeof buf, "%s unreachable", who);
+        break;
+    case S_DOWN_REFUSED:
+        if (l->kind == S_LINK_BROKER && self->revoked_us)
+            return (char *) "revoked";
+        snprintf (buf, sizeof buf, "not admitted by the %s", who);
+        break;
+    case S_DOWN_HANDSHAKE:
+        return (char *) "handshake failed";
+    case S_DOWN_DISCONNECTED:
+        return (char *) "disconnected";
+    case S_DOWN_SESSION:
+        snprintf (buf, sizeof buf, "session ended: %s", el_strerror (l->down_rc));
+        break;
+    case S_DOWN_REVOKED:
+        return (char *) "revoked";
+    case S_DOWN_CONNECTING:
+    default:
+        return (char *) (l->kind == S_LINK_IN ? "disconnected" : "connecting");
+    }
+    return el_control_strdup (ctl, buf);
 }
 
 /* The status row of a live link. @return NULL when out of memory. */
@@ -2005,6 +2427,9 @@ s_status_link (el_node_t *self, el_control_t *ctl, const s_link_t *l, const el_h
     p->endpoint = el_control_strdup (ctl, l->endpoint);
     p->outbound = l->kind != S_LINK_IN;
     p->connected = l->connected && l->session != 0 && !l->banned;
+    p->down_reason = s_down_reason (self, ctl, l, p->connected);
+    if (!p->down_reason)
+        return NULL;
     p->last_seen_us = l->last_seen_us;
     p->since_us = l->since_us;
     p->auth_failures = l->auth_failures;
@@ -2020,6 +2445,9 @@ s_status_link (el_node_t *self, el_control_t *ctl, const s_link_t *l, const el_h
         if (s_status_behind (self, ctl, l->session, p, heads, nh) < 0)
             return NULL;
     }
+    if (!p->hello_received && l->has_key
+        && s_status_behind_stored (self, ctl, l->key, p, heads, nh) < 0)
+        return NULL;
     return p;
 }
 
@@ -2056,6 +2484,9 @@ s_status_peers (el_node_t *self, el_control_t *ctl, El__StatusReply *st, const e
         p->disconnects = k->disconnects;
         p->sessions = k->sessions;
         peers[np++] = p;
+        int rc = s_status_behind_stored (self, ctl, k->key, p, heads, nh);
+        if (rc < 0)
+            return rc;
     }
     st->peers = peers;
     st->n_peers = np;
@@ -2291,6 +2722,17 @@ el_node_peer_info (el_node_t *self, const uint8_t key[EL_KEY_BYTES], el_sync_pee
         rc = 0;
     }
     return rc;
+}
+
+uint32_t
+el_node_reknock_ms (unsigned refusals, uint32_t rnd)
+{
+    uint32_t ms = EL_NODE_REKNOCK_MS;
+    for (unsigned i = 0; i < refusals && ms < EL_NODE_REKNOCK_MAX_MS; i++)
+        ms *= 2;
+    if (ms > EL_NODE_REKNOCK_MAX_MS)
+        ms = EL_NODE_REKNOCK_MAX_MS;
+    return ms - rnd % (ms / 4 + 1);
 }
 
 El__PeerStatus *

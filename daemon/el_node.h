@@ -12,7 +12,12 @@
  * Sessions: every connection carries one el_sync session. An outbound link
  * opens a fresh session (our Hello) each time its handshake succeeds (socket
  * monitor) and closes it on disconnect; libzmq reconnects by itself
- * (ZMQ_RECONNECT_IVL / _MAX). An inbound connection (a ROUTER routing id)
+ * (ZMQ_RECONNECT_IVL / _MAX), except after a refused handshake (the peer's
+ * ZAP did not admit us, or a CURVE protocol failure), which libzmq never
+ * retries: the link then drops its endpoint and connects again after
+ * el_node_reknock_ms() (1 s doubling to 60 s, with jitter), so a site
+ * admitted later connects at its next knock, without a restart. Status says
+ * why each link is down (PeerStatus.down_reason). An inbound connection (a ROUTER routing id)
  * gets a session when its Hello arrives; its peer is the ZAP User-Id of its
  * frames, which the Hello's sender must match. A new Hello restarts the
  * session; a new connection of the same key replaces the old one. Frames
@@ -33,8 +38,17 @@
  * Members' sharing levels hold on the wire: the sync core runs with
  * el_share_by_level (core/el_share.h).
  *
- * Shutdown: SIGINT / SIGTERM (signalfd) stop the loop at once (SIGHUP is
- * ignored and logged); every store
+ * Reload: SIGHUP reads the configuration again (el_node_on_reload(); without
+ * it SIGHUP is logged and ignored) and applies what can change live: the log
+ * level, and the configured peers (links to removed peers close, their keys
+ * leave the ZAP allow list unless admitted otherwise; added peers are
+ * allowed and connected). Settings that need a restart (state_dir, listen,
+ * connect, broker_key, limits, ...) keep their running values and are named
+ * in the log line `config_reloaded changed=... needs_restart=...`. A
+ * configuration that does not load changes nothing
+ * (`config_reload_failed reason=...`).
+ *
+ * Shutdown: SIGINT / SIGTERM (signalfd) stop the loop at once; every store
  * commit happens before anything is acknowledged, sockets close with a short
  * linger, the store is closed cleanly.
  *
@@ -42,7 +56,11 @@
  * when disconnected, disconnects, sessions) is kept in the store's peers db
  * (33 bytes: version 1, then four 64-bit big-endian integers), written on each
  * disconnect and at shutdown, so `status` still says when a site was last
- * seen after a restart.
+ * seen after a restart. Version 2 adds what the peer held of each origin when
+ * its session ended (its Hello's heads plus what we sent it), so `status`
+ * counts the entries that wait for a peer without a session (PeerStatus
+ * behind, behind_by_origin); a peer of which nothing is stored says
+ * behind_unknown rather than 0.
  *
  * Threading: the reactor is single-threaded; create, run and destroy a node
  * in one thread. el_node_new() blocks SIGINT/SIGTERM/SIGHUP in the calling thread
@@ -69,6 +87,9 @@
 #define EL_NODE_PROBE_MS        5000    /* idle inbound connections are probed this often, ms */
 #define EL_NODE_RETRY_MS        1000    /* a session ended by an error restarts after, ms */
 #define EL_NODE_RETRY_FATAL_MS  60000   /* ... after a version, network or revocation error, ms */
+#define EL_NODE_REKNOCK_MS      1000    /* a link refused at the handshake connects again
+                                         * after this, ms, doubled per refusal in a row ... */
+#define EL_NODE_REKNOCK_MAX_MS  60000   /* ... up to this, ms */
 #define EL_NODE_LINGER_MS       200     /* ZMQ_LINGER of peer sockets at shutdown, ms */
 #define EL_NODE_STATUS_ORIGINS  256     /* origins listed per peer in status */
 #define EL_NODE_ROLES_MAX       4       /* roles per daemon */
@@ -104,6 +125,16 @@ void el_node_destroy (el_node_t **self_p);
 
 /** This daemon's site id. */
 const uint8_t *el_node_id (const el_node_t *self);
+
+/** Where a daemon gets its configuration again on SIGHUP: fill @p ret (not
+ * initialised) with the settings a start would read now, finished
+ * (el_config_finish), or return a negative code with the reason in @p err
+ * (the running configuration is then kept). Called in the reactor thread. */
+typedef int (el_node_reload_fn) (void *arg, el_config_t *ret, char *err, size_t err_size);
+
+/** Reload through @p fn on SIGHUP (NULL: SIGHUP is logged and ignored).
+ * Same thread as el_node_run(), before or between runs. */
+void el_node_on_reload (el_node_t *self, el_node_reload_fn *fn, void *arg);
 
 /* ------------------------------------------------------------ for the roles
  * Reactor thread only, from a role's start() until its stop(). */
@@ -150,8 +181,17 @@ void el_node_peer_drop (el_node_t *self, const uint8_t key[EL_KEY_BYTES]);
 int el_node_peer_info (el_node_t *self, const uint8_t key[EL_KEY_BYTES], el_sync_peer_info_t *ret,
                        bool *ret_connected);
 
+/** How long an outbound link whose handshake was refused @p refusals times
+ * in a row before this one (0 for a first refusal) waits before it connects
+ * again, ms: EL_NODE_REKNOCK_MS doubled per earlier refusal, at most
+ * EL_NODE_REKNOCK_MAX_MS, less a jitter of up to a quarter of it taken from
+ * @p rnd (any 32-bit value, e.g. randombytes_random()), so that sites refused
+ * together do not knock again together. Pure; any thread. */
+uint32_t el_node_reknock_ms (unsigned refusals, uint32_t rnd);
+
 /** A status row for a peer without a connection, allocated in @p ctl's
- * reply arena. @return NULL when out of memory. */
+ * reply arena: down_reason "disconnected" and behind_unknown until the
+ * caller knows better. @return NULL when out of memory. */
 El__PeerStatus *el_node_status_offline (el_control_t *ctl, const uint8_t key[EL_KEY_BYTES]);
 
 /** Take the state directory's lock (<state_dir>/lock, flock) without

@@ -165,7 +165,7 @@ say "A network in $tmp"
 hub="$tmp/hub"
 port=$(free_port)
 broker_key=$("$cli" init "$hub" --broker --listen "tcp://127.0.0.1:$port" "${fast[@]}" --json \
-             | jq -r .key)
+             | jq -r .key_checked)
 start_daemon "$hub" "$broker_bin" hub
 echo "broker   $broker_key  tcp://127.0.0.1:$port"
 
@@ -188,14 +188,14 @@ for i in "${!sites[@]}"; do
   if [ "$i" -lt "$last" ]; then
     # admitted by key: the site sends its key, the broker's coordinator admits it
     key=$("$cli" init "$d" --connect "tcp://127.0.0.1:$port" --broker-key "$broker_key" \
-            "${fast[@]}" --json | jq -r .key)
+            "${fast[@]}" --json | jq -r .key_checked)
     how+=("admitted")
   else
     # the last one joins with a one-time invite token
     token=$(el "$hub" invite --name "$name" --kind "$kind" \
               --join-listen "tcp://127.0.0.1:$(free_port)" --json | jq -r .token)
     "$cli" init "$d" "${fast[@]}" >/dev/null
-    key=$(el "$d" join "$token" --json | jq -r .site)
+    key=$(el "$d" join "$token" --json | jq -r .site_checked)
     how+=("joined with an invite")
   fi
   # the directory entry, with the town and address (for an invited site: completed)

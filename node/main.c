@@ -55,5 +55,6 @@ main (int argc, char **argv)
         return 2;
     }
     static const el_role_ops_t *const roles[] = { &el_site_role, &el_uplink_role };
-    return el_daemon_run (&cfg, "node", roles, sizeof roles / sizeof roles[0]);
+    return el_daemon_run (&cfg, EL_CONFIG_NEEDS_BROKER, "node", roles,
+                          sizeof roles / sizeof roles[0]);
 }

@@ -84,12 +84,14 @@ s_eq (const el_import_t *imp, const char *key)
     return imp->equipment[i];
 }
 
+/* With the defaults: these files test other things than the required columns. */
 static el_import_t *
 s_equipment_ok (const char *text)
 {
     el_import_t *imp = NULL;
     el_import_error_t err = { 0 };
-    int rc = el_import_equipment_csv (text, strlen (text), &imp, &err);
+    const el_equipment_import_opts_t defaults = { .defaults = true };
+    int rc = el_import_equipment_csv_opts (text, strlen (text), &defaults, &imp, &err);
     if (rc)
         fprintf (stderr, "refused: %d line %u %s\n", rc, err.line, err.reason);
     assert_int_equal (rc, 0);
@@ -251,7 +253,7 @@ test_equipment_csv_semicolons_and_nul (void **state)
     assert_int_equal (imp->lines[0], 3);
     el_import_destroy (&imp);
 
-    static const char nul[] = "name,model\nA,x\0y\nB,z\n";
+    static const char nul[] = "name,model,bookable_by,required_training\nA,x\0y,,\nB,z,,\n";
     el_import_error_t err;
     assert_int_equal (el_import_equipment_csv (nul, sizeof nul - 1, &imp, &err), 0);
     assert_int_equal (imp->n, 1);
@@ -291,6 +293,71 @@ test_equipment_csv_refused (void **state)
     assert_int_equal (el_import_equipment_csv ("name\n", EL_IMPORT_MAX_BYTES + 1, &imp, &err),
                       EL_ETOOBIG);
     assert_null (imp);
+}
+
+/* The columns that decide who may use a machine: a file without them is
+ * refused, naming them, unless the defaults are asked for; the defaults and
+ * an empty bookable_by cell are those of `entrelab equipment add`. */
+static void
+test_equipment_csv_required_columns (void **state)
+{
+    (void) state;
+    const struct {
+        const char *text;
+        uint32_t line;
+        const char *names, *not_named;
+    } cases[] = {
+        { "name,category\nTour,lathe\n", 1, "no required_training, bookable_by columns", NULL },
+        { "\nname,category,bookable_by\nTour,lathe,site\n", 2, "no required_training column",
+          "bookable_by" },
+        { "name;required_training\nTour;lathe\n", 1, "no bookable_by column",
+          "required_training" },
+    };
+    const el_equipment_import_opts_t defaults = { .defaults = true };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        el_import_t *imp = NULL;
+        el_import_error_t err = { 0 };
+        size_t len = strlen (cases[i].text);
+        assert_int_equal (el_import_equipment_csv (cases[i].text, len, &imp, &err), EL_EINVAL);
+        assert_null (imp);
+        assert_int_equal (err.line, cases[i].line);
+        assert_non_null (strstr (err.reason, cases[i].names));
+        assert_non_null (strstr (err.reason, "--defaults"));
+        /* what is missing is said before the first ':' (then come the defaults) */
+        char missing[sizeof err.reason];
+        snprintf (missing, sizeof missing, "%s", err.reason);
+        assert_non_null (strchr (missing, ':'));
+        *strchr (missing, ':') = '\0';
+        assert_non_null (strstr (missing, cases[i].names));
+        if (cases[i].not_named)
+            assert_null (strstr (missing, cases[i].not_named));
+        /* the same file with the defaults */
+        assert_int_equal (el_import_equipment_csv_opts (cases[i].text, len, &defaults, &imp,
+                                                        &err), 0);
+        assert_int_equal (imp->n, 1);
+        assert_int_equal (imp->problems.n, 0);
+        el_import_destroy (&imp);
+    }
+    /* what the defaults are */
+    el_import_t *imp = s_equipment_ok ("name,category\nTour,lathe\n");
+    assert_int_equal (imp->equipment[0]->bookable_by, EL__SHARING__SHARING_NETWORK);
+    assert_int_equal (imp->equipment[0]->bookable_by, EL_IMPORT_DEFAULT_BOOKABLE_BY);
+    assert_string_equal (imp->equipment[0]->required_training, "");
+    el_import_destroy (&imp);
+    /* with the columns, no defaults needed; an empty bookable_by is the default too */
+    const char *full = "name,bookable_by,required_training\nTour,,lathe\nLaser,site,\n";
+    el_import_error_t err = { 0 };
+    assert_int_equal (el_import_equipment_csv (full, strlen (full), &imp, &err), 0);
+    assert_int_equal (imp->n, 2);
+    assert_int_equal (imp->equipment[0]->bookable_by, EL__SHARING__SHARING_NETWORK);
+    assert_string_equal (imp->equipment[0]->required_training, "lathe");
+    assert_int_equal (imp->equipment[1]->bookable_by, EL__SHARING__SHARING_SITE);
+    assert_string_equal (imp->equipment[1]->required_training, "");
+    el_import_destroy (&imp);
+    /* a file that cannot be read says so first */
+    const char *broken = "name,description\nok,fine\nx,\"never closed\nat all\n";
+    assert_int_equal (el_import_equipment_csv (broken, strlen (broken), &imp, &err), EL_EINVAL);
+    assert_non_null (strstr (err.reason, "never closed"));
 }
 
 /* ------------------------------------------------------------ fablabs.io JSON */
@@ -540,7 +607,7 @@ test_read_file (void **state)
     assert_non_null (mkdtemp (dir));
     char path[128];
     snprintf (path, sizeof path, "%s/equipment.csv", dir);
-    const char *text = "name,category\nTour,lathe\n";
+    const char *text = "name,category,bookable_by,required_training\nTour,lathe,network,lathe\n";
     FILE *f = fopen (path, "wb");
     assert_non_null (f);
     assert_int_equal (fwrite (text, 1, strlen (text), f), strlen (text));
@@ -776,6 +843,7 @@ main (int argc, char **argv)
         cmocka_unit_test (test_equipment_csv_bad_rows),
         cmocka_unit_test (test_equipment_csv_semicolons_and_nul),
         cmocka_unit_test (test_equipment_csv_refused),
+        cmocka_unit_test (test_equipment_csv_required_columns),
         cmocka_unit_test (test_fablabs_json_synthetic),
         cmocka_unit_test (test_members_synthetic),
         cmocka_unit_test (test_mutated_inputs_never_crash),

@@ -14,6 +14,7 @@
 
 #include "el_config.h"
 #include "el_control_call.h"
+#include "el_keytext.h"
 
 /* ------------------------------------------------------------ errors */
 
@@ -653,7 +654,8 @@ int
 el_cli_site_resolve (el_cli_t *cli, const char *text, uint8_t ret[EL_KEY_BYTES])
 {
     uint8_t key[EL_KEY_BYTES];
-    bool is_key = el_key_from_text (text, key) == 0;
+    bool is_key = el_keytext_decode (text, key, NULL, NULL) == 0
+                  || el_key_from_text (text, key) == 0;
     const json_t *sites;
     int rc = el_cli_sites (cli, &sites);
     if (rc < 0)

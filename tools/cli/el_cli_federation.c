@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "el_cli.h"
+#include "el_keytext.h"
 
 #define S_KINDS_MAX 8
 
@@ -119,12 +120,22 @@ s_send (el_cli_t *cli, El__FederateRequest *fr, El__FederationRequest *lr)
     return rc;
 }
 
+/* The other broker's key, typed (checked form or the older one) or a key file. */
+static int
+s_broker_key (el_cli_t *cli, const char *text, uint8_t key[EL_KEY_BYTES])
+{
+    const char *why = NULL;
+    if (el_keytext_resolve (text, key, NULL, &why) < 0)
+        return el_cli_bad (cli, "'%s' is not a broker key: %s", text, why ? why : "not a key");
+    return 0;
+}
+
 static int
 s_federate (el_cli_t *cli, const el_cli_args_t *a)
 {
     uint8_t key[EL_KEY_BYTES];
-    if (el_key_resolve (a->pos[0], key) < 0)
-        return el_cli_bad (cli, "'%s' is not a broker key (base64url) or a key file", a->pos[0]);
+    if (s_broker_key (cli, a->pos[0], key) < 0)
+        return EL_CLI_BAD;
     El__FederateRequest fr = EL__FEDERATE_REQUEST__INIT;
     char sbuf[256], abuf[256];
     char *share[S_KINDS_MAX], *accept[S_KINDS_MAX];
@@ -147,8 +158,8 @@ static int
 s_unfederate (el_cli_t *cli, const el_cli_args_t *a)
 {
     uint8_t key[EL_KEY_BYTES];
-    if (el_key_resolve (a->pos[0], key) < 0)
-        return el_cli_bad (cli, "'%s' is not a broker key (base64url) or a key file", a->pos[0]);
+    if (s_broker_key (cli, a->pos[0], key) < 0)
+        return EL_CLI_BAD;
     El__FederateRequest fr = EL__FEDERATE_REQUEST__INIT;
     fr.broker_key = (ProtobufCBinaryData) { EL_KEY_BYTES, key };
     fr.remove = true;

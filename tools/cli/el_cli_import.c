@@ -2,7 +2,7 @@
  *
  *   entrelab event import FILE.ics [--site SITE]
  *   entrelab event export [--from --to --site --output FILE]
- *   entrelab equipment import FILE [--lab NAME] [--format csv|fablabs]
+ *   entrelab equipment import FILE [--lab NAME] [--format csv|fablabs] [--defaults]
  *   entrelab member import FILE [--sharing LEVEL] [--training-id ID=NAME ...]
  *
  * Parsing is el_ics / el_import's; this file compares what a file holds with
@@ -745,9 +745,15 @@ s_equipment_import (el_cli_t *cli, const el_cli_args_t *a)
         rc = el_cli_bad (cli, "--lab is for a fablabs.io JSON export; %s reads as CSV", path);
         goto out;
     }
+    if (el_cli_has (a, "defaults") && fablabs) {
+        rc = el_cli_bad (cli, "--defaults is for an equipment CSV; %s reads as a fablabs.io "
+                         "export", path);
+        goto out;
+    }
     memset (&err, 0, sizeof err);
+    el_equipment_import_opts_t opts = { .defaults = el_cli_has (a, "defaults") };
     rc = fablabs ? el_import_fablabs_json (data, len, lab, &imp, &err)
-                 : el_import_equipment_csv (data, len, &imp, &err);
+                 : el_import_equipment_csv_opts (data, len, &opts, &imp, &err);
     if (rc == EL_ENOTFOUND) {
         rc = el_cli_bad (cli, "%s: no lab '%s' (give its fablabs.io slug or its name)", path, lab);
         goto out;
@@ -932,6 +938,9 @@ static const el_cli_optspec_t s_equipment_import_opts[] = {
     { "lab", EL_CLI_OPT_VALUE, "NAME", "fablabs.io export: only this lab (slug or name)" },
     { "format", EL_CLI_OPT_VALUE, "FORMAT", "csv or fablabs (default: fablabs when the file "
       "is JSON)" },
+    { "defaults", EL_CLI_OPT_SWITCH, NULL, "CSV without a required_training or bookable_by "
+      "column: import with the defaults (no training; bookable by the network) instead of "
+      "refusing it" },
     { NULL, 0, NULL, NULL },
 };
 static const el_cli_optspec_t s_member_import_opts[] = {

@@ -12,6 +12,7 @@
 #include "el_cli.h"
 #include "el_config.h"
 #include "el_join_call.h"
+#include "el_keytext.h"
 
 #define S_N(a) (sizeof (a) / sizeof (a)[0])
 #define S_CONF_MAX (64u << 10)      /* bytes of a config file join rewrites */
@@ -87,6 +88,43 @@ s_setting (el_cli_t *cli, el_config_t *cfg, char *buf, size_t size, const char *
     return 0;
 }
 
+/* A key typed for @p what (a flag or a command's argument): the checked
+ * form, the older form without check (*ret_unchecked: the caller notes it
+ * once the command succeeded, s_note_unchecked), or a key file.
+ * @return 0, or the error (said). */
+static int
+s_typed_key (el_cli_t *cli, const char *what, const char *text, uint8_t key[EL_KEY_BYTES],
+             bool *ret_unchecked)
+{
+    const char *why = NULL;
+    if (el_keytext_resolve (text, key, ret_unchecked, &why) < 0)
+        return el_cli_bad (cli, "%s: '%s' is not a site key: %s", what, text,
+                           why ? why : "not a key");
+    return 0;
+}
+
+/* The note on stderr for a key given in the older form without check. */
+static void
+s_note_unchecked (bool unchecked, const char *what, const uint8_t key[EL_KEY_BYTES])
+{
+    if (!unchecked)
+        return;
+    char checked[EL_KEYTEXT_BYTES];
+    el_keytext_encode (key, checked);
+    fprintf (stderr, "entrelab: note: %s: the key has no check characters (the older form), "
+             "so a typo in it cannot be caught: compare it with the site's own (its checked "
+             "form is %s)\n", what, checked);
+}
+
+/* Would @p text be taken for a checked key (45 characters of base64url)? */
+static bool
+s_looks_checked (const char *text)
+{
+    return strlen (text) == EL_KEYTEXT_LEN
+           && strspn (text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+              == EL_KEYTEXT_LEN;
+}
+
 static int
 s_init (el_cli_t *cli, const el_cli_args_t *a)
 {
@@ -96,6 +134,8 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
     size_t n_listen = el_cli_opt_list (a, "listen", &listen);
     size_t n_sets = el_cli_opt_list (a, "set", &sets);
     const char *connect = el_cli_opt (a, "connect"), *bkey = el_cli_opt (a, "broker-key");
+    uint8_t bkey_id[EL_KEY_BYTES];
+    bool bkey_unchecked = false;
     if (broker && n_listen == 0)
         return el_cli_bad (cli, "a broker needs --listen ENDPOINT (e.g. tcp://0.0.0.0:7400)");
     if (broker && (connect || bkey))
@@ -122,6 +162,9 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
         if (!strncmp (head, "entrelab-secret", 15))
             return el_cli_bad (cli, "--broker-key: %s is a secret key file: give the broker's "
                                "public key (its key.pub, or the key text)", bkey);
+        int krc = s_typed_key (cli, "--broker-key", bkey, bkey_id, &bkey_unchecked);
+        if (krc < 0)
+            return krc;
     }
     bool made_dir = mkdir (dir, 0700) == 0;
     if (!made_dir && errno != EEXIST)
@@ -209,16 +252,20 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
         unlink (conf);
         goto out;
     }
-    char pk[EL_KEY_TEXT_BYTES];
+    char pk[EL_KEY_TEXT_BYTES], checked[EL_KEYTEXT_BYTES];
     el_key_to_text (kp->pk, pk);
-    json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "role", broker ? "broker" : "site",
-                             "key", pk, "dir", abs, "config", conf, "key_file", key,
-                             "timezone", zone);
+    el_keytext_encode (kp->pk, checked);
+    json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "role", broker ? "broker"
+                             : "site", "key", pk, "key_checked", checked, "dir", abs, "config",
+                             conf, "key_file", key, "timezone", zone);
     rc = el_cli_print_line (cli, doc,
                             "%s key: %s\ntime zone: %s\nconfig: %s\nstart it: %s --config %s%s",
-                            broker ? "broker" : "site", pk, zone, conf, broker ? "entrelab-broker"
+                            broker ? "broker" : "site", checked, zone, conf, broker
+                            ? "entrelab-broker"
                             : "entrelab-node", conf, broker || connect ? ""
                             : "\n(first: entrelab --node DIR join TOKEN)");
+    if (rc == 0 && bkey)
+        s_note_unchecked (bkey_unchecked, "--broker-key", bkey_id);
 out:
     if (rc < 0 && made_dir)
         (void) rmdir (abs);     /* a failed init leaves no directory it made */
@@ -234,8 +281,10 @@ static int
 s_admit (el_cli_t *cli, const el_cli_args_t *a)
 {
     uint8_t key[EL_KEY_BYTES];
-    if (el_key_resolve (a->pos[0], key) < 0)
-        return el_cli_bad (cli, "'%s' is not a site key (base64url) or a key file", a->pos[0]);
+    bool unchecked = false;
+    int krc = s_typed_key (cli, "admit", a->pos[0], key, &unchecked);
+    if (krc < 0)
+        return krc;
     El__Site site = EL__SITE__INIT;
     El__SiteKind kind = EL__SITE_KIND__PERIPHERAL;
     int rc = s_kind_parse (cli, el_cli_opt (a, "kind"), &kind);
@@ -272,12 +321,14 @@ s_admit (el_cli_t *cli, const el_cli_args_t *a)
         return rc;
     uint64_t seq = reply->r_case == EL__CONTROL_REPLY__R_ADMIT ? reply->admit->seq : 0;
     el_cli_reply_free (&reply);
-    char text[EL_KEY_TEXT_BYTES];
+    char text[EL_KEY_TEXT_BYTES], checked[EL_KEYTEXT_BYTES];
     el_key_to_text (key, text);
+    el_keytext_encode (key, checked);
+    s_note_unchecked (unchecked, "admit", key);
     return el_cli_print_line (cli, json_pack ("{s:s, s:s, s:s, s:I}", "key", text, "name",
                                               site.name, "kind", s_kind_name (kind), "seq",
                                               (json_int_t) seq),
-                              "admitted %s%s%s (seq %llu)", text, name ? " as " : "",
+                              "admitted %s%s%s (seq %llu)", checked, name ? " as " : "",
                               name ? name : "", (unsigned long long) seq);
 }
 
@@ -285,9 +336,11 @@ static int
 s_revoke (el_cli_t *cli, const el_cli_args_t *a)
 {
     uint8_t key[EL_KEY_BYTES];
-    int rc = el_key_resolve (a->pos[0], key);
-    if (rc < 0)
-        rc = el_cli_site_resolve (cli, a->pos[0], key);
+    bool unchecked = false;
+    /* a key (checked or not), a key file, or a site's name */
+    int rc = s_looks_checked (a->pos[0]) || el_key_resolve (a->pos[0], key) == 0
+             ? s_typed_key (cli, "revoke", a->pos[0], key, &unchecked)
+             : el_cli_site_resolve (cli, a->pos[0], key);
     if (rc < 0)
         return rc;
     char text[EL_KEY_TEXT_BYTES];
@@ -314,10 +367,13 @@ s_revoke (el_cli_t *cli, const el_cli_args_t *a)
         return rc;
     uint64_t seq = reply->r_case == EL__CONTROL_REPLY__R_ADMIT ? reply->admit->seq : 0;
     el_cli_reply_free (&reply);
+    char checked[EL_KEYTEXT_BYTES];
+    el_keytext_encode (key, checked);
+    s_note_unchecked (unchecked, "revoke", key);
     return el_cli_print_line (cli, json_pack ("{s:s, s:s, s:I}", "key", text, "status",
                                               "revoked", "seq", (json_int_t) seq),
                               "revoked %s (seq %llu): its connections close, its new entries "
-                              "are refused", text, (unsigned long long) seq);
+                              "are refused", checked, (unsigned long long) seq);
 }
 
 /* ------------------------------------------------------------ invite, join */
@@ -534,13 +590,17 @@ s_join (el_cli_t *cli, const el_cli_args_t *a)
     rc = s_conf_set_broker (cli, conf, reply->sync_endpoint, bkey);
     if (rc < 0)
         goto out;
-    json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s}", "site", self, "network", bkey,
-                             "name", reply->name ? reply->name : "", "sync_endpoint",
+    char self_checked[EL_KEYTEXT_BYTES], bkey_checked[EL_KEYTEXT_BYTES];
+    el_keytext_encode (kp->pk, self_checked);
+    el_keytext_encode (t->broker_key.data, bkey_checked);
+    json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "site", self,
+                             "site_checked", self_checked, "network", bkey, "name",
+                             reply->name ? reply->name : "", "sync_endpoint",
                              reply->sync_endpoint, "seq", (json_int_t) reply->seq, "config", conf);
     rc = el_cli_print_line (cli, doc, "joined network %s as %s (%s)\nsync endpoint %s written to "
-                            "%s\nstart it: entrelab-node --config %s", bkey,
-                            reply->name && reply->name[0] ? reply->name : "(no name)", self,
-                            reply->sync_endpoint, conf, conf);
+                            "%s\nstart it: entrelab-node --config %s", bkey_checked,
+                            reply->name && reply->name[0] ? reply->name : "(no name)",
+                            self_checked, reply->sync_endpoint, conf, conf);
 out:
     if (reply)
         el__join_reply__free_unpacked (reply, &el_pb_allocator);
@@ -580,10 +640,10 @@ s_sites (el_cli_t *cli, const el_cli_args_t *a)
 /* ------------------------------------------------------------ status */
 
 static const el_cli_col_t s_self_cols[] = {
-    { "Site", "self", EL_CLI_COL_TEXT, 0 },
+    { "Site", "self_checked", EL_CLI_COL_TEXT, 0 },
     { "Name", "name", EL_CLI_COL_TEXT, 0 },
     { "Role", "role", EL_CLI_COL_TEXT, 0 },
-    { "Network", "network", EL_CLI_COL_TEXT, 0 },
+    { "Network", "network_checked", EL_CLI_COL_TEXT, 0 },
     { "Admitted", "admission", EL_CLI_COL_TEXT, 0 },
     { "Version", "version", EL_CLI_COL_TEXT, 0 },
     { "Started", "started_us", EL_CLI_COL_TIME, 0 },
@@ -600,10 +660,11 @@ static const el_cli_col_t s_peer_cols[] = {
     { "ROLE", "role", EL_CLI_COL_TEXT, 0 },
     { "ENDPOINT", "endpoint", EL_CLI_COL_TEXT, 0 },
     { "STATE", "state", EL_CLI_COL_TEXT, 0 },
+    { "WHY DOWN", "down_reason", EL_CLI_COL_TEXT, 0 },
     { "SINCE", "since_us", EL_CLI_COL_TIME, 0 },
     { "LAST SEEN", "last_seen_us", EL_CLI_COL_TIME, 0 },
     { "AUTH FAILURES", "auth_failures", EL_CLI_COL_TEXT, 0 },
-    { "BEHIND", "behind", EL_CLI_COL_TEXT, 0 },
+    { "BEHIND", "behind_text", EL_CLI_COL_TEXT, 0 },
 };
 
 static const el_cli_col_t s_behind_cols[] = {
@@ -625,6 +686,13 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
     char name[128];
     json_t *doc = json_object ();
     json_object_set_new (doc, "self", el_cli_key_json (s->self_id.data));
+    char checked[EL_KEYTEXT_BYTES];
+    if (s->self_id.len == EL_KEY_BYTES && s->network.len == EL_KEY_BYTES) {
+        el_keytext_encode (s->self_id.data, checked);
+        json_object_set_new (doc, "self_checked", json_string (checked));
+        el_keytext_encode (s->network.data, checked);
+        json_object_set_new (doc, "network_checked", json_string (checked));
+    }
     json_object_set_new (doc, "name", json_string (el_cli_site_name (cli, s->self_id.data, name,
                                                                      sizeof name)));
     json_object_set_new (doc, "role", json_string (s->role ? s->role : ""));
@@ -683,6 +751,8 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
         json_object_set_new (o, "outbound", json_boolean (p->outbound));
         json_object_set_new (o, "connected", json_boolean (p->connected));
         json_object_set_new (o, "state", json_string (p->connected ? "connected" : "down"));
+        json_object_set_new (o, "down_reason", json_string (
+                                 p->connected || !p->down_reason ? "" : p->down_reason));
         json_object_set_new (o, "since", el_cli_time_json (p->since_us));
         json_object_set_new (o, "since_us", json_integer (p->since_us));
         json_object_set_new (o, "last_seen", el_cli_time_json (p->last_seen_us));
@@ -693,7 +763,15 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
         json_object_set_new (o, "entries_sent", json_integer ((json_int_t) p->entries_sent));
         json_object_set_new (o, "entries_received",
                              json_integer ((json_int_t) p->entries_received));
-        json_object_set_new (o, "behind", json_integer ((json_int_t) p->behind));
+        /* unknown (null): a peer without a session of which nothing is stored */
+        json_object_set_new (o, "behind", p->behind_unknown ? json_null ()
+                                          : json_integer ((json_int_t) p->behind));
+        if (!cli->json) {
+            char behind[24] = "unknown";
+            if (!p->behind_unknown)
+                snprintf (behind, sizeof behind, "%llu", (unsigned long long) p->behind);
+            json_object_set_new (o, "behind_text", json_string (behind));
+        }
         json_t *by = json_array ();
         for (size_t k = 0; k < p->n_behind_by_origin; k++) {
             const El__OriginBehind *ob = p->behind_by_origin[k];

@@ -738,7 +738,9 @@ s_sharing (const char *text, El__Sharing *ret)
 {
     char w[40];
     s_word (text, w, sizeof w);
-    if (!w[0] || strcmp (w, "site") == 0)
+    if (!w[0])
+        *ret = EL_IMPORT_DEFAULT_BOOKABLE_BY;     /* as `entrelab equipment add` */
+    else if (strcmp (w, "site") == 0)
         *ret = EL__SHARING__SHARING_SITE;
     else if (strcmp (w, "network") == 0 || strcmp (w, "reseau") == 0)
         *ret = EL__SHARING__SHARING_NETWORK;
@@ -868,6 +870,35 @@ out:
 int
 el_import_equipment_csv (const char *data, size_t len, el_import_t **ret, el_import_error_t *err)
 {
+    return el_import_equipment_csv_opts (data, len, NULL, ret, err);
+}
+
+/* Refuse a header without the columns that decide who may use a machine,
+ * unless the defaults were asked for. @return 0 or EL_EINVAL (@p err set). */
+static int
+s_equipment_columns_required (const int *idx, uint32_t line,
+                              const el_equipment_import_opts_t *opts, el_import_error_t *err)
+{
+    bool no_training = idx[C_TRAINING] < 0, no_bookable = idx[C_BOOKABLE] < 0;
+    if ((!no_training && !no_bookable) || (opts && opts->defaults))
+        return 0;
+    el_file_error_set (err, line, "the header has no %s column%s: %s decide%s who may use a "
+                       "machine; add %s, or import with --defaults (required_training: none, "
+                       "bookable_by: network, as `equipment add`)",
+                       no_training && no_bookable ? "required_training, bookable_by"
+                       : no_training ? "required_training" : "bookable_by",
+                       no_training && no_bookable ? "s" : "",
+                       no_training && no_bookable ? "they" : "it",
+                       no_training && no_bookable ? "" : "s",
+                       no_training && no_bookable ? "them" : "it");
+    return EL_EINVAL;
+}
+
+int
+el_import_equipment_csv_opts (const char *data, size_t len,
+                              const el_equipment_import_opts_t *opts, el_import_t **ret,
+                              el_import_error_t *err)
+{
     if (len > EL_IMPORT_MAX_BYTES) {
         el_file_error_set (err, 0, "file is %zu bytes, over the %u-byte cap", len, EL_IMPORT_MAX_BYTES);
         return EL_ETOOBIG;
@@ -898,6 +929,7 @@ el_import_equipment_csv (const char *data, size_t len, el_import_t **ret, el_imp
     if (rc < 0)
         goto out;
     size_t n_cols = row.n;
+    uint32_t header_line = row.line;
     rc = s_header (&row, s_equipment_cols, idx, C_COUNT, &b, err, true);
     if (rc < 0)
         goto out;
@@ -920,6 +952,8 @@ el_import_equipment_csv (const char *data, size_t len, el_import_t **ret, el_imp
     }
     if (rc == EL_ETOOBIG)
         el_file_error_set (err, row.line, "more than %d records", EL_IMPORT_MAX_RECORDS);
+    if (rc == 0)        /* after the rows: a file that cannot be read says so first */
+        rc = s_equipment_columns_required (idx, header_line, opts, err);
     if (rc < 0)
         goto out;
     s_build_finish (&b, ret);

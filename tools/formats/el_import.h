@@ -10,7 +10,11 @@
  *    holding commas, quotes ("" inside) or line breaks; CRLF or LF; UTF-8,
  *    optional byte-order mark; a header row separated by ';' switches the
  *    whole file to ';', as French spreadsheets save CSV). The first row
- *    names the columns, in any order; `name` is required, the others optional:
+ *    names the columns, in any order; `name`, `bookable_by` and
+ *    `required_training` are required (the last two decide who may use a
+ *    machine: a file without them is refused, naming them, unless the
+ *    caller asks for the defaults, el_equipment_import_opts_t), the others
+ *    optional (docs/FORMATS.md says the same for people):
  *
  *      name,category,make,model,status,bookable_by,required_training,location,hourly_rate,currency,description
  *      Tour à métaux,lathe,Cazeneuve,HB 500,available,network,lathe,"Atelier, rez-de-chaussée",18.50,EUR,"Tour conventionnel"
@@ -21,7 +25,7 @@
  *    make, model        free text
  *    status             available | in_use | maintenance | out_of_order ("" = unspecified;
  *                       French: disponible, occupé, en maintenance, hors service, en panne)
- *    bookable_by        site | network | federation ("" = site)
+ *    bookable_by        site | network | federation ("" = network, as `equipment add`)
  *    required_training  a training name (normally a category); "" = none
  *    location           free text (room, building)
  *    hourly_rate        decimal, '.' or ',' before at most 2 decimals ("18.50"); "" = 0
@@ -101,7 +105,25 @@ typedef struct {
     const char *const *trainings;    /* NULL-terminated "id=name" pairs; may be NULL */
 } el_member_import_opts_t;
 
-/** Import an equipment CSV (format 1 above).
+/* An empty or absent bookable_by: the default of `entrelab equipment add`. */
+#define EL_IMPORT_DEFAULT_BOOKABLE_BY  EL__SHARING__SHARING_NETWORK
+
+/** Options of el_import_equipment_csv_opts(). */
+typedef struct {
+    bool defaults;      /* a header without required_training or bookable_by imports
+                           with the defaults (none; EL_IMPORT_DEFAULT_BOOKABLE_BY)
+                           instead of being refused */
+} el_equipment_import_opts_t;
+
+/** Import an equipment CSV (format 1 above), with @p opts (NULL: no
+ * defaults, a header without required_training or bookable_by is refused:
+ * EL_EINVAL, @p err names the missing columns, its line is the header's).
+ * The rest as el_import_equipment_csv(). */
+int el_import_equipment_csv_opts (const char *data, size_t len,
+                                  const el_equipment_import_opts_t *opts, el_import_t **ret,
+                                  el_import_error_t *err);
+
+/** Import an equipment CSV (format 1 above), without defaults.
  * @param data  borrowed bytes, need not be NUL-terminated
  * @param len   bytes, at most EL_IMPORT_MAX_BYTES
  * @param[out] ret  on success; caller owns, el_import_destroy()
