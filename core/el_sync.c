@@ -74,6 +74,7 @@ typedef struct {
     uint64_t credit_to_send;            /* entries we may still send it */
     uint64_t credit_to_receive;         /* entries it may still send us */
     uint64_t entries_sent, entries_received;
+    uint64_t rejected_by_reason[EL_ERROR_SLOTS]; /* its entries the store refused */
     uint64_t *known;                    /* per origin index: seq it has */
     uint8_t *flags;                     /* per origin index: S_QUEUED, S_PROOF_SENT */
     size_t known_cap;
@@ -1148,6 +1149,10 @@ s_session_end (el_sync_t *self, s_peer_t *p, int code, bool from_peer)
     p->ended_by_peer = from_peer;
     s_peer_deactivate (self, p);
     self->stats.ended_by_reason[el_error_slot (code)]++;
+    if (!from_peer) {
+        self->stats.frames_refused++;
+        self->stats.frames_refused_by_reason[el_error_slot (code)]++;
+    }
     return S_ENDED;
 }
 
@@ -1276,6 +1281,9 @@ s_on_entries (el_sync_t *self, s_peer_t *p, const uint8_t **entries, size_t *len
     if (rc == 0) {
         p->credit_to_receive += n;
         s_count_status (self, status, n);
+        for (size_t i = 0; i < n; i++)
+            if (status[i] != EL_APPLIED && status[i] != EL_DUPLICATE)
+                p->rejected_by_reason[el_error_slot (status[i])]++;
         rc = s_after_apply (self, p, entries, lens, parsed, n);
         if (rc == 0)
             rc = rc_credit;
@@ -1587,6 +1595,10 @@ el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *re
     ret->entries_received = p->entries_received;
     ret->ended = p->ended;
     ret->ended_by_peer = p->ended_by_peer;
+    for (size_t i = 0; i < EL_ERROR_SLOTS; i++) {
+        ret->rejected_by_reason[i] = p->rejected_by_reason[i];
+        ret->rejected += p->rejected_by_reason[i];
+    }
     if (p->hello_received)
         for (size_t i = 0; i < self->n_origins; i++) {
             uint64_t k = s_peer_known (p, i);

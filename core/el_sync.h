@@ -202,6 +202,8 @@ typedef struct {
                                            el_sync_peer_close) */
     bool ended_by_peer;                 /* the peer ended it with an Error (e.g. it says
                                            we are revoked: EL_EREVOKED) */
+    uint64_t rejected;                  /* entries of this session the store refused */
+    uint64_t rejected_by_reason[EL_ERROR_SLOTS]; /* the same, by reason; index: el_error_slot() */
 } el_sync_peer_info_t;
 /** @return 0, -ENOENT. */
 int el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *ret);
@@ -218,6 +220,10 @@ typedef struct {
     uint64_t rejected_by_reason[EL_ERROR_SLOTS]; /* entries; index: el_error_slot() */
     uint64_t ended_by_reason[EL_ERROR_SLOTS]; /* sessions ended by an error, sent or received;
                                            same index */
+    uint64_t frames_refused;            /* frames a peer sent that ended its session here
+                                           (malformed, too big, over credit, wrong version or
+                                           network, revoked sender): we sent the Error */
+    uint64_t frames_refused_by_reason[EL_ERROR_SLOTS]; /* the same, by reason; same index */
 } el_sync_stats_t;
 void el_sync_stats (const el_sync_t *self, el_sync_stats_t *ret);
 

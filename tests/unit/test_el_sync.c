@@ -1637,6 +1637,13 @@ test_session_end_results (void **state)
             el_sync_peer_info_t pi;
             assert_int_equal (el_sync_peer_info (a, peer, &pi), 0);
             assert_int_equal (pi.ended, 0);
+            /* entries the store refused are counted for the session that sent them */
+            bool gap = !strcmp (cases[i].what, "an entry past a gap");
+            bool junk_entries = !strcmp (cases[i].what, "entries that do not parse");
+            assert_int_equal (pi.rejected, gap ? 1 : junk_entries ? 3 : 0);
+            assert_int_equal (pi.rejected_by_reason[el_error_slot (EL_EGAP)], gap ? 1 : 0);
+            assert_int_equal (pi.rejected_by_reason[el_error_slot (EL_EPROTO)],
+                              junk_entries ? 3 : 0);
         } else {
             s_ends (a, peer, cases[i].frame, cases[i].len, cases[i].reason, cases[i].by_peer);
             assert_int_equal (s_take_error (w, 0), cases[i].by_peer ? -1 : cases[i].error);
@@ -1652,6 +1659,19 @@ test_session_end_results (void **state)
     el_sync_stats (a, &st);
     assert_int_equal (st.applied, 1);           /* e1, once */
     assert_int_equal (st.ended_by_reason[el_error_slot (EL_ECREDIT)], 1);
+    /* every frame that ended its session here is counted as refused, by reason;
+     * an Error the peer sent is not */
+    uint64_t refused[EL_ERROR_SLOTS] = { 0 }, n_refused = 0;
+    for (size_t i = 0; i < n_cases; i++)
+        if (cases[i].session == EL_SYNC_END && !cases[i].by_peer) {
+            refused[el_error_slot (cases[i].reason)]++;
+            n_refused++;
+        }
+    assert_int_equal (st.frames_refused, n_refused);
+    for (size_t r = 0; r < EL_ERROR_SLOTS; r++)
+        assert_int_equal (st.frames_refused_by_reason[r], refused[r]);
+    assert_true (refused[el_error_slot (EL_EPROTO)] >= 8);
+    assert_int_equal (refused[el_error_slot (EL_ETOOBIG)], 3);
 
     /* a Hello from a revoked site */
     el_sync_destroy (&w->nodes[0].sync);
