@@ -114,6 +114,8 @@ typedef struct {
     int64_t reconnect_at_us;    /* outbound, disconnected on purpose: connect again at; 0 = none */
     int64_t probe_at_us;        /* inbound: next keepalive probe */
     uint64_t auth_failures, disconnects, sessions, dropped;
+    uint64_t behind_last;       /* without a session: what its peer lacked by its last
+                                   Hello, when that session ended on the peer's Error */
     s_refused_t *refused;       /* owned; NULL until something of it is refused */
     s_frame_t *pending, *pending_tail;  /* frames waiting for room in the socket */
     size_t pending_n;
@@ -338,6 +340,7 @@ s_session_close (el_node_t *self, s_link_t *l)
         el_sync_peer_close (self->sync, l->session);
         l->session = 0;
     }
+    l->behind_last = 0;
     s_pending_clear (l);
 }
 
@@ -746,18 +749,42 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
 /* ------------------------------------------------------------ frames */
 
 /* The Hello's sender, which must be the authenticated key. */
+/* Our store failed to apply what @p l sent (@p rc): the sync core ended the
+ * session so that the next one re-requests it from our stored heads. Said at
+ * every failure, with the store's path and, for a system error, the errno. */
 static void
-s_session_error (el_node_t *self, s_link_t *l, int rc, bool by_peer)
+s_store_failed (el_node_t *self, s_link_t *l, int rc)
+{
+    char f[EL_LOG_FPR_BYTES], text[160], path[EL_CONFIG_PATH_MAX + 8];
+    char errno_text[24] = "";
+    if (rc < 0 && rc > -4096)
+        snprintf (errno_text, sizeof errno_text, " errno=%d", -rc);
+    el_log (EL_LOG_ERROR, "receive_failed", "peer=%s role=%s reason=%s%s error=%s store=%s "
+            "action=session_ended", s_link_name (l, f), s_link_role (l), el_strcode (rc),
+            errno_text, el_log_quote (el_strerror (rc), text, sizeof text),
+            el_log_quote (el_store_path (self->store), path, sizeof path));
+}
+
+static void
+s_session_error (el_node_t *self, s_link_t *l, int rc, bool by_peer, bool by_store)
 {
     char f[EL_LOG_FPR_BYTES];
+    el_sync_peer_info_t info;
+    uint64_t behind = 0;                /* what we sent it may not have been kept */
+    if (by_peer && l->session && el_sync_peer_info (self->sync, l->session, &info) == 0)
+        behind = info.behind_at_hello;
     if (l->has_key && l->session)
         for (size_t i = 0; i < self->roles_n; i++)
             if (self->role_started[i] && self->roles[i]->on_session_end)
                 self->roles[i]->on_session_end (self->role_state[i], l->key,
                                                 l->kind == S_LINK_BROKER, rc, by_peer);
-    /* we refused the frame that ended it (the sync core counted it in total) */
-    bool log_it = by_peer ? s_refuse_log_ok (l, S_LOG_BIT_PEER_ERROR)
-                          : s_frame_refused (self, l, el_error_slot (rc), false);
+    /* unless our store failed, we refused the frame that ended it (the sync core
+     * counted it in total) */
+    bool log_it = by_store  ? false
+                : by_peer   ? s_refuse_log_ok (l, S_LOG_BIT_PEER_ERROR)
+                            : s_frame_refused (self, l, el_error_slot (rc), false);
+    if (by_store)
+        s_store_failed (self, l, rc);
     if (log_it)
         el_log (rc == EL_EREVOKED || rc == EL_ENETWORK || rc == EL_EVERSION ? EL_LOG_ERROR
                                                                                : EL_LOG_WARN,
@@ -766,6 +793,7 @@ s_session_error (el_node_t *self, s_link_t *l, int rc, bool by_peer)
     s_drain (self);             /* the Error the sync core queued for the peer */
     s_flush_pending (self);
     s_session_close (self, l);
+    l->behind_last = behind;
     if (l->kind != S_LINK_IN && rc == EL_EREVOKED) {
         /* we (or that peer) were revoked: close the connection itself, and
          * knock again later (ZAP will most likely refuse us, which is logged) */
@@ -851,7 +879,7 @@ s_on_frame (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
         rc = el_sync_receive (self->sync, l->session, data, len, &end);
     }
     if (end.session == EL_SYNC_END) {
-        s_session_error (self, l, end.reason, end.by_peer);
+        s_session_error (self, l, end.reason, end.by_peer, end.by_store);
         return;
     }
     if (rc < 0)
@@ -1388,6 +1416,10 @@ s_open_identity (el_node_t *self, const el_config_t *cfg)
         .no_sync = !cfg->durable,
         .require_attestation = true,
     };
+    /* a limit under the first map size starts the map at the limit (the store
+     * would otherwise raise the limit to its first size) */
+    if (scfg.map_bytes_max && scfg.map_bytes_max < EL_STORE_MAP_INITIAL)
+        scfg.map_bytes_initial = scfg.map_bytes_max;
     rc = el_store_open (cfg->state_dir, &scfg, &self->store);
     if (rc < 0) {
         el_log (EL_LOG_ERROR, "store_open_failed", "path=%s reason=%s", cfg->state_dir,
@@ -2243,6 +2275,8 @@ s_status_link (el_node_t *self, el_control_t *ctl, const s_link_t *l, const el_h
         p->entries_received = info.entries_received;
         if (s_status_behind (self, ctl, l->session, p, heads, nh) < 0)
             return NULL;
+    } else {
+        p->behind = l->behind_last;
     }
     if (s_status_refused (ctl, p, l->refused, live ? &info : NULL) < 0)
         return NULL;

@@ -568,7 +568,45 @@ def case_revoke(net):
            "revoked C connected to its broker again: %r" % bp)
 
 
+def case_store_full(net):
+    """(h) B's store fills while it receives (map_max_mb 1): B says so in its log
+    with the store's path, ends the session instead of keeping it (entries of
+    that frame would never be asked for again), the broker sees B behind, and
+    once B restarts with a higher limit it catches up by itself."""
+    a = net.node("A")
+    b = net.node("B", extra=["--map-max-mb", "1"])
+    net.start_all()
+    a.ctl("write", "event", "before", 5)
+    wait_converged(net.daemons)
+    a.ctl("write", "event", "bulk", 3000, 500)
+    wait_for("the broker holding A's 3005 entries",
+             lambda: net.broker.heads().get(a.key, {}).get("seq") == 3005)
+    store = re.escape(os.path.join(b.dir, "data.mdb"))
+    wait_for("B's log saying its store is full, with its path", lambda: re.search(
+        r"event=receive_failed peer=\S+ role=broker reason=store_full .*store=%s "
+        r"action=session_ended" % store, b.log_text()))
+    held = b.heads().get(a.key, {}).get("seq", 0)
+    expect(held < 3005, "B holds all of A's entries in 1 MiB: %d" % held)
+    # the broker sees B behind (a new session of B's tells it what B holds)
+    wait_for("the broker seeing B behind", lambda: any(
+        p["key"] == b.key and p["behind"] > 0 for p in net.broker.status()["peers"]))
+    # B's store failure ended its sessions, but is not counted as something the
+    # broker sent wrong (frames still in flight when a session ends are dropped)
+    sync = b.status()["sync"]
+    expect(sync["ended_by_reason"].get("store_full", 0) >= 1
+           and set(sync["frames_refused_by_reason"]) <= {"no_session"},
+           "B's sessions ended by its full store: %r" % sync)
+    # the operator raises the limit and restarts B: it catches up by itself
+    b.stop()
+    b.extra = ["--map-max-mb", "64"]
+    b.start()
+    heads = wait_converged(net.daemons, "B catching up after its limit was raised")
+    expect(heads[a.key]["seq"] == 3005, "A's head is %r" % heads[a.key])
+    expect(b.ctl("count", "event")["count"] == 3005, "B does not hold 3005 events")
+
+
 CASES = {
+    "store_full": case_store_full,
     "revoke": case_revoke,
     "replicate": case_replicate,
     "catchup": case_catchup,
