@@ -34,6 +34,10 @@ el_control_call (void *ctx, const char *endpoint, const El__ControlRequest *req,
     if (!strncmp (endpoint, "ipc://", 6)) {
         if (access (endpoint + 6, F_OK) != 0)
             return errno == EACCES ? -EACCES : -ECONNREFUSED;
+        /* connecting to a socket file takes write permission on it; without,
+         * libzmq would retry in silence until the timeout */
+        if (access (endpoint + 6, W_OK) != 0 && errno == EACCES)
+            return -EACCES;
         rc = s_ipc_short (endpoint + 6, followed, sizeof followed);
         if (rc < 0)
             return rc;

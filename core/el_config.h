@@ -77,6 +77,8 @@ typedef struct {
     bool has_broker_key;
     uint8_t broker_key[EL_KEY_BYTES];
     char control[EL_CONFIG_PATH_MAX];
+    char config_file[EL_CONFIG_PATH_MAX];   /* the file --config loaded; "" = none (not a
+                                               setting: el_config_from_args sets it) */
     el_log_level_t log_level;
     el_config_peer_t peers[EL_CONFIG_PEERS_MAX];
     size_t peers_n;
@@ -124,6 +126,14 @@ int el_config_from_args (el_config_t *cfg, int argc, char **argv,
  * and broker_key; EL_CONFIG_NEEDS_LISTEN: a listen endpoint; peers' keys distinct.
  * @return 0, EL_EINVAL with @p err. */
 int el_config_finish (el_config_t *cfg, unsigned needs, char *err, size_t err_size);
+
+/** Is @p path (a file or a folder; a symbolic link is followed) out of other
+ * users' hands: writable by neither its group nor others? The daemons refuse
+ * a configuration file or state folder that is not, as ssh refuses such keys:
+ * whoever can write it can change where the daemon connects or its store.
+ * @return 0; -EPERM when it is writable so (@p err names the path, its mode
+ *         and the fix); -errno when it cannot be checked (@p err says why). */
+int el_config_check_private (const char *path, char *err, size_t err_size);
 
 /** Parse "KEY@ENDPOINT" or "KEY". @return 0, EL_EINVAL, EL_EKEYFORMAT. */
 int el_config_peer_parse (const char *text, el_config_peer_t *ret);

@@ -1532,6 +1532,21 @@ el_node_new (const el_config_t *cfg, const char *name, const el_role_ops_t *cons
                 strerror (errno));
         goto out_destroy;
     }
+    /* a state folder or configuration others may write is refused */
+    const char *const private[] = { cfg->state_dir, cfg->config_file };
+    for (size_t i = 0; i < sizeof private / sizeof *private; i++) {
+        char err[EL_CONFIG_ERR_MAX];
+        if (!private[i][0])
+            continue;
+        rc = el_config_check_private (private[i], err, sizeof err);
+        if (rc < 0) {
+            char q[EL_CONFIG_ERR_MAX + 8], p[EL_CONFIG_PATH_MAX + 8];
+            el_log (EL_LOG_ERROR, rc == -EPERM ? "unsafe_permissions" : "state_dir_failed",
+                    "path=%s reason=%s", el_log_quote (private[i], p, sizeof p),
+                    el_log_quote (err, q, sizeof q));
+            goto out_destroy;
+        }
+    }
     rc = el_node_lock_state (cfg->state_dir, &self->lock_fd);
     if (rc < 0) {
         el_log (EL_LOG_ERROR, "state_dir_locked", "path=%s reason=%s", cfg->state_dir,
