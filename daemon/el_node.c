@@ -749,6 +749,16 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
 /* ------------------------------------------------------------ frames */
 
 /* The Hello's sender, which must be the authenticated key. */
+/* Is @p rc a failure of the store itself (full, I/O, LMDB), not of what was
+ * asked of it? */
+static bool
+s_is_store_error (int rc)
+{
+    return rc == EL_EMAPFULL || rc == EL_ESTORE
+        || (rc < 0 && rc > -4096 && rc != -ENOMEM)      /* -errno: -ENOSPC, -EIO ... */
+        || (rc < -4096 && rc > EL_EBASE);                /* MDB_* */
+}
+
 /* Our store failed to apply what @p l sent (@p rc): the sync core ended the
  * session so that the next one re-requests it from our stored heads. Said at
  * every failure, with the store's path and, for a system error, the errno. */
@@ -1878,7 +1888,19 @@ s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
     int rc = el_sync_write (self->sync, self->kp, recs, w->n_records, &last);
     free (recs);
     if (rc < 0) {
-        if (rc == EL_ENOTADMITTED)
+        if (s_is_store_error (rc)) {
+            /* full or failing store: the log and the caller get its path */
+            char text[160], path[EL_CONFIG_PATH_MAX + 8], errno_text[24] = "";
+            char why[EL_CONFIG_PATH_MAX + 160];
+            if (rc > -4096)
+                snprintf (errno_text, sizeof errno_text, " errno=%d", -rc);
+            el_log (EL_LOG_ERROR, "write_failed", "reason=%s%s error=%s store=%s",
+                    el_strcode (rc), errno_text,
+                    el_log_quote (el_strerror (rc), text, sizeof text),
+                    el_log_quote (el_store_path (self->store), path, sizeof path));
+            snprintf (why, sizeof why, "%s: %s", el_store_path (self->store), el_strerror (rc));
+            reply->text = el_control_strdup (ctl, why);
+        } else if (rc == EL_ENOTADMITTED)
             reply->text = el_control_strdup (ctl, "this site is not admitted yet (no active "
                                                   "Site entry of its broker is held)");
         else if (rc == EL_EREVOKED)
