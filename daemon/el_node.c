@@ -114,6 +114,8 @@ typedef struct {
     int64_t reconnect_at_us;    /* outbound, disconnected on purpose: connect again at; 0 = none */
     int64_t probe_at_us;        /* inbound: next keepalive probe */
     uint64_t auth_failures, disconnects, sessions, dropped;
+    uint64_t store_failures;    /* our store's failures on its frames not yet logged */
+    int64_t store_log_us;       /* monotonic: last receive_failed line; 0 = none yet */
     uint64_t behind_last;       /* without a session: what its peer lacked by its last
                                    Hello, when that session ended on the peer's Error */
     s_refused_t *refused;       /* owned; NULL until something of it is refused */
@@ -760,19 +762,27 @@ s_is_store_error (int rc)
 }
 
 /* Our store failed to apply what @p l sent (@p rc): the sync core ended the
- * session so that the next one re-requests it from our stored heads. Said at
- * every failure, with the store's path and, for a system error, the errno. */
+ * session so that the next one re-requests it from our stored heads. Said with
+ * the store's path and, for a system error, the errno: at the first failure,
+ * then at most once per S_REFUSE_LOG_S per link with the failures since
+ * (sessions retry every second while the store stays full). */
 static void
 s_store_failed (el_node_t *self, s_link_t *l, int rc)
 {
+    int64_t now = s_mono_us ();
+    l->store_failures++;
+    if (l->store_log_us && now - l->store_log_us < (int64_t) S_REFUSE_LOG_S * 1000000)
+        return;
+    l->store_log_us = now;
     char f[EL_LOG_FPR_BYTES], text[160], path[EL_CONFIG_PATH_MAX + 8];
     char errno_text[24] = "";
     if (rc < 0 && rc > -4096)
         snprintf (errno_text, sizeof errno_text, " errno=%d", -rc);
     el_log (EL_LOG_ERROR, "receive_failed", "peer=%s role=%s reason=%s%s error=%s store=%s "
-            "action=session_ended", s_link_name (l, f), s_link_role (l), el_strcode (rc),
-            errno_text, el_log_quote (el_strerror (rc), text, sizeof text),
-            el_log_quote (el_store_path (self->store), path, sizeof path));
+            "action=session_ended failures=%" PRIu64, s_link_name (l, f), s_link_role (l),
+            el_strcode (rc), errno_text, el_log_quote (el_strerror (rc), text, sizeof text),
+            el_log_quote (el_store_path (self->store), path, sizeof path), l->store_failures);
+    l->store_failures = 0;
 }
 
 static void

@@ -585,6 +585,11 @@ def case_store_full(net):
     wait_for("B's log saying its store is full, with its path", lambda: re.search(
         r"event=receive_failed peer=\S+ role=broker reason=store_full .*store=%s "
         r"action=session_ended" % store, b.log_text()))
+    # said once per 10 s with a count, not at each of B's retries (one a second)
+    wait_for("B retrying its session three times", lambda: len(re.findall(
+        r"event=session_restarted peer=\S+ role=broker", b.log_text())) >= 3)
+    lines = re.findall(r"event=receive_failed ", b.log_text())
+    expect(len(lines) <= 2, "B logged its full store %d times in a few seconds" % len(lines))
     held = b.heads().get(a.key, {}).get("seq", 0)
     expect(held < 3005, "B holds all of A's entries in 1 MiB: %d" % held)
     # the broker sees B behind (a new session of B's tells it what B holds)
