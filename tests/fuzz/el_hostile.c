@@ -29,6 +29,10 @@
  *                 {"malformed_frames":6N,"errors":5N} for hostile.py, which checks
  *                 that the daemon's status counts them by reason, for this peer
  *                 and in total, and that its log does not say so once per frame
+ *   oversize      after a Hello, a frame over EL_FRAME_MAX: libzmq (ZMQ_MAXMSGSIZE)
+ *                 closes the connection, which libzmq 4.3 reports only as a
+ *                 disconnect (hostile.py checks the disconnects counted); a new
+ *                 connection's Hello must then be answered
  *   flood         N (default 1100, more than EL_NODE_LINKS_MAX) connections
  *                 at once, each sending a Hello, held 5 s, then closed; a new
  *                 connection must then be served (its Hello answered)
@@ -427,6 +431,32 @@ s_malformed (void *ctx, long rounds)
     return rc;
 }
 
+/* A frame over EL_FRAME_MAX after a session started: libzmq (ZMQ_MAXMSGSIZE)
+ * closes the connection; a new connection must be served. */
+static int
+s_oversize (void *ctx)
+{
+    void *s = s_connect (ctx);
+    if (!s)
+        return -1;
+    int rc = s_new_session (s);
+    size_t len = (size_t) EL_FRAME_MAX + 4096;
+    uint8_t *big = rc == 0 ? calloc (1, len) : NULL;
+    if (big) {
+        big[0] = 0x12;
+        rc = zmq_send (s, big, len, 0) < 0 ? -1 : 0;
+    }
+    free (big);
+    sleep (1);
+    zmq_close (s);
+    s = rc == 0 ? s_connect (ctx) : NULL;
+    if (s) {
+        rc = s_new_session (s);
+        zmq_close (s);
+    }
+    return rc;
+}
+
 static int
 s_flood (void *ctx, long n, bool junk)
 {
@@ -595,6 +625,8 @@ main (int argc, char **argv)
         rc = s_heads (ctx);
     else if (!strcmp (scenario, "limits"))
         rc = s_limits (ctx);
+    else if (!strcmp (scenario, "oversize"))
+        rc = s_oversize (ctx);
     else if (!strcmp (scenario, "malformed"))
         rc = s_malformed (ctx, n ? n : 20);
     else if (!strcmp (scenario, "flood"))
