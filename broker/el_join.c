@@ -129,14 +129,7 @@ s_request (el_join_t *self, const uint8_t *route, size_t route_len, zmq_msg_t *b
     s_addr_t *a = s_addr (self, addr ? addr : "?", now);
     if (a->redeems >= EL_JOIN_REDEEMS_PER_MIN)
         goto drop;
-    if (now - self->burst_window_us >= 1000000) {
-        self->burst_window_us = now;
-        self->burst = 0;
-    }
-    if (self->burst >= EL_JOIN_REDEEMS_BURST)
-        goto drop;
-    a->redeems++;
-    self->burst++;
+    a->redeems++;               /* every attempt counts for its address: guessing stays slow */
     jr = el__join_request__unpack (&el_pb_allocator, zmq_msg_size (body), zmq_msg_data (body));
     if (!jr || jr->version != 1 || jr->site_key.len != EL_KEY_BYTES
         || jr->secret.len != EL_INVITE_SECRET_BYTES || jr->sig.len != EL_SIG_BYTES
@@ -150,6 +143,16 @@ s_request (el_join_t *self, const uint8_t *route, size_t route_len, zmq_msg_t *b
         goto drop;
     if (el_token_join_verify (jr->site_key.data, self->broker, jr->secret.data, jr->sig.data) < 0)
         goto drop;
+    /* only a well-formed request signed by the connection's key spends the
+     * budget of all addresses: junk from many addresses cannot lock a real
+     * redemption out */
+    if (now - self->burst_window_us >= 1000000) {
+        self->burst_window_us = now;
+        self->burst = 0;
+    }
+    if (self->burst >= EL_JOIN_REDEEMS_BURST)
+        goto drop;
+    self->burst++;
     El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
     El__RedeemRequest rr = EL__REDEEM_REQUEST__INIT;
     rr.secret = jr->secret;

@@ -5,8 +5,10 @@
  * server (the broker's key) whose own ZAP handler accepts any client key for
  * domain EL_JOIN_DOMAIN, at most EL_JOIN_HANDSHAKES_PER_MIN handshakes per
  * minute and address. It answers nothing but a JoinRequest (core/el_token.h);
- * redemptions are limited to EL_JOIN_REDEEMS_PER_MIN per address and
- * EL_JOIN_REDEEMS_BURST overall per second window; anything else is dropped
+ * redemptions are limited to EL_JOIN_REDEEMS_PER_MIN attempts per address
+ * (whatever they hold) and EL_JOIN_REDEEMS_BURST valid requests (well-formed,
+ * signed by the connection's key) overall per second window, so junk from
+ * many addresses does not spend the overall budget; anything else is dropped
  * unanswered.
  *
  * The join listener runs in its own thread with its own ZeroMQ context (its
@@ -23,7 +25,7 @@
 
 #define EL_JOIN_HANDSHAKES_PER_MIN 60       /* CURVE handshakes per address per minute */
 #define EL_JOIN_REDEEMS_PER_MIN   10        /* redemptions per address per minute */
-#define EL_JOIN_REDEEMS_BURST     20        /* redemptions per second, all addresses */
+#define EL_JOIN_REDEEMS_BURST     20        /* valid redemptions per second, all addresses */
 #define EL_JOIN_ADDRESSES_MAX     1024      /* addresses tracked by the rate limits */
 
 

@@ -33,8 +33,14 @@ el_control_call (void *ctx, const char *endpoint, const El__ControlRequest *req,
 {
     int rc = -ENOMEM;
     char followed[EL_CONTROL_ENDPOINT_MAX];
-    if (!strncmp (endpoint, "ipc://", 6) && access (endpoint + 6, F_OK) != 0)
-        return errno == EACCES ? -EACCES : -ECONNREFUSED;
+    if (!strncmp (endpoint, "ipc://", 6)) {
+        if (access (endpoint + 6, F_OK) != 0)
+            return errno == EACCES ? -EACCES : -ECONNREFUSED;
+        /* connecting to a socket file takes write permission on it; without,
+         * libzmq would retry in silence until the timeout */
+        if (access (endpoint + 6, W_OK) != 0 && errno == EACCES)
+            return -EACCES;
+    }
     rc = el_control_endpoint_resolve (endpoint, followed, sizeof followed);
     if (rc < 0)
         return rc;

@@ -25,7 +25,8 @@ int el_control_endpoint_resolve (const char *endpoint, char *out, size_t size);
  * An ipc:// path longer than EL_IPC_PATH_MAX is followed: it is the daemon's
  * symbolic link to its socket in a short folder.
  * @return 0 (the reply may still carry an error code), -ECONNREFUSED (no ipc
- *         socket file), -EACCES (no permission to reach it), -ENAMETOOLONG (a
+ *         socket file), -EACCES (no permission to reach it: a folder on the path,
+ *         or write permission on the socket file), -ENAMETOOLONG (a
  *         long path that is not such a link), -ETIMEDOUT, EL_EPROTO (malformed
  *         reply), -ENOMEM, -errno. */
 int el_control_call (void *ctx, const char *endpoint, const El__ControlRequest *req,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "el_keytext.h"
 
@@ -317,6 +318,24 @@ s_is_switch (const char *name, const char *const *switches)
 }
 
 int
+el_config_check_private (const char *path, char *err, size_t err_size)
+{
+    struct stat st;
+    if (stat (path, &st) != 0) {
+        int rc = -errno;
+        s_err (err, err_size, "%s: %s", path, strerror (errno));
+        return rc;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        s_err (err, err_size, "%s is writable by %s (mode %04o): refused; chmod go-w %s",
+               path, st.st_mode & S_IWOTH ? "others" : "its group",
+               (unsigned) (st.st_mode & 07777), path);
+        return -EPERM;
+    }
+    return 0;
+}
+
+int
 el_config_from_args (el_config_t *cfg, int argc, char **argv, const char *const *switches,
                      el_config_extra_fn *extra, void *arg, char *err, size_t err_size)
 {
@@ -332,6 +351,11 @@ el_config_from_args (el_config_t *cfg, int argc, char **argv, const char *const 
             int rc = el_config_load (cfg, path, err, err_size);
             if (rc < 0)
                 return rc;
+            if (strlen (path) >= sizeof cfg->config_file) {
+                s_err (err, err_size, "--config: path too long");
+                return EL_ETOOBIG;
+            }
+            snprintf (cfg->config_file, sizeof cfg->config_file, "%s", path);
         }
     }
     for (int i = 1; i < argc; i++) {

@@ -83,6 +83,8 @@ typedef struct {
     bool has_broker_key;
     uint8_t broker_key[EL_KEY_BYTES];
     char control[EL_CONFIG_PATH_MAX];
+    char config_file[EL_CONFIG_PATH_MAX];   /* the file --config loaded; "" = none (not a
+                                               setting: el_config_from_args sets it) */
     el_log_level_t log_level;
     el_config_peer_t peers[EL_CONFIG_PEERS_MAX];
     size_t peers_n;
@@ -134,6 +136,14 @@ int el_config_finish (el_config_t *cfg, unsigned needs, char *err, size_t err_si
 
 /** Is @p name the form of a time zone name (the `timezone` key's check)? */
 bool el_config_timezone_ok (const char *name);
+
+/** Is @p path (a file or a folder; a symbolic link is followed) out of other
+ * users' hands: writable by neither its group nor others? The daemons refuse
+ * a configuration file or state folder that is not, as ssh refuses such keys:
+ * whoever can write it can change where the daemon connects or its store.
+ * @return 0; -EPERM when it is writable so (@p err names the path, its mode
+ *         and the fix); -errno when it cannot be checked (@p err says why). */
+int el_config_check_private (const char *path, char *err, size_t err_size);
 
 /** Parse "KEY@ENDPOINT" or "KEY" (KEY checked or in the older form,
  * el_keytext_decode()). @return 0, EL_EINVAL, EL_EKEYFORMAT. */

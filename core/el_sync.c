@@ -66,6 +66,7 @@ typedef struct {
     bool hello_received;
     int ended;                          /* 0, or the code that ended the session */
     bool ended_by_peer;                 /* ... an Error the peer sent */
+    bool ended_by_store;                /* ... our store failing to apply its entries */
     bool active;                        /* in self->active */
     uint8_t id[EL_KEY_BYTES];
     uint8_t network[EL_KEY_BYTES];
@@ -75,6 +76,8 @@ typedef struct {
     uint64_t credit_to_receive;         /* entries it may still send us */
     uint64_t entries_sent, entries_received;
     uint64_t refused;                   /* entries refused by the accept policy */
+    uint64_t behind_hello;              /* entries it lacked by its Hello */
+    uint64_t rejected_by_reason[EL_ERROR_SLOTS]; /* its entries the store refused */
     uint64_t *known;                    /* per origin index: seq it has */
     uint8_t *flags;                     /* per origin index: S_QUEUED, S_PROOF_SENT */
     size_t known_cap;
@@ -1204,6 +1207,10 @@ s_session_end (el_sync_t *self, s_peer_t *p, int code, bool from_peer)
     p->ended_by_peer = from_peer;
     s_peer_deactivate (self, p);
     self->stats.ended_by_reason[el_error_slot (code)]++;
+    if (!from_peer && !p->ended_by_store) {
+        self->stats.frames_refused++;
+        self->stats.frames_refused_by_reason[el_error_slot (code)]++;
+    }
     return S_ENDED;
 }
 
@@ -1214,6 +1221,7 @@ s_ended (const s_peer_t *p, el_sync_end_t *ret_end)
     ret_end->session = EL_SYNC_END;
     ret_end->reason = p->ended;
     ret_end->by_peer = p->ended_by_peer;
+    ret_end->by_store = p->ended_by_store;
     return 0;
 }
 
@@ -1297,6 +1305,9 @@ s_on_hello (el_sync_t *self, s_peer_t *p, const El__Hello *h)
     if (p->n_far)
         qsort (p->far, p->n_far, sizeof *p->far, s_far_cmp);
     p->hello_received = true;
+    for (size_t i = 0; i < self->n_origins; i++)
+        if (p->known[i] < self->origins[i].seq)
+            p->behind_hello += self->origins[i].seq - p->known[i];
     for (size_t i = 0; i < self->n_origins; i++) {
         rc = s_peer_want (self, p, i);
         if (rc < 0)
@@ -1316,6 +1327,7 @@ s_accept_filter (el_sync_t *self, s_peer_t *p, const uint8_t **entries, size_t *
         if (why < 0) {
             self->stats.rejected++;
             self->stats.rejected_by_reason[el_error_slot (why)]++;
+            p->rejected_by_reason[el_error_slot (why)]++;
             p->refused++;
             continue;
         }
@@ -1350,20 +1362,25 @@ s_on_entries (el_sync_t *self, s_peer_t *p, const uint8_t **entries, size_t *len
     p->entries_received += n_all;
     self->stats.entries_in += n_all;
     rc = n ? el_store_apply_parsed (self->store, entries, lens, n, status, NULL, parsed) : 0;
-    /* the entries were consumed either way: give the credit back */
-    int rc_credit = s_send_credit (self, p->handle, n_all);
-    if (rc == 0) {
-        p->credit_to_receive += n_all;
-        s_count_status (self, status, n);
-        rc = n ? s_after_apply (self, p, entries, lens, parsed, n) : 0;
-        if (rc == 0)
-            rc = rc_credit;
-        /* last: the callback may close this peer or write */
-        if (n)
-            s_notify (self, p->handle, parsed, status, n);
-    } else if (rc_credit == 0) {
-        p->credit_to_receive += n_all;
+    if (rc < 0) {
+        /* nothing of the frame is stored, yet the peer counts it as delivered: only
+         * a new session (its Hello carries our heads) has it sent again */
+        p->ended_by_store = true;
+        rc = s_session_end (self, p, rc, false);
+        goto out;
     }
+    p->credit_to_receive += n_all;
+    s_count_status (self, status, n);
+    for (size_t i = 0; i < n; i++)
+        if (status[i] != EL_APPLIED && status[i] != EL_DUPLICATE)
+            p->rejected_by_reason[el_error_slot (status[i])]++;
+    int rc_credit = s_send_credit (self, p->handle, n_all);
+    rc = n ? s_after_apply (self, p, entries, lens, parsed, n) : 0;
+    if (rc == 0)
+        rc = rc_credit;
+    /* last: the callback may close this peer or write */
+    if (n)
+        s_notify (self, p->handle, parsed, status, n);
 out:
     s_parsed_destroy (&parsed, n);
     free (status);
@@ -1668,6 +1685,11 @@ el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *re
     ret->refused = p->refused;
     ret->ended = p->ended;
     ret->ended_by_peer = p->ended_by_peer;
+    ret->behind_at_hello = p->behind_hello;
+    for (size_t i = 0; i < EL_ERROR_SLOTS; i++) {
+        ret->rejected_by_reason[i] = p->rejected_by_reason[i];
+        ret->rejected += p->rejected_by_reason[i];
+    }
     if (p->hello_received)
         for (size_t i = 0; i < self->n_origins; i++) {
             uint64_t k = s_peer_known (p, i);

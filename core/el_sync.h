@@ -172,6 +172,13 @@ typedef struct {
                                            EL_EPROTO */
     bool by_peer;                       /* EL_SYNC_END: the peer ended it with an Error
                                            (nothing is queued for it); false: we did */
+    bool by_store;                      /* EL_SYNC_END by us because our store failed to
+                                           apply the peer's entries (reason: EL_EMAPFULL,
+                                           EL_ESTORE, MDB_*, -errno such as -ENOSPC):
+                                           nothing of that frame was stored, the peer is
+                                           told with an Error, and a new session (its
+                                           Hello carries our heads) has them sent again.
+                                           Not a refusal: not in frames_refused */
 } el_sync_end_t;
 
 /** Handle one frame received from @p peer (the whole Msg, size-checked first).
@@ -185,11 +192,9 @@ typedef struct {
  *         a negative code when it was not, or not wholly, and the session
  *         goes on: -ENOENT for an unknown peer; -ENOBUFS (nothing done)
  *         while EL_SYNC_OUTBOX_MAX frames are queued: drain
- *         el_sync_next_out() and retry; -ENOMEM: frame not consumed; store
- *         errors (EL_EMAPFULL, EL_ESTORE, MDB_*): nothing applied, the
- *         credit is granted back, but the peer counts those entries as
- *         delivered: reopen the session to have them sent again;
- *         -EINVAL without @p ret_end. */
+ *         el_sync_next_out() and retry; -ENOMEM: frame not consumed;
+ *         -EINVAL without @p ret_end. A store error while applying a frame's
+ *         entries ends the session (0 with EL_SYNC_END, by_store). */
 EL_NODISCARD
 int el_sync_receive (el_sync_t *self, uint64_t peer, const uint8_t *frame, size_t len,
                      el_sync_end_t *ret_end);
@@ -234,11 +239,16 @@ typedef struct {
     uint64_t credit_to_send;            /* entries we may still send it */
     uint64_t entries_sent, entries_received;
     uint64_t refused;                   /* entries refused by the accept policy (el_sync_set_policy) */
-    uint64_t behind;                    /* entries it lacks that we hold, all origins */
+    uint64_t behind;                    /* entries it lacks that we hold, all origins (what
+                                           we sent counts as held: see behind_at_hello) */
+    uint64_t behind_at_hello;           /* the same when its Hello arrived: what it lacked
+                                           by its own word (0 before its Hello) */
     int ended;                          /* 0, or the code that ended the session (until
                                            el_sync_peer_close) */
     bool ended_by_peer;                 /* the peer ended it with an Error (e.g. it says
                                            we are revoked: EL_EREVOKED) */
+    uint64_t rejected;                  /* entries of this session the store refused */
+    uint64_t rejected_by_reason[EL_ERROR_SLOTS]; /* the same, by reason; index: el_error_slot() */
 } el_sync_peer_info_t;
 /** @return 0, -ENOENT. */
 int el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *ret);
@@ -255,6 +265,10 @@ typedef struct {
     uint64_t rejected_by_reason[EL_ERROR_SLOTS]; /* entries; index: el_error_slot() */
     uint64_t ended_by_reason[EL_ERROR_SLOTS]; /* sessions ended by an error, sent or received;
                                            same index */
+    uint64_t frames_refused;            /* frames a peer sent that ended its session here
+                                           (malformed, too big, over credit, wrong version or
+                                           network, revoked sender): we sent the Error */
+    uint64_t frames_refused_by_reason[EL_ERROR_SLOTS]; /* the same, by reason; same index */
 } el_sync_stats_t;
 void el_sync_stats (const el_sync_t *self, el_sync_stats_t *ret);
 

@@ -39,7 +39,40 @@
                          | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 #define S_POLL_MAX      (3 + EL_CONFIG_LISTEN_MAX * 2 + EL_CONFIG_PEERS_MAX * 2 + 2 \
                          + EL_NODE_ROLE_LINKS_MAX * 2)
-#define S_REJECT_LOGS   8       /* rejected entries logged per apply */
+#define S_REJECT_LOGS   8       /* rejected entries logged per apply (local writes, forks) */
+#define S_REFUSE_LOG_S  10      /* a peer's refused input is logged once per reason per
+                                   window of this many seconds; the rest are summed up */
+
+/* Why a frame was refused: an el_error_slot() (the sync core ended the session
+ * for it, or the daemon dropped it for that code), or one of the reasons the
+ * daemon drops a frame for before the sync core sees it. */
+enum {
+    S_DROP_NO_SESSION = EL_ERROR_SLOTS, /* no session on its link (none yet, or just ended) */
+    S_DROP_SENDER,                      /* a Hello naming another sender than ZAP admitted */
+    S_DROP_NOT_ALLOWED,                 /* its key is no longer allowed (revoked) */
+    S_DROP_PARTS,                       /* a part of a multi-part message past the first */
+    S_FRAME_SLOTS
+};
+static const char *const s_drop_names[S_FRAME_SLOTS - EL_ERROR_SLOTS] = {
+    "no_session", "sender_mismatch", "not_allowed", "extra_parts",
+};
+#define S_LOG_BIT_ENTRY 32      /* log-window bits: frame slot i is bit i, entry slot i bit 32 + i */
+#define S_LOG_BIT_PEER_ERROR 63 /* ... and a session the peer ended with an Error */
+_Static_assert (S_FRAME_SLOTS <= S_LOG_BIT_ENTRY
+                && S_LOG_BIT_ENTRY + EL_ERROR_SLOTS <= S_LOG_BIT_PEER_ERROR,
+                "log-window bits overlap");
+
+/* What one peer sent that was refused, since the daemon started (kept across
+ * its reconnections while it is in the known table), and its log window.
+ * Allocated at its first refusal. */
+typedef struct {
+    uint64_t entries[EL_ERROR_SLOTS];   /* entries the store refused, by el_error_slot(); the
+                                           session open now is added in status */
+    uint64_t frames[S_FRAME_SLOTS];     /* frames refused, by reason (see S_DROP_*) */
+    int64_t window_us;                  /* monotonic: start of the log window */
+    uint64_t logged;                    /* reasons logged in the window (S_LOG_BIT_*) */
+    uint64_t suppressed;                /* refusals not logged in the window */
+} s_refused_t;
 
 typedef enum {
     S_LINK_FREE = 0,
@@ -71,6 +104,7 @@ typedef struct {
     int64_t last_seen_us;       /* last frame, µs since the Unix epoch */
     int64_t since_us;           /* disconnected since, µs since the Unix epoch */
     uint64_t disconnects, sessions;
+    s_refused_t *refused;       /* owned; NULL: nothing refused (or held by its live link) */
 } s_known_t;
 
 typedef struct {
@@ -96,6 +130,11 @@ typedef struct {
     s_down_t down;              /* why it is down, when it is */
     int down_rc;                /* S_DOWN_SESSION: how the session ended */
     uint64_t auth_failures, disconnects, sessions, dropped;
+    uint64_t store_failures;    /* our store's failures on its frames not yet logged */
+    int64_t store_log_us;       /* monotonic: last receive_failed line; 0 = none yet */
+    uint64_t behind_last;       /* without a session: what its peer lacked by its last
+                                   Hello, when that session ended on the peer's Error */
+    s_refused_t *refused;       /* owned; NULL until something of it is refused */
     s_frame_t *pending, *pending_tail;  /* frames waiting for room in the socket */
     size_t pending_n;
 } s_link_t;
@@ -137,6 +176,8 @@ struct el_node {
     int64_t cycle_deadline_us;  /* monotonic: stop reading sockets in this cycle after */
     int64_t started_us;
     uint64_t frames_dropped, auth_failures, disconnects;
+    uint64_t dropped_by[S_FRAME_SLOTS]; /* frames_dropped by reason (the sync core counts
+                                           the frames it refused) */
     int64_t auth_log_window_us;         /* start of the current 1 s log window */
     unsigned auth_logged;               /* auth_failed lines in that window */
     uint64_t auth_suppressed;           /* lines not written since the last summary */
@@ -220,13 +261,107 @@ s_pending_clear (s_link_t *l)
     l->pending_n = 0;
 }
 
+/* ------------------------------------------------------------ refusals */
+
+/* The refusal counters of @p l, made at its first refusal.
+ * @return NULL when out of memory (the refusal is then counted in total only). */
+static s_refused_t *
+s_refused_of (s_link_t *l)
+{
+    if (!l->refused)
+        l->refused = calloc (1, sizeof *l->refused);
+    return l->refused;
+}
+
+/* Add *@p from's counts to *@p to (taking *@p from when *@p to is NULL); *@p from
+ * is NULL afterwards. */
+static void
+s_refused_merge (s_refused_t **to, s_refused_t **from)
+{
+    if (!*from)
+        return;
+    if (!*to) {
+        *to = *from;
+        *from = NULL;
+        return;
+    }
+    for (size_t i = 0; i < EL_ERROR_SLOTS; i++)
+        (*to)->entries[i] += (*from)->entries[i];
+    for (size_t i = 0; i < S_FRAME_SLOTS; i++)
+        (*to)->frames[i] += (*from)->frames[i];
+    (*to)->suppressed += (*from)->suppressed;
+    free (*from);
+    *from = NULL;
+}
+
+/* The refusals of @p l not logged in the window that ends, in one line. */
+static void
+s_refuse_summary (const s_link_t *l, s_refused_t *r)
+{
+    if (!r->suppressed)
+        return;
+    char f[EL_LOG_FPR_BYTES];
+    el_log (EL_LOG_WARN, "refusals_suppressed", "peer=%s count=%" PRIu64 " window_s=%d",
+            s_link_name (l, f), r->suppressed, S_REFUSE_LOG_S);
+    r->suppressed = 0;
+}
+
+/* May a refusal of @p l's input for reason @p bit (S_LOG_BIT_*) be logged now?
+ * Once per reason per window of S_REFUSE_LOG_S; the others are counted and
+ * summed up in one line when the window ends (a flood must not fill the disk). */
+static bool
+s_refuse_log_ok (s_link_t *l, unsigned bit)
+{
+    s_refused_t *r = s_refused_of (l);
+    if (!r)
+        return false;
+    int64_t now = s_mono_us ();
+    if (now - r->window_us >= (int64_t) S_REFUSE_LOG_S * 1000000) {
+        s_refuse_summary (l, r);
+        r->window_us = now;
+        r->logged = 0;
+    }
+    if (r->logged & (UINT64_C (1) << bit)) {
+        r->suppressed++;
+        return false;
+    }
+    r->logged |= UINT64_C (1) << bit;
+    return true;
+}
+
+/* A frame of @p l (NULL: of no link) refused for @p slot (an el_error_slot() or
+ * S_DROP_*): counted for its peer, and when @p dropped (the daemon dropped it;
+ * otherwise the sync core counted it) in frames_dropped.
+ * @return whether to log it now (never for a frame of no link). */
+static bool
+s_frame_refused (el_node_t *self, s_link_t *l, unsigned slot, bool dropped)
+{
+    if (dropped) {
+        self->frames_dropped++;
+        self->dropped_by[slot]++;
+        if (l)
+            l->dropped++;
+    }
+    if (!l || !s_refused_of (l))
+        return false;
+    l->refused->frames[slot]++;
+    return s_refuse_log_ok (l, slot);
+}
+
 static void
 s_session_close (el_node_t *self, s_link_t *l)
 {
     if (l->session) {
+        /* what the store refused of this session stays counted for the peer */
+        el_sync_peer_info_t info;
+        if (el_sync_peer_info (self->sync, l->session, &info) == 0 && info.rejected
+            && s_refused_of (l))
+            for (size_t i = 0; i < EL_ERROR_SLOTS; i++)
+                l->refused->entries[i] += info.rejected_by_reason[i];
         el_sync_peer_close (self->sync, l->session);
         l->session = 0;
     }
+    l->behind_last = 0;
     s_pending_clear (l);
 }
 
@@ -377,15 +512,17 @@ static void
 s_known_load (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
 {
     s_known_t k;
+    memset (&k, 0, sizeof k);
     if (self->known_n < EL_NODE_LINKS_MAX && !s_known_find (self, key)
         && s_peer_load (self, key, &k) == 0)
         self->known[self->known_n++] = k;
 }
 
-/* Remember an inbound peer whose connection is gone; the table is bounded:
+/* Remember an inbound peer whose connection is gone (it takes the link's
+ * refusal counters); the table is bounded:
  * when full, the peer gone the longest is forgotten. */
 static void
-s_known_note (el_node_t *self, const s_link_t *l)
+s_known_note (el_node_t *self, s_link_t *l)
 {
     if (l->kind != S_LINK_IN || !l->has_key || !self->known)
         return;
@@ -398,6 +535,11 @@ s_known_note (el_node_t *self, const s_link_t *l)
             if (self->known[i].since_us < k->since_us)
                 k = &self->known[i];
     }
+    if (memcmp (k->key, l->key, EL_KEY_BYTES)) {
+        free (k->refused);              /* a slot reused for another peer */
+        k->refused = NULL;
+    }
+    s_refused_merge (&k->refused, &l->refused);
     memcpy (k->key, l->key, EL_KEY_BYTES);
     k->last_seen_us = l->last_seen_us;
     k->since_us = el_now_us ();
@@ -411,8 +553,13 @@ s_known_note (el_node_t *self, const s_link_t *l)
 static void
 s_link_free (el_node_t *self, s_link_t *l)
 {
-    s_known_note (self, l);
+    if (l->refused)
+        s_refuse_summary (l, l->refused);
+    s_known_note (self, l);             /* before the session closes: its Hello says what
+                                           the peer holds */
     s_session_close (self, l);
+    free (l->refused);                  /* unless s_known_note took it */
+    l->refused = NULL;
     l->kind = S_LINK_FREE;
     while (self->links_hi > 0 && self->links[self->links_hi - 1].kind == S_LINK_FREE)
         self->links_hi--;
@@ -701,7 +848,12 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
             dup++;
         } else {
             rej++;
-            if (logged++ < S_REJECT_LOGS && entries[i]) {
+            /* a peer's rejections once per reason per window; forks and local ones
+             * up to S_REJECT_LOGS per apply */
+            bool log_it = from && status[i] != EL_EFORK
+                        ? s_refuse_log_ok (from, S_LOG_BIT_ENTRY + el_error_slot (status[i]))
+                        : logged++ < S_REJECT_LOGS;
+            if (log_it && entries[i]) {
                 char fo[EL_LOG_FPR_BYTES];
                 el_log (status[i] == EL_EFORK ? EL_LOG_ERROR : EL_LOG_WARN,
                         status[i] == EL_EFORK ? "fork_detected" : "entry_rejected",
@@ -722,26 +874,71 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
 /* ------------------------------------------------------------ frames */
 
 /* The Hello's sender, which must be the authenticated key. */
+/* Is @p rc a failure of the store itself (full, I/O, LMDB), not of what was
+ * asked of it? */
+static bool
+s_is_store_error (int rc)
+{
+    return rc == EL_EMAPFULL || rc == EL_ESTORE
+        || (rc < 0 && rc > -4096 && rc != -ENOMEM)      /* -errno: -ENOSPC, -EIO ... */
+        || (rc < -4096 && rc > EL_EBASE);                /* MDB_* */
+}
+
+/* Our store failed to apply what @p l sent (@p rc): the sync core ended the
+ * session so that the next one re-requests it from our stored heads. Said with
+ * the store's path and, for a system error, the errno: at the first failure,
+ * then at most once per S_REFUSE_LOG_S per link with the failures since
+ * (sessions retry every second while the store stays full). */
 static void
-s_session_error (el_node_t *self, s_link_t *l, int rc)
+s_store_failed (el_node_t *self, s_link_t *l, int rc)
+{
+    int64_t now = s_mono_us ();
+    l->store_failures++;
+    if (l->store_log_us && now - l->store_log_us < (int64_t) S_REFUSE_LOG_S * 1000000)
+        return;
+    l->store_log_us = now;
+    char f[EL_LOG_FPR_BYTES], text[160], path[EL_CONFIG_PATH_MAX + 8];
+    char errno_text[24] = "";
+    if (rc < 0 && rc > -4096)
+        snprintf (errno_text, sizeof errno_text, " errno=%d", -rc);
+    el_log (EL_LOG_ERROR, "receive_failed", "peer=%s role=%s reason=%s%s error=%s store=%s "
+            "action=session_ended failures=%" PRIu64, s_link_name (l, f), s_link_role (l),
+            el_strcode (rc), errno_text, el_log_quote (el_strerror (rc), text, sizeof text),
+            el_log_quote (el_store_path (self->store), path, sizeof path), l->store_failures);
+    l->store_failures = 0;
+}
+
+static void
+s_session_error (el_node_t *self, s_link_t *l, int rc, bool by_peer, bool by_store)
 {
     char f[EL_LOG_FPR_BYTES];
     el_sync_peer_info_t info;
-    if (l->has_key && l->session && el_sync_peer_info (self->sync, l->session, &info) == 0)
+    uint64_t behind = 0;                /* what we sent it may not have been kept */
+    if (by_peer && l->session && el_sync_peer_info (self->sync, l->session, &info) == 0)
+        behind = info.behind_at_hello;
+    if (l->has_key && l->session)
         for (size_t i = 0; i < self->roles_n; i++)
             if (self->role_started[i] && self->roles[i]->on_session_end)
                 self->roles[i]->on_session_end (self->role_state[i], l->key,
-                                                l->kind == S_LINK_BROKER, rc,
-                                                info.ended_by_peer);
-    el_log (rc == EL_EREVOKED || rc == EL_ENETWORK || rc == EL_EVERSION ? EL_LOG_ERROR
-                                                                           : EL_LOG_WARN,
-            "session_ended", "peer=%s role=%s reason=%s", s_link_name (l, f), s_link_role (l),
-            el_strcode (rc));
+                                                l->kind == S_LINK_BROKER, rc, by_peer);
+    /* unless our store failed, we refused the frame that ended it (the sync core
+     * counted it in total) */
+    bool log_it = by_store  ? false
+                : by_peer   ? s_refuse_log_ok (l, S_LOG_BIT_PEER_ERROR)
+                            : s_frame_refused (self, l, el_error_slot (rc), false);
+    if (by_store)
+        s_store_failed (self, l, rc);
+    if (log_it)
+        el_log (rc == EL_EREVOKED || rc == EL_ENETWORK || rc == EL_EVERSION ? EL_LOG_ERROR
+                                                                               : EL_LOG_WARN,
+                "session_ended", "peer=%s role=%s reason=%s by=%s", s_link_name (l, f),
+                s_link_role (l), el_strcode (rc), by_peer ? "peer" : "us");
     s_drain (self);             /* the Error the sync core queued for the peer */
     s_flush_pending (self);
     s_session_close (self, l);
     l->down = rc == EL_EREVOKED ? S_DOWN_REVOKED : S_DOWN_SESSION;
     l->down_rc = rc;
+    l->behind_last = behind;
     if (l->kind != S_LINK_IN && rc == EL_EREVOKED) {
         /* we (or that peer) were revoked: close the connection itself, and
          * knock again later (ZAP will most likely refuse us, which is logged) */
@@ -769,25 +966,26 @@ s_on_frame (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
     if (len == 0)
         return;                         /* keepalive */
     if (l->banned) {
-        l->dropped++;
-        self->frames_dropped++;
+        if (s_frame_refused (self, l, S_DROP_NOT_ALLOWED, true))
+            el_log (EL_LOG_WARN, "frame_dropped", "peer=%s reason=not_allowed",
+                    s_link_name (l, f));
         return;
     }
     if (len > EL_FRAME_MAX) {
-        el_log (EL_LOG_WARN, "frame_too_big", "peer=%s bytes=%zu", s_link_name (l, f), len);
-        l->dropped++;
-        self->frames_dropped++;
+        if (s_frame_refused (self, l, el_error_slot (EL_ETOOBIG), true))
+            el_log (EL_LOG_WARN, "frame_too_big", "peer=%s bytes=%zu", s_link_name (l, f), len);
         s_session_close (self, l);
         return;
     }
     if (l->kind == S_LINK_IN && el_wire_is_hello (data, len)) {
         uint8_t sender[EL_KEY_BYTES];
-        if (el_wire_hello_sender (data, len, sender) < 0 || !l->has_key
-            || memcmp (sender, l->key, EL_KEY_BYTES)) {
-            el_log (EL_LOG_WARN, "hello_refused", "peer=%s reason=sender_mismatch",
-                    s_link_name (l, f));
-            l->dropped++;
-            self->frames_dropped++;
+        bool parsed = el_wire_hello_sender (data, len, sender) == 0;
+        if (!parsed || !l->has_key || memcmp (sender, l->key, EL_KEY_BYTES)) {
+            /* a Hello cut short is malformed; a whole one naming someone else is not ours */
+            if (s_frame_refused (self, l, parsed ? S_DROP_SENDER : el_error_slot (EL_EPROTO),
+                                 true))
+                el_log (EL_LOG_WARN, "hello_refused", "peer=%s reason=%s", s_link_name (l, f),
+                        parsed ? "sender_mismatch" : "malformed");
             return;
         }
         /* a new connection of the same site replaces the old one */
@@ -797,6 +995,9 @@ s_on_frame (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
                 && !memcmp (o->key, l->key, EL_KEY_BYTES) && o->socket == l->socket) {
                 el_log (EL_LOG_INFO, "session_replaced", "peer=%s", s_link_name (o, f));
                 s_link_free (self, o);
+                s_known_t *k = s_known_find (self, l->key);
+                if (k)                  /* what the old connection counted goes on here */
+                    s_refused_merge (&l->refused, &k->refused);
             }
         }
         int rc = s_session_open (self, l);
@@ -809,8 +1010,10 @@ s_on_frame (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
                 s_link_name (l, f), l->session);
     }
     if (!l->session) {
-        l->dropped++;
-        self->frames_dropped++;
+        /* frames in flight after a session ended are expected: logged at info */
+        if (s_frame_refused (self, l, S_DROP_NO_SESSION, true))
+            el_log (EL_LOG_INFO, "frame_dropped", "peer=%s reason=no_session",
+                    s_link_name (l, f));
         return;
     }
     el_sync_end_t end;
@@ -821,7 +1024,7 @@ s_on_frame (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
         rc = el_sync_receive (self->sync, l->session, data, len, &end);
     }
     if (end.session == EL_SYNC_END) {
-        s_session_error (self, l, end.reason);
+        s_session_error (self, l, end.reason, end.by_peer, end.by_store);
         return;
     }
     if (rc < 0)
@@ -857,10 +1060,13 @@ s_recv_inbound (el_node_t *self, void *router)
         if (n > S_ROUTE_MAX || !el_zmq_more (router)
             || zmq_msg_recv (&m, router, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close (&m);
-            self->frames_dropped += 1 + el_zmq_drain (router);
+            size_t extra = el_zmq_drain (router);
+            self->frames_dropped += 1 + extra;
+            self->dropped_by[S_DROP_NO_SESSION]++;
+            self->dropped_by[S_DROP_PARTS] += extra;
             continue;
         }
-        self->frames_dropped += el_zmq_drain (router);  /* one frame per message */
+        size_t extra = el_zmq_drain (router);           /* one frame per message */
         s_link_t *l = NULL;
         for (size_t j = 0; j < self->links_hi; j++) {
             s_link_t *c = &self->links[j];
@@ -880,7 +1086,9 @@ s_recv_inbound (el_node_t *self, void *router)
                         && el_wire_is_hello (zmq_msg_data (&m), zmq_msg_size (&m))
                     ? s_link_alloc (self) : NULL;
             if (!l) {
-                self->frames_dropped++;
+                self->frames_dropped += 1 + extra;
+                self->dropped_by[S_DROP_NO_SESSION]++;
+                self->dropped_by[S_DROP_PARTS] += extra;
                 zmq_msg_close (&m);
                 continue;
             }
@@ -894,12 +1102,19 @@ s_recv_inbound (el_node_t *self, void *router)
             l->since_us = el_now_us ();
             l->probe_at_us = s_mono_us () + EL_NODE_PROBE_MS * 1000;
             l->banned = !el_zap_is_allowed (self->zap, key);
-            const s_known_t *k = s_known_find (self, key);
+            s_known_t *k = s_known_find (self, key);
             if (k) {                    /* counters carry over reconnections */
                 l->sessions = k->sessions;
                 l->disconnects = k->disconnects;
+                s_refused_merge (&l->refused, &k->refused);
             }
         }
+        for (size_t x = 0; x < extra; x++)
+            if (s_frame_refused (self, l, S_DROP_PARTS, true)) {
+                char f[EL_LOG_FPR_BYTES];
+                el_log (EL_LOG_WARN, "frame_dropped", "peer=%s reason=extra_parts",
+                        s_link_name (l, f));
+            }
         int fd = zmq_msg_get (&m, ZMQ_SRCFD);
         if (fd >= 0)
             l->fd = fd;
@@ -1382,6 +1597,10 @@ s_open_identity (el_node_t *self, const el_config_t *cfg)
         .no_sync = !cfg->durable,
         .require_attestation = true,
     };
+    /* a limit under the first map size starts the map at the limit (the store
+     * would otherwise raise the limit to its first size) */
+    if (scfg.map_bytes_max && scfg.map_bytes_max < EL_STORE_MAP_INITIAL)
+        scfg.map_bytes_initial = scfg.map_bytes_max;
     rc = el_store_open (cfg->state_dir, &scfg, &self->store);
     if (rc < 0) {
         el_log (EL_LOG_ERROR, "store_open_failed", "path=%s reason=%s", cfg->state_dir,
@@ -1494,6 +1713,21 @@ el_node_new (const el_config_t *cfg, const char *name, const el_role_ops_t *cons
                 strerror (errno));
         goto out_destroy;
     }
+    /* a state folder or configuration others may write is refused */
+    const char *const private[] = { cfg->state_dir, cfg->config_file };
+    for (size_t i = 0; i < sizeof private / sizeof *private; i++) {
+        char err[EL_CONFIG_ERR_MAX];
+        if (!private[i][0])
+            continue;
+        rc = el_config_check_private (private[i], err, sizeof err);
+        if (rc < 0) {
+            char q[EL_CONFIG_ERR_MAX + 8], p[EL_CONFIG_PATH_MAX + 8];
+            el_log (EL_LOG_ERROR, rc == -EPERM ? "unsafe_permissions" : "state_dir_failed",
+                    "path=%s reason=%s", el_log_quote (private[i], p, sizeof p),
+                    el_log_quote (err, q, sizeof q));
+            goto out_destroy;
+        }
+    }
     rc = el_node_lock_state (cfg->state_dir, &self->lock_fd);
     if (rc < 0) {
         el_log (EL_LOG_ERROR, "state_dir_locked", "path=%s reason=%s", cfg->state_dir,
@@ -1576,6 +1810,8 @@ el_node_destroy (el_node_t **self_p)
             if (l->kind == S_LINK_FREE)
                 continue;
             s_pending_clear (l);
+            free (l->refused);
+            l->refused = NULL;
             if (l->kind != S_LINK_IN) {
                 if (l->monitor) {
                     zmq_socket_monitor (l->socket, NULL, 0);
@@ -1605,6 +1841,8 @@ el_node_destroy (el_node_t **self_p)
     if (self->lock_fd >= 0)
         close (self->lock_fd);
     free (self->links);
+    for (size_t i = 0; self->known && i < self->known_n; i++)
+        free (self->known[i].refused);
     free (self->known);
     free (self);
     *self_p = NULL;
@@ -1827,6 +2065,13 @@ s_timers (el_node_t *self, int64_t now, int64_t *next)
         s_link_t *l = &self->links[i];
         if (l->kind == S_LINK_FREE)
             continue;
+        if (l->refused && l->refused->suppressed) {
+            int64_t end = l->refused->window_us + (int64_t) S_REFUSE_LOG_S * 1000000;
+            if (now >= end)
+                s_refuse_summary (l, l->refused);
+            else if (end < *next)
+                *next = end;
+        }
         if (l->kind != S_LINK_IN && l->reconnect_at_us) {
             if (now >= l->reconnect_at_us) {
                 char f[EL_LOG_FPR_BYTES];
@@ -2016,7 +2261,19 @@ s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
     int rc = el_sync_write (self->sync, self->kp, recs, w->n_records, &last);
     free (recs);
     if (rc < 0) {
-        if (rc == EL_ENOTADMITTED)
+        if (s_is_store_error (rc)) {
+            /* full or failing store: the log and the caller get its path */
+            char text[160], path[EL_CONFIG_PATH_MAX + 8], errno_text[24] = "";
+            char why[EL_CONFIG_PATH_MAX + 160];
+            if (rc > -4096)
+                snprintf (errno_text, sizeof errno_text, " errno=%d", -rc);
+            el_log (EL_LOG_ERROR, "write_failed", "reason=%s%s error=%s store=%s",
+                    el_strcode (rc), errno_text,
+                    el_log_quote (el_strerror (rc), text, sizeof text),
+                    el_log_quote (el_store_path (self->store), path, sizeof path));
+            snprintf (why, sizeof why, "%s: %s", el_store_path (self->store), el_strerror (rc));
+            reply->text = el_control_strdup (ctl, why);
+        } else if (rc == EL_ENOTADMITTED)
             reply->text = el_control_strdup (ctl, "this site is not admitted yet (no active "
                                                   "Site entry of its broker is held)");
         else if (rc == EL_EREVOKED)
@@ -2248,6 +2505,43 @@ s_status_store (el_node_t *self, el_control_t *ctl, El__StatusReply *st,
     return 0;
 }
 
+/* Name of a refusal reason slot (an el_error_slot() or S_DROP_*). */
+static const char *
+s_slot_name (size_t slot)
+{
+    if (slot >= EL_ERROR_SLOTS)
+        return s_drop_names[slot - EL_ERROR_SLOTS];
+    return slot == 0 ? "other" : el_strcode (el_error_of_slot ((unsigned) slot));
+}
+
+/* A map<string, uint64> of reason names (s_slot_name) to the non-zero counts
+ * @p counts[0..n), in the reply's arena. Every such map's entry type in
+ * el_control.proto has the layout of El__SyncStatus__RejectedByReasonEntry;
+ * @p desc names the map's own. @return 0, -ENOMEM. */
+static int
+s_status_reasons (el_control_t *ctl, const ProtobufCMessageDescriptor *desc,
+                  const uint64_t *counts, size_t n, void ***ret, size_t *ret_n)
+{
+    El__SyncStatus__RejectedByReasonEntry **v = el_control_alloc (ctl, (n ? n : 1) * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!counts[i])
+            continue;
+        El__SyncStatus__RejectedByReasonEntry *e = el_control_alloc (ctl, sizeof *e);
+        if (!e)
+            return -ENOMEM;
+        protobuf_c_message_init (desc, e);
+        e->key = (char *) s_slot_name (i);
+        e->value = counts[i];
+        v[k++] = e;
+    }
+    *ret = (void **) v;
+    *ret_n = k;
+    return 0;
+}
+
 static int
 s_status_sync (el_node_t *self, el_control_t *ctl, El__StatusReply *st)
 {
@@ -2288,8 +2582,47 @@ s_status_sync (el_node_t *self, el_control_t *ctl, El__StatusReply *st)
     }
     sy->rejected_by_reason = reasons;
     sy->n_rejected_by_reason = nreasons;
+    uint64_t frames[S_FRAME_SLOTS];
+    sy->frames_refused = y.frames_refused;
+    for (size_t i = 0; i < S_FRAME_SLOTS; i++) {
+        frames[i] = self->dropped_by[i] + (i < EL_ERROR_SLOTS ? y.frames_refused_by_reason[i] : 0);
+        sy->frames_refused += self->dropped_by[i];
+    }
+    int rc = s_status_reasons (ctl, &el__sync_status__frames_refused_by_reason_entry__descriptor,
+                               frames, S_FRAME_SLOTS, (void ***) &sy->frames_refused_by_reason,
+                               &sy->n_frames_refused_by_reason);
+    if (rc == 0)
+        rc = s_status_reasons (ctl, &el__sync_status__ended_by_reason_entry__descriptor,
+                               y.ended_by_reason, EL_ERROR_SLOTS,
+                               (void ***) &sy->ended_by_reason, &sy->n_ended_by_reason);
     st->sync = sy;
-    return 0;
+    return rc;
+}
+
+/* What a peer sent that was refused: @p r (may be NULL) and, for a live
+ * session, what its store refused so far (@p info, may be NULL). */
+static int
+s_status_refused (el_control_t *ctl, El__PeerStatus *p, const s_refused_t *r,
+                  const el_sync_peer_info_t *info)
+{
+    uint64_t entries[EL_ERROR_SLOTS] = { 0 };
+    uint64_t frames[S_FRAME_SLOTS] = { 0 };
+    for (size_t i = 0; i < EL_ERROR_SLOTS; i++) {
+        entries[i] = (r ? r->entries[i] : 0) + (info ? info->rejected_by_reason[i] : 0);
+        p->rejected += entries[i];
+    }
+    for (size_t i = 0; r && i < S_FRAME_SLOTS; i++) {
+        frames[i] = r->frames[i];
+        p->frames_refused += frames[i];
+    }
+    int rc = s_status_reasons (ctl, &el__peer_status__rejected_by_reason_entry__descriptor,
+                               entries, EL_ERROR_SLOTS, (void ***) &p->rejected_by_reason,
+                               &p->n_rejected_by_reason);
+    if (rc == 0)
+        rc = s_status_reasons (ctl, &el__peer_status__frames_refused_by_reason_entry__descriptor,
+                               frames, S_FRAME_SLOTS, (void ***) &p->frames_refused_by_reason,
+                               &p->n_frames_refused_by_reason);
+    return rc;
 }
 
 static El__OriginBehind *
@@ -2437,16 +2770,21 @@ s_status_link (el_node_t *self, el_control_t *ctl, const s_link_t *l, const el_h
     p->sessions = l->sessions;
     p->role = (char *) s_link_role (l);
     el_sync_peer_info_t info;
-    if (l->session && el_sync_peer_info (self->sync, l->session, &info) == 0) {
+    bool live = l->session && el_sync_peer_info (self->sync, l->session, &info) == 0;
+    if (live) {
         p->hello_received = info.hello_received;
         p->behind = info.behind;
         p->entries_sent = info.entries_sent;
         p->entries_received = info.entries_received;
         if (s_status_behind (self, ctl, l->session, p, heads, nh) < 0)
             return NULL;
+    } else {
+        p->behind = l->behind_last;
     }
     if (!p->hello_received && l->has_key
         && s_status_behind_stored (self, ctl, l->key, p, heads, nh) < 0)
+        return NULL;
+    if (s_status_refused (ctl, p, l->refused, live ? &info : NULL) < 0)
         return NULL;
     return p;
 }
@@ -2483,6 +2821,8 @@ s_status_peers (el_node_t *self, el_control_t *ctl, El__StatusReply *st, const e
         p->since_us = k->since_us;
         p->disconnects = k->disconnects;
         p->sessions = k->sessions;
+        if (s_status_refused (ctl, p, k->refused, NULL) < 0)
+            return -ENOMEM;
         peers[np++] = p;
         int rc = s_status_behind_stored (self, ctl, k->key, p, heads, nh);
         if (rc < 0)

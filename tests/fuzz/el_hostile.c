@@ -21,6 +21,18 @@
  *                 entries (over EL_BATCH_MAX): an Error is expected; then a
  *                 new session and 8 frames of 4096 junk entries at once: each
  *                 must be credited back (its entries refused one by one)
+ *   malformed     N rounds (default 20) of six malformed frames, each after a
+ *                 Hello the daemon answered: Entries frames whose outer or inner
+ *                 length prefix declares more bytes than the frame holds, one cut
+ *                 in half, an unterminated varint, a length of 2^32 (each must be
+ *                 answered with an Error), and a Hello cut in half (dropped); prints
+ *                 {"malformed_frames":6N,"errors":5N} for hostile.py, which checks
+ *                 that the daemon's status counts them by reason, for this peer
+ *                 and in total, and that its log does not say so once per frame
+ *   oversize      after a Hello, a frame over EL_FRAME_MAX: libzmq (ZMQ_MAXMSGSIZE)
+ *                 closes the connection, which libzmq 4.3 reports only as a
+ *                 disconnect (hostile.py checks the disconnects counted); a new
+ *                 connection's Hello must then be answered
  *   flood         N (default 1100, more than EL_NODE_LINKS_MAX) connections
  *                 at once, each sending a Hello, held 5 s, then closed; a new
  *                 connection must then be served (its Hello answered)
@@ -344,6 +356,107 @@ s_limits (void *ctx)
     return rc;
 }
 
+/* Send a Hello on @p s and wait for the daemon's (an Error still in flight is
+ * skipped). */
+static int
+s_new_session (void *s)
+{
+    int rc = s_send_hello (s, 64, NULL, 0);
+    return rc == 0 ? s_expect_ex (s, EL__MSG__M_HELLO, "Hello", true) : rc;
+}
+
+static int
+s_malformed (void *ctx, long rounds)
+{
+    void *s = s_connect (ctx);
+    if (!s)
+        return -1;
+    /* Msg.entries (field 2): length 100, 4 bytes held */
+    static const uint8_t outer_lies[] = { 0x12, 100, 0x0a, 0x02, 'a', 'b' };
+    /* one Entries.entry (field 1) of 80 bytes, 2 held */
+    static const uint8_t inner_lies[] = { 0x12, 0x04, 0x0a, 0x50, 'a', 'b' };
+    /* an unterminated varint where the length goes */
+    static const uint8_t varint[] = { 0x12, 0xff, 0xff, 0xff };
+    /* a length of 2^32 */
+    static const uint8_t huge[] = { 0x12, 0x80, 0x80, 0x80, 0x80, 0x10, 0x0a, 0x00 };
+    /* a whole Entries frame of one 64-byte entry, cut in half */
+    uint8_t whole[2 + 2 + 64] = { 0x12, 66, 0x0a, 64 };
+    randombytes_buf (whole + 4, 64);
+    /* a Hello cut in half */
+    El__Hello h = EL__HELLO__INIT;
+    h.version = EL_PROTOCOL_VERSION;
+    h.sender = (ProtobufCBinaryData) { EL_KEY_BYTES, s_kp->pk };
+    h.network = (ProtobufCBinaryData) { EL_KEY_BYTES, s_network };
+    h.credit = 64;
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_HELLO;
+    m.hello = &h;
+    uint8_t hello[256];
+    size_t hello_len = el__msg__get_packed_size (&m);
+    if (hello_len > sizeof hello) {
+        zmq_close (s);
+        return -1;
+    }
+    el__msg__pack (&m, hello);
+    const struct {
+        const uint8_t *data;
+        size_t len;
+        bool error;                     /* an Error is expected */
+    } frames[] = {
+        { outer_lies, sizeof outer_lies, true },
+        { inner_lies, sizeof inner_lies, true },
+        { whole, sizeof whole / 2, true },
+        { varint, sizeof varint, true },
+        { huge, sizeof huge, true },
+        { hello, hello_len / 2, false },
+    };
+    const size_t n = sizeof frames / sizeof *frames;
+    int rc = 0;
+    long sent = 0, errors = 0;
+    for (long r = 0; rc == 0 && r < rounds; r++)
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            rc = s_new_session (s);
+            if (rc == 0)
+                rc = zmq_send (s, frames[i].data, frames[i].len, 0) < 0 ? -1 : 0;
+            sent += rc == 0;
+            if (rc == 0 && frames[i].error) {
+                rc = s_expect (s, EL__MSG__M_ERROR, "Error for a malformed frame");
+                errors += rc == 0;
+            }
+        }
+    if (rc == 0)                        /* still served */
+        rc = s_new_session (s);
+    zmq_close (s);
+    printf ("{\"malformed_frames\":%ld,\"errors\":%ld}\n", sent, errors);
+    return rc;
+}
+
+/* A frame over EL_FRAME_MAX after a session started: libzmq (ZMQ_MAXMSGSIZE)
+ * closes the connection; a new connection must be served. */
+static int
+s_oversize (void *ctx)
+{
+    void *s = s_connect (ctx);
+    if (!s)
+        return -1;
+    int rc = s_new_session (s);
+    size_t len = (size_t) EL_FRAME_MAX + 4096;
+    uint8_t *big = rc == 0 ? calloc (1, len) : NULL;
+    if (big) {
+        big[0] = 0x12;
+        rc = zmq_send (s, big, len, 0) < 0 ? -1 : 0;
+    }
+    free (big);
+    sleep (1);
+    zmq_close (s);
+    s = rc == 0 ? s_connect (ctx) : NULL;
+    if (s) {
+        rc = s_new_session (s);
+        zmq_close (s);
+    }
+    return rc;
+}
+
 static int
 s_flood (void *ctx, long n, bool junk)
 {
@@ -513,6 +626,10 @@ main (int argc, char **argv)
         rc = s_heads (ctx);
     else if (!strcmp (scenario, "limits"))
         rc = s_limits (ctx);
+    else if (!strcmp (scenario, "oversize"))
+        rc = s_oversize (ctx);
+    else if (!strcmp (scenario, "malformed"))
+        rc = s_malformed (ctx, n ? n : 20);
     else if (!strcmp (scenario, "flood"))
         rc = s_flood (ctx, n ? n : 1100, false);
     else if (!strcmp (scenario, "join") && argc == 7)

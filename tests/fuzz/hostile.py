@@ -2,7 +2,11 @@
 """Hostile wire tests: real daemons on loopback attacked by el_hostile, an
 admitted site that speaks the protocol badly on purpose (garbage frames,
 frames before Hello, a Hello with 100000 heads, over-long Entries frames,
-Credit of 2^64-1, more connections than EL_NODE_LINKS_MAX).
+Credit of 2^64-1, rounds of malformed frames, more connections than
+EL_NODE_LINKS_MAX). The malformed scenario also checks what the daemon's
+status says afterwards: every frame counted as refused, by reason, for the
+attacker and in total, and the log saying so once per reason per 10 s
+window, with a summary line, not once per frame.
 
 Setup (tests/integration/run.py's Net): a broker, site A, and site B which
 listens for direct peers and lists the attacker as a peer. Each scenario is
@@ -20,6 +24,7 @@ without a valid invite, then redeems the invite.
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -27,15 +32,78 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import run  # noqa: E402  (Net, Daemon, wait_for, ...)
 
-SCENARIOS = ["before-hello", "garbage", "heads", "limits", "flood", "flood-junk", "join"]
+SCENARIOS = ["before-hello", "garbage", "heads", "limits", "malformed", "oversize", "flood",
+             "flood-junk", "join"]
+
+
+def refused(st, hkey):
+    """(the attacker's malformed frames, every daemon's malformed frames, sessions
+    ended for malformed frames) in status @st."""
+    peer = sum(p.get("frames_refused_by_reason", {}).get("malformed", 0) for p in st["peers"]
+               if p["key"] == hkey and not p["outbound"])
+    sync = st["sync"]
+    return (peer, sync["frames_refused_by_reason"].get("malformed", 0),
+            sync["ended_by_reason"].get("malformed", 0))
+
+
+def check_malformed(target, hkey, before, log_from, out, seconds):
+    """What the malformed scenario must have left in @target's status and log."""
+    sent = json.loads(out.splitlines()[0])
+    after = refused(target.status(), hkey)
+    want = (sent["malformed_frames"], sent["malformed_frames"], sent["errors"])
+    got = tuple(a - b for a, b in zip(after, before))
+    run.expect(sent["malformed_frames"] >= 6 and got == want,
+               "%s counted (attacker, total, sessions ended) = %r malformed, sent %r"
+               % (target.name, got, want))
+    # logged once per reason per 10 s window (an earlier scenario may have
+    # opened this window already), then one summary line: not per frame
+    fpr = re.escape(hkey[:8])
+    pattern = r"event=session_ended peer=%s .*reason=malformed" % fpr
+    lines = re.findall(pattern, target.log_text()[log_from:])
+    windows = int(seconds // 10) + 2
+    run.expect(len(lines) <= windows and re.search(pattern, target.log_text()),
+               "%s logged %d session_ended lines for %d malformed frames in %.0f s"
+               % (target.name, len(lines), sent["malformed_frames"], seconds))
+    run.wait_for("%s's summary of the refusals it did not log" % target.name,
+                 lambda: re.search(r"event=refusals_suppressed peer=%s count=[1-9]" % fpr,
+                                   target.log_text()[log_from:]))
+    if not target.net.args.cli:
+        return
+    # the operator sees the same: entrelab status, JSON and table
+    cli = [target.net.args.cli, "--node", target.dir]
+    doc = json.loads(subprocess.run(cli + ["--json", "status"], capture_output=True, text=True,
+                                    check=True, timeout=60).stdout)
+    rows = [p for p in doc["peers"] if p["key"] == hkey and not p["outbound"]]
+    run.expect(len(rows) == 1 and rows[0]["frames_refused_by_reason"].get("malformed") == after[0]
+               and rows[0]["refused"] >= after[0]
+               and doc["sync"]["frames_refused_by_reason"].get("malformed") == after[1]
+               and doc["sync"]["ended_by_reason"].get("malformed") == after[2],
+               "entrelab --json status at %s: %r, %r" % (target.name, rows, doc["sync"]))
+    table = subprocess.run(cli + ["status"], capture_output=True, text=True, check=True,
+                           timeout=60).stdout
+    run.expect(re.search(r"^Frames refused:\s+%d\s*$" % doc["sync"]["frames_refused"], table, re.M)
+               and re.search(r"\sframes\s+malformed\s+%d\s*$" % after[0], table, re.M),
+               "entrelab status at %s does not show the refused frames:\n%s"
+               % (target.name, table))
 
 
 def attack(net, hostile_key, target, server_key, endpoint, scenario):
     t0 = time.monotonic()
+    hkey = run.key_file_id(hostile_key)
+    st0 = target.status()
+    before = refused(st0, hkey)
+    log_from = len(target.log_text())
     out = subprocess.run([net.args.hostile, hostile_key, server_key, endpoint, net.broker.key,
                           scenario], capture_output=True, text=True, timeout=300)
     run.expect(out.returncode == 0, "%s vs %s: exit %d: %s" % (scenario, target.name,
                                                               out.returncode, out.stderr.strip()))
+    if scenario == "malformed":
+        check_malformed(target, hkey, before, log_from, out.stdout, time.monotonic() - t0)
+    if scenario == "oversize":
+        # libzmq 4.3 closes the connection and reports a plain disconnect: that
+        # is where a frame over ZMQ_MAXMSGSIZE shows
+        run.wait_for("%s counting the connection closed for the oversized frame" % target.name,
+                     lambda: target.status()["sync"]["disconnects"] > st0["sync"]["disconnects"])
     # still up and serving its control socket
     st = target.status()
     print("  %-13s vs %-6s ok (%.1f s; dropped %d, rejected %d, disconnects %d)"

@@ -78,6 +78,17 @@ s_call (void *ctx, const char *ep, El__ControlRequest *req, El__ControlReply **r
     return 0;
 }
 
+/* A map<string, uint64> of the status (every one has this entry layout) as a
+ * JSON object: ,"NAME":{...} */
+static void
+s_print_reasons (const char *name, El__SyncStatus__RejectedByReasonEntry *const *v, size_t n)
+{
+    printf (",\"%s\":{", name);
+    for (size_t i = 0; i < n; i++)
+        printf ("%s\"%s\":%" PRIu64, i ? "," : "", v[i]->key, v[i]->value);
+    printf ("}");
+}
+
 static void
 s_print_status (const El__StatusReply *s)
 {
@@ -104,7 +115,14 @@ s_print_status (const El__StatusReply *s)
     for (size_t i = 0; i < sy->n_rejected_by_reason; i++)
         printf ("%s\"%s\":%" PRIu64, i ? "," : "", sy->rejected_by_reason[i]->key,
                 sy->rejected_by_reason[i]->value);
-    printf ("}},\"peers\":[");
+    printf ("},\"frames_refused\":%" PRIu64, sy->frames_refused);
+    s_print_reasons ("frames_refused_by_reason",
+                     (El__SyncStatus__RejectedByReasonEntry *const *) sy->frames_refused_by_reason,
+                     sy->n_frames_refused_by_reason);
+    s_print_reasons ("ended_by_reason",
+                     (El__SyncStatus__RejectedByReasonEntry *const *) sy->ended_by_reason,
+                     sy->n_ended_by_reason);
+    printf ("},\"peers\":[");
     for (size_t i = 0; i < s->n_peers; i++) {
         const El__PeerStatus *p = s->peers[i];
         s_key (&p->key, a);
@@ -112,11 +130,20 @@ s_print_status (const El__StatusReply *s)
                 "\"connected\":%s,\"hello_received\":%s,\"last_seen_us\":%" PRId64
                 ",\"auth_failures\":%" PRIu64 ",\"disconnects\":%" PRIu64 ",\"sessions\":%"
                 PRIu64 ",\"behind\":%" PRIu64 ",\"entries_sent\":%" PRIu64
-                ",\"entries_received\":%" PRIu64 "}",
+                ",\"entries_received\":%" PRIu64 ",\"rejected\":%" PRIu64
+                ",\"frames_refused\":%" PRIu64,
                 i ? "," : "", a, p->role, p->endpoint, p->outbound ? "true" : "false",
                 p->connected ? "true" : "false", p->hello_received ? "true" : "false",
                 p->last_seen_us, p->auth_failures, p->disconnects, p->sessions, p->behind,
-                p->entries_sent, p->entries_received);
+                p->entries_sent, p->entries_received, p->rejected, p->frames_refused);
+        s_print_reasons ("rejected_by_reason",
+                         (El__SyncStatus__RejectedByReasonEntry *const *) p->rejected_by_reason,
+                         p->n_rejected_by_reason);
+        s_print_reasons ("frames_refused_by_reason",
+                         (El__SyncStatus__RejectedByReasonEntry *const *)
+                             p->frames_refused_by_reason,
+                         p->n_frames_refused_by_reason);
+        printf ("}");
     }
     printf ("]}\n");
 }

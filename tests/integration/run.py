@@ -568,7 +568,109 @@ def case_revoke(net):
            "revoked C connected to its broker again: %r" % bp)
 
 
+def case_store_full(net):
+    """(h) B's store fills while it receives (map_max_mb 1): B says so in its log
+    with the store's path, ends the session instead of keeping it (entries of
+    that frame would never be asked for again), the broker sees B behind, and
+    once B restarts with a higher limit it catches up by itself."""
+    a = net.node("A")
+    b = net.node("B", extra=["--map-max-mb", "1"])
+    net.start_all()
+    a.ctl("write", "event", "before", 5)
+    wait_converged(net.daemons)
+    a.ctl("write", "event", "bulk", 3000, 500)
+    wait_for("the broker holding A's 3005 entries",
+             lambda: net.broker.heads().get(a.key, {}).get("seq") == 3005)
+    store = re.escape(os.path.join(b.dir, "data.mdb"))
+    wait_for("B's log saying its store is full, with its path", lambda: re.search(
+        r"event=receive_failed peer=\S+ role=broker reason=store_full .*store=%s "
+        r"action=session_ended" % store, b.log_text()))
+    # said once per 10 s with a count, not at each of B's retries (one a second)
+    wait_for("B retrying its session three times", lambda: len(re.findall(
+        r"event=session_restarted peer=\S+ role=broker", b.log_text())) >= 3)
+    lines = re.findall(r"event=receive_failed ", b.log_text())
+    expect(len(lines) <= 2, "B logged its full store %d times in a few seconds" % len(lines))
+    held = b.heads().get(a.key, {}).get("seq", 0)
+    expect(held < 3005, "B holds all of A's entries in 1 MiB: %d" % held)
+    # the broker sees B behind (a new session of B's tells it what B holds)
+    wait_for("the broker seeing B behind", lambda: any(
+        p["key"] == b.key and p["behind"] > 0 for p in net.broker.status()["peers"]))
+    # B's store failure ended its sessions, but is not counted as something the
+    # broker sent wrong (frames still in flight when a session ends are dropped)
+    sync = b.status()["sync"]
+    expect(sync["ended_by_reason"].get("store_full", 0) >= 1
+           and set(sync["frames_refused_by_reason"]) <= {"no_session"},
+           "B's sessions ended by its full store: %r" % sync)
+    # a local write on full B fails, and both the caller and the log name the store
+    err = ctl_refused(b, "write", "event", "local", 3000)
+    expect(os.path.join(b.dir, "data.mdb") in err and "store_full" in err,
+           "B's refused write does not name its store: %s" % err.strip())
+    wait_for("B's log naming its store for the failed write", lambda: re.search(
+        r"event=write_failed reason=store_full .*store=%s" % store, b.log_text()))
+    # the operator raises the limit and restarts B: it catches up by itself
+    b.stop()
+    b.extra = ["--map-max-mb", "64"]
+    b.start()
+    heads = wait_converged(net.daemons, "B catching up after its limit was raised")
+    expect(heads[a.key]["seq"] == 3005, "A's head is %r" % heads[a.key])
+    expect(b.ctl("count", "event")["count"] >= 3005, "B does not hold A's 3005 events")
+
+
+class Skip(Exception):
+    """A case that cannot run here (exit 77, with the reason)."""
+
+
+def case_disk_full(net):
+    """(i) B's state folder is on a small filesystem (a tmpfs mounted by the
+    test; skipped where mounting is not permitted) that fills while B receives:
+    B logs receive_failed with the errno (LMDB says EIO for the short write
+    of a full disk, or ENOSPC) and its store's path, ends the
+    session instead of keeping it, and once space is freed catches up by
+    itself, without a restart."""
+    mnt = os.path.join(net.tmp, "B")
+    os.makedirs(mnt)
+    out = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m,mode=0700", "tmpfs", mnt],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        os.rmdir(mnt)
+        raise Skip("cannot mount a small filesystem here (%s)" % out.stderr.strip())
+    b = None
+    try:
+        a = net.node("A")
+        b = net.node("B")
+        net.start_all()
+        a.ctl("write", "event", "before", 5)
+        wait_converged(net.daemons)
+        # leave about 1 MiB free
+        free = os.statvfs(mnt).f_bavail * os.statvfs(mnt).f_frsize
+        filler = os.path.join(mnt, "filler")
+        with open(filler, "wb") as f:
+            f.write(b"\0" * max(0, free - (1 << 20)))
+        a.ctl("write", "event", "bulk", 3000, 500)
+        wait_for("the broker holding A's 3005 entries",
+                 lambda: net.broker.heads().get(a.key, {}).get("seq") == 3005)
+        store = re.escape(os.path.join(b.dir, "data.mdb"))
+        wait_for("B's log saying its disk is full, with errno and path", lambda: re.search(
+            r"event=receive_failed peer=\S+ role=broker reason=system_error errno=(5|28) "
+            r".*store=%s "
+            r"action=session_ended" % store, b.log_text()))
+        held = b.heads().get(a.key, {}).get("seq", 0)
+        expect(held < 3005, "B holds all of A's entries on a full disk: %d" % held)
+        # space comes back: B's next session asks again for what it lacks
+        os.unlink(filler)
+        heads = wait_converged(net.daemons, "B catching up once space is freed, no restart")
+        expect(heads[a.key]["seq"] == 3005, "A's head is %r" % heads[a.key])
+        expect(b.alive(), "B restarted or died")
+        b.stop()
+    finally:
+        if b is not None and b.alive():
+            b.kill()
+        subprocess.run(["umount", mnt], capture_output=True)
+
+
 CASES = {
+    "disk_full": case_disk_full,
+    "store_full": case_store_full,
     "revoke": case_revoke,
     "replicate": case_replicate,
     "catchup": case_catchup,
@@ -600,6 +702,11 @@ def main():
         ok = True
         print("integration %s: passed (%.1f s; slowest clean stop %.2f s)"
               % (args.case, time.monotonic() - t0, max(net.stop_times or [0])))
+    except Skip as e:
+        print("skip: %s" % e)
+        net.kill_all()
+        net.cleanup(False)
+        return 77
     except Exception as e:  # any failure: report it with the daemons' logs
         print("integration %s: FAILED: %s" % (args.case, e))
         net.kill_all()

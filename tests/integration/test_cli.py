@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -836,7 +837,75 @@ def case_bad_input(net):
                                                  json_out=True)["events"] == [])
 
 
-CASES = {"bookings": case_bookings, "erasure": case_erasure, "invite": case_invite,
+def case_permissions(net):
+    """A user without permission on the control socket is told so at once, not
+    "no daemon" nor a 10 s wait: as root the CLI runs as nobody (setpriv), first
+    with a folder on the path it may not search, then with search allowed and
+    only the socket's own mode (0660) in the way; as another user the socket's
+    mode is taken away."""
+    n = start_network(net, ["a"])
+    a = n["a"]
+    sock = os.path.join(a.dir, "control.sock")
+    as_root = os.geteuid() == 0
+    if as_root and not shutil.which("setpriv"):
+        print("skip: root without setpriv cannot run the CLI as another user")
+        sys.exit(77)
+
+    def refused(what):
+        argv = [net.args.cli, "--node", "ipc://" + sock, "status"]
+        if as_root:
+            argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + argv
+        t0 = time.monotonic()
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        took = time.monotonic() - t0
+        want = "permission denied on %s (is your user in the daemon's group?)" % sock
+        check(out.returncode == 1 and want in out.stderr and took < 5,
+              "%s: exit %d after %.1f s: %s" % (what, out.returncode, took, out.stderr.strip()))
+
+    if as_root:
+        refused("a folder on the path not searchable")
+        folders = [net.tmp, a.dir]
+        modes = [os.stat(d).st_mode & 0o7777 for d in folders]
+        try:
+            for d, m in zip(folders, modes):
+                os.chmod(d, m | 0o011)
+            check(os.stat(sock).st_mode & 0o006 == 0, "the control socket is open to others")
+            refused("the socket's mode")
+        finally:
+            for d, m in zip(folders, modes):
+                os.chmod(d, m)
+    else:
+        mode = os.stat(sock).st_mode & 0o7777
+        try:
+            os.chmod(sock, 0)
+            refused("the socket's mode")
+        finally:
+            os.chmod(sock, mode)
+    # its owner still gets in
+    check(net.cli_ok(a, "status", json_out=True)["admitted"], "a's status after the checks")
+
+    # a configuration file or state folder its group or others may write is
+    # refused at start, with a log line that names it and says how to fix it
+    a.stop()
+    binary = net.args.node
+    for path, mode in ((a.conf, 0o620), (a.conf, 0o606), (a.dir, 0o777)):
+        old = os.stat(path).st_mode & 0o7777
+        os.chmod(path, mode)
+        try:
+            out = subprocess.run([binary, "--config", a.conf], capture_output=True, text=True,
+                                 timeout=30)
+        finally:
+            os.chmod(path, old)
+        check(out.returncode != 0 and re.search(
+            r"error event=unsafe_permissions path=%s .*mode 0%o.*chmod go-w"
+            % (re.escape(path), mode), out.stderr),
+              "a started with %s at mode %o: exit %d: %s"
+              % (path, mode, out.returncode, out.stderr.strip()))
+    a.start()
+    check(net.cli_ok(a, "status", json_out=True)["admitted"], "a's status after a restart")
+
+
+CASES = {"permissions": case_permissions, "bookings": case_bookings, "erasure": case_erasure, "invite": case_invite,
          "sharing": case_sharing,
          "json_table": case_json_table, "bad_input": case_bad_input}
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include "el_config.h"
 
@@ -152,6 +153,46 @@ test_flags_override_file (void **state)
     assert_int_equal (cfg.log_level, EL_LOG_ERROR);
     assert_string_equal (cfg.connect, "tcp://a:1");
     assert_int_equal (cfg.peers_n, 1);
+    assert_string_equal (cfg.config_file, f->ini);     /* the file, for the daemon's check */
+}
+
+/* A configuration file or state folder that its group or others may write is
+ * refused, with the path, the mode and the fix; one that cannot be read says why. */
+static void
+test_check_private (void **state)
+{
+    s_fix_t *f = *state;
+    char err[EL_CONFIG_ERR_MAX] = "";
+    s_write (f->ini, "[daemon]\n");
+    assert_int_equal (chmod (f->ini, 0600), 0);
+    assert_int_equal (el_config_check_private (f->ini, err, sizeof err), 0);
+    assert_int_equal (chmod (f->ini, 0640), 0);         /* readable by the group: fine */
+    assert_int_equal (el_config_check_private (f->ini, err, sizeof err), 0);
+    assert_int_equal (chmod (f->ini, 0620), 0);
+    assert_int_equal (el_config_check_private (f->ini, err, sizeof err), -EPERM);
+    assert_non_null (strstr (err, f->ini));
+    assert_non_null (strstr (err, "writable by its group (mode 0620)"));
+    assert_non_null (strstr (err, "chmod go-w"));
+    assert_int_equal (chmod (f->ini, 0602), 0);
+    assert_int_equal (el_config_check_private (f->ini, err, sizeof err), -EPERM);
+    assert_non_null (strstr (err, "writable by others"));
+    /* through a symbolic link: the file it names counts */
+    char link[200];
+    snprintf (link, sizeof link, "%s/link.ini", f->dir);
+    assert_int_equal (symlink (f->ini, link), 0);
+    assert_int_equal (el_config_check_private (link, err, sizeof err), -EPERM);
+    assert_int_equal (chmod (f->ini, 0600), 0);
+    assert_int_equal (el_config_check_private (link, err, sizeof err), 0);
+    /* a folder */
+    assert_int_equal (chmod (f->dir, 0700), 0);
+    assert_int_equal (el_config_check_private (f->dir, err, sizeof err), 0);
+    assert_int_equal (chmod (f->dir, 01777), 0);
+    assert_int_equal (el_config_check_private (f->dir, err, sizeof err), -EPERM);
+    assert_int_equal (chmod (f->dir, 0700), 0);
+    char missing[200];
+    snprintf (missing, sizeof missing, "%s/missing", f->dir);
+    assert_int_equal (el_config_check_private (missing, err, sizeof err), -ENOENT);
+    assert_non_null (strstr (err, missing));
 }
 
 typedef struct {
@@ -369,6 +410,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_defaults_and_finish, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ini_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_flags_override_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_check_private, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_extra_flags_and_switches, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_values, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_files, s_setup, s_teardown),

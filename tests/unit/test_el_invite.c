@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #include "el_admit.h"
@@ -388,6 +389,107 @@ test_join_listener (void **state)
     zmq_ctx_term (ctx);
 }
 
+/* A stranger's DEALER to the join endpoint at @p port, from source address
+ * @p src (any of 127/8 is this host), with a fresh CURVE key. */
+static void *
+s_stranger (void *ctx, const uint8_t broker[EL_KEY_BYTES], const char *src, const char *port,
+            el_keypair_t **ret_kp)
+{
+    assert_int_equal (el_keypair_generate (ret_kp), 0);
+    char pub[EL_Z85_BYTES], sec[EL_Z85_BYTES], srv[EL_Z85_BYTES], ep[128];
+    assert_int_equal (el_keypair_curve_z85 (*ret_kp, pub, sec), 0);
+    assert_int_equal (el_key_curve_z85 (broker, srv), 0);
+    void *s = zmq_socket (ctx, ZMQ_DEALER);
+    assert_non_null (s);
+    int zero = 0;
+    zmq_setsockopt (s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (s, ZMQ_CURVE_SERVERKEY, srv, 40);
+    zmq_setsockopt (s, ZMQ_CURVE_PUBLICKEY, pub, 40);
+    zmq_setsockopt (s, ZMQ_CURVE_SECRETKEY, sec, 40);
+    snprintf (ep, sizeof ep, "tcp://%s:0;127.0.0.1:%s", src, port);
+    assert_int_equal (zmq_connect (s, ep), 0);
+    return s;
+}
+
+/* Junk from many addresses (more than the budget of all addresses, each
+ * within its own) does not keep a real redemption out. */
+static void
+test_join_junk_flood (void **state)
+{
+    fx_t *fx = *state;
+    void *ctx = zmq_ctx_new ();
+    char control[sizeof fx->dir.path + 32];
+    snprintf (control, sizeof control, "ipc://%s/control.sock", fx->dir.path);
+    el_control_t *ctl = NULL;
+    assert_int_equal (el_control_new (ctx, control, s_redeem_fn, fx, &ctl), 0);
+    el_join_t *join = NULL;
+    assert_int_equal (el_join_new ("tcp://127.0.0.1:*", fx->broker, control, &join), 0);
+    const char *ep = el_join_endpoint (join);
+    const char *port = strrchr (ep, ':') + 1;
+    uint8_t secret[EL_INVITE_SECRET_BYTES];
+    int64_t expires;
+    assert_int_equal (el_invite_create (fx->store, el_now_us (), DAY, "Celles", 0,
+                                        "tcp://127.0.0.1:7400", secret, &expires), 0);
+
+    enum { ADDRS = 4, PER_ADDR = EL_JOIN_REDEEMS_PER_MIN };
+    _Static_assert (ADDRS * PER_ADDR > EL_JOIN_REDEEMS_BURST, "the junk must exceed the budget");
+    void *socks[ADDRS];
+    el_keypair_t *kps[ADDRS];
+    for (int i = 0; i < ADDRS; i++) {
+        char src[32];
+        snprintf (src, sizeof src, "127.0.0.%d", 2 + i);
+        socks[i] = s_stranger (ctx, fx->broker->pk, src, port, &kps[i]);
+        /* half junk bytes, half well-formed requests with a signature of nothing */
+        for (int k = 0; k < PER_ADDR; k++) {
+            uint8_t buf[512];
+            size_t len = 64;
+            randombytes_buf (buf, len);
+            if (k % 2) {
+                uint8_t sig[EL_SIG_BYTES];
+                randombytes_buf (sig, sizeof sig);
+                El__JoinRequest jr = EL__JOIN_REQUEST__INIT;
+                jr.version = 1;
+                jr.site_key = (ProtobufCBinaryData) { EL_KEY_BYTES, kps[i]->pk };
+                jr.secret = (ProtobufCBinaryData) { sizeof secret, secret };
+                jr.sig = (ProtobufCBinaryData) { sizeof sig, sig };
+                len = el__join_request__get_packed_size (&jr);
+                assert_true (len <= sizeof buf);
+                el__join_request__pack (&jr, buf);
+            }
+            assert_int_equal (zmq_send (socks[i], buf, len, 0), (int) len);
+        }
+    }
+    /* every junk request seen and dropped, then at once the real one */
+    el_join_stats_t js = { 0 };
+    for (int t = 0; t < 500 && js.dropped < ADDRS * PER_ADDR; t++) {
+        usleep (2000);
+        el_join_stats (join, &js);
+    }
+    assert_int_equal (js.dropped, ADDRS * PER_ADDR);
+    El__InviteToken t = EL__INVITE_TOKEN__INIT;
+    t.version = 1;
+    t.join_endpoint = (char *) ep;
+    t.broker_key = (ProtobufCBinaryData) { EL_KEY_BYTES, fx->broker->pk };
+    t.secret = (ProtobufCBinaryData) { sizeof secret, secret };
+    t.expires_us = expires;
+    s_client_t c = { .fx = fx, .ctx = ctx, .token = &t, .kp = fx->site, .timeout_ms = 3000 };
+    s_join (ctl, &c);
+    assert_int_equal (c.rc, 0);
+    assert_int_equal (c.reply->code, 0);
+    el__join_reply__free_unpacked (c.reply, &el_pb_allocator);
+    el_join_stats (join, &js);
+    assert_int_equal (js.redeemed, 1);
+    assert_int_equal (js.dropped, ADDRS * PER_ADDR);
+
+    for (int i = 0; i < ADDRS; i++) {
+        zmq_close (socks[i]);
+        el_keypair_destroy (&kps[i]);
+    }
+    el_join_destroy (&join);
+    el_control_destroy (&ctl);
+    zmq_ctx_term (ctx);
+}
+
 int
 main (void)
 {
@@ -398,6 +500,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_redeem_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_redeem_known_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_join_listener, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_join_junk_flood, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

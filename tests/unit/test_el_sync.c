@@ -1637,6 +1637,13 @@ test_session_end_results (void **state)
             el_sync_peer_info_t pi;
             assert_int_equal (el_sync_peer_info (a, peer, &pi), 0);
             assert_int_equal (pi.ended, 0);
+            /* entries the store refused are counted for the session that sent them */
+            bool gap = !strcmp (cases[i].what, "an entry past a gap");
+            bool junk_entries = !strcmp (cases[i].what, "entries that do not parse");
+            assert_int_equal (pi.rejected, gap ? 1 : junk_entries ? 3 : 0);
+            assert_int_equal (pi.rejected_by_reason[el_error_slot (EL_EGAP)], gap ? 1 : 0);
+            assert_int_equal (pi.rejected_by_reason[el_error_slot (EL_EPROTO)],
+                              junk_entries ? 3 : 0);
         } else {
             s_ends (a, peer, cases[i].frame, cases[i].len, cases[i].reason, cases[i].by_peer);
             assert_int_equal (s_take_error (w, 0), cases[i].by_peer ? -1 : cases[i].error);
@@ -1652,6 +1659,19 @@ test_session_end_results (void **state)
     el_sync_stats (a, &st);
     assert_int_equal (st.applied, 1);           /* e1, once */
     assert_int_equal (st.ended_by_reason[el_error_slot (EL_ECREDIT)], 1);
+    /* every frame that ended its session here is counted as refused, by reason;
+     * an Error the peer sent is not */
+    uint64_t refused[EL_ERROR_SLOTS] = { 0 }, n_refused = 0;
+    for (size_t i = 0; i < n_cases; i++)
+        if (cases[i].session == EL_SYNC_END && !cases[i].by_peer) {
+            refused[el_error_slot (cases[i].reason)]++;
+            n_refused++;
+        }
+    assert_int_equal (st.frames_refused, n_refused);
+    for (size_t r = 0; r < EL_ERROR_SLOTS; r++)
+        assert_int_equal (st.frames_refused_by_reason[r], refused[r]);
+    assert_true (refused[el_error_slot (EL_EPROTO)] >= 8);
+    assert_int_equal (refused[el_error_slot (EL_ETOOBIG)], 3);
 
     /* a Hello from a revoked site */
     el_sync_destroy (&w->nodes[0].sync);
@@ -1681,11 +1701,40 @@ test_session_end_results (void **state)
 }
 
 /* A store that is full fails the frame and leaves the session going. */
+/* Pass frames between @p a and @p b (peer handle 1 on both sides) until
+ * neither has any left. @return frames passed. Ended sessions are left to the
+ * caller (their Error is passed too). */
+static size_t
+s_pump_pair (el_sync_t *a, el_sync_t *b, el_sync_end_t *ret_b_end)
+{
+    size_t n = 0;
+    for (bool moved = true; moved;) {
+        moved = false;
+        uint64_t peer;
+        uint8_t *data;
+        size_t len;
+        el_sync_end_t end;
+        while (el_sync_next_out (a, &peer, &data, &len) == 1) {
+            assert_int_equal (el_sync_receive (b, 1, data, len, ret_b_end), 0);
+            free (data);
+            moved = true;
+            n++;
+        }
+        while (el_sync_next_out (b, &peer, &data, &len) == 1) {
+            assert_int_equal (el_sync_receive (a, 1, data, len, &end), 0);
+            free (data);
+            moved = true;
+            n++;
+        }
+    }
+    return n;
+}
+
 static void
-test_store_full_leaves_session_open (void **state)
+test_store_full_ends_session (void **state)
 {
     (void) state;
-    s_world_t *w = s_world_new (1, 0, 0);
+    s_world_t *w = s_world_new (1, 0, 100);          /* 100 entries a frame: some fit */
     s_write_events (w, 0, "full", 2000);
     char dir[64];
     snprintf (dir, sizeof dir, "/tmp/el_sync_test.XXXXXX");
@@ -1702,27 +1751,61 @@ test_store_full_leaves_session_open (void **state)
     memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
     assert_int_equal (el_sync_new (store, &cfg, &b), 0);
     el_sync_t *a = w->nodes[0].sync;
+    const uint8_t *origin = w->nodes[0].kp->pk;
     assert_int_equal (el_sync_peer_open (a, 1), 0);
     assert_int_equal (el_sync_peer_open (b, 1), 0);
-    uint64_t peer;
-    uint8_t *data;
-    size_t len;
-    assert_int_equal (el_sync_next_out (b, &peer, &data, &len), 1);  /* b's Hello */
-    s_goes_on (a, 1, data, len);
-    free (data);
-    int full = 0;
-    while (el_sync_next_out (a, &peer, &data, &len) == 1) {
-        el_sync_end_t end;
-        int rc = el_sync_receive (b, 1, data, len, &end);
-        free (data);
-        assert_int_equal (end.session, EL_SYNC_CONTINUE);
-        assert_true (rc == 0 || rc == EL_EMAPFULL);
-        full += rc == EL_EMAPFULL;
-    }
-    assert_true (full > 0);
+    /* b's map fills: the frame that does not fit ends b's session, not
+     * silently: b tells a with an Error, and a's session ends too */
+    el_sync_end_t end = { 0 };
+    s_pump_pair (a, b, &end);
+    assert_int_equal (end.session, EL_SYNC_END);
+    assert_int_equal (end.reason, EL_EMAPFULL);
+    assert_true (end.by_store);
+    assert_false (end.by_peer);
     el_sync_peer_info_t pi;
-    assert_int_equal (el_sync_peer_info (b, 1, &pi), 0);
-    assert_int_equal (pi.ended, 0);
+    assert_int_equal (el_sync_peer_info (a, 1, &pi), 0);
+    assert_true (pi.ended_by_peer);
+    el_sync_stats_t st;
+    el_sync_stats (b, &st);
+    assert_int_equal (st.frames_refused, 0);      /* our failure, not the peer's fault */
+    assert_int_equal (st.ended_by_reason[el_error_slot (EL_EMAPFULL)], 1);
+    el_head_t h;
+    assert_int_equal (el_store_head (store, origin, &h), 0);
+    uint64_t stored = h.seq;
+    assert_true (stored > 0 && stored < 2000);
+    el_sync_peer_close (a, 1);
+    el_sync_peer_close (b, 1);
+
+    /* a new session while still full: it ends the same way, nothing lost */
+    assert_int_equal (el_sync_peer_open (a, 1), 0);
+    assert_int_equal (el_sync_peer_open (b, 1), 0);
+    memset (&end, 0, sizeof end);
+    s_pump_pair (a, b, &end);
+    assert_true (end.session == EL_SYNC_END && end.by_store);
+    assert_int_equal (el_store_head (store, origin, &h), 0);
+    assert_int_equal (h.seq, stored);
+    el_sync_peer_close (a, 1);
+    el_sync_peer_close (b, 1);
+
+    /* the operator raises the limit and restarts b: the next session asks a
+     * for what b's store lacks, from its stored head, and b catches up */
+    el_sync_destroy (&b);
+    el_store_destroy (&store);
+    scfg.map_bytes_max = 64u << 20;
+    assert_int_equal (el_store_open (dir, &scfg, &store), 0);
+    assert_int_equal (el_sync_new (store, &cfg, &b), 0);
+    assert_int_equal (el_sync_peer_open (a, 1), 0);
+    assert_int_equal (el_sync_peer_open (b, 1), 0);
+    memset (&end, 0, sizeof end);
+    s_pump_pair (a, b, &end);
+    assert_int_equal (end.session, EL_SYNC_CONTINUE);
+    assert_int_equal (el_store_head (store, origin, &h), 0);
+    assert_int_equal (h.seq, 2000);
+    assert_int_equal (el_sync_peer_info (a, 1, &pi), 0);
+    assert_int_equal (pi.entries_sent, 2000 - stored);
+    assert_int_equal (pi.behind, 0);
+    el_sync_peer_close (a, 1);
+    el_sync_peer_close (b, 1);
     el_sync_destroy (&b);
     el_store_destroy (&store);
     el_keypair_destroy (&kp);
@@ -1790,7 +1873,7 @@ main (void)
         cmocka_unit_test (test_oversized_frame),
         cmocka_unit_test (test_garbage_and_misuse),
         cmocka_unit_test (test_session_end_results),
-        cmocka_unit_test (test_store_full_leaves_session_open),
+        cmocka_unit_test (test_store_full_ends_session),
         cmocka_unit_test (test_mutated_frames),
         cmocka_unit_test (test_many_origins_many_peers),
         cmocka_unit_test (test_entries_frame_forms),

@@ -320,6 +320,10 @@ el_cli_call (el_cli_t *cli, El__ControlRequest *req, El__ControlReply **ret)
     if (rc == -ECONNREFUSED)
         return el_cli_fail (cli, rc, "no daemon at %s (start entrelab-node or entrelab-broker, "
                                      "or pass --node)", cli->endpoint);
+    if (rc == -EACCES)
+        return el_cli_fail (cli, rc, "permission denied on %s (is your user in the daemon's "
+                                     "group?)", strncmp (cli->endpoint, "ipc://", 6)
+                                                ? cli->endpoint : cli->endpoint + 6);
     if (rc == -ETIMEDOUT)
         return el_cli_fail (cli, rc, "the daemon at %s did not answer within %d s",
                             cli->endpoint, cli->timeout_ms / 1000);

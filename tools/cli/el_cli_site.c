@@ -651,6 +651,7 @@ static const el_cli_col_t s_self_cols[] = {
     { "Origins held", "store.origins", EL_CLI_COL_TEXT, 0 },
     { "Entries held", "store.entries", EL_CLI_COL_TEXT, 0 },
     { "Entries rejected", "sync.rejected", EL_CLI_COL_TEXT, 0 },
+    { "Frames refused", "sync.frames_refused", EL_CLI_COL_TEXT, 0 },
     { "Forks", "sync.forks", EL_CLI_COL_TEXT, 0 },
     { "Auth failures", "sync.auth_failures", EL_CLI_COL_TEXT, 0 },
 };
@@ -664,8 +665,34 @@ static const el_cli_col_t s_peer_cols[] = {
     { "SINCE", "since_us", EL_CLI_COL_TIME, 0 },
     { "LAST SEEN", "last_seen_us", EL_CLI_COL_TIME, 0 },
     { "AUTH FAILURES", "auth_failures", EL_CLI_COL_TEXT, 0 },
+    { "REFUSED", "refused", EL_CLI_COL_TEXT, 0 },
     { "BEHIND", "behind_text", EL_CLI_COL_TEXT, 0 },
 };
+
+static const el_cli_col_t s_refused_cols[] = {
+    { "PEER", "peer_name", EL_CLI_COL_TEXT, 24 },
+    { "REFUSED", "input", EL_CLI_COL_TEXT, 0 },
+    { "REASON", "reason", EL_CLI_COL_TEXT, 0 },
+    { "COUNT", "count", EL_CLI_COL_TEXT, 0 },
+};
+
+/* A status map<string, uint64> (every one has this entry layout) as a JSON
+ * object; with @p rows, also one row per reason: {peer_name, input, reason, count}. */
+static json_t *
+s_reasons_json (El__SyncStatus__RejectedByReasonEntry *const *v, size_t n, json_t *rows,
+                const json_t *peer_name, const char *input)
+{
+    json_t *o = json_object ();
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new (o, v[i]->key, json_integer ((json_int_t) v[i]->value));
+        if (rows)
+            json_array_append_new (rows, json_pack ("{s:O, s:s, s:s, s:I}", "peer_name",
+                                                    (json_t *) peer_name, "input", input,
+                                                    "reason", v[i]->key, "count",
+                                                    (json_int_t) v[i]->value));
+    }
+    return o;
+}
 
 static const el_cli_col_t s_behind_cols[] = {
     { "PEER", "peer_name", EL_CLI_COL_TEXT, 24 },
@@ -734,9 +761,19 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
             json_object_set_new (why, s->sync->rejected_by_reason[i]->key,
                                  json_integer ((json_int_t) s->sync->rejected_by_reason[i]->value));
         json_object_set_new (sync, "rejected_by_reason", why);
+        json_object_set_new (sync, "frames_refused",
+                             json_integer ((json_int_t) s->sync->frames_refused));
+        json_object_set_new (sync, "frames_refused_by_reason", s_reasons_json (
+                                 (El__SyncStatus__RejectedByReasonEntry *const *)
+                                     s->sync->frames_refused_by_reason,
+                                 s->sync->n_frames_refused_by_reason, NULL, NULL, NULL));
+        json_object_set_new (sync, "ended_by_reason", s_reasons_json (
+                                 (El__SyncStatus__RejectedByReasonEntry *const *)
+                                     s->sync->ended_by_reason,
+                                 s->sync->n_ended_by_reason, NULL, NULL, NULL));
         json_object_set_new (doc, "sync", sync);
     }
-    json_t *peers = json_array (), *behind_rows = json_array ();
+    json_t *peers = json_array (), *behind_rows = json_array (), *refused_rows = json_array ();
     for (size_t i = 0; i < s->n_peers; i++) {
         const El__PeerStatus *p = s->peers[i];
         json_t *o = json_object ();
@@ -772,6 +809,21 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
                 snprintf (behind, sizeof behind, "%llu", (unsigned long long) p->behind);
             json_object_set_new (o, "behind_text", json_string (behind));
         }
+        /* what it sent that was refused: entries the store refused, frames refused whole */
+        json_object_set_new (o, "rejected", json_integer ((json_int_t) p->rejected));
+        json_object_set_new (o, "rejected_by_reason", s_reasons_json (
+                                 (El__SyncStatus__RejectedByReasonEntry *const *)
+                                     p->rejected_by_reason,
+                                 p->n_rejected_by_reason, refused_rows,
+                                 json_object_get (o, "name"), "entries"));
+        json_object_set_new (o, "frames_refused", json_integer ((json_int_t) p->frames_refused));
+        json_object_set_new (o, "frames_refused_by_reason", s_reasons_json (
+                                 (El__SyncStatus__RejectedByReasonEntry *const *)
+                                     p->frames_refused_by_reason,
+                                 p->n_frames_refused_by_reason, refused_rows,
+                                 json_object_get (o, "name"), "frames"));
+        json_object_set_new (o, "refused", json_integer ((json_int_t) (p->rejected
+                                                                       + p->frames_refused)));
         json_t *by = json_array ();
         for (size_t k = 0; k < p->n_behind_by_origin; k++) {
             const El__OriginBehind *ob = p->behind_by_origin[k];
@@ -794,6 +846,7 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
     el_cli_reply_free (&reply);
     if (cli->json) {
         json_decref (behind_rows);
+        json_decref (refused_rows);
         rc = el_cli_json_print (stdout, doc);
     } else {
         el_cli_record_print (stdout, doc, s_self_cols, S_N (s_self_cols));
@@ -803,7 +856,12 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
             printf ("\n");
             el_cli_table_print (stdout, behind_rows, s_behind_cols, S_N (s_behind_cols));
         }
+        if (json_array_size (refused_rows)) {
+            printf ("\n");
+            el_cli_table_print (stdout, refused_rows, s_refused_cols, S_N (s_refused_cols));
+        }
         json_decref (behind_rows);
+        json_decref (refused_rows);
     }
     json_decref (doc);
     return rc < 0 ? el_cli_fail (cli, rc, "cannot print the result") : 0;
