@@ -39,4 +39,23 @@ int el_test_network_new (el_test_network_t *self, const char *prefix);
 /** Close and remove everything; accepts a half-built fixture. */
 void el_test_network_destroy (el_test_network_t *self);
 
+/** cmocka setup and teardown functions s_setup / s_teardown of a test file
+ * whose state is an el_test_network_t made in "/tmp/<prefix>-XXXXXX" (the
+ * file includes cmocka.h and stdlib.h first). */
+#define EL_TEST_NETWORK_FIXTURE(prefix)                                       \
+    static int s_setup (void **state)                                         \
+    {                                                                         \
+        el_test_network_t *fx = calloc (1, sizeof *fx);                       \
+        assert_non_null (fx);                                                 \
+        assert_int_equal (el_test_network_new (fx, prefix), 0);               \
+        *state = fx;                                                          \
+        return 0;                                                             \
+    }                                                                         \
+    static int s_teardown (void **state)                                      \
+    {                                                                         \
+        el_test_network_destroy (*state);                                     \
+        free (*state);                                                        \
+        return 0;                                                             \
+    }
+
 #endif

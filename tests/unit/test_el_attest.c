@@ -20,23 +20,7 @@
 
 typedef el_test_network_t fx_t;
 
-static int
-s_setup (void **state)
-{
-    fx_t *fx = calloc (1, sizeof *fx);
-    assert_non_null (fx);
-    assert_int_equal (el_test_network_new (fx, "el-attest"), 0);
-    *state = fx;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    el_test_network_destroy (*state);
-    free (*state);
-    return 0;
-}
+EL_TEST_NETWORK_FIXTURE ("el-attest")
 
 /* An entry of @p kp: kind @p kind, record key @p key, payload @p payload. */
 static el_entry_t *

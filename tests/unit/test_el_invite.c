@@ -28,23 +28,7 @@
 
 typedef el_test_network_t fx_t;
 
-static int
-s_setup (void **state)
-{
-    fx_t *fx = calloc (1, sizeof *fx);
-    assert_non_null (fx);
-    assert_int_equal (el_test_network_new (fx, "el-invite"), 0);
-    *state = fx;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    el_test_network_destroy (*state);
-    free (*state);
-    return 0;
-}
+EL_TEST_NETWORK_FIXTURE ("el-invite")
 
 static void
 test_token_round_trip (void **state)
