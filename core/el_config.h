@@ -18,6 +18,9 @@
  *   log_level     error | warn | info | debug (default info)
  *   peer          KEY@ENDPOINT: also sync with this site directly (DEALER to ENDPOINT);
  *                 KEY alone: admit this site on our listen socket (repeatable)
+ *   http_listen   ADDR:PORT (IPv4 dotted quad, e.g. 127.0.0.1:8080 or 0.0.0.0:8080):
+ *                 serve the read-only web endpoint (agenda, calendar feed, open data,
+ *                 metrics; daemon/el_http.h) there; default "" = off
  * [limits]
  *   heartbeat_ivl_ms      ZMTP heartbeat interval, ms (default 2000)
  *   heartbeat_timeout_ms  drop a connection silent this long, ms (default 10000)
@@ -44,6 +47,7 @@
 #define EL_CONFIG_LISTEN_MAX    4       /* listen endpoints */
 #define EL_CONFIG_PEERS_MAX     64      /* configured peers */
 #define EL_CONFIG_ERR_MAX       256     /* bytes of an error text */
+#define EL_CONFIG_HTTP_MAX      32      /* bytes of http_listen incl. NUL */
 
 /* A daemon's log level (the daemons' logging is daemon/el_log.h). */
 typedef enum {
@@ -77,6 +81,7 @@ typedef struct {
     bool has_broker_key;
     uint8_t broker_key[EL_KEY_BYTES];
     char control[EL_CONFIG_PATH_MAX];
+    char http_listen[EL_CONFIG_HTTP_MAX];   /* "ADDR:PORT" as given; "" = no web endpoint */
     el_log_level_t log_level;
     el_config_peer_t peers[EL_CONFIG_PEERS_MAX];
     size_t peers_n;
@@ -124,6 +129,12 @@ int el_config_from_args (el_config_t *cfg, int argc, char **argv,
  * and broker_key; EL_CONFIG_NEEDS_LISTEN: a listen endpoint; peers' keys distinct.
  * @return 0, EL_EINVAL with @p err. */
 int el_config_finish (el_config_t *cfg, unsigned needs, char *err, size_t err_size);
+
+/** Parse an http_listen value "A.B.C.D:PORT" (PORT 1..65535) into a
+ * socket address in network byte order.
+ * @param[out] ret_addr IPv4 address, network order; @param[out] ret_port host order
+ * @return 0, EL_EINVAL (not that form). */
+int el_config_http_parse (const char *text, uint32_t *ret_addr, uint16_t *ret_port);
 
 /** Parse "KEY@ENDPOINT" or "KEY". @return 0, EL_EINVAL, EL_EKEYFORMAT. */
 int el_config_peer_parse (const char *text, el_config_peer_t *ret);
