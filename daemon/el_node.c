@@ -1456,6 +1456,16 @@ el_node_id (const el_node_t *self)
     return self->kp->pk;
 }
 
+size_t
+el_node_peers_connected (const el_node_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->links_hi; i++)
+        if (self->links[i].kind != S_LINK_FREE && self->links[i].session)
+            n++;
+    return n;
+}
+
 void
 el_node_stop (el_node_t *self)
 {
@@ -1550,6 +1560,9 @@ el_node_run (el_node_t *self)
             owners[n] = l;
             kinds[n++] = 5;
         }
+        for (size_t i = 0; i < self->roles_n; i++)
+            if (self->role_started[i] && self->roles[i]->tick)
+                self->roles[i]->tick (self->role_state[i]);
         int64_t now = s_mono_us ();
         int64_t next = now + 1000000;
         s_timers (self, now, &next);

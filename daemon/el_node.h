@@ -121,6 +121,9 @@ const uint8_t *el_node_network (const el_node_t *self);
 void el_node_set_admission (el_node_t *self, bool admitted, int64_t revoked_us);
 bool el_node_is_admitted (const el_node_t *self);
 
+/** Peers with an open sync session now (inbound and outbound links). */
+size_t el_node_peers_connected (const el_node_t *self);
+
 /** Let @p key through ZAP (logged on failure). @return 0, -ENOMEM, -ENOSPC. */
 int el_node_zap_allow (el_node_t *self, const uint8_t key[EL_KEY_BYTES]);
 

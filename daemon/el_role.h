@@ -78,6 +78,11 @@ typedef struct el_role_ops {
     /** Add to a status reply (rows of peers the reactor does not know, ...).
      * Allocate with el_control_alloc(). @return 0, -ENOMEM, store errors. */
     int (*status) (void *state, el_control_t *ctl, El__StatusReply *st);
+
+    /** Once per reactor cycle, before the reactor sleeps: at least once a
+     * second, and after every cycle that read sockets. Keep it short (the
+     * reactor waits for it); work that can wait should check the time. */
+    void (*tick) (void *state);
 } el_role_ops_t;
 
 #endif
