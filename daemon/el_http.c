@@ -1,0 +1,793 @@
+/* el_http.c — the web endpoint (el_http.h): snapshots built in the reactor,
+ * served by libmicrohttpd's own thread. */
+#include "el_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "el_error.h"
+#include "el_http_page.h"
+#include "el_log.h"
+#include "el_node.h"
+#include "entrelab.pb-c.h"
+
+/* HTTP statuses counted for /metrics; anything else is counted as "other". */
+static const unsigned s_statuses[] = { 200, 304, 400, 404, 405, 414, 431, 500, 503 };
+#define S_STATUSES (sizeof s_statuses / sizeof s_statuses[0])
+
+/* A published snapshot and its references (the HTTP thread's requests). */
+typedef struct {
+    el_http_snap_t snap;
+    int refs;                           /* under el_http_t.lock */
+} s_ref_t;
+
+typedef struct {
+    el_node_t *node;
+    struct MHD_Daemon *mhd;
+    pthread_mutex_t lock;               /* guards current, current->refs, metrics */
+    s_ref_t *current;
+    char *metrics;                      /* rendered store/sync counters, NUL-terminated */
+    bool dirty;                         /* an entry changed what the snapshot shows */
+    int64_t built_mono_us, metrics_mono_us;
+    atomic_uint_fast64_t requests[S_STATUSES + 1];
+} el_http_t;
+
+static int64_t
+s_mono_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ------------------------------------------------------------ snapshot (reactor thread) */
+
+static char *
+s_dup (const char *s)
+{
+    return strdup (s ? s : "");
+}
+
+void
+el_http_snap_free (el_http_snap_t *s)
+{
+    for (size_t i = 0; i < s->events_n; i++) {
+        el_http_event_t *e = &s->events[i];
+        free (e->uid); free (e->summary); free (e->description); free (e->tzid);
+        free (e->rrule); free (e->location); free (e->category); free (e->url);
+    }
+    for (size_t i = 0; i < s->equipment_n; i++) {
+        el_http_equipment_t *e = &s->equipment[i];
+        free (e->key); free (e->name); free (e->category); free (e->make);
+        free (e->model); free (e->training); free (e->location);
+    }
+    for (size_t i = 0; i < s->sites_n; i++) {
+        el_http_site_t *e = &s->sites[i];
+        free (e->name); free (e->town); free (e->url); free (e->services);
+        free (e->opening_hours);
+    }
+    free (s->events);
+    free (s->equipment);
+    free (s->sites);
+    memset (s, 0, sizeof *s);
+}
+
+typedef struct {
+    el_http_snap_t *s;
+    size_t cap;
+    const uint8_t *network;
+    int rc;
+    int64_t now_us;
+} s_build_t;
+
+/* Make room for one more element of @p size in *arr. */
+static void *
+s_slot (void **arr, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        void *a = realloc (*arr, c * size);
+        if (!a)
+            return NULL;
+        *arr = a;
+        *cap = c;
+    }
+    void *slot = (char *) *arr + *n * size;
+    memset (slot, 0, size);
+    (*n)++;
+    return slot;
+}
+
+static const char *
+s_site_kind (int k)
+{
+    switch (k) {
+    case EL__SITE_KIND__CENTRAL: return "central";
+    case EL__SITE_KIND__PERIPHERAL: return "peripheral";
+    case EL__SITE_KIND__FEDERATED: return "federated";
+    case EL__SITE_KIND__BROKER: return "broker";
+    default: return "";
+    }
+}
+
+static int
+s_site_cb (void *arg, const el_entry_t *e)
+{
+    s_build_t *b = arg;
+    if (memcmp (e->origin, b->network, EL_KEY_BYTES) || !e->payload)
+        return 0;              /* only the attestations of our network's broker */
+    El__Site *p = el__site__unpack (NULL, e->payload_len, e->payload);
+    if (!p)
+        return 0;
+    if (p->site_key.len != EL_KEY_BYTES) {
+        el__site__free_unpacked (p, NULL);
+        return 0;
+    }
+    el_http_site_t *x = s_slot ((void **) &b->s->sites, &b->s->sites_n, &b->cap, sizeof *x);
+    if (!x) {
+        el__site__free_unpacked (p, NULL);
+        b->rc = -ENOMEM;
+        return 1;
+    }
+    memcpy (x->key, p->site_key.data, EL_KEY_BYTES);
+    el_key_to_text (x->key, x->id);
+    size_t slen = 1;
+    for (size_t i = 0; i < p->n_services; i++)
+        slen += strlen (p->services[i]) + 2;
+    x->services = calloc (1, slen);
+    size_t at = 0;
+    for (size_t i = 0; x->services && i < p->n_services; i++) {
+        size_t len = strlen (p->services[i]);
+        if (i) {
+            memcpy (x->services + at, ", ", 2);
+            at += 2;
+        }
+        memcpy (x->services + at, p->services[i], len);
+        at += len;
+    }
+    x->name = s_dup (p->name);
+    x->town = s_dup (p->town);
+    x->url = s_dup (p->url);
+    x->opening_hours = s_dup (p->opening_hours);
+    x->kind = s_site_kind (p->kind);
+    x->active = p->status != EL__SITE_STATUS__REVOKED;
+    x->modified_us = e->body->time_us;
+    el__site__free_unpacked (p, NULL);
+    if (!x->services || !x->name || !x->town || !x->url || !x->opening_hours)
+        b->rc = -ENOMEM;
+    return b->rc;
+}
+
+static const char *
+s_site_name (const el_http_snap_t *s, const uint8_t *key)
+{
+    for (size_t i = 0; i < s->sites_n; i++)
+        if (!memcmp (s->sites[i].key, key, EL_KEY_BYTES))
+            return s->sites[i].name;
+    return "";
+}
+
+static int
+s_event_cb (void *arg, const el_entry_t *e)
+{
+    s_build_t *b = arg;
+    if (!e->payload)
+        return 0;
+    El__Event *p = el__event__unpack (NULL, e->payload_len, e->payload);
+    if (!p)
+        return 0;
+    el_http_event_t *x = s_slot ((void **) &b->s->events, &b->s->events_n, &b->cap, sizeof *x);
+    if (!x) {
+        el__event__free_unpacked (p, NULL);
+        b->rc = -ENOMEM;
+        return 1;
+    }
+    const uint8_t *site = p->site.len == EL_KEY_BYTES ? p->site.data : e->origin;
+    el_key_to_text (site, x->site);
+    x->site_name = s_site_name (b->s, site);
+    x->uid = s_dup (p->uid && p->uid[0] ? p->uid : e->body->key);
+    x->summary = s_dup (p->summary);
+    x->description = s_dup (p->description);
+    x->tzid = s_dup (p->tzid);
+    x->rrule = s_dup (p->rrule);
+    x->location = s_dup (p->location);
+    x->category = s_dup (p->category);
+    x->url = s_dup (p->url);
+    x->start_us = p->dtstart_us;
+    x->end_us = p->dtend_us;
+    x->all_day = p->all_day;
+    x->capacity = p->capacity;
+    x->sequence = p->sequence;
+    x->status = p->status;
+    x->modified_us = e->body->time_us;
+    el__event__free_unpacked (p, NULL);
+    if (!x->uid || !x->summary || !x->description || !x->tzid || !x->rrule || !x->location
+        || !x->category || !x->url)
+        b->rc = -ENOMEM;
+    return b->rc;
+}
+
+static const char *
+s_equipment_status (const El__Equipment *p, int64_t now_us)
+{
+    if (p->status_valid_until_us && p->status_valid_until_us < now_us)
+        return "unknown";
+    switch (p->status) {
+    case EL__EQUIPMENT_STATUS__AVAILABLE: return "available";
+    case EL__EQUIPMENT_STATUS__IN_USE: return "in_use";
+    case EL__EQUIPMENT_STATUS__MAINTENANCE: return "maintenance";
+    case EL__EQUIPMENT_STATUS__OUT_OF_ORDER: return "out_of_order";
+    default: return "unknown";
+    }
+}
+
+static const char *
+s_sharing (int v)
+{
+    switch (v) {
+    case EL__SHARING__SHARING_NETWORK: return "network";
+    case EL__SHARING__SHARING_FEDERATION: return "federation";
+    default: return "site";
+    }
+}
+
+static int
+s_equipment_cb (void *arg, const el_entry_t *e)
+{
+    s_build_t *b = arg;
+    if (!e->payload)
+        return 0;
+    El__Equipment *p = el__equipment__unpack (NULL, e->payload_len, e->payload);
+    if (!p)
+        return 0;
+    el_http_equipment_t *x = s_slot ((void **) &b->s->equipment, &b->s->equipment_n, &b->cap,
+                                     sizeof *x);
+    if (!x) {
+        el__equipment__free_unpacked (p, NULL);
+        b->rc = -ENOMEM;
+        return 1;
+    }
+    el_key_to_text (e->origin, x->owner);
+    x->owner_name = s_site_name (b->s, e->origin);
+    x->key = s_dup (e->body->key);
+    x->name = s_dup (p->name);
+    x->category = s_dup (p->category);
+    x->make = s_dup (p->make);
+    x->model = s_dup (p->model);
+    x->training = s_dup (p->required_training);
+    x->location = s_dup (p->location);
+    x->status = s_equipment_status (p, b->now_us);
+    x->bookable_by = s_sharing (p->bookable_by);
+    x->modified_us = e->body->time_us;
+    el__equipment__free_unpacked (p, NULL);
+    if (!x->key || !x->name || !x->category || !x->make || !x->model || !x->training
+        || !x->location)
+        b->rc = -ENOMEM;
+    return b->rc;
+}
+
+static int
+s_cmp_event (const void *a, const void *b)
+{
+    const el_http_event_t *x = a, *y = b;
+    if (x->start_us != y->start_us)
+        return x->start_us < y->start_us ? -1 : 1;
+    return strcmp (x->uid, y->uid);
+}
+
+static int
+s_cmp_site (const void *a, const void *b)
+{
+    const el_http_site_t *x = a, *y = b;
+    return strcasecmp (x->name, y->name);
+}
+
+static int
+s_cmp_equipment (const void *a, const void *b)
+{
+    const el_http_equipment_t *x = a, *y = b;
+    int c = strcasecmp (x->owner_name, y->owner_name);
+    return c ? c : strcasecmp (x->name, y->name);
+}
+
+/* Read the events, equipment and sites of the store into @p s. Sites first:
+ * the others point to their site's name (a string of the snapshot, which
+ * does not move when the arrays are sorted). */
+static int
+s_snap_build (el_http_t *self, el_http_snap_t *s)
+{
+    el_store_t *store = el_node_store (self->node);
+    s_build_t b = { s, 0, el_node_network (self->node), 0, el_now_us () };
+    int rc = el_store_records (store, EL__KIND__SITE, NULL, s_site_cb, &b);
+    b.cap = 0;
+    if (rc == 0 && b.rc == 0)
+        rc = el_store_records (store, EL__KIND__EVENT, NULL, s_event_cb, &b);
+    b.cap = 0;
+    if (rc == 0 && b.rc == 0)
+        rc = el_store_records (store, EL__KIND__EQUIPMENT, NULL, s_equipment_cb, &b);
+    if (rc == 0)
+        rc = b.rc;
+    if (rc < 0)
+        return rc;
+    if (s->sites_n)
+        qsort (s->sites, s->sites_n, sizeof *s->sites, s_cmp_site);
+    if (s->events_n)
+        qsort (s->events, s->events_n, sizeof *s->events, s_cmp_event);
+    if (s->equipment_n)
+        qsort (s->equipment, s->equipment_n, sizeof *s->equipment, s_cmp_equipment);
+    for (size_t i = 0; i < s->events_n; i++)
+        if (s->events[i].modified_us > s->modified_us)
+            s->modified_us = s->events[i].modified_us;
+    for (size_t i = 0; i < s->equipment_n; i++)
+        if (s->equipment[i].modified_us > s->modified_us)
+            s->modified_us = s->equipment[i].modified_us;
+    for (size_t i = 0; i < s->sites_n; i++)
+        if (s->sites[i].modified_us > s->modified_us)
+            s->modified_us = s->sites[i].modified_us;
+    s->built_us = b.now_us;
+    return 0;
+}
+
+static void
+s_release (el_http_t *self, s_ref_t *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock (&self->lock);
+    bool last = --r->refs == 0;
+    pthread_mutex_unlock (&self->lock);
+    if (last) {
+        el_http_snap_free (&r->snap);
+        free (r);
+    }
+}
+
+static s_ref_t *
+s_acquire (el_http_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    s_ref_t *r = self->current;
+    if (r)
+        r->refs++;
+    pthread_mutex_unlock (&self->lock);
+    return r;
+}
+
+static int
+s_publish (el_http_t *self)
+{
+    s_ref_t *r = calloc (1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    int rc = s_snap_build (self, &r->snap);
+    if (rc < 0) {
+        el_http_snap_free (&r->snap);
+        free (r);
+        return rc;
+    }
+    r->refs = 1;
+    pthread_mutex_lock (&self->lock);
+    s_ref_t *old = self->current;
+    self->current = r;
+    pthread_mutex_unlock (&self->lock);
+    s_release (self, old);
+    return 0;
+}
+
+/* ------------------------------------------------------------ metrics (reactor thread) */
+
+static void
+s_metric (el_sb_t *sb, const char *name, const char *type, const char *help, uint64_t v)
+{
+    el_sb_printf (sb, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type,
+                  name, v);
+}
+
+/* The store's and sync core's counters, as Prometheus text; the HTTP
+ * requests are added by the HTTP thread when it serves /metrics. */
+static void
+s_metrics_render (el_http_t *self)
+{
+    el_store_stats_t st;
+    el_sync_stats_t sy;
+    el_store_stats (el_node_store (self->node), &st);
+    el_sync_stats (el_node_sync (self->node), &sy);
+    uint64_t held = 0;
+    el_head_t *heads = NULL;
+    size_t heads_n = 0;
+    if (el_store_heads (el_node_store (self->node), &heads, &heads_n) == 0)
+        for (size_t i = 0; i < heads_n; i++)
+            held += heads[i].seq;
+    free (heads);
+    el_sb_t sb = { 0 };
+    s_metric (&sb, "entrelab_entries_held", "gauge",
+              "Entries in the store (every origin's contiguous log).", held);
+    s_metric (&sb, "entrelab_entries_applied_total", "counter",
+              "Entries stored since start (local writes and received).", st.applied);
+    s_metric (&sb, "entrelab_entries_duplicate_total", "counter",
+              "Entries received that the store already held.", st.duplicates);
+    s_metric (&sb, "entrelab_entries_received_total", "counter",
+              "Entries received from peers.", sy.entries_in);
+    s_metric (&sb, "entrelab_entries_sent_total", "counter", "Entries sent to peers.",
+              sy.entries_out);
+    s_metric (&sb, "entrelab_forks_total", "counter", "Forks detected.", st.forks);
+    s_metric (&sb, "entrelab_store_commits_total", "counter", "Store write transactions.",
+              st.commits);
+    s_metric (&sb, "entrelab_store_map_bytes", "gauge", "Size of the store's map, bytes.",
+              st.map_bytes);
+    s_metric (&sb, "entrelab_peers_connected", "gauge", "Peers with an open sync session.",
+              el_node_peers_connected (self->node));
+    el_sb_puts (&sb, "# HELP entrelab_entries_rejected_total Entries refused, by reason.\n"
+                     "# TYPE entrelab_entries_rejected_total counter\n");
+    for (unsigned i = 0; i < EL_ERROR_SLOTS; i++)
+        if (sy.rejected_by_reason[i])
+            el_sb_printf (&sb, "entrelab_entries_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
+                          i ? el_strcode (el_error_of_slot (i)) : "other",
+                          sy.rejected_by_reason[i]);
+    if (sb.failed) {
+        free (sb.data);
+        return;
+    }
+    pthread_mutex_lock (&self->lock);
+    char *old = self->metrics;
+    self->metrics = sb.data;
+    pthread_mutex_unlock (&self->lock);
+    free (old);
+}
+
+/* ------------------------------------------------------------ requests (HTTP thread) */
+
+static void
+s_count (el_http_t *self, unsigned status)
+{
+    size_t i = 0;
+    while (i < S_STATUSES && s_statuses[i] != status)
+        i++;
+    atomic_fetch_add (&self->requests[i], 1);
+}
+
+static enum MHD_Result
+s_queue (el_http_t *self, struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+    if (!r)
+        return MHD_NO;
+    s_count (self, status);
+    enum MHD_Result ok = MHD_queue_response (c, status, r);
+    MHD_destroy_response (r);
+    return ok;
+}
+
+static enum MHD_Result
+s_plain (el_http_t *self, struct MHD_Connection *c, unsigned status, const char *text)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer (strlen (text), (void *) text,
+                                                              MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header (r, "Content-Type", "text/plain; charset=utf-8");
+    if (status == 405)
+        MHD_add_response_header (r, "Allow", "GET, HEAD");
+    return s_queue (self, c, status, r);
+}
+
+/* French unless the client prefers English: the first of fr / en in
+ * Accept-Language with the higher q wins. */
+static bool
+s_french (struct MHD_Connection *c)
+{
+    const char *al = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "Accept-Language");
+    if (!al)
+        return true;
+    double best_fr = -1, best_en = -1;
+    const char *p = al;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        bool fr = !strncasecmp (p, "fr", 2), en = !strncasecmp (p, "en", 2);
+        const char *end = strchr (p, ',');
+        const char *q = strstr (p, ";q=");
+        double v = 1.0;
+        if (q && (!end || q < end))
+            v = strtod (q + 3, NULL);
+        if (fr && v > best_fr)
+            best_fr = v;
+        if (en && v > best_en)
+            best_en = v;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return !(best_en > best_fr);
+}
+
+typedef enum { S_ICS, S_HTML, S_EMBED, S_EQUIP_HTML, S_SITES_HTML, S_EVENTS_JSON,
+               S_EQUIP_JSON, S_SITES_JSON, S_METRICS } s_route_t;
+
+static const struct {
+    const char *path;
+    s_route_t route;
+    const char *type;
+} s_routes[] = {
+    { "/", S_HTML, "text/html; charset=utf-8" },
+    { "/embed", S_EMBED, "text/html; charset=utf-8" },
+    { "/equipment", S_EQUIP_HTML, "text/html; charset=utf-8" },
+    { "/sites", S_SITES_HTML, "text/html; charset=utf-8" },
+    { "/agenda.ics", S_ICS, "text/calendar; charset=utf-8" },
+    { "/api/events", S_EVENTS_JSON, "application/json" },
+    { "/api/equipment", S_EQUIP_JSON, "application/json" },
+    { "/api/sites", S_SITES_JSON, "application/json" },
+    { "/metrics", S_METRICS, "text/plain; version=0.0.4; charset=utf-8" },
+};
+
+static void
+s_render (el_http_t *self, s_route_t route, const el_http_snap_t *s, const el_http_query_t *q,
+          el_sb_t *sb)
+{
+    switch (route) {
+    case S_ICS: el_http_render_ics (s, q, sb); break;
+    case S_HTML: el_http_render_agenda (s, q, false, sb); break;
+    case S_EMBED: el_http_render_agenda (s, q, true, sb); break;
+    case S_EQUIP_HTML: el_http_render_equipment (s, q, sb); break;
+    case S_SITES_HTML: el_http_render_sites (s, q, sb); break;
+    case S_EVENTS_JSON: el_http_render_events_json (s, sb); break;
+    case S_EQUIP_JSON: el_http_render_equipment_json (s, sb); break;
+    case S_SITES_JSON: el_http_render_sites_json (s, sb); break;
+    case S_METRICS: {
+        pthread_mutex_lock (&self->lock);
+        el_sb_puts (sb, self->metrics ? self->metrics : "");
+        pthread_mutex_unlock (&self->lock);
+        el_sb_puts (sb, "# HELP entrelab_http_requests_total HTTP responses, by status.\n"
+                        "# TYPE entrelab_http_requests_total counter\n");
+        for (size_t i = 0; i <= S_STATUSES; i++) {
+            uint64_t n = atomic_load (&self->requests[i]);
+            if (i < S_STATUSES)
+                el_sb_printf (sb, "entrelab_http_requests_total{status=\"%u\"} %" PRIu64 "\n",
+                              s_statuses[i], n);
+            else
+                el_sb_printf (sb, "entrelab_http_requests_total{status=\"other\"} %" PRIu64
+                              "\n", n);
+        }
+        break;
+    }
+    }
+}
+
+/* 304 when the client holds this body already: If-None-Match (a list of
+ * ETags, or *) decides when present, else If-Modified-Since. */
+static bool
+s_not_modified (struct MHD_Connection *c, const char *etag, int64_t modified_s)
+{
+    const char *inm = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "If-None-Match");
+    if (inm)
+        return strstr (inm, etag) != NULL || !strcmp (inm, "*");
+    const char *ims = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "If-Modified-Since");
+    if (!ims || !modified_s)
+        return false;
+    struct tm tm = { 0 };
+    const char *end = strptime (ims, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!end || *end)
+        return false;
+    return (int64_t) timegm (&tm) >= modified_s;
+}
+
+static void
+s_headers (struct MHD_Response *r, const char *type, const char *etag, int64_t modified_s,
+           bool cors)
+{
+    char date[64] = "";
+    time_t t = (time_t) modified_s;
+    struct tm tm;
+    if (modified_s && gmtime_r (&t, &tm))
+        strftime (date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (type)
+        MHD_add_response_header (r, "Content-Type", type);
+    if (etag) {
+        MHD_add_response_header (r, "ETag", etag);
+        MHD_add_response_header (r, "Cache-Control", "no-cache");
+    }
+    if (date[0])
+        MHD_add_response_header (r, "Last-Modified", date);
+    if (cors)
+        MHD_add_response_header (r, "Access-Control-Allow-Origin", "*");
+    MHD_add_response_header (r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header (r, "Vary", "Accept-Language");
+}
+
+static enum MHD_Result
+s_answer (el_http_t *self, struct MHD_Connection *c, size_t route)
+{
+    s_ref_t *ref = s_acquire (self);
+    if (!ref)
+        return s_plain (self, c, 503, "not ready\n");
+    el_http_query_t q = {
+        .site = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "site"),
+        .category = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "category"),
+        .french = s_french (c),
+        .now_us = el_now_us (),
+    };
+    el_sb_t sb = { 0 };
+    s_route_t rt = s_routes[route].route;
+    s_render (self, rt, &ref->snap, &q, &sb);
+    int64_t modified_s = ref->snap.modified_us / 1000000;
+    s_release (self, ref);
+    if (sb.failed) {
+        free (sb.data);
+        return s_plain (self, c, 500, "out of memory\n");
+    }
+    bool cached = rt != S_METRICS;
+    char etag[2 * 16 + 3] = "";
+    if (cached) {
+        uint8_t h[16];
+        char hex[2 * 16 + 1];
+        crypto_generichash (h, sizeof h, (const uint8_t *) sb.data, sb.len, NULL, 0);
+        sodium_bin2hex (hex, sizeof hex, h, sizeof h);
+        snprintf (etag, sizeof etag, "\"%s\"", hex);
+    }
+    if (cached && s_not_modified (c, etag, modified_s)) {
+        free (sb.data);
+        struct MHD_Response *r = MHD_create_response_from_buffer (0, (void *) "",
+                                                                  MHD_RESPMEM_PERSISTENT);
+        if (r)
+            s_headers (r, NULL, etag, modified_s, true);
+        return s_queue (self, c, 304, r);
+    }
+    struct MHD_Response *r = sb.data
+        ? MHD_create_response_from_buffer (sb.len, sb.data, MHD_RESPMEM_MUST_FREE)
+        : MHD_create_response_from_buffer (0, (void *) "", MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free (sb.data);
+        return MHD_NO;
+    }
+    s_headers (r, s_routes[route].type, cached ? etag : NULL, cached ? modified_s : 0, true);
+    return s_queue (self, c, 200, r);
+}
+
+static enum MHD_Result
+s_access (void *cls, struct MHD_Connection *c, const char *url, const char *method,
+          const char *version, const char *upload_data, size_t *upload_data_size,
+          void **req_cls)
+{
+    (void) version;
+    (void) upload_data;
+    el_http_t *self = cls;
+    if (*req_cls) {
+        *upload_data_size = 0;          /* a body after our answer is dropped */
+        return MHD_YES;
+    }
+    *req_cls = self;
+    if (strcmp (method, MHD_HTTP_METHOD_GET) && strcmp (method, MHD_HTTP_METHOD_HEAD))
+        return s_plain (self, c, 405, "method not allowed: GET and HEAD only\n");
+    if (strlen (url) > EL_HTTP_URL_MAX)
+        return s_plain (self, c, 414, "URI too long\n");
+    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
+        if (!strcmp (url, s_routes[i].path))
+            return s_answer (self, c, i);
+    return s_plain (self, c, 404, "not found\n");
+}
+
+/* ------------------------------------------------------------ role */
+
+static int
+s_listen (el_http_t *self, const char *text)
+{
+    uint32_t addr;
+    uint16_t port;
+    if (el_config_http_parse (text, &addr, &port) < 0)
+        return EL_EINVAL;
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (port),
+                              .sin_addr.s_addr = addr };
+    errno = 0;
+    self->mhd = MHD_start_daemon (
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY, port, NULL, NULL,
+        s_access, self,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *) &sa,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) EL_HTTP_CONN_MEMORY,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) EL_HTTP_TIMEOUT_S,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) EL_HTTP_PER_IP,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned) EL_HTTP_CONNS,
+        MHD_OPTION_END);
+    if (!self->mhd)
+        return errno ? -errno : -EADDRINUSE;
+    return 0;
+}
+
+static void
+s_stop (void **state_p)
+{
+    el_http_t *self = *state_p;
+    if (!self)
+        return;
+    if (self->mhd)
+        MHD_stop_daemon (self->mhd);
+    s_release (self, self->current);
+    free (self->metrics);
+    pthread_mutex_destroy (&self->lock);
+    free (self);
+    *state_p = NULL;
+}
+
+static int
+s_start (el_node_t *node, void **ret_state)
+{
+    const el_config_t *cfg = el_node_config (node);
+    *ret_state = NULL;
+    if (!cfg->http_listen[0])
+        return 0;
+    el_http_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -ENOMEM;
+    self->node = node;
+    pthread_mutex_init (&self->lock, NULL);
+    void *state = self;
+    int rc = s_publish (self);
+    if (rc == 0) {
+        s_metrics_render (self);
+        self->built_mono_us = self->metrics_mono_us = s_mono_us ();
+        rc = s_listen (self, cfg->http_listen);
+    }
+    if (rc < 0) {
+        el_log (EL_LOG_ERROR, "http_failed", "listen=%s reason=%s", cfg->http_listen,
+                el_strerror (rc));
+        s_stop (&state);
+        return rc;
+    }
+    el_log (EL_LOG_INFO, "http_listening", "listen=%s url=http://%s/", cfg->http_listen,
+            cfg->http_listen);
+    *ret_state = self;
+    return 0;
+}
+
+static void
+s_on_applied (void *state, uint64_t from_peer, const el_entry_t *const *entries,
+              const int *status, size_t n)
+{
+    (void) from_peer;
+    el_http_t *self = state;
+    if (!self)
+        return;
+    for (size_t i = 0; i < n && !self->dirty; i++) {
+        El__Kind k = entries[i]->body->kind;
+        if (status[i] == EL_APPLIED
+            && (k == EL__KIND__EVENT || k == EL__KIND__EQUIPMENT || k == EL__KIND__SITE))
+            self->dirty = true;
+    }
+}
+
+static void
+s_tick (void *state)
+{
+    el_http_t *self = state;
+    if (!self)
+        return;
+    int64_t now = s_mono_us ();
+    if (self->dirty && now - self->built_mono_us >= EL_HTTP_REFRESH_MS * 1000) {
+        int rc = s_publish (self);
+        if (rc < 0)
+            el_log (EL_LOG_WARN, "http_snapshot_failed", "reason=%s", el_strerror (rc));
+        self->dirty = false;
+        self->built_mono_us = now;
+    }
+    if (now - self->metrics_mono_us >= EL_HTTP_METRICS_MS * 1000) {
+        s_metrics_render (self);
+        self->metrics_mono_us = now;
+    }
+}
+
+const el_role_ops_t el_http_role = {
+    .name = "http",
+    .start = s_start,
+    .stop = s_stop,
+    .on_applied = s_on_applied,
+    .tick = s_tick,
+};

@@ -1,0 +1,568 @@
+/* el_http_page.c — the web endpoint's bodies, rendered from a snapshot
+ * (el_http_page.h): RFC 5545, JSON and HTML, each with its own escaping. */
+#include "el_http_page.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "entrelab.pb-c.h"
+
+/* ------------------------------------------------------------ buffer */
+
+static bool
+s_grow (el_sb_t *sb, size_t more)
+{
+    if (sb->failed)
+        return false;
+    if (sb->len + more + 1 <= sb->cap)
+        return true;
+    size_t cap = sb->cap ? sb->cap : 4096;
+    while (cap < sb->len + more + 1)
+        cap *= 2;
+    char *d = realloc (sb->data, cap);
+    if (!d) {
+        sb->failed = true;
+        return false;
+    }
+    sb->data = d;
+    sb->cap = cap;
+    return true;
+}
+
+void
+el_sb_put (el_sb_t *sb, const char *s, size_t len)
+{
+    if (!s_grow (sb, len))
+        return;
+    memcpy (sb->data + sb->len, s, len);
+    sb->len += len;
+    sb->data[sb->len] = '\0';
+}
+
+void
+el_sb_puts (el_sb_t *sb, const char *s)
+{
+    el_sb_put (sb, s, strlen (s));
+}
+
+void
+el_sb_printf (el_sb_t *sb, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start (ap, fmt);
+    int n = vsnprintf (small, sizeof small, fmt, ap);
+    va_end (ap);
+    if (n < 0)
+        return;
+    if ((size_t) n < sizeof small) {
+        el_sb_put (sb, small, (size_t) n);
+        return;
+    }
+    if (!s_grow (sb, (size_t) n))
+        return;
+    va_start (ap, fmt);
+    vsnprintf (sb->data + sb->len, (size_t) n + 1, fmt, ap);
+    va_end (ap);
+    sb->len += (size_t) n;
+}
+
+/* ------------------------------------------------------------ escaping */
+
+static void
+s_html (el_sb_t *sb, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': el_sb_puts (sb, "&lt;"); break;
+        case '>': el_sb_puts (sb, "&gt;"); break;
+        case '&': el_sb_puts (sb, "&amp;"); break;
+        case '"': el_sb_puts (sb, "&quot;"); break;
+        case '\'': el_sb_puts (sb, "&#39;"); break;
+        default: el_sb_put (sb, s, 1); break;
+        }
+    }
+}
+
+/* Percent-encode for a query value inside an href (then HTML-safe). */
+static void
+s_urlq (el_sb_t *sb, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char) *s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || c == '-' || c == '_' || c == '.' || c == '~')
+            el_sb_put (sb, s, 1);
+        else
+            el_sb_printf (sb, "%%%02X", c);
+    }
+}
+
+static void
+s_json_str (el_sb_t *sb, const char *s)
+{
+    el_sb_put (sb, "\"", 1);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char) *s;
+        if (c == '"' || c == '\\') {
+            el_sb_put (sb, "\\", 1);
+            el_sb_put (sb, s, 1);
+        } else if (c < 0x20 || c == 0x7f) {
+            el_sb_printf (sb, "\\u%04x", c);
+        } else if (c == '<') {
+            el_sb_puts (sb, "\\u003c");     /* safe inside a <script> of a consumer */
+        } else {
+            el_sb_put (sb, s, 1);
+        }
+    }
+    el_sb_put (sb, "\"", 1);
+}
+
+static void
+s_json_field (el_sb_t *sb, const char *name, const char *value, bool last)
+{
+    s_json_str (sb, name);
+    el_sb_put (sb, ":", 1);
+    s_json_str (sb, value ? value : "");
+    if (!last)
+        el_sb_put (sb, ",", 1);
+}
+
+/* Time as "2026-12-03T17:30:00Z" (UTC); "" for 0. */
+static void
+s_iso (int64_t us, char out[32])
+{
+    out[0] = '\0';
+    if (!us)
+        return;
+    time_t t = (time_t) (us / 1000000);
+    struct tm tm;
+    if (gmtime_r (&t, &tm))
+        strftime (out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ------------------------------------------------------------ filters */
+
+bool
+el_http_event_match (const el_http_event_t *ev, const el_http_query_t *q)
+{
+    if (q->site && q->site[0] && strcmp (q->site, ev->site) && strcasecmp (q->site, ev->site_name))
+        return false;
+    if (q->category && q->category[0] && strcasecmp (q->category, ev->category))
+        return false;
+    return true;
+}
+
+static const char *
+s_event_status (int st)
+{
+    switch (st) {
+    case EL__EVENT_STATUS__TENTATIVE: return "tentative";
+    case EL__EVENT_STATUS__CANCELLED: return "cancelled";
+    case EL__EVENT_STATUS__CONFIRMED: return "confirmed";
+    default: return "";
+    }
+}
+
+/* ------------------------------------------------------------ RFC 5545 */
+
+/* One content line: name (with parameters), ':', value already escaped;
+ * folded at 75 octets (§3.1) without cutting a UTF-8 sequence; CRLF. */
+static void
+s_ics_line (el_sb_t *sb, const char *name, const char *value)
+{
+    el_sb_t line = { 0 };
+    el_sb_puts (&line, name);
+    el_sb_put (&line, ":", 1);
+    el_sb_puts (&line, value);
+    size_t col = 0;
+    for (size_t i = 0; i < line.len; i++) {
+        unsigned char c = (unsigned char) line.data[i];
+        size_t clen = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        if (i + clen > line.len)
+            clen = line.len - i;
+        if (col + clen > 75) {
+            el_sb_put (sb, "\r\n ", 3);
+            col = 1;
+        }
+        el_sb_put (sb, line.data + i, clen);
+        col += clen;
+        i += clen - 1;
+    }
+    el_sb_put (sb, "\r\n", 2);
+    if (line.failed)
+        sb->failed = true;
+    free (line.data);
+}
+
+/* TEXT value (§3.3.11): backslash, ';', ',' escaped, newlines as \n, other
+ * control characters dropped. */
+static void
+s_ics_text (el_sb_t *sb, const char *name, const char *s)
+{
+    if (!s || !s[0])
+        return;
+    el_sb_t v = { 0 };
+    for (; *s; s++) {
+        unsigned char c = (unsigned char) *s;
+        if (c == '\\' || c == ';' || c == ',') {
+            el_sb_put (&v, "\\", 1);
+            el_sb_put (&v, s, 1);
+        } else if (c == '\n') {
+            el_sb_put (&v, "\\n", 2);
+        } else if (c >= 0x20 && c != 0x7f) {
+            el_sb_put (&v, s, 1);
+        }
+    }
+    s_ics_line (sb, name, v.data ? v.data : "");
+    if (v.failed)
+        sb->failed = true;
+    free (v.data);
+}
+
+/* A value that is not TEXT (RECUR, URI): control characters dropped so that
+ * a record cannot add properties. */
+static void
+s_ics_raw (el_sb_t *sb, const char *name, const char *s)
+{
+    if (!s || !s[0])
+        return;
+    el_sb_t v = { 0 };
+    for (; *s; s++)
+        if ((unsigned char) *s >= 0x20 && *s != 0x7f)
+            el_sb_put (&v, s, 1);
+    s_ics_line (sb, name, v.data ? v.data : "");
+    if (v.failed)
+        sb->failed = true;
+    free (v.data);
+}
+
+static void
+s_ics_time (el_sb_t *sb, const char *name, int64_t us, bool date)
+{
+    time_t t = (time_t) (us / 1000000);
+    struct tm tm;
+    char v[32], n[48];
+    if (!gmtime_r (&t, &tm))
+        return;
+    if (date) {
+        strftime (v, sizeof v, "%Y%m%d", &tm);
+        snprintf (n, sizeof n, "%s;VALUE=DATE", name);
+    } else {
+        strftime (v, sizeof v, "%Y%m%dT%H%M%SZ", &tm);
+        snprintf (n, sizeof n, "%s", name);
+    }
+    s_ics_line (sb, n, v);
+}
+
+static void
+s_ics_event (el_sb_t *sb, const el_http_event_t *ev)
+{
+    el_sb_puts (sb, "BEGIN:VEVENT\r\n");
+    s_ics_text (sb, "UID", ev->uid);
+    s_ics_time (sb, "DTSTAMP", ev->modified_us, false);
+    s_ics_time (sb, "DTSTART", ev->start_us, ev->all_day);
+    if (ev->end_us)
+        s_ics_time (sb, "DTEND", ev->end_us, ev->all_day);
+    s_ics_raw (sb, "RRULE", ev->rrule);
+    s_ics_text (sb, "SUMMARY", ev->summary);
+    s_ics_text (sb, "DESCRIPTION", ev->description);
+    s_ics_text (sb, "LOCATION", ev->location);
+    s_ics_text (sb, "CATEGORIES", ev->category);
+    const char *st = s_event_status (ev->status);
+    if (st[0]) {
+        char up[16];
+        size_t i = 0;
+        for (; st[i] && i + 1 < sizeof up; i++)
+            up[i] = (char) (st[i] - 'a' + 'A');
+        up[i] = '\0';
+        s_ics_line (sb, "STATUS", up);
+    }
+    s_ics_raw (sb, "URL", ev->url);
+    if (ev->sequence)
+        el_sb_printf (sb, "SEQUENCE:%u\r\n", ev->sequence);
+    s_ics_text (sb, "X-ENTRELAB-SITE", ev->site_name);
+    if (ev->capacity)
+        el_sb_printf (sb, "X-ENTRELAB-CAPACITY:%u\r\n", ev->capacity);
+    el_sb_puts (sb, "END:VEVENT\r\n");
+}
+
+void
+el_http_render_ics (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb)
+{
+    el_sb_puts (sb, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+                    "PRODID:-//entrelab//entrelab web endpoint//EN\r\n"
+                    "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n");
+    s_ics_text (sb, "X-WR-CALNAME", q->french ? "Agenda du réseau" : "The network's agenda");
+    for (size_t i = 0; i < s->events_n; i++)
+        if (el_http_event_match (&s->events[i], q))
+            s_ics_event (sb, &s->events[i]);
+    el_sb_puts (sb, "END:VCALENDAR\r\n");
+}
+
+/* ------------------------------------------------------------ JSON */
+
+void
+el_http_render_events_json (const el_http_snap_t *s, el_sb_t *sb)
+{
+    el_sb_put (sb, "[", 1);
+    for (size_t i = 0; i < s->events_n; i++) {
+        const el_http_event_t *e = &s->events[i];
+        char start[32], end[32];
+        s_iso (e->start_us, start);
+        s_iso (e->end_us, end);
+        el_sb_puts (sb, i ? ",\n{" : "\n{");
+        s_json_field (sb, "uid", e->uid, false);
+        s_json_field (sb, "summary", e->summary, false);
+        s_json_field (sb, "start", start, false);
+        s_json_field (sb, "end", end, false);
+        el_sb_printf (sb, "\"start_us\":%lld,\"end_us\":%lld,\"all_day\":%s,",
+                      (long long) e->start_us, (long long) e->end_us,
+                      e->all_day ? "true" : "false");
+        s_json_field (sb, "tzid", e->tzid, false);
+        s_json_field (sb, "rrule", e->rrule, false);
+        s_json_field (sb, "site", e->site, false);
+        s_json_field (sb, "site_name", e->site_name, false);
+        s_json_field (sb, "location", e->location, false);
+        s_json_field (sb, "category", e->category, false);
+        el_sb_printf (sb, "\"capacity\":%u,", e->capacity);
+        s_json_field (sb, "status", s_event_status (e->status), false);
+        s_json_field (sb, "url", e->url, false);
+        s_json_field (sb, "description", e->description, false);
+        el_sb_printf (sb, "\"sequence\":%u}", e->sequence);
+    }
+    el_sb_puts (sb, "\n]\n");
+}
+
+void
+el_http_render_equipment_json (const el_http_snap_t *s, el_sb_t *sb)
+{
+    el_sb_put (sb, "[", 1);
+    for (size_t i = 0; i < s->equipment_n; i++) {
+        const el_http_equipment_t *e = &s->equipment[i];
+        el_sb_puts (sb, i ? ",\n{" : "\n{");
+        s_json_field (sb, "owner", e->owner, false);
+        s_json_field (sb, "owner_name", e->owner_name, false);
+        s_json_field (sb, "key", e->key, false);
+        s_json_field (sb, "name", e->name, false);
+        s_json_field (sb, "category", e->category, false);
+        s_json_field (sb, "make", e->make, false);
+        s_json_field (sb, "model", e->model, false);
+        s_json_field (sb, "status", e->status, false);
+        s_json_field (sb, "required_training", e->training, false);
+        s_json_field (sb, "bookable_by", e->bookable_by, false);
+        s_json_field (sb, "location", e->location, true);
+        el_sb_put (sb, "}", 1);
+    }
+    el_sb_puts (sb, "\n]\n");
+}
+
+void
+el_http_render_sites_json (const el_http_snap_t *s, el_sb_t *sb)
+{
+    el_sb_put (sb, "[", 1);
+    for (size_t i = 0; i < s->sites_n; i++) {
+        const el_http_site_t *e = &s->sites[i];
+        el_sb_puts (sb, i ? ",\n{" : "\n{");
+        s_json_field (sb, "id", e->id, false);
+        s_json_field (sb, "name", e->name, false);
+        s_json_field (sb, "kind", e->kind, false);
+        s_json_field (sb, "town", e->town, false);
+        s_json_field (sb, "url", e->url, false);
+        s_json_field (sb, "services", e->services, false);
+        s_json_field (sb, "opening_hours", e->opening_hours, false);
+        s_json_field (sb, "status", e->active ? "active" : "revoked", true);
+        el_sb_put (sb, "}", 1);
+    }
+    el_sb_puts (sb, "\n]\n");
+}
+
+/* ------------------------------------------------------------ HTML */
+
+static const char *const s_days_fr[] = { "dimanche", "lundi", "mardi", "mercredi", "jeudi",
+                                         "vendredi", "samedi" };
+static const char *const s_days_en[] = { "Sunday", "Monday", "Tuesday", "Wednesday",
+                                         "Thursday", "Friday", "Saturday" };
+
+static void
+s_head (el_sb_t *sb, const el_http_query_t *q, const char *title, bool nav)
+{
+    el_sb_printf (sb, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                  "<title>", q->french ? "fr" : "en");
+    s_html (sb, title);
+    el_sb_puts (sb, "</title><style>body{font-family:sans-serif;max-width:48em;margin:auto;"
+                    "padding:0 .5em}table{border-collapse:collapse;width:100%}td,th{text-align:"
+                    "left;padding:.2em .4em;border-bottom:1px solid #ddd;vertical-align:top}"
+                    "table{table-layout:fixed}td:first-child{width:7em}td:last-child{width:12em}"
+                    ".cancelled{text-decoration:line-through;color:#888}</style></head><body>\n");
+    if (nav)
+        el_sb_printf (sb, "<nav><a href=\"/\">%s</a> · <a href=\"/equipment\">%s</a> · "
+                      "<a href=\"/sites\">%s</a> · <a href=\"/agenda.ics\">%s</a></nav>\n",
+                      q->french ? "Agenda" : "Agenda", q->french ? "Machines" : "Machines",
+                      q->french ? "Lieux" : "Sites",
+                      q->french ? "S'abonner (iCalendar)" : "Subscribe (iCalendar)");
+    el_sb_puts (sb, "<h1>");
+    s_html (sb, title);
+    el_sb_puts (sb, "</h1>\n");
+}
+
+static void
+s_filters (el_sb_t *sb, const el_http_snap_t *s, const el_http_query_t *q)
+{
+    el_sb_printf (sb, "<p>%s <a href=\"/\">%s</a>", q->french ? "Lieu :" : "Site:",
+                  q->french ? "tous" : "all");
+    for (size_t i = 0; i < s->sites_n; i++) {
+        el_sb_puts (sb, " · <a href=\"/?site=");
+        s_urlq (sb, s->sites[i].id);
+        el_sb_puts (sb, "\">");
+        s_html (sb, s->sites[i].name);
+        el_sb_puts (sb, "</a>");
+    }
+    el_sb_printf (sb, "<br>%s", q->french ? "Catégorie :" : "Category:");
+    for (size_t i = 0; i < s->events_n; i++) {
+        const char *c = s->events[i].category;
+        bool seen = !c[0];
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !strcmp (s->events[j].category, c);
+        if (seen)
+            continue;
+        el_sb_puts (sb, " <a href=\"/?category=");
+        s_urlq (sb, c);
+        el_sb_puts (sb, "\">");
+        s_html (sb, c);
+        el_sb_puts (sb, "</a>");
+    }
+    el_sb_puts (sb, "</p>\n");
+}
+
+static void
+s_agenda_row (el_sb_t *sb, const el_http_event_t *e, const el_http_query_t *q)
+{
+    time_t t = (time_t) (e->start_us / 1000000), te = (time_t) (e->end_us / 1000000);
+    struct tm tm, tme;
+    char hs[16] = "", he[16] = "";
+    if (!e->all_day && gmtime_r (&t, &tm))
+        strftime (hs, sizeof hs, "%H:%M", &tm);
+    if (!e->all_day && e->end_us && gmtime_r (&te, &tme))
+        strftime (he, sizeof he, "%H:%M", &tme);
+    bool cancelled = e->status == EL__EVENT_STATUS__CANCELLED;
+    el_sb_printf (sb, "<tr class=\"event%s\"><td>%s%s%s</td><td><b>", cancelled ? " cancelled" : "",
+                  e->all_day ? (q->french ? "journée" : "all day") : hs, he[0] ? "–" : "", he);
+    s_html (sb, e->summary);
+    el_sb_puts (sb, "</b>");
+    if (cancelled)
+        el_sb_printf (sb, " (%s)", q->french ? "annulé" : "cancelled");
+    else if (e->status == EL__EVENT_STATUS__TENTATIVE)
+        el_sb_printf (sb, " (%s)", q->french ? "à confirmer" : "tentative");
+    if (e->rrule[0])
+        el_sb_printf (sb, " (%s)", q->french ? "récurrent" : "recurring");
+    el_sb_puts (sb, "<br><small>");
+    s_html (sb, e->category);
+    if (e->capacity)
+        el_sb_printf (sb, " · %u %s", e->capacity, q->french ? "places" : "places");
+    if (e->location[0]) {
+        el_sb_puts (sb, " · ");
+        s_html (sb, e->location);
+    }
+    el_sb_puts (sb, "</small></td><td>");
+    s_html (sb, e->site_name);
+    el_sb_puts (sb, "</td></tr>\n");
+}
+
+void
+el_http_render_agenda (const el_http_snap_t *s, const el_http_query_t *q, bool embed,
+                       el_sb_t *sb)
+{
+    const char *title = q->french ? "Agenda du réseau" : "The network's agenda";
+    s_head (sb, q, title, !embed);
+    if (!embed) {
+        el_sb_printf (sb, "<p>%s <a href=\"/agenda.ics\">agenda.ics</a> — "
+                      "%s</p>\n", q->french ? "Pour votre agenda :" : "For your calendar:",
+                      q->french ? "heures en UTC" : "times in UTC");
+        s_filters (sb, s, q);
+    }
+    int64_t from = q->now_us - q->now_us % (86400LL * 1000000);
+    int64_t to = from + (int64_t) 42 * 86400 * 1000000;
+    int64_t day = -1;
+    size_t shown = 0;
+    for (size_t i = 0; i < s->events_n; i++) {
+        const el_http_event_t *e = &s->events[i];
+        if (e->start_us < from || e->start_us >= to || !el_http_event_match (e, q))
+            continue;
+        int64_t d = e->start_us / (86400LL * 1000000);
+        if (d != day) {
+            time_t t = (time_t) (e->start_us / 1000000);
+            struct tm tm;
+            char date[32] = "";
+            if (gmtime_r (&t, &tm))
+                strftime (date, sizeof date, "%Y-%m-%d", &tm);
+            el_sb_printf (sb, "%s<h2>%s %s</h2>\n<table>\n", day < 0 ? "" : "</table>\n",
+                          (q->french ? s_days_fr : s_days_en)[tm.tm_wday], date);
+            day = d;
+        }
+        s_agenda_row (sb, e, q);
+        shown++;
+    }
+    if (day >= 0)
+        el_sb_puts (sb, "</table>\n");
+    if (!shown)
+        el_sb_printf (sb, "<p>%s</p>\n", q->french ? "Aucun événement dans les semaines à venir."
+                                                   : "No event in the coming weeks.");
+    el_sb_puts (sb, "</body></html>\n");
+}
+
+void
+el_http_render_equipment (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb)
+{
+    s_head (sb, q, q->french ? "Les machines du réseau" : "The network's machines", true);
+    el_sb_printf (sb, "<table>\n<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+                  "<th>%s</th></tr>\n", q->french ? "Machine" : "Machine",
+                  q->french ? "Lieu" : "Owner", q->french ? "Catégorie" : "Category",
+                  q->french ? "État" : "Status", q->french ? "Formation" : "Training",
+                  q->french ? "Réservable par" : "Bookable by");
+    for (size_t i = 0; i < s->equipment_n; i++) {
+        const el_http_equipment_t *e = &s->equipment[i];
+        el_sb_puts (sb, "<tr class=\"machine\"><td>");
+        s_html (sb, e->name[0] ? e->name : e->key);
+        el_sb_puts (sb, "</td><td>");
+        s_html (sb, e->owner_name);
+        el_sb_puts (sb, "</td><td>");
+        s_html (sb, e->category);
+        el_sb_printf (sb, "</td><td>%s</td><td>", e->status);
+        s_html (sb, e->training);
+        el_sb_printf (sb, "</td><td>%s</td></tr>\n", e->bookable_by);
+    }
+    el_sb_puts (sb, "</table>\n</body></html>\n");
+}
+
+void
+el_http_render_sites (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb)
+{
+    s_head (sb, q, q->french ? "Les lieux du réseau" : "The network's sites", true);
+    for (size_t i = 0; i < s->sites_n; i++) {
+        const el_http_site_t *e = &s->sites[i];
+        if (!e->active)
+            continue;
+        el_sb_puts (sb, "<section class=\"site\"><h2>");
+        s_html (sb, e->name);
+        el_sb_puts (sb, "</h2><p>");
+        s_html (sb, e->town);
+        if (e->services[0]) {
+            el_sb_printf (sb, "<br>%s ", q->french ? "Services :" : "Services:");
+            s_html (sb, e->services);
+        }
+        if (e->opening_hours[0]) {
+            el_sb_printf (sb, "<br>%s ", q->french ? "Horaires :" : "Opening hours:");
+            s_html (sb, e->opening_hours);
+        }
+        el_sb_puts (sb, "<br><a href=\"/?site=");
+        s_urlq (sb, e->id);
+        el_sb_printf (sb, "\">%s</a></p></section>\n", q->french ? "Son agenda" : "Its agenda");
+    }
+    el_sb_puts (sb, "</body></html>\n");
+}

@@ -1,0 +1,93 @@
+/* el_http_page.h — what the web endpoint (el_http.h) serves, rendered from
+ * a snapshot: the decoded events, equipment and sites, copied out of the
+ * store by the reactor. A snapshot is immutable once published; renderers
+ * read it from any thread. Every string is owned by the snapshot, UTF-8 as
+ * the records hold it (not yet escaped: each renderer escapes for its
+ * format). Internal to daemon/. */
+#ifndef EL_HTTP_PAGE_H
+#define EL_HTTP_PAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "el_entry.h"
+
+typedef struct {
+    char *uid, *summary, *description, *tzid, *rrule, *location, *category, *url;
+    const char *site_name;              /* into the snapshot's sites, or "" */
+    char site[EL_KEY_TEXT_BYTES];       /* hosting site id, base64url */
+    int64_t start_us, end_us;           /* UTC µs since the Unix epoch; end 0 = none */
+    int64_t modified_us;                /* its entry's time, µs */
+    bool all_day;
+    uint32_t capacity, sequence;
+    int status;                         /* El__EventStatus */
+} el_http_event_t;
+
+typedef struct {
+    char *key, *name, *category, *make, *model, *training, *location;
+    const char *owner_name;             /* into the snapshot's sites, or "" */
+    char owner[EL_KEY_TEXT_BYTES];
+    const char *status;                 /* static: available, in_use, maintenance,
+                                         * out_of_order, unknown (stale or unset) */
+    const char *bookable_by;            /* static: site, network, federation */
+    int64_t modified_us;
+} el_http_equipment_t;
+
+typedef struct {
+    char *name, *town, *url, *services, *opening_hours; /* services joined by ", " */
+    char id[EL_KEY_TEXT_BYTES];
+    uint8_t key[EL_KEY_BYTES];
+    const char *kind;                   /* static: central, peripheral, federated, broker, "" */
+    bool active;
+    int64_t modified_us;
+} el_http_site_t;
+
+typedef struct {
+    el_http_event_t *events;            /* by start time */
+    size_t events_n;
+    el_http_equipment_t *equipment;     /* by owner name, then name */
+    size_t equipment_n;
+    el_http_site_t *sites;              /* by name */
+    size_t sites_n;
+    int64_t modified_us;                /* latest entry time of all the above; 0 = none */
+    int64_t built_us;                   /* when the reactor built it, µs since the epoch */
+} el_http_snap_t;
+
+void el_http_snap_free (el_http_snap_t *snap);
+
+/* A growing byte buffer. On allocation failure it stops growing and sets
+ * `failed`; callers check that once at the end. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} el_sb_t;
+
+void el_sb_put (el_sb_t *sb, const char *s, size_t len);
+void el_sb_puts (el_sb_t *sb, const char *s);
+void el_sb_printf (el_sb_t *sb, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* What a request asked for: the filters (NULL = all) and the language. */
+typedef struct {
+    const char *site;                   /* a site's name or id */
+    const char *category;               /* an event category, case-insensitive */
+    bool french;
+    int64_t now_us;
+} el_http_query_t;
+
+/** Does @p ev pass the filters of @p q? */
+bool el_http_event_match (const el_http_event_t *ev, const el_http_query_t *q);
+
+/* Renderers: append the body to @p sb. */
+void el_http_render_ics (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb);
+void el_http_render_events_json (const el_http_snap_t *s, el_sb_t *sb);
+void el_http_render_equipment_json (const el_http_snap_t *s, el_sb_t *sb);
+void el_http_render_sites_json (const el_http_snap_t *s, el_sb_t *sb);
+/** @p embed: the compact fragment for an iframe (no navigation). */
+void el_http_render_agenda (const el_http_snap_t *s, const el_http_query_t *q, bool embed,
+                            el_sb_t *sb);
+void el_http_render_equipment (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb);
+void el_http_render_sites (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb);
+
+#endif
