@@ -7,7 +7,8 @@
  * order; no code outside a role asks which daemon it runs in.
  *
  *   entrelab-node    site role (daemon/el_site.h) + uplink role (node/el_uplink.h)
- *   entrelab-broker  site role + hub role (broker/el_hub.h)
+ *                  + http role (daemon/el_http.h, idle unless http_listen is set)
+ *   entrelab-broker  site role + hub role (broker/el_hub.h) + http role
  *
  * Every hook is optional (NULL = nothing to do) and runs in the reactor
  * thread. A role's state is its own; it reaches the daemon through the
