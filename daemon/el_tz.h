@@ -1,0 +1,38 @@
+/* el_tz.h — UTC offsets of IANA time zones, read from the system's TZif
+ * files (RFC 8536), without touching the process's TZ.
+ *
+ * The web endpoint shows an event's times in its own zone (the Event's
+ * tzid). localtime_r() would need setenv("TZ"), which is not thread-safe in
+ * a daemon with other threads; this reader is pure: a loaded zone is
+ * immutable and may be read from any thread.
+ *
+ * A time after the file's last transition follows the POSIX TZ rule of its
+ * footer (version 2+ files; "Mm.w.d[/time]" rules, as every zone of tzdata
+ * uses); a time before the first transition takes local time type 0
+ * (RFC 8536 section 3.2). */
+#ifndef EL_TZ_H
+#define EL_TZ_H
+
+#include <stdint.h>
+
+#define EL_TZ_DIR       "/usr/share/zoneinfo"
+#define EL_TZ_NAME_MAX  64              /* bytes of a zone name, NUL included */
+#define EL_TZ_FILE_MAX  (256u << 10)    /* bytes of a TZif file read */
+
+typedef struct el_tz el_tz_t;
+
+/** Load zone @p name ("Europe/Paris", "UTC") from EL_TZ_DIR.
+ * @param[out] ret caller owns; el_tz_destroy().
+ * @return 0; EL_EINVAL (not a zone name: empty, too long, "..", a leading
+ *         '/', characters other than letters, digits, '/', '_', '-', '+');
+ *         -ENOENT and other -errno (no such file); EL_EPROTO (not TZif);
+ *         -ENOMEM. */
+int el_tz_load (const char *name, el_tz_t **ret);
+
+/** Seconds east of UTC in zone @p tz at @p t (seconds since the Unix epoch). */
+int32_t el_tz_offset (const el_tz_t *tz, int64_t t);
+
+/** Free; accepts NULL; sets *self_p = NULL. */
+void el_tz_destroy (el_tz_t **self_p);
+
+#endif
