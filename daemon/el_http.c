@@ -20,11 +20,14 @@
 #include "el_http_page.h"
 #include "el_log.h"
 #include "el_node.h"
+#include "el_tz.h"
 #include "entrelab.pb-c.h"
 
 /* HTTP statuses counted for /metrics; anything else is counted as "other". */
 static const unsigned s_statuses[] = { 200, 304, 400, 404, 405, 414, 431, 500, 503 };
 #define S_STATUSES (sizeof s_statuses / sizeof s_statuses[0])
+
+#define S_ZONES_MAX 32          /* time zones remembered (each event names one) */
 
 /* A published snapshot and its references (the HTTP thread's requests). */
 typedef struct {
@@ -41,6 +44,11 @@ typedef struct {
     bool dirty;                         /* an entry changed what the snapshot shows */
     int64_t built_mono_us, metrics_mono_us;
     atomic_uint_fast64_t requests[S_STATUSES + 1];
+    struct {
+        char name[EL_TZ_NAME_MAX];
+        el_tz_t *tz;                    /* NULL: the system does not know it */
+    } zones[S_ZONES_MAX];               /* reactor thread only */
+    size_t zones_n;
 } el_http_t;
 
 static int64_t
@@ -84,6 +92,7 @@ el_http_snap_free (el_http_snap_t *s)
 }
 
 typedef struct {
+    el_http_t *self;
     el_http_snap_t *s;
     size_t cap;
     const uint8_t *network;
@@ -178,6 +187,44 @@ s_site_name (const el_http_snap_t *s, const uint8_t *key)
     return "";
 }
 
+/* The zone @p name, loaded once and kept (a name the system does not know
+ * is remembered as such); NULL for "" and unknown names. When the cache is
+ * full the zone is loaded for this call only and handed in *tmp to free. */
+static const el_tz_t *
+s_zone (el_http_t *self, const char *name, el_tz_t **tmp)
+{
+    if (strlen (name) >= EL_TZ_NAME_MAX)
+        return NULL;
+    for (size_t i = 0; i < self->zones_n; i++)
+        if (!strcmp (self->zones[i].name, name))
+            return self->zones[i].tz;
+    el_tz_t *tz = NULL;
+    if (el_tz_load (name, &tz) < 0)
+        tz = NULL;
+    if (self->zones_n == S_ZONES_MAX) {
+        *tmp = tz;
+        return tz;
+    }
+    snprintf (self->zones[self->zones_n].name, EL_TZ_NAME_MAX, "%s", name);
+    self->zones[self->zones_n++].tz = tz;
+    return tz;
+}
+
+/* The event's offsets at its start and end, in its own zone. */
+static void
+s_event_zone (el_http_t *self, el_http_event_t *x, bool floating)
+{
+    if (x->all_day || floating || !x->tzid[0])
+        return;
+    el_tz_t *tmp = NULL;
+    const el_tz_t *tz = s_zone (self, x->tzid, &tmp);
+    if (tz) {
+        x->start_off = el_tz_offset (tz, x->start_us / 1000000);
+        x->end_off = x->end_us ? el_tz_offset (tz, x->end_us / 1000000) : x->start_off;
+    }
+    el_tz_destroy (&tmp);
+}
+
 static int
 s_event_cb (void *arg, const el_entry_t *e)
 {
@@ -211,7 +258,10 @@ s_event_cb (void *arg, const el_entry_t *e)
     x->sequence = p->sequence;
     x->status = p->status;
     x->modified_us = e->body->time_us;
+    bool floating = p->floating;
     el__event__free_unpacked (p, NULL);
+    if (x->tzid)
+        s_event_zone (b->self, x, floating);
     if (!x->uid || !x->summary || !x->description || !x->tzid || !x->rrule || !x->location
         || !x->category || !x->url)
         b->rc = -ENOMEM;
@@ -308,7 +358,7 @@ static int
 s_snap_build (el_http_t *self, el_http_snap_t *s)
 {
     el_store_t *store = el_node_store (self->node);
-    s_build_t b = { s, 0, el_node_network (self->node), 0, el_now_us () };
+    s_build_t b = { self, s, 0, el_node_network (self->node), 0, el_now_us () };
     int rc = el_store_records (store, EL__KIND__SITE, NULL, s_site_cb, &b);
     b.cap = 0;
     if (rc == 0 && b.rc == 0)
@@ -712,6 +762,8 @@ s_stop (void **state_p)
         MHD_stop_daemon (self->mhd);
     s_release (self, self->current);
     free (self->metrics);
+    for (size_t i = 0; i < self->zones_n; i++)
+        el_tz_destroy (&self->zones[i].tz);
     pthread_mutex_destroy (&self->lock);
     free (self);
     *state_p = NULL;

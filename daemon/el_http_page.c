@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "el_http.h"
 #include "entrelab.pb-c.h"
 
 /* ------------------------------------------------------------ buffer */
@@ -443,7 +444,8 @@ s_filters (el_sb_t *sb, const el_http_snap_t *s, const el_http_query_t *q)
 static void
 s_agenda_row (el_sb_t *sb, const el_http_event_t *e, const el_http_query_t *q)
 {
-    time_t t = (time_t) (e->start_us / 1000000), te = (time_t) (e->end_us / 1000000);
+    time_t t = (time_t) (e->start_us / 1000000 + e->start_off);
+    time_t te = (time_t) (e->end_us / 1000000 + e->end_off);
     struct tm tm, tme;
     char hs[16] = "", he[16] = "";
     if (!e->all_day && gmtime_r (&t, &tm))
@@ -483,20 +485,22 @@ el_http_render_agenda (const el_http_snap_t *s, const el_http_query_t *q, bool e
     if (!embed) {
         el_sb_printf (sb, "<p>%s <a href=\"/agenda.ics\">agenda.ics</a> — "
                       "%s</p>\n", q->french ? "Pour votre agenda :" : "For your calendar:",
-                      q->french ? "heures en UTC" : "times in UTC");
+                      q->french ? "heures locales de chaque événement"
+                                : "times are each event's local time");
         s_filters (sb, s, q);
     }
     int64_t from = q->now_us - q->now_us % (86400LL * 1000000);
-    int64_t to = from + (int64_t) 42 * 86400 * 1000000;
+    int64_t to = from + (int64_t) EL_HTTP_AGENDA_DAYS * 86400 * 1000000;
     int64_t day = -1;
     size_t shown = 0;
     for (size_t i = 0; i < s->events_n; i++) {
         const el_http_event_t *e = &s->events[i];
         if (e->start_us < from || e->start_us >= to || !el_http_event_match (e, q))
             continue;
-        int64_t d = e->start_us / (86400LL * 1000000);
+        int64_t local_s = e->start_us / 1000000 + e->start_off;
+        int64_t d = (local_s >= 0 ? local_s : local_s - 86399) / 86400;
         if (d != day) {
-            time_t t = (time_t) (e->start_us / 1000000);
+            time_t t = (time_t) local_s;
             struct tm tm;
             char date[32] = "";
             if (gmtime_r (&t, &tm))

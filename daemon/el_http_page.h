@@ -18,6 +18,9 @@ typedef struct {
     const char *site_name;              /* into the snapshot's sites, or "" */
     char site[EL_KEY_TEXT_BYTES];       /* hosting site id, base64url */
     int64_t start_us, end_us;           /* UTC µs since the Unix epoch; end 0 = none */
+    int32_t start_off, end_off;         /* seconds east of UTC of the event's zone (tzid)
+                                         * at start and end; 0 for UTC, floating, all-day
+                                         * or a zone the system does not know */
     int64_t modified_us;                /* its entry's time, µs */
     bool all_day;
     uint32_t capacity, sequence;

@@ -115,11 +115,23 @@ def add_content(net, central, village):
     events = {
         "ev-soudure": ("Atelier <soudure> & co", central, day(2, "18:30"), "atelier"),
         "ev-reunion": ("Réunion publique d'information", central, day(3, "18:30"), "reunion"),
-        "ev-moulin": ("Portes ouvertes du Moulin", village, day(4, "14:00"), "portes_ouvertes"),
     }
     for uid, (summary, site, start, cat) in events.items():
         net.cli_ok(site, "event", "add", "--uid", uid, "--summary", summary, "--start", start,
                    "--duration", "90m", "--category", cat)
+    # the village's season comes from its calendar app, in its own zone
+    d = (datetime.date.today() + datetime.timedelta(days=4)).strftime("%Y%m%d")
+    ics = os.path.join(net.tmp, "moulin.ics")
+    with open(ics, "w", encoding="utf-8", newline="") as f:
+        f.write("\r\n".join([
+            "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//entrelab tests//EN", "BEGIN:VEVENT",
+            "UID:ev-moulin", "DTSTAMP:20261101T120000Z",
+            "DTSTART;TZID=Europe/Paris:%sT140000" % d,
+            "DTEND;TZID=Europe/Paris:%sT153000" % d, "SUMMARY:Portes ouvertes du Moulin",
+            "CATEGORIES:portes_ouvertes", "STATUS:CONFIRMED", "END:VEVENT", "END:VCALENDAR",
+            ""]))
+    net.cli_ok(village, "event", "import", ics)
+    events["ev-moulin"] = ("Portes ouvertes du Moulin", village, None, "portes_ouvertes")
     net.cli_ok(central, "equipment", "add", "--id", "tour", "--name", "Tour conventionnel",
                "--category", "lathe", "--training", "lathe")
     secrets = []
@@ -180,7 +192,8 @@ def check_json(port, want):
         check(e["end_us"] - e["start_us"] == 90 * 60 * 10**6, "duration of %s" % e)
         check(e["status"] == "confirmed" and e["site_name"], "event %s" % e)
     moulin = [e for e in evs if e["uid"] == "ev-moulin"][0]
-    check(moulin["site_name"] == "L'Atelier du Moulin", "site of ev-moulin: %s" % moulin)
+    check(moulin["site_name"] == "L'Atelier du Moulin" and moulin["tzid"] == "Europe/Paris",
+          "ev-moulin: %s" % moulin)
     eq = json.loads(get(port, "/api/equipment")[2])
     check(len(eq) == 1 and set(eq[0]) == EQUIPMENT_FIELDS, "api/equipment: %s" % eq)
     check((eq[0]["key"], eq[0]["owner_name"], eq[0]["status"], eq[0]["required_training"])
@@ -199,6 +212,8 @@ def check_pages(port):
     check("Atelier &lt;soudure&gt; &amp; co" in fr and "<soudure>" not in fr,
           "summary not escaped in the page")
     check("Portes ouvertes du Moulin" in fr and "<script" not in fr.lower(), "page: events")
+    # times in the event's own zone (the imported one is in Europe/Paris)
+    check("<td>14:00–15:30</td>" in fr, "Europe/Paris wall time on the page")
     en = get(port, "/", {"Accept-Language": "en-GB,en;q=0.9,fr;q=0.3"})[2].decode()
     check("The network's agenda" in en or "The network&#39;s agenda" in en, "English page")
     only = get(port, "/?site=L%27Atelier%20du%20Moulin")[2].decode()
