@@ -74,6 +74,13 @@ el_http_snap_free (el_http_snap_t *s)
         el_http_event_t *e = &s->events[i];
         free (e->uid); free (e->summary); free (e->description); free (e->tzid);
         free (e->rrule); free (e->location); free (e->category); free (e->url);
+        free (e->recurrence_id);
+        for (size_t j = 0; j < e->rdate_n; j++)
+            free (e->rdate[j]);
+        for (size_t j = 0; j < e->exdate_n; j++)
+            free (e->exdate[j]);
+        free (e->rdate);
+        free (e->exdate);
     }
     for (size_t i = 0; i < s->equipment_n; i++) {
         el_http_equipment_t *e = &s->equipment[i];
@@ -187,6 +194,34 @@ s_site_name (const el_http_snap_t *s, const uint8_t *key)
     return "";
 }
 
+static char **
+s_dup_list (char **src, size_t n)
+{
+    char **l = calloc (n ? n : 1, sizeof *l);
+    for (size_t i = 0; l && i < n; i++)
+        l[i] = s_dup (src[i]);
+    return l;
+}
+
+/* RECURRENCE-ID, RDATE and EXDATE value texts of @p p into @p x. */
+static int
+s_event_dates (el_http_event_t *x, const El__Event *p)
+{
+    x->recurrence_id = s_dup (p->recurrence_id);
+    x->rdate = s_dup_list (p->rdate, p->n_rdate);
+    if (x->rdate)
+        x->rdate_n = p->n_rdate;
+    x->exdate = s_dup_list (p->exdate, p->n_exdate);
+    if (x->exdate)
+        x->exdate_n = p->n_exdate;
+    bool ok = x->recurrence_id && x->rdate && x->exdate;
+    for (size_t i = 0; ok && i < x->rdate_n; i++)
+        ok = x->rdate[i] != NULL;
+    for (size_t i = 0; ok && i < x->exdate_n; i++)
+        ok = x->exdate[i] != NULL;
+    return ok ? 0 : -ENOMEM;
+}
+
 /* The zone @p name, loaded once and kept (a name the system does not know
  * is remembered as such); NULL for "" and unknown names. When the cache is
  * full the zone is loaded for this call only and handed in *tmp to free. */
@@ -222,6 +257,7 @@ s_event_zone (el_http_t *self, el_http_event_t *x, bool floating)
         x->start_off = el_tz_offset (tz, x->start_us / 1000000);
         x->end_off = x->end_us ? el_tz_offset (tz, x->end_us / 1000000) : x->start_off;
     }
+    x->tz = tmp ? NULL : tz;   /* a zone freed below must not be kept */
     el_tz_destroy (&tmp);
 }
 
@@ -259,7 +295,10 @@ s_event_cb (void *arg, const el_entry_t *e)
     x->status = p->status;
     x->modified_us = e->body->time_us;
     bool floating = p->floating;
+    int rc = s_event_dates (x, p);
     el__event__free_unpacked (p, NULL);
+    if (rc < 0)
+        b->rc = rc;
     if (x->tzid)
         s_event_zone (b->self, x, floating);
     if (!x->uid || !x->summary || !x->description || !x->tzid || !x->rrule || !x->location

@@ -260,16 +260,70 @@ s_ics_time (el_sb_t *sb, const char *name, int64_t us, bool date)
     s_ics_line (sb, n, v);
 }
 
+/* A time in the event's zone: NAME;TZID=zone:YYYYMMDDTHHMMSS (local). */
+static void
+s_ics_local (el_sb_t *sb, const char *name, const el_http_event_t *ev, int64_t us,
+             int32_t off)
+{
+    time_t t = (time_t) (us / 1000000 + off);
+    struct tm tm;
+    char v[32], n[EL_TZ_NAME_MAX + 32];
+    if (!gmtime_r (&t, &tm))
+        return;
+    strftime (v, sizeof v, "%Y%m%dT%H%M%S", &tm);
+    snprintf (n, sizeof n, "%s;TZID=%s", name, ev->tzid);
+    s_ics_line (sb, n, v);
+}
+
+/* A stored date value text: digits, 'T', 'Z', '/', and 'P' durations only,
+ * so that it can add neither parameters nor lines. */
+static bool
+s_value_ok (const char *v)
+{
+    if (!v[0])
+        return false;
+    for (; *v; v++)
+        if (!strchr ("0123456789TZPHMSDW/", *v))
+            return false;
+    return true;
+}
+
+static void
+s_ics_dates (el_sb_t *sb, const char *name, char *const *vals, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v = vals[i];
+        if (!s_value_ok (v))
+            continue;
+        char nm[40];
+        snprintf (nm, sizeof nm, "%s%s", name, strchr (v, '/') ? ";VALUE=PERIOD"
+                                               : strlen (v) == 8 ? ";VALUE=DATE" : "");
+        s_ics_line (sb, nm, v);
+    }
+}
+
 static void
 s_ics_event (el_sb_t *sb, const el_http_event_t *ev)
 {
     el_sb_puts (sb, "BEGIN:VEVENT\r\n");
     s_ics_text (sb, "UID", ev->uid);
     s_ics_time (sb, "DTSTAMP", ev->modified_us, false);
-    s_ics_time (sb, "DTSTART", ev->start_us, ev->all_day);
-    if (ev->end_us)
-        s_ics_time (sb, "DTEND", ev->end_us, ev->all_day);
+    if (ev->tz) {
+        s_ics_local (sb, "DTSTART", ev, ev->start_us, ev->start_off);
+        if (ev->end_us)
+            s_ics_local (sb, "DTEND", ev, ev->end_us, ev->end_off);
+    } else {
+        s_ics_time (sb, "DTSTART", ev->start_us, ev->all_day);
+        if (ev->end_us)
+            s_ics_time (sb, "DTEND", ev->end_us, ev->all_day);
+    }
+    if (ev->recurrence_id[0]) {
+        char *one[] = { ev->recurrence_id };
+        s_ics_dates (sb, "RECURRENCE-ID", one, 1);
+    }
     s_ics_raw (sb, "RRULE", ev->rrule);
+    s_ics_dates (sb, "RDATE", ev->rdate, ev->rdate_n);
+    s_ics_dates (sb, "EXDATE", ev->exdate, ev->exdate_n);
     s_ics_text (sb, "SUMMARY", ev->summary);
     s_ics_text (sb, "DESCRIPTION", ev->description);
     s_ics_text (sb, "LOCATION", ev->location);
@@ -292,6 +346,54 @@ s_ics_event (el_sb_t *sb, const el_http_event_t *ev)
     el_sb_puts (sb, "END:VEVENT\r\n");
 }
 
+static void
+s_ics_offset (el_sb_t *sb, const char *name, int32_t off)
+{
+    int32_t a = off < 0 ? -off : off;
+    el_sb_printf (sb, "%s:%c%02d%02d", name, off < 0 ? '-' : '+', (int) (a / 3600),
+                  (int) (a / 60 % 60));
+    if (a % 60)
+        el_sb_printf (sb, "%02d", (int) (a % 60));
+    el_sb_puts (sb, "\r\n");
+}
+
+/* One STANDARD or DAYLIGHT part: from @p from to @p to on rule @p c. */
+static void
+s_ics_onset (el_sb_t *sb, const char *part, const el_tz_change_t *c, int32_t from, int32_t to)
+{
+    static const char *const days[] = { "SU", "MO", "TU", "WE", "TH", "FR", "SA" };
+    int32_t secs = c->secs < 0 || c->secs >= 86400 ? 7200 : c->secs;
+    el_sb_printf (sb, "BEGIN:%s\r\nDTSTART:1970%02d%02dT%02d%02d%02d\r\n", part, c->month,
+                  el_tz_change_day (c, 1970), (int) (secs / 3600), (int) (secs / 60 % 60),
+                  (int) (secs % 60));
+    el_sb_printf (sb, "RRULE:FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s\r\n", c->month,
+                  c->week == 5 ? -1 : c->week, days[c->wday]);
+    s_ics_offset (sb, "TZOFFSETFROM", from);
+    s_ics_offset (sb, "TZOFFSETTO", to);
+    el_sb_printf (sb, "END:%s\r\n", part);
+}
+
+/* VTIMEZONE of @p ev's zone, from the zone's current rule (or, without
+ * one, its offset at the event's start): RFC 5545 wants one per TZID. */
+static void
+s_ics_vtimezone (el_sb_t *sb, const el_http_event_t *ev)
+{
+    el_tz_rule_t r;
+    el_sb_puts (sb, "BEGIN:VTIMEZONE\r\n");
+    s_ics_line (sb, "TZID", ev->tzid);
+    if (el_tz_rule (ev->tz, &r) == 0 && r.has_dst) {
+        s_ics_onset (sb, "DAYLIGHT", &r.start, r.std_off, r.dst_off);
+        s_ics_onset (sb, "STANDARD", &r.end, r.dst_off, r.std_off);
+    } else {
+        int32_t off = el_tz_rule (ev->tz, &r) == 0 ? r.std_off : ev->start_off;
+        el_sb_puts (sb, "BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n");
+        s_ics_offset (sb, "TZOFFSETFROM", off);
+        s_ics_offset (sb, "TZOFFSETTO", off);
+        el_sb_puts (sb, "END:STANDARD\r\n");
+    }
+    el_sb_puts (sb, "END:VTIMEZONE\r\n");
+}
+
 void
 el_http_render_ics (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb)
 {
@@ -299,6 +401,17 @@ el_http_render_ics (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *
                     "PRODID:-//entrelab//entrelab web endpoint//EN\r\n"
                     "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n");
     s_ics_text (sb, "X-WR-CALNAME", q->french ? "Agenda du réseau" : "The network's agenda");
+    /* one VTIMEZONE per zone used, before the events */
+    for (size_t i = 0; i < s->events_n; i++) {
+        const el_http_event_t *e = &s->events[i];
+        if (!e->tz || !el_http_event_match (e, q))
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = s->events[j].tz == e->tz && el_http_event_match (&s->events[j], q);
+        if (!seen)
+            s_ics_vtimezone (sb, e);
+    }
     for (size_t i = 0; i < s->events_n; i++)
         if (el_http_event_match (&s->events[i], q))
             s_ics_event (sb, &s->events[i]);

@@ -12,12 +12,18 @@
 #include <stdint.h>
 
 #include "el_entry.h"
+#include "el_tz.h"
 
 typedef struct {
     char *uid, *summary, *description, *tzid, *rrule, *location, *category, *url;
     const char *site_name;              /* into the snapshot's sites, or "" */
     char site[EL_KEY_TEXT_BYTES];       /* hosting site id, base64url */
     int64_t start_us, end_us;           /* UTC µs since the Unix epoch; end 0 = none */
+    char *recurrence_id;                /* value text, "" = none */
+    char **rdate, **exdate;             /* value texts (UTC "...Z", dates, periods) */
+    size_t rdate_n, exdate_n;
+    const el_tz_t *tz;                  /* the zone of tzid, while the role runs; NULL =
+                                         * times written in UTC */
     int32_t start_off, end_off;         /* seconds east of UTC of the event's zone (tzid)
                                          * at start and end; 0 for UTC, floating, all-day
                                          * or a zone the system does not know */

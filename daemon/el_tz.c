@@ -11,12 +11,7 @@
 
 #include "el_error.h"
 
-/* One end of daylight time: month, week (5 = last), weekday (0 = Sunday),
- * local time of day in seconds. */
-typedef struct {
-    int month, week, wday;
-    int32_t secs;
-} s_rule_t;
+typedef el_tz_change_t s_rule_t;
 
 struct el_tz {
     int64_t *times;             /* transitions, ascending */
@@ -176,9 +171,8 @@ s_year_of (int64_t t)
     return yoe + era * 400 + (mp >= 10);
 }
 
-/* Local seconds since the epoch (wall clock as if UTC) of rule @p r in @p year. */
-static int64_t
-s_rule_local (const s_rule_t *r, int64_t year)
+int
+el_tz_change_day (const el_tz_change_t *r, int64_t year)
 {
     int64_t first = s_days (year, r->month, 1);
     int wd_first = (int) (((first % 7) + 11) % 7);      /* 1970-01-01 was a Thursday */
@@ -189,7 +183,14 @@ s_rule_local (const s_rule_t *r, int64_t year)
         dim = 29;
     while (day > dim)
         day -= 7;
-    return s_days (year, r->month, day) * 86400 + r->secs;
+    return day;
+}
+
+/* Local seconds since the epoch (wall clock as if UTC) of rule @p r in @p year. */
+static int64_t
+s_rule_local (const s_rule_t *r, int64_t year)
+{
+    return s_days (year, r->month, el_tz_change_day (r, year)) * 86400 + r->secs;
 }
 
 static int32_t
@@ -335,6 +336,15 @@ el_tz_offset (const el_tz_t *tz, int64_t t)
             hi = mid;
     }
     return tz->offs[tz->types[lo]];
+}
+
+int
+el_tz_rule (const el_tz_t *tz, el_tz_rule_t *ret)
+{
+    if (!tz->has_rule)
+        return EL_ENOTFOUND;
+    *ret = (el_tz_rule_t) { tz->std_off, tz->dst_off, tz->has_dst, tz->start, tz->end };
+    return 0;
 }
 
 void

@@ -13,6 +13,7 @@
 #ifndef EL_TZ_H
 #define EL_TZ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define EL_TZ_DIR       "/usr/share/zoneinfo"
@@ -31,6 +32,27 @@ int el_tz_load (const char *name, el_tz_t **ret);
 
 /** Seconds east of UTC in zone @p tz at @p t (seconds since the Unix epoch). */
 int32_t el_tz_offset (const el_tz_t *tz, int64_t t);
+
+/* A zone's rule of today, from its TZif footer: what a VTIMEZONE needs. */
+typedef struct {
+    int month;                  /* 1..12 */
+    int week;                   /* 1..4, 5 = last */
+    int wday;                   /* 0 = Sunday */
+    int32_t secs;               /* local time of day of the change, seconds */
+} el_tz_change_t;
+
+typedef struct {
+    int32_t std_off, dst_off;   /* seconds east of UTC */
+    bool has_dst;               /* false: std_off all year */
+    el_tz_change_t start, end;  /* to daylight time (in standard time), back (in daylight) */
+} el_tz_rule_t;
+
+/** The zone's current rule. @return 0, EL_ENOTFOUND (the file has no footer
+ * rule that this reader understands). */
+int el_tz_rule (const el_tz_t *tz, el_tz_rule_t *ret);
+
+/** Day of the month (1..31) on which @p c falls in @p year. */
+int el_tz_change_day (const el_tz_change_t *c, int64_t year);
 
 /** Free; accepts NULL; sets *self_p = NULL. */
 void el_tz_destroy (el_tz_t **self_p);

@@ -37,6 +37,7 @@ EVENT_FIELDS = {"uid", "summary", "start", "end", "start_us", "end_us", "all_day
 EQUIPMENT_FIELDS = {"owner", "owner_name", "key", "name", "category", "make", "model",
                     "status", "required_training", "bookable_by", "location"}
 SITE_FIELDS = {"id", "name", "kind", "town", "url", "services", "opening_hours", "status"}
+NEXT_YEAR = datetime.date.today().year + 1
 ENDPOINTS = ["/", "/embed", "/equipment", "/sites", "/agenda.ics", "/api/events",
              "/api/equipment", "/api/sites", "/metrics"]
 
@@ -128,10 +129,17 @@ def add_content(net, central, village):
             "UID:ev-moulin", "DTSTAMP:20261101T120000Z",
             "DTSTART;TZID=Europe/Paris:%sT140000" % d,
             "DTEND;TZID=Europe/Paris:%sT153000" % d, "SUMMARY:Portes ouvertes du Moulin",
-            "CATEGORIES:portes_ouvertes", "STATUS:CONFIRMED", "END:VEVENT", "END:VCALENDAR",
-            ""]))
+            "CATEGORIES:portes_ouvertes", "STATUS:CONFIRMED", "END:VEVENT",
+            # weekly across next spring's change to summer time, one week off
+            "BEGIN:VEVENT", "UID:ev-moulin-hebdo", "DTSTAMP:20261101T120000Z",
+            "DTSTART;TZID=Europe/Paris:%s0311T180000" % NEXT_YEAR,
+            "DTEND;TZID=Europe/Paris:%s0311T193000" % NEXT_YEAR,
+            "RRULE:FREQ=WEEKLY;COUNT=4", "EXDATE;TZID=Europe/Paris:%s0318T180000" % NEXT_YEAR,
+            "SUMMARY:Atelier hebdomadaire", "STATUS:CONFIRMED", "END:VEVENT",
+            "END:VCALENDAR", ""]))
     net.cli_ok(village, "event", "import", ics)
     events["ev-moulin"] = ("Portes ouvertes du Moulin", village, None, "portes_ouvertes")
+    events["ev-moulin-hebdo"] = ("Atelier hebdomadaire", village, None, "")
     net.cli_ok(central, "equipment", "add", "--id", "tour", "--name", "Tour conventionnel",
                "--category", "lathe", "--training", "lathe")
     secrets = []
@@ -161,6 +169,7 @@ def check_feed(port, want, ical):
     check(got == want, "feed holds %s, the network %s" % (got, want))
     for c in cal.walk("VEVENT"):
         check(c.decoded("DTEND") > c.decoded("DTSTART"), "event %s ends before it starts" % c)
+    check_recurring(cal)
     etag, modified = h.get("etag"), h.get("last-modified")
     check(etag and modified, "feed without ETag or Last-Modified: %s" % h)
     st, h2, body2 = get(port, "/agenda.ics", {"If-None-Match": etag})
@@ -172,13 +181,42 @@ def check_feed(port, want, ical):
     check(st == 200, "another ETag: %d" % st)
     st, _, _ = get(port, "/agenda.ics", {"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
     check(st == 200, "modified since 2001: %d" % st)
-    for query, uids in (("?site=L%27Atelier%20du%20Moulin", {"ev-moulin"}),
+    for query, uids in (("?site=L%27Atelier%20du%20Moulin", {"ev-moulin", "ev-moulin-hebdo"}),
                         ("?category=atelier", {"ev-soudure"}),
                         ("?site=nowhere", set())):
         _, _, body = get(port, "/agenda.ics" + query)
         got = {str(c["UID"]) for c in ical.Calendar.from_ical(body).walk("VEVENT")}
         check(got == uids, "feed%s: %s, want %s" % (query, got, uids))
     return etag
+
+
+def check_recurring(cal):
+    """The weekly event keeps 18:00 in Paris across the change to summer time
+    (its times carry their TZID and a VTIMEZONE), and its EXDATE removes one
+    occurrence."""
+    from zoneinfo import ZoneInfo
+    from dateutil.rrule import rrulestr
+    paris = ZoneInfo("Europe/Paris")
+    zones = {str(z["TZID"]): z for z in cal.walk("VTIMEZONE")}
+    check(set(zones) == {"Europe/Paris"}, "VTIMEZONEs: %s" % list(zones))
+    parts = {p.name: p for p in zones["Europe/Paris"].subcomponents}
+    hour = datetime.timedelta(hours=1)
+    check(parts["STANDARD"].decoded("TZOFFSETTO") == hour
+          and parts["DAYLIGHT"].decoded("TZOFFSETTO") == 2 * hour
+          and parts["DAYLIGHT"].decoded("RRULE")["BYMONTH"] == [3]
+          and parts["STANDARD"].decoded("RRULE")["BYMONTH"] == [10],
+          "VTIMEZONE Europe/Paris: %s" % zones["Europe/Paris"].to_ical())
+    ev = [c for c in cal.walk("VEVENT") if str(c["UID"]) == "ev-moulin-hebdo"][0]
+    check(ev["DTSTART"].params.get("TZID") == "Europe/Paris", "DTSTART: %s" % ev["DTSTART"])
+    start = ev.decoded("DTSTART").replace(tzinfo=None)
+    check((start.month, start.day, start.hour) == (3, 11, 18), "DTSTART %s" % start)
+    rule = rrulestr(ev["RRULE"].to_ical().decode(), dtstart=start)
+    ex = ev.get("EXDATE")
+    ex = ex if isinstance(ex, list) else [ex]
+    excluded = {d.dt.astimezone(paris).replace(tzinfo=None) for e in ex for d in e.dts}
+    left = [d for d in rule if d not in excluded]
+    check(len(left) == 3 and all(d.hour == 18 for d in left),
+          "occurrences %s minus %s" % (list(rule), excluded))
 
 
 def check_json(port, want):
@@ -393,10 +431,13 @@ def case_browser(net):
     base = "http://127.0.0.1:%d" % port
     rc, dom, err = dump_dom(binary, base + "/")
     check(rc == 0, "chromium --dump-dom /: %d %s" % (rc, err[-500:]))
-    for summary in want.values():
+    for uid, summary in want.items():
+        if uid == "ev-moulin-hebdo":
+            continue
         check(summary.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in dom,
               "the DOM of / lacks %r" % summary)
-    check(dom.count('class="event') == len(want), "DOM of / rows: %d" % dom.count('class="event'))
+    check(dom.count('class="event') == len(want) - 1,       # the weekly one is next spring
+          "DOM of / rows: %d" % dom.count('class="event'))
     rc, dom, err = dump_dom(binary, base + "/equipment")
     check(rc == 0 and "Tour conventionnel" in dom and 'class="machine"' in dom,
           "the DOM of /equipment: %d %s" % (rc, err[-300:]))
