@@ -600,6 +600,20 @@ s_french (struct MHD_Connection *c)
     return !(best_en > best_fr);
 }
 
+/* The Host header when it is a plain host[:port] (letters, digits, '.',
+ * '-', ':', '[', ']'; at most 255 bytes), else NULL. */
+static const char *
+s_host (struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "Host");
+    if (!h || !h[0] || strlen (h) > 255)
+        return NULL;
+    for (const char *p = h; *p; p++)
+        if (!strchr ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]", *p))
+            return NULL;
+    return h;
+}
+
 typedef enum { S_ICS, S_HTML, S_EMBED, S_EQUIP_HTML, S_SITES_HTML, S_EVENTS_JSON,
                S_EQUIP_JSON, S_SITES_JSON, S_METRICS } s_route_t;
 
@@ -702,6 +716,7 @@ s_answer (el_http_t *self, struct MHD_Connection *c, size_t route)
     el_http_query_t q = {
         .site = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "site"),
         .category = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "category"),
+        .host = s_host (c),
         .french = s_french (c),
         .now_us = el_now_us (),
     };

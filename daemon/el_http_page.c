@@ -596,10 +596,15 @@ el_http_render_agenda (const el_http_snap_t *s, const el_http_query_t *q, bool e
     const char *title = q->french ? "Agenda du réseau" : "The network's agenda";
     s_head (sb, q, title, !embed);
     if (!embed) {
-        el_sb_printf (sb, "<p>%s <a href=\"/agenda.ics\">agenda.ics</a> — "
-                      "%s</p>\n", q->french ? "Pour votre agenda :" : "For your calendar:",
-                      q->french ? "heures locales de chaque événement"
-                                : "times are each event's local time");
+        el_sb_printf (sb, "<p>%s <a href=\"/agenda.ics\">agenda.ics</a>",
+                      q->french ? "Pour votre agenda :" : "For your calendar:");
+        if (q->host) {
+            el_sb_puts (sb, " · <a href=\"webcal://");
+            s_html (sb, q->host);
+            el_sb_printf (sb, "/agenda.ics\">%s</a>", q->french ? "s'abonner" : "subscribe");
+        }
+        el_sb_printf (sb, " — %s</p>\n", q->french ? "heures locales de chaque événement"
+                                                   : "times are each event's local time");
         s_filters (sb, s, q);
     }
     int64_t from = q->now_us - q->now_us % (86400LL * 1000000);

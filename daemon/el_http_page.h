@@ -81,6 +81,8 @@ void el_sb_printf (el_sb_t *sb, const char *fmt, ...) __attribute__ ((format (pr
 typedef struct {
     const char *site;                   /* a site's name or id */
     const char *category;               /* an event category, case-insensitive */
+    const char *host;                   /* the request's Host when it is a plain host[:port]
+                                         * (for webcal:// links); NULL otherwise */
     bool french;
     int64_t now_us;
 } el_http_query_t;

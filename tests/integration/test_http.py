@@ -247,6 +247,9 @@ def check_pages(port):
     check(st == 200 and h["content-type"].startswith("text/html"), "/: %d %s" % (st, h))
     fr = fr.decode()
     check("Agenda du réseau" in fr, "French page not French")
+    check('href="webcal://127.0.0.1:%d/agenda.ics"' % port in fr, "no webcal link")
+    evil = get(port, "/", {"Host": 'x"><script>alert(1)</script>'})[2].decode()
+    check("webcal://" not in evil and "<script>" not in evil, "Host header echoed")
     check("Atelier &lt;soudure&gt; &amp; co" in fr and "<soudure>" not in fr,
           "summary not escaped in the page")
     check("Portes ouvertes du Moulin" in fr and "<script" not in fr.lower(), "page: events")
