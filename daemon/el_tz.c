@@ -338,6 +338,22 @@ el_tz_offset (const el_tz_t *tz, int64_t t)
     return tz->offs[tz->types[lo]];
 }
 
+int64_t
+el_tz_local_to_utc (const el_tz_t *tz, int64_t local)
+{
+    if (!tz)
+        return local;
+    /* the offsets a day before and a day after: each is right if it holds
+     * at the instant it gives */
+    int32_t o1 = el_tz_offset (tz, local - 86400), o2 = el_tz_offset (tz, local + 86400);
+    bool ok1 = el_tz_offset (tz, local - o1) == o1, ok2 = el_tz_offset (tz, local - o2) == o2;
+    if (ok1 && ok2)
+        return local - (o1 > o2 ? o1 : o2);     /* repeated: the first instance */
+    if (ok2 && !ok1)
+        return local - o2;
+    return local - o1;                          /* or skipped: the offset before */
+}
+
 int
 el_tz_rule (const el_tz_t *tz, el_tz_rule_t *ret)
 {

@@ -54,6 +54,11 @@ int el_tz_rule (const el_tz_t *tz, el_tz_rule_t *ret);
 /** Day of the month (1..31) on which @p c falls in @p year. */
 int el_tz_change_day (const el_tz_change_t *c, int64_t year);
 
+/** UTC seconds of local wall-clock seconds @p local (counted as if UTC) in
+ * @p tz (NULL: UTC). A time skipped by a change to daylight time is taken
+ * with the offset before the change; a repeated one, its first instance. */
+int64_t el_tz_local_to_utc (const el_tz_t *tz, int64_t local);
+
 /** Free; accepts NULL; sets *self_p = NULL. */
 void el_tz_destroy (el_tz_t **self_p);
 
