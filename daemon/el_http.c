@@ -20,6 +20,7 @@
 #include "el_http_page.h"
 #include "el_log.h"
 #include "el_node.h"
+#include "el_recur.h"
 #include "el_tz.h"
 #include "entrelab.pb-c.h"
 
@@ -93,6 +94,7 @@ el_http_snap_free (el_http_snap_t *s)
         free (e->opening_hours);
     }
     free (s->events);
+    free (s->occ);
     free (s->equipment);
     free (s->sites);
     memset (s, 0, sizeof *s);
@@ -390,6 +392,130 @@ s_cmp_equipment (const void *a, const void *b)
     return c ? c : strcasecmp (x->name, y->name);
 }
 
+/* A DATE or DATE-TIME value text: @p ret_s its seconds (local, or UTC when
+ * @p ret_utc), @p ret_date for a date. @return false when it is neither. */
+static bool
+s_when (const char *v, int64_t *ret_s, bool *ret_utc, bool *ret_date)
+{
+    size_t len = strlen (v);
+    struct tm tm = { 0 };
+    const char *end = strptime (v, len == 8 ? "%Y%m%d" : "%Y%m%dT%H%M%S", &tm);
+    if (!end || (*end && strcmp (end, "Z")))
+        return false;
+    *ret_s = (int64_t) timegm (&tm);
+    *ret_utc = *end == 'Z';
+    *ret_date = len == 8;
+    return true;
+}
+
+/* Does value text @p v name the occurrence at @p utc (local @p local)? */
+static bool
+s_same_when (const char *v, int64_t utc, int64_t local)
+{
+    int64_t t;
+    bool is_utc, is_date;
+    if (!s_when (v, &t, &is_utc, &is_date))
+        return false;
+    if (is_date)
+        return t / 86400 == (local >= 0 ? local : local - 86399) / 86400;
+    return t == (is_utc ? utc : local);
+}
+
+/* Is the occurrence at @p utc of @p ev left out: an EXDATE, or moved by
+ * another event of the same UID whose RECURRENCE-ID names it? */
+static bool
+s_left_out (const el_http_snap_t *s, const el_http_event_t *ev, int64_t utc, int64_t local)
+{
+    for (size_t i = 0; i < ev->exdate_n; i++)
+        if (s_same_when (ev->exdate[i], utc, local))
+            return true;
+    for (size_t i = 0; i < s->events_n; i++) {
+        const el_http_event_t *o = &s->events[i];
+        if (o != ev && o->recurrence_id[0] && !strcmp (o->uid, ev->uid)
+            && s_same_when (o->recurrence_id, utc, local))
+            return true;
+    }
+    return false;
+}
+
+static el_http_occ_t *
+s_occ_add (el_http_snap_t *s, size_t *cap)
+{
+    return s_slot ((void **) &s->occ, &s->occ_n, cap, sizeof *s->occ);
+}
+
+/* The occurrences of recurring @p ev in the window; an RRULE this reader
+ * does not expand gives its first date only. */
+static int
+s_occ_expand (el_http_snap_t *s, const el_http_event_t *ev, size_t *cap)
+{
+    enum { MAX = 64 };
+    int64_t local[MAX];
+    size_t n = 0;
+    int64_t start_l = ev->start_us / 1000000 + ev->start_off;
+    int64_t dur_us = ev->end_us ? ev->end_us - ev->start_us : 0;
+    int rc = el_recur_expand (ev->rrule, start_l, ev->tz, s->occ_from_us / 1000000 - 86400,
+                              s->occ_to_us / 1000000 + 86400, local, MAX, &n);
+    if (rc < 0 && rc != EL_ETOOBIG) {
+        local[0] = start_l;
+        n = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t utc = ev->all_day || !ev->tz ? local[i] - ev->start_off
+                                             : el_tz_local_to_utc (ev->tz, local[i]);
+        int64_t us = utc * 1000000;
+        if (us < s->occ_from_us || us >= s->occ_to_us || s_left_out (s, ev, utc, local[i]))
+            continue;
+        el_http_occ_t *o = s_occ_add (s, cap);
+        if (!o)
+            return -ENOMEM;
+        *o = (el_http_occ_t) { ev, us, dur_us ? us + dur_us : 0, ev->start_off, ev->end_off };
+        if (ev->tz && !ev->all_day) {
+            o->start_off = el_tz_offset (ev->tz, utc);
+            o->end_off = dur_us ? el_tz_offset (ev->tz, (us + dur_us) / 1000000) : o->start_off;
+        }
+    }
+    return 0;
+}
+
+static int
+s_cmp_occ (const void *a, const void *b)
+{
+    const el_http_occ_t *x = a, *y = b;
+    if (x->start_us != y->start_us)
+        return x->start_us < y->start_us ? -1 : 1;
+    return strcmp (x->ev->uid, y->ev->uid);
+}
+
+/* The agenda's occurrences: from yesterday (UTC) for the pages' days to
+ * come, by start time. */
+static int
+s_occ_build (el_http_snap_t *s)
+{
+    size_t cap = 0;
+    int64_t day_us = 86400LL * 1000000;
+    s->occ_from_us = (s->built_us / day_us - 1) * day_us;
+    s->occ_to_us = s->occ_from_us + (EL_HTTP_AGENDA_DAYS + 3) * day_us;
+    for (size_t i = 0; i < s->events_n; i++) {
+        const el_http_event_t *ev = &s->events[i];
+        if (ev->rrule[0]) {
+            int rc = s_occ_expand (s, ev, &cap);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (ev->start_us < s->occ_from_us || ev->start_us >= s->occ_to_us)
+            continue;
+        el_http_occ_t *o = s_occ_add (s, &cap);
+        if (!o)
+            return -ENOMEM;
+        *o = (el_http_occ_t) { ev, ev->start_us, ev->end_us, ev->start_off, ev->end_off };
+    }
+    if (s->occ_n)
+        qsort (s->occ, s->occ_n, sizeof *s->occ, s_cmp_occ);
+    return 0;
+}
+
 /* Read the events, equipment and sites of the store into @p s. Sites first:
  * the others point to their site's name (a string of the snapshot, which
  * does not move when the arrays are sorted). */
@@ -425,7 +551,7 @@ s_snap_build (el_http_t *self, el_http_snap_t *s)
         if (s->sites[i].modified_us > s->modified_us)
             s->modified_us = s->sites[i].modified_us;
     s->built_us = b.now_us;
-    return 0;
+    return s_occ_build (s);
 }
 
 static void
@@ -877,6 +1003,9 @@ s_tick (void *state)
     if (!self)
         return;
     int64_t now = s_mono_us ();
+    /* the agenda's window follows the days even when nothing changes */
+    if (self->current && el_now_us () - self->current->snap.built_us >= EL_HTTP_WINDOW_S * 1000000LL)
+        self->dirty = true;
     if (self->dirty && now - self->built_mono_us >= EL_HTTP_REFRESH_MS * 1000) {
         int rc = s_publish (self);
         if (rc < 0)

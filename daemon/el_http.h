@@ -6,7 +6,8 @@
  * entrelab-broker serve the same pages.
  *
  *   GET /              the agenda of the coming weeks (HTML, no JavaScript),
- *                      French or English by Accept-Language; ?site= ?category=
+ *                      French or English by Accept-Language; ?site= ?category=;
+ *                      recurring events expanded (daemon/el_recur.h) in their zone
  *   GET /equipment     the network's machines (HTML)
  *   GET /sites         the directory of sites (HTML)
  *   GET /embed         a compact agenda for an iframe (HTML); ?site= ?category=
@@ -48,6 +49,8 @@
 
 #define EL_HTTP_REFRESH_MS   500       /* snapshot at most this often after a change, ms */
 #define EL_HTTP_METRICS_MS   1000      /* store and sync counters re-read this often, ms */
+#define EL_HTTP_WINDOW_S     3600      /* the agenda's occurrences are recomputed this often,
+                                        * s, so that its window follows the days */
 #define EL_HTTP_URL_MAX      2048      /* bytes of a request path (without the query) */
 #define EL_HTTP_CONN_MEMORY  (16u << 10) /* bytes per connection: request line + headers */
 #define EL_HTTP_TIMEOUT_S    10        /* idle connection timeout, s */

@@ -447,7 +447,9 @@ el_http_render_events_json (const el_http_snap_t *s, el_sb_t *sb)
         s_json_field (sb, "status", s_event_status (e->status), false);
         s_json_field (sb, "url", e->url, false);
         s_json_field (sb, "description", e->description, false);
-        el_sb_printf (sb, "\"sequence\":%u}", e->sequence);
+        el_sb_printf (sb, "\"sequence\":%u,", e->sequence);
+        s_json_field (sb, "recurrence_id", e->recurrence_id, true);
+        el_sb_put (sb, "}", 1);
     }
     el_sb_puts (sb, "\n]\n");
 }
@@ -555,15 +557,16 @@ s_filters (el_sb_t *sb, const el_http_snap_t *s, const el_http_query_t *q)
 }
 
 static void
-s_agenda_row (el_sb_t *sb, const el_http_event_t *e, const el_http_query_t *q)
+s_agenda_row (el_sb_t *sb, const el_http_occ_t *o, const el_http_query_t *q)
 {
-    time_t t = (time_t) (e->start_us / 1000000 + e->start_off);
-    time_t te = (time_t) (e->end_us / 1000000 + e->end_off);
+    const el_http_event_t *e = o->ev;
+    time_t t = (time_t) (o->start_us / 1000000 + o->start_off);
+    time_t te = (time_t) (o->end_us / 1000000 + o->end_off);
     struct tm tm, tme;
     char hs[16] = "", he[16] = "";
     if (!e->all_day && gmtime_r (&t, &tm))
         strftime (hs, sizeof hs, "%H:%M", &tm);
-    if (!e->all_day && e->end_us && gmtime_r (&te, &tme))
+    if (!e->all_day && o->end_us && gmtime_r (&te, &tme))
         strftime (he, sizeof he, "%H:%M", &tme);
     bool cancelled = e->status == EL__EVENT_STATUS__CANCELLED;
     el_sb_printf (sb, "<tr class=\"event%s\"><td>%s%s%s</td><td><b>", cancelled ? " cancelled" : "",
@@ -611,11 +614,11 @@ el_http_render_agenda (const el_http_snap_t *s, const el_http_query_t *q, bool e
     int64_t to = from + (int64_t) EL_HTTP_AGENDA_DAYS * 86400 * 1000000;
     int64_t day = -1;
     size_t shown = 0;
-    for (size_t i = 0; i < s->events_n; i++) {
-        const el_http_event_t *e = &s->events[i];
-        if (e->start_us < from || e->start_us >= to || !el_http_event_match (e, q))
+    for (size_t i = 0; i < s->occ_n; i++) {
+        const el_http_occ_t *o = &s->occ[i];
+        if (o->start_us < from || o->start_us >= to || !el_http_event_match (o->ev, q))
             continue;
-        int64_t local_s = e->start_us / 1000000 + e->start_off;
+        int64_t local_s = o->start_us / 1000000 + o->start_off;
         int64_t d = (local_s >= 0 ? local_s : local_s - 86399) / 86400;
         if (d != day) {
             time_t t = (time_t) local_s;
@@ -627,7 +630,7 @@ el_http_render_agenda (const el_http_snap_t *s, const el_http_query_t *q, bool e
                           (q->french ? s_days_fr : s_days_en)[tm.tm_wday], date);
             day = d;
         }
-        s_agenda_row (sb, e, q);
+        s_agenda_row (sb, o, q);
         shown++;
     }
     if (day >= 0)

@@ -52,9 +52,21 @@ typedef struct {
     int64_t modified_us;
 } el_http_site_t;
 
+/* One occurrence on the agenda pages: an event, or one date of a recurring
+ * event (its RRULE expanded in its zone, EXDATEs and moved occurrences left
+ * out), inside the snapshot's window. */
+typedef struct {
+    const el_http_event_t *ev;          /* into the snapshot's events */
+    int64_t start_us, end_us;           /* UTC µs; end 0 = none */
+    int32_t start_off, end_off;         /* seconds east of UTC in the event's zone */
+} el_http_occ_t;
+
 typedef struct {
     el_http_event_t *events;            /* by start time */
     size_t events_n;
+    el_http_occ_t *occ;                 /* by start time, starting in [occ_from_us, occ_to_us) */
+    size_t occ_n;
+    int64_t occ_from_us, occ_to_us;
     el_http_equipment_t *equipment;     /* by owner name, then name */
     size_t equipment_n;
     el_http_site_t *sites;              /* by name */

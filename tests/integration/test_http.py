@@ -18,6 +18,7 @@ import datetime
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -33,7 +34,7 @@ from test_cli import Net  # noqa: E402
 # the fields /api/events, /api/equipment and /api/sites document (docs/CLI.md)
 EVENT_FIELDS = {"uid", "summary", "start", "end", "start_us", "end_us", "all_day", "tzid",
                 "rrule", "site", "site_name", "location", "category", "capacity", "status",
-                "url", "description", "sequence"}
+                "url", "description", "sequence", "recurrence_id"}
 EQUIPMENT_FIELDS = {"owner", "owner_name", "key", "name", "category", "make", "model",
                     "status", "required_training", "bookable_by", "location"}
 SITE_FIELDS = {"id", "name", "kind", "town", "url", "services", "opening_hours", "status"}
@@ -87,6 +88,10 @@ def raw(port, data):
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
+def ymd(offset):
+    return (datetime.date.today() + datetime.timedelta(days=offset)).strftime("%Y%m%d")
+
+
 def day(offset, hhmm):
     """A local date-time @offset days from today, as the CLI takes it."""
     d = datetime.date.today() + datetime.timedelta(days=offset)
@@ -136,10 +141,22 @@ def add_content(net, central, village):
             "DTEND;TZID=Europe/Paris:%s0311T193000" % NEXT_YEAR,
             "RRULE:FREQ=WEEKLY;COUNT=4", "EXDATE;TZID=Europe/Paris:%s0318T180000" % NEXT_YEAR,
             "SUMMARY:Atelier hebdomadaire", "STATUS:CONFIRMED", "END:VEVENT",
+            # weekly in the coming weeks: one date off, one moved an hour later
+            "BEGIN:VEVENT", "UID:ev-mardi", "DTSTAMP:20261101T120000Z",
+            "DTSTART;TZID=Europe/Paris:%sT190000" % ymd(1),
+            "DTEND;TZID=Europe/Paris:%sT203000" % ymd(1), "RRULE:FREQ=WEEKLY;COUNT=5",
+            "EXDATE;TZID=Europe/Paris:%sT190000" % ymd(8), "SUMMARY:Atelier libre du mardi",
+            "STATUS:CONFIRMED", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:ev-mardi", "DTSTAMP:20261101T120000Z",
+            "RECURRENCE-ID;TZID=Europe/Paris:%sT190000" % ymd(15),
+            "DTSTART;TZID=Europe/Paris:%sT200000" % ymd(15),
+            "DTEND;TZID=Europe/Paris:%sT213000" % ymd(15), "SUMMARY:Atelier libre (déplacé)",
+            "STATUS:CONFIRMED", "END:VEVENT",
             "END:VCALENDAR", ""]))
     net.cli_ok(village, "event", "import", ics)
     events["ev-moulin"] = ("Portes ouvertes du Moulin", village, None, "portes_ouvertes")
     events["ev-moulin-hebdo"] = ("Atelier hebdomadaire", village, None, "")
+    events["ev-mardi"] = ("Atelier libre du mardi", village, None, "")
     net.cli_ok(central, "equipment", "add", "--id", "tour", "--name", "Tour conventionnel",
                "--category", "lathe", "--training", "lathe")
     secrets = []
@@ -165,8 +182,12 @@ def check_feed(port, want, ical):
     check(st == 200, "/agenda.ics: %d" % st)
     check(h.get("content-type", "").startswith("text/calendar"), "feed type %s" % h)
     cal = ical.Calendar.from_ical(body)
-    got = {str(c["UID"]): str(c["SUMMARY"]) for c in cal.walk("VEVENT")}
+    got = {str(c["UID"]): str(c["SUMMARY"]) for c in cal.walk("VEVENT")
+           if "RECURRENCE-ID" not in c}
     check(got == want, "feed holds %s, the network %s" % (got, want))
+    moved = [c for c in cal.walk("VEVENT") if "RECURRENCE-ID" in c]
+    check(len(moved) == 1 and str(moved[0]["UID"]) == "ev-mardi"
+          and str(moved[0]["SUMMARY"]) == "Atelier libre (déplacé)", "moved occurrence")
     for c in cal.walk("VEVENT"):
         check(c.decoded("DTEND") > c.decoded("DTSTART"), "event %s ends before it starts" % c)
     check_recurring(cal)
@@ -181,7 +202,8 @@ def check_feed(port, want, ical):
     check(st == 200, "another ETag: %d" % st)
     st, _, _ = get(port, "/agenda.ics", {"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
     check(st == 200, "modified since 2001: %d" % st)
-    for query, uids in (("?site=L%27Atelier%20du%20Moulin", {"ev-moulin", "ev-moulin-hebdo"}),
+    for query, uids in (("?site=L%27Atelier%20du%20Moulin",
+                         {"ev-moulin", "ev-moulin-hebdo", "ev-mardi"}),
                         ("?category=atelier", {"ev-soudure"}),
                         ("?site=nowhere", set())):
         _, _, body = get(port, "/agenda.ics" + query)
@@ -224,7 +246,8 @@ def check_json(port, want):
     check(h.get("access-control-allow-origin") == "*", "no CORS header: %s" % h)
     check(h.get("content-type") == "application/json", "type %s" % h.get("content-type"))
     evs = json.loads(body)
-    check({e["uid"]: e["summary"] for e in evs} == want, "api/events: %s" % evs)
+    check({e["uid"]: e["summary"] for e in evs if not e["recurrence_id"]} == want,
+          "api/events: %s" % evs)
     for e in evs:
         check(set(e) == EVENT_FIELDS, "event fields %s" % sorted(set(e) ^ EVENT_FIELDS))
         check(e["end_us"] - e["start_us"] == 90 * 60 * 10**6, "duration of %s" % e)
@@ -255,6 +278,18 @@ def check_pages(port):
     check("Portes ouvertes du Moulin" in fr and "<script" not in fr.lower(), "page: events")
     # times in the event's own zone (the imported one is in Europe/Paris)
     check("<td>14:00–15:30</td>" in fr, "Europe/Paris wall time on the page")
+    # the weekly event: its dates in the coming weeks at 19:00 Paris, not the
+    # EXDATE one, and the moved one at its new time under its new title
+    rows = [r for r in fr.splitlines() if "Atelier libre" in r]
+    master = [r for r in rows if "Atelier libre du mardi" in r]
+    check(len(master) == 3 and all("<td>19:00–20:30</td>" in r for r in master),
+          "weekly rows: %s" % rows)
+    check(len(rows) == 4 and "<td>20:00–21:30</td>" in rows[1] and "déplacé" in rows[1],
+          "moved row: %s" % rows)
+    dates = re.findall(r"<h2>\w+ (\d{4}-\d\d-\d\d)</h2>", fr)
+    for off in (8,):
+        d = (datetime.date.today() + datetime.timedelta(days=off)).isoformat()
+        check(d not in dates, "the EXDATE's day %s is on the agenda: %s" % (d, dates))
     en = get(port, "/", {"Accept-Language": "en-GB,en;q=0.9,fr;q=0.3"})[2].decode()
     check("The network's agenda" in en or "The network&#39;s agenda" in en, "English page")
     only = get(port, "/?site=L%27Atelier%20du%20Moulin")[2].decode()
@@ -387,6 +422,7 @@ def case_web(net):
     for port in (hub_port, central_port):
         wait_for("events, machine and sites served on %d" % port,
                  lambda port=port: {e["uid"] for e in api_events(port)} == set(want)
+                 and len(api_events(port)) == len(want) + 1
                  and len(json.loads(get(port, "/api/equipment")[2])) == 1
                  and len(json.loads(get(port, "/api/sites")[2])) == 2)
     check_feed(central_port, want, ical)
@@ -430,7 +466,7 @@ def case_browser(net):
         return 77
     central, village, _, port = web_network(net)
     want, _ = add_content(net, central, village)
-    wait_for("events served", lambda: {e["uid"] for e in api_events(port)} == set(want))
+    wait_for("events served", lambda: len(api_events(port)) == len(want) + 1)
     base = "http://127.0.0.1:%d" % port
     rc, dom, err = dump_dom(binary, base + "/")
     check(rc == 0, "chromium --dump-dom /: %d %s" % (rc, err[-500:]))
@@ -439,8 +475,8 @@ def case_browser(net):
             continue
         check(summary.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in dom,
               "the DOM of / lacks %r" % summary)
-    check(dom.count('class="event') == len(want) - 1,       # the weekly one is next spring
-          "DOM of / rows: %d" % dom.count('class="event'))
+    # 3 single events, and of the weekly one in the coming weeks 3 dates and 1 moved
+    check(dom.count('class="event') == 7, "DOM of / rows: %d" % dom.count('class="event'))
     rc, dom, err = dump_dom(binary, base + "/equipment")
     check(rc == 0 and "Tour conventionnel" in dom and 'class="machine"' in dom,
           "the DOM of /equipment: %d %s" % (rc, err[-300:]))
