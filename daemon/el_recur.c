@@ -312,7 +312,16 @@ el_recur_expand (const char *rrule, int64_t dtstart, const el_tz_t *tz, int64_t 
     if (rc < 0)
         return rc;
     int64_t sd = s_floor_div (dtstart, 86400), tod = dtstart - sd * 86400;
-    int64_t seen = 0;
+    /* DTSTART is always the first occurrence, even off the rule (RFC 5545
+     * §3.3.10: it counts for COUNT) */
+    int64_t seen = 1;
+    if (dtstart >= from && dtstart < to) {
+        if (max == 0)
+            return EL_ETOOBIG;
+        out[(*ret_n)++] = dtstart;
+    }
+    if (r.count == 1 || dtstart >= to)
+        return 0;
     static _Thread_local int64_t days[S_DAYS_MAX];
     for (int64_t k = 0; k < EL_RECUR_STEPS_MAX; k++) {
         size_t n = s_period (&r, k, sd, days);
@@ -320,7 +329,7 @@ el_recur_expand (const char *rrule, int64_t dtstart, const el_tz_t *tz, int64_t 
             return 0;
         for (size_t i = 0; i < n; i++) {
             int64_t t = days[i] * 86400 + tod;
-            if (t < dtstart || (i && days[i] == days[i - 1]))
+            if (t <= dtstart || (i && days[i] == days[i - 1]))
                 continue;
             if ((r.count && seen >= r.count) || (r.has_until && t > r.until) || t >= to)
                 return 0;

@@ -25,7 +25,8 @@
 
 /** Occurrences of @p rrule starting at @p dtstart (local seconds) that
  * start in [@p from, @p to) (local seconds), oldest first, at most @p max,
- * into @p out; COUNT counts from dtstart. @p tz converts a UTC UNTIL to
+ * into @p out; dtstart is always the first occurrence, on the rule or not,
+ * and COUNT counts it. @p tz converts a UTC UNTIL to
  * local time (NULL: UTC).
  * @param[out] ret_n occurrences written
  * @return 0; -ENOTSUP (a part this reader does not handle); EL_EINVAL

@@ -71,6 +71,11 @@ test_rules (void **state)
     int64_t ls = s_at (2027, 3, 28, 2, 0);
     const int64_t ly[] = { ls, s_at (2028, 3, 26, 2, 0), s_at (2029, 3, 25, 2, 0) };
     s_expect ("FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU;COUNT=3", ls, NULL, all0, all1, ly, 3);
+    /* a DTSTART off the rule (the third Saturday) still comes first and counts */
+    int64_t off = s_at (2026, 12, 19, 10, 0);
+    const int64_t o3[] = { off, s_at (2027, 1, 9, 10, 0), s_at (2027, 2, 13, 10, 0) };
+    s_expect ("FREQ=MONTHLY;BYDAY=2SA;COUNT=3", off, NULL, all0, all1, o3, 3);
+    s_expect ("FREQ=MONTHLY;BYDAY=2SA;COUNT=1", off, NULL, all0, all1, o3, 1);
     /* the 31st: months without one are skipped */
     int64_t j31 = s_at (2027, 1, 31, 10, 0);
     const int64_t d31[] = { j31, s_at (2027, 3, 31, 10, 0), s_at (2027, 5, 31, 10, 0) };
