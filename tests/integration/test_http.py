@@ -8,7 +8,8 @@ Cases:
   web      the feed, ETag/Last-Modified and 304, filters, JSON fields, pages in
            both languages with escaped text, /metrics, no member data in any
            response, hostile requests answered with their codes while an entry
-           written at another site still arrives
+           written at another site still arrives, the per-address connection
+           limit, and a half-sent request dropped after the idle timeout
   browser  headless Chromium loads /, /equipment and /embed and its DOM shows
            the events and machines (exit 77, with the reason, when Chromium
            is absent or cannot start here)
@@ -406,6 +407,61 @@ def check_hostile(net, port, village, want_uids):
     check(want_uids | {"ev-late"} == {e["uid"] for e in api_events(port)}, "events after")
 
 
+def over_limit(port, n):
+    """Open @n idle connections at once; return how many the server closed."""
+    held = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(n)]
+    time.sleep(0.5)
+    closed = 0
+    try:
+        for c in held:
+            c.settimeout(0.05)
+            try:
+                closed += c.recv(1) == b""
+            except socket.timeout:
+                pass
+            except ConnectionResetError:
+                closed += 1
+    finally:
+        for c in held:
+            c.close()
+    return closed
+
+
+def check_limits(port):
+    """Connections over the per-address limit (EL_HTTP_PER_IP, 64) are closed
+    at once; a client that sends half a request is dropped after the idle
+    timeout (EL_HTTP_TIMEOUT_S, 10 s); the endpoint still serves after both.
+    The server may need a moment to reap the hammering's connections."""
+    wait_for("exactly 64 connections kept of 80",
+             lambda: over_limit(port, 80) == 80 - 64, timeout=30)
+    # (the connections just closed may count a moment longer: try again until
+    # the server holds this one)
+    for _ in range(40):
+        slow = socket.create_connection(("127.0.0.1", port), timeout=2)
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")   # and never the end
+        t0 = time.monotonic()
+        try:
+            got = slow.recv(4096)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            pass
+        slow.close()
+        time.sleep(0.5)
+    else:
+        raise Failure("no connection held for half a request")
+    slow.settimeout(60)
+    try:
+        got = slow.recv(4096)
+    except ConnectionResetError:
+        got = b""
+    waited = time.monotonic() - t0
+    slow.close()
+    check(8 < waited < 30 and (got == b"" or b" 408 " in got.split(b"\r\n")[0]),
+          "half a request held %.1f s: %r" % (waited, got[:40]))
+    check(get(port, "/api/events")[0] == 200, "served after the limits")
+
+
 def case_web(net):
     ical = icalendar_module()
     if ical is None:
@@ -433,6 +489,7 @@ def case_web(net):
     check_metrics(hub_port, 2)
     check_metrics(central_port, 1)
     check_hostile(net, central_port, village, set(want))
+    check_limits(central_port)
     # still answering, and the daemon replicates: the hub saw the late event too
     wait_for("ev-late at the hub", lambda: "ev-late" in {e["uid"] for e in api_events(hub_port)})
     return 0
