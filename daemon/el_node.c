@@ -1466,6 +1466,24 @@ el_node_peers_connected (const el_node_t *self)
     return n;
 }
 
+size_t
+el_node_peers (el_node_t *self, el_node_peer_t *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->links_hi && n < max; i++) {
+        const s_link_t *l = &self->links[i];
+        el_sync_peer_info_t info;
+        if (l->kind == S_LINK_FREE || !l->session || !l->has_key
+            || el_sync_peer_info (self->sync, l->session, &info) != 0)
+            continue;
+        memcpy (out[n].key, l->key, EL_KEY_BYTES);
+        out[n].behind = info.behind;
+        out[n].last_seen_us = l->last_seen_us;
+        n++;
+    }
+    return n;
+}
+
 void
 el_node_stop (el_node_t *self)
 {
