@@ -609,6 +609,33 @@ s_metric (el_sb_t *sb, const char *name, const char *type, const char *help, uin
                   name, v);
 }
 
+/* Per peer with a session: entries it lacks, seconds since its last frame. */
+static void
+s_metrics_peers (el_http_t *self, el_sb_t *sb)
+{
+    enum { MAX = 256 };
+    static el_node_peer_t peers[MAX];     /* reactor thread only */
+    size_t n = el_node_peers (self->node, peers, MAX);
+    int64_t now = el_now_us ();
+    el_sb_puts (sb, "# HELP entrelab_peer_behind_entries Entries a peer lacks that this "
+                    "daemon holds.\n# TYPE entrelab_peer_behind_entries gauge\n");
+    for (size_t i = 0; i < n; i++) {
+        char k[EL_KEY_TEXT_BYTES];
+        el_key_to_text (peers[i].key, k);
+        el_sb_printf (sb, "entrelab_peer_behind_entries{peer=\"%s\"} %" PRIu64 "\n", k,
+                      peers[i].behind);
+    }
+    el_sb_puts (sb, "# HELP entrelab_peer_silent_seconds Seconds since a peer's last frame.\n"
+                    "# TYPE entrelab_peer_silent_seconds gauge\n");
+    for (size_t i = 0; i < n; i++) {
+        char k[EL_KEY_TEXT_BYTES];
+        el_key_to_text (peers[i].key, k);
+        int64_t s = peers[i].last_seen_us ? (now - peers[i].last_seen_us) / 1000000 : 0;
+        el_sb_printf (sb, "entrelab_peer_silent_seconds{peer=\"%s\"} %lld\n", k,
+                      (long long) (s > 0 ? s : 0));
+    }
+}
+
 /* The store's and sync core's counters, as Prometheus text; the HTTP
  * requests are added by the HTTP thread when it serves /metrics. */
 static void
@@ -643,6 +670,7 @@ s_metrics_render (el_http_t *self)
               st.map_bytes);
     s_metric (&sb, "entrelab_peers_connected", "gauge", "Peers with an open sync session.",
               el_node_peers_connected (self->node));
+    s_metrics_peers (self, &sb);
     el_sb_puts (&sb, "# HELP entrelab_entries_rejected_total Entries refused, by reason.\n"
                      "# TYPE entrelab_entries_rejected_total counter\n");
     for (unsigned i = 0; i < EL_ERROR_SLOTS; i++)

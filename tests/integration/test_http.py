@@ -334,9 +334,13 @@ def metrics_samples(port):
     return samples
 
 
-def check_metrics(port, sites):
+def check_metrics(port, peers):
+    """@peers: the keys of the peers this daemon has a session with."""
     m = metrics_samples(port)
-    check(m.get(("entrelab_peers_connected", ())) == sites, "peers connected: %s" % m)
+    check(m.get(("entrelab_peers_connected", ())) == len(peers), "peers connected: %s" % m)
+    behind = {dict(k[1])["peer"]: v for k, v in m.items()
+              if k[0] == "entrelab_peer_behind_entries"}
+    check(behind == {p: 0 for p in peers}, "peers behind: %s, peers %s" % (behind, peers))
     check(m.get(("entrelab_entries_held", ()), 0) >= 12, "entries held: %s" % m)
     check(m.get(("entrelab_http_requests_total", (("status", "200"),)), 0) > 0
           and m.get(("entrelab_http_requests_total", (("status", "304"),)), 0) > 0,
@@ -486,8 +490,8 @@ def case_web(net):
     check_json(central_port, want)
     check_pages(central_port)
     check_private((hub_port, central_port), secrets)
-    check_metrics(hub_port, 2)
-    check_metrics(central_port, 1)
+    check_metrics(hub_port, [central.key, village.key])
+    check_metrics(central_port, [net.hub.key])
     check_hostile(net, central_port, village, set(want))
     check_limits(central_port)
     # still answering, and the daemon replicates: the hub saw the late event too
