@@ -30,13 +30,22 @@ static const unsigned s_statuses[] = { 200, 304, 400, 404, 405, 414, 431, 500, 5
 
 #define S_ZONES_MAX 32          /* time zones remembered (each event names one) */
 
-/* A published snapshot and its references (the HTTP thread's requests). */
+#define S_CACHE_SLOTS 5         /* bodies kept per snapshot: agenda.ics (fr, en), api x3 */
+
+/* A published snapshot and its references (the HTTP thread's requests and
+ * the responses still sending one of its cached bodies). */
 typedef struct {
     el_http_snap_t snap;
     int refs;                           /* under el_http_t.lock */
+    struct el_http *owner;
+    struct {
+        char *data;                     /* NULL until first rendered; under the lock */
+        size_t len;
+        char etag[2 * 16 + 3];
+    } cache[S_CACHE_SLOTS];
 } s_ref_t;
 
-typedef struct {
+typedef struct el_http {
     el_node_t *node;
     struct MHD_Daemon *mhd;
     pthread_mutex_t lock;               /* guards current, current->refs, metrics */
@@ -421,18 +430,23 @@ s_same_when (const char *v, int64_t utc, int64_t local)
     return t == (is_utc ? utc : local);
 }
 
+/* The events that move one occurrence of another (RECURRENCE-ID). */
+typedef struct {
+    const el_http_event_t **ev;
+    size_t n;
+} s_moved_t;
+
 /* Is the occurrence at @p utc of @p ev left out: an EXDATE, or moved by
  * another event of the same UID whose RECURRENCE-ID names it? */
 static bool
-s_left_out (const el_http_snap_t *s, const el_http_event_t *ev, int64_t utc, int64_t local)
+s_left_out (const s_moved_t *moved, const el_http_event_t *ev, int64_t utc, int64_t local)
 {
     for (size_t i = 0; i < ev->exdate_n; i++)
         if (s_same_when (ev->exdate[i], utc, local))
             return true;
-    for (size_t i = 0; i < s->events_n; i++) {
-        const el_http_event_t *o = &s->events[i];
-        if (o != ev && o->recurrence_id[0] && !strcmp (o->uid, ev->uid)
-            && s_same_when (o->recurrence_id, utc, local))
+    for (size_t i = 0; i < moved->n; i++) {
+        const el_http_event_t *o = moved->ev[i];
+        if (o != ev && !strcmp (o->uid, ev->uid) && s_same_when (o->recurrence_id, utc, local))
             return true;
     }
     return false;
@@ -447,7 +461,8 @@ s_occ_add (el_http_snap_t *s, size_t *cap)
 /* The occurrences of recurring @p ev in the window; an RRULE this reader
  * does not expand gives its first date only. */
 static int
-s_occ_expand (el_http_snap_t *s, const el_http_event_t *ev, size_t *cap)
+s_occ_expand (el_http_snap_t *s, const el_http_event_t *ev, const s_moved_t *moved,
+              size_t *cap)
 {
     enum { MAX = 64 };
     int64_t local[MAX];
@@ -464,7 +479,7 @@ s_occ_expand (el_http_snap_t *s, const el_http_event_t *ev, size_t *cap)
         int64_t utc = ev->all_day || !ev->tz ? local[i] - ev->start_off
                                              : el_tz_local_to_utc (ev->tz, local[i]);
         int64_t us = utc * 1000000;
-        if (us < s->occ_from_us || us >= s->occ_to_us || s_left_out (s, ev, utc, local[i]))
+        if (us < s->occ_from_us || us >= s->occ_to_us || s_left_out (moved, ev, utc, local[i]))
             continue;
         el_http_occ_t *o = s_occ_add (s, cap);
         if (!o)
@@ -494,23 +509,34 @@ s_occ_build (el_http_snap_t *s)
 {
     size_t cap = 0;
     int64_t day_us = 86400LL * 1000000;
+    s_moved_t moved = { calloc (s->events_n + 1, sizeof *moved.ev), 0 };
+    if (!moved.ev)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->events_n; i++)
+        if (s->events[i].recurrence_id[0])
+            moved.ev[moved.n++] = &s->events[i];
     s->occ_from_us = (s->built_us / day_us - 1) * day_us;
     s->occ_to_us = s->occ_from_us + (EL_HTTP_AGENDA_DAYS + 3) * day_us;
     for (size_t i = 0; i < s->events_n; i++) {
         const el_http_event_t *ev = &s->events[i];
         if (ev->rrule[0]) {
-            int rc = s_occ_expand (s, ev, &cap);
-            if (rc < 0)
+            int rc = s_occ_expand (s, ev, &moved, &cap);
+            if (rc < 0) {
+                free (moved.ev);
                 return rc;
+            }
             continue;
         }
         if (ev->start_us < s->occ_from_us || ev->start_us >= s->occ_to_us)
             continue;
         el_http_occ_t *o = s_occ_add (s, &cap);
-        if (!o)
+        if (!o) {
+            free (moved.ev);
             return -ENOMEM;
+        }
         *o = (el_http_occ_t) { ev, ev->start_us, ev->end_us, ev->start_off, ev->end_off };
     }
+    free (moved.ev);
     if (s->occ_n)
         qsort (s->occ, s->occ_n, sizeof *s->occ, s_cmp_occ);
     return 0;
@@ -563,6 +589,8 @@ s_release (el_http_t *self, s_ref_t *r)
     bool last = --r->refs == 0;
     pthread_mutex_unlock (&self->lock);
     if (last) {
+        for (size_t i = 0; i < S_CACHE_SLOTS; i++)
+            free (r->cache[i].data);
         el_http_snap_free (&r->snap);
         free (r);
     }
@@ -592,6 +620,7 @@ s_publish (el_http_t *self)
         return rc;
     }
     r->refs = 1;
+    r->owner = self;
     pthread_mutex_lock (&self->lock);
     s_ref_t *old = self->current;
     self->current = r;
@@ -861,6 +890,85 @@ s_headers (struct MHD_Response *r, const char *type, const char *etag, int64_t m
     MHD_add_response_header (r, "Vary", "Accept-Language");
 }
 
+/* A rendered body: owned (free it), or borrowed from the snapshot's cache
+ * (the snapshot's reference keeps it alive). */
+typedef struct {
+    char *data;
+    size_t len;
+    char etag[2 * 16 + 3];              /* "" for /metrics */
+    bool owned;
+} s_body_t;
+
+/* The cache slot of a response that depends on nothing but the snapshot
+ * (and the language, for the feed's name); -1 when it is not cached. */
+static int
+s_cache_slot (s_route_t rt, const el_http_query_t *q)
+{
+    bool filtered = (q->site && q->site[0]) || (q->category && q->category[0]);
+    switch (rt) {
+    case S_ICS: return filtered ? -1 : q->french ? 0 : 1;
+    case S_EVENTS_JSON: return 2;
+    case S_EQUIP_JSON: return 3;
+    case S_SITES_JSON: return 4;
+    default: return -1;
+    }
+}
+
+static int
+s_body (el_http_t *self, s_ref_t *ref, s_route_t rt, const el_http_query_t *q, s_body_t *b)
+{
+    int slot = s_cache_slot (rt, q);
+    bool hit = false;
+    pthread_mutex_lock (&self->lock);
+    if (slot >= 0 && ref->cache[slot].data) {
+        *b = (s_body_t) { ref->cache[slot].data, ref->cache[slot].len, "", false };
+        memcpy (b->etag, ref->cache[slot].etag, sizeof b->etag);
+        hit = true;
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (hit)
+        return 0;
+    el_sb_t sb = { 0 };
+    s_render (self, rt, &ref->snap, q, &sb);
+    if (!sb.data && !sb.failed)
+        el_sb_put (&sb, "", 0);
+    if (sb.failed) {
+        free (sb.data);
+        return -ENOMEM;
+    }
+    *b = (s_body_t) { sb.data, sb.len, "", true };
+    if (rt != S_METRICS) {
+        uint8_t h[16];
+        char hex[2 * 16 + 1];
+        crypto_generichash (h, sizeof h, (const uint8_t *) sb.data, sb.len, NULL, 0);
+        sodium_bin2hex (hex, sizeof hex, h, sizeof h);
+        snprintf (b->etag, sizeof b->etag, "\"%s\"", hex);
+    }
+    if (slot < 0)
+        return 0;
+    pthread_mutex_lock (&self->lock);
+    if (!ref->cache[slot].data) {           /* first: the snapshot keeps it */
+        ref->cache[slot].data = b->data;
+        ref->cache[slot].len = b->len;
+        memcpy (ref->cache[slot].etag, b->etag, sizeof b->etag);
+        b->owned = false;
+    } else {                                /* another request was quicker */
+        free (b->data);
+        *b = (s_body_t) { ref->cache[slot].data, ref->cache[slot].len, "", false };
+        memcpy (b->etag, ref->cache[slot].etag, sizeof b->etag);
+    }
+    pthread_mutex_unlock (&self->lock);
+    return 0;
+}
+
+/* A response that sent a cached body is gone: drop its snapshot reference. */
+static void
+s_unref (void *cls)
+{
+    s_ref_t *ref = cls;
+    s_release (ref->owner, ref);
+}
+
 static enum MHD_Result
 s_answer (el_http_t *self, struct MHD_Connection *c, size_t route)
 {
@@ -874,40 +982,37 @@ s_answer (el_http_t *self, struct MHD_Connection *c, size_t route)
         .french = s_french (c),
         .now_us = el_now_us (),
     };
-    el_sb_t sb = { 0 };
     s_route_t rt = s_routes[route].route;
-    s_render (self, rt, &ref->snap, &q, &sb);
-    int64_t modified_s = ref->snap.modified_us / 1000000;
-    s_release (self, ref);
-    if (sb.failed) {
-        free (sb.data);
+    s_body_t b;
+    int64_t modified_s = rt == S_METRICS ? 0 : ref->snap.modified_us / 1000000;
+    if (s_body (self, ref, rt, &q, &b) < 0) {
+        s_release (self, ref);
         return s_plain (self, c, 500, "out of memory\n");
     }
-    bool cached = rt != S_METRICS;
-    char etag[2 * 16 + 3] = "";
-    if (cached) {
-        uint8_t h[16];
-        char hex[2 * 16 + 1];
-        crypto_generichash (h, sizeof h, (const uint8_t *) sb.data, sb.len, NULL, 0);
-        sodium_bin2hex (hex, sizeof hex, h, sizeof h);
-        snprintf (etag, sizeof etag, "\"%s\"", hex);
-    }
-    if (cached && s_not_modified (c, etag, modified_s)) {
-        free (sb.data);
+    if (b.etag[0] && s_not_modified (c, b.etag, modified_s)) {
         struct MHD_Response *r = MHD_create_response_from_buffer (0, (void *) "",
                                                                   MHD_RESPMEM_PERSISTENT);
         if (r)
-            s_headers (r, NULL, etag, modified_s, true);
+            s_headers (r, NULL, b.etag, modified_s, true);
+        if (b.owned)
+            free (b.data);
+        s_release (self, ref);
         return s_queue (self, c, 304, r);
     }
-    struct MHD_Response *r = sb.data
-        ? MHD_create_response_from_buffer (sb.len, sb.data, MHD_RESPMEM_MUST_FREE)
-        : MHD_create_response_from_buffer (0, (void *) "", MHD_RESPMEM_PERSISTENT);
-    if (!r) {
-        free (sb.data);
-        return MHD_NO;
+    struct MHD_Response *r;
+    if (b.owned) {
+        s_release (self, ref);
+        r = MHD_create_response_from_buffer (b.len, b.data, MHD_RESPMEM_MUST_FREE);
+        if (!r)
+            free (b.data);
+    } else {                    /* the response holds the reference until it is freed */
+        r = MHD_create_response_from_buffer_with_free_callback_cls (b.len, b.data, s_unref, ref);
+        if (!r)
+            s_release (self, ref);
     }
-    s_headers (r, s_routes[route].type, cached ? etag : NULL, cached ? modified_s : 0, true);
+    if (!r)
+        return MHD_NO;
+    s_headers (r, s_routes[route].type, b.etag[0] ? b.etag : NULL, modified_s, true);
     return s_queue (self, c, 200, r);
 }
 
