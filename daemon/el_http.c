@@ -613,7 +613,11 @@ s_publish (el_http_t *self)
     s_ref_t *r = calloc (1, sizeof *r);
     if (!r)
         return -ENOMEM;
+    int64_t t0 = s_mono_us ();
     int rc = s_snap_build (self, &r->snap);
+    el_log (EL_LOG_DEBUG, "http_snapshot", "events=%zu occurrences=%zu equipment=%zu sites=%zu "
+            "ms=%.1f rc=%d", r->snap.events_n, r->snap.occ_n, r->snap.equipment_n,
+            r->snap.sites_n, (double) (s_mono_us () - t0) / 1000.0, rc);
     if (rc < 0) {
         el_http_snap_free (&r->snap);
         free (r);
@@ -1143,6 +1147,7 @@ s_tick (void *state)
         int rc = s_publish (self);
         if (rc < 0)
             el_log (EL_LOG_WARN, "http_snapshot_failed", "reason=%s", el_strerror (rc));
+
         self->dirty = false;
         self->built_mono_us = now;
     }

@@ -28,7 +28,10 @@
  * role's tick(), at most every EL_HTTP_REFRESH_MS after an applied entry of
  * those kinds changed something, and publishes it under a mutex with a
  * reference count. The HTTP thread takes a reference, renders the response
- * from that immutable snapshot and drops it. Replication never waits for a
+ * from that immutable snapshot and drops it. The bodies that depend on the
+ * snapshot alone (the unfiltered feed in each language, the JSON) are
+ * rendered once and kept with it, with their ETag; a response sending one
+ * holds the snapshot's reference until libmicrohttpd frees the response. Replication never waits for a
  * client: the reactor's cost is one snapshot per refresh, whatever the
  * request rate; a slow client holds only an HTTP connection.
  *
