@@ -34,6 +34,7 @@ el_config_init (el_config_t *cfg)
     cfg->reconnect_ivl_max_ms = 5000;
     cfg->hwm = 1000;
     cfg->durable = true;
+    cfg->http_equipment = true;
 }
 
 static int
@@ -215,6 +216,13 @@ el_config_set (el_config_t *cfg, const char *name_in, const char *value, char *e
             return EL_EINVAL;
         }
         cfg->peers_n++;
+        return 0;
+    }
+    if (!strcmp (name, "http_equipment")) {
+        if (s_bool (value, &cfg->http_equipment) < 0) {
+            s_err (err, err_size, "http_equipment: %s (true or false)", value);
+            return EL_EINVAL;
+        }
         return 0;
     }
     if (!strcmp (name, "durable")) {

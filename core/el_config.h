@@ -21,6 +21,8 @@
  *   http_listen   ADDR:PORT (IPv4 dotted quad, e.g. 127.0.0.1:8080 or 0.0.0.0:8080):
  *                 serve the read-only web endpoint (agenda, calendar feed, open data,
  *                 metrics; daemon/el_http.h) there; default "" = off
+ *   http_equipment true | false: list this network's machines on the web endpoint
+ *                 (/equipment, /api/equipment; default true)
  * [limits]
  *   heartbeat_ivl_ms      ZMTP heartbeat interval, ms (default 2000)
  *   heartbeat_timeout_ms  drop a connection silent this long, ms (default 10000)
@@ -95,6 +97,7 @@ typedef struct {
     uint64_t credit;
     size_t batch;
     bool durable;
+    bool http_equipment;                /* the web endpoint lists the machines */
 } el_config_t;
 
 /** Defaults (see the key list above). */

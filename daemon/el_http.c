@@ -46,7 +46,8 @@ typedef struct {
 } s_ref_t;
 
 typedef struct el_http {
-    el_node_t *node;
+    el_node_t *node;                    /* reactor thread only */
+    bool equipment;                     /* http_equipment, copied at start for the HTTP thread */
     struct MHD_Daemon *mhd;
     pthread_mutex_t lock;               /* guards current, current->refs, metrics */
     s_ref_t *current;
@@ -984,6 +985,7 @@ s_answer (el_http_t *self, struct MHD_Connection *c, size_t route)
         .category = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "category"),
         .host = s_host (c),
         .french = s_french (c),
+        .equipment = self->equipment,
         .now_us = el_now_us (),
     };
     s_route_t rt = s_routes[route].route;
@@ -1037,9 +1039,16 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
         return s_plain (self, c, 405, "method not allowed: GET and HEAD only\n");
     if (strlen (url) > EL_HTTP_URL_MAX)
         return s_plain (self, c, 414, "URI too long\n");
-    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
-        if (!strcmp (url, s_routes[i].path))
-            return s_answer (self, c, i);
+    bool equipment = self->equipment;
+    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++) {
+        if (strcmp (url, s_routes[i].path))
+            continue;
+        bool hidden = !equipment && (s_routes[i].route == S_EQUIP_HTML
+                                     || s_routes[i].route == S_EQUIP_JSON);
+        if (hidden)
+            break;
+        return s_answer (self, c, i);
+    }
     return s_plain (self, c, 404, "not found\n");
 }
 
@@ -1097,6 +1106,7 @@ s_start (el_node_t *node, void **ret_state)
     if (!self)
         return -ENOMEM;
     self->node = node;
+    self->equipment = cfg->http_equipment;
     pthread_mutex_init (&self->lock, NULL);
     void *state = self;
     int rc = s_publish (self);

@@ -516,12 +516,14 @@ s_head (el_sb_t *sb, const el_http_query_t *q, const char *title, bool nav)
                     "left;padding:.2em .4em;border-bottom:1px solid #ddd;vertical-align:top}"
                     "table{table-layout:fixed}td:first-child{width:7em}td:last-child{width:12em}"
                     ".cancelled{text-decoration:line-through;color:#888}</style></head><body>\n");
-    if (nav)
-        el_sb_printf (sb, "<nav><a href=\"/\">%s</a> · <a href=\"/equipment\">%s</a> · "
-                      "<a href=\"/sites\">%s</a> · <a href=\"/agenda.ics\">%s</a></nav>\n",
-                      q->french ? "Agenda" : "Agenda", q->french ? "Machines" : "Machines",
+    if (nav) {
+        el_sb_puts (sb, "<nav><a href=\"/\">Agenda</a> · ");
+        if (q->equipment)
+            el_sb_puts (sb, "<a href=\"/equipment\">Machines</a> · ");
+        el_sb_printf (sb, "<a href=\"/sites\">%s</a> · <a href=\"/agenda.ics\">%s</a></nav>\n",
                       q->french ? "Lieux" : "Sites",
                       q->french ? "S'abonner (iCalendar)" : "Subscribe (iCalendar)");
+    }
     el_sb_puts (sb, "<h1>");
     s_html (sb, title);
     el_sb_puts (sb, "</h1>\n");

@@ -96,6 +96,7 @@ typedef struct {
     const char *host;                   /* the request's Host when it is a plain host[:port]
                                          * (for webcal:// links); NULL otherwise */
     bool french;
+    bool equipment;                     /* the machines are listed (http_equipment) */
     int64_t now_us;
 } el_http_query_t;
 

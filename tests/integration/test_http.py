@@ -347,15 +347,17 @@ def check_metrics(port, peers):
           "http requests by status: %s" % m)
 
 
-def check_private(ports, secrets):
-    """No byte of any member's name, id or contact in any response."""
+def check_private(ports, secrets, hidden=()):
+    """No byte of any member's name, id or contact in any response; the
+    (port, path) pairs of @hidden answer 404."""
     needles = [s.encode() for s in secrets]
     needles += [s.encode("utf-8").replace(b"\xc3\xa9", b"&eacute;") for s in secrets]
     for port in ports:
         for path in ENDPOINTS + ["/?site=village", "/agenda.ics?category=atelier"]:
             for lang in ("fr", "en"):
                 st, h, body = get(port, path, {"Accept-Language": lang})
-                check(st == 200, "%s on %d: %d" % (path, port, st))
+                want = 404 if (port, path) in hidden else 200
+                check(st == want, "%s on %d: %d, want %d" % (path, port, st, want))
                 blob = body + json.dumps(h).encode()
                 for n in needles:
                     check(n not in blob, "%r served by %s on %d" % (n, path, port))
@@ -483,13 +485,17 @@ def case_web(net):
         wait_for("events, machine and sites served on %d" % port,
                  lambda port=port: {e["uid"] for e in api_events(port)} == set(want)
                  and len(api_events(port)) == len(want) + 1
-                 and len(json.loads(get(port, "/api/equipment")[2])) == 1
+                 and (port == hub_port or len(json.loads(get(port, "/api/equipment")[2])) == 1)
                  and len(json.loads(get(port, "/api/sites")[2])) == 2)
     check_feed(central_port, want, ical)
     check_feed(hub_port, want, ical)
     check_json(central_port, want)
     check_pages(central_port)
-    check_private((hub_port, central_port), secrets)
+    check_private((hub_port, central_port), secrets,
+                  hidden=[(hub_port, "/equipment"), (hub_port, "/api/equipment")])
+    hub_page = get(hub_port, "/")[2].decode()
+    check('href="/equipment"' not in hub_page and "/sites" in hub_page,
+          "the hub's pages link to the machines it does not list")
     check_metrics(hub_port, [central.key, village.key])
     check_metrics(central_port, [net.hub.key])
     check_hostile(net, central_port, village, set(want))
@@ -563,7 +569,9 @@ def main():
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     hub_http = free_port()
-    net = Net(args, hub_extra=["--http", "127.0.0.1:%d" % hub_http])
+    # the hub does not list the machines (http_equipment = false)
+    net = Net(args, hub_extra=["--http", "127.0.0.1:%d" % hub_http,
+                               "--set", "http_equipment=false"])
     net.hub_http = hub_http
     rc = 1
     try:

@@ -266,6 +266,10 @@ test_http_listen (void **state)
         /* a refused value leaves the setting as it was */
         assert_string_equal (cfg.http_listen, "127.0.0.1:8080");
     }
+    assert_true (cfg.http_equipment);
+    assert_int_equal (el_config_set (&cfg, "http_equipment", "false", err, sizeof err), 0);
+    assert_false (cfg.http_equipment);
+    assert_int_equal (el_config_set (&cfg, "http_equipment", "maybe", err, sizeof err), EL_EINVAL);
     /* empty turns the endpoint off */
     assert_int_equal (el_config_set (&cfg, "http_listen", "", err, sizeof err), 0);
     assert_string_equal (cfg.http_listen, "");
