@@ -773,9 +773,10 @@ s_french (struct MHD_Connection *c)
             p++;
         bool fr = !strncasecmp (p, "fr", 2), en = !strncasecmp (p, "en", 2);
         const char *end = strchr (p, ',');
-        const char *q = strstr (p, ";q=");
+        size_t len = end ? (size_t) (end - p) : strlen (p);
+        const char *q = memmem (p, len, ";q=", 3);     /* within this item only: linear */
         double v = 1.0;
-        if (q && (!end || q < end))
+        if (q)
             v = strtod (q + 3, NULL);
         if (fr && v > best_fr)
             best_fr = v;

@@ -300,6 +300,9 @@ def check_pages(port):
     check("Thiers" in get(port, "/sites")[2].decode(), "/sites")
     emb = get(port, "/embed")[2].decode()
     check("Réunion publique" in emb and "<nav>" not in emb, "/embed")
+    # a long Accept-Language: its last item still decides
+    st, _, body = get(port, "/", {"Accept-Language": "x," * 3000 + "en;q=0.5"})
+    check(st == 200 and b"The network&#39;s agenda" in body, "long Accept-Language: %d" % st)
     st, h, body = get(port, "/", method="HEAD")
     check(st == 200 and body == b"" and "etag" in h, "HEAD /: %d %r" % (st, body))
 
