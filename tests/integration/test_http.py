@@ -7,8 +7,9 @@ requests over real sockets.
 Cases:
   web      the feed, ETag/Last-Modified and 304, filters, JSON fields, pages in
            both languages with escaped text, /metrics, no member data in any
-           response, hostile requests answered with their codes while an entry
-           written at another site still arrives, the per-address connection
+           response, hostile requests answered with their codes while 40 other
+           clients load the endpoint and an entry written at another site
+           still arrives, the per-address connection
            limit, and a half-sent request dropped after the idle timeout
   browser  headless Chromium loads /, /equipment and /embed and its DOM shows
            the events and machines (exit 77, with the reason, when Chromium
@@ -384,6 +385,23 @@ def hammer(port, stop, counts):
             counts[r[:24]][code] += 1
 
 
+def busy(port, stop, served):
+    """A keep-alive client asking for filtered feeds (rendered per request)
+    until @stop is set; served[0] += 1 per 200."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        while not stop.is_set():
+            c.request("GET", "/agenda.ics?category=atelier")
+            r = c.getresponse()
+            r.read()
+            if r.status == 200:
+                served[0] += 1
+    except (OSError, http.client.HTTPException):
+        pass                    # over the per-address limit: closed
+    finally:
+        c.close()
+
+
 def check_hostile(net, port, village, want_uids):
     expect = {"POST": 405, "DELETE": 405, "GET /../../etc/passwd": 404,
               "GET /%2e%2e/%2e%2e/etc/": 404, "GET /api/..%2f..%2fkey H": 404,
@@ -392,8 +410,10 @@ def check_hostile(net, port, village, want_uids):
     st, h, _ = get(port, "/", method="PUT")
     check(st == 405 and h.get("allow") == "GET, HEAD", "PUT: %d %s" % (st, h))
     stop, counts, threads = threading.Event(), {}, []
-    for _ in range(4):
-        t = threading.Thread(target=hammer, args=(port, stop, counts), daemon=True)
+    served = [0]
+    for i in range(4 + 40):     # 4 hostile clients, 40 busy ones
+        t = threading.Thread(target=hammer if i < 4 else busy,
+                             args=(port, stop, counts if i < 4 else served), daemon=True)
         t.start()
         threads.append(t)
     try:
@@ -407,7 +427,9 @@ def check_hostile(net, port, village, want_uids):
         stop.set()
         for t in threads:
             t.join(60)
-    print("hostile requests answered:", {k.decode(): v for k, v in counts.items()})
+    print("hostile requests answered:", {k.decode(): v for k, v in counts.items()},
+          "feeds served meanwhile:", served[0])
+    check(served[0] > 0, "no feed served while hammered")
     for prefix, codes in counts.items():
         p = prefix.decode()
         want = [v for k, v in expect.items() if p.startswith(k)]
