@@ -302,6 +302,29 @@ s_period (const s_rule_t *r, int64_t k, int64_t sd, int64_t *out)
     return n;
 }
 
+/* Without COUNT, nothing before the window matters: the first period that
+ * may reach day @p from_day, a period early (0 when the window starts before
+ * dtstart's day @p sd). */
+static int64_t
+s_skip (const s_rule_t *r, int64_t sd, int64_t from_day)
+{
+    if (from_day <= sd)
+        return 0;
+    int64_t y0, y1;
+    int m0, m1, d0, d1;
+    s_civil (sd, &y0, &m0, &d0);
+    s_civil (from_day, &y1, &m1, &d1);
+    int64_t periods;
+    switch (r->freq) {
+    case S_DAILY: periods = from_day - sd; break;
+    case S_WEEKLY: periods = (from_day - sd) / 7; break;
+    case S_MONTHLY: periods = (y1 - y0) * 12 + (m1 - m0); break;
+    default: periods = y1 - y0; break;
+    }
+    int64_t k = periods / r->interval - 1;
+    return k > 0 ? k : 0;
+}
+
 int
 el_recur_expand (const char *rrule, int64_t dtstart, const el_tz_t *tz, int64_t from,
                  int64_t to, int64_t *out, size_t max, size_t *ret_n)
@@ -323,7 +346,8 @@ el_recur_expand (const char *rrule, int64_t dtstart, const el_tz_t *tz, int64_t 
     if (r.count == 1 || dtstart >= to)
         return 0;
     static _Thread_local int64_t days[S_DAYS_MAX];
-    for (int64_t k = 0; k < EL_RECUR_STEPS_MAX; k++) {
+    int64_t k0 = r.count ? 0 : s_skip (&r, sd, s_floor_div (from, 86400));
+    for (int64_t k = k0; k < k0 + EL_RECUR_STEPS_MAX; k++) {
         size_t n = s_period (&r, k, sd, days);
         if (n && days[0] * 86400 + tod >= to)
             return 0;

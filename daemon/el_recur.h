@@ -21,7 +21,8 @@
 #include "el_tz.h"
 
 #define EL_RECUR_TEXT_MAX  1000        /* bytes of an RRULE value */
-#define EL_RECUR_STEPS_MAX 100000      /* periods walked before giving up */
+#define EL_RECUR_STEPS_MAX 10000       /* periods walked before giving up (a rule
+                                        * without COUNT starts near the window) */
 
 /** Occurrences of @p rrule starting at @p dtstart (local seconds) that
  * start in [@p from, @p to) (local seconds), oldest first, at most @p max,

@@ -76,6 +76,19 @@ test_rules (void **state)
     const int64_t o3[] = { off, s_at (2027, 1, 9, 10, 0), s_at (2027, 2, 13, 10, 0) };
     s_expect ("FREQ=MONTHLY;BYDAY=2SA;COUNT=3", off, NULL, all0, all1, o3, 3);
     s_expect ("FREQ=MONTHLY;BYDAY=2SA;COUNT=1", off, NULL, all0, all1, o3, 1);
+    /* a rule without COUNT that began long ago still reaches the window (the
+     * walk starts near it); with COUNT it walks from the start, and a series
+     * longer than the walk shows nothing rather than blocking the caller */
+    int64_t old_start = s_at (1900, 1, 1, 9, 0);             /* a Monday */
+    const int64_t dl[] = { s_at (2027, 3, 1, 9, 0), s_at (2027, 3, 2, 9, 0) };
+    s_expect ("FREQ=DAILY", old_start, NULL, dl[0], dl[1] + 1, dl, 2);
+    const int64_t mo[] = { s_at (2027, 3, 1, 9, 0), s_at (2027, 3, 8, 9, 0) };
+    s_expect ("FREQ=WEEKLY;BYDAY=MO", old_start, NULL, mo[0], mo[1] + 1, mo, 2);
+    const int64_t fi[] = { s_at (2027, 3, 1, 9, 0) };
+    s_expect ("FREQ=MONTHLY;BYMONTHDAY=1", old_start, NULL, fi[0] - 86400, fi[0] + 86400, fi, 1);
+    const int64_t ny[] = { s_at (2027, 1, 1, 9, 0) };
+    s_expect ("FREQ=YEARLY", old_start, NULL, ny[0] - 86400, ny[0] + 86400, ny, 1);
+    s_expect ("FREQ=DAILY;COUNT=99999", old_start, NULL, dl[0], dl[1] + 1, dl, 0);
     /* the 31st: months without one are skipped */
     int64_t j31 = s_at (2027, 1, 31, 10, 0);
     const int64_t d31[] = { j31, s_at (2027, 3, 31, 10, 0), s_at (2027, 5, 31, 10, 0) };
