@@ -20,6 +20,7 @@
 #include "el_control_call.h"
 #include "el_daemon.h"
 #include "el_duties.h"
+#include "el_http.h"
 #include "el_hub.h"
 #include "el_entry.h"
 #include "el_keytext.h"
@@ -225,7 +226,7 @@ main (int argc, char **argv)
     }
     if (flags.admit || flags.revoke)
         return s_admin (&cfg, &flags);
-    static const el_role_ops_t *const roles[] = { &el_site_role, &el_hub_role };
+    static const el_role_ops_t *const roles[] = { &el_site_role, &el_hub_role, &el_http_role };
     return el_daemon_run (&cfg, EL_CONFIG_NEEDS_LISTEN, "broker", roles,
                           sizeof roles / sizeof roles[0]);
 }

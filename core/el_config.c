@@ -2,6 +2,7 @@
 #include "el_config.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -36,6 +37,7 @@ el_config_init (el_config_t *cfg)
     cfg->reconnect_ivl_max_ms = 5000;
     cfg->hwm = 1000;
     cfg->durable = true;
+    cfg->http_equipment = true;
 }
 
 static int
@@ -176,6 +178,22 @@ el_config_set (el_config_t *cfg, const char *name_in, const char *value, char *e
             cfg->listen_n++;
         return rc;
     }
+    if (!strcmp (name, "http_listen")) {
+        uint32_t addr;
+        uint16_t port;
+        if (!value[0]) {
+            cfg->http_listen[0] = '\0';
+            return 0;
+        }
+        if (strlen (value) >= sizeof cfg->http_listen
+            || el_config_http_parse (value, &addr, &port) < 0) {
+            s_err (err, err_size, "http_listen: %s (expected ADDR:PORT, e.g. 127.0.0.1:8080)",
+                   value);
+            return EL_EINVAL;
+        }
+        memcpy (cfg->http_listen, value, strlen (value) + 1);
+        return 0;
+    }
     if (!strcmp (name, "broker_key")) {
         const char *why = NULL;
         int rc = el_keytext_resolve (value, cfg->broker_key, NULL, &why);
@@ -226,6 +244,13 @@ el_config_set (el_config_t *cfg, const char *name_in, const char *value, char *e
             return EL_EINVAL;
         }
         return s_copy (cfg->timezone, value, err, err_size, name);
+    }
+    if (!strcmp (name, "http_equipment")) {
+        if (s_bool (value, &cfg->http_equipment) < 0) {
+            s_err (err, err_size, "http_equipment: %s (true or false)", value);
+            return EL_EINVAL;
+        }
+        return 0;
     }
     if (!strcmp (name, "durable")) {
         if (s_bool (value, &cfg->durable) < 0) {
@@ -500,4 +525,34 @@ el_config_timezone_ok (const char *name)
             return false;
     }
     return true;
+}
+
+int
+el_config_http_parse (const char *text, uint32_t *ret_addr, uint16_t *ret_port)
+{
+    char host[EL_CONFIG_HTTP_MAX];
+    const char *colon = strrchr (text, ':');
+    if (!colon || colon == text || (size_t) (colon - text) >= sizeof host)
+        return EL_EINVAL;
+    memcpy (host, text, (size_t) (colon - text));
+    host[colon - text] = '\0';
+    struct in_addr in;
+    if (inet_pton (AF_INET, host, &in) != 1)
+        return EL_EINVAL;
+    const char *p = colon + 1;
+    unsigned long port = 0;
+    if (!*p)
+        return EL_EINVAL;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return EL_EINVAL;
+        port = port * 10 + (unsigned long) (*p - '0');
+        if (port > 65535)
+            return EL_EINVAL;
+    }
+    if (port == 0)
+        return EL_EINVAL;
+    *ret_addr = in.s_addr;
+    *ret_port = (uint16_t) port;
+    return 0;
 }

@@ -23,6 +23,11 @@
  *                 RFC 5545 §3.2.19 TZID text): where its floating times are and the zone
  *                 the command line shows its times in; "" = not set. Checked for form only
  *                 (letters, digits, '/', '_', '-', '+'; no "..", no leading '/' or '.').
+ *   http_listen   ADDR:PORT (IPv4 dotted quad, e.g. 127.0.0.1:8080 or 0.0.0.0:8080):
+ *                 serve the read-only web endpoint (agenda, calendar feed, open data,
+ *                 metrics; daemon/el_http.h) there; default "" = off
+ *   http_equipment true | false: list this network's machines on the web endpoint
+ *                 (/equipment, /api/equipment; default true)
  * [limits]
  *   heartbeat_ivl_ms      ZMTP heartbeat interval, ms (default 2000)
  *   heartbeat_timeout_ms  drop a connection silent this long, ms (default 10000)
@@ -50,6 +55,7 @@
 #define EL_CONFIG_PEERS_MAX     64      /* configured peers */
 #define EL_CONFIG_ERR_MAX       256     /* bytes of an error text */
 #define EL_CONFIG_TZ_MAX        64      /* bytes of a time zone name incl. NUL */
+#define EL_CONFIG_HTTP_MAX      32      /* bytes of http_listen incl. NUL */
 
 /* A daemon's log level (the daemons' logging is daemon/el_log.h). */
 typedef enum {
@@ -85,6 +91,7 @@ typedef struct {
     char control[EL_CONFIG_PATH_MAX];
     char config_file[EL_CONFIG_PATH_MAX];   /* the file --config loaded; "" = none (not a
                                                setting: el_config_from_args sets it) */
+    char http_listen[EL_CONFIG_HTTP_MAX];   /* "ADDR:PORT" as given; "" = no web endpoint */
     el_log_level_t log_level;
     el_config_peer_t peers[EL_CONFIG_PEERS_MAX];
     size_t peers_n;
@@ -99,6 +106,7 @@ typedef struct {
     uint64_t credit;
     size_t batch;
     bool durable;
+    bool http_equipment;                /* the web endpoint lists the machines */
 } el_config_t;
 
 /** Defaults (see the key list above). */
@@ -144,6 +152,12 @@ bool el_config_timezone_ok (const char *name);
  * @return 0; -EPERM when it is writable so (@p err names the path, its mode
  *         and the fix); -errno when it cannot be checked (@p err says why). */
 int el_config_check_private (const char *path, char *err, size_t err_size);
+
+/** Parse an http_listen value "A.B.C.D:PORT" (PORT 1..65535) into a
+ * socket address in network byte order.
+ * @param[out] ret_addr IPv4 address, network order; @param[out] ret_port host order
+ * @return 0, EL_EINVAL (not that form). */
+int el_config_http_parse (const char *text, uint32_t *ret_addr, uint16_t *ret_port);
 
 /** Parse "KEY@ENDPOINT" or "KEY" (KEY checked or in the older form,
  * el_keytext_decode()). @return 0, EL_EINVAL, EL_EKEYFORMAT. */

@@ -1854,6 +1854,34 @@ el_node_id (const el_node_t *self)
     return self->kp->pk;
 }
 
+size_t
+el_node_peers_connected (const el_node_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->links_hi; i++)
+        if (self->links[i].kind != S_LINK_FREE && self->links[i].session)
+            n++;
+    return n;
+}
+
+size_t
+el_node_peers (el_node_t *self, el_node_peer_t *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->links_hi && n < max; i++) {
+        const s_link_t *l = &self->links[i];
+        el_sync_peer_info_t info;
+        if (l->kind == S_LINK_FREE || !l->session || !l->has_key
+            || el_sync_peer_info (self->sync, l->session, &info) != 0)
+            continue;
+        memcpy (out[n].key, l->key, EL_KEY_BYTES);
+        out[n].behind = info.behind;
+        out[n].last_seen_us = l->last_seen_us;
+        n++;
+    }
+    return n;
+}
+
 void
 el_node_stop (el_node_t *self)
 {
@@ -2155,6 +2183,9 @@ el_node_run (el_node_t *self)
             owners[n] = l;
             kinds[n++] = 5;
         }
+        for (size_t i = 0; i < self->roles_n; i++)
+            if (self->role_started[i] && self->roles[i]->tick)
+                self->roles[i]->tick (self->role_state[i]);
         int64_t now = s_mono_us ();
         int64_t next = now + 1000000;
         s_timers (self, now, &next);

@@ -153,6 +153,20 @@ const uint8_t *el_node_network (const el_node_t *self);
 void el_node_set_admission (el_node_t *self, bool admitted, int64_t revoked_us);
 bool el_node_is_admitted (const el_node_t *self);
 
+/** Peers with an open sync session now (inbound and outbound links). */
+size_t el_node_peers_connected (const el_node_t *self);
+
+/* A peer with an open sync session, as metrics see it. */
+typedef struct {
+    uint8_t key[EL_KEY_BYTES];
+    uint64_t behind;            /* entries it lacks that we hold, all origins */
+    int64_t last_seen_us;       /* its last frame, µs since the Unix epoch */
+} el_node_peer_t;
+
+/** The peers with an open sync session (a link whose key is known), at most
+ * @p max, into @p out. @return how many were written. */
+size_t el_node_peers (el_node_t *self, el_node_peer_t *out, size_t max);
+
 /** Let @p key through ZAP (logged on failure). @return 0, -ENOMEM, -ENOSPC. */
 int el_node_zap_allow (el_node_t *self, const uint8_t key[EL_KEY_BYTES]);
 

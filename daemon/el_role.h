@@ -7,7 +7,8 @@
  * order; no code outside a role asks which daemon it runs in.
  *
  *   entrelab-node    site role (daemon/el_site.h) + uplink role (node/el_uplink.h)
- *   entrelab-broker  site role + hub role (broker/el_hub.h)
+ *                  + http role (daemon/el_http.h, idle unless http_listen is set)
+ *   entrelab-broker  site role + hub role (broker/el_hub.h) + http role
  *
  * Every hook is optional (NULL = nothing to do) and runs in the reactor
  * thread. A role's state is its own; it reaches the daemon through the
@@ -78,6 +79,11 @@ typedef struct el_role_ops {
     /** Add to a status reply (rows of peers the reactor does not know, ...).
      * Allocate with el_control_alloc(). @return 0, -ENOMEM, store errors. */
     int (*status) (void *state, el_control_t *ctl, El__StatusReply *st);
+
+    /** Once per reactor cycle, before the reactor sleeps: at least once a
+     * second, and after every cycle that read sockets. Keep it short (the
+     * reactor waits for it); work that can wait should check the time. */
+    void (*tick) (void *state);
 } el_role_ops_t;
 
 #endif

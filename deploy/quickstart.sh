@@ -177,7 +177,7 @@ for row in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
 EOF
 )
 [ ${#sites[@]} -ge 2 ] || die "deploy/demo/sites.csv lists no sites"
-declare -A site_dir site_name site_key
+declare -A site_dir site_name site_key site_http
 central="" village=""
 order=()
 how=()
@@ -185,23 +185,24 @@ last=$((${#sites[@]} - 1))
 for i in "${!sites[@]}"; do
   IFS=$'\t' read -r dir name kind town address <<<"${sites[$i]}"
   d="$tmp/$dir"
+  http="127.0.0.1:$(free_port)"     # each site's read-only web endpoint
   if [ "$i" -lt "$last" ]; then
     # admitted by key: the site sends its key, the broker's coordinator admits it
     key=$("$cli" init "$d" --connect "tcp://127.0.0.1:$port" --broker-key "$broker_key" \
-            "${fast[@]}" --json | jq -r .key_checked)
+            --http "$http" "${fast[@]}" --json | jq -r .key_checked)
     how+=("admitted")
   else
     # the last one joins with a one-time invite token
     token=$(el "$hub" invite --name "$name" --kind "$kind" \
               --join-listen "tcp://127.0.0.1:$(free_port)" --json | jq -r .token)
-    "$cli" init "$d" "${fast[@]}" >/dev/null
+    "$cli" init "$d" --http "$http" "${fast[@]}" >/dev/null
     key=$(el "$d" join "$token" --json | jq -r .site_checked)
     how+=("joined with an invite")
   fi
   # the directory entry, with the town and address (for an invited site: completed)
   el "$hub" admit "$key" --name "$name" --kind "$kind" --town "$town" --address "$address" \
     >/dev/null
-  site_dir[$dir]=$d site_name[$dir]=$name site_key[$dir]=$key
+  site_dir[$dir]=$d site_name[$dir]=$name site_key[$dir]=$key site_http[$dir]=$http
   order+=("$dir")
   [ "$kind" = central ] && [ -z "$central" ] && central=$dir
   [ "$kind" = peripheral ] && [ -z "$village" ] && village=$dir
@@ -386,6 +387,16 @@ else
   say "No lathe at ${site_name[$central]}: no booking to show"
 fi
 
+# ------------------------------------------------------------ web
+say "The network on the web, served by ${site_name[$village]}"
+web="http://${site_http[$village]}"
+echo "agenda     $web/   (also /equipment, /sites, /embed)"
+n_feed=$(python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=10).read().count(b"BEGIN:VEVENT"))' \
+         "$web/agenda.ics") || die "the web endpoint did not answer at $web/agenda.ics"
+echo "calendar   webcal://${site_http[$village]}/agenda.ics   ($n_feed events)"
+echo "open data  $web/api/events  $web/api/equipment  $web/api/sites"
+echo "metrics    $web/metrics"
 
 # ------------------------------------------------------------ a second network
 if [ "$federated" = 1 ]; then
@@ -485,6 +496,9 @@ if [ "$keep" = 1 ]; then
 State and logs: $tmp
 Daemons (pids ${pids[*]}): stop them with
   kill ${pids[*]}; rm -rf $tmp
+
+Open $web/ in a browser, or subscribe a calendar app to
+  webcal://${site_http[$village]}/agenda.ics
 
 Try, as the village (${site_name[$village]}):
   export ENTRELAB_NODE=$V

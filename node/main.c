@@ -8,6 +8,7 @@
 #include "el_config.h"
 #include "el_daemon.h"
 #include "el_duties.h"
+#include "el_http.h"
 #include "el_uplink.h"
 
 static void
@@ -54,7 +55,8 @@ main (int argc, char **argv)
         fprintf (stderr, "entrelab-node: %s\n", err);
         return 2;
     }
-    static const el_role_ops_t *const roles[] = { &el_site_role, &el_uplink_role };
+    static const el_role_ops_t *const roles[] = { &el_site_role, &el_uplink_role,
+                                                  &el_http_role };
     return el_daemon_run (&cfg, EL_CONFIG_NEEDS_BROKER, "node", roles,
                           sizeof roles / sizeof roles[0]);
 }

@@ -32,7 +32,7 @@ NY = str(time.gmtime().tm_year + 1)
 class Site:
     """One daemon's state dir, made by `entrelab init`, and its process."""
 
-    def __init__(self, net, name, broker=False, joined=False, timezone=None):
+    def __init__(self, net, name, broker=False, joined=False, timezone=None, extra=()):
         self.net = net
         self.name = name
         self.broker = broker
@@ -54,7 +54,7 @@ class Site:
         else:
             args = ["init", self.dir, "--connect", "tcp://127.0.0.1:%d" % net.hub.port,
                     "--broker-key", net.hub.key] + fast
-        out = net.cli_ok(None, *args, json_out=True)
+        out = net.cli_ok(None, *(args + list(extra)), json_out=True)
         self.key = out["key"]
         self.conf = out["config"]
 
@@ -93,15 +93,16 @@ class Site:
 
 
 class Net:
-    def __init__(self, args):
+    def __init__(self, args, hub_extra=()):
         self.args = args
         self.tmp = tempfile.mkdtemp(prefix="entrelab-cli-")
         self.sites = []
         self.hub = None
-        self.hub = self.add("hub", broker=True)
+        self.hub = self.add("hub", broker=True, extra=hub_extra)
 
-    def add(self, name, broker=False, joined=False, admit=True, kind=None, timezone=None):
-        s = Site(self, name, broker=broker, joined=joined, timezone=timezone)
+    def add(self, name, broker=False, joined=False, admit=True, kind=None, timezone=None,
+            extra=()):
+        s = Site(self, name, broker=broker, joined=joined, timezone=timezone, extra=extra)
         self.sites.append(s)
         if not broker and not joined and admit:
             extra = ["--kind", kind] if kind else []

@@ -138,6 +138,11 @@ def check_demo(out, when):
     start = datetime.datetime.fromisoformat(m.group(1))
     check(start > after and start.date() == first + datetime.timedelta(days=2),
           "booking at %s, the agenda starts %s, now is %s" % (start, first, after))
+    # the village's web endpoint served the network's calendar feed
+    web = section(secs, "The network on the web, served by L'Atelier du Moulin")
+    m = re.search(r"^calendar +webcal://127\.0\.0\.1:\d+/agenda\.ics +\((\d+) events\)$", web,
+                  flags=re.M)
+    check(m and int(m.group(1)) >= 6, "web section: %s" % web)
     status = section(secs, "entrelab status, at L'Atelier du Moulin")
     check(re.search(r"^Admitted:\s+yes$", status, flags=re.M), "status: not admitted")
     peers = [l for l in status.splitlines() if l.startswith("broker:")]

@@ -1,4 +1,5 @@
 /* test_el_config.c — INI file and flags, defaults, validation. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -294,6 +295,42 @@ test_bad_values (void **state)
 }
 
 static void
+test_http_listen (void **state)
+{
+    (void) state;
+    el_config_t cfg;
+    el_config_init (&cfg);
+    char err[EL_CONFIG_ERR_MAX];
+    assert_string_equal (cfg.http_listen, "");
+    assert_int_equal (el_config_set (&cfg, "http-listen", "127.0.0.1:8080", err, sizeof err), 0);
+    assert_string_equal (cfg.http_listen, "127.0.0.1:8080");
+    uint32_t addr = 0;
+    uint16_t port = 0;
+    assert_int_equal (el_config_http_parse ("10.1.2.3:65535", &addr, &port), 0);
+    assert_int_equal (port, 65535);
+    assert_int_equal (addr, htonl (0x0a010203));
+    static const char *const bad[] = {
+        "8080", ":8080", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+        "127.0.0.1:80a", "localhost:8080", "256.0.0.1:80", "tcp://127.0.0.1:80",
+        "127.0.0.1:99999999999999999999",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal (el_config_set (&cfg, "http_listen", bad[i], err, sizeof err), EL_EINVAL);
+        assert_non_null (strstr (err, "http_listen"));
+        /* a refused value leaves the setting as it was */
+        assert_string_equal (cfg.http_listen, "127.0.0.1:8080");
+    }
+    assert_true (cfg.http_equipment);
+    assert_int_equal (el_config_set (&cfg, "http_equipment", "false", err, sizeof err), 0);
+    assert_false (cfg.http_equipment);
+    assert_int_equal (el_config_set (&cfg, "http_equipment", "maybe", err, sizeof err), EL_EINVAL);
+    /* empty turns the endpoint off */
+    assert_int_equal (el_config_set (&cfg, "http_listen", "", err, sizeof err), 0);
+    assert_string_equal (cfg.http_listen, "");
+}
+
+static void
 test_bad_files (void **state)
 {
     s_fix_t *f = *state;
@@ -413,6 +450,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_check_private, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_extra_flags_and_switches, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_values, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_http_listen, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_files, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_example_configs_load, s_setup, s_teardown),
     };

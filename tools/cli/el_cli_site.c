@@ -202,6 +202,11 @@ s_init (el_cli_t *cli, const el_cli_args_t *a)
         if (rc < 0)
             goto out;
     }
+    if (el_cli_opt (a, "http")) {
+        rc = s_setting (cli, cfg, text, S_CONF_MAX, "http_listen", el_cli_opt (a, "http"));
+        if (rc < 0)
+            goto out;
+    }
     if (connect) {
         rc = s_setting (cli, cfg, text, S_CONF_MAX, "connect", connect);
         if (rc < 0)
@@ -876,6 +881,8 @@ static const el_cli_optspec_t s_init_opts[] = {
     { "broker-key", EL_CLI_OPT_VALUE, "KEY", "site: the broker's key (or use join)" },
     { "timezone", EL_CLI_OPT_VALUE, "ZONE", "the site's time zone, an IANA name such as "
       "Europe/Paris (default: this machine's)" },
+    { "http", EL_CLI_OPT_VALUE, "ADDR:PORT", "serve the read-only web endpoint (agenda, "
+      "agenda.ics, open data, metrics) there (http_listen)" },
     { "set", EL_CLI_OPT_LIST, "NAME=VALUE", "any other daemon setting (log_level, peer, "
       "map_max_mb ...; see \"Daemon settings\" in docs/CLI.md)" },
     { NULL, 0, NULL, NULL },
