@@ -169,6 +169,18 @@ s_event_status (int st)
     }
 }
 
+/* The STATUS value of RFC 5545 §3.8.1.11 for an event's status; "" = none. */
+static const char *
+s_event_status_ics (int st)
+{
+    switch (st) {
+    case EL__EVENT_STATUS__TENTATIVE: return "TENTATIVE";
+    case EL__EVENT_STATUS__CANCELLED: return "CANCELLED";
+    case EL__EVENT_STATUS__CONFIRMED: return "CONFIRMED";
+    default: return "";
+    }
+}
+
 /* ------------------------------------------------------------ RFC 5545 */
 
 /* One content line: name (with parameters), ':', value already escaped;
@@ -328,15 +340,9 @@ s_ics_event (el_sb_t *sb, const el_http_event_t *ev)
     s_ics_text (sb, "DESCRIPTION", ev->description);
     s_ics_text (sb, "LOCATION", ev->location);
     s_ics_text (sb, "CATEGORIES", ev->category);
-    const char *st = s_event_status (ev->status);
-    if (st[0]) {
-        char up[16];
-        size_t i = 0;
-        for (; st[i] && i + 1 < sizeof up; i++)
-            up[i] = (char) (st[i] - 'a' + 'A');
-        up[i] = '\0';
-        s_ics_line (sb, "STATUS", up);
-    }
+    const char *st = s_event_status_ics (ev->status);
+    if (st[0])
+        s_ics_line (sb, "STATUS", st);
     s_ics_raw (sb, "URL", ev->url);
     if (ev->sequence)
         el_sb_printf (sb, "SEQUENCE:%u\r\n", ev->sequence);
