@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build entrelab and run every test: once in a normal build, then again in an
-# AddressSanitizer + UndefinedBehaviorSanitizer build.
+# AddressSanitizer + UndefinedBehaviorSanitizer build; a Release build must
+# compile as well.
 #   deploy/test.sh [--no-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,12 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 echo "== tests"
 (cd build && ctest --output-on-failure -j "$jobs" --timeout 600)
+
+# the optimiser warns about what the default build does not see, and the
+# README deploys a Release build: it must compile (-Werror) too
+echo "== build (Release, as deployed)"
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-release -j "$jobs"
 
 if [ "$asan" = 1 ]; then
   echo "== build (ASan + UBSan)"
