@@ -101,6 +101,11 @@ el_accept_federated (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY
         return EL_EPOLICY;
     if (el_wire_entry_kind (data, len, &kind, &stub) < 0 || stub || kind == EL__KIND__SITE)
         return 0;                       /* malformed ones the store refuses and counts */
+    const uint8_t *payload = NULL;
+    size_t payload_len = 0;
+    if (!el_wire_fields (data, data + len, EL_WIRE_ENTRY_PAYLOAD, &payload, &payload_len, 0,
+                         NULL) || !payload_len)
+        return 0;                       /* a tombstone carries no record: it keeps the chain */
     if ((unsigned) kind < 32 && (EL_SHARE_KINDS_ALL & (1u << kind)) && !(l->accept & (1u << kind)))
         return EL_EPOLICY;
     if (kind == EL__KIND__MEMBER && !s_member_federated (data, len))

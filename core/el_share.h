@@ -65,9 +65,10 @@ bool el_relay_federated (void *arg, const uint8_t peer_network[EL_KEY_BYTES],
                          const uint8_t entry_network[EL_KEY_BYTES]);
 
 /** The federation's accept policy, an el_sync_accept_fn with @p arg an
- * el_share_federation_t: from a linked network's peer, a stub always (it
- * keeps the chain whole), Site records always, a payload only of a kind the
- * link accepts, a member's only at the federation level.
+ * el_share_federation_t: from a linked network's peer, a stub or a
+ * tombstone always (no record in it; it keeps the chain whole), Site records
+ * always, a payload only of a kind the link accepts, a member's only at the
+ * federation level.
  * @return 0 or EL_EPOLICY. */
 int el_accept_federated (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_BYTES],
                          const uint8_t *data, size_t len);

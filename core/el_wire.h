@@ -40,6 +40,7 @@ enum {
     EL_WIRE_HELLO_NETWORKS = 7,     /* Hello.networks, repeated bytes */
     EL_WIRE_ENTRIES_ENTRY = 1,      /* Entries.entries, repeated bytes */
     EL_WIRE_ENTRY_BODY = 1,         /* Entry.body */
+    EL_WIRE_ENTRY_PAYLOAD = 4,      /* Entry.payload */
     EL_WIRE_ENTRY_STUB = 5,         /* Entry.stub */
     EL_WIRE_BODY_ORIGIN = 1,        /* EntryBody.origin */
     EL_WIRE_BODY_SEQ = 2,           /* EntryBody.seq */

@@ -27,8 +27,18 @@
  * is the simulation's (S_TICK_US per tick from S_T0), so the entries written
  * carry the same time_us, and thus the same hashes, in every run of a seed.
  *
+ * With --networks K (K > 1) the nodes form K networks, each a broker (its
+ * first node) and its sites; brokers link at random (a federation link both
+ * ways, each direction sharing events or not, the receiver accepting at least
+ * what is shared), with the federation policies of core/el_share.h on the
+ * brokers (share, accept, relay). The checks then are per pair of networks:
+ * a node holds every entry of an origin of its own network or of a linked
+ * network (as stubs where events are not shared) and nothing of any other,
+ * and it holds an origin's event records exactly when that origin's network
+ * shares events with its own (or is its own). No fork is injected then.
+ *
  * Usage: el_sim [--seeds N] [--nodes M] [--seed-base S] [--ticks T] [--faults X] [--quiet]
- *               [--digest]
+ *               [--digest] [--networks K]
  *   --faults X multiplies the drop, duplication, partition, isolation and
  *   crash rates (0 = a calm network, 1 = default).
  *   --digest prints, per seed, "digest seed=S <hex>": BLAKE2b-256 over every
@@ -47,6 +57,7 @@
 #include <sodium.h>
 
 #include "el_entry.h"
+#include "el_share.h"
 #include "el_store.h"
 #include "el_sync.h"
 
@@ -56,6 +67,7 @@
 #define S_QUIESCE_MAX      20000 /* ticks allowed to converge after healing */
 #define S_T0               1767225600000000LL /* the clock at tick 0: 2026-01-01T00:00:00Z, µs */
 #define S_TICK_US          100000 /* µs of simulated time per tick */
+#define S_NETS_MAX         8    /* networks (--networks) */
 
 /* ------------------------------------------------------------ PRNG */
 
@@ -138,6 +150,13 @@ typedef struct {
     int *n_node_links;
     uint64_t (*key_prefix)[2];  /* sorted (first 8 key bytes, node) */
     el_keypair_t *broker;       /* node 0's key = network id */
+    int n_nets;                 /* networks (1 = one network, node 0 its broker) */
+    int per_net;                /* nodes per network; network k = nodes [k * per_net, ...) */
+    bool fed[S_NETS_MAX][S_NETS_MAX];     /* brokers j and k linked */
+    bool shares[S_NETS_MAX][S_NETS_MAX];  /* j shares events with k */
+    bool accepts[S_NETS_MAX][S_NETS_MAX]; /* k accepts events from j */
+    el_share_link_t fed_links[S_NETS_MAX][S_NETS_MAX];   /* per broker: its links */
+    el_share_federation_t fed_view[S_NETS_MAX];
     s_rng_t rng;
     uint64_t tick;
     char root[256];
@@ -221,6 +240,60 @@ s_on_applied (void *arg, uint64_t from_peer, const el_entry_t *const *entries,
     }
 }
 
+static void s_check (s_world_t *w, bool ok, const char *what, int node);
+
+static int
+s_net_of (const s_world_t *w, int node)
+{
+    return w->n_nets > 1 ? node / w->per_net : 0;
+}
+
+static const uint8_t *
+s_net_key (const s_world_t *w, int net)
+{
+    return w->nodes[net * w->per_net].kp->pk;
+}
+
+static bool
+s_is_broker (const s_world_t *w, int node)
+{
+    return node % w->per_net == 0 && node / w->per_net < w->n_nets;
+}
+
+/* Node @p i accepts the networks its own federates with; a broker also gets
+ * the federation's policies over its links. */
+static void
+s_federate (s_world_t *w, int i)
+{
+    if (w->n_nets < 2)
+        return;
+    int x = s_net_of (w, i);
+    for (int y = 0; y < w->n_nets; y++)
+        if (y != x && w->fed[x][y] && el_sync_accept_network (w->nodes[i].sync,
+                                                              s_net_key (w, y)) < 0)
+            s_check (w, false, "accept network", i);
+    if (!s_is_broker (w, i))
+        return;
+    el_share_federation_t *view = &w->fed_view[x];
+    memcpy (view->own, s_net_key (w, x), EL_KEY_BYTES);
+    view->links = w->fed_links[x];
+    view->n = 0;
+    for (int y = 0; y < w->n_nets; y++) {
+        if (y == x || !w->fed[x][y])
+            continue;
+        el_share_link_t *l = &w->fed_links[x][view->n++];
+        memcpy (l->network, s_net_key (w, y), EL_KEY_BYTES);
+        l->share = (1u << EL__KIND__SITE) | (w->shares[x][y] ? 1u << EL__KIND__EVENT : 0);
+        l->accept = (1u << EL__KIND__SITE) | (w->accepts[y][x] ? 1u << EL__KIND__EVENT : 0);
+    }
+    el_sync_policy_t p = { .share = el_share_federated, .share_arg = view,
+                           .share_kinds = EL_SHARE_BY_LEVEL_KINDS,
+                           .share_kinds_foreign = EL_SHARE_KINDS_ALL,
+                           .accept = el_accept_federated, .accept_arg = view,
+                           .relay = el_relay_federated, .relay_arg = view };
+    el_sync_set_policy (w->nodes[i].sync, &p);
+}
+
 static int
 s_node_start (s_world_t *w, int i)
 {
@@ -234,13 +307,14 @@ s_node_start (s_world_t *w, int i)
     }
     el_sync_config_t cfg = { .credit = 256, .batch_max = 64, .now_us = s_clock, .now_arg = w };
     memcpy (cfg.self_id, n->kp->pk, EL_KEY_BYTES);
-    memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
+    memcpy (cfg.network, s_net_key (w, s_net_of (w, i)), EL_KEY_BYTES);
     rc = el_sync_new (n->store, &cfg, &n->sync);
     if (rc < 0) {
         fprintf (stderr, "el_sim: sync %d: %s\n", i, el_strerror (rc));
         el_store_destroy (&n->store);
         return rc;
     }
+    s_federate (w, i);
     el_sync_on_applied (n->sync, s_on_applied, &s_cb_args[i]);
     n->alive = true;
     return 0;
@@ -345,11 +419,33 @@ s_add_link (s_world_t *w, int a, int b)
     return 0;
 }
 
+/* Which networks' brokers link, and what each direction shares and accepts. */
+static void
+s_choose_federation (s_world_t *w)
+{
+    for (int j = 0; j < w->n_nets; j++)
+        for (int k = j + 1; k < w->n_nets; k++) {
+            bool linked = s_chance (&w->rng, 600000);
+            w->fed[j][k] = w->fed[k][j] = linked;
+            for (int d = 0; d < 2 && linked; d++) {
+                int from = d ? k : j, to = d ? j : k;
+                w->shares[from][to] = s_chance (&w->rng, 700000);
+                /* the receiver accepts at least what is shared: a refused entry
+                 * would stop its origin's chain there, which the links' own
+                 * integration tests cover */
+                w->accepts[from][to] = w->shares[from][to] || s_chance (&w->rng, 500000);
+            }
+        }
+}
+
 static int
-s_world_init (s_world_t *w, uint64_t seed, int n_nodes)
+s_world_init (s_world_t *w, uint64_t seed, int n_nodes, int n_nets)
 {
     memset (w, 0, sizeof *w);
     w->seed = seed;
+    w->n_nets = n_nets;
+    w->per_net = n_nodes / n_nets;
+    n_nodes = w->per_net * n_nets;
     w->n_nodes = n_nodes;
     w->fork_origin = -1;
     w->rng.s = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
@@ -363,7 +459,7 @@ s_world_init (s_world_t *w, uint64_t seed, int n_nodes)
     }
     int extra = n_nodes / 8 + 1;
     w->nodes = calloc ((size_t) n_nodes, sizeof *w->nodes);
-    w->links = calloc ((size_t) (n_nodes + extra), sizeof *w->links);
+    w->links = calloc ((size_t) (n_nodes + extra + S_NETS_MAX * S_NETS_MAX), sizeof *w->links);
     w->node_links = calloc ((size_t) n_nodes, sizeof *w->node_links);
     w->n_node_links = calloc ((size_t) n_nodes, sizeof *w->n_node_links);
     w->key_prefix = calloc ((size_t) n_nodes, sizeof *w->key_prefix);
@@ -394,19 +490,27 @@ s_world_init (s_world_t *w, uint64_t seed, int n_nodes)
     }
     qsort (w->key_prefix, (size_t) n_nodes, sizeof *w->key_prefix, s_prefix_cmp);
     w->broker = w->nodes[0].kp;
+    if (n_nets > 1)
+        s_choose_federation (w);
     for (int i = 0; i < n_nodes; i++) {
         int rc = s_node_start (w, i);
         if (rc < 0)
             return rc;
     }
-    /* star around the broker, plus direct links (loops) */
-    for (int i = 1; i < n_nodes; i++)
-        if (s_add_link (w, 0, i) < 0)
+    /* a star around each network's broker, plus direct links (loops) inside
+     * a network, plus the federation links between brokers */
+    for (int i = 0; i < n_nodes; i++)
+        if (!s_is_broker (w, i) && s_add_link (w, s_net_of (w, i) * w->per_net, i) < 0)
             return -ENOMEM;
+    for (int j = 0; j < n_nets; j++)
+        for (int k = j + 1; k < n_nets; k++)
+            if (w->fed[j][k] && s_add_link (w, j * w->per_net, k * w->per_net) < 0)
+                return -ENOMEM;
     for (int e = 0, tries = 0; e < extra && tries < 100 * extra && n_nodes > 3; tries++) {
         int a = 1 + (int) s_below (&w->rng, (uint64_t) n_nodes - 1);
         int b = 1 + (int) s_below (&w->rng, (uint64_t) n_nodes - 1);
-        if (a == b || s_has_link (w, a, b))
+        if (a == b || s_has_link (w, a, b) || s_net_of (w, a) != s_net_of (w, b)
+            || s_is_broker (w, a) || s_is_broker (w, b))
             continue;
         if (s_add_link (w, a, b) < 0)
             return -ENOMEM;
@@ -775,9 +879,66 @@ s_digest_cb (void *arg, const el_entry_t *e)
     return 0;
 }
 
+typedef struct {
+    const uint8_t *origin;
+    uint64_t n;
+} s_count_t;
+
+static int
+s_count_cb (void *arg, const el_entry_t *e)
+{
+    s_count_t *c = arg;
+    if (!memcmp (e->origin, c->origin, EL_KEY_BYTES) && !e->is_stub && e->payload)
+        c->n++;
+    return 0;
+}
+
+/* Live event records of origin @p o held at node @p i (with their payload). */
+static uint64_t
+s_events_of (s_world_t *w, int i, int o)
+{
+    s_count_t c = { w->nodes[o].kp->pk, 0 };
+    if (el_store_records (w->nodes[i].store, EL__KIND__EVENT, w->nodes[o].kp->pk, s_count_cb,
+                          &c) < 0)
+        s_check (w, false, "records", i);
+    return c.n;
+}
+
+/* Several networks: each node holds exactly what its network's links allow. */
+static void
+s_verify_federated (s_world_t *w)
+{
+    for (int i = 0; i < w->n_nodes; i++) {
+        s_node_t *n = &w->nodes[i];
+        int x = s_net_of (w, i);
+        s_check (w, n->bad_applies == 0, "an entry applied twice or out of order", i);
+        s_check (w, n->foreign_applies == 0, "an entry of an unknown origin applied", i);
+        for (int o = 0; o < w->n_nodes; o++) {
+            int y = s_net_of (w, o);
+            bool linked = x == y || w->fed[x][y];
+            bool payloads = x == y || (w->fed[x][y] && w->shares[y][x]);
+            el_head_t h;
+            int rc = el_store_head (n->store, w->nodes[o].kp->pk, &h);
+            uint64_t seq = rc == 0 ? h.seq : 0;
+            s_check (w, seq == (linked ? w->nodes[o].writes : 0),
+                     linked ? "missing entries of a linked network's origin"
+                            : "entries of an unlinked network's origin", i);
+            s_check (w, n->applied[o] == seq, "applied entries != entries held", i);
+            uint64_t mine = s_events_of (w, o, o), here = s_events_of (w, i, o);
+            s_check (w, here == (payloads ? mine : 0),
+                     payloads ? "events of a network that shares them missing"
+                              : "events of a network that does not share them held", i);
+        }
+    }
+}
+
 static void
 s_verify (s_world_t *w)
 {
+    if (w->n_nets > 1) {
+        s_verify_federated (w);
+        return;
+    }
     el_head_t *ref = NULL;
     size_t n_ref = 0;
     uint8_t ref_digest[EL_HASH_BYTES];
@@ -939,6 +1100,7 @@ typedef struct {
     uint64_t seeds, seed_base, ticks;
     uint64_t faults;            /* multiplier of the fault rates */
     int nodes;
+    int networks;               /* --networks K */
     bool quiet;
     bool digest;                /* print each seed's store digest */
 } s_opts_t;
@@ -956,7 +1118,7 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
 {
     s_world_t w;
     double t0 = s_now ();
-    int rc = s_world_init (&w, seed, o->nodes);
+    int rc = s_world_init (&w, seed, o->nodes, o->networks);
     if (rc < 0) {
         fprintf (stderr, "el_sim: seed %llu: setup: %s\n", (unsigned long long) seed,
                  el_strerror (rc));
@@ -975,11 +1137,12 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
     uint64_t fork_at = o->ticks / 2;
     bool forked = false, moved;
     for (w.tick = 0; w.tick < o->ticks; w.tick++) {
-        if (!forked && w.tick >= fork_at)
+        if (!forked && w.tick >= fork_at && w.n_nets == 1)
             forked = s_inject_fork (&w);
         s_step (&w, &chaos, &moved);
     }
-    s_check (&w, forked, "no fork injected: no live site had written by the end of the chaos", -1);
+    s_check (&w, forked || w.n_nets > 1,
+             "no fork injected: no live site had written by the end of the chaos", -1);
     /* heal everything and let it settle */
     for (int l = 0; l < w.n_links; l++)
         w.links[l].up = true;
@@ -1067,7 +1230,8 @@ s_parse_u64 (const char *s, uint64_t *ret)
 int
 main (int argc, char **argv)
 {
-    s_opts_t o = { .seeds = 3, .seed_base = 1, .ticks = 600, .faults = 1, .nodes = 100 };
+    s_opts_t o = { .seeds = 3, .seed_base = 1, .ticks = 600, .faults = 1, .nodes = 100,
+                   .networks = 1 };
     for (int i = 1; i < argc; i++) {
         uint64_t v;
         bool has_arg = i + 1 < argc;
@@ -1085,13 +1249,16 @@ main (int argc, char **argv)
         else if (!strcmp (argv[i], "--faults") && has_arg && s_parse_u64 (argv[++i], &v) == 0
                  && v <= 20)
             o.faults = v;
+        else if (!strcmp (argv[i], "--networks") && has_arg && s_parse_u64 (argv[++i], &v) == 0
+                 && v >= 1 && v <= S_NETS_MAX)
+            o.networks = (int) v;
         else if (!strcmp (argv[i], "--nodes") && has_arg && s_parse_u64 (argv[++i], &v) == 0
                  && v >= 2 && v <= EL_SYNC_PEERS_MAX)
             o.nodes = (int) v;
         else {
             fprintf (stderr, "usage: el_sim [--seeds N] [--nodes M (2..%d)] [--seed-base S] "
                              "[--ticks T (>= 10)] [--faults X (0..20, fault-rate multiplier)] "
-                             "[--quiet] [--digest]\n", EL_SYNC_PEERS_MAX);
+                             "[--quiet] [--digest] [--networks K (1..%d)]\n", EL_SYNC_PEERS_MAX, S_NETS_MAX);
             return 2;
         }
     }
