@@ -336,6 +336,68 @@ el_federation_federate (el_federation_t *self, el_control_t *ctl, const El__Fede
     return el_federation_list (self, ctl, reply);
 }
 
+/* What the link's sessions refused, by reason. @return 0, -ENOMEM. */
+static int
+s_list_reasons (el_control_t *ctl, const el_sync_peer_info_t *info, El__FederationLink *pb)
+{
+    El__FederationLink__RefusedByReasonEntry **rs =
+        el_control_alloc (ctl, EL_ERROR_SLOTS * sizeof *rs);
+    if (!rs)
+        return -ENOMEM;
+    size_t n = 0;
+    for (unsigned i = 0; i < EL_ERROR_SLOTS; i++) {
+        if (!info->rejected_by_reason[i])
+            continue;
+        El__FederationLink__RefusedByReasonEntry *e = el_control_alloc (ctl, sizeof *e);
+        if (!e)
+            return -ENOMEM;
+        el__federation_link__refused_by_reason_entry__init (e);
+        e->key = (char *) (i ? el_strcode (el_error_of_slot (i)) : "other");
+        e->value = info->rejected_by_reason[i];
+        rs[n++] = e;
+    }
+    pb->refused_by_reason = rs;
+    pb->n_refused_by_reason = n;
+    return 0;
+}
+
+/* What the link's broker lacks of each of our origins (at most 256 rows).
+ * @return 0, -ENOMEM, store errors. */
+static int
+s_list_behind (el_federation_t *self, el_control_t *ctl, const s_link_t *l,
+               El__FederationLink *pb)
+{
+    el_head_t *heads = NULL;
+    size_t nh = 0;
+    int rc = el_store_heads (el_node_store (self->node), &heads, &nh);
+    if (rc < 0)
+        return rc;
+    size_t cap = nh < 256 ? nh : 256, n = 0;
+    El__OriginBehind **ob = el_control_alloc (ctl, (cap ? cap : 1) * sizeof *ob);
+    for (size_t h = 0; ob && h < nh && n < cap; h++) {
+        uint64_t b = el_node_peer_behind (self->node, l->key, heads[h].origin);
+        if (!b)
+            continue;
+        El__OriginBehind *o = el_control_alloc (ctl, sizeof *o);
+        uint8_t *key = el_control_alloc (ctl, EL_KEY_BYTES);
+        if (!o || !key) {
+            ob = NULL;
+            break;
+        }
+        el__origin_behind__init (o);
+        memcpy (key, heads[h].origin, EL_KEY_BYTES);
+        o->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, key };
+        o->behind = b;
+        ob[n++] = o;
+    }
+    free (heads);
+    if (!ob)
+        return -ENOMEM;
+    pb->behind_by_origin = ob;
+    pb->n_behind_by_origin = n;
+    return 0;
+}
+
 int
 el_federation_list (el_federation_t *self, el_control_t *ctl, El__ControlReply *reply)
 {
@@ -372,7 +434,11 @@ el_federation_list (el_federation_t *self, el_control_t *ctl, El__ControlReply *
             pb->entries_received = info.entries_received;
             pb->behind = info.behind;
             pb->refused = info.refused;
+            if (s_list_reasons (ctl, &info, pb) < 0)
+                return -ENOMEM;
         }
+        if (s_list_behind (self, ctl, l, pb) < 0)
+            return -ENOMEM;
         pb->connected = connected;
         links[i] = pb;
     }

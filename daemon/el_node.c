@@ -3088,11 +3088,30 @@ el_node_peer_info (el_node_t *self, const uint8_t key[EL_KEY_BYTES], el_sync_pee
         ret->entries_sent += info.entries_sent;
         ret->entries_received += info.entries_received;
         ret->refused += info.refused;
+        ret->rejected += info.rejected;
+        for (size_t r = 0; r < EL_ERROR_SLOTS; r++)
+            ret->rejected_by_reason[r] += info.rejected_by_reason[r];
         ret->behind = info.behind > ret->behind ? info.behind : ret->behind;
         *ret_connected = *ret_connected || (l->connected && !l->banned && info.hello_received);
         rc = 0;
     }
     return rc;
+}
+
+uint64_t
+el_node_peer_behind (el_node_t *self, const uint8_t key[EL_KEY_BYTES],
+                     const uint8_t origin[EL_KEY_BYTES])
+{
+    uint64_t behind = 0;
+    for (size_t i = 0; i < self->links_hi; i++) {
+        const s_link_t *l = &self->links[i];
+        if (l->kind == S_LINK_FREE || !l->has_key || memcmp (l->key, key, EL_KEY_BYTES)
+            || !l->session)
+            continue;
+        uint64_t b = el_sync_peer_behind (self->sync, l->session, origin);
+        behind = b > behind ? b : behind;
+    }
+    return behind;
 }
 
 uint32_t

@@ -190,7 +190,8 @@ int el_node_peer_connect (el_node_t *self, const uint8_t key[EL_KEY_BYTES], cons
 void el_node_peer_drop (el_node_t *self, const uint8_t key[EL_KEY_BYTES]);
 
 /** What the sessions with @p key say, summed over its links (sent, received,
- * refused; behind: the largest). @param[out] ret_connected a session is open.
+ * refused, rejected by reason; behind: the largest). @param[out] ret_connected
+ * a session is open.
  * @return 0, -ENOENT (no session with it). */
 int el_node_peer_info (el_node_t *self, const uint8_t key[EL_KEY_BYTES], el_sync_peer_info_t *ret,
                        bool *ret_connected);
@@ -202,6 +203,11 @@ int el_node_peer_info (el_node_t *self, const uint8_t key[EL_KEY_BYTES], el_sync
  * @p rnd (any 32-bit value, e.g. randombytes_random()), so that sites refused
  * together do not knock again together. Pure; any thread. */
 uint32_t el_node_reknock_ms (unsigned refusals, uint32_t rnd);
+
+/** How many entries of @p origin the peer @p key lacks that we hold (the
+ * largest over its sessions; 0 without one). */
+uint64_t el_node_peer_behind (el_node_t *self, const uint8_t key[EL_KEY_BYTES],
+                              const uint8_t origin[EL_KEY_BYTES]);
 
 /** A status row for a peer without a connection, allocated in @p ctl's
  * reply arena: down_reason "disconnected" and behind_unknown until the

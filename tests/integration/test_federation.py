@@ -144,6 +144,8 @@ def case_link(net):
                "cnc_router", "--bookable-by", "federation")
     wait_for("B refuses A's equipment",
              lambda: link_of(net, hub_b, hub_a.key)["refused"] > refused_before)
+    check(link_of(net, hub_b, hub_a.key)["refused_by_reason"].get("outside_policy", 0) > 0,
+          "the refusal's reason: %s" % link_of(net, hub_b, hub_a.key))
     check(("cnc-%d" % tag).encode() not in hub_b.data(), "refused equipment stored at B")
 
     # unfederate: the link is gone, B's next event stays out of A

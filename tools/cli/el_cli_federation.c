@@ -86,6 +86,20 @@ s_link_json (const El__FederationLink *l)
     json_object_set_new (o, "behind", json_integer ((json_int_t) l->behind));
     json_object_set_new (o, "refused", json_integer ((json_int_t) l->refused));
     json_object_set_new (o, "since", el_cli_time_json (l->since_us));
+    json_t *why = json_object ();
+    for (size_t i = 0; i < l->n_refused_by_reason; i++)
+        json_object_set_new (why, l->refused_by_reason[i]->key,
+                             json_integer ((json_int_t) l->refused_by_reason[i]->value));
+    json_object_set_new (o, "refused_by_reason", why);
+    json_t *lag = json_array ();
+    for (size_t i = 0; i < l->n_behind_by_origin; i++) {
+        const El__OriginBehind *b = l->behind_by_origin[i];
+        if (b->origin.len == EL_KEY_BYTES)
+            json_array_append_new (lag, json_pack ("{s:o, s:I}", "origin",
+                                                   el_cli_key_json (b->origin.data), "behind",
+                                                   (json_int_t) b->behind));
+    }
+    json_object_set_new (o, "behind_by_origin", lag);
     return o;
 }
 
