@@ -1528,11 +1528,15 @@ s_listen_new (el_node_t *self, const char *endpoint)
     void *s = zmq_socket (self->ctx, ZMQ_ROUTER);
     if (!s)
         return -errno;
-    int one = 1;
+    int one = 1, handshake_ms = EL_NODE_HANDSHAKE_MS;
     int rc = s_set_common (self, s);
     if (rc == 0)
         rc = el_zap_server_setup (s, self->curve_sec, EL_ZAP_DOMAIN);
     if (rc == 0 && zmq_setsockopt (s, ZMQ_ROUTER_MANDATORY, &one, sizeof one))
+        rc = -errno;
+    /* a stranger's connection holds what it sent of its handshake until this
+     * ends (libzmq's default is 30 s) */
+    if (rc == 0 && zmq_setsockopt (s, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof handshake_ms))
         rc = -errno;
     void *mon = NULL;
     if (rc == 0)

@@ -93,6 +93,7 @@
 #define EL_NODE_LINGER_MS       200     /* ZMQ_LINGER of peer sockets at shutdown, ms */
 #define EL_NODE_STATUS_ORIGINS  256     /* origins listed per peer in status */
 #define EL_NODE_ROLES_MAX       4       /* roles per daemon */
+#define EL_NODE_HANDSHAKE_MS    5000    /* an inbound ZMTP/CURVE handshake must end within, ms */
 #define EL_NODE_ROLE_LINKS_MAX  16      /* outbound links the roles open (federation) */
 
 /** Prepare a daemon: state directory (created 0700 if absent), lock file
