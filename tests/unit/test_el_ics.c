@@ -378,6 +378,57 @@ test_text_escapes_bom_folding (void **state)
     el_ics_import_destroy (&imp);
 }
 
+static const char *
+s_ext (const El__Event *e, const char *key)
+{
+    for (size_t i = 0; i < e->n_extensions; i++)
+        if (strcmp (e->extensions[i]->key, key) == 0)
+            return e->extensions[i]->value;
+    return NULL;
+}
+
+/* Every CATEGORIES value, from one line or several, a comma inside a value
+ * included, is exported again; the first is the category. */
+static void
+test_categories_all_values (void **state)
+{
+    (void) state;
+    const char *text =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        "BEGIN:VEVENT\r\nUID:cat-1\r\nDTSTART:20261201T100000Z\r\n"
+        "CATEGORIES:Atelier,Impression 3D\r\nCATEGORIES:Soir\\, week-end\r\n"
+        "END:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:cat-2\r\nDTSTART:20261202T100000Z\r\n"
+        "CATEGORIES:Seul\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    el_ics_import_t *imp = s_import_ok (text);
+    assert_int_equal (imp->n_events, 2);
+    assert_int_equal (imp->problems.n, 0);
+    El__Event *e = imp->events[0];
+    assert_string_equal (e->category, "Atelier");
+    assert_string_equal (s_ext (e, EL_ICS_EXT_CATEGORIES), "Atelier,Impression 3D,Soir\\, week-end");
+    /* one value: nothing more kept */
+    assert_string_equal (imp->events[1]->category, "Seul");
+    assert_null (s_ext (imp->events[1], EL_ICS_EXT_CATEGORIES));
+
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal (el_ics_export ((const El__Event *const *) imp->events, imp->n_events, 0,
+                                     &out, &len, NULL), 0);
+    assert_non_null (strstr (out, "\r\nCATEGORIES:Atelier,Impression 3D,Soir\\, week-end\r\n"));
+    assert_non_null (strstr (out, "\r\nCATEGORIES:Seul\r\n"));
+    free (out);
+    s_roundtrip (imp);
+
+    /* the category edited since: the others are not written back */
+    s_replace (&e->category, "Autre");
+    assert_int_equal (el_ics_export ((const El__Event *const *) imp->events, 1, 0, &out, &len,
+                                     NULL), 0);
+    assert_non_null (strstr (out, "\r\nCATEGORIES:Autre\r\n"));
+    assert_null (strstr (out, "Impression"));
+    free (out);
+    el_ics_import_destroy (&imp);
+}
+
 /* ------------------------------------------------------------ refused files */
 
 typedef struct {
@@ -1485,6 +1536,7 @@ main (int argc, char **argv)
         cmocka_unit_test (test_dst_weekly_custom_vtimezone),
         cmocka_unit_test (test_time_forms),
         cmocka_unit_test (test_text_escapes_bom_folding),
+        cmocka_unit_test (test_categories_all_values),
         cmocka_unit_test (test_refused_files),
         cmocka_unit_test (test_broken_events_skipped),
         cmocka_unit_test (test_uid_derived_and_duplicates),

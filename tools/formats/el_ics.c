@@ -987,6 +987,43 @@ s_rdate_text (const s_ctx_t *ctx, icalcomponent *comp, icalproperty *p, char *ou
     return 0;
 }
 
+/* CATEGORIES (§3.8.1.2): libical gives one property per value, from one
+ * line or several. When there is more than one value, keep them all in
+ * extensions[EL_ICS_EXT_CATEGORIES] as one value text, "\\" and "\,"
+ * escaped inside a value. */
+static int
+s_categories_keep (icalcomponent *c, El__Event *ev)
+{
+    size_t n = 0, len = 0;
+    icalproperty *p;
+    for (p = icalcomponent_get_first_property (c, ICAL_CATEGORIES_PROPERTY); p;
+         p = icalcomponent_get_next_property (c, ICAL_CATEGORIES_PROPERTY)) {
+        const char *v = icalproperty_get_categories (p);
+        n++;
+        len += 2 * strlen (v ? v : "") + 1;
+    }
+    if (n < 2)
+        return 0;
+    char *all = malloc (len + 1), *o = all;
+    if (!all)
+        return -ENOMEM;
+    for (p = icalcomponent_get_first_property (c, ICAL_CATEGORIES_PROPERTY); p;
+         p = icalcomponent_get_next_property (c, ICAL_CATEGORIES_PROPERTY)) {
+        const char *v = icalproperty_get_categories (p);
+        if (o != all)
+            *o++ = ',';
+        for (; v && *v; v++) {
+            if (*v == ',' || *v == '\\')
+                *o++ = '\\';
+            *o++ = *v;
+        }
+    }
+    *o = 0;
+    int rc = s_ext_set (ev, EL_ICS_EXT_CATEGORIES, all);
+    free (all);
+    return rc;
+}
+
 /* Map one VEVENT. On success *ret is the event, or NULL when skipped
  * (the reason was reported). */
 static int
@@ -1219,6 +1256,8 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
         goto out_free;
     p = icalcomponent_get_first_property (c, ICAL_CATEGORIES_PROPERTY);
     if (p && s_set_str (&ev->category, icalproperty_get_categories (p)) < 0)
+        goto out_free;
+    if (s_categories_keep (c, ev) < 0)
         goto out_free;
     p = icalcomponent_get_first_property (c, ICAL_URL_PROPERTY);
     if (p && s_set_str (&ev->url, icalproperty_get_url (p)) < 0)
@@ -1927,6 +1966,54 @@ s_new_categories (const char *s)
     return p;
 }
 
+/* One CATEGORIES property with every value of
+ * extensions[EL_ICS_EXT_CATEGORIES] while its first value is still the
+ * record's category (an edit of the category drops the others), else with
+ * the category alone. */
+static int
+s_add_categories (icalcomponent *ve, const El__Event *ev, bool *degraded)
+{
+    const char *all = s_ext_get (ev, EL_ICS_EXT_CATEGORIES);
+    if (!ev->category || !ev->category[0] || !all)
+        return s_add_text_prop (ve, s_new_categories, ev->category, degraded);
+    /* clean first (a peer's record may hold any bytes), then split on the
+     * unescaped commas; a comma inside a value becomes the mark */
+    char *vals = s_clean_text (all, degraded);
+    if (!vals)
+        return -ENOMEM;
+    char *o = vals;
+    for (const char *a = vals; *a; a++) {
+        if (*a == '\\' && a[1]) {
+            a++;
+            *o++ = *a == ',' ? S_COMMA_MARK : *a;
+        } else
+            *o++ = *a;
+    }
+    *o = 0;
+    size_t first = strcspn (vals, ",");
+    char *cat = strdup (ev->category);
+    if (!cat) {
+        free (vals);
+        return -ENOMEM;
+    }
+    for (char *m = cat; *m; m++)
+        if (*m == ',')
+            *m = S_COMMA_MARK;
+    bool same = strlen (cat) == first && strncmp (vals, cat, first) == 0;
+    free (cat);
+    if (!same) {
+        free (vals);
+        return s_add_text_prop (ve, s_new_categories, ev->category, degraded);
+    }
+    /* the commas left separate values: libical writes them as they are */
+    icalproperty *p = icalproperty_new_categories (vals);
+    free (vals);
+    if (!p)
+        return -ENOMEM;
+    icalcomponent_add_property (ve, p);
+    return 0;
+}
+
 /* RDATE / EXDATE / RECURRENCE-ID from one of our value texts. */
 static icalproperty *
 s_recur_prop (icalproperty_kind kind, const char *text)
@@ -2083,7 +2170,7 @@ s_event_to (const El__Event *ev, int64_t now_us, s_zones_t *zs, icalcomponent **
     if (s_add_text_prop (ve, s_new_summary, ev->summary, degraded) < 0
         || s_add_text_prop (ve, s_new_description, ev->description, degraded) < 0
         || s_add_text_prop (ve, s_new_location, ev->location, degraded) < 0
-        || s_add_text_prop (ve, s_new_categories, ev->category, degraded) < 0
+        || s_add_categories (ve, ev, degraded) < 0
         || s_add_text_prop (ve, s_new_url, ev->url, degraded) < 0)
         goto out_zone;
     switch (ev->status) {
