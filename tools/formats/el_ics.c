@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1148,9 +1149,21 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
                 && el_problems_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
                                   "DURATION with hours on an all-day event: only days kept") < 0)
                 goto out_free;
+            if (t.is_date)
+                d.hours = d.minutes = d.seconds = 0;
             int64_t us = s_add_duration (&start, d);
-            if (s_us_in_range (us) && us >= ev->dtstart_us)
+            if (s_us_in_range (us) && us >= ev->dtstart_us) {
                 ev->dtend_us = us;
+                /* as written, for export */
+                char *dt = icaldurationtype_as_ical_string_r (d);
+                if (!dt)
+                    goto out_free;
+                char kept[96];
+                snprintf (kept, sizeof kept, "%s %" PRId64, dt, us - ev->dtstart_us);
+                icalmemory_free_buffer (dt);
+                if (s_ext_set (ev, EL_ICS_EXT_DURATION, kept) < 0)
+                    goto out_free;
+            }
         }
     }
 
@@ -2014,6 +2027,24 @@ s_add_categories (icalcomponent *ve, const El__Event *ev, bool *degraded)
     return 0;
 }
 
+/* DURATION as imported (extensions[EL_ICS_EXT_DURATION]) while the event
+ * still spans what it gave; NULL otherwise, and the caller writes DTEND. */
+static icalproperty *
+s_duration_prop (const El__Event *ev)
+{
+    const char *kept = s_ext_get (ev, EL_ICS_EXT_DURATION);
+    char text[64];
+    long long span;
+    if (!kept || sscanf (kept, "%63s %lld", text, &span) != 2
+        || span != ev->dtend_us - ev->dtstart_us || text[0] != 'P')
+        return NULL;
+    struct icaldurationtype d = icaldurationtype_from_string (text);
+    icalerror_clear_errno ();
+    if (icaldurationtype_is_bad_duration (d) || d.is_neg)
+        return NULL;
+    return icalproperty_new_duration (d);
+}
+
 /* RDATE / EXDATE / RECURRENCE-ID from one of our value texts. */
 static icalproperty *
 s_recur_prop (icalproperty_kind kind, const char *text)
@@ -2130,7 +2161,9 @@ s_event_to (const El__Event *ev, int64_t now_us, s_zones_t *zs, icalcomponent **
     icalcomponent_add_property (ve, p);
     if (ev->dtend_us) {
         if (s_us_in_range (ev->dtend_us) && ev->dtend_us >= ev->dtstart_us) {
-            p = s_time_prop (icalproperty_new_dtend, ev->dtend_us, &z, tzid);
+            p = s_duration_prop (ev);
+            if (!p)
+                p = s_time_prop (icalproperty_new_dtend, ev->dtend_us, &z, tzid);
             if (!p)
                 goto out_zone;
             icalcomponent_add_property (ve, p);
