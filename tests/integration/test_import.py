@@ -646,6 +646,23 @@ def case_ics_independent(net):
     check(("x-until@t", "t", 1811435400) in ours, "UNTIL in UTC is inclusive (27 May 18:30 Paris)")
     check(("x-moved@t", "t", 1802178000) not in ours and ("x-moved@t", "t", 1802275200) in ours,
           "the override replaces 9 Feb 14:00 with 10 Feb 17:00")
+    # the recurrence is visible: RDATE, EXDATE as stored (UTC for zoned times), and the
+    # override names the occurrence it replaces; the other occurrences replace none
+    def rows(uid):
+        return [e for e in listed if e["uid"] == uid]
+    check(all(e["rdate"] == ["20270601T080000Z"] and e["exdate"] == []
+              for e in rows("x-until@t")), "RDATE in --json: %s" % rows("x-until@t")[:1])
+    check(all(e["exdate"] == ["20270305"] and e["rdate"] == []
+              for e in rows("x-monthly-day@t")), "EXDATE in --json: %s" % rows("x-monthly-day@t")[:1])
+    moved = {e["start_us"] // 10**6: e["recurrence_id"] for e in rows("x-moved@t")}
+    check(moved.pop(1802275200, None) == "20270209T130000Z" and moved
+          and all(r is None for r in moved.values()), "recurrence_id in --json: %s" % moved)
+    shown = net.cli_ok(a, "event", "show", "x-until@t", json_out=True)["event"]
+    check(shown["rdate"] == ["20270601T080000Z"] and shown["recurrence_id"] is None,
+          "event show --json: %s" % shown)
+    rc, out, err = net.cli(a, "event", "show", "x-monthly-day@t")
+    check(rc == 0 and re.search(r"Except on:?\s+20270305", out)
+          and re.search(r"Also on:?\s+-", out), "event show: %r %r" % (out, err))
     print("%d occurrences in a year, the same for entrelab and python3-icalendar + dateutil"
           % len(ours))
 

@@ -378,6 +378,103 @@ test_text_escapes_bom_folding (void **state)
     el_ics_import_destroy (&imp);
 }
 
+static const char *
+s_ext (const El__Event *e, const char *key)
+{
+    for (size_t i = 0; i < e->n_extensions; i++)
+        if (strcmp (e->extensions[i]->key, key) == 0)
+            return e->extensions[i]->value;
+    return NULL;
+}
+
+/* Every CATEGORIES value, from one line or several, a comma inside a value
+ * included, is exported again; the first is the category. */
+static void
+test_categories_all_values (void **state)
+{
+    (void) state;
+    const char *text =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        "BEGIN:VEVENT\r\nUID:cat-1\r\nDTSTART:20261201T100000Z\r\n"
+        "CATEGORIES:Atelier,Impression 3D\r\nCATEGORIES:Soir\\, week-end\r\n"
+        "END:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:cat-2\r\nDTSTART:20261202T100000Z\r\n"
+        "CATEGORIES:Seul\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    el_ics_import_t *imp = s_import_ok (text);
+    assert_int_equal (imp->n_events, 2);
+    assert_int_equal (imp->problems.n, 0);
+    El__Event *e = imp->events[0];
+    assert_string_equal (e->category, "Atelier");
+    assert_string_equal (s_ext (e, EL_ICS_EXT_CATEGORIES), "Atelier,Impression 3D,Soir\\, week-end");
+    /* one value: nothing more kept */
+    assert_string_equal (imp->events[1]->category, "Seul");
+    assert_null (s_ext (imp->events[1], EL_ICS_EXT_CATEGORIES));
+
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal (el_ics_export ((const El__Event *const *) imp->events, imp->n_events, 0,
+                                     &out, &len, NULL), 0);
+    assert_non_null (strstr (out, "\r\nCATEGORIES:Atelier,Impression 3D,Soir\\, week-end\r\n"));
+    assert_non_null (strstr (out, "\r\nCATEGORIES:Seul\r\n"));
+    free (out);
+    s_roundtrip (imp);
+
+    /* the category edited since: the others are not written back */
+    s_replace (&e->category, "Autre");
+    assert_int_equal (el_ics_export ((const El__Event *const *) imp->events, 1, 0, &out, &len,
+                                     NULL), 0);
+    assert_non_null (strstr (out, "\r\nCATEGORIES:Autre\r\n"));
+    assert_null (strstr (out, "Impression"));
+    free (out);
+    el_ics_import_destroy (&imp);
+}
+
+/* An end given as DURATION is exported as DURATION, a day across the change
+ * to summer time included (23 hours, still P1D); once the end is moved,
+ * DTEND. */
+static void
+test_duration_as_written (void **state)
+{
+    (void) state;
+    const char *text =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        "BEGIN:VEVENT\r\nUID:dur-1\r\nDTSTART;TZID=Europe/Paris:20270312T183000\r\n"
+        "DURATION:PT1H30M\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:dur-2\r\nDTSTART;TZID=Europe/Paris:20270327T120000\r\n"
+        "DURATION:P1D\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:dur-3\r\nDTSTART:20270301T100000Z\r\n"
+        "DTEND:20270301T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    el_ics_import_t *imp = s_import_ok (text);
+    assert_int_equal (imp->n_events, 3);
+    assert_int_equal (imp->problems.n, 0);
+    El__Event *e = imp->events[0];
+    assert_int_equal (e->dtend_us - e->dtstart_us, INT64_C (5400) * 1000000);
+    assert_int_equal (imp->events[1]->dtend_us - imp->events[1]->dtstart_us,
+                      INT64_C (23 * 3600) * 1000000);
+    assert_null (s_ext (imp->events[2], EL_ICS_EXT_DURATION));
+
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal (el_ics_export ((const El__Event *const *) imp->events, imp->n_events, 0,
+                                     &out, &len, NULL), 0);
+    assert_non_null (strstr (out, "\r\nDURATION:PT1H30M\r\n"));
+    assert_non_null (strstr (out, "\r\nDURATION:P1D\r\n"));
+    assert_non_null (strstr (out, "\r\nDTEND:20270301T110000Z\r\n"));
+    /* one DTEND only: the event that had one */
+    assert_null (strstr (strstr (out, "DTEND") + 1, "DTEND"));
+    free (out);
+    s_roundtrip (imp);
+
+    /* the end moved since: DTEND, at the new end */
+    e->dtend_us += INT64_C (1800) * 1000000;
+    assert_int_equal (el_ics_export ((const El__Event *const *) imp->events, 1, 0, &out, &len,
+                                     NULL), 0);
+    assert_null (strstr (out, "DURATION"));
+    assert_non_null (strstr (out, "\r\nDTEND;TZID=Europe/Paris:20270312T203000\r\n"));
+    free (out);
+    el_ics_import_destroy (&imp);
+}
+
 /* ------------------------------------------------------------ refused files */
 
 typedef struct {
@@ -1485,6 +1582,8 @@ main (int argc, char **argv)
         cmocka_unit_test (test_dst_weekly_custom_vtimezone),
         cmocka_unit_test (test_time_forms),
         cmocka_unit_test (test_text_escapes_bom_folding),
+        cmocka_unit_test (test_categories_all_values),
+        cmocka_unit_test (test_duration_as_written),
         cmocka_unit_test (test_refused_files),
         cmocka_unit_test (test_broken_events_skipped),
         cmocka_unit_test (test_uid_derived_and_duplicates),

@@ -58,6 +58,19 @@ s_event_json (el_cli_t *cli, const El__RecordView *v, const El__Event *e, int64_
     json_object_set_new (o, "all_day", json_boolean (e->all_day));
     json_object_set_new (o, "tzid", json_string (e->tzid ? e->tzid : ""));
     json_object_set_new (o, "rrule", json_string (e->rrule ? e->rrule : ""));
+    /* the recurrence as stored: RFC 5545 value texts */
+    json_t *rd = json_array (), *xd = json_array ();
+    for (size_t i = 0; i < e->n_rdate; i++)
+        if (e->rdate[i])
+            json_array_append_new (rd, json_string (e->rdate[i]));
+    for (size_t i = 0; i < e->n_exdate; i++)
+        if (e->exdate[i])
+            json_array_append_new (xd, json_string (e->exdate[i]));
+    json_object_set_new (o, "rdate", rd);
+    json_object_set_new (o, "exdate", xd);
+    json_object_set_new (o, "recurrence_id", e->recurrence_id && e->recurrence_id[0]
+                                                 ? json_string (e->recurrence_id)
+                                                 : json_null ());
     json_object_set_new (o, "site", el_cli_key_json (site));
     json_object_set_new (o, "site_name",
                          json_string (el_cli_site_name (cli, site, name, sizeof name)));
@@ -92,6 +105,9 @@ static const el_cli_col_t s_show_cols[] = {
     { "End", "end_us", EL_CLI_COL_WHEN, 0 },
     { "All day", "all_day", EL_CLI_COL_TEXT, 0 },
     { "Repeats", "rrule", EL_CLI_COL_TEXT, 0 },
+    { "Also on", "rdate", EL_CLI_COL_TEXT, 0 },
+    { "Except on", "exdate", EL_CLI_COL_TEXT, 0 },
+    { "Replaces", "recurrence_id", EL_CLI_COL_TEXT, 0 },
     { "Site", "site_name", EL_CLI_COL_TEXT, 0 },
     { "Site key", "site", EL_CLI_COL_TEXT, 0 },
     { "Written by", "origin_name", EL_CLI_COL_TEXT, 0 },

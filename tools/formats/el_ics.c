@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -987,6 +988,43 @@ s_rdate_text (const s_ctx_t *ctx, icalcomponent *comp, icalproperty *p, char *ou
     return 0;
 }
 
+/* CATEGORIES (§3.8.1.2): libical gives one property per value, from one
+ * line or several. When there is more than one value, keep them all in
+ * extensions[EL_ICS_EXT_CATEGORIES] as one value text, "\\" and "\,"
+ * escaped inside a value. */
+static int
+s_categories_keep (icalcomponent *c, El__Event *ev)
+{
+    size_t n = 0, len = 0;
+    icalproperty *p;
+    for (p = icalcomponent_get_first_property (c, ICAL_CATEGORIES_PROPERTY); p;
+         p = icalcomponent_get_next_property (c, ICAL_CATEGORIES_PROPERTY)) {
+        const char *v = icalproperty_get_categories (p);
+        n++;
+        len += 2 * strlen (v ? v : "") + 1;
+    }
+    if (n < 2)
+        return 0;
+    char *all = malloc (len + 1), *o = all;
+    if (!all)
+        return -ENOMEM;
+    for (p = icalcomponent_get_first_property (c, ICAL_CATEGORIES_PROPERTY); p;
+         p = icalcomponent_get_next_property (c, ICAL_CATEGORIES_PROPERTY)) {
+        const char *v = icalproperty_get_categories (p);
+        if (o != all)
+            *o++ = ',';
+        for (; v && *v; v++) {
+            if (*v == ',' || *v == '\\')
+                *o++ = '\\';
+            *o++ = *v;
+        }
+    }
+    *o = 0;
+    int rc = s_ext_set (ev, EL_ICS_EXT_CATEGORIES, all);
+    free (all);
+    return rc;
+}
+
 /* Map one VEVENT. On success *ret is the event, or NULL when skipped
  * (the reason was reported). */
 static int
@@ -1111,9 +1149,21 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
                 && el_problems_add (ctx->pr, s_line_of (ctx, "DURATION"), false,
                                   "DURATION with hours on an all-day event: only days kept") < 0)
                 goto out_free;
+            if (t.is_date)
+                d.hours = d.minutes = d.seconds = 0;
             int64_t us = s_add_duration (&start, d);
-            if (s_us_in_range (us) && us >= ev->dtstart_us)
+            if (s_us_in_range (us) && us >= ev->dtstart_us) {
                 ev->dtend_us = us;
+                /* as written, for export */
+                char *dt = icaldurationtype_as_ical_string_r (d);
+                if (!dt)
+                    goto out_free;
+                char kept[96];
+                snprintf (kept, sizeof kept, "%s %" PRId64, dt, us - ev->dtstart_us);
+                icalmemory_free_buffer (dt);
+                if (s_ext_set (ev, EL_ICS_EXT_DURATION, kept) < 0)
+                    goto out_free;
+            }
         }
     }
 
@@ -1219,6 +1269,8 @@ s_event_from (icalcomponent *c, s_ctx_t *ctx, El__Event **ret)
         goto out_free;
     p = icalcomponent_get_first_property (c, ICAL_CATEGORIES_PROPERTY);
     if (p && s_set_str (&ev->category, icalproperty_get_categories (p)) < 0)
+        goto out_free;
+    if (s_categories_keep (c, ev) < 0)
         goto out_free;
     p = icalcomponent_get_first_property (c, ICAL_URL_PROPERTY);
     if (p && s_set_str (&ev->url, icalproperty_get_url (p)) < 0)
@@ -1927,6 +1979,72 @@ s_new_categories (const char *s)
     return p;
 }
 
+/* One CATEGORIES property with every value of
+ * extensions[EL_ICS_EXT_CATEGORIES] while its first value is still the
+ * record's category (an edit of the category drops the others), else with
+ * the category alone. */
+static int
+s_add_categories (icalcomponent *ve, const El__Event *ev, bool *degraded)
+{
+    const char *all = s_ext_get (ev, EL_ICS_EXT_CATEGORIES);
+    if (!ev->category || !ev->category[0] || !all)
+        return s_add_text_prop (ve, s_new_categories, ev->category, degraded);
+    /* clean first (a peer's record may hold any bytes), then split on the
+     * unescaped commas; a comma inside a value becomes the mark */
+    char *vals = s_clean_text (all, degraded);
+    if (!vals)
+        return -ENOMEM;
+    char *o = vals;
+    for (const char *a = vals; *a; a++) {
+        if (*a == '\\' && a[1]) {
+            a++;
+            *o++ = *a == ',' ? S_COMMA_MARK : *a;
+        } else
+            *o++ = *a;
+    }
+    *o = 0;
+    size_t first = strcspn (vals, ",");
+    char *cat = strdup (ev->category);
+    if (!cat) {
+        free (vals);
+        return -ENOMEM;
+    }
+    for (char *m = cat; *m; m++)
+        if (*m == ',')
+            *m = S_COMMA_MARK;
+    bool same = strlen (cat) == first && strncmp (vals, cat, first) == 0;
+    free (cat);
+    if (!same) {
+        free (vals);
+        return s_add_text_prop (ve, s_new_categories, ev->category, degraded);
+    }
+    /* the commas left separate values: libical writes them as they are */
+    icalproperty *p = icalproperty_new_categories (vals);
+    free (vals);
+    if (!p)
+        return -ENOMEM;
+    icalcomponent_add_property (ve, p);
+    return 0;
+}
+
+/* DURATION as imported (extensions[EL_ICS_EXT_DURATION]) while the event
+ * still spans what it gave; NULL otherwise, and the caller writes DTEND. */
+static icalproperty *
+s_duration_prop (const El__Event *ev)
+{
+    const char *kept = s_ext_get (ev, EL_ICS_EXT_DURATION);
+    char text[64];
+    long long span;
+    if (!kept || sscanf (kept, "%63s %lld", text, &span) != 2
+        || span != ev->dtend_us - ev->dtstart_us || text[0] != 'P')
+        return NULL;
+    struct icaldurationtype d = icaldurationtype_from_string (text);
+    icalerror_clear_errno ();
+    if (icaldurationtype_is_bad_duration (d) || d.is_neg)
+        return NULL;
+    return icalproperty_new_duration (d);
+}
+
 /* RDATE / EXDATE / RECURRENCE-ID from one of our value texts. */
 static icalproperty *
 s_recur_prop (icalproperty_kind kind, const char *text)
@@ -2043,7 +2161,9 @@ s_event_to (const El__Event *ev, int64_t now_us, s_zones_t *zs, icalcomponent **
     icalcomponent_add_property (ve, p);
     if (ev->dtend_us) {
         if (s_us_in_range (ev->dtend_us) && ev->dtend_us >= ev->dtstart_us) {
-            p = s_time_prop (icalproperty_new_dtend, ev->dtend_us, &z, tzid);
+            p = s_duration_prop (ev);
+            if (!p)
+                p = s_time_prop (icalproperty_new_dtend, ev->dtend_us, &z, tzid);
             if (!p)
                 goto out_zone;
             icalcomponent_add_property (ve, p);
@@ -2083,7 +2203,7 @@ s_event_to (const El__Event *ev, int64_t now_us, s_zones_t *zs, icalcomponent **
     if (s_add_text_prop (ve, s_new_summary, ev->summary, degraded) < 0
         || s_add_text_prop (ve, s_new_description, ev->description, degraded) < 0
         || s_add_text_prop (ve, s_new_location, ev->location, degraded) < 0
-        || s_add_text_prop (ve, s_new_categories, ev->category, degraded) < 0
+        || s_add_categories (ve, ev, degraded) < 0
         || s_add_text_prop (ve, s_new_url, ev->url, degraded) < 0)
         goto out_zone;
     switch (ev->status) {

@@ -68,6 +68,14 @@
 
 /** extensions key holding the VTIMEZONE text of a zone that is not builtin. */
 #define EL_ICS_EXT_VTIMEZONE "ics.vtimezone"
+/** extensions key holding every CATEGORIES value of an event that has more
+ * than one, as one CATEGORIES value text ("a,b\\,c"); the first is also
+ * the record's category. Export writes them all while it still is. */
+#define EL_ICS_EXT_CATEGORIES "ics.categories"
+/** extensions key of an event whose end was given as a DURATION: its value
+ * text, a space and the span it gave in µs ("PT1H30M 5400000000"). Export
+ * writes DURATION again while the event still spans that much, else DTEND. */
+#define EL_ICS_EXT_DURATION "ics.duration"
 
 /** A problem found while importing (tools/formats/el_text.h): its line is
  * the 1-based physical line of the property when known, else of the event's
