@@ -316,6 +316,25 @@ def case_bookings(net):
     rows = wait_answered(net, [net.hub, c, v1, v2], [r4])
     check((rows[r4]["status"], rows[r4]["reason"]) == ("declined", "closed that day"),
           "manual decline: %s" % rows[r4])
+    # an untrained member's request (written as an older CLI would, which
+    # did not check): confirming it by hand needs --force and says why
+    novice_key = "r-novice-%d" % os.getpid()
+    start_us = int(time.time() * 1e6) + 400 * 24 * 3600 * 10**6
+    out = subprocess.run([net.args.ctl, "ipc://%s/control.sock" % v1.dir, "book", novice_key,
+                          c.key, "tour", str(start_us), str(start_us + 3600 * 10**6),
+                          "m-novice"], capture_output=True, text=True, timeout=60)
+    check(out.returncode == 0, "el_testctl book: %s" % out.stderr.strip())
+    r_novice = "%s:%s" % (v1.key, novice_key)
+    wait_for("novice request at the owner",
+             lambda: any(b["id"] == r_novice for b in bookings_of(net, c)))
+    rc, _, err = net.cli(c, "bookings", "confirm", r_novice)
+    check(rc != 0 and "member 'm-novice' lacks the required training 'lathe'" in err
+          and "--force" in err, "confirm untrained: %d %r" % (rc, err))
+    check([b["status"] for b in bookings_of(net, c) if b["id"] == r_novice] == ["pending"],
+          "a refused confirm answered the request")
+    net.cli_ok(c, "bookings", "confirm", r_novice, "--force")
+    rows = wait_answered(net, [c, v1], [r_novice])
+    check(rows[r_novice]["status"] == "confirmed", "forced confirm: %s" % rows[r_novice])
     # switching back to auto answers what waits
     r5 = net.cli_ok(v2, "book", "tour", "--from", Y + "-03-07 09:00", "--to",
                     Y + "-03-07 10:00", "--member", "m-village2", json_out=True)["id"]
