@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "el_booking.h"
 #include "el_cli.h"
 
 #define S_SPAN_MAX_US (31LL * 24 * 3600 * 1000000)   /* as EL_BOOKING_SPAN_MAX */
@@ -67,6 +68,47 @@ s_answer_get (el_cli_t *cli, const uint8_t owner[EL_KEY_BYTES], const char *book
 }
 
 /* ------------------------------------------------------------ book */
+
+/* Refuse what the owner would decline for certain, as el_booking_decide
+ * judges it: a machine not bookable at this site's level (its own site only,
+ * or its own network only), or a member without the training it requires.
+ * @p m: the member, or NULL when none is named. @return 0, EL_CLI_BAD, errors. */
+static int
+s_book_refusal (el_cli_t *cli, const char *equipment, const uint8_t owner[EL_KEY_BYTES],
+                const El__Equipment *eq, const char *member, const El__Member *m)
+{
+    int rc = el_cli_self (cli);
+    if (rc < 0)
+        return rc;
+    bool own = memcmp (owner, cli->self_id, EL_KEY_BYTES) == 0;
+    if (eq->bookable_by == EL__SHARING__SHARING_SITE && !own)
+        return el_cli_bad (cli, "'%s' is bookable by its owner's own site only: the owner "
+                           "would decline the request", equipment);
+    if (eq->bookable_by != EL__SHARING__SHARING_FEDERATION && !own) {
+        El__ControlReply *reply = NULL;
+        const El__RecordView *v;
+        rc = el_cli_get (cli, EL__KIND__EQUIPMENT, owner, equipment, &reply, &v);
+        if (rc < 0)
+            return rc == EL_ENOTFOUND ? el_cli_bad (cli, "unknown equipment '%s'", equipment)
+                                      : rc;
+        bool other = v->network.len == EL_KEY_BYTES
+                     && memcmp (v->network.data, cli->network, EL_KEY_BYTES) != 0;
+        el_cli_reply_free (&reply);
+        if (other)
+            return el_cli_bad (cli, "'%s' is bookable inside its owner's network only: the "
+                               "owner would decline the request", equipment);
+    }
+    const char *missing = el_booking_missing_training (eq, m ? m->trainings : NULL,
+                                                       m ? m->n_trainings : 0);
+    if (missing && member)
+        return el_cli_bad (cli, "member '%s' lacks the training '%s' that '%s' requires: the "
+                           "owner would decline the request (a training is recorded with "
+                           "entrelab member update)", member, missing, equipment);
+    if (missing)
+        return el_cli_bad (cli, "'%s' requires the training '%s': name a member who holds it "
+                           "(--member KEY)", equipment, missing);
+    return 0;
+}
 
 static int
 s_book (el_cli_t *cli, const el_cli_args_t *a)
@@ -138,6 +180,9 @@ s_book (el_cli_t *cli, const el_cli_args_t *a)
         r.n_member_trainings = m->n_trainings;
         r.member_valid_until_us = m->valid_until_us;
     }
+    rc = s_book_refusal (cli, a->pos[0], owner, eq, member, m);
+    if (rc < 0)
+        goto out;
     char key[64], id[EL_KEY_TEXT_BYTES + 80];
     el_cli_random_key ("r-", key, sizeof key);
     r.equipment_owner = (ProtobufCBinaryData) { EL_KEY_BYTES, owner };
@@ -611,8 +656,8 @@ static const el_cli_optspec_t s_list_opts[] = {
 };
 static const el_cli_optspec_t s_confirm_opts[] = {
     { "reason", EL_CLI_OPT_VALUE, "TEXT", "told to the requester" },
-    { "force", EL_CLI_OPT_SWITCH, NULL, "confirm even when the slot overlaps a confirmed "
-      "booking, or the request was declined before" },
+    { "force", EL_CLI_OPT_SWITCH, NULL, "confirm even when the member lacks the required "
+      "training, the slot overlaps a confirmed booking, or the request was declined before" },
     { NULL, 0, NULL, NULL },
 };
 static const el_cli_optspec_t s_answer_opts[] = {
