@@ -215,7 +215,7 @@ def case_bookings(net):
         wait_for("equipment at %s" % s.name, lambda s=s: len(net.cli_ok(
             s, "equipment", "list", json_out=True)["equipment"]) == 2)
         net.cli_ok(s, "member", "add", "--id", "m-" + s.name, "--name", "Member " + s.name,
-                   "--training", "lathe")
+                   "--training", "lathe", *(["--sharing", "network"] if s is v2 else []))
     net.cli_ok(v1, "member", "add", "--id", "m-novice", "--name", "Novice")
 
     # two sites request overlapping slots on the same machine at the same moment
@@ -361,6 +361,28 @@ def case_bookings(net):
     check(pol["answered"] == 1, "switching to auto answered %s" % pol)
     rows = wait_answered(net, [v2], [r5])
     check(rows[r5]["status"] == "confirmed", "auto again: %s" % rows[r5])
+
+    # the owner sees who asks: the member's name where their site shares it
+    # (v2 shares m-village2 with the network, v1 keeps m-village1 to itself)
+    # and the trainings the request attests
+    wait_for("m-village2 at the owner", lambda: any(
+        m.get("name") == "Member village2" for m in net.cli_ok(
+            c, "member", "list", json_out=True)["members"]))
+    at_c = {b["id"]: b for b in bookings_of(net, c)}
+    check((at_c[r5]["member"], at_c[r5]["member_name"], at_c[r5]["member_trainings"]) ==
+          ("m-village2", "Member village2", ["lathe"]), "shared member: %s" % at_c[r5])
+    check((at_c[r4]["member_name"], at_c[r4]["member_trainings"]) == ("", ["lathe"]),
+          "member kept to its site: %s" % at_c[r4])
+    check((at_c[r_novice]["member"], at_c[r_novice]["member_name"],
+           at_c[r_novice]["member_trainings"]) == ("m-novice", "", []),
+          "untrained member: %s" % at_c[r_novice])
+    at_v1 = {b["id"]: b for b in bookings_of(net, v1)}
+    check(at_v1[r4]["member_name"] == "Member village1", "own member: %s" % at_v1[r4])
+    rc, out, err = net.cli(c, "bookings", "list", "--equipment", "tour")
+    line = [l for l in out.splitlines() if r5.split(":")[1] in l]
+    check(rc == 0 and "NAME" in out and "TRAININGS" in out and len(line) == 1
+          and "Member village2" in line[0] and "lathe" in line[0],
+          "bookings list table: %d %r" % (rc, out))
 
 
 def case_erasure(net):
