@@ -16,7 +16,9 @@
  * it in BookingRequest.member_valid_until_us) has expired or ends before the
  * slot does, or when it overlaps a confirmed booking of the same equipment;
  * otherwise confirm. Policy `manual`: requests wait for
- * a coordinator's confirm/decline.
+ * a coordinator's confirm/decline; confirming a member who lacks the
+ * required training (el_booking_lacks_training) needs force, as does an
+ * overlap.
  *
  * Sans I/O: reads the store, returns the answer; the daemon writes it.
  * Threading: the store's thread. */
