@@ -64,13 +64,38 @@ el_booking_is_answered (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
     return rc < 0 ? rc : 1;
 }
 
-static bool
-s_has_training (const El__BookingRequest *r, const char *training)
+const char *
+el_booking_missing_training (const El__Equipment *eq, char *const *trainings, size_t n)
 {
-    for (size_t i = 0; i < r->n_member_trainings; i++)
-        if (strcmp (r->member_trainings[i], training) == 0)
-            return true;
-    return false;
+    if (!eq->required_training || !eq->required_training[0])
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp (trainings[i], eq->required_training) == 0)
+            return NULL;
+    return eq->required_training;
+}
+
+int
+el_booking_lacks_training (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
+                           const El__BookingRequest *r, char *training, size_t size)
+{
+    el_entry_t *eq_entry = NULL;
+    int rc = el_store_record_get (store, EL__KIND__EQUIPMENT, owner, r->equipment_key, &eq_entry);
+    if (rc == EL_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    El__Equipment *eq = el__equipment__unpack (&el_pb_allocator, eq_entry->payload_len,
+                                               eq_entry->payload);
+    el_entry_destroy (&eq_entry);
+    if (!eq)
+        return 0;
+    const char *missing = el_booking_missing_training (eq, r->member_trainings,
+                                                       r->n_member_trainings);
+    if (missing)
+        snprintf (training, size, "%s", missing);
+    el__equipment__free_unpacked (eq, &el_pb_allocator);
+    return missing != NULL;
 }
 
 /* Equipment.bookable_by: SITE = the owner's own requests only; NETWORK (and
@@ -130,8 +155,7 @@ s_decline_reason (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
         reason = "equipment in maintenance";
     else if (eq->status == EL__EQUIPMENT_STATUS__OUT_OF_ORDER)
         reason = "equipment out of order";
-    else if (eq->required_training && eq->required_training[0]
-             && !s_has_training (r, eq->required_training))
+    else if (el_booking_missing_training (eq, r->member_trainings, r->n_member_trainings))
         reason = "member lacks the required training";
     if (reason)
         goto out_free;

@@ -16,7 +16,9 @@
  * it in BookingRequest.member_valid_until_us) has expired or ends before the
  * slot does, or when it overlaps a confirmed booking of the same equipment;
  * otherwise confirm. Policy `manual`: requests wait for
- * a coordinator's confirm/decline.
+ * a coordinator's confirm/decline; confirming a member who lacks the
+ * required training (el_booking_lacks_training) needs force, as does an
+ * overlap.
  *
  * Sans I/O: reads the store, returns the answer; the daemon writes it.
  * Threading: the store's thread. */
@@ -61,6 +63,21 @@ int el_booking_decide (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
 int el_booking_decide_at (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
                           const el_entry_t *request, int64_t now_us, El__Booking *ret,
                           char equipment_key_buf[EL_RECORD_KEY_MAX + 1]);
+
+/** The training @p eq requires that a member holding @p trainings (@p n of
+ * them) lacks, or NULL (none required, or held). Pure; the text points into
+ * @p eq. The requester's CLI checks a member before it asks, the owner's
+ * coordinator before confirming by hand. */
+const char *el_booking_missing_training (const El__Equipment *eq, char *const *trainings,
+                                         size_t n);
+
+/** The training that @p owner's equipment named in request @p r requires and
+ * that the member of @p r lacks, copied into @p training (@p size bytes,
+ * truncated).
+ * @return 1 lacking, 0 not (none required, held, or the equipment is
+ *         unknown or unreadable), < 0 store error. */
+int el_booking_lacks_training (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
+                               const El__BookingRequest *r, char *training, size_t size);
 
 /** Is a Booking already written by @p owner for this request?
  * @return 1 yes, 0 no, < 0 store error. */

@@ -392,6 +392,19 @@ s_ctl_answer (el_duties_t *self, el_control_t *ctl, const El__AnswerRequest *req
             rc = EL_EINVAL;
             goto out;
         }
+        /* the auto policy would decline it: a coordinator confirms it on purpose */
+        char training[128];
+        rc = el_booking_lacks_training (self->env.store, self->env.kp->pk, r, training,
+                                        sizeof training);
+        if (rc < 0)
+            goto out;
+        if (rc > 0) {
+            snprintf (msg, sizeof msg, "member '%s' lacks the required training '%s' "
+                      "(--force to confirm anyway)", r->member ? r->member : "", training);
+            s_text (ctl, reply, msg);
+            rc = EL_EINVAL;
+            goto out;
+        }
         rc = el_booking_overlaps (self->env.store, self->env.kp->pk, r->equipment_key,
                                   r->start_us, r->end_us);
         if (rc < 0)

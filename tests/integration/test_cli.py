@@ -215,7 +215,7 @@ def case_bookings(net):
         wait_for("equipment at %s" % s.name, lambda s=s: len(net.cli_ok(
             s, "equipment", "list", json_out=True)["equipment"]) == 2)
         net.cli_ok(s, "member", "add", "--id", "m-" + s.name, "--name", "Member " + s.name,
-                   "--training", "lathe")
+                   "--training", "lathe", *(["--sharing", "network"] if s is v2 else []))
     net.cli_ok(v1, "member", "add", "--id", "m-novice", "--name", "Novice")
 
     # two sites request overlapping slots on the same machine at the same moment
@@ -238,16 +238,34 @@ def case_bookings(net):
     check(declined["reason"] == "slot overlaps a confirmed booking",
           "overlap reason: %r" % declined["reason"])
 
-    # maintenance, missing training: declined with the reason
+    # maintenance: declined with the reason
     r1 = net.cli_ok(v1, "book", "fraiseuse", "--from", Y + "-03-03 09:00", "--to",
                     Y + "-03-03 10:00", "--member", "m-village1", json_out=True)["id"]
-    r2 = net.cli_ok(v1, "book", "tour", "--from", Y + "-03-04 09:00", "--to",
-                    Y + "-03-04 10:00", "--member", "m-novice", json_out=True)["id"]
-    rows = wait_answered(net, [net.hub, c, v1, v2], [r1, r2])
+    rows = wait_answered(net, [net.hub, c, v1, v2], [r1])
     check((rows[r1]["status"], rows[r1]["reason"]) == ("declined", "equipment in maintenance"),
           "maintenance: %s" % rows[r1])
-    check((rows[r2]["status"], rows[r2]["reason"]) ==
-          ("declined", "member lacks the required training"), "training: %s" % rows[r2])
+    # what the owner would decline for certain is refused before any request
+    # is written: an untrained member (or none named), a machine bookable by
+    # its owner's site only; the owner itself books that one
+    net.cli_ok(c, "equipment", "add", "--id", "imprimante", "--name", "Imprimante 3D",
+               "--category", "3d_printer", "--bookable-by", "site")
+    wait_for("imprimante at village1", lambda: len(net.cli_ok(
+        v1, "equipment", "list", json_out=True)["equipment"]) == 3)
+    before = len(bookings_of(net, v1))
+    for eq, member, want in (
+            ("tour", ["--member", "m-novice"],
+             "member 'm-novice' lacks the training 'lathe' that 'tour' requires"),
+            ("tour", [], "'tour' requires the training 'lathe': name a member who holds it"),
+            ("imprimante", ["--member", "m-village1"],
+             "'imprimante' is bookable by its owner's own site only")):
+        rc, out, err = net.cli(v1, "book", eq, "--from", Y + "-03-04 09:00", "--to",
+                               Y + "-03-04 10:00", *member)
+        check(rc == 2 and want in err and len(err.strip().splitlines()) == 1,
+              "book %s %s: %d %r" % (eq, member, rc, err))
+    check(len(bookings_of(net, v1)) == before, "a refused book wrote a request")
+    own = net.cli_ok(c, "book", "imprimante", "--from", Y + "-03-04 09:00", "--to",
+                     Y + "-03-04 10:00", "--wait", "30", json_out=True)
+    check(own["status"] == "confirmed", "the owner's own booking: %s" % own)
 
     # past slots and expired memberships are refused by the requester's CLI
     net.cli_ok(v1, "member", "add", "--id", "m-old", "--name", "Ancien", "--training", "lathe",
@@ -316,6 +334,25 @@ def case_bookings(net):
     rows = wait_answered(net, [net.hub, c, v1, v2], [r4])
     check((rows[r4]["status"], rows[r4]["reason"]) == ("declined", "closed that day"),
           "manual decline: %s" % rows[r4])
+    # an untrained member's request (written as an older CLI would, which
+    # did not check): confirming it by hand needs --force and says why
+    novice_key = "r-novice-%d" % os.getpid()
+    start_us = int(time.time() * 1e6) + 400 * 24 * 3600 * 10**6
+    out = subprocess.run([net.args.ctl, "ipc://%s/control.sock" % v1.dir, "book", novice_key,
+                          c.key, "tour", str(start_us), str(start_us + 3600 * 10**6),
+                          "m-novice"], capture_output=True, text=True, timeout=60)
+    check(out.returncode == 0, "el_testctl book: %s" % out.stderr.strip())
+    r_novice = "%s:%s" % (v1.key, novice_key)
+    wait_for("novice request at the owner",
+             lambda: any(b["id"] == r_novice for b in bookings_of(net, c)))
+    rc, _, err = net.cli(c, "bookings", "confirm", r_novice)
+    check(rc != 0 and "member 'm-novice' lacks the required training 'lathe'" in err
+          and "--force" in err, "confirm untrained: %d %r" % (rc, err))
+    check([b["status"] for b in bookings_of(net, c) if b["id"] == r_novice] == ["pending"],
+          "a refused confirm answered the request")
+    net.cli_ok(c, "bookings", "confirm", r_novice, "--force")
+    rows = wait_answered(net, [c, v1], [r_novice])
+    check(rows[r_novice]["status"] == "confirmed", "forced confirm: %s" % rows[r_novice])
     # switching back to auto answers what waits
     r5 = net.cli_ok(v2, "book", "tour", "--from", Y + "-03-07 09:00", "--to",
                     Y + "-03-07 10:00", "--member", "m-village2", json_out=True)["id"]
@@ -324,6 +361,28 @@ def case_bookings(net):
     check(pol["answered"] == 1, "switching to auto answered %s" % pol)
     rows = wait_answered(net, [v2], [r5])
     check(rows[r5]["status"] == "confirmed", "auto again: %s" % rows[r5])
+
+    # the owner sees who asks: the member's name where their site shares it
+    # (v2 shares m-village2 with the network, v1 keeps m-village1 to itself)
+    # and the trainings the request attests
+    wait_for("m-village2 at the owner", lambda: any(
+        m.get("name") == "Member village2" for m in net.cli_ok(
+            c, "member", "list", json_out=True)["members"]))
+    at_c = {b["id"]: b for b in bookings_of(net, c)}
+    check((at_c[r5]["member"], at_c[r5]["member_name"], at_c[r5]["member_trainings"]) ==
+          ("m-village2", "Member village2", ["lathe"]), "shared member: %s" % at_c[r5])
+    check((at_c[r4]["member_name"], at_c[r4]["member_trainings"]) == ("", ["lathe"]),
+          "member kept to its site: %s" % at_c[r4])
+    check((at_c[r_novice]["member"], at_c[r_novice]["member_name"],
+           at_c[r_novice]["member_trainings"]) == ("m-novice", "", []),
+          "untrained member: %s" % at_c[r_novice])
+    at_v1 = {b["id"]: b for b in bookings_of(net, v1)}
+    check(at_v1[r4]["member_name"] == "Member village1", "own member: %s" % at_v1[r4])
+    rc, out, err = net.cli(c, "bookings", "list", "--equipment", "tour")
+    line = [l for l in out.splitlines() if r5.split(":")[1] in l]
+    check(rc == 0 and "NAME" in out and "TRAININGS" in out and len(line) == 1
+          and "Member village2" in line[0] and "lathe" in line[0],
+          "bookings list table: %d %r" % (rc, out))
 
 
 def case_erasure(net):

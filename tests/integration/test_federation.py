@@ -190,6 +190,12 @@ def case_booking(net):
     wait_for("the answer at hubB",
              lambda: any(b["status"] == "confirmed" for b in
                          net.cli_ok(hub_b, "bookings", "list", json_out=True)["bookings"]))
+    # the owner sees the other network's member by name (shared with the
+    # federation) and the trainings the request attests
+    rows = [b for b in net.cli_ok(a1, "bookings", "list", json_out=True)["bookings"]
+            if b["id"] == out["id"]]
+    check([(b["member"], b["member_name"], b["member_trainings"]) for b in rows] ==
+          [("m-b", "Maker B", ["lathe"])], "b1's request at a1: %s" % rows)
 
 
 def rejected(net, site, reason):

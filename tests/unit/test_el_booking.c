@@ -200,6 +200,43 @@ test_declines_with_reasons (void **state)
     el_entry_destroy (&ok);
 }
 
+/* The training check the CLI and the coordinator share: what is missing is
+ * named; nothing is missing when none is required or the member holds it;
+ * from the store, an unknown machine lacks nothing. */
+static void
+test_missing_training (void **state)
+{
+    fx_t *fx = *state;
+    El__Equipment eq = EL__EQUIPMENT__INIT;
+    char *held[2] = { "cnc_mill", "laser_cutter" };
+    assert_null (el_booking_missing_training (&eq, held, 2));
+    eq.required_training = "";
+    assert_null (el_booking_missing_training (&eq, held, 2));
+    eq.required_training = "laser_cutter";
+    assert_null (el_booking_missing_training (&eq, held, 2));
+    assert_string_equal (el_booking_missing_training (&eq, held, 1), "laser_cutter");
+    assert_string_equal (el_booking_missing_training (&eq, NULL, 0), "laser_cutter");
+
+    s_equipment (fx, "laser", EL__EQUIPMENT_STATUS__AVAILABLE, "laser_cutter");
+    s_equipment (fx, "plain", EL__EQUIPMENT_STATUS__AVAILABLE, "");
+    struct { const char *eq, *training; int want; } cases[] = {
+        { "laser", NULL, 1 }, { "laser", "cnc_mill", 1 }, { "laser", "laser_cutter", 0 },
+        { "plain", NULL, 0 }, { "nope", NULL, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        El__BookingRequest r = EL__BOOKING_REQUEST__INIT;
+        char *tr[1] = { (char *) cases[i].training };
+        r.equipment_key = (char *) cases[i].eq;
+        r.member_trainings = tr;
+        r.n_member_trainings = cases[i].training ? 1 : 0;
+        char name[8] = "";
+        assert_int_equal (el_booking_lacks_training (fx->store, fx->owner->pk, &r, name,
+                                                     sizeof name), cases[i].want);
+        /* truncated to the buffer, never past it */
+        assert_string_equal (name, cases[i].want ? "laser_c" : "");
+    }
+}
+
 /* Slots already over when decided, and memberships the requester says have
  * ended, are declined; a membership covering the slot is fine. */
 static void
@@ -334,6 +371,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_first_confirmed_overlap_declined, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_declines_with_reasons, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_missing_training, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_past_slot_and_expired_member, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bookable_by, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_request_for_someone_else_refused, s_setup, s_teardown),

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "el_booking.h"
 #include "el_cli.h"
 
 #define S_SPAN_MAX_US (31LL * 24 * 3600 * 1000000)   /* as EL_BOOKING_SPAN_MAX */
@@ -39,6 +40,8 @@ static const el_cli_col_t s_list_cols[] = {
     { "REQUESTED BY", "requester_name", EL_CLI_COL_TEXT, 20 },
     { "REQUEST", "request_key", EL_CLI_COL_TEXT, 0 },
     { "MEMBER", "member", EL_CLI_COL_TEXT, 0 },
+    { "NAME", "member_name", EL_CLI_COL_TEXT, 20 },
+    { "TRAININGS", "member_trainings", EL_CLI_COL_TEXT, 30 },
     { "STATUS", "status", EL_CLI_COL_TEXT, 0 },
     { "REASON", "reason", EL_CLI_COL_TEXT, 40 },
 };
@@ -67,6 +70,47 @@ s_answer_get (el_cli_t *cli, const uint8_t owner[EL_KEY_BYTES], const char *book
 }
 
 /* ------------------------------------------------------------ book */
+
+/* Refuse what the owner would decline for certain, as el_booking_decide
+ * judges it: a machine not bookable at this site's level (its own site only,
+ * or its own network only), or a member without the training it requires.
+ * @p m: the member, or NULL when none is named. @return 0, EL_CLI_BAD, errors. */
+static int
+s_book_refusal (el_cli_t *cli, const char *equipment, const uint8_t owner[EL_KEY_BYTES],
+                const El__Equipment *eq, const char *member, const El__Member *m)
+{
+    int rc = el_cli_self (cli);
+    if (rc < 0)
+        return rc;
+    bool own = memcmp (owner, cli->self_id, EL_KEY_BYTES) == 0;
+    if (eq->bookable_by == EL__SHARING__SHARING_SITE && !own)
+        return el_cli_bad (cli, "'%s' is bookable by its owner's own site only: the owner "
+                           "would decline the request", equipment);
+    if (eq->bookable_by != EL__SHARING__SHARING_FEDERATION && !own) {
+        El__ControlReply *reply = NULL;
+        const El__RecordView *v;
+        rc = el_cli_get (cli, EL__KIND__EQUIPMENT, owner, equipment, &reply, &v);
+        if (rc < 0)
+            return rc == EL_ENOTFOUND ? el_cli_bad (cli, "unknown equipment '%s'", equipment)
+                                      : rc;
+        bool other = v->network.len == EL_KEY_BYTES
+                     && memcmp (v->network.data, cli->network, EL_KEY_BYTES) != 0;
+        el_cli_reply_free (&reply);
+        if (other)
+            return el_cli_bad (cli, "'%s' is bookable inside its owner's network only: the "
+                               "owner would decline the request", equipment);
+    }
+    const char *missing = el_booking_missing_training (eq, m ? m->trainings : NULL,
+                                                       m ? m->n_trainings : 0);
+    if (missing && member)
+        return el_cli_bad (cli, "member '%s' lacks the training '%s' that '%s' requires: the "
+                           "owner would decline the request (a training is recorded with "
+                           "entrelab member update)", member, missing, equipment);
+    if (missing)
+        return el_cli_bad (cli, "'%s' requires the training '%s': name a member who holds it "
+                           "(--member KEY)", equipment, missing);
+    return 0;
+}
 
 static int
 s_book (el_cli_t *cli, const el_cli_args_t *a)
@@ -138,6 +182,9 @@ s_book (el_cli_t *cli, const el_cli_args_t *a)
         r.n_member_trainings = m->n_trainings;
         r.member_valid_until_us = m->valid_until_us;
     }
+    rc = s_book_refusal (cli, a->pos[0], owner, eq, member, m);
+    if (rc < 0)
+        goto out;
     char key[64], id[EL_KEY_TEXT_BYTES + 80];
     el_cli_random_key ("r-", key, sizeof key);
     r.equipment_owner = (ProtobufCBinaryData) { EL_KEY_BYTES, owner };
@@ -259,6 +306,8 @@ s_row (el_cli_t *cli, const uint8_t *requester, const char *request_key, const u
                          json_string (el_cli_site_name (cli, owner, name, sizeof name)));
     json_object_set_new (o, "equipment", json_string (equipment));
     json_object_set_new (o, "member", json_string (member ? member : ""));
+    json_object_set_new (o, "member_name", json_string (""));
+    json_object_set_new (o, "member_trainings", json_array ());   /* as the requester attests */
     json_object_set_new (o, "start", el_cli_time_json (start));
     json_object_set_new (o, "end", el_cli_time_json (end));
     json_object_set_new (o, "start_us", json_integer (start));
@@ -283,10 +332,13 @@ s_collect_request (void *arg, const El__RecordView *v)
         s_answer_t *ans = s_find_answer (L, r->equipment_owner.data, id);
         if (ans)
             ans->matched = true;
-        json_array_append_new (L->rows, s_row (L->cli, v->origin.data, v->key,
-                                               r->equipment_owner.data, r->equipment_key,
-                                               r->member, r->start_us, r->end_us, r->purpose,
-                                               ans ? ans->b : NULL));
+        json_t *row = s_row (L->cli, v->origin.data, v->key, r->equipment_owner.data,
+                             r->equipment_key, r->member, r->start_us, r->end_us, r->purpose,
+                             ans ? ans->b : NULL);
+        json_t *tr = json_object_get (row, "member_trainings");
+        for (size_t i = 0; i < r->n_member_trainings; i++)
+            json_array_append_new (tr, json_string (r->member_trainings[i]));
+        json_array_append_new (L->rows, row);
     }
     el__booking_request__free_unpacked (r, &el_pb_allocator);
     return 0;
@@ -312,6 +364,47 @@ s_list_free (s_list_t *L)
     }
     free (L->answers);
     json_decref (L->rows);
+}
+
+/* Members' names by "<site base64url>:<member key>", as far as their sites
+ * share them (a member kept to its site reaches no other one). */
+static int
+s_collect_member (void *arg, const El__RecordView *v)
+{
+    json_t *names = arg;
+    El__Member *m = el__member__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
+    if (!m)
+        return 0;
+    if (m->display_name && m->display_name[0] && v->origin.len == EL_KEY_BYTES) {
+        char id[EL_KEY_TEXT_BYTES + EL_RECORD_KEY_MAX + 2];
+        s_booking_id (v->origin.data, v->key, id, sizeof id);
+        json_object_set_new (names, id, json_string (m->display_name));
+    }
+    el__member__free_unpacked (m, &el_pb_allocator);
+    return 0;
+}
+
+/* Each request's member_name, from the members this site holds. */
+static int
+s_member_names (el_cli_t *cli, json_t *rows)
+{
+    json_t *names = json_object ();
+    int rc = el_cli_list (cli, EL__KIND__MEMBER, NULL, s_collect_member, names);
+    size_t i;
+    json_t *row;
+    json_array_foreach (rows, i, row) {
+        const char *member = el_cli_row_text (row, "member");
+        json_t *requester = json_object_get (row, "requester");
+        if (rc < 0 || !member[0] || !json_is_string (requester))
+            continue;
+        char id[EL_KEY_TEXT_BYTES + EL_RECORD_KEY_MAX + 2];
+        snprintf (id, sizeof id, "%s:%s", json_string_value (requester), member);
+        json_t *name = json_object_get (names, id);
+        if (name)
+            json_object_set (row, "member_name", name);
+    }
+    json_decref (names);
+    return rc;
 }
 
 /* Every request with its answer (and answers whose request is not held). */
@@ -340,6 +433,8 @@ s_gather (el_cli_t *cli, s_list_t *L)
                                                ans->owner, b->equipment_key, "", b->start_us,
                                                b->end_us, "", b));
     }
+    if (rc == 0)
+        rc = s_member_names (cli, L->rows);
     return rc;
 }
 
@@ -611,8 +706,8 @@ static const el_cli_optspec_t s_list_opts[] = {
 };
 static const el_cli_optspec_t s_confirm_opts[] = {
     { "reason", EL_CLI_OPT_VALUE, "TEXT", "told to the requester" },
-    { "force", EL_CLI_OPT_SWITCH, NULL, "confirm even when the slot overlaps a confirmed "
-      "booking, or the request was declined before" },
+    { "force", EL_CLI_OPT_SWITCH, NULL, "confirm even when the member lacks the required "
+      "training, the slot overlaps a confirmed booking, or the request was declined before" },
     { NULL, 0, NULL, NULL },
 };
 static const el_cli_optspec_t s_answer_opts[] = {
