@@ -270,6 +270,15 @@ test_options (void **state)
     assert_true (el_cli_has (&a, "force"));
     assert_int_equal (a.n_pos, 1);
     assert_string_equal (a.pos[0], "k1");
+    /* a key's text may begin with "--": it is the argument, not an option */
+    char dashed[] = "----AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw";
+    char *key_arg[] = { dashed, "--force" };
+    uint8_t k[EL_KEY_BYTES];
+    assert_int_equal (el_key_from_text (dashed, k), 0);
+    assert_int_equal (el_cli_parse (&cli, &cmd, 2, key_arg, &a), 0);
+    assert_int_equal (a.n_pos, 1);
+    assert_string_equal (a.pos[0], dashed);
+    assert_true (el_cli_has (&a, "force"));
     struct { int argc; char *argv[5]; const char *why; } bad[] = {
         { 1, { "--bogus" }, "unknown option --bogus" },
         { 2, { "k", "--name" }, "needs a value" },

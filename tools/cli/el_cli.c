@@ -87,7 +87,11 @@ el_cli_parse (el_cli_t *cli, const el_cli_cmd_t *cmd, int argc, char **argv,
             only_pos = true;
             continue;
         }
-        if (only_pos || strncmp (a, "--", 2) || !a[2]) {
+        /* a key's text may begin with "--" (base64url uses '-'): a key is an
+         * argument, never an option */
+        uint8_t as_key[EL_KEY_BYTES];
+        bool key_text = el_keytext_decode (a, as_key, NULL, NULL) == 0;
+        if (only_pos || strncmp (a, "--", 2) || !a[2] || key_text) {
             if (ret->n_pos == EL_CLI_POS_MAX || ret->n_pos == cmd->max_pos)
                 return el_cli_bad (cli, "%s: unexpected argument '%s' (see entrelab %s --help)",
                                    cmd->words, a, cmd->words);
