@@ -28,30 +28,6 @@ struct el_federation {
     el_share_federation_t view;
 };
 
-static const struct {
-    const char *name;
-    uint32_t bits;
-} s_kind_names[] = {
-    { "events", 1u << EL__KIND__EVENT },
-    { "equipment", 1u << EL__KIND__EQUIPMENT },
-    { "bookings", (1u << EL__KIND__BOOKING_REQUEST) | (1u << EL__KIND__BOOKING) },
-    { "members", 1u << EL__KIND__MEMBER },
-    { "sites", 1u << EL__KIND__SITE },
-};
-#define S_KIND_NAMES (sizeof s_kind_names / sizeof s_kind_names[0])
-
-int
-el_federation_kinds_parse (const char *name, uint32_t *ret_bits)
-{
-    for (size_t i = 0; name && i < S_KIND_NAMES; i++) {
-        if (!strcmp (name, s_kind_names[i].name)) {
-            *ret_bits = s_kind_names[i].bits;
-            return 0;
-        }
-    }
-    return EL_EINVAL;
-}
-
 static s_link_t *
 s_find (el_federation_t *self, const uint8_t key[EL_KEY_BYTES])
 {
@@ -94,11 +70,14 @@ s_policy_install (el_federation_t *self)
 static char **
 s_kind_list (uint32_t bits, size_t *ret_n)
 {
-    char **names = calloc (S_KIND_NAMES, sizeof *names);
+    char **names = calloc (EL_SHARE_KIND_NAMES, sizeof *names);
     size_t n = 0;
-    for (size_t i = 0; names && i < S_KIND_NAMES; i++)
-        if ((bits & s_kind_names[i].bits) == s_kind_names[i].bits)
-            names[n++] = (char *) s_kind_names[i].name;
+    for (size_t i = 0; names && i < EL_SHARE_KIND_NAMES; i++) {
+        uint32_t b;
+        const char *name = el_share_kind_name (i, &b);
+        if ((bits & b) == b)
+            names[n++] = (char *) name;
+    }
     *ret_n = n;
     return names;
 }
@@ -108,7 +87,7 @@ s_kind_bits (char *const *names, size_t n, uint32_t if_none)
 {
     uint32_t bits = 0, b;
     for (size_t i = 0; i < n; i++)
-        if (el_federation_kinds_parse (names[i], &b) == 0)
+        if (el_share_kind_parse (names[i], &b) == 0)
             bits |= b;
     return n ? bits | (1u << EL__KIND__SITE) : if_none;
 }
@@ -297,7 +276,7 @@ el_federation_federate (el_federation_t *self, el_control_t *ctl, const El__Fede
         return s_unfederate (self, ctl, key, reply);
     for (size_t i = 0; i < req->n_share + req->n_accept; i++) {
         const char *name = i < req->n_share ? req->share[i] : req->accept[i - req->n_share];
-        if (el_federation_kinds_parse (name, &b) < 0)
+        if (el_share_kind_parse (name, &b) < 0)
             return s_text (ctl, reply, EL_EINVAL, "unknown kind: kinds are events, equipment, "
                                                   "bookings, members, sites");
         *(i < req->n_share ? &share : &accept) |= b;
@@ -409,8 +388,8 @@ el_federation_list (el_federation_t *self, el_control_t *ctl, El__ControlReply *
     for (size_t i = 0; i < self->n; i++) {
         const s_link_t *l = &self->links[i];
         El__FederationLink *pb = el_control_alloc (ctl, sizeof *pb);
-        char **share = el_control_alloc (ctl, S_KIND_NAMES * sizeof *share);
-        char **accept = el_control_alloc (ctl, S_KIND_NAMES * sizeof *accept);
+        char **share = el_control_alloc (ctl, EL_SHARE_KIND_NAMES * sizeof *share);
+        char **accept = el_control_alloc (ctl, EL_SHARE_KIND_NAMES * sizeof *accept);
         uint8_t *key = el_control_alloc (ctl, EL_KEY_BYTES);
         if (!pb || !share || !accept || !key)
             return -ENOMEM;

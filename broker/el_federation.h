@@ -66,7 +66,4 @@ int el_federation_federate (el_federation_t *self, el_control_t *ctl,
 /** FederationRequest: the links and their state. @return 0, -ENOMEM. */
 int el_federation_list (el_federation_t *self, el_control_t *ctl, El__ControlReply *reply);
 
-/** The kinds bit of a kind name ("events" ...). @return 0, EL_EINVAL. */
-int el_federation_kinds_parse (const char *name, uint32_t *ret_bits);
-
 #endif

@@ -33,6 +33,36 @@ el_share_by_level (void *arg, uint64_t peer, const uint8_t peer_network[EL_KEY_B
     return shared;
 }
 
+static const struct {
+    const char *name;
+    uint32_t bits;
+} s_kind_names[EL_SHARE_KIND_NAMES] = {
+    { "events", 1u << EL__KIND__EVENT },
+    { "equipment", 1u << EL__KIND__EQUIPMENT },
+    { "bookings", (1u << EL__KIND__BOOKING_REQUEST) | (1u << EL__KIND__BOOKING) },
+    { "members", 1u << EL__KIND__MEMBER },
+    { "sites", 1u << EL__KIND__SITE },
+};
+
+int
+el_share_kind_parse (const char *name, uint32_t *ret_bits)
+{
+    for (size_t i = 0; name && i < EL_SHARE_KIND_NAMES; i++) {
+        if (!strcmp (name, s_kind_names[i].name)) {
+            *ret_bits = s_kind_names[i].bits;
+            return 0;
+        }
+    }
+    return EL_EINVAL;
+}
+
+const char *
+el_share_kind_name (size_t i, uint32_t *ret_bits)
+{
+    *ret_bits = s_kind_names[i].bits;
+    return s_kind_names[i].name;
+}
+
 static const el_share_link_t *
 s_link (const el_share_federation_t *f, const uint8_t network[EL_KEY_BYTES])
 {

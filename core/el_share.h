@@ -34,6 +34,16 @@ EL_NODISCARD bool el_share_by_level (void *arg, uint64_t peer,
 /* What a link shares and accepts unless told: all but members. */
 #define EL_SHARE_KINDS_DEFAULT (EL_SHARE_KINDS_ALL & ~(1u << EL__KIND__MEMBER))
 
+/* The kinds a link names, as people write them: "events", "equipment",
+ * "bookings" (requests and answers), "members", "sites". */
+#define EL_SHARE_KIND_NAMES 5
+
+/** The kind bits of @p name. @return 0, EL_EINVAL (no such name). */
+int el_share_kind_parse (const char *name, uint32_t *ret_bits);
+
+/** Name @p i (< EL_SHARE_KIND_NAMES) and its bits. Static storage. */
+const char *el_share_kind_name (size_t i, uint32_t *ret_bits);
+
 /** One federation link: the other network and, per kind, what we send it
  * and what we take from it. */
 typedef struct {

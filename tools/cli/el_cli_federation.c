@@ -5,6 +5,7 @@
 
 #include "el_cli.h"
 #include "el_keytext.h"
+#include "el_share.h"
 
 #define S_KINDS_MAX 8
 
@@ -37,12 +38,8 @@ s_kinds (el_cli_t *cli, const char *opt, const char *text, char *buf, size_t siz
         char *comma = strchr (p, ',');
         if (comma)
             *comma = '\0';
-        static const char *const known[] = { "events", "equipment", "bookings", "members",
-                                             "sites" };
-        bool ok = false;
-        for (size_t i = 0; i < S_N (known); i++)
-            ok = ok || !strcmp (p, known[i]);
-        if (!ok)
+        uint32_t bits;
+        if (el_share_kind_parse (p, &bits) < 0)
             return el_cli_bad (cli, "--%s: unknown kind '%s' (kinds: events, equipment, "
                                "bookings, members, sites)", opt, p);
         out[(*ret_n)++] = p;
