@@ -550,6 +550,19 @@ s_known_note (el_node_t *self, s_link_t *l)
 }
 
 /* Forget an inbound connection. */
+/* Close an outbound link's DEALER and its monitor. */
+static void
+s_outbound_sockets_close (s_link_t *l)
+{
+    if (l->monitor) {
+        zmq_socket_monitor (l->socket, NULL, 0);
+        zmq_close (l->monitor);
+        l->monitor = NULL;
+    }
+    zmq_close (l->socket);
+    l->socket = NULL;
+}
+
 static void
 s_link_free (el_node_t *self, s_link_t *l)
 {
@@ -1816,13 +1829,8 @@ el_node_destroy (el_node_t **self_p)
             s_pending_clear (l);
             free (l->refused);
             l->refused = NULL;
-            if (l->kind != S_LINK_IN) {
-                if (l->monitor) {
-                    zmq_socket_monitor (l->socket, NULL, 0);
-                    zmq_close (l->monitor);
-                }
-                zmq_close (l->socket);
-            }
+            if (l->kind != S_LINK_IN)
+                s_outbound_sockets_close (l);
             l->kind = S_LINK_FREE;
         }
     }
@@ -1920,19 +1928,16 @@ s_peer_listed (const el_config_t *cfg, const el_config_peer_t *p, bool same_endp
     return false;
 }
 
-/* Close our link to a configured peer that left the configuration. */
+/* Close our link to a peer we no longer connect to (it left the
+ * configuration, or a role dropped it): its session, its sockets, the frames
+ * it still had waiting. */
 static void
 s_link_close_outbound (el_node_t *self, s_link_t *l)
 {
     s_session_close (self, l);
-    if (l->monitor) {
-        zmq_socket_monitor (l->socket, NULL, 0);
-        zmq_close (l->monitor);
-    }
-    zmq_close (l->socket);
-    l->kind = S_LINK_FREE;
-    while (self->links_hi > 0 && self->links[self->links_hi - 1].kind == S_LINK_FREE)
-        self->links_hi--;
+    s_outbound_sockets_close (l);
+    s_pending_clear (l);
+    s_link_free (self, l);
 }
 
 /* Peer @p p left the configuration (@p still_peer: its key stays, with
@@ -3060,14 +3065,7 @@ el_node_peer_drop (el_node_t *self, const uint8_t key[EL_KEY_BYTES])
             l->banned = true;           /* its frames are dropped until it is allowed again */
             continue;
         }
-        if (l->monitor) {
-            zmq_socket_monitor (l->socket, NULL, 0);
-            zmq_close (l->monitor);
-            l->monitor = NULL;
-        }
-        zmq_close (l->socket);
-        s_pending_clear (l);
-        s_link_free (self, l);
+        s_link_close_outbound (self, l);
         if (self->role_links)
             self->role_links--;
     }
