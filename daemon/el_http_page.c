@@ -133,6 +133,44 @@ s_json_field (el_sb_t *sb, const char *name, const char *value, bool last)
         el_sb_put (sb, ",", 1);
 }
 
+/* "name":["a","b"], as the CLI's --json writes a list of value texts. */
+static void
+s_json_list (el_sb_t *sb, const char *name, char *const *v, size_t n)
+{
+    s_json_str (sb, name);
+    el_sb_puts (sb, ":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            el_sb_put (sb, ",", 1);
+        s_json_str (sb, v[i]);
+    }
+    el_sb_puts (sb, "],");
+}
+
+/* "name":"value", or "name":null for an empty value. */
+static void
+s_json_or_null (el_sb_t *sb, const char *name, const char *value)
+{
+    if (value && value[0]) {
+        s_json_field (sb, name, value, false);
+        return;
+    }
+    s_json_str (sb, name);
+    el_sb_puts (sb, ":null,");
+}
+
+/* Date of a UTC instant as "2027-09-01": an all-day event's dates (RFC 5545
+ * §3.3.4) are stored as midnight UTC of the day. */
+static void
+s_date (int64_t us, char out[32])
+{
+    time_t t = (time_t) (us / 1000000);
+    struct tm tm;
+    out[0] = '\0';
+    if (gmtime_r (&t, &tm))
+        strftime (out, 32, "%Y-%m-%d", &tm);
+}
+
 /* Time as "2026-12-03T17:30:00Z" (UTC); "" for 0. */
 static void
 s_iso (int64_t us, char out[32])
@@ -433,11 +471,20 @@ el_http_render_events_json (const el_http_snap_t *s, el_sb_t *sb)
     for (size_t i = 0; i < s->events_n; i++) {
         const el_http_event_t *e = &s->events[i];
         char start[32], end[32];
-        s_iso (e->start_us, start);
-        s_iso (e->end_us, end);
         el_sb_puts (sb, i ? ",\n{" : "\n{");
         s_json_field (sb, "uid", e->uid, false);
         s_json_field (sb, "summary", e->summary, false);
+        if (e->all_day) {
+            /* dates, the end exclusive (§3.6.1): one day when none is stored */
+            int64_t day = (int64_t) 86400 * 1000000;
+            s_date (e->start_us, start);
+            s_date (e->end_us > e->start_us ? e->end_us : e->start_us + day, end);
+            s_json_field (sb, "start_date", start, false);
+            s_json_field (sb, "end_date", end, false);
+        } else {
+            s_iso (e->start_us, start);
+            s_iso (e->end_us, end);
+        }
         s_json_field (sb, "start", start, false);
         s_json_field (sb, "end", end, false);
         el_sb_printf (sb, "\"start_us\":%lld,\"end_us\":%lld,\"all_day\":%s,",
@@ -445,6 +492,8 @@ el_http_render_events_json (const el_http_snap_t *s, el_sb_t *sb)
                       e->all_day ? "true" : "false");
         s_json_field (sb, "tzid", e->tzid, false);
         s_json_field (sb, "rrule", e->rrule, false);
+        s_json_list (sb, "rdate", e->rdate, e->rdate_n);
+        s_json_list (sb, "exdate", e->exdate, e->exdate_n);
         s_json_field (sb, "site", e->site, false);
         s_json_field (sb, "site_name", e->site_name, false);
         s_json_field (sb, "location", e->location, false);
@@ -453,8 +502,8 @@ el_http_render_events_json (const el_http_snap_t *s, el_sb_t *sb)
         s_json_field (sb, "status", s_event_status (e->status), false);
         s_json_field (sb, "url", e->url, false);
         s_json_field (sb, "description", e->description, false);
-        el_sb_printf (sb, "\"sequence\":%u,", e->sequence);
-        s_json_field (sb, "recurrence_id", e->recurrence_id, true);
+        s_json_or_null (sb, "recurrence_id", e->recurrence_id);
+        el_sb_printf (sb, "\"sequence\":%u", e->sequence);
         el_sb_put (sb, "}", 1);
     }
     el_sb_puts (sb, "\n]\n");

@@ -36,7 +36,9 @@ from test_cli import Net  # noqa: E402
 # the fields /api/events, /api/equipment and /api/sites document (docs/CLI.md)
 EVENT_FIELDS = {"uid", "summary", "start", "end", "start_us", "end_us", "all_day", "tzid",
                 "rrule", "site", "site_name", "location", "category", "capacity", "status",
-                "url", "description", "sequence", "recurrence_id"}
+                "url", "description", "sequence", "recurrence_id", "rdate", "exdate"}
+# fields the CLI's --json has and the open data leaves out (store internals)
+CLI_ONLY_FIELDS = {"key", "origin", "origin_name", "seq"}
 EQUIPMENT_FIELDS = {"owner", "owner_name", "key", "name", "category", "make", "model",
                     "status", "required_training", "bookable_by", "location"}
 SITE_FIELDS = {"id", "name", "kind", "town", "url", "services", "opening_hours", "status"}
@@ -243,6 +245,27 @@ def check_recurring(cal):
           "occurrences %s minus %s" % (list(rule), excluded))
 
 
+def check_json_like_cli(net, site, port):
+    """Each event of /api/events has the fields and values the CLI's
+    `event show --json` gives (times: the same instants; the CLI writes them
+    in the site's zone, the API in UTC)."""
+    moved = 0
+    for e in json.loads(get(port, "/api/events")[2]):
+        if e["recurrence_id"] is not None:
+            moved += 1
+            continue
+        c = net.cli_ok(site, "event", "show", e["uid"], json_out=True)["event"]
+        check(set(c) - CLI_ONLY_FIELDS == set(e),
+              "API and CLI fields differ: %s" % sorted((set(c) - CLI_ONLY_FIELDS) ^ set(e)))
+        for k in set(e) - {"start", "end"}:
+            check(c[k] == e[k], "%s of %s: CLI %r, API %r" % (k, e["uid"], c[k], e[k]))
+        for k in ("start", "end"):
+            same = datetime.datetime.fromisoformat(c[k].replace("Z", "+00:00")) == \
+                datetime.datetime.fromisoformat(e[k].replace("Z", "+00:00"))
+            check(same, "%s of %s: CLI %s, API %s" % (k, e["uid"], c[k], e[k]))
+    check(moved == 1, "one moved occurrence with its recurrence_id, got %d" % moved)
+
+
 def check_json(port, want):
     st, h, body = get(port, "/api/events")
     check(h.get("access-control-allow-origin") == "*", "no CORS header: %s" % h)
@@ -253,6 +276,7 @@ def check_json(port, want):
     for e in evs:
         check(set(e) == EVENT_FIELDS, "event fields %s" % sorted(set(e) ^ EVENT_FIELDS))
         check(e["end_us"] - e["start_us"] == 90 * 60 * 10**6, "duration of %s" % e)
+        check(e["recurrence_id"] is None or e["recurrence_id"], "recurrence_id %r" % e)
         check(e["status"] == "confirmed" and e["site_name"], "event %s" % e)
     moulin = [e for e in evs if e["uid"] == "ev-moulin"][0]
     check(moulin["site_name"] == "L'Atelier du Moulin" and moulin["tzid"] == "Europe/Paris",
@@ -515,6 +539,7 @@ def case_web(net):
     check_feed(central_port, want, ical)
     check_feed(hub_port, want, ical)
     check_json(central_port, want)
+    check_json_like_cli(net, central, central_port)
     check_pages(central_port)
     check_private((hub_port, central_port), secrets,
                   hidden=[(hub_port, "/equipment"), (hub_port, "/api/equipment")])
