@@ -10,6 +10,7 @@ exits 77 without them), equipment, members; equipment_real and members_real impo
 real files of --real DIR (../shared/data/real) and exit 77 when it is absent.
 """
 import argparse
+import datetime
 import json
 import os
 import re
@@ -663,6 +664,22 @@ def case_ics_independent(net):
     rc, out, err = net.cli(a, "event", "show", "x-monthly-day@t")
     check(rc == 0 and re.search(r"Except on:?\s+20270305", out)
           and re.search(r"Also on:?\s+-", out), "event show: %r %r" % (out, err))
+    # what the override changed, shown with the master (in the JSON and the table)
+    master = net.cli_ok(a, "event", "show", "x-moved@t", json_out=True)["event"]
+    ovr = master["overrides"]
+    check(len(ovr) == 1 and ovr[0]["recurrence_id"] == "20270209T130000Z"
+          and ovr[0]["original_start"].startswith("2027-02-09T")
+          and set(ovr[0]["changes"]) == {"start", "summary"}
+          and ovr[0]["changes"]["summary"] == "Atelier (déplacé)", "overrides: %s" % ovr)
+    check(datetime.datetime.fromisoformat(ovr[0]["changes"]["start"]).timestamp() == 1802275200
+          and datetime.datetime.fromisoformat(ovr[0]["original_start"]).timestamp()
+          == 1802178000, "override start: %s" % ovr)
+    check(net.cli_ok(a, "event", "show", "x-until@t", json_out=True)["event"]["overrides"] == [],
+          "an event without override lists none")
+    out = cli_in_zone(net, a, "Europe/Paris", "event", "show", "x-moved@t")
+    check(re.search(r"Changed on:?\s+2027-02-09 14:00: start 2027-02-10 17:00; "
+                                r'summary "Atelier \(déplacé\)"', out),
+          "event show names the moved occurrence and what changed: %r" % out)
     print("%d occurrences in a year, the same for entrelab and python3-icalendar + dateutil"
           % len(ours))
 

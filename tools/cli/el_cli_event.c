@@ -108,6 +108,7 @@ static const el_cli_col_t s_show_cols[] = {
     { "Also on", "rdate", EL_CLI_COL_TEXT, 0 },
     { "Except on", "exdate", EL_CLI_COL_TEXT, 0 },
     { "Replaces", "recurrence_id", EL_CLI_COL_TEXT, 0 },
+    { "Changed on", "override_notes", EL_CLI_COL_TEXT, 0 },
     { "Site", "site_name", EL_CLI_COL_TEXT, 0 },
     { "Site key", "site", EL_CLI_COL_TEXT, 0 },
     { "Written by", "origin_name", EL_CLI_COL_TEXT, 0 },
@@ -633,6 +634,134 @@ s_find (void *arg, const El__RecordView *v)
     return s_collect (f->events, v);
 }
 
+/* ------------------------------------------------------------ overrides */
+
+#define S_NOTE_MAX 1024                     /* bytes of one override's note */
+
+/* An override (RFC 5545 RECURRENCE-ID, §3.8.4.4) of the event with uid
+ * f->key, written by the same origin. */
+static int
+s_find_override (void *arg, const El__RecordView *v)
+{
+    s_find_t *f = arg;
+    if (memcmp (v->origin.data, f->origin, EL_KEY_BYTES))
+        return 0;
+    El__Event *e = el__event__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
+    if (!e)
+        return 0;
+    bool match = e->recurrence_id && e->recurrence_id[0] && e->uid && !strcmp (e->uid, f->key);
+    el__event__free_unpacked (e, &el_pb_allocator);
+    return match ? s_collect (f->events, v) : 0;
+}
+
+static bool
+s_same_text (const char *a, const char *b)
+{
+    return strcmp (a ? a : "", b ? b : "") == 0;
+}
+
+static void
+s_when_text (const El__Event *e, int64_t us, char out[EL_CLI_TIME_TEXT_MAX])
+{
+    if (e->all_day)
+        el_cli_date_text (us, out);
+    else
+        el_cli_time_table (us, out);
+}
+
+/* One change of an override: into @p changes (JSON) and the note's text. */
+static void
+s_change (json_t *changes, char *note, size_t *len, const char *field, json_t *value,
+          const char *text)
+{
+    json_object_set_new (changes, field, value);
+    int n = snprintf (note + *len, S_NOTE_MAX - *len, "%s%s %s", *len ? "; " : "", field, text);
+    if (n > 0)
+        *len = *len + (size_t) n < S_NOTE_MAX ? *len + (size_t) n : S_NOTE_MAX - 1;
+}
+
+static void
+s_change_text (json_t *changes, char *note, size_t *len, const char *field, const char *was,
+               const char *now)
+{
+    char text[S_NOTE_MAX / 2];
+    if (s_same_text (was, now))
+        return;
+    snprintf (text, sizeof text, "\"%s\"", now ? now : "");
+    s_change (changes, note, len, field, json_string (now ? now : ""), text);
+}
+
+/* What override @p o changes of its master @p m's occurrence at @p orig. */
+static json_t *
+s_override_json (const El__Event *m, const El__Event *o, const char *key, int64_t orig,
+                 char note[S_NOTE_MAX])
+{
+    json_t *changes = json_object ();
+    size_t len = 0;
+    char t[EL_CLI_TIME_TEXT_MAX];
+    note[0] = '\0';
+    int64_t span = s_span (m->dtstart_us, m->dtend_us);
+    if (o->dtstart_us != orig) {
+        s_when_text (o, o->dtstart_us, t);
+        s_change (changes, note, &len, "start", el_cli_time_json (o->dtstart_us), t);
+    }
+    if (s_span (o->dtstart_us, o->dtend_us) != span) {
+        s_when_text (o, o->dtend_us, t);
+        s_change (changes, note, &len, "end", el_cli_time_json (o->dtend_us), t);
+    }
+    if (o->status != m->status)
+        s_change (changes, note, &len, "status", json_string (s_status_name (o->status)),
+                  s_status_name (o->status));
+    if (o->capacity != m->capacity) {
+        snprintf (t, sizeof t, "%u", o->capacity);
+        s_change (changes, note, &len, "capacity", json_integer (o->capacity), t);
+    }
+    s_change_text (changes, note, &len, "summary", m->summary, o->summary);
+    s_change_text (changes, note, &len, "location", m->location, o->location);
+    s_change_text (changes, note, &len, "category", m->category, o->category);
+    s_change_text (changes, note, &len, "description", m->description, o->description);
+    s_change_text (changes, note, &len, "url", m->url, o->url);
+    if (!len)
+        snprintf (note, S_NOTE_MAX, "nothing");
+    json_t *r = json_object ();
+    json_object_set_new (r, "recurrence_id", json_string (o->recurrence_id));
+    json_object_set_new (r, "key", json_string (key));
+    json_object_set_new (r, "original_start", el_cli_time_json (orig));
+    json_object_set_new (r, "changes", changes);
+    return r;
+}
+
+/* The master's overrides as "overrides" (JSON) and, for the table,
+ * "override_notes": "<original start>: start <new>, summary \"...\"". */
+static int
+s_show_overrides (el_cli_t *cli, json_t *ev, const El__RecordView *mv, const El__Event *m)
+{
+    s_events_t o = { .cli = cli };
+    s_find_t f = { m->uid && m->uid[0] ? m->uid : mv->key, mv->origin.data, &o };
+    int rc = el_cli_list (cli, EL__KIND__EVENT, mv->origin.data, s_find_override, &f);
+    if (rc == 0)
+        rc = o.rc;
+    json_t *list = json_array (), *notes = json_array ();
+    for (size_t i = 0; rc == 0 && i < o.n; i++) {
+        int64_t orig = 0;
+        char note[S_NOTE_MAX], when[EL_CLI_TIME_TEXT_MAX], line[S_NOTE_MAX + 64];
+        if (el_ics_occurrence_start (m, o.events[i]->recurrence_id, &orig) < 0)
+            orig = o.events[i]->dtstart_us;    /* a value we cannot read: say it as is */
+        json_array_append_new (list, s_override_json (m, o.events[i], o.views[i]->key, orig,
+                                                      note));
+        s_when_text (m, orig, when);
+        snprintf (line, sizeof line, "%s: %s", when, note);
+        json_array_append_new (notes, json_string (line));
+    }
+    s_events_free (&o);
+    json_object_set_new (ev, "overrides", list);
+    if (!cli->json)
+        json_object_set_new (ev, "override_notes", notes);
+    else
+        json_decref (notes);
+    return rc;
+}
+
 static int
 s_show (el_cli_t *cli, const el_cli_args_t *a)
 {
@@ -655,11 +784,16 @@ s_show (el_cli_t *cli, const el_cli_args_t *a)
     if (rc == 0 && s.n > 1)
         rc = el_cli_bad (cli, "%zu sites hold an event '%s': add --site", s.n, a->pos[0]);
     json_t *doc = NULL;
-    if (rc == 0)
-        doc = json_pack ("{s:o}", "event", s_event_json (cli, s.views[0], s.events[0],
-                                                         s.events[0]->dtstart_us,
-                                                         s.events[0]->dtend_us));
+    if (rc == 0) {
+        json_t *ev = s_event_json (cli, s.views[0], s.events[0], s.events[0]->dtstart_us,
+                                   s.events[0]->dtend_us);
+        doc = json_pack ("{s:o}", "event", ev);
+        if (!(s.events[0]->recurrence_id && s.events[0]->recurrence_id[0]))
+            rc = s_show_overrides (cli, ev, s.views[0], s.events[0]);
+    }
     s_events_free (&s);
+    if (rc < 0)
+        json_decref (doc);
     if (rc < 0)
         return rc;
     return el_cli_print_record (cli, doc, "event", s_show_cols, S_N (s_show_cols));

@@ -2521,6 +2521,45 @@ s_excluded (const s_excl_t *ex, size_t n, const s_zone_t *z, int64_t us)
     return false;
 }
 
+/* The start of an occurrence named by the DATE or DATE-TIME value @p text
+ * (RDATE, RECURRENCE-ID) of an event read in zone @p z whose DTSTART is
+ * @p start_local: a date in a timed event is at DTSTART's time of day, a
+ * UTC time is that instant, any other time is local to the event's zone. */
+static int
+s_value_start (const char *text, const s_zone_t *z, struct icaltimetype start_local,
+               int64_t *ret_us)
+{
+    struct icaltimetype t;
+    if (!s_parse_time_text (text, &t))
+        return EL_EINVAL;
+    if (t.is_date && z->kind != S_Z_DATE) {
+        t.is_date = 0;
+        t.hour = start_local.hour;
+        t.minute = start_local.minute;
+        t.second = start_local.second;
+        *ret_us = s_local_to_us (z, t);
+    } else if (!t.is_date && icaltime_is_utc (t)) {
+        *ret_us = s_fields_to_us (t);
+    } else {
+        *ret_us = s_local_to_us (z, t);
+    }
+    return 0;
+}
+
+int
+el_ics_occurrence_start (const El__Event *ev, const char *text, int64_t *ret_us)
+{
+    if (!ev || !text || !ret_us)
+        return EL_EINVAL;
+    s_zone_t z;
+    int rc = s_event_zone (ev, &z);
+    if (rc < 0)
+        return rc;
+    rc = s_value_start (text, &z, s_local (&z, ev->dtstart_us), ret_us);
+    s_zone_release (&z);
+    return rc;
+}
+
 /* end - start when positive, else 0; saturated: an event from another site
  * may hold any times (-2^63 .. 2^63-1). */
 static int64_t
@@ -2642,21 +2681,9 @@ el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_
                 goto out;
             memcpy (first, text, fl);
             first[fl] = '\0';
-            struct icaltimetype t;
-            if (!s_parse_time_text (first, &t))
-                goto out;
             int64_t s;
-            if (t.is_date && z.kind != S_Z_DATE) {
-                t.is_date = 0;     /* a date in a timed event: at DTSTART's time of day */
-                t.hour = start_local.hour;
-                t.minute = start_local.minute;
-                t.second = start_local.second;
-                s = s_local_to_us (&z, t);
-            } else if (!t.is_date && icaltime_is_utc (t)) {
-                s = s_fields_to_us (t);
-            } else {
-                s = s_local_to_us (&z, t);
-            }
+            if (s_value_start (first, &z, start_local, &s) < 0)
+                goto out;
             S_CONSIDER (s);
         }
     }

@@ -196,6 +196,16 @@ int el_ics_export (const El__Event *const *events, size_t n, int64_t now_us,
 int el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_overrides,
                    int64_t from_us, int64_t to_us, int64_t *ret_starts, size_t max, size_t *ret_n);
 
+/** The start of the occurrence of @p ev that the DATE or DATE-TIME value
+ * text @p text names (an RDATE's or a RECURRENCE-ID's value, RFC 5545
+ * §3.8.5.2, §3.8.4.4): a UTC time is that instant; a local time is in the
+ * event's zone (floating: UTC clock, as the event's own times); a date in a
+ * timed event is at DTSTART's time of day.
+ * @param[out] ret_us UTC µs
+ * @return 0; EL_EINVAL (NULL argument, a text that is not a DATE or
+ *         DATE-TIME, or a zone libical cannot read); -ENOMEM. */
+int el_ics_occurrence_start (const El__Event *ev, const char *text, int64_t *ret_us);
+
 /** One occurrence in an agenda. */
 typedef struct {
     size_t event;        /* index into the caller's events array */
