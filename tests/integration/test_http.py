@@ -38,7 +38,7 @@ EVENT_FIELDS = {"uid", "summary", "start", "end", "start_us", "end_us", "all_day
                 "rrule", "site", "site_name", "location", "category", "capacity", "status",
                 "url", "description", "sequence", "recurrence_id", "rdate", "exdate"}
 # fields the CLI's --json has and the open data leaves out (store internals)
-CLI_ONLY_FIELDS = {"key", "origin", "origin_name", "seq"}
+CLI_ONLY_FIELDS = {"key", "origin", "origin_name", "seq", "overrides"}
 EQUIPMENT_FIELDS = {"owner", "owner_name", "key", "name", "category", "make", "model",
                     "status", "required_training", "bookable_by", "location"}
 SITE_FIELDS = {"id", "name", "kind", "town", "url", "services", "opening_hours", "status"}

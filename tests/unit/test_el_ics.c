@@ -205,6 +205,42 @@ s_local_paris (int64_t us, struct tm *tm)
     return "Europe/Paris";
 }
 
+/* A zone of the database is written from the year of its earliest event
+ * on, not with its history since 1891; the times still read the same. */
+static void
+test_export_zone_years (void **state)
+{
+    (void) state;
+    const char *text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+                       "BEGIN:VEVENT\r\nUID:weekly-1830\r\nSUMMARY:Atelier du jeudi\r\n"
+                       "DTSTART;TZID=Europe/Paris:20270304T183000\r\n"
+                       "DTEND;TZID=Europe/Paris:20270304T203000\r\n"
+                       "RRULE:FREQ=WEEKLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    el_ics_import_t *imp = s_import_ok (text);
+    assert_int_equal (imp->n_events, 1);
+    char *out = NULL;
+    size_t len = 0, degraded = 99;
+    assert_int_equal (el_ics_export ((const El__Event *const *) imp->events, 1, 0, &out, &len,
+                                     &degraded),
+                      0);
+    const char *b = strstr (out, "BEGIN:VTIMEZONE\r\n");
+    const char *e = b ? strstr (b, "END:VTIMEZONE\r\n") : NULL;
+    assert_non_null (e);
+    size_t lines = 0;
+    for (const char *p = b; p < e; p++) {
+        if (*p != '\n')
+            continue;
+        lines++;
+        if (!strncmp (p + 1, "DTSTART:", 8))
+            assert_true (strncmp (p + 9, "2027", 4) >= 0);   /* no observance before 2027 */
+    }
+    assert_true (lines < 40);
+    assert_non_null (strstr (b, "TZID:Europe/Paris\r\n"));
+    s_roundtrip (imp);
+    free (out);
+    el_ics_import_destroy (&imp);
+}
+
 /* ------------------------------------------------------------ DST */
 
 static const char s_paris_vtz[] =
@@ -1580,6 +1616,7 @@ main (int argc, char **argv)
         cmocka_unit_test (test_floating_in_site_zone),    /* first: libical's zone cache empty */
         cmocka_unit_test (test_dst_weekly_builtin_zone),
         cmocka_unit_test (test_dst_weekly_custom_vtimezone),
+        cmocka_unit_test (test_export_zone_years),
         cmocka_unit_test (test_time_forms),
         cmocka_unit_test (test_text_escapes_bom_folding),
         cmocka_unit_test (test_categories_all_values),

@@ -1808,6 +1808,8 @@ el_ics_event_dup (const El__Event *ev)
 typedef struct {
     char *tzid;
     icalcomponent *vtz;       /* owned clone, TZID = tzid */
+    int64_t first_us;         /* earliest DTSTART written in this zone, UTC µs */
+    bool builtin;             /* from the zone database, not a file's VTIMEZONE */
 } s_used_zone_t;
 
 typedef struct {
@@ -1836,8 +1838,11 @@ static int
 s_zones_note (s_zones_t *zs, const char *tzid, const El__Event *ev)
 {
     for (size_t i = 0; i < zs->n; i++)
-        if (strcmp (zs->zones[i].tzid, tzid) == 0)
+        if (strcmp (zs->zones[i].tzid, tzid) == 0) {
+            if (ev->dtstart_us < zs->zones[i].first_us)
+                zs->zones[i].first_us = ev->dtstart_us;
             return 0;
+        }
     icalcomponent *vtz = NULL;
     icaltimezone *b = s_builtin_zone (tzid);
     if (b) {
@@ -1874,8 +1879,37 @@ s_zones_note (s_zones_t *zs, const char *tzid, const El__Event *ev)
         return -ENOMEM;
     }
     a[zs->n].vtz = vtz;
+    a[zs->n].first_us = ev->dtstart_us;
+    a[zs->n].builtin = b != NULL;
     zs->n++;
     return 0;
+}
+
+static struct icaltimetype
+s_utc_time (int64_t us)
+{
+    struct icaltimetype t = s_us_to_fields (us, false);
+    t.zone = icaltimezone_get_utc_timezone ();
+    return t;
+}
+
+/* Keep only the observances from 1 January of the year of the zone's
+ * earliest event on, as calendar servers write zones: the zone database's
+ * history back to 1891 is ~190 lines per zone that no exported time needs
+ * (every time of an event, RECURRENCE-ID and EXDATE included, follows its
+ * DTSTART). Later years stay whole: a rule repeating for ever needs them.
+ * A file's own VTIMEZONE is written as it came: import keeps its text, and
+ * a re-import of our export must find the event unchanged. */
+static void
+s_zone_truncate (s_used_zone_t *z)
+{
+    if (!z->builtin)
+        return;
+    struct icaltimetype from = s_utc_time (z->first_us);
+    from.month = 1;
+    from.day = 1;
+    from.hour = from.minute = from.second = 0;
+    icaltimezone_truncate_vtimezone (z->vtz, from, icaltime_null_time (), 0);
 }
 
 static void
@@ -1889,14 +1923,6 @@ s_zones_free (s_zones_t *zs)
     free (zs->zones);
     zs->zones = NULL;
     zs->n = 0;
-}
-
-static struct icaltimetype
-s_utc_time (int64_t us)
-{
-    struct icaltimetype t = s_us_to_fields (us, false);
-    t.zone = icaltimezone_get_utc_timezone ();
-    return t;
 }
 
 /* A DTSTART/DTEND-like property for @p us in the event's form. */
@@ -2407,6 +2433,7 @@ el_ics_export (const El__Event *const *events, size_t n, int64_t now_us, char **
             degraded++;
     }
     for (size_t i = 0; i < zs.n; i++) {
+        s_zone_truncate (&zs.zones[i]);
         icalcomponent_add_component (cal, zs.zones[i].vtz);
         zs.zones[i].vtz = NULL;   /* cal owns it now */
     }
