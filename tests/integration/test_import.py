@@ -468,15 +468,25 @@ def case_calendar(net):
             "END:VEVENT\r\n"
             "BEGIN:VEVENT\r\nUID:mars-%s@t\r\nDTSTAMP:20261101T120000Z\r\n"
             "DTSTART;TZID=Mars/Olympus:20270707T183000\r\nSUMMARY:Mars\r\nEND:VEVENT\r\n"
-        ) % (tag, tag, tag) + CAL_TAIL
-    for site, tz, offsets in ((a, "Europe/Paris", ["+01:00"] * 4 + ["+02:00"] * 2),
-                              (b, "America/New_York", ["-05:00"] * 2 + ["-04:00"] * 4)):
+            # the autumn change (Paris 31 October, New York 7 November), and a single one
+            "BEGIN:VEVENT\r\nUID:floatfall-%s@t\r\nDTSTAMP:20261101T120000Z\r\n"
+            "DTSTART:20271018T190000\r\nDTEND:20271018T210000\r\n"
+            "RRULE:FREQ=WEEKLY;COUNT=4\r\nSUMMARY:Soirée d'automne\r\nEND:VEVENT\r\n"
+            "BEGIN:VEVENT\r\nUID:floatone-%s@t\r\nDTSTAMP:20261101T120000Z\r\n"
+            "DTSTART:20270707T100000\r\nDTEND:20270707T120000\r\nSUMMARY:Une fois\r\n"
+            "END:VEVENT\r\n"
+        ) % (tag, tag, tag, tag, tag) + CAL_TAIL
+    for site, tz, offsets, fall, summer in (
+            (a, "Europe/Paris", ["+01:00"] * 4 + ["+02:00"] * 2, ["+02:00"] * 2 + ["+01:00"] * 2,
+             "+02:00"),
+            (b, "America/New_York", ["-05:00"] * 2 + ["-04:00"] * 4,
+             ["-04:00"] * 3 + ["-05:00"], "-04:00")):
         tag = tz.split("/")[1].lower()
         # the site's zone, whatever the TZ of the one who imports
         r = cli_in_zone(net, site, None, "event", "import",
                         write(net, "floating-%s.ics" % tag, floating_cal(tag)), "--json",
                         user_tz="UTC")
-        check((r["new"], r["skipped"]) == (3, 0), "TZ=%s floating import %s" % (tz, r))
+        check((r["new"], r["skipped"]) == (5, 0), "TZ=%s floating import %s" % (tz, r))
         check([(p["line"], p["skipped"]) for p in r["problems"]] == [(22, False)] and
               "Mars/Olympus" in r["problems"][0]["reason"] and
               ("site's zone " + tz) in r["problems"][0]["reason"],
@@ -487,6 +497,13 @@ def case_calendar(net):
         want = ["2027-%sT19:00:00%s" % (d, o) for d, o in zip(
             ["03-01", "03-08", "03-15", "03-22", "03-29", "04-05"], offsets)]
         check(weekly == want, "TZ=%s floating weekly %s" % (tz, weekly))
+        autumn = [e["start"] for e in evs if e["uid"].startswith("floatfall")]
+        want = ["2027-%sT19:00:00%s" % (d, o) for d, o in zip(
+            ["10-18", "10-25", "11-01", "11-08"], fall)]
+        check(autumn == want, "TZ=%s floating weekly in autumn %s" % (tz, autumn))
+        one = [(e["start"], e["end"]) for e in evs if e["uid"].startswith("floatone")]
+        check(one == [("2027-07-07T10:00:00" + summer, "2027-07-07T12:00:00" + summer)],
+              "TZ=%s floating single %s" % (tz, one))
         check({e["tzid"] for e in evs if not e["uid"].startswith("outlook")} == {tz},
               "TZ=%s stored zone %s" % (tz, evs))
         outlook = [e for e in evs if e["uid"].startswith("outlook")]
