@@ -18,6 +18,77 @@ el_booking_key (const uint8_t origin[EL_KEY_BYTES], const char *request_key,
     return 0;
 }
 
+bool
+el_booking_holds (const El__Booking *b, const char *equipment_key, int64_t start_us,
+                  int64_t end_us)
+{
+    return b->status == EL__BOOKING_STATUS__BOOKING_CONFIRMED && b->equipment_key
+           && strcmp (b->equipment_key, equipment_key) == 0 && b->start_us < end_us
+           && start_us < b->end_us;
+}
+
+const char *
+el_busy_kind_name (el_busy_kind_t kind)
+{
+    switch (kind) {
+    case EL_BUSY_BOOKED: return "booked";
+    case EL_BUSY_MAINTENANCE: return "maintenance";
+    case EL_BUSY_OUT_OF_ORDER: return "out_of_order";
+    default: return "unknown";
+    }
+}
+
+static int
+s_busy_cmp (const void *a, const void *b)
+{
+    const el_busy_t *x = a, *y = b;
+    if (x->start_us != y->start_us)
+        return x->start_us < y->start_us ? -1 : 1;
+    if (x->end_us != y->end_us)
+        return x->end_us < y->end_us ? -1 : 1;
+    return (int) x->kind - (int) y->kind;
+}
+
+int
+el_booking_busy (const El__Equipment *eq, const char *key, const El__Booking *const *bookings,
+                 size_t n, int64_t now_us, int64_t from_us, int64_t to_us, el_busy_t *out,
+                 size_t max, size_t *ret_n)
+{
+    if (!eq || !key || (n && !bookings) || (max && !out) || !ret_n || from_us >= to_us)
+        return EL_EINVAL;
+    size_t got = 0;
+    bool stale = eq->status_valid_until_us && eq->status_valid_until_us <= now_us;
+    el_busy_kind_t down = EL_BUSY_BOOKED;     /* = not down */
+    if (eq->status == EL__EQUIPMENT_STATUS__MAINTENANCE)
+        down = EL_BUSY_MAINTENANCE;
+    else if (eq->status == EL__EQUIPMENT_STATUS__OUT_OF_ORDER)
+        down = EL_BUSY_OUT_OF_ORDER;
+    if (down != EL_BUSY_BOOKED && !stale) {
+        int64_t start = now_us > from_us ? now_us : from_us;
+        int64_t end = eq->status_valid_until_us && eq->status_valid_until_us < to_us
+                          ? eq->status_valid_until_us
+                          : to_us;
+        if (start < end) {
+            if (got == max)
+                return EL_ETOOBIG;
+            out[got++] = (el_busy_t) { start, end, down };
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const El__Booking *b = bookings[i];
+        if (!b || !el_booking_holds (b, key, from_us, to_us))
+            continue;
+        if (got == max)
+            return EL_ETOOBIG;
+        out[got++] = (el_busy_t) { b->start_us > from_us ? b->start_us : from_us,
+                                   b->end_us < to_us ? b->end_us : to_us, EL_BUSY_BOOKED };
+    }
+    if (got > 1)
+        qsort (out, got, sizeof *out, s_busy_cmp);
+    *ret_n = got;
+    return 0;
+}
+
 typedef struct {
     const char *equipment_key;
     int64_t start_us, end_us;
@@ -32,9 +103,7 @@ s_overlap_fn (void *arg, const el_entry_t *e)
                                           e->payload);
     if (!b)
         return 0;               /* the store refuses undecodable payloads; be safe */
-    if (b->status == EL__BOOKING_STATUS__BOOKING_CONFIRMED
-        && strcmp (b->equipment_key, o->equipment_key) == 0
-        && b->start_us < o->end_us && o->start_us < b->end_us)
+    if (el_booking_holds (b, o->equipment_key, o->start_us, o->end_us))
         o->found = 1;
     el__booking__free_unpacked (b, &el_pb_allocator);
     return o->found;

@@ -89,6 +89,47 @@ int el_booking_is_answered (el_store_t *store, const uint8_t owner[EL_KEY_BYTES]
 int el_booking_overlaps (el_store_t *store, const uint8_t owner[EL_KEY_BYTES],
                          const char *equipment_key, int64_t start_us, int64_t end_us);
 
+/** Does the owner's answer @p b hold @p equipment_key during part of
+ * [@p start_us, @p end_us)? True for a confirmed booking of that machine
+ * overlapping the slot. Pure. */
+bool el_booking_holds (const El__Booking *b, const char *equipment_key, int64_t start_us,
+                       int64_t end_us);
+
+#define EL_BOOKING_BUSY_MAX 4096   /* periods one availability view holds */
+
+/** Why a machine is not free during an el_busy_t period. */
+typedef enum {
+    EL_BUSY_BOOKED = 1,            /* a confirmed booking (who booked is not said) */
+    EL_BUSY_MAINTENANCE = 2,       /* status maintenance */
+    EL_BUSY_OUT_OF_ORDER = 3,      /* status out of order */
+} el_busy_kind_t;
+
+typedef struct {
+    int64_t start_us, end_us;      /* UTC µs since the Unix epoch, end exclusive */
+    el_busy_kind_t kind;
+} el_busy_t;
+
+/** Name of @p kind: "booked", "maintenance", "out_of_order". Static text. */
+const char *el_busy_kind_name (el_busy_kind_t kind);
+
+/** A machine's availability over [@p from_us, @p to_us): the periods it is
+ * not free, sorted by start and clipped to the window. They are its
+ * confirmed bookings (times only) and, while its status says maintenance or
+ * out of order and is not stale at @p now_us (status_valid_until_us, 0 = no
+ * end), the status from now until it ends (or @p to_us). The web endpoint's
+ * machine page and `entrelab equipment availability` both use it. Pure.
+ * @param eq        the machine's record (borrowed)
+ * @param key       its record key
+ * @param bookings  the owner's Booking answers (any machine: others are
+ *                  skipped), @p n of them, borrowed
+ * @param out       caller's array of @p max entries
+ * @param[out] ret_n periods written
+ * @return 0; EL_EINVAL (from >= to, or a NULL argument); EL_ETOOBIG (more
+ *         than @p max periods in the window: nothing written). */
+int el_booking_busy (const El__Equipment *eq, const char *key, const El__Booking *const *bookings,
+                     size_t n, int64_t now_us, int64_t from_us, int64_t to_us, el_busy_t *out,
+                     size_t max, size_t *ret_n);
+
 /** Callback for el_booking_pending(): a request naming the owner, not yet answered. */
 typedef int (el_booking_request_fn) (void *arg, const el_entry_t *request);
 

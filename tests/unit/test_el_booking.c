@@ -364,6 +364,70 @@ test_pending_oldest_first (void **state)
     el_entry_destroy (&c);
 }
 
+/* The availability view: confirmed bookings of that machine only, times
+ * clipped to the window, sorted; maintenance from now to its end; a stale
+ * status is no period; a full array is refused. */
+static void
+test_busy_periods (void **state)
+{
+    (void) state;
+    const int64_t H = 3600LL * 1000000;
+    El__Equipment eq = EL__EQUIPMENT__INIT;
+    eq.status = EL__EQUIPMENT_STATUS__AVAILABLE;
+    El__Booking b[4];
+    const char *keys[4] = { "lathe", "lathe", "mill", "lathe" };
+    int64_t when[4][2] = { { 30 * H, 32 * H }, { 5 * H, 12 * H }, { 40 * H, 41 * H },
+                           { 50 * H, 51 * H } };
+    El__BookingStatus st[4] = { EL__BOOKING_STATUS__BOOKING_CONFIRMED,
+                                EL__BOOKING_STATUS__BOOKING_CONFIRMED,
+                                EL__BOOKING_STATUS__BOOKING_CONFIRMED,
+                                EL__BOOKING_STATUS__BOOKING_DECLINED };
+    const El__Booking *ptr[4];
+    for (int i = 0; i < 4; i++) {
+        el__booking__init (&b[i]);
+        b[i].equipment_key = (char *) keys[i];
+        b[i].start_us = when[i][0];
+        b[i].end_us = when[i][1];
+        b[i].status = st[i];
+        ptr[i] = &b[i];
+    }
+    el_busy_t out[8];
+    size_t n = 99;
+    /* window [10 h, 100 h): the 5-12 h booking is clipped, the mill's and the
+     * declined one are not there */
+    assert_int_equal (el_booking_busy (&eq, "lathe", ptr, 4, 10 * H, 10 * H, 100 * H, out, 8,
+                                       &n), 0);
+    assert_int_equal (n, 2);
+    assert_true (out[0].start_us == 10 * H && out[0].end_us == 12 * H
+                 && out[0].kind == EL_BUSY_BOOKED);
+    assert_true (out[1].start_us == 30 * H && out[1].end_us == 32 * H);
+    assert_string_equal (el_busy_kind_name (out[1].kind), "booked");
+
+    /* in maintenance until 35 h: from now (20 h) to then */
+    eq.status = EL__EQUIPMENT_STATUS__MAINTENANCE;
+    eq.status_valid_until_us = 35 * H;
+    assert_int_equal (el_booking_busy (&eq, "lathe", ptr, 4, 20 * H, 10 * H, 100 * H, out, 8,
+                                       &n), 0);
+    assert_int_equal (n, 3);
+    assert_true (out[1].start_us == 20 * H && out[1].end_us == 35 * H
+                 && out[1].kind == EL_BUSY_MAINTENANCE);
+    /* the same status seen after it lapsed: stale, no period */
+    assert_int_equal (el_booking_busy (&eq, "lathe", ptr, 4, 36 * H, 36 * H, 100 * H, out, 8,
+                                       &n), 0);
+    assert_int_equal (n, 0);
+    /* out of order without end: to the end of the window */
+    eq.status = EL__EQUIPMENT_STATUS__OUT_OF_ORDER;
+    eq.status_valid_until_us = 0;
+    assert_int_equal (el_booking_busy (&eq, "lathe", ptr, 4, 60 * H, 60 * H, 70 * H, out, 8,
+                                       &n), 0);
+    assert_true (n == 1 && out[0].end_us == 70 * H && out[0].kind == EL_BUSY_OUT_OF_ORDER);
+    /* no room, bad window */
+    assert_int_equal (el_booking_busy (&eq, "lathe", ptr, 4, 0, 0, 100 * H, out, 1, &n),
+                      EL_ETOOBIG);
+    assert_int_equal (el_booking_busy (&eq, "lathe", ptr, 4, 0, 5 * H, 5 * H, out, 8, &n),
+                      EL_EINVAL);
+}
+
 int
 main (void)
 {
@@ -376,6 +440,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_bookable_by, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_request_for_someone_else_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pending_oldest_first, s_setup, s_teardown),
+        cmocka_unit_test (test_busy_periods),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
