@@ -97,7 +97,12 @@ el_http_snap_free (el_http_snap_t *s)
         el_http_equipment_t *e = &s->equipment[i];
         free (e->key); free (e->name); free (e->category); free (e->make);
         free (e->model); free (e->training); free (e->location);
+        if (e->record)
+            el__equipment__free_unpacked (e->record, NULL);
     }
+    for (size_t i = 0; i < s->bookings_n; i++)
+        el__booking__free_unpacked (s->bookings[i].record, NULL);
+    free (s->bookings);
     for (size_t i = 0; i < s->sites_n; i++) {
         el_http_site_t *e = &s->sites[i];
         free (e->name); free (e->town); free (e->url); free (e->services);
@@ -149,6 +154,8 @@ s_site_kind (int k)
     }
 }
 
+static const el_tz_t *s_zone (el_http_t *self, const char *name, el_tz_t **tmp);
+
 static int
 s_site_cb (void *arg, const el_entry_t *e)
 {
@@ -189,6 +196,13 @@ s_site_cb (void *arg, const el_entry_t *e)
     x->url = s_dup (p->url);
     x->opening_hours = s_dup (p->opening_hours);
     x->kind = s_site_kind (p->kind);
+    if (p->timezone && p->timezone[0]) {
+        el_tz_t *tmp = NULL;
+        const el_tz_t *tz = s_zone (b->self, p->timezone, &tmp);
+        x->tz = tmp ? NULL : tz;       /* a zone freed below must not be kept */
+        el_tz_destroy (&tmp);
+    }
+    snprintf (x->zone, sizeof x->zone, "%s", x->tz ? p->timezone : "UTC");
     x->active = p->status != EL__SITE_STATUS__REVOKED;
     x->modified_us = e->body->time_us;
     el__site__free_unpacked (p, NULL);
@@ -371,11 +385,36 @@ s_equipment_cb (void *arg, const el_entry_t *e)
     x->status = s_equipment_status (p, b->now_us);
     x->bookable_by = s_sharing (p->bookable_by);
     x->modified_us = e->body->time_us;
-    el__equipment__free_unpacked (p, NULL);
+    x->record = p;
     if (!x->key || !x->name || !x->category || !x->make || !x->model || !x->training
         || !x->location)
         b->rc = -ENOMEM;
     return b->rc;
+}
+
+static int
+s_booking_cb (void *arg, const el_entry_t *e)
+{
+    s_build_t *b = arg;
+    if (!e->payload)
+        return 0;
+    El__Booking *p = el__booking__unpack (NULL, e->payload_len, e->payload);
+    if (!p)
+        return 0;
+    if (p->status != EL__BOOKING_STATUS__BOOKING_CONFIRMED || p->end_us <= b->now_us) {
+        el__booking__free_unpacked (p, NULL);
+        return 0;
+    }
+    el_http_booking_t *x = s_slot ((void **) &b->s->bookings, &b->s->bookings_n, &b->cap,
+                                   sizeof *x);
+    if (!x) {
+        el__booking__free_unpacked (p, NULL);
+        b->rc = -ENOMEM;
+        return 1;
+    }
+    memcpy (x->owner, e->origin, EL_KEY_BYTES);
+    x->record = p;
+    return 0;
 }
 
 static int
@@ -558,6 +597,9 @@ s_snap_build (el_http_t *self, el_http_snap_t *s)
     b.cap = 0;
     if (rc == 0 && b.rc == 0)
         rc = el_store_records (store, EL__KIND__EQUIPMENT, NULL, s_equipment_cb, &b);
+    b.cap = 0;
+    if (rc == 0 && b.rc == 0 && self->equipment)
+        rc = el_store_records (store, EL__KIND__BOOKING, NULL, s_booking_cb, &b);
     if (rc == 0)
         rc = b.rc;
     if (rc < 0)
@@ -804,7 +846,7 @@ s_host (struct MHD_Connection *c)
 }
 
 typedef enum { S_ICS, S_HTML, S_EMBED, S_EQUIP_HTML, S_SITES_HTML, S_EVENTS_JSON,
-               S_EQUIP_JSON, S_SITES_JSON, S_METRICS } s_route_t;
+               S_EQUIP_JSON, S_SITES_JSON, S_METRICS, S_MACHINE_HTML } s_route_t;
 
 static const struct {
     const char *path;
@@ -820,7 +862,9 @@ static const struct {
     { "/api/equipment", S_EQUIP_JSON, "application/json" },
     { "/api/sites", S_SITES_JSON, "application/json" },
     { "/metrics", S_METRICS, "text/plain; version=0.0.4; charset=utf-8" },
+    { "/equipment/", S_MACHINE_HTML, "text/html; charset=utf-8" },   /* + OWNER/KEY */
 };
+#define S_MACHINE_ROUTE (sizeof s_routes / sizeof s_routes[0] - 1)
 
 static void
 s_render (el_http_t *self, s_route_t route, const el_http_snap_t *s, const el_http_query_t *q,
@@ -832,6 +876,7 @@ s_render (el_http_t *self, s_route_t route, const el_http_snap_t *s, const el_ht
     case S_EMBED: el_http_render_agenda (s, q, true, sb); break;
     case S_EQUIP_HTML: el_http_render_equipment (s, q, sb); break;
     case S_SITES_HTML: el_http_render_sites (s, q, sb); break;
+    case S_MACHINE_HTML: el_http_render_machine (s, q, sb); break;
     case S_EVENTS_JSON: el_http_render_events_json (s, sb); break;
     case S_EQUIP_JSON: el_http_render_equipment_json (s, sb); break;
     case S_SITES_JSON: el_http_render_sites_json (s, sb); break;
@@ -975,8 +1020,21 @@ s_unref (void *cls)
     s_release (ref->owner, ref);
 }
 
+/* ?weeks=N of a machine page: 1..EL_HTTP_WEEKS_MAX, else the default. */
+static int
+s_weeks (struct MHD_Connection *c)
+{
+    const char *w = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "weeks");
+    char *end;
+    long n = w ? strtol (w, &end, 10) : 0;
+    if (!w || *end || n < 1 || n > EL_HTTP_WEEKS_MAX)
+        return EL_HTTP_WEEKS_DEFAULT;
+    return (int) n;
+}
+
 static enum MHD_Result
-s_answer (el_http_t *self, struct MHD_Connection *c, size_t route)
+s_answer (el_http_t *self, struct MHD_Connection *c, size_t route, const char *owner,
+          const char *key)
 {
     s_ref_t *ref = s_acquire (self);
     if (!ref)
@@ -988,8 +1046,15 @@ s_answer (el_http_t *self, struct MHD_Connection *c, size_t route)
         .french = s_french (c),
         .equipment = self->equipment,
         .now_us = el_now_us (),
+        .owner = owner,
+        .key = key,
+        .weeks = s_weeks (c),
     };
     s_route_t rt = s_routes[route].route;
+    if (rt == S_MACHINE_HTML && !el_http_machine (&ref->snap, &q)) {
+        s_release (self, ref);
+        return s_plain (self, c, 404, "not found\n");
+    }
     s_body_t b;
     int64_t modified_s = rt == S_METRICS ? 0 : ref->snap.modified_us / 1000000;
     if (s_body (self, ref, rt, &q, &b) < 0) {
@@ -1048,7 +1113,19 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
                                      || s_routes[i].route == S_EQUIP_JSON);
         if (hidden)
             break;
-        return s_answer (self, c, i);
+        return s_answer (self, c, i, NULL, NULL);
+    }
+    /* /equipment/OWNER/KEY: OWNER a site id, KEY the rest (the path as
+     * libmicrohttpd unescaped it); a machine the snapshot lacks is 404 */
+    const char *prefix = s_routes[S_MACHINE_ROUTE].path;
+    size_t plen = strlen (prefix);
+    char owner[EL_KEY_TEXT_BYTES];
+    if (equipment && !strncmp (url, prefix, plen)
+        && strlen (url + plen) > EL_KEY_TEXT_BYTES - 1
+        && url[plen + EL_KEY_TEXT_BYTES - 1] == '/') {
+        memcpy (owner, url + plen, EL_KEY_TEXT_BYTES - 1);
+        owner[EL_KEY_TEXT_BYTES - 1] = '\0';
+        return s_answer (self, c, S_MACHINE_ROUTE, owner, url + plen + EL_KEY_TEXT_BYTES);
     }
     return s_plain (self, c, 404, "not found\n");
 }
@@ -1139,7 +1216,8 @@ s_on_applied (void *state, uint64_t from_peer, const el_entry_t *const *entries,
     for (size_t i = 0; i < n && !self->dirty; i++) {
         El__Kind k = entries[i]->body->kind;
         if (status[i] == EL_APPLIED
-            && (k == EL__KIND__EVENT || k == EL__KIND__EQUIPMENT || k == EL__KIND__SITE))
+            && (k == EL__KIND__EVENT || k == EL__KIND__EQUIPMENT || k == EL__KIND__SITE
+                || k == EL__KIND__BOOKING))
             self->dirty = true;
     }
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "el_booking.h"
 #include "el_http.h"
 #include "entrelab.pb-c.h"
 
@@ -709,9 +710,13 @@ el_http_render_equipment (const el_http_snap_t *s, const el_http_query_t *q, el_
                   q->french ? "Réservable par" : "Bookable by");
     for (size_t i = 0; i < s->equipment_n; i++) {
         const el_http_equipment_t *e = &s->equipment[i];
-        el_sb_puts (sb, "<tr class=\"machine\"><td>");
+        el_sb_puts (sb, "<tr class=\"machine\"><td><a href=\"/equipment/");
+        el_sb_puts (sb, e->owner);
+        el_sb_puts (sb, "/");
+        s_urlq (sb, e->key);
+        el_sb_puts (sb, "\">");
         s_html (sb, e->name[0] ? e->name : e->key);
-        el_sb_puts (sb, "</td><td>");
+        el_sb_puts (sb, "</a></td><td>");
         s_html (sb, e->owner_name);
         el_sb_puts (sb, "</td><td>");
         s_html (sb, e->category);
@@ -747,4 +752,127 @@ el_http_render_sites (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t
         el_sb_printf (sb, "\">%s</a></p></section>\n", q->french ? "Son agenda" : "Its agenda");
     }
     el_sb_puts (sb, "</body></html>\n");
+}
+
+/* ------------------------------------------------------------ one machine */
+
+const el_http_equipment_t *
+el_http_machine (const el_http_snap_t *s, const el_http_query_t *q)
+{
+    if (!q->owner || !q->key)
+        return NULL;
+    for (size_t i = 0; i < s->equipment_n; i++)
+        if (!strcmp (s->equipment[i].owner, q->owner) && !strcmp (s->equipment[i].key, q->key))
+            return &s->equipment[i];
+    return NULL;
+}
+
+static const el_http_site_t *
+s_site_of (const el_http_snap_t *s, const char *id)
+{
+    for (size_t i = 0; i < s->sites_n; i++)
+        if (!strcmp (s->sites[i].id, id))
+            return &s->sites[i];
+    return NULL;
+}
+
+/* "Mon 2027-03-01 14:00" of @p us in zone @p tz (NULL: UTC). */
+static void
+s_when_in (const el_tz_t *tz, int64_t us, bool french, char out[40])
+{
+    static const char *const fr[] = { "dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam." };
+    static const char *const en[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    int64_t secs = us / 1000000;
+    time_t t = (time_t) (secs + (tz ? el_tz_offset (tz, secs) : 0));
+    struct tm tm;
+    out[0] = '\0';
+    if (!gmtime_r (&t, &tm))
+        return;
+    snprintf (out, 40, "%s %04d-%02d-%02d %02d:%02d", (french ? fr : en)[tm.tm_wday],
+              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+static const char *
+s_busy_text (el_busy_kind_t k, bool french)
+{
+    switch (k) {
+    case EL_BUSY_BOOKED: return french ? "Réservée" : "Booked";
+    case EL_BUSY_MAINTENANCE: return french ? "Maintenance" : "Maintenance";
+    case EL_BUSY_OUT_OF_ORDER: return french ? "Hors service" : "Out of order";
+    default: return "";
+    }
+}
+
+/* The owner's confirmed bookings, as el_booking_busy reads them. */
+static size_t
+s_owner_bookings (const el_http_snap_t *s, const uint8_t owner[EL_KEY_BYTES],
+                  const El__Booking **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->bookings_n; i++)
+        if (!memcmp (s->bookings[i].owner, owner, EL_KEY_BYTES))
+            out[n++] = s->bookings[i].record;
+    return n;
+}
+
+void
+el_http_render_machine (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb)
+{
+    const el_http_equipment_t *e = el_http_machine (s, q);
+    const el_http_site_t *site = e ? s_site_of (s, e->owner) : NULL;
+    uint8_t owner[EL_KEY_BYTES];
+    const El__Booking **mine = malloc ((s->bookings_n ? s->bookings_n : 1) * sizeof *mine);
+    el_busy_t *busy = calloc (EL_BOOKING_BUSY_MAX, sizeof *busy);
+    if (!e || !mine || !busy || el_key_from_text (e->owner, owner) < 0) {
+        sb->failed = true;
+        free (mine);
+        free (busy);
+        return;
+    }
+    size_t nb = s_owner_bookings (s, owner, mine), n = 0;
+    int64_t to = q->now_us + (int64_t) q->weeks * 7 * 24 * 3600 * 1000000;
+    int rc = el_booking_busy (e->record, e->key, mine, nb, q->now_us, q->now_us, to, busy,
+                              EL_BOOKING_BUSY_MAX, &n);
+    const el_tz_t *tz = site ? site->tz : NULL;
+    s_head (sb, q, e->name[0] ? e->name : e->key, true);
+    el_sb_printf (sb, "<p class=\"owner\">%s ", q->french ? "Chez" : "At");
+    s_html (sb, e->owner_name);
+    el_sb_printf (sb, " · %s <span class=\"status\">%s</span>", q->french ? "état :" : "status:",
+                  e->status);
+    if (e->training[0]) {
+        el_sb_printf (sb, " · %s ", q->french ? "formation requise :" : "training needed:");
+        s_html (sb, e->training);
+    }
+    el_sb_printf (sb, " · %s %s</p>\n", q->french ? "réservable par" : "bookable by",
+                  e->bookable_by);
+    el_sb_printf (sb, "<p class=\"hours\">%s ", q->french ? "Horaires du lieu :"
+                                                         : "Opening hours of the site:");
+    s_html (sb, site && site->opening_hours[0] ? site->opening_hours
+                                               : q->french ? "non publiés" : "not published");
+    el_sb_puts (sb, "</p>\n");
+    if (rc < 0) {
+        el_sb_printf (sb, "<p>%s</p>\n", q->french ? "Trop de réservations à afficher."
+                                                   : "Too many bookings to show.");
+    } else if (n == 0) {
+        el_sb_printf (sb, "<p class=\"free\">%s %d %s.</p>\n",
+                      q->french ? "Libre (aux heures d'ouverture) pendant les" :
+                                  "Free (within opening hours) for the next",
+                      q->weeks, q->french ? "prochaines semaines" : "weeks");
+    } else {
+        el_sb_printf (sb, "<h2>%s</h2>\n<table>\n<tr><th>%s (%s)</th><th>%s</th><th></th>"
+                      "</tr>\n", q->french ? "Déjà prise" : "Taken",
+                      q->french ? "De" : "From", site ? site->zone : "UTC",
+                      q->french ? "À" : "To");
+        for (size_t i = 0; i < n; i++) {
+            char from[40], until[40];
+            s_when_in (tz, busy[i].start_us, q->french, from);
+            s_when_in (tz, busy[i].end_us, q->french, until);
+            el_sb_printf (sb, "<tr class=\"busy\"><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                          from, until, s_busy_text (busy[i].kind, q->french));
+        }
+        el_sb_puts (sb, "</table>\n");
+    }
+    el_sb_puts (sb, "</body></html>\n");
+    free (mine);
+    free (busy);
 }

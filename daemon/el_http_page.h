@@ -40,14 +40,24 @@ typedef struct {
     const char *status;                 /* static: available, in_use, maintenance,
                                          * out_of_order, unknown (stale or unset) */
     const char *bookable_by;            /* static: site, network, federation */
+    El__Equipment *record;              /* the record as stored (its status for
+                                         * el_booking_busy) */
     int64_t modified_us;
 } el_http_equipment_t;
+
+/* A confirmed booking that has not ended yet (who booked is not kept). */
+typedef struct {
+    uint8_t owner[EL_KEY_BYTES];        /* the machine's owner, who wrote the answer */
+    El__Booking *record;
+} el_http_booking_t;
 
 typedef struct {
     char *name, *town, *url, *services, *opening_hours; /* services joined by ", " */
     char id[EL_KEY_TEXT_BYTES];
     uint8_t key[EL_KEY_BYTES];
     const char *kind;                   /* static: central, peripheral, federated, broker, "" */
+    const el_tz_t *tz;                  /* its zone while the role runs; NULL = UTC */
+    char zone[EL_TZ_NAME_MAX];          /* the name of tz; "UTC" when NULL */
     bool active;
     int64_t modified_us;
 } el_http_site_t;
@@ -71,6 +81,8 @@ typedef struct {
     size_t equipment_n;
     el_http_site_t *sites;              /* by name */
     size_t sites_n;
+    el_http_booking_t *bookings;        /* confirmed, not ended when built; any order */
+    size_t bookings_n;
     int64_t modified_us;                /* latest entry time of all the above; 0 = none */
     int64_t built_us;                   /* when the reactor built it, µs since the epoch */
 } el_http_snap_t;
@@ -98,7 +110,16 @@ typedef struct {
     bool french;
     bool equipment;                     /* the machines are listed (http_equipment) */
     int64_t now_us;
+    const char *owner, *key;            /* /equipment/OWNER/KEY: the machine */
+    int weeks;                          /* its availability, 1..EL_HTTP_WEEKS_MAX */
 } el_http_query_t;
+
+#define EL_HTTP_WEEKS_DEFAULT 4
+#define EL_HTTP_WEEKS_MAX     12
+
+/** The machine /equipment/OWNER/KEY names (q->owner: its owner's id,
+ * q->key: its record key), or NULL. */
+const el_http_equipment_t *el_http_machine (const el_http_snap_t *s, const el_http_query_t *q);
 
 /** Does @p ev pass the filters of @p q? */
 bool el_http_event_match (const el_http_event_t *ev, const el_http_query_t *q);
@@ -113,5 +134,9 @@ void el_http_render_agenda (const el_http_snap_t *s, const el_http_query_t *q, b
                             el_sb_t *sb);
 void el_http_render_equipment (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb);
 void el_http_render_sites (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb);
+/** One machine's availability for q->weeks from q->now_us (el_booking_busy):
+ * its bookings' times, maintenance, its owner's opening hours, in the
+ * owner's zone. The caller checked el_http_machine() is not NULL. */
+void el_http_render_machine (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb);
 
 #endif

@@ -109,7 +109,9 @@ def web_network(net):
     village = net.add("village", admit=False)
     net.hub.start()
     net.cli_ok(net.hub, "admit", central.key, "--name", "La Forge Numérique", "--kind",
-               "central", "--town", "Thiers")
+               "central", "--town", "Thiers", "--timezone", "Europe/Paris",
+               "--opening-hours", "Tu-Sa 14:00-19:00", "--service", "fablab",
+               "--service", "coworking")
     net.cli_ok(net.hub, "admit", village.key, "--name", "L'Atelier du Moulin", "--town",
                "Celles-sur-Durolle")
     for s in (central, village):
@@ -266,6 +268,66 @@ def check_json_like_cli(net, site, port):
     check(moved == 1, "one moved occurrence with its recurrence_id, got %d" % moved)
 
 
+def check_machine(net, central, village, port):
+    """/equipment/OWNER/KEY and `entrelab equipment availability` show the
+    same taken periods: a confirmed booking (times only) and maintenance,
+    with the owner's opening hours; unknown or crafted paths are 404."""
+    path = "/equipment/%s/tour" % central.key
+    req = net.cli_ok(village, "book", "tour", "--from", day(3, "10:00"), "--to",
+                     day(3, "12:00"), "--member", "m-secret-village-network",
+                     "--purpose", "Manche de couteau", json_out=True)["id"]
+
+    def confirmed():
+        rows = [b for b in net.cli_ok(village, "bookings", "list", json_out=True)["bookings"]
+                if b["id"] == req and b["status"] == "confirmed"]
+        return rows[0] if rows else None
+    booking = wait_for("booking confirmed at village", confirmed)
+
+    def view():
+        got = net.cli_ok(village, "equipment", "availability", "tour", "--weeks", "2",
+                         json_out=True)
+        return got if got["busy"] else None
+    got = wait_for("availability at village", view)
+    check([(b["start_us"], b["end_us"], b["why"]) for b in got["busy"]]
+          == [(booking["start_us"], booking["end_us"], "booked")], "CLI availability %s" % got)
+    check(got["opening_hours"] == "Tu-Sa 14:00-19:00" and got["owner"] == central.key
+          and got["owner_name"] == "La Forge Numérique", "CLI availability %s" % got)
+    text = net.cli_ok(village, "equipment", "availability", "tour")
+    check("Tu-Sa 14:00-19:00" in text and "booked" in text and "FROM (" in text,
+          "CLI availability table: %r" % text)
+    when = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+
+    def page():
+        st, h, body = get(port, path, {"Accept-Language": "en"})
+        return body.decode() if st == 200 and "busy" in body.decode() else None
+    html = wait_for("machine page on %d" % port, page)
+    row = [r for r in html.splitlines() if 'class="busy"' in r]
+    check(len(row) == 1 and "%s 10:00" % when in row[0] and "%s 12:00" % when in row[0]
+          and "Booked" in row[0], "machine page rows %s" % row)
+    check("Europe/Paris" in html and "Tu-Sa 14:00-19:00" in html and "Tour conventionnel" in html,
+          "machine page: zone, hours, name")
+    for secret in ("m-secret-village-network", "Manche de couteau", "Zéphyrine"):
+        check(secret not in html, "%r on the machine page" % secret)
+    check('href="%s"' % path in get(port, "/equipment")[2].decode(), "/equipment links it")
+    fr = get(port, path, {"Accept-Language": "fr"})[2].decode()
+    check("Réservée" in fr and "Horaires du lieu" in fr, "machine page in French")
+    # maintenance for two days: from now, on the page and in the CLI
+    net.cli_ok(central, "equipment", "status", "tour", "maintenance", "--valid-for", "2d")
+    wait_for("maintenance at village", lambda: "maintenance" in [
+        b["why"] for b in net.cli_ok(village, "equipment", "availability", "tour",
+                                     json_out=True)["busy"]])
+    wait_for("maintenance on the page", lambda: "Maintenance" in get(port, path)[2].decode())
+    net.cli_ok(central, "equipment", "status", "tour", "available")
+    for bad in ("/equipment/%s/nope" % central.key, "/equipment/%s/../tour" % central.key,
+                "/equipment/%s/tour/" % central.key, "/equipment/%s" % central.key,
+                "/equipment/", "/equipment/xyz/tour", "/equipment/%s/%%2e%%2e" % central.key):
+        check(get(port, bad)[0] == 404, "%s: want 404" % bad)
+    rc, _, err = net.cli(village, "equipment", "availability", "tour", "--weeks", "0")
+    check(rc == 2 and "--weeks" in err, "--weeks 0: %d %r" % (rc, err))
+    rc, _, err = net.cli(village, "equipment", "availability", "nope")
+    check(rc == 2 and "unknown equipment" in err, "unknown machine: %d %r" % (rc, err))
+
+
 def check_json(port, want):
     st, h, body = get(port, "/api/events")
     check(h.get("access-control-allow-origin") == "*", "no CORS header: %s" % h)
@@ -375,13 +437,13 @@ def check_metrics(port, peers):
           "http requests by status: %s" % m)
 
 
-def check_private(ports, secrets, hidden=()):
+def check_private(ports, secrets, hidden=(), extra=()):
     """No byte of any member's name, id or contact in any response; the
     (port, path) pairs of @hidden answer 404."""
     needles = [s.encode() for s in secrets]
     needles += [s.encode("utf-8").replace(b"\xc3\xa9", b"&eacute;") for s in secrets]
     for port in ports:
-        for path in ENDPOINTS + ["/?site=village", "/agenda.ics?category=atelier"]:
+        for path in ENDPOINTS + ["/?site=village", "/agenda.ics?category=atelier"] + list(extra):
             for lang in ("fr", "en"):
                 st, h, body = get(port, path, {"Accept-Language": lang})
                 want = 404 if (port, path) in hidden else 200
@@ -540,9 +602,12 @@ def case_web(net):
     check_feed(hub_port, want, ical)
     check_json(central_port, want)
     check_json_like_cli(net, central, central_port)
+    check_machine(net, central, village, central_port)
     check_pages(central_port)
+    machine = "/equipment/%s/tour" % central.key
     check_private((hub_port, central_port), secrets,
-                  hidden=[(hub_port, "/equipment"), (hub_port, "/api/equipment")])
+                  hidden=[(hub_port, "/equipment"), (hub_port, "/api/equipment"),
+                          (hub_port, machine)], extra=[machine])
     hub_page = get(hub_port, "/")[2].decode()
     check('href="/equipment"' not in hub_page and "/sites" in hub_page,
           "the hub's pages link to the machines it does not list")

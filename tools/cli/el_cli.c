@@ -604,6 +604,8 @@ s_site_view (void *arg, const El__RecordView *v)
         json_object_set_new (o, "contact", json_string (s->contact ? s->contact : ""));
         json_object_set_new (o, "endpoint", json_string (s->endpoint ? s->endpoint : ""));
         json_object_set_new (o, "timezone", json_string (s->timezone ? s->timezone : ""));
+        json_object_set_new (o, "opening_hours",
+                             json_string (s->opening_hours ? s->opening_hours : ""));
         json_object_set_new (o, "network", el_cli_key_json (v->origin.data));
         json_object_set_new (o, "network_name", json_string (w->network_name));
         json_object_set_new (o, "seq", json_integer ((json_int_t) v->seq));

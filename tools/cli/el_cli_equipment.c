@@ -2,9 +2,11 @@
  * the network's shared machines (el.Equipment records). */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "el_booking.h"
 #include "el_cli.h"
 #include "el_import.h"
 
@@ -534,6 +536,147 @@ s_show (el_cli_t *cli, const el_cli_args_t *a)
                                 s_show_cols, S_N (s_show_cols));
 }
 
+/* ------------------------------------------------------------ availability */
+
+#define S_WEEK_US        (7LL * 24 * 3600 * 1000000)
+#define S_WEEKS_DEFAULT  4
+#define S_WEEKS_MAX      52
+
+typedef struct {
+    el_cli_t *cli;
+    El__Booking **v;
+    size_t n, cap;
+    int rc;
+} s_bookings_t;
+
+static int
+s_booking_one (void *arg, const El__RecordView *v)
+{
+    s_bookings_t *b = arg;
+    if (b->n == EL_BOOKING_BUSY_MAX * 4) {
+        b->rc = el_cli_fail (b->cli, EL_ETOOBIG, "more than %d bookings",
+                             EL_BOOKING_BUSY_MAX * 4);
+        return 1;
+    }
+    El__Booking *x = el__booking__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
+    if (!x)
+        return 0;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        El__Booking **nv = realloc (b->v, cap * sizeof *nv);
+        if (!nv) {
+            el__booking__free_unpacked (x, &el_pb_allocator);
+            b->rc = el_cli_fail (b->cli, -ENOMEM, "out of memory");
+            return 1;
+        }
+        b->v = nv;
+        b->cap = cap;
+    }
+    b->v[b->n++] = x;
+    return 0;
+}
+
+/* The owner's row of the directory, or NULL. */
+static const json_t *
+s_owner_row (el_cli_t *cli, const uint8_t owner[EL_KEY_BYTES])
+{
+    const json_t *sites, *o;
+    char text[EL_KEY_TEXT_BYTES];
+    size_t i;
+    if (el_cli_sites (cli, &sites) < 0)
+        return NULL;
+    el_key_to_text (owner, text);
+    json_array_foreach (sites, i, o)
+        if (!strcmp (el_cli_row_text (o, "key"), text))
+            return o;
+    return NULL;
+}
+
+static const el_cli_col_t s_busy_cols[] = {
+    { "FROM", "start_us", EL_CLI_COL_WHEN, 0 },
+    { "TO", "end_us", EL_CLI_COL_WHEN, 0 },
+    { "WHY", "why", EL_CLI_COL_TEXT, 0 },
+};
+
+static int
+s_availability (el_cli_t *cli, const el_cli_args_t *a)
+{
+    long weeks = S_WEEKS_DEFAULT;
+    const char *w = el_cli_opt (a, "weeks");
+    if (w) {
+        char *end;
+        errno = 0;
+        weeks = strtol (w, &end, 10);
+        if (errno || *end || end == w || weeks < 1 || weeks > S_WEEKS_MAX)
+            return el_cli_bad (cli, "--weeks: a number of weeks from 1 to %d, not '%s'",
+                               S_WEEKS_MAX, w);
+    }
+    uint8_t owner[EL_KEY_BYTES];
+    El__Equipment *eq = NULL;
+    int rc = el_cli_equipment_find (cli, a->pos[0], el_cli_opt (a, "site"), owner, &eq);
+    if (rc < 0)
+        return rc;
+    s_bookings_t b = { .cli = cli };
+    rc = el_cli_list (cli, EL__KIND__BOOKING, owner, s_booking_one, &b);
+    if (rc == 0)
+        rc = b.rc;
+    int64_t from = cli->now_us, to = from + weeks * S_WEEK_US;
+    el_busy_t *busy = rc == 0 ? calloc (EL_BOOKING_BUSY_MAX, sizeof *busy) : NULL;
+    size_t n = 0;
+    if (rc == 0 && !busy)
+        rc = el_cli_fail (cli, -ENOMEM, "out of memory");
+    if (rc == 0) {
+        rc = el_booking_busy (eq, a->pos[0], (const El__Booking *const *) b.v, b.n, cli->now_us,
+                              from, to, busy, EL_BOOKING_BUSY_MAX, &n);
+        if (rc < 0)
+            rc = el_cli_fail (cli, rc, "more than %d periods in %ld weeks: ask for fewer",
+                              EL_BOOKING_BUSY_MAX, weeks);
+    }
+    json_t *doc = NULL;
+    if (rc == 0) {
+        char name[128];
+        const json_t *row = s_owner_row (cli, owner);
+        json_t *rows = json_array ();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new (rows, json_pack ("{s:o, s:o, s:I, s:I, s:s}", "start",
+                                                    el_cli_time_json (busy[i].start_us), "end",
+                                                    el_cli_time_json (busy[i].end_us),
+                                                    "start_us", (json_int_t) busy[i].start_us,
+                                                    "end_us", (json_int_t) busy[i].end_us,
+                                                    "why", el_busy_kind_name (busy[i].kind)));
+        doc = json_pack ("{s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "equipment",
+                         a->pos[0], "name", eq->name ? eq->name : "", "owner",
+                         el_cli_key_json (owner), "owner_name",
+                         el_cli_site_name (cli, owner, name, sizeof name), "status",
+                         s_effective_status (eq, cli->now_us), "opening_hours",
+                         row ? el_cli_row_text (row, "opening_hours") : "", "from",
+                         el_cli_time_json (from), "to", el_cli_time_json (to), "zone", cli->zone,
+                         "busy", rows);
+    }
+    for (size_t i = 0; i < b.n; i++)
+        el__booking__free_unpacked (b.v[i], &el_pb_allocator);
+    free (b.v);
+    free (busy);
+    el__equipment__free_unpacked (eq, &el_pb_allocator);
+    if (rc < 0)
+        return rc;
+    if (!cli->json) {
+        const char *hours = json_string_value (json_object_get (doc, "opening_hours"));
+        printf ("%s (%s), %s; opening hours: %s\n",
+                json_string_value (json_object_get (doc, "name")),
+                json_string_value (json_object_get (doc, "owner_name")),
+                json_string_value (json_object_get (doc, "status")),
+                hours && hours[0] ? hours : "not published");
+        if (n == 0) {
+            printf ("Free for the next %ld week%s (within opening hours).\n", weeks,
+                    weeks > 1 ? "s" : "");
+            json_decref (doc);
+            return 0;
+        }
+    }
+    return el_cli_print_table (cli, doc, "busy", s_busy_cols, S_N (s_busy_cols));
+}
+
 /* ------------------------------------------------------------ table */
 
 #define S_FIELD_OPTS \
@@ -577,6 +720,11 @@ static const el_cli_optspec_t s_show_opts[] = {
     { "site", EL_CLI_OPT_VALUE, "SITE", "the owner, when several sites use the key" },
     { NULL, 0, NULL, NULL },
 };
+static const el_cli_optspec_t s_availability_opts[] = {
+    { "weeks", EL_CLI_OPT_VALUE, "N", "how far ahead, in weeks (default 4, at most 52)" },
+    { "site", EL_CLI_OPT_VALUE, "SITE", "the owner, when several sites use the key" },
+    { NULL, 0, NULL, NULL },
+};
 
 const el_cli_cmd_t el_cli_equipment_cmds[] = {
     { "equipment add", NULL, 0, 0, "Publish one of this site's machines.", s_add_opts, s_add,
@@ -592,6 +740,10 @@ const el_cli_cmd_t el_cli_equipment_cmds[] = {
       s_list_opts, s_list, "entrelab equipment list --category lathe" },
     { "equipment show", "KEY", 1, 1, "One machine with all its fields.", s_show_opts, s_show,
       "entrelab equipment show tour-cazeneuve-hb-500" },
+    { "equipment availability", "KEY", 1, 1,
+      "When a machine is taken in the coming weeks: its confirmed bookings (times only), "
+      "maintenance, and its owner's opening hours.", s_availability_opts, s_availability,
+      "entrelab equipment availability tour-cazeneuve-hb-500 --weeks 2" },
     { "equipment remove", "KEY", 1, 1, "Withdraw one of this site's machines from the network "
       "(waiting requests for it are declined).", s_no_opts, s_remove,
       "entrelab equipment remove imprimante-test" },

@@ -311,6 +311,13 @@ s_admit (el_cli_t *cli, const el_cli_args_t *a)
         return el_cli_bad (cli, "--timezone: '%s' is not a time zone of this machine's zone "
                                 "database (an IANA name such as Europe/Paris)", zone);
     site.timezone = (char *) (zone ? zone : "");
+    const char *hours = el_cli_opt (a, "opening-hours");
+    if (hours && strlen (hours) > 255)
+        return el_cli_bad (cli, "--opening-hours: at most 255 bytes");
+    site.opening_hours = (char *) (hours ? hours : "");
+    const char *const *services = NULL;
+    site.n_services = el_cli_opt_list (a, "service", &services);
+    site.services = (char **) services;
     site.status = EL__SITE_STATUS__ACTIVE;
     El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
     El__AdmitRequest ar = EL__ADMIT_REQUEST__INIT;
@@ -896,6 +903,10 @@ static const el_cli_optspec_t s_admit_opts[] = {
     { "url", EL_CLI_OPT_VALUE, "URL", "web site" },
     { "contact", EL_CLI_OPT_VALUE, "TEXT", "public contact" },
     { "endpoint", EL_CLI_OPT_VALUE, "ENDPOINT", "where the site listens, if it does" },
+    { "opening-hours", EL_CLI_OPT_VALUE, "TEXT", "when it is open, in OpenStreetMap's "
+      "opening_hours syntax, e.g. \"Tu-Sa 14:00-19:00\"" },
+    { "service", EL_CLI_OPT_LIST, "NAME", "a service it offers: fablab, coworking, "
+      "incubator ... (repeat)" },
     { NULL, 0, NULL, NULL },
 };
 static const el_cli_optspec_t s_invite_opts[] = {
