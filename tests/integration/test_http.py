@@ -664,6 +664,9 @@ def case_browser(net):
           "the DOM of /equipment: %d %s" % (rc, err[-300:]))
     rc, dom, err = dump_dom(binary, base + "/embed")
     check(rc == 0 and "Portes ouvertes du Moulin" in dom, "the DOM of /embed")
+    rc, dom, err = dump_dom(binary, base + "/equipment/%s/tour" % central.key)
+    check(rc == 0 and "Tour conventionnel" in dom and "Tu-Sa 14:00-19:00" in dom
+          and 'class="free"' in dom, "the DOM of the machine page: %d %s" % (rc, err[-300:]))
     shot = os.path.join(net.args.shots or net.tmp, "entrelab-agenda.png")
     rc, _, err = dump_dom(binary, base + "/", shot=shot)
     check(rc == 0 and os.path.getsize(shot) > 1000, "screenshot: %d %s" % (rc, err[-300:]))
