@@ -72,6 +72,8 @@ struct el_store {
     size_t map_bytes_max;       /* growth limit, bytes */
     bool no_sync;
     bool require_attestation;
+    el_clock_fn *mono_us;       /* times write transactions; NULL = not timed */
+    void *mono_arg;
     uint8_t networks[EL_STORE_NETWORKS_MAX][EL_KEY_BYTES];
     size_t networks_n;
     el_store_stats_t stats;
@@ -304,12 +306,25 @@ s_map_grow (el_store_t *self)
  * @p fn returns 0 to commit, anything else to abort with that code. */
 typedef int (s_write_fn) (el_store_t *self, MDB_txn *txn, void *arg);
 
+/* One timed write transaction into the commit-time histogram. */
+static void
+s_commit_time (el_store_t *self, int64_t us)
+{
+    static const int64_t bounds[] = EL_STORE_COMMIT_BOUNDS_US;
+    size_t i = 0;
+    while (i < sizeof bounds / sizeof bounds[0] && us > bounds[i])
+        i++;
+    self->stats.commit_us_buckets[i]++;
+    self->stats.commit_us_sum += us > 0 ? (uint64_t) us : 0;
+}
+
 static int
 s_write (el_store_t *self, s_write_fn *fn, void *arg)
 {
     int rc = -EAGAIN;
     if (!self->env)
         return -EIO;
+    int64_t t0 = self->mono_us ? self->mono_us (self->mono_arg) : 0;
     for (int attempt = 0; attempt < S_WRITE_ATTEMPTS; attempt++) {
         MDB_txn *txn;
         rc = mdb_txn_begin (self->env, NULL, 0, &txn);
@@ -328,6 +343,8 @@ s_write (el_store_t *self, s_write_fn *fn, void *arg)
             mdb_txn_abort (txn);
         if (rc == 0) {
             self->stats.commits++;
+            if (self->mono_us)
+                s_commit_time (self, self->mono_us (self->mono_arg) - t0);
             break;
         }
         if (rc != MDB_MAP_FULL)
@@ -501,6 +518,8 @@ el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret)
         self->map_bytes_max = self->map_bytes;
     self->no_sync = c.no_sync;
     self->require_attestation = c.require_attestation;
+    self->mono_us = c.mono_us;
+    self->mono_arg = c.mono_arg;
     s_arena_init (&self->arena);
 
     rc = s_env_open (self);

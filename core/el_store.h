@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "el_entry.h"
+#include "el_util.h"
 
 #define EL_STORE_SCHEMA       1
 #define EL_STORE_MAP_INITIAL  (64u << 20)   /* bytes, default first map size */
@@ -48,6 +49,9 @@ typedef struct {
                                  * needs a live SITE record written by the network its
                                  * entry names, keyed by base64url(origin), else
                                  * EL_ENOTADMITTED (EL_EREVOKED if that Site is revoked) */
+    el_clock_fn *mono_us;       /* a monotonic clock in µs to time write transactions
+                                 * with (el_store_stats_t.commit_us_*); NULL = not timed */
+    void *mono_arg;             /* its argument */
 } el_store_config_t;
 
 typedef enum {
@@ -218,10 +222,20 @@ int el_store_peer_put (el_store_t *self, const uint8_t peer[EL_KEY_BYTES], const
 int el_store_peer_get (el_store_t *self, const uint8_t peer[EL_KEY_BYTES], void **ret,
                        size_t *ret_len);
 
+/** Upper bounds of the commit-time histogram's buckets, µs (Prometheus
+ * `le`); a last bucket holds the slower ones (+Inf). */
+#define EL_STORE_COMMIT_BOUNDS_US \
+    { 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000 }
+#define EL_STORE_COMMIT_BUCKETS 12  /* the bounds above and +Inf */
+
 /** Counters since open. */
 typedef struct {
     uint64_t applied, duplicates, rejected, forks, commits, map_grows;
     uint64_t map_bytes;         /* current map size, bytes */
+    /* write transactions timed by el_store_config_t.mono_us, from begin to
+     * durable commit: count per bucket (not cumulative), sum in µs */
+    uint64_t commit_us_buckets[EL_STORE_COMMIT_BUCKETS];
+    uint64_t commit_us_sum;
 } el_store_stats_t;
 void el_store_stats (const el_store_t *self, el_store_stats_t *ret);
 

@@ -29,6 +29,7 @@ static const unsigned s_statuses[] = { 200, 304, 400, 404, 405, 414, 431, 500, 5
 #define S_STATUSES (sizeof s_statuses / sizeof s_statuses[0])
 
 #define S_ZONES_MAX 32          /* time zones remembered (each event names one) */
+#define S_LAG_MAX   256         /* peers whose lag in seconds is followed */
 
 #define S_CACHE_SLOTS 5         /* bodies kept per snapshot: agenda.ics (fr, en), api x3 */
 
@@ -60,6 +61,11 @@ typedef struct el_http {
         el_tz_t *tz;                    /* NULL: the system does not know it */
     } zones[S_ZONES_MAX];               /* reactor thread only */
     size_t zones_n;
+    struct {
+        uint8_t key[EL_KEY_BYTES];
+        int64_t caught_up_us;           /* last render it lacked nothing, µs since the epoch */
+    } lag[S_LAG_MAX];                   /* reactor thread only; the peers seen lately */
+    size_t lag_n;
 } el_http_t;
 
 static int64_t
@@ -685,7 +691,54 @@ s_metric (el_sb_t *sb, const char *name, const char *type, const char *help, uin
                   name, v);
 }
 
-/* Per peer with a session: entries it lacks, seconds since its last frame. */
+/* Seconds @p p has lacked something this daemon holds: since the last
+ * render that found it holding everything (since it was first seen, when
+ * it never did); 0 when it lacks nothing. */
+static int64_t
+s_lag_seconds (el_http_t *self, const el_node_peer_t *p, int64_t now)
+{
+    size_t i = 0;
+    while (i < self->lag_n && memcmp (self->lag[i].key, p->key, EL_KEY_BYTES))
+        i++;
+    if (i == self->lag_n) {
+        if (self->lag_n == S_LAG_MAX)
+            i = (size_t) (now % S_LAG_MAX);  /* forget one: its lag starts again */
+        else
+            self->lag_n++;
+        memcpy (self->lag[i].key, p->key, EL_KEY_BYTES);
+        self->lag[i].caught_up_us = now;
+    }
+    if (p->behind == 0)
+        self->lag[i].caught_up_us = now;
+    return (now - self->lag[i].caught_up_us) / 1000000;
+}
+
+/* The store's commit-time histogram (Prometheus: cumulative buckets in
+ * seconds, _sum, _count). */
+static void
+s_metrics_commits (el_sb_t *sb, const el_store_stats_t *st)
+{
+    static const int64_t bounds[] = EL_STORE_COMMIT_BOUNDS_US;
+    el_sb_puts (sb, "# HELP entrelab_store_commit_seconds Time of a store write transaction, "
+                    "from begin to durable commit.\n"
+                    "# TYPE entrelab_store_commit_seconds histogram\n");
+    uint64_t cum = 0;
+    for (size_t i = 0; i < EL_STORE_COMMIT_BUCKETS; i++) {
+        cum += st->commit_us_buckets[i];
+        if (i < sizeof bounds / sizeof bounds[0])
+            el_sb_printf (sb, "entrelab_store_commit_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+                          (double) bounds[i] / 1e6, cum);
+        else
+            el_sb_printf (sb, "entrelab_store_commit_seconds_bucket{le=\"+Inf\"} %" PRIu64
+                          "\n", cum);
+    }
+    el_sb_printf (sb, "entrelab_store_commit_seconds_sum %.6f\n"
+                      "entrelab_store_commit_seconds_count %" PRIu64 "\n",
+                  (double) st->commit_us_sum / 1e6, cum);
+}
+
+/* Per peer with a session: entries it lacks, for how long, seconds since
+ * its last frame. */
 static void
 s_metrics_peers (el_http_t *self, el_sb_t *sb)
 {
@@ -693,6 +746,15 @@ s_metrics_peers (el_http_t *self, el_sb_t *sb)
     static el_node_peer_t peers[MAX];     /* reactor thread only */
     size_t n = el_node_peers (self->node, peers, MAX);
     int64_t now = el_now_us ();
+    el_sb_puts (sb, "# HELP entrelab_peer_lag_seconds Seconds a peer has lacked entries this "
+                    "daemon holds (0 when it lacks none).\n"
+                    "# TYPE entrelab_peer_lag_seconds gauge\n");
+    for (size_t i = 0; i < n; i++) {
+        char k[EL_KEY_TEXT_BYTES];
+        el_key_to_text (peers[i].key, k);
+        el_sb_printf (sb, "entrelab_peer_lag_seconds{peer=\"%s\"} %lld\n", k,
+                      (long long) s_lag_seconds (self, &peers[i], now));
+    }
     el_sb_puts (sb, "# HELP entrelab_peer_behind_entries Entries a peer lacks that this "
                     "daemon holds.\n# TYPE entrelab_peer_behind_entries gauge\n");
     for (size_t i = 0; i < n; i++) {
@@ -742,6 +804,7 @@ s_metrics_render (el_http_t *self)
     s_metric (&sb, "entrelab_forks_total", "counter", "Forks detected.", st.forks);
     s_metric (&sb, "entrelab_store_commits_total", "counter", "Store write transactions.",
               st.commits);
+    s_metrics_commits (&sb, &st);
     s_metric (&sb, "entrelab_store_map_bytes", "gauge", "Size of the store's map, bytes.",
               st.map_bytes);
     s_metric (&sb, "entrelab_peers_connected", "gauge", "Peers with an open sync session.",

@@ -197,6 +197,14 @@ s_mono_us (void)
     return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* s_mono_us as an el_clock_fn, for the store's commit timing. */
+static int64_t
+s_mono_clock (void *arg)
+{
+    (void) arg;
+    return s_mono_us ();
+}
+
 static const char *
 s_fpr (const uint8_t key[EL_KEY_BYTES], char buf[EL_LOG_FPR_BYTES])
 {
@@ -1613,6 +1621,7 @@ s_open_identity (el_node_t *self, const el_config_t *cfg)
         .map_bytes_max = cfg->map_max_mb ? (size_t) cfg->map_max_mb << 20 : 0,
         .no_sync = !cfg->durable,
         .require_attestation = true,
+        .mono_us = s_mono_clock,
     };
     /* a limit under the first map size starts the map at the limit (the store
      * would otherwise raise the limit to its first size) */

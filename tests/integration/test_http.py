@@ -395,32 +395,23 @@ def check_pages(port):
 
 
 def metrics_samples(port):
+    """/metrics parsed by python3-prometheus-client's parser (installed by
+    deploy/install-deps.sh): {(name, labels): value}."""
     st, h, body = get(port, "/metrics")
     check(st == 200 and h["content-type"].startswith("text/plain; version=0.0.4"),
           "/metrics: %d %s" % (st, h))
+    sys.path.append("/usr/lib/python3/dist-packages")
     try:
         from prometheus_client.parser import text_string_to_metric_families
     except ImportError:
-        sys.path.append("/usr/lib/python3/dist-packages")
-        try:
-            from prometheus_client.parser import text_string_to_metric_families
-        except ImportError:
-            text_string_to_metric_families = None
+        raise Failure("python3-prometheus-client is not importable: run deploy/install-deps.sh")
     samples = {}
-    if text_string_to_metric_families:
-        for fam in text_string_to_metric_families(body.decode()):
-            for s in fam.samples:
-                samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    else:           # the format is small: NAME{LABELS} VALUE
-        for line in body.decode().splitlines():
-            if line and not line.startswith("#"):
-                name, value = line.rsplit(" ", 1)
-                labels = ()
-                if "{" in name:
-                    name, rest = name.split("{", 1)
-                    labels = tuple(sorted(tuple(kv.split("=", 1)) for kv in
-                                          rest.rstrip("}").replace('"', "").split(",")))
-                samples[(name, labels)] = float(value)
+    types = {}
+    for fam in text_string_to_metric_families(body.decode()):
+        types[fam.name] = fam.type
+        for s in fam.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    samples[("__types__", ())] = types
     return samples
 
 
@@ -435,6 +426,32 @@ def check_metrics(port, peers):
     check(m.get(("entrelab_http_requests_total", (("status", "200"),)), 0) > 0
           and m.get(("entrelab_http_requests_total", (("status", "304"),)), 0) > 0,
           "http requests by status: %s" % m)
+    # every family the endpoint documents, with its type
+    types = m[("__types__", ())]
+    for name, kind in (("entrelab_entries_held", "gauge"),
+                       ("entrelab_entries_applied", "counter"),
+                       ("entrelab_entries_received", "counter"),
+                       ("entrelab_entries_rejected", "counter"),
+                       ("entrelab_forks", "counter"),
+                       ("entrelab_store_commits", "counter"),
+                       ("entrelab_store_commit_seconds", "histogram"),
+                       ("entrelab_store_map_bytes", "gauge"),
+                       ("entrelab_peers_connected", "gauge"),
+                       ("entrelab_peer_behind_entries", "gauge"),
+                       ("entrelab_peer_lag_seconds", "gauge"),
+                       ("entrelab_http_requests", "counter")):
+        check(types.get(name) == kind, "%s: %s, want %s" % (name, types.get(name), kind))
+    lag = {dict(k[1])["peer"]: v for k, v in m.items() if k[0] == "entrelab_peer_lag_seconds"}
+    check(set(lag) == set(peers) and all(v >= 0 for v in lag.values()), "lag seconds %s" % lag)
+    # the histogram: cumulative buckets ending in +Inf = _count = commits timed
+    buckets = sorted((float(dict(k[1])["le"]), v) for k, v in m.items()
+                     if k[0] == "entrelab_store_commit_seconds_bucket")
+    count = m[("entrelab_store_commit_seconds_count", ())]
+    check(len(buckets) == 12 and buckets[-1] == (float("inf"), count) and count > 0
+          and all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:]))
+          and count == m[("entrelab_store_commits_total", ())]
+          and m[("entrelab_store_commit_seconds_sum", ())] > 0,
+          "commit-time histogram %s count %s" % (buckets, count))
 
 
 def check_private(ports, secrets, hidden=(), extra=()):
