@@ -1159,13 +1159,21 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
     (void) version;
     (void) upload_data;
     el_http_t *self = cls;
-    if (*req_cls) {
-        *upload_data_size = 0;          /* a body after our answer is dropped */
+    /* two calls per request, as libmicrohttpd means them: the first one has
+     * the headers; answering there is an "early" response after which the
+     * connection closes (right for a method we refuse). The answer comes on
+     * the last call, once the request is whole, so the connection is kept
+     * alive for the next request (calendar apps and browsers reuse it). */
+    if (!*req_cls) {
+        *req_cls = self;
+        if (strcmp (method, MHD_HTTP_METHOD_GET) && strcmp (method, MHD_HTTP_METHOD_HEAD))
+            return s_plain (self, c, 405, "method not allowed: GET and HEAD only\n");
         return MHD_YES;
     }
-    *req_cls = self;
-    if (strcmp (method, MHD_HTTP_METHOD_GET) && strcmp (method, MHD_HTTP_METHOD_HEAD))
-        return s_plain (self, c, 405, "method not allowed: GET and HEAD only\n");
+    if (*upload_data_size) {
+        *upload_data_size = 0;          /* a body sent with a GET is dropped */
+        return MHD_YES;
+    }
     if (strlen (url) > EL_HTTP_URL_MAX)
         return s_plain (self, c, 414, "URI too long\n");
     bool equipment = self->equipment;

@@ -44,16 +44,19 @@ case "$mode" in
     curve_n=500000; sign_n=100000; verify_n=40000
     lmdb_commits=3000; lmdb_batches=200; floor_r=2000; peer_n=100000
     catchup_n=200000; live_n=100000; latency_n=2000; rss_records=10000; rss_sites=1000
+    http_events=1000; http_s=5
     run_timeout=300 ;;
   quick)
     curve_n=100000; sign_n=20000; verify_n=5000
     lmdb_commits=500; lmdb_batches=30; floor_r=500; peer_n=20000
     catchup_n=20000; live_n=20000; latency_n=300; rss_records=10000; rss_sites=1000
+    http_events=1000; http_s=2
     run_timeout=120 ;;
   smoke)
     curve_n=2000; sign_n=200; verify_n=100
     lmdb_commits=20; lmdb_batches=2; floor_r=50; peer_n=500
     catchup_n=500; live_n=500; latency_n=50; rss_records=200; rss_sites=20
+    http_events=50; http_s=0.3
     run_timeout=120 ;;
 esac
 
@@ -153,6 +156,8 @@ fig_raw_crypto() { run_figure raw_crypto "raw_sign_per_s raw_verify_per_s" -n "$
 fig_raw_lmdb()   { run_figure raw_lmdb "raw_commit_per_s raw_batch_puts_per_s" -d "$work" -c "$lmdb_commits" -b "$lmdb_batches"; }
 fig_floor()      { run_figure floor_rtt "floor_us floor_curve_rtt_p50_us floor_commit_p50_us floor_curve_rtt_p99_us floor_commit_p99_us" -d "$work" -r "$floor_r"; }
 fig_peer()       { run_figure peer_mqtt_bridge "peer_mqtt_bridge_msgs_per_s" -n "$peer_n" -d "$work"; }
+# nginx serving the feed el_bench_http saved this round (fig_http runs first)
+fig_http_peer()  { run_figure peer_http_static "nginx_static_req_per_s" -f "$work/agenda.ics" -d "$work" -c 16 -s "$http_s" -R 1; }
 
 # ---- entrelab figures (broker and nodes as real processes) -----------------
 # Each program starts entrelab-broker / entrelab-node from $build_dir in a
@@ -160,6 +165,7 @@ fig_peer()       { run_figure peer_mqtt_bridge "peer_mqtt_bridge_msgs_per_s" -n 
 fig_catchup()  { run_figure el_bench_catchup "catchup_entries_per_s federation_catchup_entries_per_s" -b "$build_dir" -d "$work" -R 1 -n "$catchup_n" -o 10 -F; }
 fig_live()     { run_figure el_bench_live "live_entries_per_s" -b "$build_dir" -d "$work" -R 1 -n "$live_n"; }
 fig_latency()  { run_figure el_bench_latency "latency_p50_us latency_p99_us" -b "$build_dir" -d "$work" -R 1 -n "$latency_n" -r 200; }
+fig_http()     { rm -f "$work/agenda.ics"; run_figure el_bench_http "http_agenda_req_per_s" -b "$build_dir" -d "$work" -R 1 -e "$http_events" -c 16 -s "$http_s" -o "$work/agenda.ics"; }
 fig_rss()      { run_figure el_bench_rss "node_rss_idle_kib broker_rss_per_site_kib store_bytes_per_entry" -b "$build_dir" -d "$work" -R 1 -e "$rss_records" -c "$rss_sites"; }
 
 # how busy the machine was (other jobs skew every figure): load average and
@@ -176,7 +182,7 @@ start=$(date +%s)
 # previous one's writeback
 for ((round = 1; round <= runs; round++)); do
   for fig in fig_raw_curve fig_raw_crypto fig_raw_lmdb fig_floor fig_peer \
-             fig_catchup fig_live fig_latency fig_rss; do
+             fig_catchup fig_live fig_latency fig_rss fig_http fig_http_peer; do
     sync
     "$fig"
   done

@@ -2,7 +2,8 @@
 # Install the Debian packages entrelab needs to build and test, if missing.
 # Idempotent; works as root or through sudo; prints what it installs.
 #   deploy/install-deps.sh           build + test dependencies
-#   deploy/install-deps.sh --bench   also mosquitto + libmosquitto-dev (benchmarks)
+#   deploy/install-deps.sh --bench   also mosquitto + libmosquitto-dev and nginx-light
+#                                    (the benchmarks' peers)
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
@@ -11,9 +12,9 @@ pkgs=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
       libmicrohttpd-dev python3-icalendar python3-dateutil python3-prometheus-client chromium)
 for arg in "$@"; do
   case "$arg" in
-    --bench) pkgs+=(mosquitto libmosquitto-dev) ;;
+    --bench) pkgs+=(mosquitto libmosquitto-dev nginx-light) ;;
     --fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -328,6 +328,21 @@ def check_machine(net, central, village, port):
     check(rc == 2 and "unknown equipment" in err, "unknown machine: %d %r" % (rc, err))
 
 
+def check_keep_alive(port):
+    """Calendar apps and browsers reuse a connection: three GETs on one."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        for path in ("/agenda.ics", "/", "/api/events"):
+            conn.request("GET", path)
+            r = conn.getresponse()
+            r.read()
+            check(r.status == 200 and (r.getheader("Connection") or "").lower() != "close",
+                  "GET %s on a reused connection: %d, Connection: %s"
+                  % (path, r.status, r.getheader("Connection")))
+    finally:
+        conn.close()
+
+
 def check_json(port, want):
     st, h, body = get(port, "/api/events")
     check(h.get("access-control-allow-origin") == "*", "no CORS header: %s" % h)
@@ -618,6 +633,7 @@ def case_web(net):
     check_feed(central_port, want, ical)
     check_feed(hub_port, want, ical)
     check_json(central_port, want)
+    check_keep_alive(central_port)
     check_json_like_cli(net, central, central_port)
     check_machine(net, central, village, central_port)
     check_pages(central_port)

@@ -122,6 +122,10 @@ bench_daemon_start (void *ctx, bench_daemon_t *d, const char *bin_dir, int port,
     }
     argv[a++] = "--log-level";
     argv[a++] = "warn";
+    if (d->config[0]) {
+        argv[a++] = "--config";
+        argv[a++] = d->config;
+    }
     argv[a] = NULL;
 
     fflush (stdout);

@@ -35,6 +35,8 @@ typedef struct {
     char control[BENCH_PATH_MAX + 32];      /* ipc://<state_dir>/control.sock */
     uint8_t id[EL_KEY_BYTES];               /* its site id (public key) */
     char id_text[EL_KEY_TEXT_BYTES];
+    char config[BENCH_PATH_MAX];            /* "" or a configuration file (--config) the
+                                             * flags apply over, e.g. http_listen */
 } bench_daemon_t;
 
 /** Prepare @p d in <parent>/<name>: create the state directory (0700) and,
@@ -46,7 +48,7 @@ int bench_daemon_init (bench_daemon_t *d, const char *parent, const char *name, 
 /** Start the daemon from @p bin_dir (entrelab-broker / entrelab-node):
  *   broker: --state-dir D --listen tcp://127.0.0.1:PORT
  *   node:   --state-dir D --connect tcp://127.0.0.1:PORT --broker-key KEY
- * plus --log-level warn, then wait (up to @p timeout_ms) until its control
+ * plus --log-level warn (and --config d->config when set), then wait (up to @p timeout_ms) until its control
  * socket answers Status, and fill d->id. The child gets the hard
  * RLIMIT_NOFILE as its soft limit (1,000 sites need more than 1,024 fds).
  * @param broker_key  the broker's id (nodes only)

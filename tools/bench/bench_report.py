@@ -36,6 +36,8 @@ FIGURES = [
     ("node_rss_idle_kib", "KiB", ("<=", 8192)),
     ("broker_rss_per_site_kib", "KiB", ("<=", 64)),
     ("store_bytes_per_entry", "bytes", ("<=", 900)),
+    ("http_agenda_req_per_s", "req/s", None),
+    ("nginx_static_req_per_s", "req/s", None),
 ]
 # name, numerator, denominator, target
 RATIOS = [
@@ -46,6 +48,8 @@ RATIOS = [
     ("catchup_vs_peer_bridge", "catchup_entries_per_s", "peer_mqtt_bridge_msgs_per_s", (">=", 5)),
     ("live_vs_peer_bridge", "live_entries_per_s", "peer_mqtt_bridge_msgs_per_s", (">=", 1.2)),
     ("latency_p99_vs_floor", "latency_p99_us", "floor_us", ("<=", 3)),
+    ("http_agenda_vs_nginx_static", "http_agenda_req_per_s", "nginx_static_req_per_s",
+     (">=", 0.5)),
 ]
 # parts of the latency floor, shown in the table (not JSON keys of their own)
 FLOOR_PARTS = [

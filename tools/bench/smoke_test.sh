@@ -46,7 +46,8 @@ raw_batch_puts_per_s peer_mqtt_bridge_msgs_per_s catchup_entries_per_s
 federation_catchup_entries_per_s federation_catchup_vs_catchup
 live_entries_per_s latency_p50_us latency_p99_us node_rss_idle_kib
 broker_rss_per_site_kib store_bytes_per_entry catchup_vs_raw_curve
-live_vs_raw_sign catchup_vs_peer_bridge live_vs_peer_bridge latency_p99_vs_floor""".split()
+live_vs_raw_sign catchup_vs_peer_bridge live_vs_peer_bridge latency_p99_vs_floor
+http_agenda_req_per_s nginx_static_req_per_s http_agenda_vs_nginx_static""".split()
 errors = []
 if sorted(obj) != sorted(expected):
     errors.append("keys differ: missing %s, extra %s" % (
@@ -86,7 +87,14 @@ elif not mosq:
     need_null("peer_mqtt_bridge_msgs_per_s", "mosquitto broker not installed")
 else:
     need_number("peer_mqtt_bridge_msgs_per_s", "mosquitto is installed")
-for prog, keys in [("el_bench_catchup", ["catchup_entries_per_s", "federation_catchup_entries_per_s"]),
+nginx = any(os.access(p, os.X_OK) for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx",
+                                             "/usr/bin/nginx"))
+if nginx:
+    need_number("nginx_static_req_per_s", "nginx is installed")
+else:
+    need_null("nginx_static_req_per_s", "nginx not installed")
+for prog, keys in [("el_bench_http", ["http_agenda_req_per_s"]),
+                   ("el_bench_catchup", ["catchup_entries_per_s", "federation_catchup_entries_per_s"]),
                    ("el_bench_live", ["live_entries_per_s"]),
                    ("el_bench_latency", ["latency_p50_us", "latency_p99_us"]),
                    ("el_bench_rss", ["node_rss_idle_kib", "broker_rss_per_site_kib", "store_bytes_per_entry"])]:
@@ -100,7 +108,9 @@ for k, a, b in [("catchup_vs_raw_curve", "catchup_entries_per_s", "raw_curve_msg
                  "catchup_entries_per_s"),
                 ("live_vs_raw_sign", "live_entries_per_s", "raw_sign_per_s"),
                 ("catchup_vs_peer_bridge", "catchup_entries_per_s", "peer_mqtt_bridge_msgs_per_s"),
-                ("live_vs_peer_bridge", "live_entries_per_s", "peer_mqtt_bridge_msgs_per_s")]:
+                ("live_vs_peer_bridge", "live_entries_per_s", "peer_mqtt_bridge_msgs_per_s"),
+                ("http_agenda_vs_nginx_static", "http_agenda_req_per_s",
+                 "nginx_static_req_per_s")]:
     v = obj.get(k) or {}
     if num(a) is not None and num(b) is not None:
         if v.get("median") is None or abs(v["median"] - num(a) / num(b)) > 1e-9 * max(1, v["median"]):
