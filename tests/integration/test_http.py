@@ -503,10 +503,11 @@ def hammer(port, stop, counts):
             counts[r[:24]][code] += 1
 
 
-def busy(port, stop, served):
+def busy(port, stop, served, source="127.0.0.1"):
     """A keep-alive client asking for filtered feeds (rendered per request)
-    until @stop is set; served[0] += 1 per 200."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    until @stop is set; served[0] += 1 per 200. @source: the loopback
+    address it connects from (the endpoint limits connections per address)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
     try:
         while not stop.is_set():
             c.request("GET", "/agenda.ics?category=atelier")
@@ -529,11 +530,18 @@ def check_hostile(net, port, village, want_uids):
     check(st == 405 and h.get("allow") == "GET, HEAD", "PUT: %d %s" % (st, h))
     stop, counts, threads = threading.Event(), {}, []
     served = [0]
-    for i in range(4 + 40):     # 4 hostile clients, 40 busy ones
-        t = threading.Thread(target=hammer if i < 4 else busy,
-                             args=(port, stop, counts if i < 4 else served), daemon=True)
+    # 4 hostile clients and 196 busy ones (49 from each of 4 loopback
+    # addresses, under the per-address limit), for 10 s at least
+    for i in range(4):
+        t = threading.Thread(target=hammer, args=(port, stop, counts), daemon=True)
         t.start()
         threads.append(t)
+    for i in range(196):
+        t = threading.Thread(target=busy, args=(port, stop, served, "127.0.0.%d" % (2 + i % 4)),
+                             daemon=True)
+        t.start()
+        threads.append(t)
+    t0 = time.monotonic()
     try:
         time.sleep(1)
         # an entry written at another site still arrives, and is served
@@ -541,6 +549,8 @@ def check_hostile(net, port, village, want_uids):
                    "l'assaut", "--start", day(5, "10:00"), "--duration", "1h")
         wait_for("ev-late served while hammered",
                  lambda: "ev-late" in {e["uid"] for e in api_events(port)})
+        time.sleep(max(0.0, 10 - (time.monotonic() - t0)))
+        alive = sum(t.is_alive() for t in threads)
     finally:
         stop.set()
         for t in threads:
@@ -548,6 +558,7 @@ def check_hostile(net, port, village, want_uids):
     print("hostile requests answered:", {k.decode(): v for k, v in counts.items()},
           "feeds served meanwhile:", served[0])
     check(served[0] > 0, "no feed served while hammered")
+    check(alive == 200, "%d of 200 clients still connected after 10 s" % alive)
     for prefix, codes in counts.items():
         p = prefix.decode()
         want = [v for k, v in expect.items() if p.startswith(k)]
