@@ -225,3 +225,16 @@ bench_fill (uint8_t *buf, size_t len, uint64_t seed)
         buf[i] = (uint8_t) (x >> 24);
     }
 }
+
+int
+bench_parse_seconds (const char *text, const char *what, double max, uint64_t *ret_ms)
+{
+    char *end;
+    double s = strtod (text, &end);
+    if (end == text || *end || !(s > 0) || s > max) {
+        bench_error ("%s: seconds in (0, %g], not '%s'", what, max, text);
+        return -EINVAL;
+    }
+    *ret_ms = (uint64_t) (s * 1000);
+    return 0;
+}

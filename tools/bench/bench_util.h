@@ -33,6 +33,10 @@ void bench_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 int bench_parse_u64 (const char *text, const char *what, uint64_t min, uint64_t max,
                      uint64_t *ret);
 
+/** Parse a duration in seconds (decimal, e.g. "0.3") in (0, @p max] from
+ * @p text into milliseconds. @return 0 and *ret_ms, or -EINVAL (printed). */
+int bench_parse_seconds (const char *text, const char *what, double max, uint64_t *ret_ms);
+
 /** Sort @p n samples and return the one at percentile @p pct (0..100, nearest
  * rank). @p samples is reordered. n must be > 0. */
 int64_t bench_percentile (int64_t *samples, size_t n, double pct);

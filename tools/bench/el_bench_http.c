@@ -96,14 +96,7 @@ main (int argc, char **argv)
         case 'o': out = optarg; break;
         case 'e': bad = bench_parse_u64 (optarg, "-e", 1, 100000, &events); break;
         case 'c': bad = bench_parse_u64 (optarg, "-c", 1, BENCH_HTTP_CLIENTS_MAX, &clients); break;
-        case 's': {
-            double s = strtod (optarg, NULL);
-            millis = (uint64_t) (s * 1000);
-            bad = s > 0 && s <= 600 ? 0 : -EINVAL;
-            if (bad)
-                bench_error ("-s: seconds in (0, 600], not %s", optarg);
-            break;
-        }
+        case 's': bad = bench_parse_seconds (optarg, "-s", 600, &millis); break;
         case 'R': bad = bench_parse_u64 (optarg, "-R", 1, 100, &runs); break;
         default: return s_usage (opt == 'h' ? 0 : 2);
         }

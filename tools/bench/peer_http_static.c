@@ -116,14 +116,7 @@ main (int argc, char **argv)
         case 'd': base = optarg; break;
         case 'n': nginx = optarg; break;
         case 'c': bad = bench_parse_u64 (optarg, "-c", 1, BENCH_HTTP_CLIENTS_MAX, &clients); break;
-        case 's': {
-            double s = strtod (optarg, NULL);
-            millis = (uint64_t) (s * 1000);
-            bad = s > 0 && s <= 600 ? 0 : -EINVAL;
-            if (bad)
-                bench_error ("-s: seconds in (0, 600], not %s", optarg);
-            break;
-        }
+        case 's': bad = bench_parse_seconds (optarg, "-s", 600, &millis); break;
         case 'R': bad = bench_parse_u64 (optarg, "-R", 1, 100, &runs); break;
         default:
             fprintf (stderr, "usage: peer_http_static -f FILE [-d DIR] [-c CLIENTS] [-s SECONDS] "

@@ -544,35 +544,27 @@ s_show (el_cli_t *cli, const el_cli_args_t *a)
 
 typedef struct {
     el_cli_t *cli;
-    El__Booking **v;
-    size_t n, cap;
+    el_vec_t v;                 /* El__Booking *, at most S_BOOKINGS_MAX */
     int rc;
 } s_bookings_t;
+
+#define S_BOOKINGS_MAX (4 * EL_BOOKING_BUSY_MAX)  /* the owner's answers one view reads */
 
 static int
 s_booking_one (void *arg, const El__RecordView *v)
 {
     s_bookings_t *b = arg;
-    if (b->n == EL_BOOKING_BUSY_MAX * 4) {
-        b->rc = el_cli_fail (b->cli, EL_ETOOBIG, "more than %d bookings",
-                             EL_BOOKING_BUSY_MAX * 4);
-        return 1;
-    }
     El__Booking *x = el__booking__unpack (&el_pb_allocator, v->payload.len, v->payload.data);
     if (!x)
         return 0;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        El__Booking **nv = realloc (b->v, cap * sizeof *nv);
-        if (!nv) {
-            el__booking__free_unpacked (x, &el_pb_allocator);
-            b->rc = el_cli_fail (b->cli, -ENOMEM, "out of memory");
-            return 1;
-        }
-        b->v = nv;
-        b->cap = cap;
+    int rc = el_vec_push (&b->v, &x, NULL);
+    if (rc < 0) {
+        el__booking__free_unpacked (x, &el_pb_allocator);
+        b->rc = rc == -ENOBUFS ? el_cli_fail (b->cli, EL_ETOOBIG, "more than %d bookings",
+                                               S_BOOKINGS_MAX)
+                               : el_cli_fail (b->cli, -ENOMEM, "out of memory");
+        return 1;
     }
-    b->v[b->n++] = x;
     return 0;
 }
 
@@ -617,6 +609,7 @@ s_availability (el_cli_t *cli, const el_cli_args_t *a)
     if (rc < 0)
         return rc;
     s_bookings_t b = { .cli = cli };
+    el_vec_init (&b.v, sizeof (El__Booking *), S_BOOKINGS_MAX);
     rc = el_cli_list (cli, EL__KIND__BOOKING, owner, s_booking_one, &b);
     if (rc == 0)
         rc = b.rc;
@@ -626,7 +619,8 @@ s_availability (el_cli_t *cli, const el_cli_args_t *a)
     if (rc == 0 && !busy)
         rc = el_cli_fail (cli, -ENOMEM, "out of memory");
     if (rc == 0) {
-        rc = el_booking_busy (eq, a->pos[0], (const El__Booking *const *) b.v, b.n, cli->now_us,
+        rc = el_booking_busy (eq, a->pos[0], (const El__Booking *const *) b.v.items, b.v.n,
+                              cli->now_us,
                               from, to, busy, EL_BOOKING_BUSY_MAX, &n);
         if (rc < 0)
             rc = el_cli_fail (cli, rc, "more than %d periods in %ld weeks: ask for fewer",
@@ -653,9 +647,9 @@ s_availability (el_cli_t *cli, const el_cli_args_t *a)
                          el_cli_time_json (from), "to", el_cli_time_json (to), "zone", cli->zone,
                          "busy", rows);
     }
-    for (size_t i = 0; i < b.n; i++)
-        el__booking__free_unpacked (b.v[i], &el_pb_allocator);
-    free (b.v);
+    for (size_t i = 0; i < b.v.n; i++)
+        el__booking__free_unpacked (*(El__Booking **) el_vec_at (&b.v, i), &el_pb_allocator);
+    el_vec_free (&b.v);
     free (busy);
     el__equipment__free_unpacked (eq, &el_pb_allocator);
     if (rc < 0)
