@@ -9,6 +9,7 @@
 #define EL_CONTROL_FRAME_MAX    (32u << 20) /* one request or reply, bytes */
 #define EL_CONTROL_LIST_DEFAULT 1000        /* records per list page */
 #define EL_CONTROL_LIST_MAX     10000       /* records per list page, at most */
+#define EL_CONTROL_GET_OTHERS_MAX 64        /* GetReply.others: more origins with the key */
 #define EL_CONTROL_BATCH        16          /* requests handled per el_control_handle() */
 #define EL_CONTROL_FILE_MODE    0660        /* mode of an ipc:// socket file */
 #define EL_CONTROL_DIR_MODE     0750        /* mode of the short folder of a long path */

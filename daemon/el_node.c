@@ -2435,10 +2435,59 @@ s_ctl_list (el_node_t *self, el_control_t *ctl, const El__ListRequest *req,
     return 0;
 }
 
+/* GetRequest.any_origin: the key of that kind at every origin the store
+ * holds a head of, one point lookup each. */
+static int
+s_ctl_get_any (el_node_t *self, el_control_t *ctl, const El__GetRequest *req,
+               El__GetReply *gr)
+{
+    el_head_t *heads = NULL;
+    size_t n = 0;
+    int rc = el_store_heads (self->store, &heads, &n);
+    if (rc < 0)
+        return rc;
+    gr->others = el_control_alloc (ctl, EL_CONTROL_GET_OTHERS_MAX * sizeof *gr->others);
+    rc = gr->others ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        el_entry_t *e = NULL;
+        int grc = el_store_record_get (self->store, req->kind, heads[i].origin, req->key, &e);
+        if (grc == EL_ENOTFOUND)
+            continue;
+        if (grc < 0) {
+            rc = grc;
+            break;
+        }
+        El__RecordView *v = s_record_view (ctl, e);
+        el_entry_destroy (&e);
+        if (!v)
+            rc = -ENOMEM;
+        else if (!gr->record)
+            gr->record = v;
+        else if (gr->n_others < EL_CONTROL_GET_OTHERS_MAX)
+            gr->others[gr->n_others++] = v;
+    }
+    free (heads);
+    if (rc == 0 && !gr->record)
+        rc = EL_ENOTFOUND;
+    return rc;
+}
+
 static int
 s_ctl_get (el_node_t *self, el_control_t *ctl, const El__GetRequest *req,
            El__ControlReply *reply)
 {
+    if (req->any_origin) {
+        El__GetReply *gr = el_control_alloc (ctl, sizeof *gr);
+        if (!gr || !req->key || !req->key[0])
+            return gr ? EL_EINVAL : -ENOMEM;
+        el__get_reply__init (gr);
+        int rc = s_ctl_get_any (self, ctl, req, gr);
+        if (rc < 0)
+            return rc;
+        reply->r_case = EL__CONTROL_REPLY__R_GET;
+        reply->get = gr;
+        return 0;
+    }
     uint8_t origin[EL_KEY_BYTES];
     if (req->origin.len == 0)
         memcpy (origin, self->kp->pk, EL_KEY_BYTES);

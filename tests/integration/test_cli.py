@@ -762,6 +762,18 @@ def case_json_table(net):
                                    if s["key"] == b.key] == ["Celles"])
     wait_for("cancel at b", lambda: net.cli_ok(b, "event", "show", "ev1",
                                                json_out=True)["event"]["status"] == "cancelled")
+    # two sites use the same UID: event show (point lookups at every origin)
+    # says so and names the way out; --site picks one
+    net.cli_ok(b, "event", "add", "--uid", "ev1", "--summary", "Autre atelier",
+               "--start", "2027-06-03 14:00", "--duration", "1h")
+    wait_for("b's ev1 at a", lambda: sorted(e["summary"] for e in net.cli_ok(
+        a, "event", "list", "--all", json_out=True)["events"] if e["uid"] == "ev1")
+        == ["Atelier découpe", "Autre atelier"])
+    rc, _, err = net.cli(a, "event", "show", "ev1")
+    check(rc == 2 and "2 sites hold an event 'ev1'" in err and "--site" in err,
+          "show of a shared UID: %d %r" % (rc, err))
+    shown = net.cli_ok(a, "event", "show", "ev1", "--site", b.key, json_out=True)["event"]
+    check(shown["summary"] == "Autre atelier" and shown["origin"] == b.key, "--site: %s" % shown)
 
 
 def case_bad_input(net):

@@ -38,6 +38,7 @@ FIGURES = [
     ("store_bytes_per_entry", "bytes", ("<=", 900)),
     ("http_agenda_req_per_s", "req/s", None),
     ("nginx_static_req_per_s", "req/s", None),
+    ("event_show_us", "us", ("<=", 1000)),
 ]
 # name, numerator, denominator, target
 RATIOS = [

@@ -451,14 +451,16 @@ el_cli_list (el_cli_t *cli, El__Kind kind, const uint8_t *origin, el_cli_view_fn
     return rc;
 }
 
-int
-el_cli_get (el_cli_t *cli, El__Kind kind, const uint8_t *origin, const char *key,
-            El__ControlReply **ret_reply, const El__RecordView **ret_view)
+/* One GetRequest (any origin when @p any). */
+static int
+s_get (el_cli_t *cli, El__Kind kind, const uint8_t *origin, bool any, const char *key,
+       El__ControlReply **ret_reply, const El__RecordView **ret_view)
 {
     El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
     El__GetRequest gr = EL__GET_REQUEST__INIT;
     gr.kind = kind;
     gr.key = (char *) key;
+    gr.any_origin = any;
     if (origin)
         gr.origin = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) origin };
     req.r_case = EL__CONTROL_REQUEST__R_GET;
@@ -478,6 +480,20 @@ el_cli_get (el_cli_t *cli, El__Kind kind, const uint8_t *origin, const char *key
     *ret_reply = reply;
     *ret_view = reply->get->record;
     return 0;
+}
+
+int
+el_cli_get (el_cli_t *cli, El__Kind kind, const uint8_t *origin, const char *key,
+            El__ControlReply **ret_reply, const El__RecordView **ret_view)
+{
+    return s_get (cli, kind, origin, false, key, ret_reply, ret_view);
+}
+
+int
+el_cli_get_any (el_cli_t *cli, El__Kind kind, const char *key, El__ControlReply **ret_reply,
+                const El__RecordView **ret_view)
+{
+    return s_get (cli, kind, NULL, true, key, ret_reply, ret_view);
 }
 
 int

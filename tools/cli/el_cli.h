@@ -156,6 +156,14 @@ int el_cli_list (el_cli_t *cli, El__Kind kind, const uint8_t *origin, el_cli_vie
 int el_cli_get (el_cli_t *cli, El__Kind kind, const uint8_t *origin, const char *key,
                 El__ControlReply **ret_reply, const El__RecordView **ret_view);
 
+/** The record of @p kind and @p key written by any origin the daemon holds
+ * (GetRequest.any_origin: a point lookup per origin, no scan). The first
+ * one is *ret_view, the others (*ret_reply)->get->others; free the reply with
+ * el_cli_reply_free(). @return 0; EL_ENOTFOUND (no origin has it; no message
+ * set); EL_EPROTO; errors of el_cli_call. */
+int el_cli_get_any (el_cli_t *cli, El__Kind kind, const char *key, El__ControlReply **ret_reply,
+                    const El__RecordView **ret_view);
+
 /** This site's own record @p key of @p kind, decoded with @p desc.
  * Checks the key first (el_cli_check_key with @p key_what, e.g. "UID").
  * @param noun  record noun for messages: "unknown <noun> '<key>' (<hint>)",

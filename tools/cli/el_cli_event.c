@@ -762,6 +762,26 @@ s_show_overrides (el_cli_t *cli, json_t *ev, const El__RecordView *mv, const El_
     return rc;
 }
 
+/* The event with key f->key (at f->origin when set, else at any origin):
+ * point lookups, no scan of the agenda. */
+static int
+s_find_by_key (el_cli_t *cli, s_find_t *f)
+{
+    El__ControlReply *reply = NULL;
+    const El__RecordView *v = NULL;
+    int rc = f->origin ? el_cli_get (cli, EL__KIND__EVENT, f->origin, f->key, &reply, &v)
+                       : el_cli_get_any (cli, EL__KIND__EVENT, f->key, &reply, &v);
+    if (rc == EL_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    rc = s_find (f, v);
+    for (size_t i = 0; rc == 0 && !f->origin && i < reply->get->n_others; i++)
+        rc = s_find (f, reply->get->others[i]);
+    el_cli_reply_free (&reply);
+    return rc ? rc : f->events->rc;
+}
+
 static int
 s_show (el_cli_t *cli, const el_cli_args_t *a)
 {
@@ -776,9 +796,7 @@ s_show (el_cli_t *cli, const el_cli_args_t *a)
         return rc;
     s_events_t s = { .cli = cli };
     s_find_t f = { a->pos[0], site_text ? site : NULL, &s };
-    rc = el_cli_list (cli, EL__KIND__EVENT, f.origin, s_find, &f);
-    if (rc == 0)
-        rc = s.rc;
+    rc = s_find_by_key (cli, &f);
     if (rc == 0 && s.n == 0)
         rc = el_cli_bad (cli, "unknown event '%s'", a->pos[0]);
     if (rc == 0 && s.n > 1)
