@@ -193,24 +193,39 @@ bench_daemon_stop (bench_daemon_t *d)
     return status;
 }
 
-uint64_t
-bench_daemon_rss_kib (const bench_daemon_t *d)
+/* A "Name:  N kB" line of /proc/<pid>/status, KiB; 0 when unknown. */
+static uint64_t
+s_status_kib (const bench_daemon_t *d, const char *name)
 {
     char path[64], line[256];
     uint64_t kib = 0;
+    size_t len = strlen (name);
     snprintf (path, sizeof path, "/proc/%d/status", (int) d->pid);
     FILE *f = fopen (path, "r");
     if (!f)
         return 0;
     while (fgets (line, sizeof line, f)) {
         unsigned long long v;
-        if (sscanf (line, "VmRSS: %llu kB", &v) == 1) {
+        if (!strncmp (line, name, len) && line[len] == ':'
+            && sscanf (line + len + 1, " %llu kB", &v) == 1) {
             kib = v;
             break;
         }
     }
     fclose (f);
     return kib;
+}
+
+uint64_t
+bench_daemon_rss_kib (const bench_daemon_t *d)
+{
+    return s_status_kib (d, "VmRSS");
+}
+
+uint64_t
+bench_daemon_anon_kib (const bench_daemon_t *d)
+{
+    return s_status_kib (d, "RssAnon");
 }
 
 int64_t

@@ -62,6 +62,10 @@ int bench_daemon_stop (bench_daemon_t *d);
 /** Resident set size of the daemon (VmRSS), KiB; 0 when unknown. */
 uint64_t bench_daemon_rss_kib (const bench_daemon_t *d);
 
+/** Private memory of the daemon (RssAnon: heap, stacks, anonymous maps; the
+ * store's file-backed map pages are not in it), KiB; 0 when unknown. */
+uint64_t bench_daemon_anon_kib (const bench_daemon_t *d);
+
 /** CPU time (user + system, all threads) the daemon used so far, ns; 0 when unknown. */
 int64_t bench_daemon_cpu_ns (const bench_daemon_t *d);
 

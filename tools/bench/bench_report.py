@@ -34,6 +34,7 @@ FIGURES = [
     ("latency_p50_us", "us", None),
     ("latency_p99_us", "us", None),
     ("node_rss_idle_kib", "KiB", ("<=", 8192)),
+    ("node_anon_kib", "KiB", ("<=", 4096)),
     ("broker_rss_per_site_kib", "KiB", ("<=", 64)),
     ("store_bytes_per_entry", "bytes", ("<=", 900)),
     ("http_agenda_req_per_s", "req/s", None),

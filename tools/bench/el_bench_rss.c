@@ -2,6 +2,8 @@
  *   node_rss_idle_kib        VmRSS of an idle node holding E records (default
  *                            10,000), the larger of the origin A and the node C
  *                            that received them
+ *   node_anon_kib            RssAnon of the same node (private memory: the
+ *                            store's map pages are page cache, not counted)
  *   store_bytes_per_entry    C's store: used LMDB pages × page size / entries held
  *   broker_rss_per_site_kib  (VmRSS of a broker with S connected idle sites −
  *                            VmRSS of the same broker with the S sites admitted
@@ -15,7 +17,7 @@
  * whose heads equal the broker's (an up-to-date site: nothing to send it), and
  * waits until the broker's status lists S sessions with a Hello; then 2 s of
  * idleness (libzmq heartbeats run) before reading VmRSS again. Every run (-R)
- * builds both systems afresh; each prints the three figures.
+ * builds both systems afresh; each prints the four figures.
  *
  *   el_bench_rss -b BUILD_DIR [-d DIR] [-e RECORDS] [-c SITES] [-R RUNS] */
 #include <errno.h>
@@ -46,7 +48,7 @@ s_idle (int ms)
 
 static int
 s_node_part (void *ctx, const char *bin_dir, const char *dir, uint64_t records,
-             uint64_t *ret_rss, double *ret_bytes_per_entry)
+             uint64_t *ret_rss, uint64_t *ret_anon, double *ret_bytes_per_entry)
 {
     bench_trio_t t;
     int rc = bench_trio_start (ctx, &t, bin_dir, dir);
@@ -86,6 +88,8 @@ s_node_part (void *ctx, const char *bin_dir, const char *dir, uint64_t records,
     bench_daemon_print_memory (&t.a);
     bench_daemon_print_memory (&t.c);
     *ret_rss = rss_a > rss_c ? rss_a : rss_c;
+    uint64_t anon_a = bench_daemon_anon_kib (&t.a), anon_c = bench_daemon_anon_kib (&t.c);
+    *ret_anon = anon_a > anon_c ? anon_a : anon_c;
     *ret_bytes_per_entry = (double) bytes / (double) entries;
     rc = 0;
     goto out;
@@ -407,18 +411,20 @@ main (int argc, char **argv)
         char node_dir[BENCH_PATH_MAX + 8], broker_dir[BENCH_PATH_MAX + 8];
         snprintf (node_dir, sizeof node_dir, "%s/n", dir);
         snprintf (broker_dir, sizeof broker_dir, "%s/b", dir);
-        uint64_t node_rss = 0;
+        uint64_t node_rss = 0, node_anon = 0;
         double per_entry = 0, per_site = 0;
         err = (mkdir (node_dir, 0700) < 0 || mkdir (broker_dir, 0700) < 0) ? -errno : 0;
         if (err == 0)
-            err = s_node_part (ctx, bin_dir, node_dir, records, &node_rss, &per_entry);
+            err = s_node_part (ctx, bin_dir, node_dir, records, &node_rss, &node_anon,
+                               &per_entry);
         if (err == 0)
             err = s_broker_part (ctx, bin_dir, broker_dir, sites, &per_site);
         bench_rm_rf (dir);
         if (err < 0)
             goto out;
-        printf ("node_rss_idle_kib=%llu\nstore_bytes_per_entry=%.1f\nbroker_rss_per_site_kib=%.2f\n",
-                (unsigned long long) node_rss, per_entry, per_site);
+        printf ("node_rss_idle_kib=%llu\nnode_anon_kib=%llu\nstore_bytes_per_entry=%.1f\n"
+                "broker_rss_per_site_kib=%.2f\n", (unsigned long long) node_rss,
+                (unsigned long long) node_anon, per_entry, per_site);
         fflush (stdout);
     }
     rc = 0;
