@@ -2,6 +2,7 @@
 #include "el_node.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -174,6 +175,8 @@ struct el_node {
     size_t role_links;          /* outbound links the roles opened (el_node_peer_connect) */
     int64_t revoked_us;         /* we learned we were revoked, µs since the epoch; 0 = not */
     int64_t cycle_deadline_us;  /* monotonic: stop reading sockets in this cycle after */
+    int64_t busy_us;            /* monotonic: the last cycle that had work */
+    bool trim_due;              /* work since the heap was last trimmed */
     int64_t started_us;
     uint64_t frames_dropped, auth_failures, disconnects;
     uint64_t dropped_by[S_FRAME_SLOTS]; /* frames_dropped by reason (the sync core counts
@@ -2164,6 +2167,25 @@ s_timers (el_node_t *self, int64_t now, int64_t *next)
     }
 }
 
+/* A burst (a catch-up, an import) leaves the allocator holding freed
+ * memory; once the reactor is idle, hand it back (malloc_trim also
+ * releases free pages inside the heap), so that an idle site's private
+ * memory does not keep the size of its busiest moment. */
+static void
+s_heap_trim (el_node_t *self, int64_t now, int64_t *next)
+{
+    if (!self->trim_due)
+        return;
+    int64_t at = self->busy_us + (int64_t) EL_NODE_TRIM_IDLE_MS * 1000;
+    if (now < at) {
+        if (at < *next)
+            *next = at;
+        return;
+    }
+    malloc_trim (0);
+    self->trim_due = false;
+}
+
 int
 el_node_run (el_node_t *self)
 {
@@ -2207,6 +2229,7 @@ el_node_run (el_node_t *self)
         int64_t now = s_mono_us ();
         int64_t next = now + 1000000;
         s_timers (self, now, &next);
+        s_heap_trim (self, now, &next);
         long timeout = (long) ((next - now + 999) / 1000);
         if (timeout < 0)
             timeout = 0;
@@ -2222,6 +2245,10 @@ el_node_run (el_node_t *self)
             return -errno;
         }
         self->cycle_deadline_us = s_mono_us () + EL_NODE_CYCLE_BUDGET_MS * 1000;
+        if (rc > 0) {
+            self->busy_us = self->cycle_deadline_us;
+            self->trim_due = true;
+        }
         /* monitors first: a disconnect is seen before the next connection's frames */
         for (int i = 0; i < n; i++) {
             if (!(items[i].revents & ZMQ_POLLIN))

@@ -85,6 +85,8 @@
 #define EL_NODE_CYCLE_BUDGET_MS 50      /* a poll cycle stops reading sockets after this, ms,
                                          * so signals and control requests wait no longer */
 #define EL_NODE_PROBE_MS        5000    /* idle inbound connections are probed this often, ms */
+#define EL_NODE_TRIM_IDLE_MS    1000    /* after a burst, the heap's free memory goes back to
+                                         * the system once the reactor was idle this long, ms */
 #define EL_NODE_RETRY_MS        1000    /* a session ended by an error restarts after, ms */
 #define EL_NODE_RETRY_FATAL_MS  60000   /* ... after a version, network or revocation error, ms */
 #define EL_NODE_REKNOCK_MS      1000    /* a link refused at the handshake connects again
