@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 
 #include "el_entry.h"
 #include "el_error.h"
@@ -95,10 +96,33 @@ el_daemon_print_id (const char *prog, const char *key_file)
 
 /* The settings as a start with the same arguments would read them now: the
  * file of --config read again, the flags applied over it again. */
+static int s_reread (el_config_t *ret, char *err, size_t err_size);
+
+/* Tell the service manager (systemd's sd_notify protocol: NOTIFY_SOCKET,
+ * a no-op without it) where the daemon is: READY=1 once it serves,
+ * RELOADING=1 while it reads its configuration again, STOPPING=1 as it
+ * shuts down. */
+static void
+s_notify (const char *state)
+{
+    int rc = sd_notify (0, state);
+    if (rc < 0)
+        el_log (EL_LOG_WARN, "notify_failed", "state=%s reason=%s", state, strerror (-rc));
+}
+
 static int
 s_reload (void *arg, el_config_t *ret, char *err, size_t err_size)
 {
     (void) arg;
+    s_notify ("RELOADING=1\nSTATUS=reading the configuration again");
+    int rc = s_reread (ret, err, err_size);
+    s_notify ("READY=1\nSTATUS=serving");
+    return rc;
+}
+
+static int
+s_reread (el_config_t *ret, char *err, size_t err_size)
+{
     el_daemon_flags_t flags = { false, false, false };
     s_extra_t x = { &flags, s_start_args.extra, s_start_args.extra_arg };
     el_config_init (ret);
@@ -120,7 +144,9 @@ el_daemon_run (const el_config_t *cfg, unsigned needs, const char *name,
     s_start_args.needs = needs;
     if (s_start_args.argv)
         el_node_on_reload (node, s_reload, NULL);
+    s_notify ("READY=1\nSTATUS=serving");
     rc = el_node_run (node);
+    s_notify ("STOPPING=1\nSTATUS=stopping");
     el_node_destroy (&node);
     return rc < 0 ? 1 : 0;
 }

@@ -46,6 +46,10 @@ int el_daemon_print_id (const char *prog, const char *key_file);
  * checked with el_config_finish(@p needs), the el_config_needs_t flags main()
  * finished @p cfg with. @p argv of el_daemon_start() must live until this
  * returns (main's argv does).
+ * Service manager: with NOTIFY_SOCKET set (systemd's Type=notify), READY=1
+ * is sent once the daemon serves (store open, sockets bound, roles
+ * started), RELOADING=1 then READY=1 around a reload, STOPPING=1 when a
+ * signal ends the reactor (sd_notify(3); nothing is sent without it).
  * @return the exit status for main(): 0 or 1. */
 int el_daemon_run (const el_config_t *cfg, unsigned needs, const char *name,
                    const el_role_ops_t *const *roles, size_t roles_n);

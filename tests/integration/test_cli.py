@@ -800,6 +800,9 @@ def case_bad_input(net):
         (a, ["event", "list", "--site", "Atlantis"], "unknown site"),
         (a, ["event", "list", "--from", "2027-02-01", "--to", "2027-01-01"], "end before start"),
         (a, ["event", "show", "nope"], "unknown event"),
+        (a, ["evnt", "list"], "unknown command 'evnt'; did you mean 'event'?"),
+        (a, ["event", "lst"], "did you mean 'event list'?"),
+        (a, ["event", "list", "--form", "2027-01-01"], "unknown option --form; did you mean --from?"),
         (a, ["equipment", "add", "--name", "x", "--category", "spaceship"], "category"),
         (a, ["equipment", "add", "--name", "x", "--category", "chainsaw"],
          "is not one of 3d_printer, 3d_scanner, laser_cutter, cnc_mill, cnc_router, pcb_mill, "

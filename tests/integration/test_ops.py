@@ -11,6 +11,7 @@ import argparse
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -380,9 +381,35 @@ def case_import_columns(net):
                                                                               eq["by-hand"]))
 
 
+def case_notify(net):
+    """Type=notify: each daemon tells the service manager (the sd_notify
+    protocol, a datagram socket in NOTIFY_SOCKET) READY=1 once it serves,
+    RELOADING=1 then READY=1 around a SIGHUP reload, STOPPING=1 on SIGTERM."""
+    path = os.path.join(net.tmp, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(30)
+    os.environ["NOTIFY_SOCKET"] = path       # the daemons the harness spawns inherit it
+    try:
+        for site in (net.hub, net.add("a", admit=False)):
+            site.start()                     # returns once its control socket answers
+            got = sock.recv(4096).decode()
+            check("READY=1" in got.split("\n"), "%s: first message %r" % (site.name, got))
+            site.proc.send_signal(signal.SIGHUP)
+            got = [sock.recv(4096).decode() for _ in range(2)]
+            check("RELOADING=1" in got[0].split("\n") and "READY=1" in got[1].split("\n"),
+                  "%s: around a reload %r" % (site.name, got))
+            site.stop()
+            got = sock.recv(4096).decode()
+            check("STOPPING=1" in got.split("\n"), "%s: at SIGTERM %r" % (site.name, got))
+    finally:
+        del os.environ["NOTIFY_SOCKET"]
+        sock.close()
+
+
 CASES = {"refused_then_admitted": case_refused_then_admitted, "hub_behind": case_hub_behind,
          "reload": case_reload, "typed_keys": case_typed_keys,
-         "import_columns": case_import_columns}
+         "import_columns": case_import_columns, "notify": case_notify}
 
 
 def main():

@@ -1,5 +1,6 @@
 /* el_cli.c — see el_cli.h. */
 #include "el_cli.h"
+#include "el_cli_suggest.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -70,6 +71,22 @@ el_cli_opt_list (const el_cli_args_t *a, const char *name, const char *const **r
     return v ? v->n : 0;
 }
 
+/* "unknown option", with the nearest option of @p cmd when one is near. */
+static int
+s_unknown_option (el_cli_t *cli, const el_cli_cmd_t *cmd, const char *name)
+{
+    const char *cands[64];
+    size_t n = 0;
+    for (const el_cli_optspec_t *o = cmd->opts; o && o->name && n < 64; o++)
+        cands[n++] = o->name;
+    const char *near = el_cli_nearest (name, cands, n);
+    if (near)
+        return el_cli_bad (cli, "%s: unknown option --%s; did you mean --%s? (see entrelab %s "
+                                "--help)", cmd->words, name, near, cmd->words);
+    return el_cli_bad (cli, "%s: unknown option --%s (see entrelab %s --help)", cmd->words,
+                       name, cmd->words);
+}
+
 int
 el_cli_parse (el_cli_t *cli, const el_cli_cmd_t *cmd, int argc, char **argv,
               el_cli_args_t *ret)
@@ -113,8 +130,7 @@ el_cli_parse (el_cli_t *cli, const el_cli_cmd_t *cmd, int argc, char **argv,
                 break;
             }
         if (!spec || k >= ret->n_opts)
-            return el_cli_bad (cli, "%s: unknown option --%s (see entrelab %s --help)",
-                               cmd->words, name, cmd->words);
+            return s_unknown_option (cli, cmd, name);
         el_cli_optval_t *v = &ret->opts[k];
         const char *value = "";
         if (spec->kind == EL_CLI_OPT_SWITCH) {

@@ -8,6 +8,7 @@
 #include <zmq.h>
 
 #include "el_cli.h"
+#include "el_cli_suggest.h"
 #include "el_version.h"
 
 static const el_cli_cmd_t *const s_tables[] = {
@@ -45,6 +46,54 @@ s_is_group (const char *word)
             if (!strncmp (c->words, word, len) && (c->words[len] == ' ' || !c->words[len]))
                 return true;
     return false;
+}
+
+/* Word @p w (0: the command, 1: its subcommand) of every command whose
+ * first word is @p group (any when NULL), each once, into @p out. */
+static size_t
+s_words (const char *group, int w, char out[][EL_CLI_SUGGEST_WORD_MAX], size_t max)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < S_TABLES; t++)
+        for (const el_cli_cmd_t *c = s_tables[t]; c->words && n < max; c++) {
+            const char *sp = strchr (c->words, ' ');
+            size_t l0 = sp ? (size_t) (sp - c->words) : strlen (c->words);
+            if (group && (strlen (group) != l0 || strncmp (c->words, group, l0)))
+                continue;
+            const char *word = w == 0 ? c->words : sp ? sp + 1 : NULL;
+            size_t len = w == 0 ? l0 : word ? strcspn (word, " ") : 0;
+            if (!word || len == 0 || len >= EL_CLI_SUGGEST_WORD_MAX)
+                continue;
+            bool seen = false;
+            for (size_t i = 0; i < n && !seen; i++)
+                seen = strlen (out[i]) == len && !strncmp (out[i], word, len);
+            if (!seen) {
+                memcpy (out[n], word, len);
+                out[n++][len] = '\0';
+            }
+        }
+    return n;
+}
+
+/* "unknown command", with the nearest command when one is near enough. */
+static int
+s_unknown (el_cli_t *cli, int n, char **rest)
+{
+    enum { MAX = 128 };
+    static char words[MAX][EL_CLI_SUGGEST_WORD_MAX];
+    const char *cands[MAX];
+    bool sub = n > 1 && s_is_group (rest[0]);
+    size_t k = s_words (sub ? rest[0] : NULL, sub ? 1 : 0, words, MAX);
+    for (size_t i = 0; i < k; i++)
+        cands[i] = words[i];
+    const char *near = el_cli_nearest (sub ? rest[1] : rest[0], cands, k);
+    if (near)
+        return el_cli_bad (cli, "unknown command '%s%s%s'; did you mean '%s%s%s'? "
+                                "(see entrelab --help)",
+                           rest[0], sub ? " " : "", sub ? rest[1] : "", sub ? rest[0] : "",
+                           sub ? " " : "", near);
+    return el_cli_bad (cli, "unknown command '%s%s%s' (see entrelab --help)", rest[0],
+                       sub ? " " : "", sub ? rest[1] : "");
 }
 
 static void
@@ -181,9 +230,7 @@ main (int argc, char **argv)
                                             rest[0], rest[0]);
                 goto out;
             }
-            rc = el_cli_bad (&cli, "unknown command '%s%s%s' (see entrelab --help)", rest[0],
-                             n > 1 && s_is_group (rest[0]) ? " " : "",
-                             n > 1 && s_is_group (rest[0]) ? rest[1] : "");
+            rc = s_unknown (&cli, n, rest);
             goto out;
         }
         if (help) {
