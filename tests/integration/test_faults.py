@@ -38,12 +38,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import el_it  # noqa: E402
 from el_it import Failure, check, free_port, wait_for  # noqa: E402
 from test_cli import NY, Net, Site, event_uids  # noqa: E402
 
