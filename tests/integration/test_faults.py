@@ -12,7 +12,8 @@ Cases:
               restart the store opens, every write the CLI acknowledged is
               there, no origin's chain has a gap, no reader slot of a dead
               process is left in the store's lock file, and the replica and
-              the broker converge to the same heads. The moments come from a
+              the broker converge to the same heads. In a third of the rounds
+              the replica, receiving, is killed too. The moments come from a
               seed, printed; --seed N replays a run.
   disk_full   a node's state folder on a small tmpfs (mounted by the test;
               where mounting is not permitted, a 1 MiB store limit instead,
@@ -22,7 +23,9 @@ Cases:
               succeed again and reach the other site by themselves.
   fsync_eio   fdatasync (LMDB's commit flush) fails with EIO, injected by
               strace: no write is acknowledged meanwhile; after a restart
-              without injection every acknowledged write is there.
+              without injection every acknowledged write is there. Then at
+              the receiving site: its head does not move, the session ends,
+              and it catches up by itself once flushes succeed again.
   link        a node reaches its broker through an in-test TCP proxy that
               delays bytes, drops connections, cuts them mid-frame and then
               partitions the link (20 s; --long: 180 s) while both sides keep
@@ -209,6 +212,7 @@ def case_crash(net):
     cut_imports = 0
     for r in range(rounds):
         mode = rng.choice(["burst", "import", "both"])
+        kill_b = rng.random() < 1 / 3           # the replica too, while it receives
         delay = rng.uniform(0.02, 1.0) if mode == "burst" else rng.uniform(0.02, 1.5 * t_import)
         w = imp = None
         if mode in ("burst", "both"):
@@ -224,9 +228,11 @@ def case_crash(net):
                                    env=dict(os.environ, TZ="Europe/Paris"))
         time.sleep(delay)
         imp_done = imp is not None and imp.poll() is not None
-        os.kill(a.proc.pid, signal.SIGKILL)
-        a.proc.wait()
-        a.proc = None
+        for s in (a, b) if kill_b else (a,):
+            os.kill(s.proc.pid, signal.SIGKILL)
+        for s in (a, b) if kill_b else (a,):
+            s.proc.wait()
+            s.proc = None
         got = []
         if w:
             w.stop()
@@ -242,7 +248,10 @@ def case_crash(net):
                                                  "cut by the kill", "acked" if imp.returncode == 0
                                             else "refused (%s)" % err.decode().strip()[-60:]))
         t_restart = time.monotonic()
-        a.start()                       # the store opens
+        for s in (a, b) if kill_b else (a,):
+            s.start()                   # the store opens
+            if s is b:
+                check_reader_slots(b)
         have = set(event_uids(net, a))
         lost = acked - have
         check(not lost, "round %d: %d acknowledged writes lost after SIGKILL: %s"
@@ -253,8 +262,9 @@ def case_crash(net):
         slots_checked = check_reader_slots(a) or slots_checked
         heads = wait_agree(net, [a, b, net.hub], "round %d: a, b and the hub agreeing" % r)
         check_no_gap(net, b)
-        print("round %2d: %-6s killed after %.2f s: %s; a's head %d; restart to agreement %.1f s"
-              % (r, mode, delay, ", ".join(got), heads[a.key][0], time.monotonic() - t_restart))
+        print("round %2d: %-6s %s killed after %.2f s: %s; a's head %d; restart to agreement %.1f s"
+              % (r, mode, "a, b" if kill_b else "a   ", delay, ", ".join(got), heads[a.key][0],
+                 time.monotonic() - t_restart))
     check(acked <= set(event_uids(net, b)), "b lacks acknowledged events")
     if not slots_checked:
         print("note: mdb_stat (lmdb-utils) absent: reader slots not checked")
@@ -338,6 +348,24 @@ def case_disk_full(net):
 
 # ------------------------------------------------------------ fsync EIO
 
+def eio_tracer(site, log):
+    """strace attached to @site's daemon, every flush failing with EIO."""
+    return subprocess.Popen(["strace", "-f", "-qq", "-o", log,
+                             "-e", "trace=fdatasync,fsync,msync",
+                             "-e", "inject=fdatasync,fsync,msync:error=EIO",
+                             "-p", str(site.proc.pid)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def detach(tracer):
+    tracer.send_signal(signal.SIGINT)
+    try:
+        tracer.wait(30)
+    except subprocess.TimeoutExpired:
+        tracer.kill()
+        tracer.wait()
+
+
 def case_fsync_eio(net):
     if not shutil.which("strace"):
         raise Skip("strace is not installed")
@@ -347,11 +375,8 @@ def case_fsync_eio(net):
         check(rc == 0, "write before injection: %s" % err.strip())
     # LMDB flushes a commit's pages with fdatasync (MDB_FDATASYNC on Linux,
     # no MDB_WRITEMAP: msync is never called) before it writes the meta page
-    slog = os.path.join(net.tmp, "strace.log")
-    tracer = subprocess.Popen(["strace", "-f", "-qq", "-o", slog, "-e", "trace=fdatasync,fsync,msync",
-                               "-e", "inject=fdatasync,fsync,msync:error=EIO",
-                               "-p", str(a.proc.pid)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    slog = os.path.join(net.tmp, "strace-a.log")
+    tracer = eio_tracer(a, slog)
     try:
         # attached once a flush is traced: writes start failing
         acked, refused, errors = [], [], []
@@ -378,12 +403,7 @@ def case_fsync_eio(net):
             check(store in e and "Input/output error" in e,
                   "the refusal does not name the store and the error: %r" % e)
     finally:
-        tracer.send_signal(signal.SIGINT)      # detach
-        try:
-            tracer.wait(30)
-        except subprocess.TimeoutExpired:
-            tracer.kill()
-            tracer.wait()
+        detach(tracer)
     check(a.proc.poll() is None, "a died under injected EIO (see a.log)")
     check(re.search(r"event=write_failed .*store=%s" % re.escape(os.path.join(a.dir, "data.mdb")),
                     a.log_text()), "a's log does not name its store for the failed flush")
@@ -401,6 +421,31 @@ def case_fsync_eio(net):
     check(rc == 0, "write after restart: %s" % err.strip())
     wait_agree(net, [a, b, net.hub], "a, b and the hub agreeing after the restart")
     check(set(acked) | {"post"} <= set(event_uids(net, b)), "b lacks acknowledged events")
+
+    # the receiving side: b's flushes fail while a writes; b keeps nothing it
+    # could not flush, ends the session, and catches up once they succeed again
+    held = full_heads(net, b)[a.key][0]
+    tracer = eio_tracer(b, os.path.join(net.tmp, "strace-b.log"))
+    try:
+        time.sleep(1)                           # attached
+        for i in range(20):
+            rc, err = add_event(net, a, "recv-%d" % i, i)
+            check(rc == 0, "a's write while b's flushes fail: %s" % err.strip())
+        wait_for("b's log saying it could not keep what it received", lambda: re.search(
+            r"event=receive_failed .*errno=5 .*store=%s .*action=session_ended"
+            % re.escape(os.path.join(b.dir, "data.mdb")), b.log_text()))
+        now = full_heads(net, b)[a.key][0]
+        check(now == held, "b's head of a moved from %d to %d while its flushes failed"
+              % (held, now))
+    finally:
+        detach(tracer)
+    check(b.proc.poll() is None, "b died under injected EIO (see b.log)")
+    t0 = time.monotonic()
+    wait_agree(net, [a, b, net.hub], "b catching up once its flushes succeed, no restart")
+    check({"recv-%d" % i for i in range(20)} <= set(event_uids(net, b)), "b lacks a's events")
+    check_no_gap(net, b)
+    print("fsync_eio: b refused a's entries while its flushes failed, caught up %.1f s "
+          "after the tracer left" % (time.monotonic() - t0))
 
 
 # ------------------------------------------------------------ link
