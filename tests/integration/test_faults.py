@@ -541,7 +541,20 @@ class Proxy:
         self.thread.join(10)
 
 
+def netem_note():
+    """Why the link is a proxy in this test: can tc netem run here (in a
+    network namespace of its own, made and dropped by unshare)?"""
+    if not shutil.which("unshare") or not shutil.which("tc"):
+        return "unshare or tc (iproute2) absent"
+    out = subprocess.run(["unshare", "-n", "tc", "qdisc", "add", "dev", "lo", "root",
+                          "netem", "delay", "1ms"], capture_output=True, text=True)
+    if out.returncode != 0:
+        return "tc netem refused here: %s" % (out.stderr.strip() or out.returncode)
+    return "tc netem would run here; this test uses the proxy all the same"
+
+
 def case_link(net):
+    print("link: an in-test TCP proxy between a and its broker (%s)" % netem_note())
     seed = net.args.seed if net.args.seed is not None else random.randrange(1 << 31)
     part_s = 180 if net.args.long else 20
     chaos_s = 60 if net.args.long else 10
