@@ -464,6 +464,11 @@ s_env_open (el_store_t *self)
     }
     if (rc)
         goto out_close;
+    /* clear the reader slots of processes that died holding one (kill -9):
+     * LMDB resets the table by itself only when this process is the first to
+     * open the store, and a stale slot pins old pages until the map fills */
+    int dead = 0;
+    (void) mdb_reader_check (self->env, &dead);
     /* a file left wider by an older compaction: the store holds personal data */
     struct stat st;
     if (self->path && stat (self->path, &st) == 0 && (st.st_mode & 077))

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -908,6 +909,24 @@ s_is_store_error (int rc)
         || (rc < -4096 && rc > EL_EBASE);                /* MDB_* */
 }
 
+/* For a system error @p rc of the store (LMDB says EIO for the short write
+ * of a full disk, ENOSPC when the file cannot grow): what the filesystem
+ * holding @p path has left, as " disk_free_kib=N" in @p log and, when under
+ * S_DISK_LOW_KIB, as a hint for people in @p hint (else both ""). */
+#define S_DISK_LOW_KIB 1024
+static void
+s_disk_note (int rc, const char *path, char *log, size_t log_size, char *hint, size_t hint_size)
+{
+    struct statvfs vfs;
+    log[0] = hint[0] = '\0';
+    if ((rc != -EIO && rc != -ENOSPC) || !path || statvfs (path, &vfs) != 0)
+        return;
+    unsigned long long kib = (unsigned long long) vfs.f_bavail * vfs.f_frsize / 1024;
+    snprintf (log, log_size, " disk_free_kib=%llu", kib);
+    if (kib < S_DISK_LOW_KIB)
+        snprintf (hint, hint_size, " (the disk holding it is full: %llu KiB free)", kib);
+}
+
 /* Our store failed to apply what @p l sent (@p rc): the sync core ended the
  * session so that the next one re-requests it from our stored heads. Said with
  * the store's path and, for a system error, the errno: at the first failure,
@@ -922,13 +941,15 @@ s_store_failed (el_node_t *self, s_link_t *l, int rc)
         return;
     l->store_log_us = now;
     char f[EL_LOG_FPR_BYTES], text[160], path[EL_CONFIG_PATH_MAX + 8];
-    char errno_text[24] = "";
+    char errno_text[24] = "", disk[40], hint[80];
     if (rc < 0 && rc > -4096)
         snprintf (errno_text, sizeof errno_text, " errno=%d", -rc);
-    el_log (EL_LOG_ERROR, "receive_failed", "peer=%s role=%s reason=%s%s error=%s store=%s "
+    s_disk_note (rc, el_store_path (self->store), disk, sizeof disk, hint, sizeof hint);
+    el_log (EL_LOG_ERROR, "receive_failed", "peer=%s role=%s reason=%s%s error=%s store=%s%s "
             "action=session_ended failures=%" PRIu64, s_link_name (l, f), s_link_role (l),
             el_strcode (rc), errno_text, el_log_quote (el_strerror (rc), text, sizeof text),
-            el_log_quote (el_store_path (self->store), path, sizeof path), l->store_failures);
+            el_log_quote (el_store_path (self->store), path, sizeof path), disk,
+            l->store_failures);
     l->store_failures = 0;
 }
 
@@ -2340,14 +2361,16 @@ s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
         if (s_is_store_error (rc)) {
             /* full or failing store: the log and the caller get its path */
             char text[160], path[EL_CONFIG_PATH_MAX + 8], errno_text[24] = "";
-            char why[EL_CONFIG_PATH_MAX + 160];
+            char why[EL_CONFIG_PATH_MAX + 240], disk[40], hint[80];
             if (rc > -4096)
                 snprintf (errno_text, sizeof errno_text, " errno=%d", -rc);
-            el_log (EL_LOG_ERROR, "write_failed", "reason=%s%s error=%s store=%s",
+            s_disk_note (rc, el_store_path (self->store), disk, sizeof disk, hint, sizeof hint);
+            el_log (EL_LOG_ERROR, "write_failed", "reason=%s%s error=%s store=%s%s",
                     el_strcode (rc), errno_text,
                     el_log_quote (el_strerror (rc), text, sizeof text),
-                    el_log_quote (el_store_path (self->store), path, sizeof path));
-            snprintf (why, sizeof why, "%s: %s", el_store_path (self->store), el_strerror (rc));
+                    el_log_quote (el_store_path (self->store), path, sizeof path), disk);
+            snprintf (why, sizeof why, "%s: %s%s", el_store_path (self->store),
+                      el_strerror (rc), hint);
             reply->text = el_control_strdup (ctl, why);
         } else if (rc == EL_ENOTADMITTED)
             reply->text = el_control_strdup (ctl, "this site is not admitted yet (no active "

@@ -9,7 +9,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
       libzmq3-dev libsodium-dev liblmdb-dev lmdb-utils libical-dev libinih-dev
       libcmocka-dev libjansson-dev jq python3 python3-nacl procps faketime
-      libmicrohttpd-dev libsystemd-dev python3-icalendar python3-dateutil python3-prometheus-client chromium)
+      libmicrohttpd-dev libsystemd-dev python3-icalendar python3-dateutil
+      python3-prometheus-client chromium strace scdoc)
 for arg in "$@"; do
   case "$arg" in
     --bench) pkgs+=(mosquitto libmosquitto-dev nginx-light) ;;

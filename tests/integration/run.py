@@ -624,7 +624,7 @@ def case_disk_full(net):
     """(i) B's state folder is on a small filesystem (a tmpfs mounted by the
     test; skipped where mounting is not permitted) that fills while B receives:
     B logs receive_failed with the errno (LMDB says EIO for the short write
-    of a full disk, or ENOSPC) and its store's path, ends the
+    of a full disk, or ENOSPC), its store's path and the space left, ends the
     session instead of keeping it, and once space is freed catches up by
     itself, without a restart."""
     mnt = os.path.join(net.tmp, "B")
@@ -652,7 +652,7 @@ def case_disk_full(net):
         store = re.escape(os.path.join(b.dir, "data.mdb"))
         wait_for("B's log saying its disk is full, with errno and path", lambda: re.search(
             r"event=receive_failed peer=\S+ role=broker reason=system_error errno=(5|28) "
-            r".*store=%s "
+            r".*store=%s disk_free_kib=\d+ "
             r"action=session_ended" % store, b.log_text()))
         held = b.heads().get(a.key, {}).get("seq", 0)
         expect(held < 3005, "B holds all of A's entries on a full disk: %d" % held)

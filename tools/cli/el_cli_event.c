@@ -744,7 +744,8 @@ s_show_overrides (el_cli_t *cli, json_t *ev, const El__RecordView *mv, const El_
     json_t *list = json_array (), *notes = json_array ();
     for (size_t i = 0; rc == 0 && i < o.n; i++) {
         int64_t orig = 0;
-        char note[S_NOTE_MAX], when[EL_CLI_TIME_TEXT_MAX], line[S_NOTE_MAX + 64];
+        char note[S_NOTE_MAX], when[EL_CLI_TIME_TEXT_MAX];
+        char line[EL_CLI_TIME_TEXT_MAX + 2 + S_NOTE_MAX];     /* "when: note" */
         if (el_ics_occurrence_start (m, o.events[i]->recurrence_id, &orig) < 0)
             orig = o.events[i]->dtstart_us;    /* a value we cannot read: say it as is */
         json_array_append_new (list, s_override_json (m, o.events[i], o.views[i]->key, orig,
