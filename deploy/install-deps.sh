@@ -10,7 +10,7 @@ pkgs=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
       libzmq3-dev libsodium-dev liblmdb-dev lmdb-utils libical-dev libinih-dev
       libcmocka-dev libjansson-dev jq python3 python3-nacl procps faketime
       libmicrohttpd-dev libsystemd-dev python3-icalendar python3-dateutil
-      python3-prometheus-client chromium strace scdoc)
+      python3-prometheus-client chromium strace scdoc lintian)
 for arg in "$@"; do
   case "$arg" in
     --bench) pkgs+=(mosquitto libmosquitto-dev nginx-light) ;;
