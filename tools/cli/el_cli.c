@@ -517,7 +517,7 @@ el_cli_own (el_cli_t *cli, El__Kind kind, const ProtobufCMessageDescriptor *desc
             const char *key_what, const char *noun, const char *hint, const char *key,
             El__ControlReply **reply, ProtobufCMessage **ret)
 {
-    const El__RecordView *v;
+    const El__RecordView *v = NULL;
     int rc = el_cli_check_key (cli, key_what, key, false);
     if (rc == 0)
         rc = el_cli_get (cli, kind, NULL, key, reply, &v);
