@@ -1041,6 +1041,58 @@ bench_trio_stop (bench_trio_t *t)
 }
 
 int
+bench_pair_start (void *ctx, bench_pair_t *p, const char *bin_dir, const char *dir,
+                  const char *broker_config)
+{
+    memset (p, 0, sizeof *p);
+    int rc = bench_free_tcp_port (&p->port);
+    if (rc < 0) {
+        bench_error ("no free TCP port");
+        return rc;
+    }
+    rc = bench_daemon_init (&p->broker, dir, "broker", true);
+    if (rc >= 0 && broker_config
+        && snprintf (p->broker.config, sizeof p->broker.config, "%s", broker_config)
+               >= (int) sizeof p->broker.config)
+        rc = -ENAMETOOLONG;
+    if (rc >= 0)
+        rc = bench_daemon_init (&p->a, dir, "a", false);
+    if (rc >= 0)
+        rc = bench_daemon_start (ctx, &p->broker, bin_dir, p->port, NULL, TRIO_START_MS);
+    if (rc >= 0)
+        rc = bench_ctl_new (ctx, p->broker.control, &p->bctl);
+    if (rc >= 0)
+        rc = bench_ctl_admit (p->bctl, p->a.id, "a");
+    if (rc >= 0)
+        rc = bench_daemon_start (ctx, &p->a, bin_dir, p->port, p->broker.id, TRIO_START_MS);
+    if (rc >= 0)
+        rc = bench_ctl_new (ctx, p->a.control, &p->actl);
+    if (rc >= 0)
+        rc = bench_ctl_wait_admitted (p->actl, TRIO_START_MS);
+    if (rc < 0) {
+        bench_pair_show_logs (p);
+        bench_pair_stop (p);
+    }
+    return rc;
+}
+
+void
+bench_pair_stop (bench_pair_t *p)
+{
+    bench_ctl_destroy (&p->actl);
+    bench_ctl_destroy (&p->bctl);
+    bench_daemon_stop (&p->a);
+    bench_daemon_stop (&p->broker);
+}
+
+void
+bench_pair_show_logs (const bench_pair_t *p)
+{
+    bench_daemon_show_log (&p->broker);
+    bench_daemon_show_log (&p->a);
+}
+
+int
 bench_el_main_init (const char *bin_dir, const char *base, const char *prefix, char *dir)
 {
     if (!bin_dir) {

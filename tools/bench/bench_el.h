@@ -177,6 +177,24 @@ typedef struct {
 int bench_trio_start (void *ctx, bench_trio_t *t, const char *bin_dir, const char *dir);
 void bench_trio_stop (bench_trio_t *t);
 
+/** The smallest network that writes: a broker and one node A, admitted and
+ * connected (A may write). */
+typedef struct {
+    bench_daemon_t broker, a;
+    bench_ctl_t *bctl, *actl;
+    int port;
+} bench_pair_t;
+
+/** Start the pair with state directories under @p dir; @p broker_config: a
+ * configuration file the broker reads under its flags (bench_daemon_t.config),
+ * or NULL. On failure everything started is stopped (logs shown).
+ * @return 0 or an error (printed). */
+int bench_pair_start (void *ctx, bench_pair_t *p, const char *bin_dir, const char *dir,
+                      const char *broker_config);
+void bench_pair_stop (bench_pair_t *p);
+/** Print both daemons' logs on stderr (after a failure). */
+void bench_pair_show_logs (const bench_pair_t *p);
+
 /** Poll @p ctl every @p poll_us until @p origin's head seq is >= @p seq.
  * @return 0, -ETIMEDOUT after @p timeout_s, errors (printed). */
 int bench_ctl_wait_seq (bench_ctl_t *ctl, const uint8_t origin[EL_KEY_BYTES], uint64_t seq,

@@ -25,7 +25,6 @@
 #include "bench_el.h"
 #include "bench_http.h"
 
-#define START_MS 15000
 #define FEED_WAIT_S 60
 
 /* How many VEVENTs the feed holds now; 0 on any error. */
@@ -55,20 +54,21 @@ s_write_file (const char *path, const char *data, size_t len)
     return rc;
 }
 
-/* The broker's configuration: http_listen on @p port. */
+/* The broker's configuration file, @p path (@p size bytes) in @p dir:
+ * http_listen on @p port. */
 static int
-s_config (bench_daemon_t *b, const char *dir, int port)
+s_config (char *path, size_t size, const char *dir, int port)
 {
     char text[128];
-    int n = snprintf (b->config, sizeof b->config, "%s/broker.conf", dir);
-    if (n < 0 || (size_t) n >= sizeof b->config)
+    int n = snprintf (path, size, "%s/broker.conf", dir);
+    if (n < 0 || (size_t) n >= size)
         return -ENAMETOOLONG;
     snprintf (text, sizeof text, "http_listen = 127.0.0.1:%d\n", port);
-    int rc = s_write_file (b->config, text, strlen (text));
-    if (rc == 0 && chmod (b->config, 0600) < 0)
+    int rc = s_write_file (path, text, strlen (text));
+    if (rc == 0 && chmod (path, 0600) < 0)
         rc = -errno;
     if (rc < 0)
-        bench_error ("write %s: %s", b->config, strerror (-rc));
+        bench_error ("write %s: %s", path, strerror (-rc));
     return rc;
 }
 
@@ -109,23 +109,15 @@ main (int argc, char **argv)
         return rc;
     rc = 1;
     void *ctx = zmq_ctx_new ();
-    bench_daemon_t b, a;
-    bench_ctl_t *bctl = NULL, *actl = NULL;
-    memset (&b, 0, sizeof b);
-    memset (&a, 0, sizeof a);
-    int port = 0, http = 0;
-    char *feed = NULL;
+    bench_pair_t p;
+    memset (&p, 0, sizeof p);
+    int http = 0;
+    char *feed = NULL, conf[BENCH_PATH_MAX + 16];
     size_t feed_len = 0;
-    if (!ctx || bench_free_tcp_port (&port) < 0 || bench_free_tcp_port (&http) < 0
-        || bench_daemon_init (&b, dir, "broker", true) < 0
-        || bench_daemon_init (&a, dir, "a", false) < 0 || s_config (&b, dir, http) < 0)
+    if (!ctx || bench_free_tcp_port (&http) < 0 || s_config (conf, sizeof conf, dir, http) < 0
+        || bench_pair_start (ctx, &p, bin_dir, dir, conf) < 0)
         goto out;
-    if (bench_daemon_start (ctx, &b, bin_dir, port, NULL, START_MS) < 0
-        || bench_ctl_new (ctx, b.control, &bctl) < 0 || bench_ctl_admit (bctl, a.id, "a") < 0
-        || bench_daemon_start (ctx, &a, bin_dir, port, b.id, START_MS) < 0
-        || bench_ctl_new (ctx, a.control, &actl) < 0
-        || bench_ctl_wait_admitted (actl, START_MS) < 0
-        || bench_ctl_write_many (actl, "agenda-", 1, events, 1000, 2) < 0)
+    if (bench_ctl_write_many (p.actl, "agenda-", 1, events, 1000, 2) < 0)
         goto out_logs;
     /* the broker's snapshot follows its store within EL_HTTP_REFRESH_MS */
     int64_t deadline = bench_now_ns () + (int64_t) FEED_WAIT_S * 1000000000;
@@ -153,7 +145,7 @@ main (int argc, char **argv)
     if (bench_http_load (http, "/agenda.ics", (int) clients, 1.0, feed_len, &per_s, &n) < 0)
         goto out_logs;
     for (uint64_t r = 0; r < runs; r++) {
-        int64_t cpu0 = bench_daemon_cpu_ns (&b), t0 = bench_now_ns ();
+        int64_t cpu0 = bench_daemon_cpu_ns (&p.broker), t0 = bench_now_ns ();
         if (bench_http_load (http, "/agenda.ics", (int) clients, (double) millis / 1000.0,
                              feed_len, &per_s, &n) < 0)
             goto out_logs;
@@ -163,19 +155,15 @@ main (int argc, char **argv)
         fprintf (stderr, "el_bench_http: run %llu: %llu requests by %llu clients, broker CPU "
                          "%.0f%% of wall\n", (unsigned long long) r + 1, (unsigned long long) n,
                  (unsigned long long) clients,
-                 100.0 * (double) (bench_daemon_cpu_ns (&b) - cpu0) / wall);
+                 100.0 * (double) (bench_daemon_cpu_ns (&p.broker) - cpu0) / wall);
     }
     rc = 0;
     goto out;
 out_logs:
-    bench_daemon_show_log (&b);
-    bench_daemon_show_log (&a);
+    bench_pair_show_logs (&p);
 out:
     free (feed);
-    bench_ctl_destroy (&actl);
-    bench_ctl_destroy (&bctl);
-    bench_daemon_stop (&a);
-    bench_daemon_stop (&b);
+    bench_pair_stop (&p);
     if (ctx)
         zmq_ctx_term (ctx);
     bench_rm_rf (dir);

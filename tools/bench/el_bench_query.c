@@ -19,8 +19,6 @@
 
 #include "bench_el.h"
 
-#define START_MS 15000
-
 int
 main (int argc, char **argv)
 {
@@ -50,22 +48,12 @@ main (int argc, char **argv)
         return rc;
     rc = 1;
     void *ctx = zmq_ctx_new ();
-    bench_daemon_t b, a;
-    bench_ctl_t *bctl = NULL, *actl = NULL;
-    memset (&b, 0, sizeof b);
-    memset (&a, 0, sizeof a);
-    int port = 0;
+    bench_pair_t p;
+    memset (&p, 0, sizeof p);
     int64_t *us = calloc (lookups, sizeof *us);
-    if (!ctx || !us || bench_free_tcp_port (&port) < 0
-        || bench_daemon_init (&b, dir, "broker", true) < 0
-        || bench_daemon_init (&a, dir, "a", false) < 0)
+    if (!ctx || !us || bench_pair_start (ctx, &p, bin_dir, dir, NULL) < 0)
         goto out;
-    if (bench_daemon_start (ctx, &b, bin_dir, port, NULL, START_MS) < 0
-        || bench_ctl_new (ctx, b.control, &bctl) < 0 || bench_ctl_admit (bctl, a.id, "a") < 0
-        || bench_daemon_start (ctx, &a, bin_dir, port, b.id, START_MS) < 0
-        || bench_ctl_new (ctx, a.control, &actl) < 0
-        || bench_ctl_wait_admitted (actl, START_MS) < 0
-        || bench_ctl_write_many (actl, "ev-", 1, n, 1000, 2) < 0)
+    if (bench_ctl_write_many (p.actl, "ev-", 1, n, 1000, 2) < 0)
         goto out_logs;
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
     for (uint64_t i = 0; i < lookups; i++) {
@@ -83,7 +71,7 @@ main (int argc, char **argv)
         req.get = &gr;
         El__ControlReply *reply = NULL;
         int64_t t0 = bench_now_ns ();
-        int err = bench_ctl_call (actl, &req, BENCH_CTL_TIMEOUT_MS, &reply);
+        int err = bench_ctl_call (p.actl, &req, BENCH_CTL_TIMEOUT_MS, &reply);
         us[i] = (bench_now_ns () - t0) / 1000;
         bool found = err == 0 && reply->r_case == EL__CONTROL_REPLY__R_GET && reply->get->record
                      && !strcmp (reply->get->record->key, key);
@@ -101,14 +89,10 @@ main (int argc, char **argv)
     rc = 0;
     goto out;
 out_logs:
-    bench_daemon_show_log (&b);
-    bench_daemon_show_log (&a);
+    bench_pair_show_logs (&p);
 out:
     free (us);
-    bench_ctl_destroy (&actl);
-    bench_ctl_destroy (&bctl);
-    bench_daemon_stop (&a);
-    bench_daemon_stop (&b);
+    bench_pair_stop (&p);
     if (ctx)
         zmq_ctx_term (ctx);
     bench_rm_rf (dir);
