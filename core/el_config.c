@@ -179,15 +179,16 @@ el_config_set (el_config_t *cfg, const char *name_in, const char *value, char *e
         return rc;
     }
     if (!strcmp (name, "http_listen")) {
-        uint32_t addr;
-        uint16_t port;
+        struct sockaddr_storage addr;
+        socklen_t addr_len;
         if (!value[0]) {
             cfg->http_listen[0] = '\0';
             return 0;
         }
         if (strlen (value) >= sizeof cfg->http_listen
-            || el_config_http_parse (value, &addr, &port) < 0) {
-            s_err (err, err_size, "http_listen: %s (expected ADDR:PORT, e.g. 127.0.0.1:8080)",
+            || el_config_http_parse (value, &addr, &addr_len) < 0) {
+            s_err (err, err_size, "http_listen: %s (expected ADDR:PORT, e.g. 127.0.0.1:8080 "
+                                  "or [::1]:8080)",
                    value);
             return EL_EINVAL;
         }
@@ -528,17 +529,19 @@ el_config_timezone_ok (const char *name)
 }
 
 int
-el_config_http_parse (const char *text, uint32_t *ret_addr, uint16_t *ret_port)
+el_config_http_parse (const char *text, struct sockaddr_storage *ret, socklen_t *ret_len)
 {
     char host[EL_CONFIG_HTTP_MAX];
     const char *colon = strrchr (text, ':');
     if (!colon || colon == text || (size_t) (colon - text) >= sizeof host)
         return EL_EINVAL;
-    memcpy (host, text, (size_t) (colon - text));
-    host[colon - text] = '\0';
-    struct in_addr in;
-    if (inet_pton (AF_INET, host, &in) != 1)
+    bool v6 = text[0] == '[';
+    const char *h = text + (v6 ? 1 : 0);
+    size_t hl = (size_t) (colon - h) - (v6 ? 1 : 0);
+    if (v6 && (colon[-1] != ']' || colon - 1 <= h))
         return EL_EINVAL;
+    memcpy (host, h, hl);
+    host[hl] = '\0';
     const char *p = colon + 1;
     unsigned long port = 0;
     if (!*p)
@@ -552,7 +555,21 @@ el_config_http_parse (const char *text, uint32_t *ret_addr, uint16_t *ret_port)
     }
     if (port == 0)
         return EL_EINVAL;
-    *ret_addr = in.s_addr;
-    *ret_port = (uint16_t) port;
+    memset (ret, 0, sizeof *ret);
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *) ret;
+        if (inet_pton (AF_INET6, host, &a->sin6_addr) != 1)
+            return EL_EINVAL;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons ((uint16_t) port);
+        *ret_len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *) ret;
+        if (inet_pton (AF_INET, host, &a->sin_addr) != 1)
+            return EL_EINVAL;
+        a->sin_family = AF_INET;
+        a->sin_port = htons ((uint16_t) port);
+        *ret_len = sizeof *a;
+    }
     return 0;
 }

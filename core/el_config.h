@@ -47,6 +47,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "el_entry.h"
 
@@ -153,11 +154,13 @@ bool el_config_timezone_ok (const char *name);
  *         and the fix); -errno when it cannot be checked (@p err says why). */
 int el_config_check_private (const char *path, char *err, size_t err_size);
 
-/** Parse an http_listen value "A.B.C.D:PORT" (PORT 1..65535) into a
- * socket address in network byte order.
- * @param[out] ret_addr IPv4 address, network order; @param[out] ret_port host order
- * @return 0, EL_EINVAL (not that form). */
-int el_config_http_parse (const char *text, uint32_t *ret_addr, uint16_t *ret_port);
+/** Parse an http_listen value, "A.B.C.D:PORT" or "[IPv6]:PORT" (PORT
+ * 1..65535; RFC 3986 §3.2.2 brackets), into a socket address.
+ * @param[out] ret     an AF_INET or AF_INET6 address, port and address in
+ *                     network byte order
+ * @param[out] ret_len its length, bytes
+ * @return 0, EL_EINVAL (not one of those forms). */
+int el_config_http_parse (const char *text, struct sockaddr_storage *ret, socklen_t *ret_len);
 
 /** Parse "KEY@ENDPOINT" or "KEY" (KEY checked or in the older form,
  * el_keytext_decode()). @return 0, EL_EINVAL, EL_EKEYFORMAT. */

@@ -1206,16 +1206,17 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
 static int
 s_listen (el_http_t *self, const char *text)
 {
-    uint32_t addr;
-    uint16_t port;
-    if (el_config_http_parse (text, &addr, &port) < 0)
+    struct sockaddr_storage sa;
+    socklen_t sa_len;
+    if (el_config_http_parse (text, &sa, &sa_len) < 0)
         return EL_EINVAL;
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (port),
-                              .sin_addr.s_addr = addr };
+    bool v6 = sa.ss_family == AF_INET6;
+    uint16_t port = ntohs (v6 ? ((struct sockaddr_in6 *) &sa)->sin6_port
+                              : ((struct sockaddr_in *) &sa)->sin_port);
     errno = 0;
     self->mhd = MHD_start_daemon (
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY, port, NULL, NULL,
-        s_access, self,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | (v6 ? MHD_USE_IPv6 : 0),
+        port, NULL, NULL, s_access, self,
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *) &sa,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) EL_HTTP_CONN_MEMORY,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) EL_HTTP_TIMEOUT_S,

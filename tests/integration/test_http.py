@@ -718,7 +718,33 @@ def case_browser(net):
     return 0
 
 
-CASES = {"web": case_web, "browser": case_browser}
+def case_ipv6(net):
+    """http_listen = [::1]:PORT: the endpoint answers over IPv6."""
+    try:
+        probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        probe.bind(("::1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+    except OSError as e:
+        print("SKIP: no IPv6 loopback here (%s)" % e)
+        return 77
+    site = net.add("v6", admit=False, extra=["--http", "[::1]:%d" % port])
+    net.hub.start()
+    site.start()
+    conn = http.client.HTTPConnection("::1", port, timeout=10)
+    try:
+        conn.request("GET", "/api/sites")
+        r = conn.getresponse()
+        body = r.read()
+    finally:
+        conn.close()
+    check(r.status == 200 and isinstance(json.loads(body), list),
+          "GET http://[::1]:%d/api/sites: %d %r" % (port, r.status, body[:200]))
+    check("http_listening listen=[::1]:%d" % port in site.log_text(), "log names the address")
+    return 0
+
+
+CASES = {"web": case_web, "browser": case_browser, "ipv6": case_ipv6}
 
 
 def main():

@@ -304,15 +304,25 @@ test_http_listen (void **state)
     assert_string_equal (cfg.http_listen, "");
     assert_int_equal (el_config_set (&cfg, "http-listen", "127.0.0.1:8080", err, sizeof err), 0);
     assert_string_equal (cfg.http_listen, "127.0.0.1:8080");
-    uint32_t addr = 0;
-    uint16_t port = 0;
-    assert_int_equal (el_config_http_parse ("10.1.2.3:65535", &addr, &port), 0);
-    assert_int_equal (port, 65535);
-    assert_int_equal (addr, htonl (0x0a010203));
+    struct sockaddr_storage sa;
+    socklen_t len = 0;
+    assert_int_equal (el_config_http_parse ("10.1.2.3:65535", &sa, &len), 0);
+    const struct sockaddr_in *in4 = (const struct sockaddr_in *) &sa;
+    assert_true (sa.ss_family == AF_INET && len == sizeof *in4);
+    assert_int_equal (ntohs (in4->sin_port), 65535);
+    assert_int_equal (in4->sin_addr.s_addr, htonl (0x0a010203));
+    assert_int_equal (el_config_http_parse ("[::1]:8080", &sa, &len), 0);
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) &sa;
+    assert_true (sa.ss_family == AF_INET6 && len == sizeof *in6);
+    assert_int_equal (ntohs (in6->sin6_port), 8080);
+    assert_true (IN6_IS_ADDR_LOOPBACK (&in6->sin6_addr));
+    assert_int_equal (el_config_set (&cfg, "http_listen", "[::]:8081", err, sizeof err), 0);
+    assert_int_equal (el_config_set (&cfg, "http_listen", "127.0.0.1:8080", err, sizeof err), 0);
     static const char *const bad[] = {
         "8080", ":8080", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
         "127.0.0.1:80a", "localhost:8080", "256.0.0.1:80", "tcp://127.0.0.1:80",
-        "127.0.0.1:99999999999999999999",
+        "127.0.0.1:99999999999999999999", "::1:8080", "[::1]", "[::1:8080", "[]:8080",
+        "[127.0.0.1]:80", "[::g]:80",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
