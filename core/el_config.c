@@ -178,21 +178,21 @@ el_config_set (el_config_t *cfg, const char *name_in, const char *value, char *e
             cfg->listen_n++;
         return rc;
     }
-    if (!strcmp (name, "http_listen")) {
+    if (!strcmp (name, "http_listen") || !strcmp (name, "metrics_listen")) {
+        char *to = name[0] == 'h' ? cfg->http_listen : cfg->metrics_listen;
         struct sockaddr_storage addr;
         socklen_t addr_len;
         if (!value[0]) {
-            cfg->http_listen[0] = '\0';
+            to[0] = '\0';
             return 0;
         }
-        if (strlen (value) >= sizeof cfg->http_listen
+        if (strlen (value) >= EL_CONFIG_HTTP_MAX
             || el_config_http_parse (value, &addr, &addr_len) < 0) {
-            s_err (err, err_size, "http_listen: %s (expected ADDR:PORT, e.g. 127.0.0.1:8080 "
-                                  "or [::1]:8080)",
-                   value);
+            s_err (err, err_size, "%s: %s (expected ADDR:PORT, e.g. 127.0.0.1:8080 "
+                                  "or [::1]:8080)", name, value);
             return EL_EINVAL;
         }
-        memcpy (cfg->http_listen, value, strlen (value) + 1);
+        memcpy (to, value, strlen (value) + 1);
         return 0;
     }
     if (!strcmp (name, "broker_key")) {

@@ -23,9 +23,12 @@
  *                 RFC 5545 §3.2.19 TZID text): where its floating times are and the zone
  *                 the command line shows its times in; "" = not set. Checked for form only
  *                 (letters, digits, '/', '_', '-', '+'; no "..", no leading '/' or '.').
- *   http_listen   ADDR:PORT (IPv4 dotted quad, e.g. 127.0.0.1:8080 or 0.0.0.0:8080):
- *                 serve the read-only web endpoint (agenda, calendar feed, open data,
- *                 metrics; daemon/el_http.h) there; default "" = off
+ *   http_listen   ADDR:PORT (IPv4 dotted quad, e.g. 127.0.0.1:8080 or 0.0.0.0:8080, or
+ *                 [IPv6]:PORT): serve the read-only web endpoint (agenda, calendar feed,
+ *                 open data, metrics; daemon/el_http.h) there; default "" = off
+ *   metrics_listen ADDR:PORT or [IPv6]:PORT: also serve /metrics alone there (for a
+ *                 Prometheus scraper on a private address while the pages face the
+ *                 public); default "" = off
  *   http_equipment true | false: list this network's machines on the web endpoint
  *                 (/equipment, /api/equipment; default true)
  * [limits]
@@ -56,7 +59,7 @@
 #define EL_CONFIG_PEERS_MAX     64      /* configured peers */
 #define EL_CONFIG_ERR_MAX       256     /* bytes of an error text */
 #define EL_CONFIG_TZ_MAX        64      /* bytes of a time zone name incl. NUL */
-#define EL_CONFIG_HTTP_MAX      32      /* bytes of http_listen incl. NUL */
+#define EL_CONFIG_HTTP_MAX      64      /* bytes of http_listen, metrics_listen incl. NUL */
 
 /* A daemon's log level (the daemons' logging is daemon/el_log.h). */
 typedef enum {
@@ -93,6 +96,7 @@ typedef struct {
     char config_file[EL_CONFIG_PATH_MAX];   /* the file --config loaded; "" = none (not a
                                                setting: el_config_from_args sets it) */
     char http_listen[EL_CONFIG_HTTP_MAX];   /* "ADDR:PORT" as given; "" = no web endpoint */
+    char metrics_listen[EL_CONFIG_HTTP_MAX]; /* "ADDR:PORT": /metrics alone; "" = none */
     el_log_level_t log_level;
     el_config_peer_t peers[EL_CONFIG_PEERS_MAX];
     size_t peers_n;

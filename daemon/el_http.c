@@ -49,7 +49,8 @@ typedef struct {
 typedef struct el_http {
     el_node_t *node;                    /* reactor thread only */
     bool equipment;                     /* http_equipment, copied at start for the HTTP thread */
-    struct MHD_Daemon *mhd;
+    struct MHD_Daemon *mhd;             /* http_listen: every route; NULL when unset */
+    struct MHD_Daemon *mhd_metrics;     /* metrics_listen: /metrics alone; NULL when unset */
     pthread_mutex_t lock;               /* guards current, current->refs, metrics */
     s_ref_t *current;
     char *metrics;                      /* rendered store/sync counters, NUL-terminated */
@@ -1201,10 +1202,36 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
     return s_plain (self, c, 404, "not found\n");
 }
 
+/* metrics_listen: /metrics alone (GET, HEAD), everything else 404. */
+static enum MHD_Result
+s_access_metrics (void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                  const char *version, const char *upload_data, size_t *upload_data_size,
+                  void **req_cls)
+{
+    (void) version;
+    (void) upload_data;
+    el_http_t *self = cls;
+    if (!*req_cls) {
+        *req_cls = self;
+        if (strcmp (method, MHD_HTTP_METHOD_GET) && strcmp (method, MHD_HTTP_METHOD_HEAD))
+            return s_plain (self, c, 405, "method not allowed: GET and HEAD only\n");
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
+        if (s_routes[i].route == S_METRICS && !strcmp (url, s_routes[i].path))
+            return s_answer (self, c, i, NULL, NULL);
+    return s_plain (self, c, 404, "not found: this address serves /metrics only\n");
+}
+
 /* ------------------------------------------------------------ role */
 
 static int
-s_listen (el_http_t *self, const char *text)
+s_listen (el_http_t *self, const char *text, MHD_AccessHandlerCallback access,
+          struct MHD_Daemon **ret)
 {
     struct sockaddr_storage sa;
     socklen_t sa_len;
@@ -1214,16 +1241,16 @@ s_listen (el_http_t *self, const char *text)
     uint16_t port = ntohs (v6 ? ((struct sockaddr_in6 *) &sa)->sin6_port
                               : ((struct sockaddr_in *) &sa)->sin_port);
     errno = 0;
-    self->mhd = MHD_start_daemon (
+    *ret = MHD_start_daemon (
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | (v6 ? MHD_USE_IPv6 : 0),
-        port, NULL, NULL, s_access, self,
+        port, NULL, NULL, access, self,
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *) &sa,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) EL_HTTP_CONN_MEMORY,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) EL_HTTP_TIMEOUT_S,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) EL_HTTP_PER_IP,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned) EL_HTTP_CONNS,
         MHD_OPTION_END);
-    if (!self->mhd)
+    if (!*ret)
         return errno ? -errno : -EADDRINUSE;
     return 0;
 }
@@ -1236,6 +1263,8 @@ s_stop (void **state_p)
         return;
     if (self->mhd)
         MHD_stop_daemon (self->mhd);
+    if (self->mhd_metrics)
+        MHD_stop_daemon (self->mhd_metrics);
     s_release (self, self->current);
     free (self->metrics);
     for (size_t i = 0; i < self->zones_n; i++)
@@ -1250,7 +1279,7 @@ s_start (el_node_t *node, void **ret_state)
 {
     const el_config_t *cfg = el_node_config (node);
     *ret_state = NULL;
-    if (!cfg->http_listen[0])
+    if (!cfg->http_listen[0] && !cfg->metrics_listen[0])
         return 0;
     el_http_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -1260,19 +1289,28 @@ s_start (el_node_t *node, void **ret_state)
     pthread_mutex_init (&self->lock, NULL);
     void *state = self;
     int rc = s_publish (self);
+    const char *failed = cfg->http_listen;
     if (rc == 0) {
         s_metrics_render (self);
         self->built_mono_us = self->metrics_mono_us = s_mono_us ();
-        rc = s_listen (self, cfg->http_listen);
+        if (cfg->http_listen[0])
+            rc = s_listen (self, cfg->http_listen, s_access, &self->mhd);
+    }
+    if (rc == 0 && cfg->metrics_listen[0]) {
+        failed = cfg->metrics_listen;
+        rc = s_listen (self, cfg->metrics_listen, s_access_metrics, &self->mhd_metrics);
     }
     if (rc < 0) {
-        el_log (EL_LOG_ERROR, "http_failed", "listen=%s reason=%s", cfg->http_listen,
-                el_strerror (rc));
+        el_log (EL_LOG_ERROR, "http_failed", "listen=%s reason=%s", failed, el_strerror (rc));
         s_stop (&state);
         return rc;
     }
-    el_log (EL_LOG_INFO, "http_listening", "listen=%s url=http://%s/", cfg->http_listen,
-            cfg->http_listen);
+    if (cfg->http_listen[0])
+        el_log (EL_LOG_INFO, "http_listening", "listen=%s url=http://%s/", cfg->http_listen,
+                cfg->http_listen);
+    if (cfg->metrics_listen[0])
+        el_log (EL_LOG_INFO, "metrics_listening", "listen=%s url=http://%s/metrics",
+                cfg->metrics_listen, cfg->metrics_listen);
     *ret_state = self;
     return 0;
 }

@@ -61,8 +61,9 @@
 #define EL_HTTP_CONNS        512       /* connections in all */
 #define EL_HTTP_AGENDA_DAYS  42        /* days shown by / and /embed */
 
-/** The web endpoint as a role. start(): nothing when http_listen is empty;
- * else the first snapshot, then the server (bind errors: -EADDRINUSE and
+/** The web endpoint as a role. start(): nothing when http_listen and
+ * metrics_listen are both empty; else the first snapshot, then the server
+ * (and a second one serving /metrics alone on metrics_listen) (bind errors: -EADDRINUSE and
  * other -errno, logged: the daemon does not start). on_applied() marks the
  * snapshot stale when an EVENT, EQUIPMENT or SITE entry was stored; tick()
  * renders it again; stop() stops the server (waits for its thread) and

@@ -2087,6 +2087,8 @@ s_reload_fixed (const el_config_t *was, const el_config_t *cfg, char *list, size
         { "credit", was->credit != cfg->credit },
         { "batch", was->batch != cfg->batch },
         { "durable", was->durable != cfg->durable },
+        { "http_listen", strcmp (was->http_listen, cfg->http_listen) != 0 },
+        { "metrics_listen", strcmp (was->metrics_listen, cfg->metrics_listen) != 0 },
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (fixed[i].changed)

@@ -718,8 +718,9 @@ def case_browser(net):
     return 0
 
 
-def case_ipv6(net):
-    """http_listen = [::1]:PORT: the endpoint answers over IPv6."""
+def case_listen(net):
+    """http_listen = [::1]:PORT: the endpoint answers over IPv6; metrics_listen
+    serves /metrics alone on its own address."""
     try:
         probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         probe.bind(("::1", 0))
@@ -728,7 +729,9 @@ def case_ipv6(net):
     except OSError as e:
         print("SKIP: no IPv6 loopback here (%s)" % e)
         return 77
-    site = net.add("v6", admit=False, extra=["--http", "[::1]:%d" % port])
+    mport = free_port()
+    site = net.add("v6", admit=False, extra=["--http", "[::1]:%d" % port, "--set",
+                                             "metrics_listen=127.0.0.1:%d" % mport])
     net.hub.start()
     site.start()
     conn = http.client.HTTPConnection("::1", port, timeout=10)
@@ -741,10 +744,16 @@ def case_ipv6(net):
     check(r.status == 200 and isinstance(json.loads(body), list),
           "GET http://[::1]:%d/api/sites: %d %r" % (port, r.status, body[:200]))
     check("http_listening listen=[::1]:%d" % port in site.log_text(), "log names the address")
+    samples = metrics_samples(mport)
+    check(("entrelab_store_commits_total", ()) in samples, "metrics_listen: %s" % samples)
+    for path, method, want in (("/", "GET", 404), ("/agenda.ics", "GET", 404),
+                               ("/api/events", "GET", 404), ("/metrics", "POST", 405)):
+        st = get(mport, path, method=method)[0]
+        check(st == want, "%s %s on metrics_listen: %d, want %d" % (method, path, st, want))
     return 0
 
 
-CASES = {"web": case_web, "browser": case_browser, "ipv6": case_ipv6}
+CASES = {"web": case_web, "browser": case_browser, "listen": case_listen}
 
 
 def main():
