@@ -1261,22 +1261,30 @@ s_outbound_event (el_node_t *self, s_link_t *l, uint16_t event, int32_t value)
                 l->endpoint, (int) value, ms);
         break;
     }
-    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: {
-        /* no detail: the connection dropped mid-handshake and libzmq
-         * reconnects by itself; a protocol failure ends it for good */
-        bool ended = event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: {
+        /* a protocol failure ends the connection for good: knock again later */
         l->auth_failures++;
         self->auth_failures++;
         l->down = S_DOWN_HANDSHAKE;
-        char retry[32] = "";
-        if (ended)
-            snprintf (retry, sizeof retry, " retry_in_ms=%" PRIu32, s_reknock_later (l));
         el_log (EL_LOG_WARN, "handshake_failed", "peer=%s role=%s endpoint=%s code=%d "
-                "reason=%s%s", peer, s_link_role (l), l->endpoint, (int) value,
-                ended ? "protocol" : "no_detail", retry);
+                "reason=protocol retry_in_ms=%" PRIu32, peer, s_link_role (l), l->endpoint,
+                (int) value, s_reknock_later (l));
         break;
     }
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        /* the connection dropped mid-handshake (a cut link, a proxy that
+         * accepts then closes): not a refusal, and libzmq reconnects by
+         * itself; said once until a handshake succeeds, as for an
+         * unreachable peer, not at every reconnect */
+        l->down = S_DOWN_HANDSHAKE;
+        if (!l->unreachable_logged) {
+            l->unreachable_logged = true;
+            if (!l->since_us)
+                l->since_us = el_now_us ();
+            el_log (EL_LOG_WARN, "handshake_failed", "peer=%s role=%s endpoint=%s code=%d "
+                    "reason=dropped", peer, s_link_role (l), l->endpoint, (int) value);
+        }
+        break;
     case ZMQ_EVENT_CONNECT_RETRIED:
     case ZMQ_EVENT_CLOSED:
         if (!l->connected)
