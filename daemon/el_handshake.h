@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EL_HANDSHAKE_OPEN_MAX     24    /* connections in handshake, all addresses */
+#define EL_HANDSHAKE_OPEN_MAX     16    /* connections in handshake, all addresses */
 #define EL_HANDSHAKE_PER_ADDR_MAX 4     /* ... from one source address */
 #define EL_HANDSHAKE_SLOTS        1024  /* table slots: accepts seen in one poll cycle
                                            beyond this are refused at once */
