@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <linux/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ typedef struct {
     el_handshake_peer_t peer;
     int64_t accepted_us;
     uint64_t order;             /* accept order: lower = older */
+    bool heavy;                 /* counts against the caps */
 } s_conn_t;
 
 typedef struct {
@@ -92,7 +94,16 @@ el_handshake_add (el_handshake_t *self, int fd, const el_handshake_peer_t *peer,
     c->peer = *peer;
     c->accepted_us = now_us;
     c->order = self->order++;
+    c->heavy = false;
     return 0;
+}
+
+void
+el_handshake_set_heavy (el_handshake_t *self, int fd, bool heavy)
+{
+    for (size_t i = 0; i < self->n; i++)
+        if (self->conns[i].fd == fd)
+            self->conns[i].heavy = heavy;
 }
 
 static bool
@@ -101,10 +112,13 @@ s_same_addr (const el_handshake_peer_t *a, const el_handshake_peer_t *b)
     return a->family == b->family && memcmp (a->addr, b->addr, sizeof a->addr) == 0;
 }
 
+/* heavy ones first, then by address, oldest first */
 static int
 s_cmp_conn (const void *x, const void *y)
 {
     const s_conn_t *a = x, *b = y;
+    if (a->heavy != b->heavy)
+        return a->heavy ? -1 : 1;
     if (a->peer.family != b->peer.family)
         return a->peer.family < b->peer.family ? -1 : 1;
     int c = memcmp (a->peer.addr, b->peer.addr, sizeof a->peer.addr);
@@ -153,11 +167,14 @@ el_handshake_pick (el_handshake_t *self, int64_t now_us, el_handshake_victim_t *
             s_remove_at (self, i);
         else
             i++;
-    if (self->n <= self->open_max && self->n <= self->per_addr_max)
+    size_t heavy = 0;
+    for (i = 0; i < self->n; i++)
+        heavy += self->conns[i].heavy;
+    if (heavy <= self->open_max && heavy <= self->per_addr_max)
         return 0;
     qsort (self->conns, self->n, sizeof self->conns[0], s_cmp_conn);
-    size_t ng = 0, n = 0, held = self->n;
-    for (i = 0; i < self->n; i++) {
+    size_t ng = 0, n = 0, held = heavy;
+    for (i = 0; i < heavy; i++) {
         if (ng == 0 || !s_same_addr (&self->conns[i].peer,
                                      &self->conns[self->groups[ng - 1].next].peer))
             self->groups[ng++] = (s_group_t) { .next = i, .end = i };
@@ -192,6 +209,12 @@ el_handshake_stats (const el_handshake_t *self, el_handshake_stats_t *ret)
 {
     *ret = self->stats;
     ret->open = self->n;
+}
+
+long
+el_handshake_wait_ms (const el_handshake_t *self)
+{
+    return self->n > self->open_max || self->n > self->per_addr_max ? EL_HANDSHAKE_CHECK_MS : -1;
 }
 
 const char *
@@ -281,10 +304,27 @@ el_handshake_on_accepted (el_handshake_t *self, int fd, int64_t now_us)
         s_refuse (self, fd, &p, EL_HANDSHAKE_TABLE_FULL, now_us);
 }
 
+/* Bytes the peer sent on @p fd so far; 0 when unknown. */
+static uint64_t
+s_bytes_received (int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset (&ti, 0, sizeof ti);
+    if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return 0;
+    return ti.tcpi_bytes_received;
+}
+
 size_t
 el_handshake_enforce (el_handshake_t *self, int64_t now_us)
 {
     size_t done = 0;
+    if (self->n > self->open_max || self->n > self->per_addr_max)
+        for (size_t i = 0; i < self->n; i++)
+            if (!self->conns[i].heavy)
+                self->conns[i].heavy =
+                    s_bytes_received (self->conns[i].fd) > EL_HANDSHAKE_HEAVY_BYTES;
     size_t n = el_handshake_pick (self, now_us, self->victims, EL_HANDSHAKE_SLOTS);
     for (size_t i = 0; i < n; i++) {
         const el_handshake_victim_t *v = &self->victims[i];

@@ -18,6 +18,12 @@
  * entry older than the handshake timeout plus a margin is forgotten without
  * acting (libzmq has ended that handshake one way or the other).
  *
+ * Only heavy connections count against the caps: those that sent more than
+ * EL_HANDSHAKE_HEAVY_BYTES (TCP_INFO), which is what holds memory. So honest
+ * sites reconnecting together from one address (a NAT, a restart of many)
+ * are never cut for their number, and what the rest can hold is bounded by
+ * that size times the daemon's connections.
+ *
  * Over a cap, el_handshake_enforce() shuts the socket down (shutdown(2),
  * SHUT_RDWR), which makes libzmq's I/O thread drop the connection: first the
  * oldest connection of an address over its own cap, then, while the total is
@@ -42,6 +48,11 @@
                                            beyond this are refused at once */
 #define EL_HANDSHAKE_ADDR_BYTES   16    /* an IPv6 address; IPv4 uses the first 4 */
 #define EL_HANDSHAKE_LOG_S        10    /* one refusal line per reason per window, s */
+#define EL_HANDSHAKE_CHECK_MS     5     /* connections over a cap are looked at this often, ms */
+#define EL_HANDSHAKE_HEAVY_BYTES  (16u << 10) /* a connection that sent more than this
+                                                 (TCP_INFO bytes received) counts against
+                                                 the caps; an honest CURVE handshake and a
+                                                 Hello of ~150 heads send less */
 
 /** Why a connection in handshake was shut down. */
 typedef enum {
@@ -81,6 +92,10 @@ void el_handshake_destroy (el_handshake_t **self_p);
 int el_handshake_add (el_handshake_t *self, int fd, const el_handshake_peer_t *peer,
                       int64_t now_us);
 
+/** Does the connection on @p fd count against the caps (heavy)? New
+ * entries do not; el_handshake_enforce() sets it from TCP_INFO. */
+void el_handshake_set_heavy (el_handshake_t *self, int fd, bool heavy);
+
 /** The connection on @p fd ended its handshake, or closed: forget it.
  * @return true if it was held. */
 bool el_handshake_ended (el_handshake_t *self, int fd);
@@ -92,9 +107,9 @@ typedef struct {
     el_handshake_reason_t reason;
 } el_handshake_victim_t;
 
-/** Forget expired entries, then pick every connection to refuse so that
- * each address holds at most per_addr_max and all at most open_max, and
- * forget those too. O(n log n + groups x refusals) for n entries.
+/** Forget expired entries, then pick every heavy connection to refuse so
+ * that each address holds at most per_addr_max heavy ones and all at most
+ * open_max, and forget those too. O(n log n + groups x refusals) for n entries.
  * @param[out] ret  room for @p cap victims (EL_HANDSHAKE_SLOTS is always
  *                  enough); oldest first within each address
  * @return victims written. */
@@ -116,6 +131,11 @@ void el_handshake_on_accepted (el_handshake_t *self, int fd, int64_t now_us);
 size_t el_handshake_enforce (el_handshake_t *self, int64_t now_us);
 
 void el_handshake_stats (const el_handshake_t *self, el_handshake_stats_t *ret);
+
+/** ms the reactor may sleep before el_handshake_enforce() must look again:
+ * EL_HANDSHAKE_CHECK_MS while more connections are in handshake than a cap
+ * allows (one of them may be filling up), else -1 (no limit). */
+long el_handshake_wait_ms (const el_handshake_t *self);
 
 /** "per_address", "total", "table_full". */
 const char *el_handshake_reason_name (el_handshake_reason_t reason);

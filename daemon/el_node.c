@@ -2282,6 +2282,9 @@ el_node_run (el_node_t *self)
             timeout = 0;
         if (pending && timeout > 5)
             timeout = 5;
+        long hs_ms = el_handshake_wait_ms (self->handshake);
+        if (hs_ms >= 0 && timeout > hs_ms)
+            timeout = hs_ms;
         int rc = zmq_poll (items, n, timeout);
         if (rc < 0) {
             if (errno == EINTR)

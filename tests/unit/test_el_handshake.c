@@ -14,6 +14,16 @@
 
 #define S_EXPIRE_US 6000000
 
+/* Add a connection that already sent much (counts against the caps). */
+static int
+s_add_heavy (el_handshake_t *hs, int fd, const el_handshake_peer_t *p, int64_t now)
+{
+    int rc = el_handshake_add (hs, fd, p, now);
+    if (rc == 0)
+        el_handshake_set_heavy (hs, fd, true);
+    return rc;
+}
+
 static el_handshake_peer_t
 s_peer (uint8_t last, uint16_t port)
 {
@@ -30,10 +40,10 @@ test_per_address_cap_evicts_oldest_of_that_address (void **state)
     el_handshake_t *hs = el_handshake_new (8, 2, S_EXPIRE_US);
     assert_non_null (hs);
     el_handshake_peer_t honest = s_peer (1, 1000);
-    assert_int_equal (el_handshake_add (hs, 10, &honest, 0), 0);
+    assert_int_equal (s_add_heavy (hs, 10, &honest, 0), 0);
     for (int i = 0; i < 3; i++) {
         el_handshake_peer_t p = s_peer (2, (uint16_t) (2000 + i));
-        assert_int_equal (el_handshake_add (hs, 20 + i, &p, 1 + i), 0);
+        assert_int_equal (s_add_heavy (hs, 20 + i, &p, 1 + i), 0);
     }
     el_handshake_victim_t v[4];
     assert_int_equal (el_handshake_pick (hs, 10, v, 4), 1);
@@ -57,12 +67,12 @@ test_total_cap_evicts_from_the_most_crowded_address (void **state)
     (void) state;
     el_handshake_t *hs = el_handshake_new (4, 3, S_EXPIRE_US);
     el_handshake_peer_t honest = s_peer (1, 1000);
-    assert_int_equal (el_handshake_add (hs, 10, &honest, 0), 0);
+    assert_int_equal (s_add_heavy (hs, 10, &honest, 0), 0);
     int fds[] = { 30, 31, 40, 41, 32 };
     uint8_t addr[] = { 3, 3, 4, 4, 3 };
     for (int i = 0; i < 5; i++) {
         el_handshake_peer_t p = s_peer (addr[i], (uint16_t) (3000 + i));
-        assert_int_equal (el_handshake_add (hs, fds[i], &p, 1 + i), 0);
+        assert_int_equal (s_add_heavy (hs, fds[i], &p, 1 + i), 0);
     }
     el_handshake_victim_t v[8];
     size_t n = el_handshake_pick (hs, 10, v, 8);
@@ -83,8 +93,8 @@ test_ended_and_expired_are_never_picked (void **state)
     (void) state;
     el_handshake_t *hs = el_handshake_new (1, 1, S_EXPIRE_US);
     el_handshake_peer_t p = s_peer (5, 5000), q = s_peer (5, 5001);
-    assert_int_equal (el_handshake_add (hs, 50, &p, 0), 0);
-    assert_int_equal (el_handshake_add (hs, 51, &q, 1), 0);
+    assert_int_equal (s_add_heavy (hs, 50, &p, 0), 0);
+    assert_int_equal (s_add_heavy (hs, 51, &q, 1), 0);
     assert_true (el_handshake_ended (hs, 50));
     assert_false (el_handshake_ended (hs, 50));
     el_handshake_victim_t v[4];
@@ -113,7 +123,7 @@ test_table_full_and_counts (void **state)
     for (int i = 0; i < EL_HANDSHAKE_SLOTS; i++) {
         el_handshake_peer_t p = s_peer ((uint8_t) (i % 200), (uint16_t) i);
         p.addr[2] = (uint8_t) (i / 200);
-        assert_int_equal (el_handshake_add (hs, 100 + i, &p, i), 0);
+        assert_int_equal (s_add_heavy (hs, 100 + i, &p, i), 0);
     }
     el_handshake_peer_t p = s_peer (9, 9);
     assert_int_equal (el_handshake_add (hs, 99, &p, 0), EL_ETOOBIG);
@@ -132,6 +142,31 @@ test_table_full_and_counts (void **state)
     el_handshake_destroy (&hs);
 }
 
+/* Connections that sent little (honest handshakes, many from one NAT) are
+ * never cut for their number; heavy ones from the same address are. */
+static void
+test_light_connections_do_not_count (void **state)
+{
+    (void) state;
+    el_handshake_t *hs = el_handshake_new (4, 2, S_EXPIRE_US);
+    for (int i = 0; i < 20; i++) {
+        el_handshake_peer_t p = s_peer (1, (uint16_t) (1000 + i));
+        assert_int_equal (el_handshake_add (hs, 10 + i, &p, i), 0);
+    }
+    el_handshake_victim_t v[32];
+    assert_int_equal (el_handshake_pick (hs, 30, v, 32), 0);
+    for (int i = 0; i < 3; i++) {
+        el_handshake_peer_t p = s_peer (1, (uint16_t) (2000 + i));
+        assert_int_equal (s_add_heavy (hs, 40 + i, &p, 30 + i), 0);
+    }
+    assert_int_equal (el_handshake_pick (hs, 40, v, 32), 1);
+    assert_int_equal (v[0].fd, 40);
+    el_handshake_stats_t st;
+    el_handshake_stats (hs, &st);
+    assert_int_equal (st.open, 22);
+    el_handshake_destroy (&hs);
+}
+
 int
 main (void)
 {
@@ -140,6 +175,7 @@ main (void)
         cmocka_unit_test (test_total_cap_evicts_from_the_most_crowded_address),
         cmocka_unit_test (test_ended_and_expired_are_never_picked),
         cmocka_unit_test (test_table_full_and_counts),
+        cmocka_unit_test (test_light_connections_do_not_count),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
