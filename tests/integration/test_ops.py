@@ -5,7 +5,7 @@ Site helpers of test_cli.py), each case in its own temp dir with free ports.
 Waits are bounded (el_it.WAIT_S) and nothing is asserted on timing.
 
   test_ops.py --case NAME --cli BIN --node BIN --broker BIN [--ctl BIN] [--keep]
-Cases: refused_then_admitted, hub_behind, reload, typed_keys, import_columns,
+Cases: refused_then_admitted, hub_behind, reload, typed_keys, import_columns, notify,
 revoked_history.
 """
 import argparse
