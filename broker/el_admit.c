@@ -60,9 +60,18 @@ el_admit_revoke (el_sync_t *sync, el_store_t *store, const el_keypair_t *broker,
     El__Site *cur = NULL;
     if (el_store_record_get (store, EL__KIND__SITE, broker->pk, key, &e) == 0 && e->body)
         cur = el__site__unpack (&el_pb_allocator, e->payload_len, e->payload);
-    int rc = el_admit_write (sync, broker, site, cur, NULL,
-                             EL__SITE_KIND__SITE_KIND_UNSPECIFIED, EL__SITE_STATUS__REVOKED,
-                             ret_seq);
+    El__Site rec = EL__SITE__INIT;
+    if (cur)
+        rec = *cur;             /* shallow: cur's fields, borrowed until packed */
+    el_head_t head;
+    int rc = el_store_head (store, site, &head);
+    if (rc == 0)
+        rec.revoked_head = head.seq;
+    else if (rc != EL_ENOTFOUND)
+        goto out;
+    rc = el_admit_write (sync, broker, site, &rec, NULL, EL__SITE_KIND__SITE_KIND_UNSPECIFIED,
+                         EL__SITE_STATUS__REVOKED, ret_seq);
+out:
     if (cur)
         el__site__free_unpacked (cur, &el_pb_allocator);
     el_entry_destroy (&e);

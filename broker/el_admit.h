@@ -23,8 +23,11 @@ int el_admit_write (el_sync_t *sync, const el_keypair_t *broker, const uint8_t s
                     const El__Site *tmpl, const char *name, El__SiteKind kind,
                     El__SiteStatus status, uint64_t *ret_seq);
 
-/** Revoke @p site, keeping what the current record says about it.
- * @return as el_admit_write(). */
+/** Revoke @p site, keeping what the current record says about it. The
+ * record names the site's head in our store (revoked_head): every store
+ * keeps the site's entries up to it, written while it was admitted, and
+ * refuses later ones; a site never heard from gets 0 (all refused).
+ * @return as el_admit_write(), store errors reading the head. */
 int el_admit_revoke (el_sync_t *sync, el_store_t *store, const el_keypair_t *broker,
                      const uint8_t site[EL_KEY_BYTES], uint64_t *ret_seq);
 

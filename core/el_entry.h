@@ -35,7 +35,13 @@
 #define EL_PROTOCOL_VERSION 1
 
 /* Caps, checked before any unpack. */
-#define EL_FRAME_MAX       (8u << 20)  /* one wire Msg, bytes (ZMQ_MAXMSGSIZE) */
+/* One wire Msg, bytes (ZMQ_MAXMSGSIZE). libzmq applies it to handshake
+ * commands too, so it is also what a stranger can make a daemon hold per
+ * connection before authentication (el_handshake.h caps those connections).
+ * Every honest frame fits: an Entries batch stops two entries short of it
+ * (el_sync.c S_FRAME_BUDGET, entries of EL_ENTRY_MAX), a Hello of
+ * EL_SYNC_HELLO_HEADS_MAX heads is ~1.35 MB; el_sync.c asserts both. */
+#define EL_FRAME_MAX       (2u << 20)
 #define EL_ENTRY_MAX       (128u << 10) /* one serialized Entry, bytes */
 #define EL_PAYLOAD_MAX     (64u << 10) /* one record payload, bytes */
 #define EL_RECORD_KEY_MAX  200         /* record key, bytes (UTF-8, no control chars) */

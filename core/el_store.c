@@ -36,6 +36,9 @@
 #define S_STATE_DELETED   0x01  /* the latest entry is a tombstone */
 #define S_STATE_REVOKED   0x02  /* SITE record whose status is REVOKED */
 #define S_STATE_TIMED     0x04  /* indexed in by_time; the start follows */
+#define S_STATE_REVOKED_AT 0x08 /* REVOKED SITE record naming the site's head at
+                                   revocation (Site.revoked_head), which follows in
+                                   the start's place (a SITE record is never timed) */
 /* kind(1) ‖ origin ‖ key ‖ 0 ‖ seq: the longest key we write (history) */
 #define S_KEY_MAX         (1 + EL_KEY_BYTES + EL_RECORD_KEY_MAX + 1 + S_SEQ_BYTES)
 #define S_MAP_ALIGN       ((size_t) 1 << 16)  /* map sizes rounded up to this, bytes */
@@ -595,6 +598,7 @@ typedef struct {
     bool timed;                 /* has a by_time start */
     int64_t start_us;
     int site_status;            /* El__SiteStatus of a SITE payload */
+    uint64_t revoked_head;      /* its Site.revoked_head, when REVOKED */
 } s_item_t;
 
 typedef struct {
@@ -627,6 +631,7 @@ s_payload_check (el_store_t *self, s_item_t *it)
     const El__EntryBody *b = it->e->body;
     it->timed = false;
     it->site_status = 0;
+    it->revoked_head = 0;
     if (b->deleted || b->kind <= 0 || b->kind > EL_RECORD_KIND_KNOWN_MAX)
         return 0;               /* unknown kinds: stored and forwarded, not indexed */
     ProtobufCMessage *m = protobuf_c_message_unpack (el_record_descriptor (b->kind), pa,
@@ -635,8 +640,11 @@ s_payload_check (el_store_t *self, s_item_t *it)
         s_arena_reset (&self->arena);  /* what a failed unpack allocated */
         return EL_EPROTO;
     }
-    if (b->kind == EL__KIND__SITE)
+    if (b->kind == EL__KIND__SITE) {
         it->site_status = ((const El__Site *) m)->status;
+        if (it->site_status == EL__SITE_STATUS__REVOKED)
+            it->revoked_head = ((const El__Site *) m)->revoked_head;
+    }
     else if (b->kind == EL__KIND__EVENT) {
         it->timed = true;
         it->start_us = ((const El__Event *) m)->dtstart_us;
@@ -675,15 +683,21 @@ s_head_put (el_store_t *self, MDB_txn *txn, const el_head_t *h)
     return mdb_put (txn, self->dbi_heads, &key, &val, 0);
 }
 
-/* Set or clear EL_HEAD_REVOKED (a quarantine stays). */
+/* Set or clear EL_HEAD_REVOKED (a quarantine stays). A revocation naming
+ * the site's head at revocation (@p revoked_head, 0 = none) marks the head
+ * only once we hold all of it: until then, its entries up to that seq are
+ * still accepted and later ones refused by s_attestation's limit. */
 static int
-s_head_revoke (el_store_t *self, MDB_txn *txn, const uint8_t *origin, bool revoked)
+s_head_revoke (el_store_t *self, MDB_txn *txn, const uint8_t *origin, bool revoked,
+               uint64_t revoked_head)
 {
     el_head_t h;
     bool found;
     int rc = s_head_get (self, txn, origin, &h, &found);
     if (rc)
         return rc;
+    if (revoked && revoked_head && (!found || h.seq < revoked_head))
+        return 0;
     el_head_status_t want = h.status;
     if (revoked && h.status == EL_HEAD_OK)
         want = EL_HEAD_REVOKED;
@@ -798,7 +812,11 @@ s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
     if (b->kind == EL__KIND__SITE && it->site_status == EL__SITE_STATUS__REVOKED)
         flags |= S_STATE_REVOKED;
     MDB_val sval = { S_STATE_BYTES, sv };
-    if (!b->deleted && it->timed) {
+    if (b->kind == EL__KIND__SITE && (flags & S_STATE_REVOKED) && it->revoked_head) {
+        flags |= S_STATE_REVOKED_AT;
+        el_be64_put (sv + S_STATE_BYTES, it->revoked_head);
+        sval.mv_size = S_STATE_TIMED_BYTES;
+    } else if (!b->deleted && it->timed) {
         uint64_t start = s_time_flip (it->start_us);
         flags |= S_STATE_TIMED;
         el_be64_put (sv + S_STATE_BYTES, start);
@@ -835,18 +853,23 @@ s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
             || memcmp (target, e->origin, EL_KEY_BYTES) == 0)
             return 0;
         if (it->site_status == EL__SITE_STATUS__REVOKED)
-            return s_head_revoke (self, txn, target, true);
+            return s_head_revoke (self, txn, target, true, it->revoked_head);
         if (it->site_status == EL__SITE_STATUS__ACTIVE)
-            return s_head_revoke (self, txn, target, false);
+            return s_head_revoke (self, txn, target, false, 0);
     }
     return 0;
 }
 
 /* Is the (non-authority) origin of @p e attested by the network it names?
- * @param[out] verdict 0, EL_ENOTADMITTED, EL_EREVOKED. @return 0 or MDB_*. */
+ * @param[out] verdict 0, EL_ENOTADMITTED, EL_EREVOKED.
+ * @param[out] limit   with EL_EREVOKED: the origin's entries up to this seq
+ *                     are still accepted (its head at revocation); 0 = none.
+ * @return 0 or MDB_*. */
 static int
-s_attestation (el_store_t *self, MDB_txn *txn, const el_entry_t *e, int *verdict)
+s_attestation (el_store_t *self, MDB_txn *txn, const el_entry_t *e, int *verdict,
+               uint64_t *limit)
 {
+    *limit = 0;
     char text[EL_KEY_TEXT_BYTES];
     el_key_to_text (e->origin, text);
     uint8_t sk[S_KEY_MAX];
@@ -864,6 +887,9 @@ s_attestation (el_store_t *self, MDB_txn *txn, const el_entry_t *e, int *verdict
     uint8_t flags = ((const uint8_t *) val.mv_data)[S_SEQ_BYTES];
     *verdict = (flags & S_STATE_DELETED) ? EL_ENOTADMITTED
              : (flags & S_STATE_REVOKED) ? EL_EREVOKED : 0;
+    if (*verdict == EL_EREVOKED && (flags & S_STATE_REVOKED_AT)
+        && val.mv_size >= S_STATE_TIMED_BYTES)
+        *limit = el_be64_get ((const uint8_t *) val.mv_data + S_STATE_BYTES);
     return 0;
 }
 
@@ -942,6 +968,7 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
     bool attest_done = false;
     const uint8_t *attest_network = NULL;
     int attest_verdict = 0;
+    uint64_t attest_limit = 0;      /* with EL_EREVOKED: seqs still accepted */
 
     /* 1. walk oldest first: classify, build the candidate chain */
     for (uint32_t i = g->first; i != S_NONE; i = items[i].next) {
@@ -961,13 +988,14 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
         }
         if (self->require_attestation && !authority) {
             if (!attest_done || memcmp (attest_network, e->network, EL_KEY_BYTES)) {
-                rc = s_attestation (self, txn, e, &attest_verdict);
+                rc = s_attestation (self, txn, e, &attest_verdict, &attest_limit);
                 if (rc)
                     return rc;
                 attest_done = true;
                 attest_network = e->network;
             }
-            if (attest_verdict) {
+            if (attest_verdict
+                && !(attest_verdict == EL_EREVOKED && e->seq <= attest_limit)) {
                 it->status = attest_verdict;
                 continue;
             }
@@ -1596,7 +1624,7 @@ static int
 s_revoke_txn (el_store_t *self, MDB_txn *txn, void *arg)
 {
     const s_origin_arg_t *a = arg;
-    return s_head_revoke (self, txn, a->origin, a->revoked);
+    return s_head_revoke (self, txn, a->origin, a->revoked, 0);
 }
 
 int

@@ -27,6 +27,16 @@
 #define S_PUMP_BYTES   (64u << 20)              /* bytes queued: pumping stops here too */
 #define S_FRAME_BUDGET (EL_FRAME_MAX - 64)      /* bytes of entries per Entries frame */
 #define S_ENTRY_OVERHEAD 6                      /* bytes: tag + length varint per entry */
+/* bytes: the largest Hello we send or accept (a Head: origin, seq, hash and
+ * their tags, in its tag and length; a network: tag, length, key), plus its
+ * fixed fields and the Msg around it */
+#define S_HELLO_BYTES_MAX (EL_SYNC_HELLO_HEADS_MAX * (4 + 2 + EL_KEY_BYTES + 1 + 10 + 2 \
+                                                     + EL_HASH_BYTES) \
+                           + EL_SYNC_HELLO_NETS_MAX * (2 + EL_KEY_BYTES) \
+                           + EL_SYNC_HELLO_KINDS_MAX * 10 + 1024)
+_Static_assert (S_HELLO_BYTES_MAX <= EL_FRAME_MAX, "a full Hello must fit in one frame");
+_Static_assert (2 * (EL_ENTRY_MAX + S_ENTRY_OVERHEAD) <= S_FRAME_BUDGET,
+                "an Entries frame must hold two of the largest entries");
 #define S_CREDIT_MAX   ((uint64_t) 1 << 40)     /* entries: saturation of a peer's grants */
 #define S_ENDED        1                        /* a frame handler's result: the session
                                                    ended (see s_session_end) */

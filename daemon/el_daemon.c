@@ -2,6 +2,7 @@
 #include "el_daemon.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
@@ -53,6 +54,12 @@ el_daemon_start (const char *prog, void (*usage) (FILE *out), int argc, char **a
         fprintf (stderr, "error event=crypto_init_failed\n");
         return 1;
     }
+    /* Frames of strangers and peers up to EL_FRAME_MAX come and go: give
+     * every large buffer back to the system when freed. glibc would raise
+     * its mmap threshold after the first such free and keep later ones in
+     * the heap, so a flood's peak would stay as resident memory. */
+    if (mallopt (M_MMAP_THRESHOLD, EL_DAEMON_MMAP_THRESHOLD) != 1)
+        fprintf (stderr, "warn event=mallopt_failed\n");
     el_config_init (cfg);
     s_extra_t x = { flags, extra, extra_arg };
     s_start_args.argc = argc;

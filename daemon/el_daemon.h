@@ -11,6 +11,9 @@
 #include "el_config.h"
 #include "el_role.h"
 
+#define EL_DAEMON_MMAP_THRESHOLD (128 << 10)  /* bytes: larger allocations are mmapped
+                                                (mallopt M_MMAP_THRESHOLD) */
+
 /** el_daemon_start() returns this when main() should go on. */
 #define EL_DAEMON_GO (-1)
 

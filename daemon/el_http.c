@@ -811,6 +811,16 @@ s_metrics_render (el_http_t *self)
     s_metric (&sb, "entrelab_peers_connected", "gauge", "Peers with an open sync session.",
               el_node_peers_connected (self->node));
     s_metrics_peers (self, &sb);
+    el_handshake_stats_t hs;
+    el_node_handshake_stats (self->node, &hs);
+    s_metric (&sb, "entrelab_handshakes_open", "gauge",
+              "Inbound connections in their ZMTP/CURVE handshake now.", (uint64_t) hs.open);
+    el_sb_puts (&sb, "# HELP entrelab_handshakes_refused_total Inbound connections shut down "
+                     "while in handshake, over a cap, by reason.\n"
+                     "# TYPE entrelab_handshakes_refused_total counter\n");
+    for (unsigned i = 0; i < EL_HANDSHAKE_REASONS; i++)
+        el_sb_printf (&sb, "entrelab_handshakes_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+                      el_handshake_reason_name ((el_handshake_reason_t) i), hs.refused[i]);
     el_sb_puts (&sb, "# HELP entrelab_entries_rejected_total Entries refused, by reason.\n"
                      "# TYPE entrelab_entries_rejected_total counter\n");
     for (unsigned i = 0; i < EL_ERROR_SLOTS; i++)

@@ -22,6 +22,7 @@
 
 #include "el_attest.h"
 #include "el_control.h"
+#include "el_handshake.h"
 #include "el_log.h"
 #include "el_store.h"
 #include "el_share.h"
@@ -160,6 +161,7 @@ struct el_node {
     el_sync_t *sync;
     void *ctx;
     el_zap_t *zap;
+    el_handshake_t *handshake;  /* inbound connections in handshake, capped */
     el_control_t *control;
     void *listen[EL_CONFIG_LISTEN_MAX];
     void *listen_mon[EL_CONFIG_LISTEN_MAX];
@@ -1161,6 +1163,8 @@ s_recv_inbound (el_node_t *self, void *router)
                         s_link_name (l, f));
             }
         int fd = zmq_msg_get (&m, ZMQ_SRCFD);
+        if (fd >= 0 && l->fd != fd)
+            el_handshake_ended (self->handshake, fd);   /* its first frame: authenticated */
         if (fd >= 0)
             l->fd = fd;
         l->probe_at_us = s_mono_us () + EL_NODE_PROBE_MS * 1000;
@@ -1313,7 +1317,14 @@ s_inbound_event (el_node_t *self, size_t idx, uint16_t event, int32_t value,
 {
     char f[EL_LOG_FPR_BYTES];
     switch (event) {
+    case ZMQ_EVENT_ACCEPTED:
+        el_handshake_on_accepted (self->handshake, (int) value, s_mono_us ());
+        break;
+    case ZMQ_EVENT_CLOSED:
+        el_handshake_ended (self->handshake, (int) value);
+        break;
     case ZMQ_EVENT_DISCONNECTED:
+        el_handshake_ended (self->handshake, (int) value);
         for (size_t i = 0; i < self->links_hi; i++) {
             s_link_t *l = &self->links[i];
             if (l->kind == S_LINK_IN && l->socket == self->listen[idx] && l->fd == value) {
@@ -1812,6 +1823,12 @@ el_node_new (const el_config_t *cfg, const char *name, const el_role_ops_t *cons
         el_log (EL_LOG_ERROR, "zap_failed", "reason=%s", strerror (-rc));
         goto out_destroy;
     }
+    self->handshake = el_handshake_new (EL_HANDSHAKE_OPEN_MAX, EL_HANDSHAKE_PER_ADDR_MAX,
+                                        (int64_t) (EL_NODE_HANDSHAKE_MS + 1000) * 1000);
+    if (!self->handshake) {
+        rc = -ENOMEM;
+        goto out_destroy;
+    }
     for (size_t i = 0; i < cfg->peers_n; i++) {
         el_zap_allow (self->zap, cfg->peers[i].key);
         if (!cfg->peers[i].endpoint[0])
@@ -1882,6 +1899,7 @@ el_node_destroy (el_node_t **self_p)
         zmq_close (self->listen[i]);
     }
     el_zap_destroy (&self->zap);
+    el_handshake_destroy (&self->handshake);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
     el_sync_destroy (&self->sync);
@@ -1905,6 +1923,12 @@ const uint8_t *
 el_node_id (const el_node_t *self)
 {
     return self->kp->pk;
+}
+
+void
+el_node_handshake_stats (const el_node_t *self, el_handshake_stats_t *ret)
+{
+    el_handshake_stats (self->handshake, ret);
 }
 
 size_t
@@ -2266,6 +2290,9 @@ el_node_run (el_node_t *self)
             timeout = 0;
         if (pending && timeout > 5)
             timeout = 5;
+        long hs_ms = el_handshake_wait_ms (self->handshake);
+        if (hs_ms >= 0 && timeout > hs_ms)
+            timeout = hs_ms;
         int rc = zmq_poll (items, n, timeout);
         if (rc < 0) {
             if (errno == EINTR)
@@ -2295,6 +2322,8 @@ el_node_run (el_node_t *self)
                     s_outbound_event (self, owners[i], ev, val);
             }
         }
+        /* every pending event read: over a cap, strangers' handshakes are cut */
+        el_handshake_enforce (self->handshake, s_mono_us ());
         for (int i = 0; i < n; i++) {
             if (!(items[i].revents & ZMQ_POLLIN))
                 continue;
@@ -2700,6 +2729,35 @@ s_status_reasons (el_control_t *ctl, const ProtobufCMessageDescriptor *desc,
     return 0;
 }
 
+/* Connections refused in handshake, by reason (el_handshake.h). */
+static int
+s_status_handshakes (el_node_t *self, el_control_t *ctl, El__SyncStatus *sy)
+{
+    el_handshake_stats_t hs;
+    el_handshake_stats (self->handshake, &hs);
+    sy->handshakes_refused = hs.refused_total;
+    sy->handshakes_open = hs.open;
+    El__SyncStatus__HandshakesRefusedByReasonEntry **v =
+        el_control_alloc (ctl, EL_HANDSHAKE_REASONS * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < EL_HANDSHAKE_REASONS; i++) {
+        if (!hs.refused[i])
+            continue;
+        El__SyncStatus__HandshakesRefusedByReasonEntry *e = el_control_alloc (ctl, sizeof *e);
+        if (!e)
+            return -ENOMEM;
+        el__sync_status__handshakes_refused_by_reason_entry__init (e);
+        e->key = (char *) el_handshake_reason_name ((el_handshake_reason_t) i);
+        e->value = hs.refused[i];
+        v[k++] = e;
+    }
+    sy->handshakes_refused_by_reason = v;
+    sy->n_handshakes_refused_by_reason = k;
+    return 0;
+}
+
 static int
 s_status_sync (el_node_t *self, el_control_t *ctl, El__StatusReply *st)
 {
@@ -2753,6 +2811,8 @@ s_status_sync (el_node_t *self, el_control_t *ctl, El__StatusReply *st)
         rc = s_status_reasons (ctl, &el__sync_status__ended_by_reason_entry__descriptor,
                                y.ended_by_reason, EL_ERROR_SLOTS,
                                (void ***) &sy->ended_by_reason, &sy->n_ended_by_reason);
+    if (rc == 0)
+        rc = s_status_handshakes (self, ctl, sy);
     st->sync = sy;
     return rc;
 }

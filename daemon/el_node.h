@@ -74,6 +74,7 @@
 #include "el_config.h"
 #include "el_control.h"
 #include "el_entry.h"
+#include "el_handshake.h"
 #include "el_role.h"
 #include "el_store.h"
 #include "el_sync.h"
@@ -158,6 +159,10 @@ bool el_node_is_admitted (const el_node_t *self);
 
 /** Peers with an open sync session now (inbound and outbound links). */
 size_t el_node_peers_connected (const el_node_t *self);
+
+/** Inbound connections refused while in handshake, and those open now
+ * (el_handshake.h). Reactor thread. */
+void el_node_handshake_stats (const el_node_t *self, el_handshake_stats_t *ret);
 
 /* A peer with an open sync session, as metrics see it. */
 typedef struct {

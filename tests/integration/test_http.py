@@ -452,6 +452,8 @@ def check_metrics(port, peers):
                        ("entrelab_store_commit_seconds", "histogram"),
                        ("entrelab_store_map_bytes", "gauge"),
                        ("entrelab_peers_connected", "gauge"),
+                       ("entrelab_handshakes_open", "gauge"),
+                       ("entrelab_handshakes_refused", "counter"),
                        ("entrelab_peer_behind_entries", "gauge"),
                        ("entrelab_peer_lag_seconds", "gauge"),
                        ("entrelab_http_requests", "counter")):

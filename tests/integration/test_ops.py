@@ -5,7 +5,8 @@ Site helpers of test_cli.py), each case in its own temp dir with free ports.
 Waits are bounded (el_it.WAIT_S) and nothing is asserted on timing.
 
   test_ops.py --case NAME --cli BIN --node BIN --broker BIN [--ctl BIN] [--keep]
-Cases: refused_then_admitted, hub_behind, reload, typed_keys, import_columns.
+Cases: refused_then_admitted, hub_behind, reload, typed_keys, import_columns, notify,
+revoked_history.
 """
 import argparse
 import os
@@ -407,9 +408,51 @@ def case_notify(net):
         sock.close()
 
 
+def case_revoked_history(net):
+    """A revoked site keeps, on every site, what it wrote while admitted —
+    also on a site that joins after the revocation — and nothing later."""
+    N = 5
+    n = start_network(net, ["a", "b"])
+    a, b = n["a"], n["b"]
+    for i in range(N):
+        net.cli_ok(a, "event", "add", "--uid", "a-%d" % i, "--summary", "écrit avant",
+                   "--start", "2027-06-0%d 10:00" % (i + 1))
+    written = {"a-%d" % i for i in range(N)}
+    wait_for("a's events at b", lambda: written <= set(event_uids(net, b)))
+    # a writes once more while the broker is away: the broker never holds it
+    net.hub.stop()
+    net.cli_ok(a, "event", "add", "--uid", "a-late", "--summary", "écrit après",
+               "--start", "2027-07-01 10:00")
+    a.stop()
+    net.hub.start()
+    net.cli_ok(net.hub, "revoke", "a")
+    # c joins after the revocation
+    c = net.add("c", admit=False)
+    net.cli_ok(net.hub, "admit", c.key, "--name", "c")
+    c.start()
+    wait_for("c admitted", lambda: net.cli_ok(c, "status", json_out=True)["admitted"])
+    wait_for("a's events at c", lambda: written <= set(event_uids(net, c)))
+    sync = net.cli_ok(c, "status", json_out=True)["sync"]
+    check(sync["rejected_by_reason"].get("revoked", 0) == 0,
+          "c refused a's earlier entries: %s" % sync["rejected_by_reason"])
+    # a comes back: refused at the handshake, its later entry reaches nobody
+    failures = net.cli_ok(net.hub, "status", json_out=True)["sync"]["auth_failures"]
+    a.start()
+    wait_for("a refused by the broker", lambda: net.cli_ok(
+        net.hub, "status", json_out=True)["sync"]["auth_failures"] > failures)
+    net.cli_ok(b, "event", "add", "--uid", "b-marker", "--summary", "témoin",
+               "--start", "2027-08-01 10:00")
+    wait_for("b's marker at c", lambda: "b-marker" in event_uids(net, c))
+    for s in (net.hub, b, c):
+        uids = set(event_uids(net, s))
+        check(written <= uids and "a-late" not in uids,
+              "%s holds %s" % (s.name, sorted(u for u in uids if u.startswith("a-"))))
+
+
 CASES = {"refused_then_admitted": case_refused_then_admitted, "hub_behind": case_hub_behind,
          "reload": case_reload, "typed_keys": case_typed_keys,
-         "import_columns": case_import_columns, "notify": case_notify}
+         "import_columns": case_import_columns, "notify": case_notify,
+         "revoked_history": case_revoked_history}
 
 
 def main():

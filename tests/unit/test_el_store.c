@@ -122,6 +122,22 @@ s_site (const uint8_t key[EL_KEY_BYTES], El__SiteStatus status)
     return b;
 }
 
+/* A REVOKED Site record naming the site's head at revocation. */
+static blob_t
+s_site_revoked (const uint8_t key[EL_KEY_BYTES], uint64_t head)
+{
+    El__Site m = EL__SITE__INIT;
+    m.site_key.data = (uint8_t *) key;
+    m.site_key.len = EL_KEY_BYTES;
+    m.name = "a site";
+    m.status = EL__SITE_STATUS__REVOKED;
+    m.revoked_head = head;
+    blob_t b = { .len = el__site__get_packed_size (&m) };
+    b.data = malloc (b.len ? b.len : 1);
+    el__site__pack (&m, b.data);
+    return b;
+}
+
 static blob_t
 s_booking (int64_t start)
 {
@@ -1381,6 +1397,59 @@ test_attestation (void **state)
         free (all[i].data);
 }
 
+/* A revocation naming the site's head at revocation: a store that hears of
+ * it first (a site that joins later) still takes the site's entries up to
+ * that seq and refuses later ones; a store that held them all marks the head
+ * revoked, as before. */
+static void
+test_revocation_keeps_history (void **state)
+{
+    fix_t *f = *state;
+    f->cfg.require_attestation = true;
+    s_reopen (f);
+    char a_text[EL_KEY_TEXT_BYTES];
+    el_key_to_text (f->a.kp->pk, a_text);
+    blob_t site_a = s_write_take (&f->broker, EL__KIND__SITE, a_text,
+                                  s_site (f->a.kp->pk, EL__SITE_STATUS__ACTIVE));
+    blob_t a1 = s_write_take (&f->a, EL__KIND__EVENT, "ev-1", s_event ("ev-1", "x", T0));
+    blob_t a2 = s_write_take (&f->a, EL__KIND__EVENT, "ev-2", s_event ("ev-2", "x", T0));
+    blob_t revoke = s_write_take (&f->broker, EL__KIND__SITE, a_text,
+                                  s_site_revoked (f->a.kp->pk, 2));
+    blob_t a3 = s_write_take (&f->a, EL__KIND__EVENT, "ev-3", s_event ("ev-3", "x", T0));
+
+    /* the late joiner gets the broker's log first, then the site's */
+    assert_int_equal (s_apply1 (f->st, site_a), EL_APPLIED);
+    assert_int_equal (s_apply1 (f->st, revoke), EL_APPLIED);
+    assert_int_equal (s_apply1 (f->st, a1), EL_APPLIED);
+    s_reopen (f);
+    blob_t batch[2] = { a2, a3 };
+    int status[2];
+    assert_int_equal (s_apply (f->st, batch, 2, status, NULL), 0);
+    assert_int_equal (status[0], EL_APPLIED);
+    assert_int_equal (status[1], EL_EREVOKED);
+    assert_int_equal (s_head_seq (f->st, f->a.kp->pk), 2);
+    assert_int_equal (s_apply1 (f->st, a3), EL_EREVOKED);
+
+    /* a store that held seq 2 when the revocation came marks the head */
+    el_store_destroy (&f->st);          /* another, empty store */
+    s_rm_tree (f->dir);
+    s_tmpdir (f->dir);
+    s_reopen (f);
+    assert_int_equal (s_apply1 (f->st, site_a), EL_APPLIED);
+    assert_int_equal (s_apply1 (f->st, a1), EL_APPLIED);
+    assert_int_equal (s_apply1 (f->st, a2), EL_APPLIED);
+    assert_int_equal (s_apply1 (f->st, revoke), EL_APPLIED);
+    el_head_t h;
+    assert_int_equal (el_store_head (f->st, f->a.kp->pk, &h), 0);
+    assert_int_equal (h.status, EL_HEAD_REVOKED);
+    assert_int_equal (h.seq, 2);
+    assert_int_equal (s_apply1 (f->st, a3), EL_EREVOKED);
+
+    blob_t all[] = { site_a, a1, a2, revoke, a3 };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        free (all[i].data);
+}
+
 static void
 test_by_time_window (void **state)
 {
@@ -1572,6 +1641,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_refuses_foreign_store, setup, teardown),
         cmocka_unit_test_setup_teardown (test_map_full, setup, teardown),
         cmocka_unit_test_setup_teardown (test_attestation, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_revocation_keeps_history, setup, teardown),
         cmocka_unit_test_setup_teardown (test_by_time_window, setup, teardown),
         cmocka_unit_test_setup_teardown (test_apply_parsed, setup, teardown),
         cmocka_unit_test_setup_teardown (test_history_members_only, setup, teardown),

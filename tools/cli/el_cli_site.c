@@ -666,6 +666,7 @@ static const el_cli_col_t s_self_cols[] = {
     { "Frames refused", "sync.frames_refused", EL_CLI_COL_TEXT, 0 },
     { "Forks", "sync.forks", EL_CLI_COL_TEXT, 0 },
     { "Auth failures", "sync.auth_failures", EL_CLI_COL_TEXT, 0 },
+    { "Handshakes refused", "sync.handshakes_refused", EL_CLI_COL_TEXT, 0 },
 };
 
 static const el_cli_col_t s_peer_cols[] = {
@@ -783,6 +784,14 @@ s_status (el_cli_t *cli, const el_cli_args_t *a)
                                  (El__SyncStatus__RejectedByReasonEntry *const *)
                                      s->sync->ended_by_reason,
                                  s->sync->n_ended_by_reason, NULL, NULL, NULL));
+        json_object_set_new (sync, "handshakes_refused",
+                             json_integer ((json_int_t) s->sync->handshakes_refused));
+        json_object_set_new (sync, "handshakes_refused_by_reason", s_reasons_json (
+                                 (El__SyncStatus__RejectedByReasonEntry *const *)
+                                     s->sync->handshakes_refused_by_reason,
+                                 s->sync->n_handshakes_refused_by_reason, NULL, NULL, NULL));
+        json_object_set_new (sync, "handshakes_open",
+                             json_integer ((json_int_t) s->sync->handshakes_open));
         json_object_set_new (doc, "sync", sync);
     }
     json_t *peers = json_array (), *behind_rows = json_array (), *refused_rows = json_array ();
