@@ -46,13 +46,18 @@ if ! command -v clang >/dev/null \
   "$src/deploy/install-deps.sh" --fuzz || { echo "fuzz.sh: cannot install clang" >&2; exit 2; }
 fi
 
+# files in a folder (0 when it does not exist)
+count() { find "$1" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
 bld="${EL_FUZZ_BUILD:-$src/build-fuzz}"
+exes=(el_fuzz_seeds)
+for t in "${targets[@]}"; do exes+=("fuzz_$t"); done
 mkdir -p "$bld"
 echo "fuzz.sh: building in $bld"
 if ! { CC=clang cmake -S "$src" -B "$bld" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
          -DEL_FUZZ=ON -DEL_SANITIZE=ON >"$bld/configure.log" 2>&1 \
-       && nice cmake --build "$bld" -j"$(nproc)" --target el_fuzz_seeds \
-            $(printf 'fuzz_%s ' "${targets[@]}") >"$bld/build.log" 2>&1; }; then
+       && nice cmake --build "$bld" -j"$(nproc)" --target "${exes[@]}" \
+            >"$bld/build.log" 2>&1; }; then
   tail -30 "$bld/configure.log" "$bld/build.log" 2>/dev/null >&2
   echo "fuzz.sh: build failed (logs in $bld)" >&2; exit 2
 fi
@@ -81,7 +86,7 @@ for t in "${targets[@]}"; do
   while :; do
     left=$(( end - $(date +%s) ))
     [ "$left" -ge 1 ] || break
-    before=$(ls "$art" | wc -l)
+    before=$(count "$art")
     set +e
     "$exe" -max_total_time="$left" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$art/" "${dirs[@]}" >>"$log" 2>&1
@@ -90,7 +95,7 @@ for t in "${targets[@]}"; do
     n=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
     execs=$(( execs + ${n:-0} ))
     sed -i 's/stat::number_of_executed_units/stat::counted_executed_units/' "$log"
-    after=$(ls "$art" | wc -l)
+    after=$(count "$art")
     if [ "$rc" -eq 0 ] || [ "$after" -eq "$before" ]; then
       [ "$rc" -eq 0 ] || { echo "fuzz.sh: fuzz_$t exited $rc without an artifact (see $log)" >&2; crashes=$((crashes + 1)); }
       break
@@ -103,7 +108,7 @@ for t in "${targets[@]}"; do
     for f in "$art"/*; do cp "$f" "$src/tests/fuzz/regress/$t/"; done
   fi
   total_crashes=$(( total_crashes + crashes ))
-  rows+=("$(printf '%-14s %12s %8s %8s' "$t" "$execs" "$(ls "$work" | wc -l)" "$crashes")")
+  rows+=("$(printf '%-14s %12s %8s %8s' "$t" "$execs" "$(count "$work")" "$crashes")")
   echo "fuzz.sh: $t: $execs executions, $crashes crashes"
 done
 
