@@ -71,6 +71,7 @@ rows=()
 for t in "${targets[@]}"; do
   exe="$bld/tests/fuzz/fuzz_$t"
   work="$bld/corpus/$t"; art="$bld/crashes/$t"; log="$bld/logs/$t.log"
+  rm -rf "$art"                 # this run's crashes only (earlier ones are in regress/)
   mkdir -p "$work" "$art" "$(dirname "$log")"
   : >"$log"
   dirs=("$work")
