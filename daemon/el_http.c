@@ -18,6 +18,7 @@
 
 #include "el_error.h"
 #include "el_http_page.h"
+#include "el_http_req.h"
 #include "el_log.h"
 #include "el_node.h"
 #include "el_recur.h"
@@ -874,87 +875,37 @@ s_plain (el_http_t *self, struct MHD_Connection *c, unsigned status, const char 
     return s_queue (self, c, status, r);
 }
 
-/* French unless the client prefers English: the first of fr / en in
- * Accept-Language with the higher q wins. */
 static bool
 s_french (struct MHD_Connection *c)
 {
-    const char *al = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "Accept-Language");
-    if (!al)
-        return true;
-    double best_fr = -1, best_en = -1;
-    const char *p = al;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        bool fr = !strncasecmp (p, "fr", 2), en = !strncasecmp (p, "en", 2);
-        const char *end = strchr (p, ',');
-        size_t len = end ? (size_t) (end - p) : strlen (p);
-        const char *q = memmem (p, len, ";q=", 3);     /* within this item only: linear */
-        double v = 1.0;
-        if (q)
-            v = strtod (q + 3, NULL);
-        if (fr && v > best_fr)
-            best_fr = v;
-        if (en && v > best_en)
-            best_en = v;
-        if (!end)
-            break;
-        p = end + 1;
-    }
-    return !(best_en > best_fr);
+    return el_http_french (MHD_lookup_connection_value (c, MHD_HEADER_KIND, "Accept-Language"));
 }
 
-/* The Host header when it is a plain host[:port] (letters, digits, '.',
- * '-', ':', '[', ']'; at most 255 bytes), else NULL. */
 static const char *
 s_host (struct MHD_Connection *c)
 {
-    const char *h = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "Host");
-    if (!h || !h[0] || strlen (h) > 255)
-        return NULL;
-    for (const char *p = h; *p; p++)
-        if (!strchr ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]", *p))
-            return NULL;
-    return h;
+    return el_http_host (MHD_lookup_connection_value (c, MHD_HEADER_KIND, "Host"));
 }
 
-typedef enum { S_ICS, S_HTML, S_EMBED, S_EQUIP_HTML, S_SITES_HTML, S_EVENTS_JSON,
-               S_EQUIP_JSON, S_SITES_JSON, S_METRICS, S_MACHINE_HTML } s_route_t;
-
-static const struct {
-    const char *path;
-    s_route_t route;
-    const char *type;
-} s_routes[] = {
-    { "/", S_HTML, "text/html; charset=utf-8" },
-    { "/embed", S_EMBED, "text/html; charset=utf-8" },
-    { "/equipment", S_EQUIP_HTML, "text/html; charset=utf-8" },
-    { "/sites", S_SITES_HTML, "text/html; charset=utf-8" },
-    { "/agenda.ics", S_ICS, "text/calendar; charset=utf-8" },
-    { "/api/events", S_EVENTS_JSON, "application/json" },
-    { "/api/equipment", S_EQUIP_JSON, "application/json" },
-    { "/api/sites", S_SITES_JSON, "application/json" },
-    { "/metrics", S_METRICS, "text/plain; version=0.0.4; charset=utf-8" },
-    { "/equipment/", S_MACHINE_HTML, "text/html; charset=utf-8" },   /* + OWNER/KEY */
-};
-#define S_MACHINE_ROUTE (sizeof s_routes / sizeof s_routes[0] - 1)
+typedef el_http_route_t s_route_t;
+#define s_routes el_http_routes
+#define S_MACHINE_ROUTE (el_http_routes_n - 1)
 
 static void
 s_render (el_http_t *self, s_route_t route, const el_http_snap_t *s, const el_http_query_t *q,
           el_sb_t *sb)
 {
     switch (route) {
-    case S_ICS: el_http_render_ics (s, q, sb); break;
-    case S_HTML: el_http_render_agenda (s, q, false, sb); break;
-    case S_EMBED: el_http_render_agenda (s, q, true, sb); break;
-    case S_EQUIP_HTML: el_http_render_equipment (s, q, sb); break;
-    case S_SITES_HTML: el_http_render_sites (s, q, sb); break;
-    case S_MACHINE_HTML: el_http_render_machine (s, q, sb); break;
-    case S_EVENTS_JSON: el_http_render_events_json (s, sb); break;
-    case S_EQUIP_JSON: el_http_render_equipment_json (s, sb); break;
-    case S_SITES_JSON: el_http_render_sites_json (s, sb); break;
-    case S_METRICS: {
+    case EL_HTTP_ICS: el_http_render_ics (s, q, sb); break;
+    case EL_HTTP_HTML: el_http_render_agenda (s, q, false, sb); break;
+    case EL_HTTP_EMBED: el_http_render_agenda (s, q, true, sb); break;
+    case EL_HTTP_EQUIP_HTML: el_http_render_equipment (s, q, sb); break;
+    case EL_HTTP_SITES_HTML: el_http_render_sites (s, q, sb); break;
+    case EL_HTTP_MACHINE_HTML: el_http_render_machine (s, q, sb); break;
+    case EL_HTTP_EVENTS_JSON: el_http_render_events_json (s, sb); break;
+    case EL_HTTP_EQUIP_JSON: el_http_render_equipment_json (s, sb); break;
+    case EL_HTTP_SITES_JSON: el_http_render_sites_json (s, sb); break;
+    case EL_HTTP_METRICS: {
         pthread_mutex_lock (&self->lock);
         el_sb_puts (sb, self->metrics ? self->metrics : "");
         pthread_mutex_unlock (&self->lock);
@@ -1031,10 +982,10 @@ s_cache_slot (s_route_t rt, const el_http_query_t *q)
 {
     bool filtered = (q->site && q->site[0]) || (q->category && q->category[0]);
     switch (rt) {
-    case S_ICS: return filtered ? -1 : q->french ? 0 : 1;
-    case S_EVENTS_JSON: return 2;
-    case S_EQUIP_JSON: return 3;
-    case S_SITES_JSON: return 4;
+    case EL_HTTP_ICS: return filtered ? -1 : q->french ? 0 : 1;
+    case EL_HTTP_EVENTS_JSON: return 2;
+    case EL_HTTP_EQUIP_JSON: return 3;
+    case EL_HTTP_SITES_JSON: return 4;
     default: return -1;
     }
 }
@@ -1062,7 +1013,7 @@ s_body (el_http_t *self, s_ref_t *ref, s_route_t rt, const el_http_query_t *q, s
         return -ENOMEM;
     }
     *b = (s_body_t) { sb.data, sb.len, "", true };
-    if (rt != S_METRICS) {
+    if (rt != EL_HTTP_METRICS) {
         uint8_t h[16];
         char hex[2 * 16 + 1];
         crypto_generichash (h, sizeof h, (const uint8_t *) sb.data, sb.len, NULL, 0);
@@ -1098,12 +1049,7 @@ s_unref (void *cls)
 static int
 s_weeks (struct MHD_Connection *c)
 {
-    const char *w = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "weeks");
-    char *end;
-    long n = w ? strtol (w, &end, 10) : 0;
-    if (!w || *end || n < 1 || n > EL_HTTP_WEEKS_MAX)
-        return EL_HTTP_WEEKS_DEFAULT;
-    return (int) n;
+    return el_http_weeks (MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "weeks"));
 }
 
 static enum MHD_Result
@@ -1125,12 +1071,12 @@ s_answer (el_http_t *self, struct MHD_Connection *c, size_t route, const char *o
         .weeks = s_weeks (c),
     };
     s_route_t rt = s_routes[route].route;
-    if (rt == S_MACHINE_HTML && !el_http_machine (&ref->snap, &q)) {
+    if (rt == EL_HTTP_MACHINE_HTML && !el_http_machine (&ref->snap, &q)) {
         s_release (self, ref);
         return s_plain (self, c, 404, "not found\n");
     }
     s_body_t b;
-    int64_t modified_s = rt == S_METRICS ? 0 : ref->snap.modified_us / 1000000;
+    int64_t modified_s = rt == EL_HTTP_METRICS ? 0 : ref->snap.modified_us / 1000000;
     if (s_body (self, ref, rt, &q, &b) < 0) {
         s_release (self, ref);
         return s_plain (self, c, 500, "out of memory\n");
@@ -1185,31 +1131,16 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
         *upload_data_size = 0;          /* a body sent with a GET is dropped */
         return MHD_YES;
     }
-    if (strlen (url) > EL_HTTP_URL_MAX)
-        return s_plain (self, c, 414, "URI too long\n");
-    bool equipment = self->equipment;
-    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++) {
-        if (strcmp (url, s_routes[i].path))
-            continue;
-        bool hidden = !equipment && (s_routes[i].route == S_EQUIP_HTML
-                                     || s_routes[i].route == S_EQUIP_JSON);
-        if (hidden)
-            break;
-        return s_answer (self, c, i, NULL, NULL);
-    }
-    /* /equipment/OWNER/KEY: OWNER a site id, KEY the rest (the path as
-     * libmicrohttpd unescaped it); a machine the snapshot lacks is 404 */
-    const char *prefix = s_routes[S_MACHINE_ROUTE].path;
-    size_t plen = strlen (prefix);
     char owner[EL_KEY_TEXT_BYTES];
-    if (equipment && !strncmp (url, prefix, plen)
-        && strlen (url + plen) > EL_KEY_TEXT_BYTES - 1
-        && url[plen + EL_KEY_TEXT_BYTES - 1] == '/') {
-        memcpy (owner, url + plen, EL_KEY_TEXT_BYTES - 1);
-        owner[EL_KEY_TEXT_BYTES - 1] = '\0';
-        return s_answer (self, c, S_MACHINE_ROUTE, owner, url + plen + EL_KEY_TEXT_BYTES);
-    }
-    return s_plain (self, c, 404, "not found\n");
+    const char *key = NULL;
+    int route = el_http_route (url, self->equipment, owner, &key);
+    if (route == EL_HTTP_TOO_LONG)
+        return s_plain (self, c, 414, "URI too long\n");
+    if (route < 0)
+        return s_plain (self, c, 404, "not found\n");
+    if ((size_t) route == S_MACHINE_ROUTE)
+        return s_answer (self, c, (size_t) route, owner, key);
+    return s_answer (self, c, (size_t) route, NULL, NULL);
 }
 
 /* metrics_listen: /metrics alone (GET, HEAD), everything else 404. */

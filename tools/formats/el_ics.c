@@ -2688,8 +2688,9 @@ el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_
             if (icaltime_is_null_time (t))
                 break;
             int64_t s = s_local_to_us (&z, t);
-            /* local times come in order; a day of margin covers DST folds */
-            if (s >= to_us && s - to_us > S_US_PER_DAY)
+            /* local times come in order; a day of margin covers DST folds
+             * (the difference taken unsigned: to_us may be near INT64_MIN) */
+            if (s >= to_us && (uint64_t) s - (uint64_t) to_us > (uint64_t) S_US_PER_DAY)
                 break;
             if (s != ev->dtstart_us)
                 S_CONSIDER (s);
