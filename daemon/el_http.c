@@ -1162,8 +1162,8 @@ s_access_metrics (void *cls, struct MHD_Connection *c, const char *url, const ch
         *upload_data_size = 0;
         return MHD_YES;
     }
-    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
-        if (s_routes[i].route == S_METRICS && !strcmp (url, s_routes[i].path))
+    for (size_t i = 0; i < el_http_routes_n; i++)
+        if (el_http_routes[i].route == EL_HTTP_METRICS && !strcmp (url, el_http_routes[i].path))
             return s_answer (self, c, i, NULL, NULL);
     return s_plain (self, c, 404, "not found: this address serves /metrics only\n");
 }
