@@ -1108,6 +1108,31 @@ s_answer (el_http_t *self, struct MHD_Connection *c, size_t route, const char *o
     return s_queue (self, c, 200, r);
 }
 
+/* Two calls per request, as libmicrohttpd means them: the first one has
+ * the headers; answering there is an "early" response after which the
+ * connection closes (right for a method we refuse). The answer comes on the
+ * last call, once the request is whole, so the connection is kept alive for
+ * the next request (calendar apps and browsers reuse it).
+ * @return true when the request is whole and may be answered; else false
+ *         and *ret is what the access handler returns now. */
+static bool
+s_whole (el_http_t *self, struct MHD_Connection *c, const char *method,
+         size_t *upload_data_size, void **req_cls, enum MHD_Result *ret)
+{
+    *ret = MHD_YES;
+    if (!*req_cls) {
+        *req_cls = self;
+        if (strcmp (method, MHD_HTTP_METHOD_GET) && strcmp (method, MHD_HTTP_METHOD_HEAD))
+            *ret = s_plain (self, c, 405, "method not allowed: GET and HEAD only\n");
+        return false;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0;          /* a body sent with a GET is dropped */
+        return false;
+    }
+    return true;
+}
+
 static enum MHD_Result
 s_access (void *cls, struct MHD_Connection *c, const char *url, const char *method,
           const char *version, const char *upload_data, size_t *upload_data_size,
@@ -1116,21 +1141,9 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
     (void) version;
     (void) upload_data;
     el_http_t *self = cls;
-    /* two calls per request, as libmicrohttpd means them: the first one has
-     * the headers; answering there is an "early" response after which the
-     * connection closes (right for a method we refuse). The answer comes on
-     * the last call, once the request is whole, so the connection is kept
-     * alive for the next request (calendar apps and browsers reuse it). */
-    if (!*req_cls) {
-        *req_cls = self;
-        if (strcmp (method, MHD_HTTP_METHOD_GET) && strcmp (method, MHD_HTTP_METHOD_HEAD))
-            return s_plain (self, c, 405, "method not allowed: GET and HEAD only\n");
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        *upload_data_size = 0;          /* a body sent with a GET is dropped */
-        return MHD_YES;
-    }
+    enum MHD_Result early;
+    if (!s_whole (self, c, method, upload_data_size, req_cls, &early))
+        return early;
     char owner[EL_KEY_TEXT_BYTES];
     const char *key = NULL;
     int route = el_http_route (url, self->equipment, owner, &key);
@@ -1152,16 +1165,9 @@ s_access_metrics (void *cls, struct MHD_Connection *c, const char *url, const ch
     (void) version;
     (void) upload_data;
     el_http_t *self = cls;
-    if (!*req_cls) {
-        *req_cls = self;
-        if (strcmp (method, MHD_HTTP_METHOD_GET) && strcmp (method, MHD_HTTP_METHOD_HEAD))
-            return s_plain (self, c, 405, "method not allowed: GET and HEAD only\n");
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
+    enum MHD_Result early;
+    if (!s_whole (self, c, method, upload_data_size, req_cls, &early))
+        return early;
     for (size_t i = 0; i < el_http_routes_n; i++)
         if (el_http_routes[i].route == EL_HTTP_METRICS && !strcmp (url, el_http_routes[i].path))
             return s_answer (self, c, i, NULL, NULL);
