@@ -232,7 +232,14 @@ def case_flood(net):
           % (before["VmRSS"], during["VmRSS"], during["VmHWM"], flood.opened, flood.closed,
              flood.sent))
     check(flood.opened >= 200, "only %d connections opened" % flood.opened)
-    check(growth <= RSS_GROWTH_MAX, "the broker grew by %d MiB" % (growth >> 20))
+    if net.args.sanitized:
+        # AddressSanitizer's allocator keeps freed blocks in its quarantine
+        # (256 MiB by default) and ignores mallopt: memory is no measure
+        # there; the normal build of the suite asserts the bound
+        print("memory bound not asserted in the sanitizer build (grew by %d MiB; the "
+              "normal build asserts <= %d MiB)" % (growth >> 20, RSS_GROWTH_MAX >> 20))
+    else:
+        check(growth <= RSS_GROWTH_MAX, "the broker grew by %d MiB" % (growth >> 20))
     sync = net.cli_ok(net.hub, "status", json_out=True)["sync"]
     print("broker handshakes_refused %s" % sync.get("handshakes_refused_by_reason"))
     reasons = sync["handshakes_refused_by_reason"]
@@ -286,6 +293,8 @@ def main():
     ap.add_argument("--broker", required=True)
     ap.add_argument("--ctl")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--sanitized", action="store_true",
+                    help="a sanitizer build: its allocator makes memory no measure")
     return run_case(ap.parse_args(), {"stall": case_stall, "flood": case_flood,
                                       "transport": case_transport})
 
