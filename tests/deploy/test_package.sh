@@ -43,9 +43,32 @@ if command -v lintian >/dev/null; then
 else
   echo "note: lintian is not installed: not run (deploy/install-deps.sh installs it)"
 fi
-# the packaged binaries run: a broker from the scratch root, its CLI
+# installed with dpkg into a scratch root (its own dpkg database and /etc;
+# the maintainer scripts run without chroot and, seeing DPKG_ROOT, make the
+# user there): installing on the machine that runs the tests would change it
 root=$tmp/root
-dpkg-deb -x "$deb" "$root"
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/etc"
+: >"$root/var/lib/dpkg/status"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\n' >"$root/etc/group"
+printf 'root:*:19000:0:99999:7:::\n' >"$root/etc/shadow"
+printf 'root:*::\n' >"$root/etc/gshadow"
+host_users=$(md5sum /etc/passwd /etc/group)
+if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null; then
+  # the libraries are this machine's, not the scratch root's: --force-depends
+  dpkg --root="$root" --force-script-chrootless --force-depends -i "$deb" >"$tmp/dpkg.log" 2>&1 \
+    || { cat "$tmp/dpkg.log"; echo "FAIL: dpkg -i into the scratch root"; fail=1; }
+  dpkg --root="$root" -s entrelab | grep -q '^Status: install ok installed' \
+    || { echo "FAIL: dpkg does not list entrelab installed"; fail=1; }
+  grep -q '^entrelab:.*:/var/lib/entrelab:/usr/sbin/nologin$' "$root/etc/passwd" \
+    || { echo "FAIL: postinst made no entrelab user"; cat "$root/etc/passwd"; fail=1; }
+  [ "$(md5sum /etc/passwd /etc/group)" = "$host_users" ] \
+    || { echo "FAIL: installing into the scratch root changed this machine's users"; fail=1; }
+else
+  echo "note: not root: the package is extracted (dpkg-deb -x), not installed with dpkg"
+  dpkg-deb -x "$deb" "$root"
+fi
+# the packaged binaries run: a broker from the scratch root, its CLI
 "$root/usr/bin/entrelab" --version | grep -q entrelab || { echo "FAIL: entrelab --version"; fail=1; }
 state=$tmp/hub
 "$root/usr/bin/entrelab" init "$state" --broker --listen tcp://127.0.0.1:0 >/dev/null
