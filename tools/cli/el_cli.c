@@ -266,19 +266,12 @@ static void
 s_site_zone (el_cli_t *cli, char *out, size_t size)
 {
     out[0] = '\0';
-    const json_t *sites;
-    char self[EL_KEY_TEXT_BYTES];
-    if (el_cli_self (cli) < 0 || el_cli_sites (cli, &sites) < 0) {
+    const json_t *row = el_cli_self (cli) < 0 ? NULL : el_cli_site_row (cli, cli->self_id);
+    if (!row) {
         cli->err[0] = '\0';
         return;
     }
-    el_key_to_text (cli->self_id, self);
-    size_t i;
-    const json_t *o;
-    json_array_foreach (sites, i, o) {
-        if (!strcmp (el_cli_row_text (o, "key"), self))
-            snprintf (out, size, "%s", el_cli_row_text (o, "timezone"));
-    }
+    snprintf (out, size, "%s", el_cli_row_text (row, "timezone"));
 }
 
 int
@@ -731,26 +724,33 @@ el_cli_site_resolve (el_cli_t *cli, const char *text, uint8_t ret[EL_KEY_BYTES])
            ? 0 : el_cli_fail (cli, EL_EPROTO, "bad key in the site directory");
 }
 
+const json_t *
+el_cli_site_row (el_cli_t *cli, const uint8_t key[EL_KEY_BYTES])
+{
+    const json_t *sites, *o;
+    char text[EL_KEY_TEXT_BYTES];
+    size_t i;
+    if (el_cli_sites (cli, &sites) < 0)
+        return NULL;
+    el_key_to_text (key, text);
+    json_array_foreach (sites, i, o)
+        if (!strcmp (el_cli_row_text (o, "key"), text))
+            return o;
+    return NULL;
+}
+
 const char *
 el_cli_site_name (el_cli_t *cli, const uint8_t key[EL_KEY_BYTES], char *buf, size_t size)
 {
     char text[EL_KEY_TEXT_BYTES];
     el_key_to_text (key, text);
-    const json_t *sites;
-    if (el_cli_sites (cli, &sites) == 0) {
-        size_t i;
-        const json_t *s;
-        json_array_foreach (sites, i, s) {
-            const char *k = json_string_value (json_object_get (s, "key"));
-            const char *n = json_string_value (json_object_get (s, "name"));
-            const char *net = json_string_value (json_object_get (s, "network_name"));
-            if (k && !strcmp (k, text) && n && n[0]) {
-                /* a site of another network says which */
-                snprintf (buf, size, "%s%s%s%s", n, net && net[0] ? " (" : "",
-                          net && net[0] ? net : "", net && net[0] ? ")" : "");
-                return buf;
-            }
-        }
+    const json_t *row = el_cli_site_row (cli, key);
+    const char *n = row ? el_cli_row_text (row, "name") : "";
+    if (n[0]) {
+        /* a site of another network says which */
+        const char *net = el_cli_row_text (row, "network_name");
+        snprintf (buf, size, "%s%s%s%s", n, net[0] ? " (" : "", net, net[0] ? ")" : "");
+        return buf;
     }
     if (cli->have_self && !memcmp (key, cli->network, EL_KEY_BYTES)) {
         snprintf (buf, size, "broker:%.8s", text);

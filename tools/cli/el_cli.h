@@ -195,6 +195,11 @@ int el_cli_sites (el_cli_t *cli, const json_t **ret);
  * @return 0; EL_CLI_BAD "unknown site" / "ambiguous"; errors. */
 int el_cli_site_resolve (el_cli_t *cli, const char *text, uint8_t ret[EL_KEY_BYTES]);
 
+/** The directory's row (el_cli_sites) of site @p key; borrowed, cached.
+ * @return the row, NULL when the site is not listed or the directory cannot
+ *         be read (cli->err then says why). */
+const json_t *el_cli_site_row (el_cli_t *cli, const uint8_t key[EL_KEY_BYTES]);
+
 /** Name of site @p key from the directory, else its key's first 8 characters. */
 const char *el_cli_site_name (el_cli_t *cli, const uint8_t key[EL_KEY_BYTES], char *buf,
                               size_t size);

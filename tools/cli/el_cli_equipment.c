@@ -568,22 +568,6 @@ s_booking_one (void *arg, const El__RecordView *v)
     return 0;
 }
 
-/* The owner's row of the directory, or NULL. */
-static const json_t *
-s_owner_row (el_cli_t *cli, const uint8_t owner[EL_KEY_BYTES])
-{
-    const json_t *sites, *o;
-    char text[EL_KEY_TEXT_BYTES];
-    size_t i;
-    if (el_cli_sites (cli, &sites) < 0)
-        return NULL;
-    el_key_to_text (owner, text);
-    json_array_foreach (sites, i, o)
-        if (!strcmp (el_cli_row_text (o, "key"), text))
-            return o;
-    return NULL;
-}
-
 static const el_cli_col_t s_busy_cols[] = {
     { "FROM", "start_us", EL_CLI_COL_WHEN, 0 },
     { "TO", "end_us", EL_CLI_COL_WHEN, 0 },
@@ -629,7 +613,7 @@ s_availability (el_cli_t *cli, const el_cli_args_t *a)
     json_t *doc = NULL;
     if (rc == 0) {
         char name[128];
-        const json_t *row = s_owner_row (cli, owner);
+        const json_t *row = el_cli_site_row (cli, owner);
         json_t *rows = json_array ();
         for (size_t i = 0; i < n; i++)
             json_array_append_new (rows, json_pack ("{s:o, s:o, s:I, s:I, s:s}", "start",
