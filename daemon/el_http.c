@@ -222,10 +222,8 @@ s_site_cb (void *arg, const el_entry_t *e)
 static const char *
 s_site_name (const el_http_snap_t *s, const uint8_t *key)
 {
-    for (size_t i = 0; i < s->sites_n; i++)
-        if (!memcmp (s->sites[i].key, key, EL_KEY_BYTES))
-            return s->sites[i].name;
-    return "";
+    const el_http_site_t *site = el_http_site_find (s, key);
+    return site ? site->name : "";
 }
 
 static char **

@@ -767,11 +767,11 @@ el_http_machine (const el_http_snap_t *s, const el_http_query_t *q)
     return NULL;
 }
 
-static const el_http_site_t *
-s_site_of (const el_http_snap_t *s, const char *id)
+const el_http_site_t *
+el_http_site_find (const el_http_snap_t *s, const uint8_t key[EL_KEY_BYTES])
 {
     for (size_t i = 0; i < s->sites_n; i++)
-        if (!strcmp (s->sites[i].id, id))
+        if (!memcmp (s->sites[i].key, key, EL_KEY_BYTES))
             return &s->sites[i];
     return NULL;
 }
@@ -819,7 +819,6 @@ void
 el_http_render_machine (const el_http_snap_t *s, const el_http_query_t *q, el_sb_t *sb)
 {
     const el_http_equipment_t *e = el_http_machine (s, q);
-    const el_http_site_t *site = e ? s_site_of (s, e->owner) : NULL;
     uint8_t owner[EL_KEY_BYTES];
     const El__Booking **mine = malloc ((s->bookings_n ? s->bookings_n : 1) * sizeof *mine);
     el_busy_t *busy = calloc (EL_BOOKING_BUSY_MAX, sizeof *busy);
@@ -829,6 +828,7 @@ el_http_render_machine (const el_http_snap_t *s, const el_http_query_t *q, el_sb
         free (busy);
         return;
     }
+    const el_http_site_t *site = el_http_site_find (s, owner);
     size_t nb = s_owner_bookings (s, owner, mine), n = 0;
     int64_t to = q->now_us + (int64_t) q->weeks * 7 * 24 * 3600 * 1000000;
     int rc = el_booking_busy (e->record, e->key, mine, nb, q->now_us, q->now_us, to, busy,

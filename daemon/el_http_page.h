@@ -117,6 +117,10 @@ typedef struct {
 #define EL_HTTP_WEEKS_DEFAULT 4
 #define EL_HTTP_WEEKS_MAX     12
 
+/** Site @p key of the snapshot's directory, or NULL. */
+const el_http_site_t *el_http_site_find (const el_http_snap_t *s,
+                                         const uint8_t key[EL_KEY_BYTES]);
+
 /** The machine /equipment/OWNER/KEY names (q->owner: its owner's id,
  * q->key: its record key), or NULL. */
 const el_http_equipment_t *el_http_machine (const el_http_snap_t *s, const el_http_query_t *q);
