@@ -77,6 +77,8 @@ struct el_store {
     bool require_attestation;
     el_clock_fn *mono_us;       /* times write transactions; NULL = not timed */
     void *mono_arg;
+    el_clock_fn *wall_us;       /* dates entries are checked against; NULL = not checked */
+    void *wall_arg;
     uint8_t networks[EL_STORE_NETWORKS_MAX][EL_KEY_BYTES];
     size_t networks_n;
     el_store_stats_t stats;
@@ -528,6 +530,8 @@ el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret)
     self->require_attestation = c.require_attestation;
     self->mono_us = c.mono_us;
     self->mono_arg = c.mono_arg;
+    self->wall_us = c.wall_us;
+    self->wall_arg = c.wall_arg;
     s_arena_init (&self->arena);
 
     rc = s_env_open (self);
@@ -612,6 +616,7 @@ typedef struct {
     size_t groups_n;
     uint32_t *chain;            /* one origin's candidate chain (item indices) */
     uint32_t *shadows;          /* one origin's repeats of chain seqs */
+    int64_t future_us;          /* entries dated after this are refused (EL_EFUTURE) */
 } s_batch_t;
 
 static bool
@@ -622,11 +627,89 @@ s_verify (s_item_t *it)
     return it->sig > 0;
 }
 
-/* Decode the payload of a known kind once: validates it and extracts what
- * the indexes need. @return 0, EL_EPROTO. */
+static int s_record_load (el_store_t *self, MDB_txn *txn, const uint8_t *origin,
+                          const MDB_val *sval, el_entry_t **ret);
+
+/* The equipment owner a BookingRequest payload names into @p owner.
+ * @return 1 named, 0 not (a payload that does not decode, or no owner). */
 static int
-s_payload_check (el_store_t *self, s_item_t *it)
+s_request_owner_of (const uint8_t *payload, size_t len, uint8_t owner[EL_KEY_BYTES])
 {
+    El__BookingRequest *r = el__booking_request__unpack (NULL, len, payload);
+    if (!r)
+        return 0;
+    int found = r->equipment_owner.len == EL_KEY_BYTES;
+    if (found)
+        memcpy (owner, r->equipment_owner.data, EL_KEY_BYTES);
+    el__booking_request__free_unpacked (r, NULL);
+    return found;
+}
+
+/* The owner named by request (@p origin, BOOKING_REQUEST, @p key): looked up
+ * first in the batch's chain so far (@p nchain items of @p b; an origin
+ * writes its request before it answers it, often in the same batch), then
+ * in the store. @return 1 found (@p owner set), 0 not held (or deleted),
+ * MDB_*, -ENOMEM, EL_ESTORE. */
+static int
+s_request_owner (el_store_t *self, MDB_txn *txn, const s_batch_t *b, size_t nchain,
+                 const uint8_t *origin, const char *key, uint8_t owner[EL_KEY_BYTES])
+{
+    for (size_t q = nchain; q-- > 0;) {
+        const el_entry_t *c = b->items[b->chain[q]].e;
+        if (memcmp (c->origin, origin, EL_KEY_BYTES) != 0)
+            break;                      /* the chain is one origin's */
+        const El__EntryBody *cb = c->body;
+        if (cb->kind != EL__KIND__BOOKING_REQUEST || strcmp (cb->key, key) != 0)
+            continue;
+        return cb->deleted || c->is_stub ? 0 : s_request_owner_of (c->payload, c->payload_len,
+                                                                    owner);
+    }
+    size_t key_len = strlen (key);
+    if (key_len == 0 || key_len > EL_RECORD_KEY_MAX)
+        return 0;
+    uint8_t sk[S_KEY_MAX];
+    MDB_val k = { s_state_key (sk, EL__KIND__BOOKING_REQUEST, origin, key, key_len), sk }, val;
+    int rc = mdb_get (txn, self->dbi_state, &k, &val);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    el_entry_t *e = NULL;
+    if (rc == 0)
+        rc = s_record_load (self, txn, origin, &val, &e);
+    if (rc || !e)
+        return rc;
+    rc = s_request_owner_of (e->payload, e->payload_len, owner);
+    el_entry_destroy (&e);
+    return rc;
+}
+
+/* Only the equipment's owner answers a request: a confirmed Booking @p bk of
+ * origin @p origin answering a request held here that names another owner
+ * is refused. @return 0, EL_ENOTOWNER, or a fatal code (MDB_*, -ENOMEM,
+ * EL_ESTORE). */
+static int
+s_booking_check (el_store_t *self, MDB_txn *txn, const s_batch_t *b, size_t nchain,
+                 const uint8_t *origin, const El__Booking *bk)
+{
+    if (bk->status != EL__BOOKING_STATUS__BOOKING_CONFIRMED
+        || bk->request_origin.len != EL_KEY_BYTES || !bk->request_key)
+        return 0;
+    uint8_t owner[EL_KEY_BYTES];
+    int rc = s_request_owner (self, txn, b, nchain, bk->request_origin.data, bk->request_key,
+                              owner);
+    if (rc <= 0)
+        return rc;
+    return memcmp (owner, origin, EL_KEY_BYTES) ? EL_ENOTOWNER : 0;
+}
+
+/* Decode the payload of a known kind once: validates it and extracts what
+ * the indexes need; a Booking is checked against its request
+ * (s_booking_check). @return 0, EL_EPROTO, EL_ENOTOWNER, or a fatal code
+ * (MDB_*, -ENOMEM, EL_ESTORE). */
+static int
+s_payload_check (el_store_t *self, MDB_txn *txn, const s_batch_t *batch, size_t nchain,
+                 s_item_t *it)
+{
+    int rc = 0;
     ProtobufCAllocator *pa = &self->arena.pb;
     const El__EntryBody *b = it->e->body;
     it->timed = false;
@@ -651,10 +734,11 @@ s_payload_check (el_store_t *self, s_item_t *it)
     } else if (b->kind == EL__KIND__BOOKING) {
         it->timed = true;
         it->start_us = ((const El__Booking *) m)->start_us;
+        rc = s_booking_check (self, txn, batch, nchain, it->e->origin, (const El__Booking *) m);
     }
     protobuf_c_message_free_unpacked (m, pa);
     s_arena_reset (&self->arena);
-    return 0;
+    return rc;
 }
 
 static int
@@ -1023,12 +1107,18 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
             it->status = EL_EPREV;
             continue;
         }
+        if (e->body->time_us > b->future_us) {
+            it->status = EL_EFUTURE;
+            continue;
+        }
         if (!e->is_stub) {
-            int prc = s_payload_check (self, it);
-            if (prc) {
+            int prc = s_payload_check (self, txn, b, nchain, it);
+            if (prc == EL_EPROTO || prc == EL_ENOTOWNER) {
                 it->status = prc;
                 continue;
             }
+            if (prc)
+                return prc;
         }
         b->chain[nchain++] = i;
         tip_seq = e->seq;
@@ -1103,6 +1193,8 @@ static int
 s_apply_txn (el_store_t *self, MDB_txn *txn, void *arg)
 {
     s_batch_t *b = arg;
+    b->future_us = self->wall_us ? self->wall_us (self->wall_arg) + EL_STORE_FUTURE_MAX_US
+                                 : INT64_MAX;
     for (size_t i = 0; i < b->n; i++)
         b->items[i].status = b->items[i].e ? S_PENDING : b->items[i].parse_rc;
     for (size_t g = 0; g < b->groups_n; g++) {

@@ -52,7 +52,15 @@ typedef struct {
     el_clock_fn *mono_us;       /* a monotonic clock in µs to time write transactions
                                  * with (el_store_stats_t.commit_us_*); NULL = not timed */
     void *mono_arg;             /* its argument */
+    el_clock_fn *wall_us;       /* wall clock, µs since the Unix epoch: an entry whose
+                                 * time_us is more than EL_STORE_FUTURE_MAX_US after it
+                                 * is refused (EL_EFUTURE; offered again, it applies once
+                                 * the clock has caught up); NULL = not checked */
+    void *wall_arg;             /* its argument */
 } el_store_config_t;
+
+/* How far after the receiver's clock an entry may be dated: a day of skew. */
+#define EL_STORE_FUTURE_MAX_US (24LL * 3600 * 1000000)
 
 typedef enum {
     EL_HEAD_OK = 0,
@@ -121,7 +129,10 @@ typedef struct {
  * a site in the same batch. A SITE entry of an authority with status REVOKED
  * marks the site's head EL_HEAD_REVOKED; status ACTIVE clears that.
  * Payloads of known kinds are decoded (EL_EPROTO when they do not decode);
- * unknown kinds are stored and forwarded, not indexed.
+ * unknown kinds are stored and forwarded, not indexed. A confirmed BOOKING
+ * answering a request the store holds (in the batch or stored) that names
+ * another site as equipment owner is refused (EL_ENOTOWNER): only the owner
+ * answers. An entry dated too far ahead of cfg.wall_us gets EL_EFUTURE.
  * Do not call from inside a read callback of this store.
  * @param entries   n serialized Entry byte strings (borrowed)
  * @param lens      their lengths, bytes

@@ -1665,6 +1665,7 @@ s_open_identity (el_node_t *self, const el_config_t *cfg)
         .no_sync = !cfg->durable,
         .require_attestation = true,
         .mono_us = s_mono_clock,
+        .wall_us = el_clock_wall,
     };
     /* a limit under the first map size starts the map at the limit (the store
      * would otherwise raise the limit to its first size) */

@@ -642,6 +642,129 @@ test_gap_rejected (void **state)
     s_blob_free (&e[3]);
 }
 
+static int64_t
+s_clock_at (void *arg)
+{
+    return *(const int64_t *) arg;
+}
+
+/* An entry dated more than EL_STORE_FUTURE_MAX_US after the receiver's clock
+ * is refused, nothing of it kept; once the clock has caught up it applies. */
+static void
+test_future_time (void **state)
+{
+    fix_t *f = *state;
+    el_store_destroy (&f->st);
+    int64_t now = T0;
+    f->cfg.wall_us = s_clock_at;
+    f->cfg.wall_arg = &now;
+    s_store_open (f);
+    blob_t ok = s_write_take (&f->a, EL__KIND__EVENT, "ev-1", s_event ("ev-1", "x", T0));
+    assert_int_equal (s_apply1 (f->st, ok), EL_APPLIED);
+    /* written by a site whose clock is two days ahead */
+    blob_t p = s_event ("ev-2", "from the future", T0);
+    el_entry_fields_t fl = { .seq = 2, .time_us = T0 + 2 * EL_STORE_FUTURE_MAX_US,
+                             .kind = EL__KIND__EVENT, .key = "ev-2",
+                             .payload = p.data, .payload_len = p.len };
+    memcpy (fl.prev, f->a.hash, EL_HASH_BYTES);
+    memcpy (fl.network, f->net, EL_KEY_BYTES);
+    blob_t later;
+    assert_int_equal (el_entry_build (f->a.kp, &fl, &later.data, &later.len, f->a.hash), 0);
+    s_blob_free (&p);
+    assert_int_equal (s_apply1 (f->st, later), EL_EFUTURE);
+    assert_int_equal (s_head_seq (f->st, f->a.kp->pk), 1);
+    el_entry_t *got = NULL;
+    assert_int_equal (el_store_record_get (f->st, EL__KIND__EVENT, f->a.kp->pk, "ev-2", &got),
+                      EL_ENOTFOUND);
+    /* within the day of skew allowed: accepted */
+    now = T0 + EL_STORE_FUTURE_MAX_US + 1;
+    assert_int_equal (s_apply1 (f->st, later), EL_APPLIED);
+    assert_int_equal (s_head_seq (f->st, f->a.kp->pk), 2);
+    s_blob_free (&ok);
+    s_blob_free (&later);
+}
+
+static blob_t
+s_request (const uint8_t owner[EL_KEY_BYTES], const char *equipment)
+{
+    El__BookingRequest m = EL__BOOKING_REQUEST__INIT;
+    m.equipment_owner = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) owner };
+    m.equipment_key = (char *) equipment;
+    m.start_us = T0;
+    m.end_us = T0 + HOUR;
+    blob_t b = { .len = el__booking_request__get_packed_size (&m) };
+    b.data = malloc (b.len ? b.len : 1);
+    el__booking_request__pack (&m, b.data);
+    return b;
+}
+
+static blob_t
+s_answer (const uint8_t req_origin[EL_KEY_BYTES], const char *req_key, El__BookingStatus st)
+{
+    El__Booking m = EL__BOOKING__INIT;
+    m.request_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) req_origin };
+    m.request_key = (char *) req_key;
+    m.equipment_key = "lathe";
+    m.start_us = T0;
+    m.end_us = T0 + HOUR;
+    m.status = st;
+    blob_t b = { .len = el__booking__get_packed_size (&m) };
+    b.data = malloc (b.len ? b.len : 1);
+    el__booking__pack (&m, b.data);
+    return b;
+}
+
+/* Only the owner the request names confirms it: the requester confirming
+ * its own request to B's lathe is refused (in the request's batch and in a
+ * later one), B's answer applies, and so does A's confirmation of a request
+ * it made to itself (an owner booking its own machine). */
+static void
+test_booking_only_owner (void **state)
+{
+    fix_t *f = *state;
+    const uint8_t *a = f->a.kp->pk, *b = f->b.kp->pk;
+    blob_t e[3];
+    e[0] = s_write_take (&f->a, EL__KIND__BOOKING_REQUEST, "r1", s_request (b, "lathe"));
+    uint64_t seq = f->a.seq;
+    uint8_t hash[EL_HASH_BYTES];
+    memcpy (hash, f->a.hash, sizeof hash);
+    e[1] = s_write_take (&f->a, EL__KIND__BOOKING, "self:r1",
+                         s_answer (a, "r1", EL__BOOKING_STATUS__BOOKING_CONFIRMED));
+    int status[2];
+    assert_int_equal (s_apply (f->st, e, 2, status, NULL), 0);
+    assert_int_equal (status[0], EL_APPLIED);
+    assert_int_equal (status[1], EL_ENOTOWNER);
+    assert_int_equal (s_head_seq (f->st, a), 1);
+    /* the same forgery in a batch of its own: the request is in the store */
+    assert_int_equal (s_apply1 (f->st, e[1]), EL_ENOTOWNER);
+    /* A declining (not confirming) is harmless, and keeps its chain going */
+    f->a.seq = seq;
+    memcpy (f->a.hash, hash, sizeof hash);
+    s_blob_free (&e[1]);
+    e[1] = s_write_take (&f->a, EL__KIND__BOOKING, "self:r1",
+                         s_answer (a, "r1", EL__BOOKING_STATUS__BOOKING_DECLINED));
+    assert_int_equal (s_apply1 (f->st, e[1]), EL_APPLIED);
+    /* the owner's answer applies */
+    e[2] = s_write_take (&f->b, EL__KIND__BOOKING, "a:r1",
+                         s_answer (a, "r1", EL__BOOKING_STATUS__BOOKING_CONFIRMED));
+    assert_int_equal (s_apply1 (f->st, e[2]), EL_APPLIED);
+    for (int i = 0; i < 3; i++)
+        s_blob_free (&e[i]);
+    /* A's request to itself, confirmed by A */
+    e[0] = s_write_take (&f->a, EL__KIND__BOOKING_REQUEST, "r2", s_request (a, "lathe"));
+    e[1] = s_write_take (&f->a, EL__KIND__BOOKING, "own:r2",
+                         s_answer (a, "r2", EL__BOOKING_STATUS__BOOKING_CONFIRMED));
+    assert_int_equal (s_apply (f->st, e, 2, status, NULL), 0);
+    assert_int_equal (status[0], EL_APPLIED);
+    assert_int_equal (status[1], EL_APPLIED);
+    /* an answer to a request this store does not hold: not judged */
+    e[2] = s_write_take (&f->b, EL__KIND__BOOKING, "x:unknown",
+                         s_answer (a, "unknown", EL__BOOKING_STATUS__BOOKING_CONFIRMED));
+    assert_int_equal (s_apply1 (f->st, e[2]), EL_APPLIED);
+    for (int i = 0; i < 3; i++)
+        s_blob_free (&e[i]);
+}
+
 static void
 test_prev_mismatch (void **state)
 {
@@ -1645,6 +1768,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_by_time_window, setup, teardown),
         cmocka_unit_test_setup_teardown (test_apply_parsed, setup, teardown),
         cmocka_unit_test_setup_teardown (test_history_members_only, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_future_time, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_booking_only_owner, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
