@@ -30,7 +30,7 @@ static const struct {
     { EL_ENOTADMITTED, "not_admitted", "origin is not attested by an accepted network" },
     { EL_EPOLICY, "outside_policy", "entry of a kind the federation link does not accept" },
     { EL_EFUTURE, "future_time", "entry dated more than a day after this site's clock" },
-    { EL_ENOTOWNER, "not_owner", "booking answer from a site that does not own the equipment" },
+    { EL_ENOTOWNER, "not_owner", "record its origin may not write (a booking of another's equipment, a site's Site record)" },
 };
 
 static int

@@ -30,7 +30,9 @@
 #define EL_ENOTADMITTED (EL_EBASE - 19) /* origin not attested by an accepted network */
 #define EL_EPOLICY      (EL_EBASE - 20) /* outside the kinds a federation link agreed on */
 #define EL_EFUTURE      (EL_EBASE - 21) /* entry dated too far after the receiver's clock */
-#define EL_ENOTOWNER    (EL_EBASE - 22) /* a Booking answering a request made to another owner */
+#define EL_ENOTOWNER    (EL_EBASE - 22) /* a record its origin may not write: a Booking answering
+                                         * a request made to another owner, a Site
+                                         * record of a site (not a network authority) */
 #define EL_ELAST        (EL_EBASE - 23)
 
 /* Counters by reason: one slot per EL_E* code, slot 0 for any other code

@@ -1107,6 +1107,10 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
             it->status = EL_EPREV;
             continue;
         }
+        if (e->body->kind == EL__KIND__SITE && !authority) {
+            it->status = EL_ENOTOWNER;  /* Site records are a network authority's */
+            continue;
+        }
         if (e->body->time_us > b->future_us) {
             it->status = EL_EFUTURE;
             continue;

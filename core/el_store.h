@@ -132,7 +132,7 @@ typedef struct {
  * unknown kinds are stored and forwarded, not indexed. A confirmed BOOKING
  * answering a request the store holds (in the batch or stored) that names
  * another site as equipment owner is refused (EL_ENOTOWNER): only the owner
- * answers. An entry dated too far ahead of cfg.wall_us gets EL_EFUTURE.
+ * answers; so is a SITE entry whose origin is not an accepted network id. An entry dated too far ahead of cfg.wall_us gets EL_EFUTURE.
  * Do not call from inside a read callback of this store.
  * @param entries   n serialized Entry byte strings (borrowed)
  * @param lens      their lengths, bytes

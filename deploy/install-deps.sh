@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
       libzmq3-dev libsodium-dev liblmdb-dev lmdb-utils libical-dev libinih-dev
-      libcmocka-dev libjansson-dev jq python3 python3-nacl procps faketime
+      libcmocka-dev libjansson-dev jq python3 python3-nacl python3-zmq procps faketime
       libmicrohttpd-dev libsystemd-dev python3-icalendar python3-dateutil
       python3-prometheus-client chromium strace scdoc lintian)
 for arg in "$@"; do
