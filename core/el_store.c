@@ -741,6 +741,22 @@ s_payload_check (el_store_t *self, MDB_txn *txn, const s_batch_t *batch, size_t 
     return rc;
 }
 
+/* What an entry that continues its origin's chain says, checked before it
+ * joins the chain: Site records only from a network authority, a date not
+ * too far ahead, a payload that decodes as its kind (s_payload_check).
+ * @return 0, EL_ENOTOWNER, EL_EFUTURE, EL_EPROTO, or a fatal code. */
+static int
+s_content_check (el_store_t *self, MDB_txn *txn, const s_batch_t *b, size_t nchain,
+                 s_item_t *it, bool authority)
+{
+    const el_entry_t *e = it->e;
+    if (e->body->kind == EL__KIND__SITE && !authority)
+        return EL_ENOTOWNER;
+    if (e->body->time_us > b->future_us)
+        return EL_EFUTURE;
+    return e->is_stub ? 0 : s_payload_check (self, txn, b, nchain, it);
+}
+
 static int
 s_head_get (el_store_t *self, MDB_txn *txn, const uint8_t *origin, el_head_t *h, bool *found)
 {
@@ -1107,23 +1123,13 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
             it->status = EL_EPREV;
             continue;
         }
-        if (e->body->kind == EL__KIND__SITE && !authority) {
-            it->status = EL_ENOTOWNER;  /* Site records are a network authority's */
+        int verdict = s_content_check (self, txn, b, nchain, it, authority);
+        if (verdict == EL_EPROTO || verdict == EL_ENOTOWNER || verdict == EL_EFUTURE) {
+            it->status = verdict;
             continue;
         }
-        if (e->body->time_us > b->future_us) {
-            it->status = EL_EFUTURE;
-            continue;
-        }
-        if (!e->is_stub) {
-            int prc = s_payload_check (self, txn, b, nchain, it);
-            if (prc == EL_EPROTO || prc == EL_ENOTOWNER) {
-                it->status = prc;
-                continue;
-            }
-            if (prc)
-                return prc;
-        }
+        if (verdict)
+            return verdict;
         b->chain[nchain++] = i;
         tip_seq = e->seq;
         tip_hash = e->hash;

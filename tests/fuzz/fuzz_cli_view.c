@@ -46,6 +46,26 @@ static bool s_started;
 
 /* ------------------------------------------------------------ the fake daemon */
 
+/* Does a live "federation:" Site record of the broker name @p network (a
+ * network ours federates with, whose directory its own broker attests)? */
+static bool
+s_federated (const uint8_t network[EL_KEY_BYTES])
+{
+    bool found = false;
+    for (size_t i = 0; i < s_n_records && !found; i++) {
+        const s_record_t *r = &s_records[i];
+        if (r->v.kind != EL__KIND__SITE || memcmp (r->origin, fz_keys[FZ_BROKER]->pk, EL_KEY_BYTES)
+            || strncmp (r->key, "federation:", 11) != 0)
+            continue;
+        El__Site *site = el__site__unpack (NULL, r->v.payload.len, r->v.payload.data);
+        found = site && site->status != EL__SITE_STATUS__REVOKED
+                && site->site_key.len == EL_KEY_BYTES
+                && !memcmp (site->site_key.data, network, EL_KEY_BYTES);
+        el__site__free_unpacked (site, NULL);
+    }
+    return found;
+}
+
 static void
 s_answer (const El__ControlRequest *req, El__ControlReply *reply, El__RecordView **views,
           El__ListReply *lr, El__GetReply *gr, El__StatusReply *st)
@@ -61,10 +81,12 @@ s_answer (const El__ControlRequest *req, El__ControlReply *reply, El__RecordView
         reply->status = st;
         break;
     case EL__CONTROL_REQUEST__R_LIST: {
-        /* the directory is what the broker attested, never what any site wrote */
+        /* the directory is what the broker attested, or a network it attests as
+         * federated attested in turn, never what any site wrote */
         if (req->list->kind == EL__KIND__SITE)
             FZ_CHECK (req->list->origin.len == EL_KEY_BYTES
-                      && !memcmp (req->list->origin.data, fz_keys[FZ_BROKER]->pk, EL_KEY_BYTES));
+                      && (!memcmp (req->list->origin.data, fz_keys[FZ_BROKER]->pk, EL_KEY_BYTES)
+                          || s_federated (req->list->origin.data)));
         size_t n = 0;
         for (size_t i = 0; i < s_n_records; i++)
             if (s_records[i].v.kind == req->list->kind

@@ -325,6 +325,36 @@ s_check_weekly_1830 (const char *tzid, bool with_vtz)
     el_ics_import_destroy (&imp);
 }
 
+/* A rule no date satisfies (an eighth Thursday of the month) is refused
+ * before libical's iterator, which would search for it for centuries. */
+static void
+test_expand_impossible_rule (void **state)
+{
+    (void) state;
+    static const char *const rules[] = { "FREQ=MONTHLY;BYDAY=8TH", "FREQ=MONTHLY;BYDAY=-6MO",
+                                         "FREQ=YEARLY;BYMONTH=3;BYDAY=7SU",
+                                         "FREQ=YEARLY;BYDAY=54FR" };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        El__Event ev = EL__EVENT__INIT;
+        ev.uid = (char *) "impossible";
+        ev.dtstart_us = s_utc (2026, 1, 8, 0, 0, 0);
+        ev.rrule = (char *) rules[i];
+        int64_t starts[8];
+        size_t n = 99;
+        assert_int_equal (el_ics_expand (&ev, NULL, 0, 0, INT64_MAX, starts, 8, &n), EL_EINVAL);
+    }
+    /* the largest ordinals that exist are still expanded */
+    El__Event ev = EL__EVENT__INIT;
+    ev.uid = (char *) "fifth";
+    ev.dtstart_us = s_utc (2027, 1, 29, 10, 0, 0);      /* a fifth Friday */
+    ev.rrule = (char *) "FREQ=MONTHLY;BYDAY=5FR;COUNT=3";
+    int64_t starts[8];
+    size_t n = 0;
+    assert_int_equal (el_ics_expand (&ev, NULL, 0, 0, INT64_MAX, starts, 8, &n), 0);
+    assert_int_equal (n, 3);
+    assert_int_equal (starts[1], s_utc (2027, 4, 30, 10, 0, 0));
+}
+
 static void
 test_dst_weekly_builtin_zone (void **state)
 {
@@ -1639,6 +1669,7 @@ main (int argc, char **argv)
     const struct CMUnitTest synthetic[] = {
         cmocka_unit_test (test_floating_in_site_zone),    /* first: libical's zone cache empty */
         cmocka_unit_test (test_dst_weekly_builtin_zone),
+        cmocka_unit_test (test_expand_impossible_rule),
         cmocka_unit_test (test_dst_weekly_custom_vtimezone),
         cmocka_unit_test (test_export_zone_years),
         cmocka_unit_test (test_time_forms),

@@ -2612,6 +2612,25 @@ s_overlaps (int64_t s, int64_t dur, int64_t from, int64_t to)
     return dur > 0 ? s_end_of (s, dur) > from : s >= from;
 }
 
+/* A rule no date satisfies, for which libical's iterator would search
+ * forward for centuries before giving up (a second or more each time):
+ * a BYDAY ordinal beyond the weeks of its period (RFC 5545 §3.3.10: at most
+ * 5 in a month, 53 in a year), e.g. FREQ=MONTHLY;BYDAY=8TH. */
+static bool
+s_rule_impossible (const struct icalrecurrencetype *r)
+{
+    bool in_month = r->freq == ICAL_MONTHLY_RECURRENCE
+                    || (r->freq == ICAL_YEARLY_RECURRENCE
+                        && r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX);
+    int max = in_month ? 5 : 53;
+    for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+        int pos = icalrecurrencetype_day_position (r->by_day[i]);
+        if (pos > max || pos < -max)
+            return true;
+    }
+    return false;
+}
+
 int
 el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_overrides,
                int64_t from_us, int64_t to_us, int64_t *ret_starts, size_t max, size_t *ret_n)
@@ -2673,7 +2692,7 @@ el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_
         struct icalrecurrencetype r = icalrecurrencetype_from_string (ev->rrule);
         icalerror_clear_errno ();
         rc = EL_EINVAL;
-        if (r.freq == ICAL_NO_RECURRENCE)
+        if (r.freq == ICAL_NO_RECURRENCE || s_rule_impossible (&r))
             goto out;
         struct icaltimetype start = s_local (&z, ev->dtstart_us);
         it = icalrecur_iterator_new (r, start);

@@ -191,8 +191,10 @@ int el_ics_export (const El__Event *const *events, size_t n, int64_t now_us,
  * @param[out] ret_n occurrences written
  * @return 0; EL_ETOOBIG when more than @p max occurrences overlap the window
  *         or more than EL_ICS_EXPAND_STEPS iterations were needed (nothing
- *         written); EL_EINVAL (from_us >= to_us, or an rrule, zone or date
- *         text libical cannot read); -ENOMEM. */
+ *         written); EL_EINVAL (from_us >= to_us, an rrule, zone or date
+ *         text libical cannot read, or a rule no date satisfies, such as
+ *         FREQ=MONTHLY;BYDAY=8TH, checked before libical would search for it
+ *         for centuries); -ENOMEM. */
 int el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_overrides,
                    int64_t from_us, int64_t to_us, int64_t *ret_starts, size_t max, size_t *ret_n);
 
