@@ -43,19 +43,19 @@ case "$mode" in
   full)
     curve_n=500000; sign_n=100000; verify_n=40000
     lmdb_commits=3000; lmdb_batches=200; floor_r=2000; peer_n=100000
-    catchup_n=200000; live_n=100000; latency_n=2000; rss_records=10000; rss_sites=1000
+    catchup_n=200000; live_n=100000; latency_n=2000; rss_records=10000; rss_sites=1000; fanout_n=10000
     http_events=1000; http_s=5; query_n=100000; query_l=1000
     run_timeout=300 ;;
   quick)
     curve_n=100000; sign_n=20000; verify_n=5000
     lmdb_commits=500; lmdb_batches=30; floor_r=500; peer_n=20000
-    catchup_n=20000; live_n=20000; latency_n=300; rss_records=10000; rss_sites=1000
+    catchup_n=20000; live_n=20000; latency_n=300; rss_records=10000; rss_sites=1000; fanout_n=2000
     http_events=1000; http_s=2; query_n=100000; query_l=1000
     run_timeout=120 ;;
   smoke)
     curve_n=2000; sign_n=200; verify_n=100
     lmdb_commits=20; lmdb_batches=2; floor_r=50; peer_n=500
-    catchup_n=500; live_n=500; latency_n=50; rss_records=200; rss_sites=20
+    catchup_n=500; live_n=500; latency_n=50; rss_records=200; rss_sites=20; fanout_n=100
     http_events=50; http_s=0.3; query_n=500; query_l=50
     run_timeout=120 ;;
 esac
@@ -167,7 +167,7 @@ fig_live()     { run_figure el_bench_live "live_entries_per_s" -b "$build_dir" -
 fig_latency()  { run_figure el_bench_latency "latency_p50_us latency_p99_us" -b "$build_dir" -d "$work" -R 1 -n "$latency_n" -r 200; }
 fig_http()     { rm -f "$work/agenda.ics"; run_figure el_bench_http "http_agenda_req_per_s" -b "$build_dir" -d "$work" -R 1 -e "$http_events" -c 16 -s "$http_s" -o "$work/agenda.ics"; }
 fig_query()    { run_figure el_bench_query "event_show_us" -b "$build_dir" -d "$work" -n "$query_n" -l "$query_l"; }
-fig_rss()      { run_figure el_bench_rss "node_rss_idle_kib node_anon_kib broker_rss_per_site_kib store_bytes_per_entry" -b "$build_dir" -d "$work" -R 1 -e "$rss_records" -c "$rss_sites"; }
+fig_rss()      { run_figure el_bench_rss "node_rss_idle_kib node_anon_kib broker_rss_per_site_kib store_bytes_per_entry fanout_deliveries_per_s" -b "$build_dir" -d "$work" -R 1 -e "$rss_records" -c "$rss_sites" -f "$fanout_n"; }
 
 # how busy the machine was (other jobs skew every figure): load average and
 # the kernel's pressure stall information, share of time some task waited

@@ -19,7 +19,13 @@
  * idleness (libzmq heartbeats run) before reading VmRSS again. Every run (-R)
  * builds both systems afresh; each prints the four figures.
  *
- *   el_bench_rss -b BUILD_DIR [-d DIR] [-e RECORDS] [-c SITES] [-R RUNS] */
+ *   fanout_deliveries_per_s  with -f E: then an origin node joins that broker and
+ *                            writes E records (1,000 per request); entries ×
+ *                            sites / the time from its first write until every
+ *                            connected site holds them all (each site credits
+ *                            back every Entries frame, as a site does)
+ *
+ *   el_bench_rss -b BUILD_DIR [-d DIR] [-e RECORDS] [-c SITES] [-f ENTRIES] [-R RUNS] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +39,7 @@
 #include "el_error.h"
 #include "entrelab.pb-c.h"
 #include "el_sync.h"
+#include "el_wire.h"
 
 #define IDLE_MS 2000
 #define ADMIT_WINDOW 32     /* admit requests in flight */
@@ -180,9 +187,124 @@ s_sessions (bench_ctl_t *bctl, uint64_t *ret)
     return 0;
 }
 
+/* Read what the broker sent site @p i: count the entries of Entries frames
+ * into got[i] and credit each frame back, as a site does. @return 0, -errno. */
+static int
+s_site_recv (void *sock, uint64_t *got)
+{
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init (&m);
+        if (zmq_msg_recv (&m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&m);
+            return errno == EAGAIN ? 0 : -errno;
+        }
+        size_t n = el_wire_entries_peek (zmq_msg_data (&m), zmq_msg_size (&m), EL_BATCH_MAX,
+                                         NULL, NULL);
+        zmq_msg_close (&m);
+        if (!n)
+            continue;
+        *got += n;
+        El__Credit cr = EL__CREDIT__INIT;
+        cr.entries = n;
+        El__Msg msg = EL__MSG__INIT;
+        msg.m_case = EL__MSG__M_CREDIT;
+        msg.credit = &cr;
+        uint8_t buf[16];
+        size_t len = el__msg__pack (&msg, buf);
+        if (zmq_send (sock, buf, len, 0) < 0)
+            return -errno;
+    }
+}
+
+/* Until every site holds @p want entries more than at the start (or the
+ * deadline): poll the sites' sockets, reading and crediting. */
+static int
+s_sites_wait (void **socks, size_t n, uint64_t *got, uint64_t want, int64_t deadline_ns)
+{
+    zmq_pollitem_t *items = calloc (n, sizeof *items);
+    if (!items)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        items[i] = (zmq_pollitem_t) { socks[i], 0, ZMQ_POLLIN, 0 };
+    int rc = 0;
+    size_t done = 0;
+    while (rc == 0 && done < n) {
+        if (bench_now_ns () > deadline_ns) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        if (zmq_poll (items, (int) n, 100) < 0 && errno != EINTR) {
+            rc = -errno;
+            break;
+        }
+        done = 0;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (items[i].revents & ZMQ_POLLIN)
+                rc = s_site_recv (socks[i], &got[i]);
+            done += got[i] >= want;
+        }
+    }
+    free (items);
+    return rc;
+}
+
+/* fanout_deliveries_per_s: an origin node A joins the broker that serves
+ * the @p n connected sites, writes @p entries records (1,000 per request);
+ * deliveries (entries × sites) / the time from the first write until every
+ * site holds them all. @return 0, or an error (printed). */
+static int
+s_fanout (void *ctx, const char *bin_dir, const char *dir, int port, bench_daemon_t *broker,
+          bench_ctl_t *bctl, void **socks, size_t n, uint64_t entries, double *ret_per_s)
+{
+    bench_daemon_t a;
+    bench_ctl_t *actl = NULL;
+    uint64_t *got = calloc (n, sizeof *got);
+    int rc = got ? bench_daemon_init (&a, dir, "origin", false) : -ENOMEM;
+    if (rc < 0) {
+        free (got);
+        return rc;
+    }
+    rc = bench_ctl_admit (bctl, a.id, "origin");
+    if (rc >= 0)
+        rc = bench_daemon_start (ctx, &a, bin_dir, port, broker->id, 15000);
+    if (rc >= 0)
+        rc = bench_ctl_new (ctx, a.control, &actl);
+    if (rc >= 0)
+        rc = bench_ctl_wait_admitted (actl, 30000);
+    /* the sites take A's admission, then nothing is in flight */
+    if (rc >= 0)
+        rc = s_sites_wait (socks, n, got, 1, bench_now_ns () + 60 * 1000000000LL);
+    for (size_t i = 0; rc >= 0 && i < n; i++)
+        got[i] = 0;
+    int64_t t0 = bench_now_ns ();
+    if (rc >= 0)
+        rc = bench_ctl_write_many (actl, "fan-", 1, entries, 1000, 2);
+    if (rc >= 0)
+        rc = s_sites_wait (socks, n, got, entries,
+                           t0 + (int64_t) (60 + entries * n / 20000) * 1000000000LL);
+    if (rc >= 0) {
+        double secs = (double) (bench_now_ns () - t0) / 1e9;
+        *ret_per_s = (double) entries * (double) n / secs;
+        fprintf (stderr, "el_bench_rss: fan-out of %llu entries to %zu sites in %.2f s\n",
+                 (unsigned long long) entries, n, secs);
+    } else {
+        uint64_t least = UINT64_MAX;
+        for (size_t i = 0; i < n; i++)
+            least = got[i] < least ? got[i] : least;
+        bench_error ("fan-out: %s (the slowest site holds %llu of %llu)", el_strerror (rc),
+                     (unsigned long long) least, (unsigned long long) entries);
+        bench_daemon_show_log (&a);
+    }
+    bench_ctl_destroy (&actl);
+    bench_daemon_stop (&a);
+    free (got);
+    return rc;
+}
+
 static int
 s_broker_part (void *ctx, const char *bin_dir, const char *dir, uint64_t sites,
-               double *ret_per_site)
+               uint64_t fanout, double *ret_per_site, double *ret_fanout)
 {
     int rc;
     int port = 0;
@@ -332,7 +454,9 @@ s_broker_part (void *ctx, const char *bin_dir, const char *dir, uint64_t sites,
                      "%llu KiB with them connected\n", (unsigned long long) rss0,
              (unsigned long long) sites, (unsigned long long) rss1);
     *ret_per_site = ((double) rss1 - (double) rss0) / (double) sites;
-    rc = 0;
+    rc = fanout ? s_fanout (ctx, bin_dir, dir, port, &broker, bctl, socks, opened, fanout,
+                            ret_fanout)
+                : 0;
     goto out;
 out_logs:
     bench_daemon_show_log (&broker);
@@ -355,9 +479,9 @@ int
 main (int argc, char **argv)
 {
     const char *bin_dir = NULL, *base = NULL;
-    uint64_t records = 10000, sites = 1000, runs = 3;
+    uint64_t records = 10000, sites = 1000, runs = 3, fanout = 0;
     for (;;) {
-        int opt = getopt (argc, argv, "b:d:e:c:R:h");
+        int opt = getopt (argc, argv, "b:d:e:c:f:R:h");
         if (opt == -1)
             break;
         switch (opt) {
@@ -371,13 +495,17 @@ main (int argc, char **argv)
             if (bench_parse_u64 (optarg, "-c", 1, SITES_MAX, &sites) < 0)
                 return 2;
             break;
+        case 'f':
+            if (bench_parse_u64 (optarg, "-f", 0, 1000000, &fanout) < 0)
+                return 2;
+            break;
         case 'R':
             if (bench_parse_u64 (optarg, "-R", 1, 100, &runs) < 0)
                 return 2;
             break;
         default:
             fprintf (stderr, "usage: el_bench_rss -b BUILD_DIR [-d DIR] [-e RECORDS] "
-                             "[-c SITES] [-R RUNS]\n");
+                             "[-c SITES] [-f ENTRIES] [-R RUNS]\n");
             return opt == 'h' ? 0 : 2;
         }
     }
@@ -412,19 +540,22 @@ main (int argc, char **argv)
         snprintf (node_dir, sizeof node_dir, "%s/n", dir);
         snprintf (broker_dir, sizeof broker_dir, "%s/b", dir);
         uint64_t node_rss = 0, node_anon = 0;
-        double per_entry = 0, per_site = 0;
+        double per_entry = 0, per_site = 0, fanout_per_s = 0;
         err = (mkdir (node_dir, 0700) < 0 || mkdir (broker_dir, 0700) < 0) ? -errno : 0;
         if (err == 0)
             err = s_node_part (ctx, bin_dir, node_dir, records, &node_rss, &node_anon,
                                &per_entry);
         if (err == 0)
-            err = s_broker_part (ctx, bin_dir, broker_dir, sites, &per_site);
+            err = s_broker_part (ctx, bin_dir, broker_dir, sites, fanout, &per_site,
+                                 &fanout_per_s);
         bench_rm_rf (dir);
         if (err < 0)
             goto out;
         printf ("node_rss_idle_kib=%llu\nnode_anon_kib=%llu\nstore_bytes_per_entry=%.1f\n"
                 "broker_rss_per_site_kib=%.2f\n", (unsigned long long) node_rss,
                 (unsigned long long) node_anon, per_entry, per_site);
+        if (fanout)
+            printf ("fanout_deliveries_per_s=%.0f\n", fanout_per_s);
         fflush (stdout);
     }
     rc = 0;

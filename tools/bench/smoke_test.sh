@@ -48,7 +48,7 @@ live_entries_per_s latency_p50_us latency_p99_us node_rss_idle_kib
 broker_rss_per_site_kib store_bytes_per_entry catchup_vs_raw_curve
 live_vs_raw_sign catchup_vs_peer_bridge live_vs_peer_bridge latency_p99_vs_floor
 http_agenda_req_per_s nginx_static_req_per_s http_agenda_vs_nginx_static
-event_show_us node_anon_kib""".split()
+event_show_us node_anon_kib fanout_deliveries_per_s fanout_vs_raw_curve""".split()
 errors = []
 if sorted(obj) != sorted(expected):
     errors.append("keys differ: missing %s, extra %s" % (
@@ -100,7 +100,7 @@ for prog, keys in [("el_bench_http", ["http_agenda_req_per_s"]),
                    ("el_bench_live", ["live_entries_per_s"]),
                    ("el_bench_latency", ["latency_p50_us", "latency_p99_us"]),
                    ("el_bench_rss", ["node_rss_idle_kib", "node_anon_kib", "broker_rss_per_site_kib",
-                                     "store_bytes_per_entry"])]:
+                                     "store_bytes_per_entry", "fanout_deliveries_per_s"])]:
     for k in keys:
         if built(prog):
             need_number(k, prog + " is built")
@@ -113,7 +113,8 @@ for k, a, b in [("catchup_vs_raw_curve", "catchup_entries_per_s", "raw_curve_msg
                 ("catchup_vs_peer_bridge", "catchup_entries_per_s", "peer_mqtt_bridge_msgs_per_s"),
                 ("live_vs_peer_bridge", "live_entries_per_s", "peer_mqtt_bridge_msgs_per_s"),
                 ("http_agenda_vs_nginx_static", "http_agenda_req_per_s",
-                 "nginx_static_req_per_s")]:
+                 "nginx_static_req_per_s"),
+                ("fanout_vs_raw_curve", "fanout_deliveries_per_s", "raw_curve_msgs_per_s")]:
     v = obj.get(k) or {}
     if num(a) is not None and num(b) is not None:
         if v.get("median") is None or abs(v["median"] - num(a) / num(b)) > 1e-9 * max(1, v["median"]):
