@@ -1656,6 +1656,17 @@ out:
     return rc;
 }
 
+void
+el_sync_trim (el_sync_t *self)
+{
+    s_batch_t *b = self ? self->batch : NULL;
+    if (!b || b->n)
+        return;
+    free (b->buf);
+    b->buf = NULL;
+    b->used = b->cap = b->bytes = 0;
+}
+
 /* ------------------------------------------------------------ output, status */
 
 int

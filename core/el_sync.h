@@ -253,6 +253,12 @@ typedef struct {
 /** @return 0, -ENOENT. */
 int el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *ret);
 
+/** Hand back the memory kept between bursts for filling Entries frames
+ * (up to a frame's worth, EL_FRAME_MAX bytes), when no frame is being filled;
+ * the next send allocates it again. Call when the reactor is idle.
+ * Threading: the sync's thread. */
+void el_sync_trim (el_sync_t *self);
+
 /** How many entries of @p origin the peer lacks that we hold (0 if unknown peer). */
 uint64_t el_sync_peer_behind (const el_sync_t *self, uint64_t peer,
                               const uint8_t origin[EL_KEY_BYTES]);

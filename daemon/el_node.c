@@ -2238,6 +2238,7 @@ s_heap_trim (el_node_t *self, int64_t now, int64_t *next)
             *next = at;
         return;
     }
+    el_sync_trim (self->sync);
     malloc_trim (0);
     self->trim_due = false;
 }
