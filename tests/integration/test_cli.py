@@ -774,6 +774,19 @@ def case_json_table(net):
           "show of a shared UID: %d %r" % (rc, err))
     shown = net.cli_ok(a, "event", "show", "ev1", "--site", b.key, json_out=True)["event"]
     check(shown["summary"] == "Autre atelier" and shown["origin"] == b.key, "--site: %s" % shown)
+    # a long window of a frequent series: every occurrence (more than one
+    # expansion holds), and a series begun years ago shows in today's window
+    net.cli_ok(b, "event", "add", "--uid", "daily", "--summary", "Permanence",
+               "--start", "2027-01-01 09:00", "--duration", "1h", "--rrule", "FREQ=DAILY")
+    net.cli_ok(b, "event", "add", "--uid", "since-2012", "--summary", "Repair café",
+               "--start", "2012-01-05 18:00", "--duration", "2h", "--rrule", "FREQ=WEEKLY")
+    rows = net.cli_ok(b, "event", "list", "--from", "2027-01-01", "--to", "2029-01-01",
+                      json_out=True)["events"]
+    daily = [r["start_us"] for r in rows if r["uid"] == "daily"]
+    check(len(daily) == 731 and len(set(daily)) == 731 and daily == sorted(daily),
+          "daily over two years: %d occurrences listed" % len(daily))
+    weekly = [r for r in rows if r["uid"] == "since-2012"]
+    check(len(weekly) == 104, "weekly since 2012, two years of it: %d rows" % len(weekly))
 
 
 def case_bad_input(net):

@@ -10,7 +10,10 @@
 
 #define S_DAY_US          (24LL * 3600 * 1000000)
 #define S_EXPAND_WINDOW   (366 * S_DAY_US)  /* recurrences listed without --to, µs */
-#define S_OCCURRENCES_MAX 500               /* occurrences of one event per listing */
+#define S_OCCURRENCES_MAX 500               /* occurrences of one expansion call */
+#define S_OCCURRENCES_ALL 20000             /* occurrences of one event per listing */
+#define S_PART_US         (31 * S_DAY_US)   /* a listing's window is expanded in parts */
+#define S_PART_MIN_US     (3600LL * 1000000)  /* ... halved down to an hour when crowded */
 #define S_EVENTS_MAX      200000            /* events one listing holds */
 #define S_SORT_KEY        "_sort_us"        /* list rows' sort key, removed before printing */
 
@@ -517,6 +520,48 @@ s_row_add (el_cli_t *cli, json_t *rows, const El__RecordView *v, const El__Event
     json_array_append_new (rows, row);
 }
 
+/* The starts of @p e's occurrences overlapping [@p from, @p to), ascending,
+ * into @p occ (initialised here; the caller frees it): the window is
+ * expanded in parts of S_PART_US, each halved while it holds more than
+ * S_OCCURRENCES_MAX, so a long window of a frequent series lists them all,
+ * up to S_OCCURRENCES_ALL. An occurrence overlapping two parts is kept once
+ * (from the part it starts in, or the first). The parts begin at DTSTART
+ * when it is later than @p from.
+ * @return 0; -ENOBUFS (the first S_OCCURRENCES_ALL are in @p occ); EL_ETOOBIG
+ *         (over S_OCCURRENCES_MAX within S_PART_MIN_US); EL_EINVAL (a rule,
+ *         zone or date el_ics_expand cannot read); -ENOMEM. */
+static int
+s_occurrences (const El__Event *e, const El__Event *const *ovr, size_t n_ovr, int64_t from,
+               int64_t to, el_vec_t *occ)
+{
+    el_vec_init (occ, sizeof (int64_t), S_OCCURRENCES_ALL);
+    int64_t part = S_PART_US;
+    /* nothing starts before DTSTART: the parts begin there, or at @p from */
+    int64_t first = e->dtstart_us > from ? e->dtstart_us : from;
+    for (int64_t p = first; p < to;) {
+        int64_t q = to - p > part ? p + part : to;
+        int64_t starts[S_OCCURRENCES_MAX];
+        size_t n = 0;
+        int rc = el_ics_expand (e, ovr, n_ovr, p, q, starts, S_OCCURRENCES_MAX, &n);
+        if (rc == EL_ETOOBIG && part > S_PART_MIN_US) {
+            part /= 2;
+            continue;
+        }
+        if (rc < 0)
+            return rc;
+        for (size_t k = 0; k < n; k++) {
+            if (p != first && starts[k] < p)
+                continue;               /* listed with the part before */
+            rc = el_vec_push (occ, &starts[k], NULL);
+            if (rc < 0)
+                return rc;
+        }
+        p = q;
+        part = S_PART_US;
+    }
+    return 0;
+}
+
 static int
 s_list (el_cli_t *cli, const el_cli_args_t *a)
 {
@@ -576,13 +621,21 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
                 s_window (e, from ? from : cli->now_us, 0, &base, &open_end);
                 wto = base + S_EXPAND_WINDOW;
             }
-            int64_t starts[S_OCCURRENCES_MAX];
-            size_t n_occ = 0;
-            if (el_ics_expand (e, ovr, n_ovr, wfrom, wto, starts, S_OCCURRENCES_MAX, &n_occ) == 0) {
-                for (size_t k = 0; k < n_occ; k++)
-                    s_row_add (cli, rows, rv, e, starts[k], len ? s_end_of (starts[k], len) : 0);
+            el_vec_t occ;
+            int erc = s_occurrences (e, ovr, n_ovr, wfrom, wto, &occ);
+            if (erc == 0 || erc == -ENOBUFS) {
+                for (size_t k = 0; k < occ.n; k++) {
+                    int64_t at = *(const int64_t *) el_vec_at (&occ, k);
+                    s_row_add (cli, rows, rv, e, at, len ? s_end_of (at, len) : 0);
+                }
+                if (erc == -ENOBUFS)
+                    fprintf (stderr, "entrelab: event %s: only its first %d occurrences in this "
+                                     "window are listed (narrow it with --from and --to)\n",
+                             e->uid ? e->uid : "", S_OCCURRENCES_ALL);
+                el_vec_free (&occ);
                 continue;
             }
+            el_vec_free (&occ);
         }
         if (!s_overlaps (e->dtstart_us, len ? s_end_of (e->dtstart_us, len) : 0, efrom, eto))
             continue;
