@@ -148,9 +148,7 @@ def main():
     if not sys.platform.startswith("linux"):
         print("skip: needs Linux (signalfd, ipc://)")
         return 77
-    net = run.Net(args)
-    ok = False
-    try:
+    def body(net):
         hkey_path = os.path.join(net.tmp, "hostile.key")
         hkey = subprocess.run([args.ctl, "keygen", hkey_path], capture_output=True, text=True,
                               check=True).stdout.strip()
@@ -176,17 +174,8 @@ def main():
         a.ctl("write", "event", "after", 5)
         heads = run.wait_converged(net.daemons)
         run.expect(hkey not in heads, "the attacker's entries were stored: %r" % heads.get(hkey))
-        net.stop_all()
-        ok = True
-        print("hostile wire: passed")
-    except Exception as e:  # report with the daemons' logs
-        print("hostile wire: FAILED: %s" % e)
-        net.kill_all()
-        net.dump_logs()
-    finally:
-        net.kill_all()
-        net.cleanup(args.keep or not ok)
-    return 0 if ok else 1
+
+    return run.el_it.run_net(run.Net(args), "hostile wire", body, args.keep)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,38 @@ class Failure(Exception):
     pass
 
 
+class Skip(Exception):
+    """A case that cannot run here (exit 77, with the reason)."""
+
+
+def run_net(net, what, body, keep, release=None):
+    """Run @body(net) on a fresh @net and stop every daemon cleanly (SIGTERM,
+    exit 0); print "<what>: passed", "skip: <reason>" or "<what>: FAILED:
+    <reason>" with the daemons' last log lines; always kill what is left,
+    call @release() (mounts, proxies) and remove the temp dir (kept with
+    @keep, or after a failure).
+    @return 0 passed, 1 failed, 77 skipped (@body raised Skip)."""
+    ok, rc = False, 1
+    try:
+        note = body(net)
+        net.stop_all()
+        ok, rc = True, 0
+        print("%s: passed%s" % (what, " (%s)" % note if note else ""))
+    except Skip as e:
+        print("skip: %s" % e)
+        rc = 77
+    except Exception as e:  # any failure: report it with the daemons' logs
+        print("%s: FAILED: %s" % (what, e))
+        net.kill_all()
+        net.dump_logs()
+    finally:
+        net.kill_all()
+        if release:
+            release()
+        net.cleanup(keep or (not ok and rc != 77))
+    return rc
+
+
 def check(cond, what):
     if not cond:
         raise Failure(what)

@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import el_it  # noqa: E402
-from el_it import WAIT_S, Failure, free_port, wait_for  # noqa: E402
+from el_it import WAIT_S, Failure, Skip, free_port, wait_for  # noqa: E402
 
 
 class Daemon:
@@ -616,10 +616,6 @@ def case_store_full(net):
     expect(b.ctl("count", "event")["count"] >= 3005, "B does not hold A's 3005 events")
 
 
-class Skip(Exception):
-    """A case that cannot run here (exit 77, with the reason)."""
-
-
 def case_disk_full(net):
     """(i) B's state folder is on a small filesystem (a tmpfs mounted by the
     test; skipped where mounting is not permitted) that fills while B receives:
@@ -693,28 +689,13 @@ def main():
     if not sys.platform.startswith("linux"):
         print("skip: needs Linux (signalfd, ipc://)")
         return 77
-    net = Net(args)
-    ok = False
-    try:
-        t0 = time.monotonic()
+    t0 = time.monotonic()
+
+    def body(net):
         CASES[args.case](net)
-        net.stop_all()
-        ok = True
-        print("integration %s: passed (%.1f s; slowest clean stop %.2f s)"
-              % (args.case, time.monotonic() - t0, max(net.stop_times or [0])))
-    except Skip as e:
-        print("skip: %s" % e)
-        net.kill_all()
-        net.cleanup(False)
-        return 77
-    except Exception as e:  # any failure: report it with the daemons' logs
-        print("integration %s: FAILED: %s" % (args.case, e))
-        net.kill_all()
-        net.dump_logs()
-    finally:
-        net.kill_all()
-        net.cleanup(args.keep or not ok)
-    return 0 if ok else 1
+        return "%.1f s; slowest clean stop %.2f s" % (time.monotonic() - t0,
+                                                      max(net.stop_times or [0]))
+    return el_it.run_net(Net(args), "integration " + args.case, body, args.keep)
 
 
 if __name__ == "__main__":

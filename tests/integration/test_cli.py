@@ -1012,20 +1012,8 @@ def main():
 def run_case(args, cases):
     """Run case args.case of @cases on a fresh Net; stop every daemon cleanly.
     @return the exit status: 0 passed, 1 failed (with the daemons' logs)."""
-    net = Net(args)
-    ok = False
-    try:
-        cases[args.case](net)
-        net.stop_all()
-        ok = True
-        print("ok", args.case)
-    except (Failure, subprocess.TimeoutExpired, KeyError, ValueError) as e:
-        print("FAIL %s: %s" % (args.case, e))
-        net.dump_logs()
-    finally:
-        net.kill_all()
-        net.cleanup(args.keep or not ok)
-    return 0 if ok else 1
+    return el_it.run_net(Net(args), "cli " + args.case, lambda net: cases[args.case](net),
+                         args.keep)
 
 
 if __name__ == "__main__":

@@ -45,15 +45,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from el_it import Failure, check, free_port, wait_for  # noqa: E402
+import el_it  # noqa: E402
+from el_it import Skip, check, free_port, wait_for  # noqa: E402
 from test_cli import NY, Net, Site, event_uids  # noqa: E402
 
 CAL_HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//entrelab tests//EN\r\n"
 CAL_TAIL = "END:VCALENDAR\r\n"
-
-
-class Skip(Exception):
-    """A case that cannot run here (exit 77, with the reason)."""
 
 
 class FaultSite(Site):
@@ -649,28 +646,19 @@ def main():
         return 77
     net = Net(args)
     net.mounts, net.proxies = [], []
-    ok, rc = False, 1
     t0 = time.monotonic()
-    try:
+
+    def body(net):
         CASES[args.case](net)
-        net.stop_all()
-        ok, rc = True, 0
-        print("ok %s (%.1f s)" % (args.case, time.monotonic() - t0))
-    except Skip as e:
-        print("skip: %s" % e)
-        rc = 77
-    except (Failure, subprocess.TimeoutExpired, KeyError, ValueError) as e:
-        print("FAIL %s: %s" % (args.case, e))
-        net.dump_logs()
-    finally:
-        net.kill_all()
+        return "%.1f s" % (time.monotonic() - t0)
+
+    def release():
         for p in net.proxies:
             p.close()
         for m in net.mounts:
             if m:
                 subprocess.run(["umount", m], capture_output=True)
-        net.cleanup(args.keep or not ok and rc != 77)
-    return rc
+    return el_it.run_net(net, "faults " + args.case, body, args.keep, release)
 
 
 if __name__ == "__main__":

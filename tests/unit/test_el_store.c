@@ -83,6 +83,16 @@ s_write_take (writer_t *w, El__Kind kind, const char *key, blob_t payload)
     return e;
 }
 
+/* Pack protobuf-c message @p m into a malloc'd blob. */
+static blob_t
+s_pack (const ProtobufCMessage *m)
+{
+    blob_t b = { .len = protobuf_c_message_get_packed_size (m) };
+    b.data = malloc (b.len ? b.len : 1);
+    protobuf_c_message_pack (m, b.data);
+    return b;
+}
+
 static blob_t
 s_event (const char *uid, const char *summary, int64_t dtstart)
 {
@@ -91,10 +101,7 @@ s_event (const char *uid, const char *summary, int64_t dtstart)
     m.summary = (char *) summary;
     m.dtstart_us = dtstart;
     m.dtend_us = dtstart + HOUR;
-    blob_t b = { .len = el__event__get_packed_size (&m) };
-    b.data = malloc (b.len ? b.len : 1);
-    el__event__pack (&m, b.data);
-    return b;
+    return s_pack (&m.base);
 }
 
 static blob_t
@@ -102,10 +109,7 @@ s_member (const char *name)
 {
     El__Member m = EL__MEMBER__INIT;
     m.display_name = (char *) name;
-    blob_t b = { .len = el__member__get_packed_size (&m) };
-    b.data = malloc (b.len ? b.len : 1);
-    el__member__pack (&m, b.data);
-    return b;
+    return s_pack (&m.base);
 }
 
 static blob_t
@@ -116,10 +120,7 @@ s_site (const uint8_t key[EL_KEY_BYTES], El__SiteStatus status)
     m.site_key.len = EL_KEY_BYTES;
     m.name = "a site";
     m.status = status;
-    blob_t b = { .len = el__site__get_packed_size (&m) };
-    b.data = malloc (b.len ? b.len : 1);
-    el__site__pack (&m, b.data);
-    return b;
+    return s_pack (&m.base);
 }
 
 /* A REVOKED Site record naming the site's head at revocation. */
@@ -132,10 +133,7 @@ s_site_revoked (const uint8_t key[EL_KEY_BYTES], uint64_t head)
     m.name = "a site";
     m.status = EL__SITE_STATUS__REVOKED;
     m.revoked_head = head;
-    blob_t b = { .len = el__site__get_packed_size (&m) };
-    b.data = malloc (b.len ? b.len : 1);
-    el__site__pack (&m, b.data);
-    return b;
+    return s_pack (&m.base);
 }
 
 static blob_t
@@ -145,10 +143,7 @@ s_booking (int64_t start)
     m.start_us = start;
     m.end_us = start + HOUR;
     m.status = EL__BOOKING_STATUS__BOOKING_CONFIRMED;
-    blob_t b = { .len = el__booking__get_packed_size (&m) };
-    b.data = malloc (b.len ? b.len : 1);
-    el__booking__pack (&m, b.data);
-    return b;
+    return s_pack (&m.base);
 }
 
 static const blob_t s_none = { NULL, 0 };
@@ -692,10 +687,7 @@ s_request (const uint8_t owner[EL_KEY_BYTES], const char *equipment)
     m.equipment_key = (char *) equipment;
     m.start_us = T0;
     m.end_us = T0 + HOUR;
-    blob_t b = { .len = el__booking_request__get_packed_size (&m) };
-    b.data = malloc (b.len ? b.len : 1);
-    el__booking_request__pack (&m, b.data);
-    return b;
+    return s_pack (&m.base);
 }
 
 static blob_t
@@ -708,10 +700,7 @@ s_answer (const uint8_t req_origin[EL_KEY_BYTES], const char *req_key, El__Booki
     m.start_us = T0;
     m.end_us = T0 + HOUR;
     m.status = st;
-    blob_t b = { .len = el__booking__get_packed_size (&m) };
-    b.data = malloc (b.len ? b.len : 1);
-    el__booking__pack (&m, b.data);
-    return b;
+    return s_pack (&m.base);
 }
 
 /* Only the owner the request names confirms it: the requester confirming

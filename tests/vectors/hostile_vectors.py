@@ -63,7 +63,7 @@ except ImportError as e:  # install-deps installs python3-zmq and python3-nacl
     sys.exit(77)
 
 import run  # noqa: E402  (Net, Daemon, expect, ...)
-from el_it import Failure  # noqa: E402
+from el_it import Failure  # noqa: E402  (run.el_it: the shared runner)
 
 PROTOCOL_VERSION = 1
 FRAME_MAX = 2 << 20
@@ -709,9 +709,7 @@ def main():
     if not sys.platform.startswith("linux"):
         print("skip: needs Linux (ipc:// control sockets)")
         return 77
-    net = run.Net(args)
-    ok = False
-    try:
+    def body(net):
         runner = setup_world(net, args)
         t0 = time.monotonic()
         for i, v in enumerate(vectors):
@@ -728,20 +726,11 @@ def main():
         run.expect(heads.get(key_to_text(runner.w.revoked[0]), {}).get("seq") == 2,
                    "R's head is %r" % heads.get(key_to_text(runner.w.revoked[0])))
         st = net.broker.status()["sync"]
-        print("hostile vectors: %d cases in %.0f s; broker refused %d entries %s, %d frames %s"
-              % (len(vectors), time.monotonic() - t0, st["rejected"],
-                 json.dumps(st["rejected_by_reason"], sort_keys=True), st["frames_refused"],
-                 json.dumps(st["frames_refused_by_reason"], sort_keys=True)))
-        net.stop_all()
-        ok = True
-    except Exception as e:  # report with the daemons' logs
-        print("hostile vectors: FAILED: %s" % e)
-        net.kill_all()
-        net.dump_logs()
-    finally:
-        net.kill_all()
-        net.cleanup(args.keep or not ok)
-    return 0 if ok else 1
+        return ("%d cases in %.0f s; broker refused %d entries %s, %d frames %s"
+                % (len(vectors), time.monotonic() - t0, st["rejected"],
+                   json.dumps(st["rejected_by_reason"], sort_keys=True), st["frames_refused"],
+                   json.dumps(st["frames_refused_by_reason"], sort_keys=True)))
+    return run.el_it.run_net(run.Net(args), "hostile vectors", body, args.keep)
 
 
 if __name__ == "__main__":
