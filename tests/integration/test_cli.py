@@ -787,6 +787,16 @@ def case_json_table(net):
           "daily over two years: %d occurrences listed" % len(daily))
     weekly = [r for r in rows if r["uid"] == "since-2012"]
     check(len(weekly) == 104, "weekly since 2012, two years of it: %d rows" % len(weekly))
+    # more than a listing holds (20,000): the window's end is halved until it
+    # fits, and stderr says so
+    net.cli_ok(b, "event", "add", "--uid", "minutely", "--summary", "Capteur",
+               "--start", "2030-01-01 00:00", "--duration", "1m", "--rrule", "FREQ=MINUTELY")
+    rc, out, err = net.cli(b, "--json", "event", "list", "--from", "2030-01-01",
+                           "--to", "2030-01-31")
+    minutely = [r for r in json.loads(out)["events"] if r["uid"] == "minutely"] if rc == 0 else []
+    check(rc == 0 and len(minutely) == 10800 and "more than 20000 occurrences" in err
+          and "first 7 days" in err, "minutely over 30 days: %d rows, %d %r"
+          % (len(minutely), rc, err))
 
 
 def case_bad_input(net):

@@ -12,8 +12,7 @@
 #define S_EXPAND_WINDOW   (366 * S_DAY_US)  /* recurrences listed without --to, µs */
 #define S_OCCURRENCES_MAX 500               /* occurrences of one expansion call */
 #define S_OCCURRENCES_ALL 20000             /* occurrences of one event per listing */
-#define S_PART_US         (31 * S_DAY_US)   /* a listing's window is expanded in parts */
-#define S_PART_MIN_US     (3600LL * 1000000)  /* ... halved down to an hour when crowded */
+#define S_SHRINK_TRIES    6                   /* halvings of a crowded window's end */
 #define S_EVENTS_MAX      200000            /* events one listing holds */
 #define S_SORT_KEY        "_sort_us"        /* list rows' sort key, removed before printing */
 
@@ -521,45 +520,35 @@ s_row_add (el_cli_t *cli, json_t *rows, const El__RecordView *v, const El__Event
 }
 
 /* The starts of @p e's occurrences overlapping [@p from, @p to), ascending,
- * into @p occ (initialised here; the caller frees it): the window is
- * expanded in parts of S_PART_US, each halved while it holds more than
- * S_OCCURRENCES_MAX, so a long window of a frequent series lists them all,
- * up to S_OCCURRENCES_ALL. An occurrence overlapping two parts is kept once
- * (from the part it starts in, or the first). The parts begin at DTSTART
- * when it is later than @p from.
- * @return 0; -ENOBUFS (the first S_OCCURRENCES_ALL are in @p occ); EL_ETOOBIG
- *         (over S_OCCURRENCES_MAX within S_PART_MIN_US); EL_EINVAL (a rule,
- *         zone or date el_ics_expand cannot read); -ENOMEM. */
+ * into @p occ (initialised here; the caller frees it), up to
+ * S_OCCURRENCES_ALL: one expansion of the whole window (libical walks the
+ * series once from DTSTART); when it holds more, or takes more steps than
+ * el_ics_expand allows, the window's end is halved, at most S_SHRINK_TRIES
+ * times, and what fits is listed.
+ * @return 0; -ENOBUFS (only the occurrences before *@p ret_end are in @p occ);
+ *         EL_ETOOBIG (too many even in the shortest window tried); EL_EINVAL
+ *         (a rule, zone or date el_ics_expand cannot read); -ENOMEM. */
 static int
 s_occurrences (const El__Event *e, const El__Event *const *ovr, size_t n_ovr, int64_t from,
-               int64_t to, el_vec_t *occ)
+               int64_t to, el_vec_t *occ, int64_t *ret_end)
 {
     el_vec_init (occ, sizeof (int64_t), S_OCCURRENCES_ALL);
-    int64_t part = S_PART_US;
-    /* nothing starts before DTSTART: the parts begin there, or at @p from */
-    int64_t first = e->dtstart_us > from ? e->dtstart_us : from;
-    for (int64_t p = first; p < to;) {
-        int64_t q = to - p > part ? p + part : to;
-        int64_t starts[S_OCCURRENCES_MAX];
-        size_t n = 0;
-        int rc = el_ics_expand (e, ovr, n_ovr, p, q, starts, S_OCCURRENCES_MAX, &n);
-        if (rc == EL_ETOOBIG && part > S_PART_MIN_US) {
-            part /= 2;
-            continue;
-        }
-        if (rc < 0)
-            return rc;
-        for (size_t k = 0; k < n; k++) {
-            if (p != first && starts[k] < p)
-                continue;               /* listed with the part before */
-            rc = el_vec_push (occ, &starts[k], NULL);
-            if (rc < 0)
-                return rc;
-        }
-        p = q;
-        part = S_PART_US;
+    int64_t *starts = malloc (S_OCCURRENCES_ALL * sizeof *starts);
+    if (!starts)
+        return -ENOMEM;
+    size_t n = 0;
+    int64_t end = to;
+    int rc = EL_ETOOBIG;
+    for (int tries = 0; rc == EL_ETOOBIG && tries < S_SHRINK_TRIES && end > from; tries++) {
+        rc = el_ics_expand (e, ovr, n_ovr, from, end, starts, S_OCCURRENCES_ALL, &n);
+        if (rc == EL_ETOOBIG)
+            end = from + (end - from) / 2;
     }
-    return 0;
+    for (size_t k = 0; rc == 0 && k < n; k++)
+        rc = el_vec_push (occ, &starts[k], NULL);
+    free (starts);
+    *ret_end = end;
+    return rc == 0 && end < to ? -ENOBUFS : rc;
 }
 
 static int
@@ -622,16 +611,19 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
                 wto = base + S_EXPAND_WINDOW;
             }
             el_vec_t occ;
-            int erc = s_occurrences (e, ovr, n_ovr, wfrom, wto, &occ);
+            int64_t listed_end = wto;
+            int erc = s_occurrences (e, ovr, n_ovr, wfrom, wto, &occ, &listed_end);
             if (erc == 0 || erc == -ENOBUFS) {
                 for (size_t k = 0; k < occ.n; k++) {
                     int64_t at = *(const int64_t *) el_vec_at (&occ, k);
                     s_row_add (cli, rows, rv, e, at, len ? s_end_of (at, len) : 0);
                 }
                 if (erc == -ENOBUFS)
-                    fprintf (stderr, "entrelab: event %s: only its first %d occurrences in this "
-                                     "window are listed (narrow it with --from and --to)\n",
-                             e->uid ? e->uid : "", S_OCCURRENCES_ALL);
+                    fprintf (stderr, "entrelab: event %s: more than %d occurrences in this "
+                                     "window; only those in its first %lld days are listed "
+                                     "(narrow it with --from and --to)\n",
+                             e->uid ? e->uid : "", S_OCCURRENCES_ALL,
+                             (long long) ((listed_end - wfrom) / S_DAY_US));
                 el_vec_free (&occ);
                 continue;
             }
