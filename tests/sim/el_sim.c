@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1276,13 +1277,19 @@ main (int argc, char **argv)
         if (errors != before)
             failed++;
     }
+    /* the scale figures: entries sent per entry applied (1.0 = nothing sent
+     * twice), and peak memory per simulated node */
+    struct rusage ru;
+    long max_rss_kib = getrusage (RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
     printf ("total: seeds=%llu nodes=%d failed=%llu failed_checks=%llu frames=%llu "
             "entries_sent=%llu applied=%llu duplicates=%llu rejected=%llu forks_seen=%llu "
-            "time=%.2fs\n",
+            "time=%.2fs sent_per_applied=%.3f max_rss_kib=%ld rss_per_node_kib=%.0f\n",
             (unsigned long long) o.seeds, o.nodes, (unsigned long long) failed,
             (unsigned long long) errors, (unsigned long long) totals.frames_out,
             (unsigned long long) totals.entries_out, (unsigned long long) totals.applied,
             (unsigned long long) totals.duplicates, (unsigned long long) totals.rejected,
-            (unsigned long long) totals.forks, s_now () - t0);
+            (unsigned long long) totals.forks, s_now () - t0,
+            totals.applied ? (double) totals.entries_out / (double) totals.applied : 0.0,
+            max_rss_kib, (double) max_rss_kib / (o.nodes > 0 ? o.nodes : 1));
     return failed ? 1 : 0;
 }
