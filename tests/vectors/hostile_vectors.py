@@ -71,7 +71,7 @@ ENTRY_MAX = 128 << 10
 BATCH_MAX = 4096
 KINDS = {"site": 1, "event": 2, "member": 3, "equipment": 4, "booking_request": 5, "booking": 6}
 DAY_US = 24 * 3600 * 1000000
-ANSWER_S = 5.0
+ANSWER_S = 15.0        # a bound on waiting for an answer, never a wait that passes
 
 # ------------------------------------------------------------ protobuf by hand
 
