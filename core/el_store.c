@@ -682,16 +682,20 @@ s_request_owner (el_store_t *self, MDB_txn *txn, const s_batch_t *b, size_t ncha
     return rc;
 }
 
-/* Only the equipment's owner answers a request: a confirmed Booking @p bk of
- * origin @p origin answering a request held here that names another owner
- * is refused. @return 0, EL_ENOTOWNER, or a fatal code (MDB_*, -ENOMEM,
- * EL_ESTORE). */
+/* Only the equipment's owner answers a request: a site confirming its own
+ * request (@p bk of origin @p origin names @p origin as requester) that
+ * names another owner is refused. Answers of other sites are not judged
+ * here: a requester could otherwise make an owner's genuine answer look
+ * wrong by changing its request meanwhile, and so stall the owner's log
+ * everywhere; readers match an answer to the owner the request names.
+ * @return 0, EL_ENOTOWNER, or a fatal code (MDB_*, -ENOMEM, EL_ESTORE). */
 static int
 s_booking_check (el_store_t *self, MDB_txn *txn, const s_batch_t *b, size_t nchain,
                  const uint8_t *origin, const El__Booking *bk)
 {
     if (bk->status != EL__BOOKING_STATUS__BOOKING_CONFIRMED
-        || bk->request_origin.len != EL_KEY_BYTES || !bk->request_key)
+        || bk->request_origin.len != EL_KEY_BYTES || !bk->request_key
+        || memcmp (bk->request_origin.data, origin, EL_KEY_BYTES) != 0)
         return 0;
     uint8_t owner[EL_KEY_BYTES];
     int rc = s_request_owner (self, txn, b, nchain, bk->request_origin.data, bk->request_key,

@@ -129,8 +129,8 @@ typedef struct {
  * a site in the same batch. A SITE entry of an authority with status REVOKED
  * marks the site's head EL_HEAD_REVOKED; status ACTIVE clears that.
  * Payloads of known kinds are decoded (EL_EPROTO when they do not decode);
- * unknown kinds are stored and forwarded, not indexed. A confirmed BOOKING
- * answering a request the store holds (in the batch or stored) that names
+ * unknown kinds are stored and forwarded, not indexed. A site confirming,
+ * in a BOOKING, its own request (held: in the batch or stored) that names
  * another site as equipment owner is refused (EL_ENOTOWNER): only the owner
  * answers; so is a SITE entry whose origin is not an accepted network id. An entry dated too far ahead of cfg.wall_us gets EL_EFUTURE.
  * Do not call from inside a read callback of this store.

@@ -746,6 +746,16 @@ test_booking_only_owner (void **state)
     assert_int_equal (s_apply (f->st, e, 2, status, NULL), 0);
     assert_int_equal (status[0], EL_APPLIED);
     assert_int_equal (status[1], EL_APPLIED);
+    /* A changes its request r1 to name itself as owner: B's earlier answer
+     * still applies where it arrives after the change (a requester cannot
+     * stall an owner's log) */
+    blob_t changed = s_write_take (&f->a, EL__KIND__BOOKING_REQUEST, "r1", s_request (a, "lathe"));
+    assert_int_equal (s_apply1 (f->st, changed), EL_APPLIED);
+    blob_t again = s_write_take (&f->b, EL__KIND__BOOKING, "a:r1",
+                                 s_answer (a, "r1", EL__BOOKING_STATUS__BOOKING_CONFIRMED));
+    assert_int_equal (s_apply1 (f->st, again), EL_APPLIED);
+    s_blob_free (&changed);
+    s_blob_free (&again);
     /* an answer to a request this store does not hold: not judged */
     e[2] = s_write_take (&f->b, EL__KIND__BOOKING, "x:unknown",
                          s_answer (a, "unknown", EL__BOOKING_STATUS__BOOKING_CONFIRMED));
