@@ -12,6 +12,7 @@
  * MDB_MAP_FULL aborts the transaction, grows the map and replays the batch. */
 #include "el_store.h"
 #include "el_record.h"
+#include "el_store_log.h"
 #include "el_util.h"
 
 #include <assert.h>
@@ -47,7 +48,8 @@
 #define S_META_FORMAT     "el.format"
 #define S_META_SCHEMA     "el.schema"
 #define S_COMPACT_DIR     ".compact"
-#define S_DBS             8
+#define S_DBS             10    /* 9 named databases (entries only while migrating) */
+#define S_SCHEMA_V1       1     /* entries keyed origin ‖ seq (el_store_log.h) */
 #define S_PENDING         INT_MAX /* status of an entry not decided yet (never returned) */
 #define S_WRITE_ATTEMPTS  64    /* map grows and MDB_MAP_RESIZED retries per write */
 #define S_NONE            UINT32_MAX
@@ -65,8 +67,10 @@ typedef struct {
 
 struct el_store {
     MDB_env *env;
-    MDB_dbi dbi_entries, dbi_heads, dbi_state, dbi_history, dbi_by_time, dbi_forks,
-            dbi_peers, dbi_meta;
+    el_store_log_t log;         /* the entries: log and runs */
+    MDB_dbi dbi_heads, dbi_state, dbi_history, dbi_by_time, dbi_forks, dbi_peers, dbi_meta;
+    MDB_dbi dbi_entries_v1;     /* a schema-1 store's entries, until migrated */
+    bool migrate_v1;            /* the store opened is schema 1 */
     MDB_txn *rtxn;              /* cached read txn (reset between calls) */
     bool rtxn_busy;
     char *dir;
@@ -341,11 +345,15 @@ s_write (el_store_t *self, s_write_fn *fn, void *arg)
         }
         if (rc)
             break;
+        el_store_log_begin (&self->log, txn);
         rc = fn (self, txn, arg);
+        if (rc == 0)
+            rc = el_store_log_flush (&self->log, txn);
         if (rc == 0)
             rc = mdb_txn_commit (txn);     /* frees txn, also on failure */
         else
             mdb_txn_abort (txn);
+        el_store_log_end (&self->log, rc == 0);
         if (rc == 0) {
             self->stats.commits++;
             if (self->mono_us)
@@ -406,7 +414,7 @@ s_dbs_open (el_store_t *self, MDB_txn *txn)
         return rc;
 
     struct { const char *name; MDB_dbi *dbi; } dbs[] = {
-        { "entries", &self->dbi_entries }, { "heads", &self->dbi_heads },
+        { "heads", &self->dbi_heads },
         { "state", &self->dbi_state },     { "history", &self->dbi_history },
         { "by_time", &self->dbi_by_time }, { "forks", &self->dbi_forks },
         { "peers", &self->dbi_peers },
@@ -418,6 +426,9 @@ s_dbs_open (el_store_t *self, MDB_txn *txn)
         if (rc)
             return rc;
     }
+    rc = el_store_log_open (&self->log, txn);
+    if (rc)
+        return rc;
 
     uint8_t schema[4] = { 0, 0, 0, EL_STORE_SCHEMA };
     if (fresh) {
@@ -439,6 +450,10 @@ s_dbs_open (el_store_t *self, MDB_txn *txn)
         return EL_ESTORE;
     if (rc)
         return rc;
+    uint8_t v1[4] = { 0, 0, 0, S_SCHEMA_V1 };
+    self->migrate_v1 = v.mv_size == sizeof v1 && memcmp (v.mv_data, v1, sizeof v1) == 0;
+    if (self->migrate_v1)
+        return mdb_dbi_open (txn, "entries", 0, &self->dbi_entries_v1);
     if (v.mv_size != sizeof schema || memcmp (v.mv_data, schema, sizeof schema) != 0)
         return EL_ESTORE;
     return 0;
@@ -500,6 +515,20 @@ out:
     return s_rc (rc);
 }
 
+/* A schema-1 store: its entries into the log, then the schema mark. */
+static int
+s_migrate_txn (el_store_t *self, MDB_txn *txn, void *arg)
+{
+    (void) arg;
+    int rc = el_store_log_migrate (&self->log, txn, self->dbi_entries_v1);
+    uint8_t schema[4] = { 0, 0, 0, EL_STORE_SCHEMA };
+    if (rc == 0)
+        rc = s_meta_raw_put (txn, self->dbi_meta, S_META_SCHEMA, schema, sizeof schema);
+    if (rc == 0)
+        self->migrate_v1 = false;
+    return rc;
+}
+
 int
 el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret)
 {
@@ -533,13 +562,22 @@ el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret)
     self->wall_us = c.wall_us;
     self->wall_arg = c.wall_arg;
     s_arena_init (&self->arena);
-
-    rc = s_env_open (self);
+    rc = el_store_log_init (&self->log);
     if (rc)
         goto out_free;
+
+    rc = s_env_open (self);
+    if (rc == 0 && self->migrate_v1)
+        rc = s_write (self, s_migrate_txn, NULL);
+    if (rc) {
+        if (self->env)
+            mdb_env_close (self->env);
+        goto out_free;
+    }
     *ret = self;
     return 0;
 out_free:
+    el_store_log_fini (&self->log);
     free (self->path);
     free (self->dir);
     free (self);
@@ -557,6 +595,7 @@ el_store_destroy (el_store_t **self_p)
         mdb_txn_abort (self->rtxn);
     if (self->env)
         mdb_env_close (self->env);
+    el_store_log_fini (&self->log);
     free (self->path);
     free (self->dir);
     free (self);
@@ -817,16 +856,15 @@ s_head_revoke (el_store_t *self, MDB_txn *txn, const uint8_t *origin, bool revok
 static int
 s_stub_entry (el_store_t *self, MDB_txn *txn, const uint8_t *origin, uint64_t seq)
 {
-    uint8_t k[S_ENTRY_KEY_BYTES];
-    s_entry_key (k, origin, seq);
-    MDB_val key = { sizeof k, k }, val;
-    int rc = mdb_get (txn, self->dbi_entries, &key, &val);
+    const uint8_t *held;
+    size_t held_len;
+    int rc = el_store_log_get (&self->log, txn, origin, seq, &held, &held_len);
     if (rc == MDB_NOTFOUND)
         return EL_ENOTFOUND;
     if (rc)
         return rc;
     el_entry_t *e = NULL;
-    rc = el_entry_parse (val.mv_data, val.mv_size, &e);
+    rc = el_entry_parse (held, held_len, &e);
     if (rc == -ENOMEM)
         return rc;
     if (rc)
@@ -835,10 +873,8 @@ s_stub_entry (el_store_t *self, MDB_txn *txn, const uint8_t *origin, uint64_t se
     size_t stub_len = 0;
     if (!e->is_stub) {
         rc = el_entry_stub_pack (e, &stub, &stub_len);
-        if (rc == 0) {
-            MDB_val sv = { stub_len, stub };
-            rc = mdb_put (txn, self->dbi_entries, &key, &sv, 0);
-        }
+        if (rc == 0)
+            rc = el_store_log_replace (&self->log, txn, origin, seq, stub, stub_len);
     }
     free (stub);
     el_entry_destroy (&e);
@@ -1017,22 +1053,21 @@ static int
 s_check_stored (el_store_t *self, MDB_txn *txn, s_item_t *it, el_head_t *head, int *verdict)
 {
     const el_entry_t *e = it->e;
-    uint8_t k[S_ENTRY_KEY_BYTES];
-    s_entry_key (k, e->origin, e->seq);
-    MDB_val key = { sizeof k, k }, val;
-    int rc = mdb_get (txn, self->dbi_entries, &key, &val);
-    if (rc == MDB_NOTFOUND) {
+    const uint8_t *data;
+    size_t len;
+    int rc = el_store_log_get (&self->log, txn, e->origin, e->seq, &data, &len);
+    if (rc == MDB_NOTFOUND || rc == EL_ESTORE) {
         *verdict = EL_ESTORE;   /* head claims a seq the log lacks */
         return 0;
     }
     if (rc)
         return rc;
-    if (val.mv_size == e->raw_len && memcmp (val.mv_data, e->raw, e->raw_len) == 0) {
+    if (len == e->raw_len && memcmp (data, e->raw, e->raw_len) == 0) {
         *verdict = EL_DUPLICATE;
         return 0;
     }
     el_entry_t *held = NULL;
-    rc = el_entry_parse (val.mv_data, val.mv_size, &held);
+    rc = el_entry_parse (data, len, &held);
     if (rc == -ENOMEM)
         return rc;
     if (rc) {
@@ -1159,10 +1194,11 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
     for (size_t k = 0; k < accepted; k++) {
         s_item_t *it = &items[b->chain[k]];
         const el_entry_t *e = it->e;
-        uint8_t ek[S_ENTRY_KEY_BYTES];
-        s_entry_key (ek, origin, e->seq);
-        MDB_val key = { sizeof ek, ek }, val = { e->raw_len, e->raw };
-        rc = mdb_put (txn, self->dbi_entries, &key, &val, 0);
+        const uint8_t *hash = NULL;     /* checked against the payload by el_entry_parse */
+        if (!e->is_stub && e->body->payload_hash.len == EL_HASH_BYTES)
+            hash = e->body->payload_hash.data;
+        rc = el_store_log_append (&self->log, txn, origin, e->seq, e->network, e->raw,
+                                  e->raw_len, hash);
         if (rc)
             return rc;
         if (!e->is_stub) {
@@ -1431,30 +1467,10 @@ el_store_entries_after (el_store_t *self, const uint8_t origin[EL_KEY_BYTES],
         return 0;
     }
     MDB_txn *txn;
-    MDB_cursor *cur;
     int rc = s_read_begin (self, &txn);
     if (rc)
         return rc;
-    rc = mdb_cursor_open (txn, self->dbi_entries, &cur);
-    if (rc)
-        goto out_txn;
-    uint8_t k[S_ENTRY_KEY_BYTES];
-    s_entry_key (k, origin, after_seq + 1);
-    MDB_val key = { sizeof k, k }, val;
-    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
-    while (rc == 0 && n < max) {
-        if (key.mv_size != S_ENTRY_KEY_BYTES || memcmp (key.mv_data, origin, EL_KEY_BYTES))
-            break;
-        uint64_t seq = el_be64_get ((const uint8_t *) key.mv_data + EL_KEY_BYTES);
-        n++;
-        if (fn (arg, seq, val.mv_data, val.mv_size))
-            break;
-        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
-    }
-    if (rc == MDB_NOTFOUND)
-        rc = 0;
-    mdb_cursor_close (cur);
-out_txn:
+    rc = el_store_log_each (&self->log, txn, origin, after_seq + 1, max, fn, arg, &n);
     s_read_end (self, txn);
     if (rc == 0 && ret_n)
         *ret_n = n;
@@ -1493,9 +1509,26 @@ int
 el_store_entry_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64_t seq,
                     uint8_t **ret, size_t *ret_len)
 {
-    uint8_t k[S_ENTRY_KEY_BYTES];
-    s_entry_key (k, origin, seq);
-    return s_value_get (self, self->dbi_entries, k, sizeof k, (void **) ret, ret_len);
+    MDB_txn *txn;
+    int rc = s_read_begin (self, &txn);
+    if (rc)
+        return rc;
+    const uint8_t *data;
+    size_t len;
+    rc = el_store_log_get (&self->log, txn, origin, seq, &data, &len);
+    if (rc == MDB_NOTFOUND)
+        rc = EL_ENOTFOUND;
+    if (rc == 0) {
+        *ret = malloc (len ? len : 1);
+        if (!*ret)
+            rc = -ENOMEM;
+        else {
+            memcpy (*ret, data, len);
+            *ret_len = len;
+        }
+    }
+    s_read_end (self, txn);
+    return s_rc (rc);
 }
 
 /* The live record behind state value @p sval, parsed; *ret = NULL when it is
@@ -1510,16 +1543,15 @@ s_record_load (el_store_t *self, MDB_txn *txn, const uint8_t *origin, const MDB_
     const uint8_t *v = sval->mv_data;
     if (v[S_SEQ_BYTES] & S_STATE_DELETED)
         return 0;
-    uint8_t k[S_ENTRY_KEY_BYTES];
-    s_entry_key (k, origin, el_be64_get (v));
-    MDB_val key = { sizeof k, k }, val;
-    int rc = mdb_get (txn, self->dbi_entries, &key, &val);
+    const uint8_t *data;
+    size_t len;
+    int rc = el_store_log_get (&self->log, txn, origin, el_be64_get (v), &data, &len);
     if (rc == MDB_NOTFOUND)
         return EL_ESTORE;
     if (rc)
         return rc;
     el_entry_t *e = NULL;
-    rc = el_entry_parse (val.mv_data, val.mv_size, &e);
+    rc = el_entry_parse (data, len, &e);
     if (rc == -ENOMEM)
         return rc;
     if (rc)

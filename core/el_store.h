@@ -30,7 +30,7 @@
 #include "el_entry.h"
 #include "el_util.h"
 
-#define EL_STORE_SCHEMA       1
+#define EL_STORE_SCHEMA       2   /* 1: entries keyed origin ‖ seq, migrated on open */
 #define EL_STORE_MAP_INITIAL  (64u << 20)   /* bytes, default first map size */
 #define EL_STORE_MAP_MAX      (16ull << 30) /* bytes, default map limit */
 #define EL_STORE_PAGE_MAX     4096          /* entries per read page */

@@ -46,6 +46,7 @@ enum {
     EL_WIRE_BODY_SEQ = 2,           /* EntryBody.seq */
     EL_WIRE_BODY_NETWORK = 4,       /* EntryBody.network */
     EL_WIRE_BODY_KIND = 6,          /* EntryBody.kind */
+    EL_WIRE_BODY_PAYLOAD_HASH = 9,  /* EntryBody.payload_hash */
 };
 
 /** Read a varint at *@p p (at most 10 bytes, before @p end); advance *@p p.

@@ -17,6 +17,7 @@
 #include <lmdb.h>
 
 #include "el_store.h"
+#include "el_util.h"
 
 #define T0 1767225600000000LL   /* 2026-01-01T00:00:00Z, µs */
 #define HOUR 3600000000LL
@@ -168,6 +169,15 @@ s_apply1 (el_store_t *st, blob_t b)
 {
     int status = 12345;
     assert_int_equal (s_apply (st, &b, 1, &status, NULL), 0);
+    return status;
+}
+
+/* s_apply1, then free the blob. */
+static int
+s_apply1_take (el_store_t *st, blob_t b)
+{
+    int status = s_apply1 (st, b);
+    s_blob_free (&b);
     return status;
 }
 
@@ -1295,6 +1305,121 @@ test_reopen_keeps_everything (void **state)
     s_blob_free (&b2);
 }
 
+/* Rewrite the closed store in @p dir as schema 1 held it: every entry of
+ * @p logs under origin ‖ seq in "entries", no log and no runs. */
+static void
+s_make_schema_v1 (const char *dir, const uint8_t *const origins[], log_t logs[], size_t n)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi log_dbi, runs_dbi, entries, meta;
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 16), 0);
+    assert_int_equal (mdb_env_open (env, dir, 0, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "log", 0, &log_dbi), 0);
+    assert_int_equal (mdb_drop (txn, log_dbi, 1), 0);
+    assert_int_equal (mdb_dbi_open (txn, "runs", 0, &runs_dbi), 0);
+    assert_int_equal (mdb_drop (txn, runs_dbi, 1), 0);
+    assert_int_equal (mdb_dbi_open (txn, "entries", MDB_CREATE, &entries), 0);
+    for (size_t o = 0; o < n; o++)
+        for (size_t i = 0; i < logs[o].n; i++) {
+            uint8_t k[EL_KEY_BYTES + 8];
+            memcpy (k, origins[o], EL_KEY_BYTES);
+            el_be64_put (k + EL_KEY_BYTES, logs[o].seqs[i]);
+            MDB_val key = { sizeof k, k }, val = { logs[o].b[i].len, logs[o].b[i].data };
+            assert_int_equal (mdb_put (txn, entries, &key, &val, 0), 0);
+        }
+    assert_int_equal (mdb_dbi_open (txn, "meta", 0, &meta), 0);
+    MDB_val key = { 9, "el.schema" }, val = { 4, "\0\0\0\x01" };
+    assert_int_equal (mdb_put (txn, meta, &key, &val, 0), 0);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+}
+
+/* Is there a database @p name in the closed store in @p dir? */
+static bool
+s_has_db (const char *dir, const char *name)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 16), 0);
+    assert_int_equal (mdb_env_open (env, dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, MDB_RDONLY, &txn), 0);
+    int rc = mdb_dbi_open (txn, name, 0, &dbi);
+    mdb_txn_abort (txn);
+    mdb_env_close (env);
+    return rc == 0;
+}
+
+/* A schema-1 store (entries keyed origin ‖ seq) opens as schema 2: the same
+ * entries, byte for byte, in the log, the old database gone, and the store
+ * writable as before. Entries of two origins arrive interleaved (short runs),
+ * one is a stub, one a tombstone. */
+static void
+test_schema_v1_migrates (void **state)
+{
+    fix_t *f = *state;
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf (key, sizeof key, "ev-%d", i);
+        assert_int_equal (s_apply1_take (f->st, s_write_take (&f->a, EL__KIND__EVENT, key,
+                                                         s_event (key, "x", T0 + i * HOUR))),
+                          EL_APPLIED);
+        assert_int_equal (s_apply1_take (f->st, s_write_take (&f->b, EL__KIND__MEMBER, key,
+                                                         s_member ("Bob"))),
+                          EL_APPLIED);
+    }
+    blob_t none = { 0 };
+    assert_int_equal (s_apply1_take (f->st, s_write (&f->a, EL__KIND__EVENT, "ev-0", none, true)),
+                      EL_APPLIED);
+    assert_int_equal (el_store_stub (f->st, f->b.kp->pk, 2), 0);
+    const uint8_t *origins[2] = { f->a.kp->pk, f->b.kp->pk };
+    log_t before[2] = { { 0 } }, after[2] = { { 0 } };
+    size_t n;
+    for (int o = 0; o < 2; o++)
+        assert_int_equal (el_store_entries_after (f->st, origins[o], 0, 64, s_log_entry,
+                                                  &before[o], &n), 0);
+    assert_int_equal (before[0].n, 4);
+    assert_int_equal (before[1].n, 3);
+    el_store_destroy (&f->st);
+
+    s_make_schema_v1 (f->dir, origins, before, 2);
+    assert_false (s_has_db (f->dir, "log"));
+    s_store_open (f);
+    for (int o = 0; o < 2; o++) {
+        assert_int_equal (el_store_entries_after (f->st, origins[o], 0, 64, s_log_entry,
+                                                  &after[o], &n), 0);
+        assert_int_equal (after[o].n, before[o].n);
+        for (size_t i = 0; i < after[o].n; i++) {
+            assert_int_equal (after[o].seqs[i], i + 1);
+            assert_int_equal (after[o].b[i].len, before[o].b[i].len);
+            assert_memory_equal (after[o].b[i].data, before[o].b[i].data, before[o].b[i].len);
+        }
+    }
+    size_t stubs;
+    assert_int_equal (s_check_log (f->st, f->b.kp->pk, &stubs), 3);
+    assert_int_equal (stubs, 1);
+    el_entry_t *rec;
+    assert_int_equal (el_store_record_get (f->st, EL__KIND__EVENT, f->a.kp->pk, "ev-1", &rec), 0);
+    el_entry_destroy (&rec);
+    assert_int_equal (s_apply1_take (f->st, s_write_take (&f->a, EL__KIND__EVENT, "ev-9",
+                                                     s_event ("ev-9", "x", T0))),
+                      EL_APPLIED);
+    assert_int_equal (s_check_log (f->st, f->a.kp->pk, &stubs), 5);
+    el_store_destroy (&f->st);
+    assert_false (s_has_db (f->dir, "entries"));
+    assert_true (s_has_db (f->dir, "log"));
+    s_store_open (f);                   /* schema 2 now */
+    assert_int_equal (s_check_log (f->st, f->a.kp->pk, &stubs), 5);
+    for (int o = 0; o < 2; o++) {
+        s_log_free (&before[o]);
+        s_log_free (&after[o]);
+    }
+}
+
 static void
 test_refuses_foreign_store (void **state)
 {
@@ -1310,7 +1435,8 @@ test_refuses_foreign_store (void **state)
     assert_int_equal (mdb_env_open (env, f->dir, 0, 0600), 0);
     assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
     assert_int_equal (mdb_dbi_open (txn, "meta", 0, &dbi), 0);
-    MDB_val key = { 9, "el.schema" }, val = { 4, "\0\0\0\x02" };
+    uint8_t newer[4] = { 0, 0, 0, EL_STORE_SCHEMA + 1 };
+    MDB_val key = { 9, "el.schema" }, val = { 4, newer };
     assert_int_equal (mdb_put (txn, dbi, &key, &val, 0), 0);
     assert_int_equal (mdb_txn_commit (txn), 0);
     mdb_env_close (env);
@@ -1769,6 +1895,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_history_members_only, setup, teardown),
         cmocka_unit_test_setup_teardown (test_future_time, setup, teardown),
         cmocka_unit_test_setup_teardown (test_booking_only_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_schema_v1_migrates, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
