@@ -605,7 +605,31 @@ s_send_now (s_link_t *l, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* libzmq frees a frame handed over by s_send_take(), from its I/O thread. */
+static void
+s_zmq_free (void *data, void *hint)
+{
+    (void) hint;
+    free (data);
+}
+
+/* s_send_now() of a message libzmq takes without copying its data (an
+ * Entries batch is up to EL_FRAME_MAX bytes: one copy less per frame and per
+ * peer). @return as s_send_now(); on 0 libzmq owns the data, otherwise
+ * @p msg still holds it. */
+static int
+s_send_now_msg (s_link_t *l, zmq_msg_t *msg)
+{
+    if (l->kind == S_LINK_IN
+        && zmq_send (l->socket, l->route, l->route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -errno;
+    if (zmq_msg_send (msg, l->socket, ZMQ_DONTWAIT) < 0)
+        return -errno;
+    return 0;
+}
+
 static void s_link_gone (el_node_t *self, s_link_t *l, const char *reason);
+static void s_hold (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len);
 
 /* Send or hold a frame (taking a copy when held). */
 static void
@@ -620,6 +644,38 @@ s_send (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
             return;
         }
     }
+    s_hold (self, l, data, len);
+}
+
+/* s_send() of a malloc'd frame, which it takes (frees or hands to libzmq). */
+static void
+s_send_take (el_node_t *self, s_link_t *l, uint8_t *data, size_t len)
+{
+    if (l->pending || len < EL_NODE_ZERO_COPY_MIN) {
+        s_send (self, l, data, len);
+        free (data);
+        return;
+    }
+    zmq_msg_t msg;
+    if (zmq_msg_init_data (&msg, data, len, s_zmq_free, NULL) != 0) {
+        s_send (self, l, data, len);
+        free (data);
+        return;
+    }
+    int rc = s_send_now_msg (l, &msg);
+    if (rc == 0)
+        return;
+    if (rc == -EAGAIN)
+        s_hold (self, l, zmq_msg_data (&msg), len);
+    else
+        s_link_gone (self, l, rc == -EHOSTUNREACH ? "unreachable" : "send_failed");
+    zmq_msg_close (&msg);       /* frees data */
+}
+
+/* Queue a copy of a frame the socket has no room for yet. */
+static void
+s_hold (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
+{
     if (l->pending_n >= EL_NODE_PENDING_MAX) {
         /* the peer does not read: end the session; it learns so by an Error
          * (sent once the socket has room) and starts a new one with Hello */
@@ -712,8 +768,9 @@ s_drain (el_node_t *self)
     while (el_sync_next_out (self->sync, &peer, &frame, &len) == 1) {
         s_link_t *l = s_link_by_session (self, peer);
         if (l)
-            s_send (self, l, frame, len);
-        free (frame);
+            s_send_take (self, l, frame, len);
+        else
+            free (frame);
     }
 }
 

@@ -82,6 +82,7 @@
 
 #define EL_NODE_LINKS_MAX       1024    /* connections (inbound + outbound) per daemon */
 #define EL_NODE_PENDING_MAX     16384   /* frames held per link while its socket is full */
+#define EL_NODE_ZERO_COPY_MIN   (16u << 10) /* bytes: larger frames go to libzmq without a copy */
 #define EL_NODE_RECV_BATCH      256     /* frames read per socket per poll cycle */
 #define EL_NODE_CYCLE_BUDGET_MS 50      /* a poll cycle stops reading sockets after this, ms,
                                          * so signals and control requests wait no longer */
