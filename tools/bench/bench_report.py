@@ -33,7 +33,9 @@ FIGURES = [
     ("live_entries_per_s", "entries/s", None),
     ("latency_p50_us", "us", None),
     ("latency_p99_us", "us", None),
-    ("node_rss_idle_kib", "KiB", ("<=", 8192)),
+    # total RSS counts the store's map pages (page cache the kernel can drop):
+    # reported; the private memory (RssAnon) is the target (performance issue)
+    ("node_rss_idle_kib", "KiB", None),
     ("node_anon_kib", "KiB", ("<=", 4096)),
     ("broker_rss_per_site_kib", "KiB", ("<=", 32)),
     ("store_bytes_per_entry", "bytes", ("<=", 900)),
