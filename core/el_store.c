@@ -1566,7 +1566,17 @@ int
 el_store_records (el_store_t *self, El__Kind kind, const uint8_t *origin,
                   el_store_record_fn *fn, void *arg)
 {
-    if ((unsigned) kind < EL__KIND__SITE || (unsigned) kind > 255)
+    return el_store_records_after (self, kind, origin, NULL, NULL, fn, arg);
+}
+
+int
+el_store_records_after (el_store_t *self, El__Kind kind, const uint8_t *origin,
+                        const uint8_t *after_origin, const char *after_key,
+                        el_store_record_fn *fn, void *arg)
+{
+    size_t after_len = after_origin && after_key ? strlen (after_key) : 0;
+    if ((unsigned) kind < EL__KIND__SITE || (unsigned) kind > 255
+        || after_len > EL_RECORD_KEY_MAX)
         return EL_EINVAL;
     MDB_txn *txn;
     MDB_cursor *cur;
@@ -1583,8 +1593,20 @@ el_store_records (el_store_t *self, El__Kind kind, const uint8_t *origin,
         memcpy (prefix + 1, origin, EL_KEY_BYTES);
         prefix_len += EL_KEY_BYTES;
     }
+    uint8_t seek[1 + EL_KEY_BYTES + EL_RECORD_KEY_MAX];
     MDB_val key = { prefix_len, prefix }, val;
+    size_t seek_len = 0;
+    if (after_origin) {
+        seek_len = s_state_key (seek, kind, after_origin, after_key ? after_key : "", after_len);
+        if (memcmp (seek, prefix, prefix_len) >= 0)     /* else the cursor is before the range */
+            key = (MDB_val) { seek_len, seek };
+        else
+            seek_len = 0;
+    }
     rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    if (rc == 0 && seek_len && key.mv_size == seek_len
+        && memcmp (key.mv_data, seek, seek_len) == 0)
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);       /* the cursor itself */
     while (rc == 0) {
         if (key.mv_size <= 1 + EL_KEY_BYTES || memcmp (key.mv_data, prefix, prefix_len))
             break;

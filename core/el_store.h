@@ -191,6 +191,14 @@ typedef int (el_store_record_fn) (void *arg, const el_entry_t *e);
 int el_store_records (el_store_t *self, El__Kind kind, const uint8_t *origin,
                       el_store_record_fn *fn, void *arg);
 
+/** el_store_records() from a cursor: the records after (@p after_origin,
+ * @p after_key) in that order, found by one seek (a listing's next page costs
+ * what it reads, not what came before). @p after_origin NULL = from the start.
+ * @return 0, MDB_*, EL_EINVAL (@p after_key over EL_RECORD_KEY_MAX bytes). */
+int el_store_records_after (el_store_t *self, El__Kind kind, const uint8_t *origin,
+                            const uint8_t *after_origin, const char *after_key,
+                            el_store_record_fn *fn, void *arg);
+
 /** Latest live record (origin, kind, key). @param[out] ret caller destroys.
  * @return 0, EL_ENOTFOUND (absent or tombstoned). */
 int el_store_record_get (el_store_t *self, El__Kind kind, const uint8_t origin[EL_KEY_BYTES],

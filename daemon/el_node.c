@@ -2523,7 +2523,7 @@ typedef struct {
     const El__ListRequest *req;
     El__RecordView **views;
     size_t n, limit;
-    bool past_cursor, more;
+    bool more;
     int rc;
 } s_list_t;
 
@@ -2531,12 +2531,6 @@ static int
 s_list_record (void *arg, const el_entry_t *e)
 {
     s_list_t *L = arg;
-    if (!L->past_cursor) {
-        int c = memcmp (e->origin, L->req->after_origin.data, EL_KEY_BYTES);
-        if (c < 0 || (c == 0 && strcmp (e->body->key, L->req->after_key) <= 0))
-            return 0;
-        L->past_cursor = true;
-    }
     if (L->n == L->limit) {
         L->more = true;
         return 1;
@@ -2562,14 +2556,15 @@ s_ctl_list (el_node_t *self, el_control_t *ctl, const El__ListRequest *req,
     size_t limit = req->limit ? req->limit : EL_CONTROL_LIST_DEFAULT;
     if (limit > EL_CONTROL_LIST_MAX)
         limit = EL_CONTROL_LIST_MAX;
-    s_list_t L = { .ctl = ctl, .req = req, .limit = limit,
-                   .past_cursor = req->after_origin.len == 0 };
+    s_list_t L = { .ctl = ctl, .req = req, .limit = limit };
     L.views = el_control_alloc (ctl, limit * sizeof *L.views);
     El__ListReply *lr = el_control_alloc (ctl, sizeof *lr);
     if (!L.views || !lr)
         return -ENOMEM;
-    int rc = el_store_records (self->store, req->kind, req->origin.len ? origin : NULL,
-                               s_list_record, &L);
+    /* the next page starts after the cursor, found by one seek */
+    int rc = el_store_records_after (self->store, req->kind, req->origin.len ? origin : NULL,
+                                     req->after_origin.len ? req->after_origin.data : NULL,
+                                     req->after_key, s_list_record, &L);
     if (rc < 0)
         return rc;
     if (L.rc < 0)

@@ -1305,6 +1305,66 @@ test_reopen_keeps_everything (void **state)
     s_blob_free (&b2);
 }
 
+/* Listing from a cursor: one seek, then the records after it in (origin,
+ * key) order, within the kind (and the origin, when one is asked for). */
+static void
+test_records_after (void **state)
+{
+    fix_t *f = *state;
+    const char *keys[] = { "e1", "e2", "e3" };
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal (s_apply1_take (f->st, s_write_take (&f->a, EL__KIND__EVENT, keys[i],
+                                                              s_event (keys[i], "x", T0))),
+                          EL_APPLIED);
+        assert_int_equal (s_apply1_take (f->st, s_write_take (&f->b, EL__KIND__EVENT, keys[i],
+                                                              s_event (keys[i], "y", T0))),
+                          EL_APPLIED);
+    }
+    assert_int_equal (s_apply1_take (f->st, s_write_take (&f->a, EL__KIND__MEMBER, "m1",
+                                                          s_member ("Ann"))),
+                      EL_APPLIED);
+    const uint8_t *first = memcmp (f->a.kp->pk, f->b.kp->pk, EL_KEY_BYTES) < 0 ? f->a.kp->pk
+                                                                                : f->b.kp->pk;
+    const uint8_t *second = first == f->a.kp->pk ? f->b.kp->pk : f->a.kp->pk;
+    seen_t all = { 0 }, s = { 0 };
+    assert_int_equal (el_store_records_after (f->st, EL__KIND__EVENT, NULL, NULL, NULL,
+                                              s_seen_record, &all), 0);
+    assert_int_equal (all.n, 6);
+    /* after the first origin's e2: its e3, then the second origin's three */
+    assert_int_equal (el_store_records_after (f->st, EL__KIND__EVENT, NULL, first, "e2",
+                                              s_seen_record, &s), 0);
+    assert_int_equal (s.n, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal (s.keys[i], all.keys[i + 2]);
+    /* a cursor between two keys ("e10" sorts after "e1"), and past the end */
+    s.n = 0;
+    assert_int_equal (el_store_records_after (f->st, EL__KIND__EVENT, second, second, "e10",
+                                              s_seen_record, &s), 0);
+    assert_int_equal (s.n, 2);
+    assert_string_equal (s.keys[0], "e2");
+    s.n = 0;
+    assert_int_equal (el_store_records_after (f->st, EL__KIND__EVENT, NULL, second, "e3",
+                                              s_seen_record, &s), 0);
+    assert_int_equal (s.n, 0);
+    /* one origin asked for, a cursor before its range: from its first record */
+    s.n = 0;
+    assert_int_equal (el_store_records_after (f->st, EL__KIND__EVENT, second, first, "e9",
+                                              s_seen_record, &s), 0);
+    assert_int_equal (s.n, 3);
+    /* and after it: nothing of that origin */
+    s.n = 0;
+    uint8_t last[EL_KEY_BYTES];
+    memset (last, 0xff, sizeof last);
+    assert_int_equal (el_store_records_after (f->st, EL__KIND__EVENT, first, last, "",
+                                              s_seen_record, &s), 0);
+    assert_int_equal (s.n, 0);
+    char long_key[EL_RECORD_KEY_MAX + 2];
+    memset (long_key, 'k', sizeof long_key - 1);
+    long_key[sizeof long_key - 1] = '\0';
+    assert_int_equal (el_store_records_after (f->st, EL__KIND__EVENT, NULL, first, long_key,
+                                              s_seen_record, &s), EL_EINVAL);
+}
+
 /* Rewrite the closed store in @p dir as schema 1 held it: every entry of
  * @p logs under origin ‖ seq in "entries", no log and no runs. */
 static void
@@ -1896,6 +1956,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_future_time, setup, teardown),
         cmocka_unit_test_setup_teardown (test_booking_only_owner, setup, teardown),
         cmocka_unit_test_setup_teardown (test_schema_v1_migrates, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_records_after, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -42,6 +42,7 @@ FIGURES = [
     ("http_agenda_req_per_s", "req/s", None),
     ("nginx_static_req_per_s", "req/s", None),
     ("event_show_us", "us", ("<=", 1000)),
+    ("event_list_page_us", "us", None),
     ("fanout_deliveries_per_s", "deliveries/s", None),
 ]
 # name, numerator, denominator, target

@@ -3,6 +3,9 @@
  * (default 1,000) GetRequests with any_origin set (what the CLI sends when
  * no --site is given: one point lookup per origin the store holds), timed
  * at the client from send to reply, keys drawn at random among the N.
+ * event_list_page_us: then the whole store is listed as `entrelab event list`
+ * reads it, ListRequests of 1,000 events, each page asked after the last
+ * record of the one before; the p50 of the pages, timed the same way.
  *
  * Real processes on loopback: an entrelab-broker and a node A, admitted; A
  * writes the N events (512-byte EVENT records, 1,000 per request); the
@@ -18,6 +21,60 @@
 #include <zmq.h>
 
 #include "bench_el.h"
+
+#define LIST_PAGE 1000
+
+/* List every EVENT of the store behind @p ctl, LIST_PAGE per request, the
+ * time of each page in @p us (at most @p max pages). @return pages, -1. */
+static int64_t
+s_list_all (bench_ctl_t *ctl, uint64_t expect, int64_t *us, size_t max)
+{
+    uint8_t after_origin[EL_KEY_BYTES];
+    char after_key[256] = "";
+    bool more = true, first = true;
+    uint64_t got = 0;
+    size_t pages = 0;
+    while (more && pages < max) {
+        El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+        El__ListRequest lr = EL__LIST_REQUEST__INIT;
+        lr.kind = EL__KIND__EVENT;
+        lr.limit = LIST_PAGE;
+        if (!first) {
+            lr.after_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, after_origin };
+            lr.after_key = after_key;
+        }
+        req.r_case = EL__CONTROL_REQUEST__R_LIST;
+        req.list = &lr;
+        El__ControlReply *reply = NULL;
+        int64_t t0 = bench_now_ns ();
+        int err = bench_ctl_call (ctl, &req, BENCH_CTL_TIMEOUT_MS, &reply);
+        us[pages++] = (bench_now_ns () - t0) / 1000;
+        bool ok = err == 0 && reply->r_case == EL__CONTROL_REPLY__R_LIST;
+        if (ok && reply->list->n_records) {
+            const El__RecordView *last = reply->list->records[reply->list->n_records - 1];
+            ok = last->origin.len == EL_KEY_BYTES && strlen (last->key) < sizeof after_key;
+            if (ok) {
+                memcpy (after_origin, last->origin.data, EL_KEY_BYTES);
+                snprintf (after_key, sizeof after_key, "%s", last->key);
+            }
+            got += reply->list->n_records;
+        }
+        more = ok && reply->list->more;
+        if (reply)
+            el__control_reply__free_unpacked (reply, &el_pb_allocator);
+        if (!ok) {
+            bench_error ("list page %zu failed (%d)", pages, err);
+            return -1;
+        }
+        first = false;
+    }
+    if (got != expect) {
+        bench_error ("listed %llu events of %llu", (unsigned long long) got,
+                     (unsigned long long) expect);
+        return -1;
+    }
+    return (int64_t) pages;
+}
 
 int
 main (int argc, char **argv)
@@ -50,8 +107,9 @@ main (int argc, char **argv)
     void *ctx = zmq_ctx_new ();
     bench_pair_t p;
     memset (&p, 0, sizeof p);
-    int64_t *us = calloc (lookups, sizeof *us);
-    if (!ctx || !us || bench_pair_start (ctx, &p, bin_dir, dir, NULL) < 0)
+    size_t max_pages = (size_t) (n / LIST_PAGE + 2);
+    int64_t *us = calloc (lookups, sizeof *us), *page_us = calloc (max_pages, sizeof *page_us);
+    if (!ctx || !us || !page_us || bench_pair_start (ctx, &p, bin_dir, dir, NULL) < 0)
         goto out;
     if (bench_ctl_write_many (p.actl, "ev-", 1, n, 1000, 2) < 0)
         goto out_logs;
@@ -86,12 +144,20 @@ main (int argc, char **argv)
     fprintf (stderr, "el_bench_query: %llu lookups in %llu events: p99 %lld us\n",
              (unsigned long long) lookups, (unsigned long long) n,
              (long long) bench_percentile (us, lookups, 99));
+    int64_t pages = s_list_all (p.actl, n, page_us, max_pages);
+    if (pages < 0)
+        goto out_logs;
+    printf ("event_list_page_us=%lld\n", (long long) bench_percentile (page_us, (size_t) pages, 50));
+    fprintf (stderr, "el_bench_query: %lld pages of up to %d events: p99 %lld us\n",
+             (long long) pages, LIST_PAGE,
+             (long long) bench_percentile (page_us, (size_t) pages, 99));
     rc = 0;
     goto out;
 out_logs:
     bench_pair_show_logs (&p);
 out:
     free (us);
+    free (page_us);
     bench_pair_stop (&p);
     if (ctx)
         zmq_ctx_term (ctx);
