@@ -562,7 +562,7 @@ el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret)
     self->wall_us = c.wall_us;
     self->wall_arg = c.wall_arg;
     s_arena_init (&self->arena);
-    rc = el_store_log_init (&self->log);
+    rc = el_store_log_init (&self->log, c.hash_slots ? c.hash_slots : EL_STORE_HASH_CACHE);
     if (rc)
         goto out_free;
 

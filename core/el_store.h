@@ -34,6 +34,7 @@
 #define EL_STORE_MAP_INITIAL  (64u << 20)   /* bytes, default first map size */
 #define EL_STORE_MAP_MAX      (16ull << 30) /* bytes, default map limit */
 #define EL_STORE_PAGE_MAX     4096          /* entries per read page */
+#define EL_STORE_HASH_CACHE   16384         /* default el_store_config_t.hash_slots */
 #define EL_STORE_NETWORKS_MAX 64            /* accepted network ids */
 #define EL_STORE_APPLY_MAX    (16 * EL_BATCH_MAX) /* entries in one el_store_apply() */
 #define EL_STORE_META_NAME_MAX 200          /* bytes of a meta name */
@@ -57,6 +58,9 @@ typedef struct {
                                  * is refused (EL_EFUTURE; offered again, it applies once
                                  * the clock has caught up); NULL = not checked */
     void *wall_arg;             /* its argument */
+    size_t hash_slots;          /* payload hashes remembered by log position (40 bytes
+                                 * each, touched as used); 0 = EL_STORE_HASH_CACHE. The
+                                 * simulator's thousands of stores ask for few */
 } el_store_config_t;
 
 /* How far after the receiver's clock an entry may be dated: a day of skew. */

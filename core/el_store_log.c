@@ -12,13 +12,14 @@
 #define S_RUN_VALUE   (S_POS_BYTES + 4 + EL_KEY_BYTES)  /* pos ‖ count ‖ network */
 
 int
-el_store_log_init (el_store_log_t *self)
+el_store_log_init (el_store_log_t *self, size_t hash_slots)
 {
     *self = (el_store_log_t) { 0 };
     self->pack = malloc (EL_PACKED_MAX);
     self->read = malloc (EL_ENTRY_MAX);
     self->iter = malloc (EL_ENTRY_MAX);
-    self->hashes = calloc (EL_STORE_HASH_CACHE, sizeof *self->hashes);
+    self->hash_slots = hash_slots ? hash_slots : 1;
+    self->hashes = calloc (self->hash_slots, sizeof *self->hashes);
     if (!self->pack || !self->read || !self->iter || !self->hashes) {
         el_store_log_fini (self);
         return -ENOMEM;
@@ -58,7 +59,7 @@ void
 el_store_log_end (el_store_log_t *self, bool committed)
 {
     /* positions of an aborted transaction are appended at again */
-    for (size_t i = 0; !committed && self->txn_first && i < EL_STORE_HASH_CACHE; i++)
+    for (size_t i = 0; !committed && self->txn_first && i < self->hash_slots; i++)
         if (self->hashes[i].pos >= self->txn_first)
             self->hashes[i].pos = 0;
     el_store_log_begin (self, NULL);
@@ -69,7 +70,7 @@ el_store_log_end (el_store_log_t *self, bool committed)
 static void
 s_hash_put (el_store_log_t *self, uint64_t pos, const uint8_t *hash)
 {
-    el_store_hash_slot_t *h = &self->hashes[pos % EL_STORE_HASH_CACHE];
+    el_store_hash_slot_t *h = &self->hashes[pos % self->hash_slots];
     h->pos = pos;
     memcpy (h->hash, hash, EL_HASH_BYTES);
 }
@@ -80,7 +81,7 @@ static int
 s_decode (el_store_log_t *self, uint64_t pos, const el_store_run_t *r, const MDB_val *val,
           uint8_t *out, size_t *ret_len)
 {
-    const el_store_hash_slot_t *h = &self->hashes[pos % EL_STORE_HASH_CACHE];
+    const el_store_hash_slot_t *h = &self->hashes[pos % self->hash_slots];
     size_t hash_off;
     int rc = el_packed_decode (val->mv_data, val->mv_size, r->origin, r->network,
                                h->pos == pos ? h->hash : NULL, out, EL_ENTRY_MAX, ret_len,

@@ -44,7 +44,6 @@ typedef struct {
 /* Payload hashes of entries by log position, direct-mapped: what a read puts
  * back without hashing the payload again (a broker pushing the same new
  * entries to every connected site reads each of them once per site). */
-#define EL_STORE_HASH_CACHE 16384      /* slots; 40 bytes each, touched as used */
 
 typedef struct {
     uint64_t pos;               /* 0 = empty */
@@ -56,15 +55,17 @@ typedef struct {
     MDB_txn *wtxn;              /* the write transaction in progress, or NULL */
     uint64_t next;              /* position of the next append; 0 = not read yet */
     uint64_t txn_first;         /* first position wtxn appends at; 0 = none yet */
-    el_store_hash_slot_t *hashes; /* EL_STORE_HASH_CACHE slots */
+    el_store_hash_slot_t *hashes; /* hash_slots slots */
+    size_t hash_slots;
     el_store_run_t run;         /* cached run of wtxn (written by flush) */
     uint8_t *pack;              /* EL_PACKED_MAX bytes: packing scratch */
     uint8_t *read;              /* EL_ENTRY_MAX bytes: el_store_log_get's result */
     uint8_t *iter;              /* EL_ENTRY_MAX bytes: el_store_log_each's entries */
 } el_store_log_t;
 
-/** Allocate the scratch buffers. @return 0, -ENOMEM. */
-int el_store_log_init (el_store_log_t *self);
+/** Allocate the scratch buffers and @p hash_slots (>= 1) cache slots.
+ * @return 0, -ENOMEM. */
+int el_store_log_init (el_store_log_t *self, size_t hash_slots);
 /** Free them; accepts a zeroed or finished @p self. */
 void el_store_log_fini (el_store_log_t *self);
 

@@ -67,6 +67,7 @@
 #define S_KEYS_PER_NODE    6    /* record keys a node cycles through */
 #define S_QUIESCE_MAX      20000 /* ticks allowed to converge after healing */
 #define S_T0               1767225600000000LL /* the clock at tick 0: 2026-01-01T00:00:00Z, µs */
+#define S_HASH_SLOTS       64   /* payload hashes each store remembers: a node is small */
 #define S_TICK_US          100000 /* µs of simulated time per tick */
 #define S_NETS_MAX         8    /* networks (--networks) */
 
@@ -300,7 +301,7 @@ s_node_start (s_world_t *w, int i)
 {
     s_node_t *n = &w->nodes[i];
     el_store_config_t scfg = { .no_sync = true, .map_bytes_initial = 4u << 20,
-                               .map_bytes_max = 256u << 20 };
+                               .map_bytes_max = 256u << 20, .hash_slots = S_HASH_SLOTS };
     int rc = el_store_open (n->dir, &scfg, &n->store);
     if (rc < 0) {
         fprintf (stderr, "el_sim: store %d: %s\n", i, el_strerror (rc));
