@@ -50,7 +50,7 @@
 #include "el_entry.h"
 #include "el_store.h"
 
-#define EL_SYNC_CREDIT_DEFAULT   8192   /* entries granted to a peer at a time */
+#define EL_SYNC_CREDIT_DEFAULT   16384   /* entries granted to a peer at a time */
 #define EL_SYNC_BATCH_DEFAULT    1024   /* entries per Entries message */
 #define EL_SYNC_PEERS_MAX        4096   /* concurrent peer sessions */
 #define EL_SYNC_OUTBOX_MAX       65536  /* queued frames before el_sync_receive returns -ENOBUFS */
