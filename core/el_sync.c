@@ -108,6 +108,8 @@ typedef struct {
 
 struct el_sync {
     el_store_t *store;
+    void (*write_hook) (void *arg);     /* el_sync_set_write_hook() */
+    void *write_hook_arg;
     el_sync_config_t cfg;
     uint8_t networks[EL_STORE_NETWORKS_MAX][EL_KEY_BYTES]; /* accepted besides cfg.network */
     size_t n_networks;
@@ -1577,26 +1579,24 @@ out:
 }
 
 int
-el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records, size_t n,
-               uint64_t *ret_seq)
+el_sync_write_check (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records,
+                     size_t n, el_head_t *ret_head)
 {
     if (!kp || !records || n == 0 || memcmp (kp->pk, self->cfg.self_id, EL_KEY_BYTES) != 0)
         return EL_EINVAL;
     if (n > EL_SYNC_WRITE_MAX)
         return EL_ETOOBIG;
-    el_head_t head;
-    int rc = el_store_head (self->store, kp->pk, &head);
+    int rc = el_store_head (self->store, kp->pk, ret_head);
     if (rc == EL_ENOTFOUND) {
-        memset (&head, 0, sizeof head);
+        memset (ret_head, 0, sizeof *ret_head);
         rc = 0;
     }
     if (rc < 0)
         return rc;
-    if (head.status == EL_HEAD_QUARANTINED)
+    if (ret_head->status == EL_HEAD_QUARANTINED)
         return EL_EQUARANTINE;
-    if (head.status == EL_HEAD_REVOKED)
+    if (ret_head->status == EL_HEAD_REVOKED)
         return EL_EREVOKED;
-
     /* all or nothing: a record the store would refuse must not leave the
      * records before it written (the ones after it would be gaps) */
     for (size_t i = 0; i < n; i++)
@@ -1606,13 +1606,57 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
             if (rc < 0)
                 return rc;
         }
+    return 0;
+}
 
-    rc = -ENOMEM;
+int
+el_sync_write_signed (el_sync_t *self, uint8_t *const *data, const size_t *lens, size_t n,
+                      uint64_t *ret_seq)
+{
+    int rc = -ENOMEM;
     el_entry_t **parsed = NULL;
+    int *status = calloc (n ? n : 1, sizeof *status);
+    if (!status || s_parsed_new (self, n, &parsed) != 0)
+        goto out;
+    rc = el_store_apply_parsed (self->store, (const uint8_t *const *) data, lens, n, status,
+                                NULL, parsed);
+    if (rc < 0)
+        goto out;
+    s_count_status (self, status, n);
+    rc = s_after_apply (self, NULL, (const uint8_t *const *) data, lens, parsed, n);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (status[i] < 0)
+            rc = status[i];
+    if (rc == 0 && ret_seq && n)
+        *ret_seq = parsed[n - 1] ? parsed[n - 1]->seq : 0;
+    s_notify (self, 0, parsed, status, n);
+out:
+    s_parsed_destroy (&parsed, n);
+    free (status);
+    return rc;
+}
+
+void
+el_sync_set_write_hook (el_sync_t *self, void (*fn) (void *arg), void *arg)
+{
+    self->write_hook = fn;
+    self->write_hook_arg = arg;
+}
+
+int
+el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records, size_t n,
+               uint64_t *ret_seq)
+{
+    if (self->write_hook)
+        self->write_hook (self->write_hook_arg);
+    el_head_t head;
+    int rc = el_sync_write_check (self, kp, records, n, &head);
+    if (rc < 0)
+        return rc;
+    rc = -ENOMEM;
     uint8_t **data = calloc (n, sizeof *data);
     size_t *lens = calloc (n, sizeof *lens);
-    int *status = calloc (n, sizeof *status);
-    if (!data || !lens || !status || s_parsed_new (self, n, &parsed) != 0)
+    if (!data || !lens)
         goto out;
     uint8_t prev[EL_HASH_BYTES];
     memcpy (prev, head.hash, EL_HASH_BYTES);
@@ -1633,26 +1677,15 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
         if (rc < 0)
             goto out;
     }
-    rc = el_store_apply_parsed (self->store, (const uint8_t *const *) data, lens, n, status,
-                                NULL, parsed);
-    if (rc < 0)
-        goto out;
-    s_count_status (self, status, n);
-    rc = s_after_apply (self, NULL, (const uint8_t *const *) data, lens, parsed, n);
-    for (size_t i = 0; i < n && rc == 0; i++)
-        if (status[i] < 0)
-            rc = status[i];
+    rc = el_sync_write_signed (self, data, lens, n, NULL);
     if (rc == 0 && ret_seq)
         *ret_seq = head.seq + n;
-    s_notify (self, 0, parsed, status, n);
 out:
-    s_parsed_destroy (&parsed, n);
     if (data)
         for (size_t i = 0; i < n; i++)
             free (data[i]);
     free (data);
     free (lens);
-    free (status);
     return rc;
 }
 

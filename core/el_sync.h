@@ -220,6 +220,28 @@ EL_NODISCARD
 int el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records,
                    size_t n, uint64_t *ret_seq);
 
+/** The checks el_sync_write() makes before signing: @p kp is this site,
+ * @p n in 1..EL_SYNC_WRITE_MAX, its head neither quarantined nor revoked,
+ * every payload decodes as its kind. @param[out] ret_head the stored head
+ * (seq 0 and zero hash when none). @return 0 or as el_sync_write(). */
+EL_NODISCARD
+int el_sync_write_check (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records,
+                         size_t n, el_head_t *ret_head);
+
+/** The second half of el_sync_write(): store @p n entries this site signed
+ * elsewhere (continuing the stored head; daemon/el_signer.h) in one
+ * transaction, then push them. @param[out] ret_seq optional: seq of the last.
+ * @return 0, an entry's refusal (EL_EGAP, EL_EPREV ... when the head moved
+ *         since they were signed), EL_EMAPFULL, -ENOMEM, MDB_*. */
+EL_NODISCARD
+int el_sync_write_signed (el_sync_t *self, uint8_t *const *data, const size_t *lens, size_t n,
+                          uint64_t *ret_seq);
+
+/** Called at the start of every el_sync_write(), before the head is read: a
+ * daemon signing elsewhere stores what it signed first, so that the head is
+ * final. @p fn NULL = none. */
+void el_sync_set_write_hook (el_sync_t *self, void (*fn) (void *arg), void *arg);
+
 /** Apply entries that arrived outside a session (e.g. a key file import, the
  * broker's own admission entries) and push them. Same results as el_store_apply. */
 EL_NODISCARD

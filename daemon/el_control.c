@@ -17,6 +17,15 @@ typedef struct s_block {
     struct s_block *next;
 } s_block_t;
 
+/* Where a reply goes: the request's route, delimiter and id. */
+typedef struct {
+    bool used;                  /* (deferred slots) a request waits here */
+    uint8_t route[S_ROUTE_MAX];
+    size_t route_len;
+    bool delim;
+    uint64_t id;
+} s_route_t;
+
 struct el_control {
     void *socket;
     char *ipc_path;             /* socket file of an ipc:// endpoint, else NULL */
@@ -27,6 +36,9 @@ struct el_control {
     void *arg;
     s_block_t *arena;           /* allocations of the reply being built */
     el_control_stats_t stats;
+    bool in_handler;            /* a handler runs: its arena is in use */
+    s_route_t current;          /* the request being handled */
+    s_route_t deferred[EL_CONTROL_DEFER_MAX];   /* requests answered later */
 };
 
 void *
@@ -244,6 +256,43 @@ s_send_reply (el_control_t *self, const uint8_t *route, size_t route_len, bool d
 }
 
 int
+el_control_defer (el_control_t *self, unsigned *ret)
+{
+    for (unsigned i = 0; i < EL_CONTROL_DEFER_MAX; i++)
+        if (!self->deferred[i].used) {
+            self->deferred[i] = self->current;
+            self->deferred[i].used = true;
+            *ret = i;
+            return 0;
+        }
+    return -EBUSY;
+}
+
+void
+el_control_forget (el_control_t *self, unsigned token)
+{
+    if (token < EL_CONTROL_DEFER_MAX)
+        self->deferred[token].used = false;
+}
+
+int
+el_control_reply (el_control_t *self, unsigned token, int code, El__ControlReply *reply)
+{
+    if (token >= EL_CONTROL_DEFER_MAX || !self->deferred[token].used)
+        return -EINVAL;
+    s_route_t *r = &self->deferred[token];
+    r->used = false;
+    reply->id = r->id;
+    reply->code = code;
+    if (code != 0 && (!reply->text || !reply->text[0]))
+        reply->text = (char *) el_strerror (code);
+    int rc = s_send_reply (self, r->route, r->route_len, r->delim, reply);
+    if (!self->in_handler)
+        s_arena_free (self);
+    return rc;
+}
+
+int
 el_control_handle (el_control_t *self)
 {
     int handled = 0;
@@ -283,10 +332,22 @@ el_control_handle (el_control_t *self)
                 reply.code = EL_EINVAL;
                 reply.text = (char *) "unknown request";
             } else {
+                memcpy (self->current.route, route, route_len);
+                self->current.route_len = route_len;
+                self->current.delim = delim;
+                self->current.id = req->id;
+                self->in_handler = true;
                 int code = self->fn (self->arg, self, req, &reply);
+                self->in_handler = false;
                 reply.code = code;
                 reply.id = req->id;
             }
+        }
+        if (reply.code == EL_CONTROL_DEFERRED) {
+            el__control_request__free_unpacked (req, &el_pb_allocator);
+            s_arena_free (self);
+            handled++;
+            continue;
         }
         if (reply.code != 0 && (!reply.text || !reply.text[0]))
             reply.text = (char *) el_strerror (reply.code);

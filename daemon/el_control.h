@@ -46,6 +46,28 @@ void *el_control_socket (el_control_t *self);
  * @return number handled (>= 0), or -errno on a socket failure. */
 int el_control_handle (el_control_t *self);
 
+/* A handler that cannot answer yet (a write waiting for its signatures)
+ * keeps its request's route with el_control_defer() and returns
+ * EL_CONTROL_DEFERRED; el_control_reply() sends the answer later, from the
+ * same thread. At most EL_CONTROL_DEFER_MAX requests wait at a time. */
+#define EL_CONTROL_DEFERRED  1
+#define EL_CONTROL_DEFER_MAX 64
+
+/** Inside a handler: keep the current request's route and id for a later
+ * el_control_reply(). @param[out] ret its token. @return 0, -EBUSY (as many
+ * requests already wait: answer this one now). */
+int el_control_defer (el_control_t *self, unsigned *ret);
+
+/** Answer deferred request @p token with @p code (0 or an error code, as a
+ * handler returns) and @p reply (its nested messages from el_control_alloc();
+ * id and code are set here). Outside a handler the allocations are freed
+ * once sent. @return 0, -EINVAL (no such request waits), -errno of the send. */
+int el_control_reply (el_control_t *self, unsigned token, int code, El__ControlReply *reply);
+
+/** Give up deferred request @p token without answering it (it is answered
+ * by its handler after all). */
+void el_control_forget (el_control_t *self, unsigned token);
+
 /** Zeroed memory that lives until the current reply is sent. NULL on ENOMEM. */
 void *el_control_alloc (el_control_t *self, size_t size);
 /** Copy of @p text with the same lifetime as el_control_alloc(). NULL on ENOMEM. */

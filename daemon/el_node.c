@@ -26,6 +26,7 @@
 #include "el_log.h"
 #include "el_store.h"
 #include "el_share.h"
+#include "el_signer.h"
 #include "el_sync.h"
 #include "el_util.h"
 #include "el_wire.h"
@@ -40,7 +41,7 @@
                          | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL \
                          | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
                          | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-#define S_POLL_MAX      (3 + EL_CONFIG_LISTEN_MAX * 2 + EL_CONFIG_PEERS_MAX * 2 + 2 \
+#define S_POLL_MAX      (4 + EL_CONFIG_LISTEN_MAX * 2 + EL_CONFIG_PEERS_MAX * 2 + 2 \
                          + EL_NODE_ROLE_LINKS_MAX * 2)
 #define S_REJECT_LOGS   8       /* rejected entries logged per apply (local writes, forks) */
 #define S_REFUSE_LOG_S  10      /* a peer's refused input is logged once per reason per
@@ -159,6 +160,7 @@ struct el_node {
     bool mask_set;
     el_store_t *store;
     el_sync_t *sync;
+    el_signer_t *signer;        /* signs control writes on its own thread (first write) */
     void *ctx;
     el_zap_t *zap;
     el_handshake_t *handshake;  /* inbound connections in handshake, capped */
@@ -629,6 +631,8 @@ s_send_now_msg (s_link_t *l, zmq_msg_t *msg)
 }
 
 static void s_link_gone (el_node_t *self, s_link_t *l, const char *reason);
+static void s_signer_barrier (void *arg);
+static void s_signer_collect (el_node_t *self, bool wait);
 static void s_hold (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len);
 
 /* Send or hold a frame (taking a copy when held). */
@@ -1759,6 +1763,7 @@ s_open_sync (el_node_t *self, const el_config_t *cfg)
         return rc;
     }
     el_sync_on_applied (self->sync, s_on_applied, self);
+    el_sync_set_write_hook (self->sync, s_signer_barrier, self);
     return 0;
 }
 
@@ -1933,6 +1938,9 @@ el_node_destroy (el_node_t **self_p)
                              l->disconnects + (l->connected ? 1 : 0), l->sessions, l->session);
         }
     }
+    if (self->store && self->sync && self->control)
+        s_signer_collect (self, true);          /* what was signed is stored and answered */
+    el_signer_destroy (&self->signer);
     for (size_t i = self->roles_n; i-- > 0;)
         if (self->role_started[i] && self->roles[i]->stop)
             self->roles[i]->stop (&self->role_state[i]);
@@ -2306,7 +2314,7 @@ el_node_run (el_node_t *self)
     zmq_pollitem_t items[S_POLL_MAX];
     s_link_t *owners[S_POLL_MAX];
     int kinds[S_POLL_MAX];       /* 0 signal, 1 zap, 2 control, 3 listen, 4 listen mon,
-                                  * 5 outbound, 6 outbound mon */
+                                  * 5 outbound, 6 outbound mon, 7 signer */
     size_t idx[S_POLL_MAX];
     bool pending = false;
     while (!self->stop) {
@@ -2316,6 +2324,10 @@ el_node_run (el_node_t *self)
         kinds[n++] = 0;
         items[n] = (zmq_pollitem_t) { el_zap_socket (self->zap), 0, ZMQ_POLLIN, 0 };
         kinds[n++] = 1;
+        if (self->signer && el_signer_out (self->signer)) {
+            items[n] = (zmq_pollitem_t) { el_signer_socket (self->signer), 0, ZMQ_POLLIN, 0 };
+            kinds[n++] = 7;
+        }
         items[n] = (zmq_pollitem_t) { el_control_socket (self->control), 0, ZMQ_POLLIN, 0 };
         kinds[n++] = 2;
         for (size_t i = 0; i < self->listen_n; i++) {
@@ -2412,6 +2424,9 @@ el_node_run (el_node_t *self)
             case 5:
                 s_recv_outbound (self, owners[i]);
                 break;
+            case 7:
+                s_signer_collect (self, false);
+                break;
             default:
                 break;
             }
@@ -2429,32 +2444,12 @@ el_node_run (el_node_t *self)
 
 /* ------------------------------------------------------------ control handlers */
 
+/* The reply to a WriteRequest of @p n records whose write ended with @p rc
+ * (@p last: seq of the last entry written). @return @p rc, or -ENOMEM. */
 static int
-s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
-             El__ControlReply *reply)
+s_write_reply (el_node_t *self, el_control_t *ctl, int rc, uint64_t last, size_t n,
+               El__ControlReply *reply)
 {
-    if (!w->n_records)
-        return EL_EINVAL;
-    if (w->n_records > EL_SYNC_WRITE_MAX)
-        return EL_ETOOBIG;
-    if (self->revoked_us) {
-        reply->text = el_control_strdup (ctl, EL_REVOKED_TEXT);
-        return EL_EREVOKED;
-    }
-    el_record_t *recs = calloc (w->n_records, sizeof *recs);
-    if (!recs)
-        return -ENOMEM;
-    for (size_t i = 0; i < w->n_records; i++) {
-        const El__RecordWrite *r = w->records[i];
-        recs[i].kind = r->kind;
-        recs[i].key = r->key;
-        recs[i].deleted = r->deleted;
-        recs[i].payload = r->payload.data;
-        recs[i].payload_len = r->payload.len;
-    }
-    uint64_t last = 0;
-    int rc = el_sync_write (self->sync, self->kp, recs, w->n_records, &last);
-    free (recs);
     if (rc < 0) {
         if (s_is_store_error (rc)) {
             /* full or failing store: the log and the caller get its path */
@@ -2482,10 +2477,113 @@ s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
         return -ENOMEM;
     el__write_reply__init (wr);
     wr->last_seq = last;
-    wr->first_seq = last + 1 - w->n_records;
+    wr->first_seq = last + 1 - n;
     reply->r_case = EL__CONTROL_REPLY__R_WRITE;
     reply->write = wr;
     return 0;
+}
+
+/* Store a job the signer gave back and answer its request. */
+static void
+s_signed_done (el_node_t *self, el_sign_job_t *job)
+{
+    uint64_t last = 0;
+    int rc = job->rc;
+    if (rc == 0)
+        rc = el_sync_write_signed (self->sync, job->data, job->lens, job->n, &last);
+    El__ControlReply reply = EL__CONTROL_REPLY__INIT;
+    rc = s_write_reply (self, self->control, rc, last, job->n, &reply);
+    (void) el_control_reply (self->control, job->token, rc, &reply);
+    el_sign_job_destroy (&job);
+}
+
+/* Take back what the signer finished: all of it with @p wait. */
+static void
+s_signer_collect (el_node_t *self, bool wait)
+{
+    while (self->signer) {
+        el_sign_job_t *job = el_signer_take (self->signer, wait);
+        if (!job)
+            break;
+        s_signed_done (self, job);
+    }
+}
+
+/* el_sync_write()'s hook: every other write waits for the signer's jobs to
+ * be stored, so that it continues the final head. */
+static void
+s_signer_barrier (void *arg)
+{
+    s_signer_collect (arg, true);
+}
+
+#define S_WRITE_HERE 2          /* s_write_deferred(): write it on this thread */
+
+/* A WriteRequest handed to the signer: answered when it comes back
+ * (s_signed_done). @return EL_CONTROL_DEFERRED, or S_WRITE_HERE when it
+ * must be written here and now (no signer, too many waiting), or an error. */
+static int
+s_write_deferred (el_node_t *self, el_control_t *ctl, const el_record_t *recs, size_t n)
+{
+    if (!self->signer && el_signer_new (self->ctx, self->kp, &self->signer) < 0)
+        return S_WRITE_HERE;
+    el_head_t head;
+    int rc = el_sync_write_check (self->sync, self->kp, recs, n, &head);
+    if (rc < 0)
+        return rc;
+    el_sign_job_t *job = el_sign_job_new (recs, n);
+    if (!job)
+        return -ENOMEM;
+    /* nothing out: start from the stored head (a write or a failure in
+     * between moved it); else continue what the signer holds */
+    job->reset = el_signer_out (self->signer) == 0;
+    job->seq = head.seq;
+    memcpy (job->hash, head.hash, EL_HASH_BYTES);
+    memcpy (job->network, self->network, EL_KEY_BYTES);
+    job->time_us = el_now_us ();
+    if (el_control_defer (ctl, &job->token) < 0) {
+        el_sign_job_destroy (&job);
+        return S_WRITE_HERE;
+    }
+    if (el_signer_submit (self->signer, job) < 0) {
+        el_control_forget (ctl, job->token);
+        el_sign_job_destroy (&job);
+        return S_WRITE_HERE;
+    }
+    return EL_CONTROL_DEFERRED;
+}
+
+static int
+s_ctl_write (el_node_t *self, el_control_t *ctl, const El__WriteRequest *w,
+             El__ControlReply *reply)
+{
+    if (!w->n_records)
+        return EL_EINVAL;
+    if (w->n_records > EL_SYNC_WRITE_MAX)
+        return EL_ETOOBIG;
+    if (self->revoked_us) {
+        reply->text = el_control_strdup (ctl, EL_REVOKED_TEXT);
+        return EL_EREVOKED;
+    }
+    el_record_t *recs = calloc (w->n_records, sizeof *recs);
+    if (!recs)
+        return -ENOMEM;
+    for (size_t i = 0; i < w->n_records; i++) {
+        const El__RecordWrite *r = w->records[i];
+        recs[i].kind = r->kind;
+        recs[i].key = r->key;
+        recs[i].deleted = r->deleted;
+        recs[i].payload = r->payload.data;
+        recs[i].payload_len = r->payload.len;
+    }
+    uint64_t last = 0;
+    int rc = s_write_deferred (self, ctl, recs, w->n_records);
+    if (rc == S_WRITE_HERE)
+        rc = el_sync_write (self->sync, self->kp, recs, w->n_records, &last);
+    free (recs);
+    if (rc == EL_CONTROL_DEFERRED)
+        return rc;
+    return s_write_reply (self, ctl, rc, last, w->n_records, reply);
 }
 
 static El__RecordView *

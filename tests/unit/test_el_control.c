@@ -23,6 +23,8 @@ typedef struct {
     el_control_t *ctl;
     atomic_bool stop;
     atomic_int handled;
+    int deferred;               /* server thread only: a token to answer, or -1 */
+    int defer_busy;             /* server thread only: el_control_defer's refusal seen */
     pthread_t thread;
     char dir[64];
     char endpoint[128];
@@ -48,6 +50,21 @@ s_handler (void *arg, el_control_t *ctl, const El__ControlRequest *req, El__Cont
         reply->status = st;
         return 0;
     }
+    if (req->r_case == EL__CONTROL_REQUEST__R_WRITE) {
+        /* answered later, by the serving loop; every slot taken once: the
+         * next defer is refused, and the extra ones are given up */
+        unsigned token, extra[EL_CONTROL_DEFER_MAX];
+        if (el_control_defer (ctl, &token) < 0)
+            return -EIO;
+        size_t n = 0;
+        while (n < EL_CONTROL_DEFER_MAX && el_control_defer (ctl, &extra[n]) == 0)
+            n++;
+        f->defer_busy = n == EL_CONTROL_DEFER_MAX - 1 && el_control_defer (ctl, &extra[0]) == -EBUSY;
+        while (n-- > 0)
+            el_control_forget (ctl, extra[n]);
+        f->deferred = (int) token;
+        return EL_CONTROL_DEFERRED;
+    }
     if (req->r_case == EL__CONTROL_REQUEST__R_HEADS) {
         reply->text = el_control_strdup (ctl, "no heads today");
         return EL_ENOTFOUND;
@@ -63,6 +80,19 @@ s_serve (void *arg)
         zmq_pollitem_t it = { el_control_socket (f->ctl), 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (&it, 1, 20) > 0)
             el_control_handle (f->ctl);
+        if (f->deferred >= 0) {
+            El__ControlReply reply = EL__CONTROL_REPLY__INIT;
+            El__WriteReply *wr = el_control_alloc (f->ctl, sizeof *wr);
+            if (wr) {
+                el__write_reply__init (wr);
+                wr->first_seq = 1;
+                wr->last_seq = f->defer_busy ? 2 : 0;
+                reply.r_case = EL__CONTROL_REPLY__R_WRITE;
+                reply.write = wr;
+            }
+            (void) el_control_reply (f->ctl, (unsigned) f->deferred, wr ? 0 : -ENOMEM, &reply);
+            f->deferred = -1;
+        }
     }
     return NULL;
 }
@@ -75,6 +105,7 @@ s_setup (void **state)
     assert_non_null (mkdtemp (f->dir));
     snprintf (f->endpoint, sizeof f->endpoint, "ipc://%s/control.sock", f->dir);
     f->ctx = zmq_ctx_new ();
+    f->deferred = -1;
     assert_int_equal (el_control_new (f->ctx, f->endpoint, s_handler, f, &f->ctl), 0);
     assert_int_equal (pthread_create (&f->thread, NULL, s_serve, f), 0);
     *state = f;
@@ -184,6 +215,24 @@ test_request_reply (void **state)
     assert_int_equal (el_control_call (ctx, f->endpoint, &req, 10000, &reply), 0);
     assert_int_equal (reply->code, EL_ENOTFOUND);
     assert_string_equal (reply->text, "no heads today");
+    el__control_reply__free_unpacked (reply, &el_pb_allocator);
+
+    /* a deferred request: answered after its handler returned, to its id */
+    El__WriteRequest w = EL__WRITE_REQUEST__INIT;
+    req.id = 5;
+    req.r_case = EL__CONTROL_REQUEST__R_WRITE;
+    req.write = &w;
+    assert_int_equal (el_control_call (ctx, f->endpoint, &req, 10000, &reply), 0);
+    assert_int_equal (reply->id, 5);
+    assert_int_equal (reply->code, 0);
+    assert_int_equal (reply->r_case, EL__CONTROL_REPLY__R_WRITE);
+    assert_int_equal (reply->write->last_seq, 2);   /* the 65th defer was refused */
+    el__control_reply__free_unpacked (reply, &el_pb_allocator);
+    /* the slots given up are free again: the next deferral works too */
+    req.id = 6;
+    assert_int_equal (el_control_call (ctx, f->endpoint, &req, 10000, &reply), 0);
+    assert_int_equal (reply->id, 6);
+    assert_int_equal (reply->write->last_seq, 2);
     el__control_reply__free_unpacked (reply, &el_pb_allocator);
 
     /* no request set: refused without bothering the handler */
