@@ -545,6 +545,13 @@ el_entry_verify (const el_entry_t *self)
     return 0;
 }
 
+const uint8_t *
+el_entry_payload_hash (const el_entry_t *self)
+{
+    return !self->is_stub && self->body->payload_hash.len == EL_HASH_BYTES
+               ? self->body->payload_hash.data : NULL;
+}
+
 void
 el_entry_destroy (el_entry_t **self_p)
 {

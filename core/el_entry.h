@@ -173,6 +173,10 @@ int el_entry_parse (const uint8_t *data, size_t len, el_entry_t **ret);
 EL_NODISCARD
 int el_entry_verify (const el_entry_t *self);
 
+/** The body's payload_hash, checked against the payload by el_entry_parse(),
+ * or NULL when the entry carries no payload (a stub or a tombstone). */
+const uint8_t *el_entry_payload_hash (const el_entry_t *self);
+
 /** Free; accepts NULL; sets *self_p = NULL. */
 void el_entry_destroy (el_entry_t **self_p);
 

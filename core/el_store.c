@@ -1194,11 +1194,8 @@ s_apply_origin (el_store_t *self, MDB_txn *txn, s_batch_t *b, const s_group_t *g
     for (size_t k = 0; k < accepted; k++) {
         s_item_t *it = &items[b->chain[k]];
         const el_entry_t *e = it->e;
-        const uint8_t *hash = NULL;     /* checked against the payload by el_entry_parse */
-        if (!e->is_stub && e->body->payload_hash.len == EL_HASH_BYTES)
-            hash = e->body->payload_hash.data;
         rc = el_store_log_append (&self->log, txn, origin, e->seq, e->network, e->raw,
-                                  e->raw_len, hash);
+                                  e->raw_len, el_entry_payload_hash (e));
         if (rc)
             return rc;
         if (!e->is_stub) {
@@ -1477,6 +1474,19 @@ el_store_entries_after (el_store_t *self, const uint8_t origin[EL_KEY_BYTES],
     return s_rc (rc);
 }
 
+/* A malloc'd copy of @p len bytes at @p data into *@p ret. @return 0, -ENOMEM. */
+static int
+s_copy_out (const void *data, size_t len, void **ret, size_t *ret_len)
+{
+    void *copy = malloc (len ? len : 1);
+    if (!copy)
+        return -ENOMEM;
+    memcpy (copy, data, len);
+    *ret = copy;
+    *ret_len = len;
+    return 0;
+}
+
 /* A malloc'd copy of the value under @p name in @p dbi.
  * @return 0, EL_ENOTFOUND, -ENOMEM, MDB_*. */
 static int
@@ -1491,16 +1501,8 @@ s_value_get (el_store_t *self, MDB_dbi dbi, const void *name, size_t name_len, v
     rc = mdb_get (txn, dbi, &key, &val);
     if (rc == MDB_NOTFOUND)
         rc = EL_ENOTFOUND;
-    if (rc == 0) {
-        void *copy = malloc (val.mv_size ? val.mv_size : 1);
-        if (!copy)
-            rc = -ENOMEM;
-        else {
-            memcpy (copy, val.mv_data, val.mv_size);
-            *ret = copy;
-            *ret_len = val.mv_size;
-        }
-    }
+    if (rc == 0)
+        rc = s_copy_out (val.mv_data, val.mv_size, ret, ret_len);
     s_read_end (self, txn);
     return s_rc (rc);
 }
@@ -1518,15 +1520,8 @@ el_store_entry_get (el_store_t *self, const uint8_t origin[EL_KEY_BYTES], uint64
     rc = el_store_log_get (&self->log, txn, origin, seq, &data, &len);
     if (rc == MDB_NOTFOUND)
         rc = EL_ENOTFOUND;
-    if (rc == 0) {
-        *ret = malloc (len ? len : 1);
-        if (!*ret)
-            rc = -ENOMEM;
-        else {
-            memcpy (*ret, data, len);
-            *ret_len = len;
-        }
-    }
+    if (rc == 0)
+        rc = s_copy_out (data, len, (void **) ret, ret_len);
     s_read_end (self, txn);
     return s_rc (rc);
 }

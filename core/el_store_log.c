@@ -395,15 +395,12 @@ el_store_log_migrate (el_store_log_t *self, MDB_txn *txn, MDB_dbi dbi_entries)
             rc = rc == -ENOMEM ? rc : EL_ESTORE;
             break;
         }
-        const uint8_t *hash = NULL;
-        if (!e->is_stub && e->body->payload_hash.len == EL_HASH_BYTES)
-            hash = e->body->payload_hash.data;
         if (memcmp (e->origin, key.mv_data, EL_KEY_BYTES) != 0
             || e->seq != el_be64_get ((const uint8_t *) key.mv_data + EL_KEY_BYTES))
             rc = EL_ESTORE;
         else
             rc = el_store_log_append (self, txn, e->origin, e->seq, e->network, e->raw,
-                                      e->raw_len, hash);
+                                      e->raw_len, el_entry_payload_hash (e));
         el_entry_destroy (&e);
         if (rc)
             break;

@@ -1579,6 +1579,30 @@ out:
 }
 
 int
+el_sync_sign (const el_keypair_t *kp, const el_record_t *records, size_t n, uint64_t seq,
+              uint8_t prev[EL_HASH_BYTES], const uint8_t network[EL_KEY_BYTES],
+              int64_t time_us, uint8_t **data, size_t *lens)
+{
+    for (size_t i = 0; i < n; i++) {
+        el_entry_fields_t f = {
+            .seq = seq + 1 + i,
+            .time_us = time_us,
+            .kind = records[i].kind,
+            .key = records[i].key,
+            .deleted = records[i].deleted,
+            .payload = records[i].payload,
+            .payload_len = records[i].payload_len,
+        };
+        memcpy (f.prev, prev, EL_HASH_BYTES);
+        memcpy (f.network, network, EL_KEY_BYTES);
+        int rc = el_entry_build (kp, &f, &data[i], &lens[i], prev);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int
 el_sync_write_check (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records,
                      size_t n, el_head_t *ret_head)
 {
@@ -1660,23 +1684,10 @@ el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *recor
         goto out;
     uint8_t prev[EL_HASH_BYTES];
     memcpy (prev, head.hash, EL_HASH_BYTES);
-    int64_t now = self->cfg.now_us (self->cfg.now_arg);
-    for (size_t i = 0; i < n; i++) {
-        el_entry_fields_t f = {
-            .seq = head.seq + 1 + i,
-            .time_us = now,
-            .kind = records[i].kind,
-            .key = records[i].key,
-            .deleted = records[i].deleted,
-            .payload = records[i].payload,
-            .payload_len = records[i].payload_len,
-        };
-        memcpy (f.prev, prev, EL_HASH_BYTES);
-        memcpy (f.network, self->cfg.network, EL_KEY_BYTES);
-        rc = el_entry_build (kp, &f, &data[i], &lens[i], prev);
-        if (rc < 0)
-            goto out;
-    }
+    rc = el_sync_sign (kp, records, n, head.seq, prev, self->cfg.network,
+                       self->cfg.now_us (self->cfg.now_arg), data, lens);
+    if (rc < 0)
+        goto out;
     rc = el_sync_write_signed (self, data, lens, n, NULL);
     if (rc == 0 && ret_seq)
         *ret_seq = head.seq + n;

@@ -220,6 +220,16 @@ EL_NODISCARD
 int el_sync_write (el_sync_t *self, const el_keypair_t *kp, const el_record_t *records,
                    size_t n, uint64_t *ret_seq);
 
+/** Sign @p n records as the entries after (@p seq, @p prev) of @p kp's log,
+ * in @p network, all dated @p time_us: malloc'd Entry bytes into @p data /
+ * @p lens (n slots; the caller frees what is set). @p prev becomes the last
+ * entry's hash. The loop el_sync_write() runs, and daemon/el_signer.c on its
+ * own thread. @return 0, or el_entry_build()'s error (entries before it set). */
+EL_NODISCARD
+int el_sync_sign (const el_keypair_t *kp, const el_record_t *records, size_t n, uint64_t seq,
+                  uint8_t prev[EL_HASH_BYTES], const uint8_t network[EL_KEY_BYTES],
+                  int64_t time_us, uint8_t **data, size_t *lens);
+
 /** The checks el_sync_write() makes before signing: @p kp is this site,
  * @p n in 1..EL_SYNC_WRITE_MAX, its head neither quarantined nor revoked,
  * every payload decodes as its kind. @param[out] ret_head the stored head

@@ -655,14 +655,10 @@ s_send (el_node_t *self, s_link_t *l, const uint8_t *data, size_t len)
 static void
 s_send_take (el_node_t *self, s_link_t *l, uint8_t *data, size_t len)
 {
-    if (l->pending || len < EL_NODE_ZERO_COPY_MIN) {
-        s_send (self, l, data, len);
-        free (data);
-        return;
-    }
     zmq_msg_t msg;
-    if (zmq_msg_init_data (&msg, data, len, s_zmq_free, NULL) != 0) {
-        s_send (self, l, data, len);
+    if (l->pending || len < EL_NODE_ZERO_COPY_MIN
+        || zmq_msg_init_data (&msg, data, len, s_zmq_free, NULL) != 0) {
+        s_send (self, l, data, len);        /* a copy: held, or small */
         free (data);
         return;
     }

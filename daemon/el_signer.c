@@ -77,21 +77,8 @@ s_sign (el_signer_t *self, el_sign_job_t *job)
     uint8_t prev[EL_HASH_BYTES];
     memcpy (prev, job->reset ? job->hash : self->tip_hash, EL_HASH_BYTES);
     job->first_seq = seq + 1;
-    job->rc = 0;
-    for (size_t i = 0; i < job->n && job->rc == 0; i++) {
-        el_entry_fields_t f = {
-            .seq = seq + 1 + i,
-            .time_us = job->time_us,
-            .kind = job->records[i].kind,
-            .key = job->records[i].key,
-            .deleted = job->records[i].deleted,
-            .payload = job->records[i].payload,
-            .payload_len = job->records[i].payload_len,
-        };
-        memcpy (f.prev, prev, EL_HASH_BYTES);
-        memcpy (f.network, job->network, EL_KEY_BYTES);
-        job->rc = el_entry_build (self->kp, &f, &job->data[i], &job->lens[i], prev);
-    }
+    job->rc = el_sync_sign (self->kp, job->records, job->n, seq, prev, job->network,
+                            job->time_us, job->data, job->lens);
     if (job->rc == 0) {
         self->tip_seq = seq + job->n;
         memcpy (self->tip_hash, prev, EL_HASH_BYTES);

@@ -22,7 +22,7 @@ s_packed (const uint8_t *data, size_t size, const el_entry_t *e)
     static uint8_t packed[EL_PACKED_MAX], out[EL_ENTRY_MAX];
     uint8_t zeros[EL_KEY_BYTES] = { 0 };
     const uint8_t *origin = e ? e->origin : zeros, *network = e ? e->network : zeros;
-    const uint8_t *hash = e && !e->is_stub ? e->body->payload_hash.data : NULL;
+    const uint8_t *hash = e ? el_entry_payload_hash (e) : NULL;
     size_t plen, olen;
     if (size <= EL_ENTRY_MAX) {
         FZ_CHECK (el_packed_encode (data, size, origin, network, hash, packed, sizeof packed,
