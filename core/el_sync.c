@@ -8,7 +8,13 @@
  *     FIFO queues of origins that may need sending (network authorities
  *     first). An origin is queued for a peer when our head moves past what
  *     the peer has, so pumping costs nothing for origins that did not change;
- *   - an outbox of serialized frames (el.Msg), bounded.
+ *   - an outbox of serialized frames (el.Msg), bounded;
+ *   - routing over loops: a site counts its sessions with its network's
+ *     broker (its hub). While it has one, and a peer says it has one too
+ *     (Hello.hub, Hub messages), it sends that peer only its own entries:
+ *     both get the rest from the hub, and a direct link between two sites
+ *     no longer doubles everything they receive. A site without a hub
+ *     session, or a peer without one, or a broker, sends everything lacking.
  *
  * Entries are read from the store and forwarded as the exact stored bytes.
  * Pumping is lazy: receive/write/apply only queue origins; el_sync_next_out()
@@ -94,6 +100,9 @@ typedef struct {
     s_far_head_t *far;                  /* sorted by origin */
     size_t n_far;
     s_queue_t q_authority, q_other;
+    El__HubLink hub;                    /* what it said of its hub session */
+    El__HubLink hub_said;               /* what we last told it of ours */
+    bool is_hub;                        /* it is our network's broker, counted in hub_links */
 } s_peer_t;
 
 /* The Entries message being filled for one peer. */
@@ -135,6 +144,8 @@ struct el_sync {
     void *accept_arg;
     el_sync_relay_fn *relay;            /* optional: which networks go to such peers */
     void *relay_arg;
+    bool is_broker;                     /* self_id is the network id */
+    size_t hub_links;                   /* sessions with our broker past their Hello */
 };
 
 /* ------------------------------------------------------------ origins */
@@ -484,12 +495,33 @@ s_peer_deactivate (el_sync_t *self, s_peer_t *p)
     p->active = false;
 }
 
+/* What we say of our hub session: brokers and sites without one want
+ * everything they lack. */
+static El__HubLink
+s_hub_link (const el_sync_t *self)
+{
+    return !self->is_broker && self->hub_links ? EL__HUB_LINK__HUB_LINKED
+                                               : EL__HUB_LINK__HUB_UNLINKED;
+}
+
+/* Do entries of origin @p idx go to @p p over this session? Our own always;
+ * the rest unless both of us are sites linked to the hub, which sends them. */
+static bool
+s_routed (const el_sync_t *self, const s_peer_t *p, size_t idx)
+{
+    if (p->hub != EL__HUB_LINK__HUB_LINKED || s_hub_link (self) != EL__HUB_LINK__HUB_LINKED)
+        return true;
+    if (!memcmp (p->id, p->network, EL_KEY_BYTES))
+        return true;                    /* a broker: it relays to everyone */
+    return !memcmp (self->origins[idx].origin, self->cfg.self_id, EL_KEY_BYTES);
+}
+
 static bool
 s_peer_needs (const el_sync_t *self, const s_peer_t *p, size_t idx)
 {
     const s_origin_t *o = &self->origins[idx];
     if (s_peer_known (p, idx) < o->seq)
-        return true;
+        return s_routed (self, p, idx);
     return o->status == EL_HEAD_QUARANTINED
            && !(idx < p->known_cap && (p->flags[idx] & S_PROOF_SENT));
 }
@@ -833,7 +865,7 @@ s_pump_peer (el_sync_t *self, s_peer_t *p)
         const s_origin_t *o = &self->origins[idx];
         bool done = true;
         int rc = 0;
-        if (s_peer_known (p, idx) < o->seq) {
+        if (s_peer_known (p, idx) < o->seq && s_routed (self, p, idx)) {
             rc = s_pump_origin (self, p, idx, &done);
             if (!done && b->n == 0)
                 done = true;            /* no progress possible: retried when the head moves */
@@ -1017,6 +1049,7 @@ el_sync_new (el_store_t *store, const el_sync_config_t *cfg, el_sync_t **ret)
         goto out;
     self->store = store;
     self->cfg = *cfg;
+    self->is_broker = !memcmp (cfg->self_id, cfg->network, EL_KEY_BYTES);
     if (!self->cfg.credit)
         self->cfg.credit = EL_SYNC_CREDIT_DEFAULT;
     if (!self->cfg.batch_max)
@@ -1116,25 +1149,38 @@ el_sync_on_applied (el_sync_t *self, el_sync_applied_fn *fn, void *arg)
 
 /* ------------------------------------------------------------ sessions */
 
+/* Our heads as El__Head, pointing into the origin table: two malloc'd
+ * arrays the caller frees (*ret_heads, *ret_ps). @return 0, -ENOMEM. */
 static int
-s_send_hello (el_sync_t *self, s_peer_t *p)
+s_heads_build (const el_sync_t *self, El__Head **ret_heads, El__Head ***ret_ps)
 {
-    int rc = -ENOMEM;
     El__Head *heads = calloc (self->n_origins ? self->n_origins : 1, sizeof *heads);
     El__Head **head_ps = calloc (self->n_origins ? self->n_origins : 1, sizeof *head_ps);
-    ProtobufCBinaryData nets[EL_STORE_NETWORKS_MAX];
+    *ret_heads = heads;
+    *ret_ps = head_ps;
     if (!heads || !head_ps)
-        goto out;
+        return -ENOMEM;
     for (size_t i = 0; i < self->n_origins; i++) {
         El__Head h = EL__HEAD__INIT;
-        h.origin.data = self->origins[i].origin;
+        h.origin.data = (uint8_t *) self->origins[i].origin;
         h.origin.len = EL_KEY_BYTES;
         h.seq = self->origins[i].seq;
-        h.hash.data = self->origins[i].hash;
+        h.hash.data = (uint8_t *) self->origins[i].hash;
         h.hash.len = EL_HASH_BYTES;
         heads[i] = h;
         head_ps[i] = &heads[i];
     }
+    return 0;
+}
+
+static int
+s_send_hello (el_sync_t *self, s_peer_t *p)
+{
+    El__Head *heads, **head_ps;
+    ProtobufCBinaryData nets[EL_STORE_NETWORKS_MAX];
+    int rc = s_heads_build (self, &heads, &head_ps);
+    if (rc < 0)
+        goto out;
     for (size_t i = 0; i < self->n_networks; i++) {
         nets[i].data = self->networks[i];
         nets[i].len = EL_KEY_BYTES;
@@ -1150,6 +1196,7 @@ s_send_hello (el_sync_t *self, s_peer_t *p)
     hello.credit = self->cfg.credit;
     hello.n_networks = self->n_networks;
     hello.networks = nets;
+    hello.hub = p->hub_said = s_hub_link (self);
     El__Msg m = EL__MSG__INIT;
     m.m_case = EL__MSG__M_HELLO;
     m.hello = &hello;
@@ -1160,6 +1207,70 @@ out:
     free (heads);
     free (head_ps);
     return rc;
+}
+
+/* Tell @p p how we are linked to our hub, if it understands and was told
+ * otherwise (our Hello went before our hub's). @return 0, EL_ETOOBIG, -ENOMEM. */
+static int
+s_hub_tell (el_sync_t *self, s_peer_t *p, const El__Msg *m)
+{
+    if (!p->hello_received || p->ended || p->hub == EL__HUB_LINK__HUB_UNSPECIFIED
+        || p->hub_said == m->hub->link)
+        return 0;
+    int rc = s_send_msg (self, p->handle, m);
+    if (rc == 0)
+        p->hub_said = m->hub->link;
+    return rc;
+}
+
+/* Tell the peers that said how they are linked that our hub link changed;
+ * when we lost it, send every peer all it lacks from now on. Also a Hub
+ * message for @p p alone when its Hello comes (@p p NULL: every peer). */
+static int
+s_hub_announce (el_sync_t *self, s_peer_t *only)
+{
+    El__Hub hub = EL__HUB__INIT;
+    hub.link = s_hub_link (self);
+    El__Head *heads = NULL, **head_ps = NULL;
+    int rc = 0;
+    if (hub.link == EL__HUB_LINK__HUB_UNLINKED) {
+        rc = s_heads_build (self, &heads, &head_ps);
+        hub.n_heads = self->n_origins;
+        hub.heads = head_ps;
+    }
+    El__Msg m = EL__MSG__INIT;
+    m.m_case = EL__MSG__M_HUB;
+    m.hub = &hub;
+    if (only)
+        rc = s_hub_tell (self, only, &m);
+    for (size_t i = 0; !only && rc == 0 && i < self->n_peers; i++) {
+        s_peer_t *p = self->peers[i];
+        rc = s_hub_tell (self, p, &m);
+        for (size_t idx = 0; rc == 0 && hub.link == EL__HUB_LINK__HUB_UNLINKED
+                             && idx < self->n_origins; idx++)
+            rc = s_peer_want (self, p, idx);
+    }
+    free (heads);
+    free (head_ps);
+    return rc;
+}
+
+/* A session with our broker starts (@p delta 1) or ends (-1). */
+static int
+s_hub_count (el_sync_t *self, s_peer_t *p, int delta)
+{
+    p->is_hub = delta > 0;
+    El__HubLink was = s_hub_link (self);
+    self->hub_links = delta > 0 ? self->hub_links + 1 : self->hub_links - 1;
+    return s_hub_link (self) != was ? s_hub_announce (self, NULL) : 0;
+}
+
+/* The session with @p p ends here: it no longer links us to the hub. */
+static void
+s_hub_leave (el_sync_t *self, s_peer_t *p)
+{
+    if (p->is_hub)
+        s_hub_count (self, p, -1);      /* best effort: announcing needs memory */
 }
 
 int
@@ -1201,6 +1312,7 @@ el_sync_peer_close (el_sync_t *self, uint64_t peer)
              (self->n_peers - pos - 1) * sizeof *self->peers);
     self->n_peers--;
     s_out_drop_peer (self, peer);
+    s_hub_leave (self, p);
     self->stats.sessions_ended++;
     s_peer_free (p);
 }
@@ -1218,6 +1330,7 @@ s_session_end (el_sync_t *self, s_peer_t *p, int code, bool from_peer)
     p->ended = code;
     p->ended_by_peer = from_peer;
     s_peer_deactivate (self, p);
+    s_hub_leave (self, p);
     self->stats.ended_by_reason[el_error_slot (code)]++;
     if (!from_peer && !p->ended_by_store) {
         self->stats.frames_refused++;
@@ -1279,6 +1392,8 @@ s_on_hello (el_sync_t *self, s_peer_t *p, const El__Hello *h)
 
     memcpy (p->id, h->sender.data, EL_KEY_BYTES);
     memcpy (p->network, h->network.data, EL_KEY_BYTES);
+    p->hub = h->hub == EL__HUB_LINK__HUB_LINKED || h->hub == EL__HUB_LINK__HUB_UNLINKED
+             ? h->hub : EL__HUB_LINK__HUB_UNSPECIFIED;
     if (h->n_kinds) {
         p->kinds = malloc (h->n_kinds * sizeof *p->kinds);
         if (!p->kinds)
@@ -1317,11 +1432,54 @@ s_on_hello (el_sync_t *self, s_peer_t *p, const El__Hello *h)
     if (p->n_far)
         qsort (p->far, p->n_far, sizeof *p->far, s_far_cmp);
     p->hello_received = true;
+    if (!self->is_broker && !memcmp (p->id, self->cfg.network, EL_KEY_BYTES)
+        && !memcmp (p->network, self->cfg.network, EL_KEY_BYTES))
+        rc = s_hub_count (self, p, 1);
+    if (rc == 0 && p->hub_said != s_hub_link (self))
+        rc = s_hub_announce (self, p);
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < self->n_origins; i++)
         if (p->known[i] < self->origins[i].seq)
             p->behind_hello += self->origins[i].seq - p->known[i];
     for (size_t i = 0; i < self->n_origins; i++) {
         rc = s_peer_want (self, p, i);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* A Hub message: @p p's link to its hub changed. Unlinked, it says what it
+ * holds: what we knew it had only grows (a head we hold with another hash is
+ * left as it was), and it is sent from there whatever it lacks. */
+static int
+s_on_hub (el_sync_t *self, s_peer_t *p, const El__Hub *m)
+{
+    if (!p->hello_received
+        || (m->link != EL__HUB_LINK__HUB_LINKED && m->link != EL__HUB_LINK__HUB_UNLINKED))
+        return s_session_end (self, p, EL_EPROTO, false);
+    for (size_t i = 0; i < m->n_heads; i++)
+        if (m->heads[i]->origin.len != EL_KEY_BYTES || m->heads[i]->hash.len != EL_HASH_BYTES)
+            return s_session_end (self, p, EL_EPROTO, false);
+    p->hub = m->link;
+    self->stats.hub_changes++;
+    if (m->link == EL__HUB_LINK__HUB_LINKED)
+        return 0;                       /* queued origins are skipped as they come */
+    for (size_t i = 0; i < m->n_heads; i++) {
+        const El__Head *head = m->heads[i];
+        int idx = s_origin_find (self, head->origin.data);
+        if (idx < 0 || head->seq <= s_peer_known (p, (size_t) idx))
+            continue;                   /* an origin new to us starts from 0 (as for a Hello) */
+        if (head->seq <= self->origins[idx].seq
+            && !s_same_entry (self, (size_t) idx, head->seq, head->hash.data))
+            continue;
+        int rc = s_peer_known_set (p, (size_t) idx, head->seq);
+        if (rc < 0)
+            return rc;
+    }
+    for (size_t idx = 0; idx < self->n_origins; idx++) {
+        int rc = s_peer_want (self, p, idx);
         if (rc < 0)
             return rc;
     }
@@ -1458,6 +1616,10 @@ s_frame_bounded (const uint8_t *frame, size_t len)
         size_t n = el_wire_count (q, qend, EL_WIRE_ENTRIES_ENTRY, EL_BATCH_MAX + 1);
         return n == SIZE_MAX || n > EL_BATCH_MAX ? EL_EPROTO : 0;   /* as s_on_entries */
     }
+    if (field == EL_WIRE_MSG_HUB) {
+        size_t n = el_wire_count (q, qend, EL_WIRE_HUB_HEADS, EL_SYNC_HELLO_HEADS_MAX + 1);
+        return n == SIZE_MAX ? EL_EPROTO : n > EL_SYNC_HELLO_HEADS_MAX ? EL_ETOOBIG : 0;
+    }
     if (field != EL_WIRE_MSG_HELLO)
         return 0;
     size_t heads = 0, kinds = 0, nets = 0;
@@ -1517,6 +1679,9 @@ s_receive (el_sync_t *self, s_peer_t *p, const uint8_t *frame, size_t len)
         rc = 0;
         if (!s_queue_empty (&p->q_authority) || !s_queue_empty (&p->q_other))
             rc = s_peer_activate (self, p);
+        break;
+    case EL__MSG__M_HUB:
+        rc = s_on_hub (self, p, msg->hub);
         break;
     case EL__MSG__M_ERROR:
         switch (msg->error->code) {
@@ -1758,7 +1923,7 @@ el_sync_peer_info (const el_sync_t *self, uint64_t peer, el_sync_peer_info_t *re
     if (p->hello_received)
         for (size_t i = 0; i < self->n_origins; i++) {
             uint64_t k = s_peer_known (p, i);
-            if (k < self->origins[i].seq)
+            if (k < self->origins[i].seq && s_routed (self, p, i))
                 ret->behind += self->origins[i].seq - k;
         }
     return 0;
@@ -1769,8 +1934,8 @@ el_sync_peer_behind (const el_sync_t *self, uint64_t peer, const uint8_t origin[
 {
     const s_peer_t *p = s_peer_find (self, peer);
     int idx = s_origin_find (self, origin);
-    if (!p || !p->hello_received || idx < 0)
-        return 0;
+    if (!p || !p->hello_received || idx < 0 || !s_routed (self, p, (size_t) idx))
+        return 0;                       /* not ours to send: it gets them from the hub */
     uint64_t k = s_peer_known (p, (size_t) idx);
     return k < self->origins[idx].seq ? self->origins[idx].seq - k : 0;
 }

@@ -21,6 +21,12 @@
  *      it, never back to the peer it came from;
  *   5. a Hello head with the same seq but another hash is a fork: the side that
  *      sees it sends its own entry of that seq so both hold the proof.
+ *   6. routing over loops: a site says in its Hello (hub) whether it holds a
+ *      session with its network's broker, and sends a Hub message when that
+ *      changes. Two sites both linked to the broker send each other only
+ *      their own entries over a direct link (the broker sends the rest); a
+ *      site that loses its broker session sends its heads in a Hub message
+ *      and is sent everything it lacks again. Brokers send and get all.
  *   An incompatible version or foreign network ends the session: an Error is
  *   queued for the peer and el_sync_receive() says so in its result
  *   (EL_SYNC_END and the reason).
@@ -300,6 +306,7 @@ typedef struct {
     uint64_t frames_in, frames_out, entries_in, entries_out;
     uint64_t applied, duplicates, rejected, forks;
     uint64_t sessions_ended;            /* el_sync_peer_close() calls on open sessions */
+    uint64_t hub_changes;               /* Hub messages received: a peer's hub link changed */
     uint64_t rejected_by_reason[EL_ERROR_SLOTS]; /* entries; index: el_error_slot() */
     uint64_t ended_by_reason[EL_ERROR_SLOTS]; /* sessions ended by an error, sent or received;
                                            same index */

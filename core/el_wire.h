@@ -34,6 +34,8 @@ enum {
     EL_WIRE_MSG_ENTRIES = 2,        /* Msg.entries */
     EL_WIRE_MSG_CREDIT = 3,         /* Msg.credit */
     EL_WIRE_MSG_ERROR = 4,          /* Msg.error */
+    EL_WIRE_MSG_HUB = 5,            /* Msg.hub */
+    EL_WIRE_HUB_HEADS = 2,          /* Hub.heads, repeated Head */
     EL_WIRE_HELLO_SENDER = 2,       /* Hello.sender, 32 bytes */
     EL_WIRE_HELLO_KINDS = 4,        /* Hello.kinds, repeated */
     EL_WIRE_HELLO_HEADS = 5,        /* Hello.heads, repeated Head */

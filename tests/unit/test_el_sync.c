@@ -20,7 +20,7 @@
 #include "el_sync.h"
 #include "el_record.h"
 
-#define S_NODES_MAX 3
+#define S_NODES_MAX 4
 
 typedef struct {
     char dir[64];
@@ -527,6 +527,112 @@ test_loop_converges_without_duplicate_apply (void **state)
         assert_int_equal (st.applied, 20);  /* 10 own + 10 received, each once */
         assert_int_equal (st.rejected, 0);
     }
+    s_world_destroy (&w);
+}
+
+/* Node @p i becomes the network's broker: its key is the network id. */
+static void
+s_node_as_broker (s_world_t *w, int i)
+{
+    s_node_t *n = &w->nodes[i];
+    el_sync_destroy (&n->sync);
+    el_keypair_destroy (&n->kp);
+    s_keypair (0x01, &n->kp);
+    el_sync_config_t cfg = { .now_us = s_clock, .now_arg = w };
+    memcpy (cfg.self_id, n->kp->pk, EL_KEY_BYTES);
+    memcpy (cfg.network, w->broker->pk, EL_KEY_BYTES);
+    assert_int_equal (el_sync_new (n->store, &cfg, &n->sync), 0);
+}
+
+static uint64_t
+s_duplicates (s_world_t *w, int i)
+{
+    el_sync_stats_t st;
+    el_sync_stats (w->nodes[i].sync, &st);
+    return st.duplicates;
+}
+
+/* Broker 0; sites 1, 2, 3 linked to it; 1 and 2 linked directly too. While
+ * both hold their broker session, the direct link carries only their own
+ * entries: site 3's reach each of them once. */
+static void
+test_loop_via_hub_sends_once (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (4, 0, 0);
+    s_node_as_broker (w, 0);
+    s_link (w, 0, 1);
+    s_link (w, 0, 2);
+    s_link (w, 0, 3);
+    s_link (w, 1, 2);
+    s_settle (w);
+    s_write_events (w, 3, "far", 10);
+    s_write_events (w, 0, "hub", 2);
+    s_settle (w);
+    for (int i = 1; i <= 2; i++) {
+        assert_int_equal (s_head_seq (w, i, 3), 10);
+        assert_int_equal (s_head_seq (w, i, 0), 2);
+        assert_int_equal (s_duplicates (w, i), 0);
+    }
+    assert_int_equal (w->entries_queued[1][2], 0);
+    assert_int_equal (w->entries_queued[2][1], 0);
+    /* their own entries still take the direct link (and the broker's) */
+    s_write_events (w, 1, "own", 3);
+    s_settle (w);
+    assert_int_equal (w->entries_queued[1][2], 3);
+    assert_int_equal (s_head_seq (w, 2, 1), 3);
+    assert_int_equal (s_head_seq (w, 3, 1), 3);
+    /* status: what it gets from the broker is not counted as behind here */
+    el_sync_peer_info_t pi;
+    assert_int_equal (el_sync_peer_info (w->nodes[1].sync, s_handle (2), &pi), 0);
+    assert_int_equal (pi.behind, 0);
+    for (int i = 0; i < 4; i++)
+        s_assert_same_heads (w, 0, i);
+    s_world_destroy (&w);
+}
+
+/* Site 2 loses its broker session: it says so (Hub, with its heads) and
+ * site 1 sends it what it lacks, then relays what comes; what site 2 writes
+ * meanwhile reaches the broker through site 1. Back on its broker, site 2
+ * gets third-party entries from it alone again. */
+static void
+test_hub_lost_then_back (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_new (4, 0, 0);
+    s_node_as_broker (w, 0);
+    s_link (w, 0, 1);
+    s_link (w, 0, 2);
+    s_link (w, 0, 3);
+    s_link (w, 1, 2);
+    s_settle (w);
+    s_write_events (w, 3, "a", 4);
+    s_settle (w);
+    el_sync_stats_t st;
+    el_sync_stats (w->nodes[1].sync, &st);
+    uint64_t changes = st.hub_changes;  /* a Hello may precede its sender's broker session */
+    el_sync_peer_close (w->nodes[0].sync, s_handle (2));
+    el_sync_peer_close (w->nodes[2].sync, s_handle (0));
+    s_write_events (w, 3, "b", 5);
+    s_write_events (w, 2, "c", 2);
+    s_settle (w);
+    el_sync_stats (w->nodes[1].sync, &st);
+    assert_int_equal (st.hub_changes, changes + 1);
+    assert_int_equal (s_head_seq (w, 2, 3), 9);          /* through site 1 */
+    assert_int_equal (s_head_seq (w, 0, 2), 2);          /* and back up to the broker */
+    assert_int_equal (s_head_seq (w, 3, 2), 2);
+    assert_int_equal (w->entries_queued[1][2], 5);       /* b-0..4 only: it had a-* */
+    assert_int_equal (s_duplicates (w, 2), 0);
+    s_link (w, 0, 2);
+    s_settle (w);
+    el_sync_stats (w->nodes[1].sync, &st);
+    assert_int_equal (st.hub_changes, changes + 2);
+    s_write_events (w, 3, "d", 3);
+    s_settle (w);
+    assert_int_equal (s_head_seq (w, 2, 3), 12);
+    assert_int_equal (w->entries_queued[1][2], 5);       /* from the broker alone */
+    for (int i = 0; i < 4; i++)
+        s_assert_same_heads (w, 0, i);
     s_world_destroy (&w);
 }
 
@@ -1512,6 +1618,30 @@ s_hello_heads_frame (const uint8_t sender[EL_KEY_BYTES], const uint8_t net[EL_KE
     return buf;
 }
 
+/* A Hub message saying @p link, with @p n empty heads (malformed ones: the
+ * count is what is checked first). */
+static uint8_t *
+s_hub_frame (uint32_t link, size_t n, size_t *ret_len)
+{
+    size_t body = 2 + 2 * n;
+    uint8_t *buf = malloc (16 + body), *p = buf;
+    assert_non_null (buf);
+    *p++ = 0x2a;                        /* Msg.hub */
+    for (size_t v = body; ; v >>= 7) {
+        *p++ = (uint8_t) (v & 0x7f) | (v > 0x7f ? 0x80 : 0);
+        if (v <= 0x7f)
+            break;
+    }
+    *p++ = 0x08;                        /* Hub.link */
+    *p++ = (uint8_t) link;
+    for (size_t i = 0; i < n; i++) {
+        *p++ = 0x12;                    /* Hub.heads */
+        *p++ = 0;
+    }
+    *ret_len = (size_t) (p - buf);
+    return buf;
+}
+
 /* Which frames end a session, with which reason, said by whom, and with which
  * Error queued for the peer; and which leave it going. Each case runs on a
  * fresh session of a sync that grants 10 entries, after a valid Hello when
@@ -1579,6 +1709,15 @@ test_session_end_results (void **state)
           .session = EL_SYNC_END, .reason = EL_EPROTO, .error = EL__ERROR_CODE__ERROR_PROTOCOL },
         { "Entries over EL_BATCH_MAX", true, .session = EL_SYNC_END, .reason = EL_EPROTO,
           .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "a Hub (linked)", true, .session = EL_SYNC_CONTINUE },
+        { "a Hub before Hello", false, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "a Hub with an unknown link", true, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "a Hub with malformed heads", true, .session = EL_SYNC_END, .reason = EL_EPROTO,
+          .error = EL__ERROR_CODE__ERROR_PROTOCOL },
+        { "a Hub over EL_SYNC_HELLO_HEADS_MAX heads", true, .session = EL_SYNC_END,
+          .reason = EL_ETOOBIG, .error = EL__ERROR_CODE__ERROR_TOO_BIG },
         { "peer: version", true, .session = EL_SYNC_END, .reason = EL_EVERSION, .by_peer = true },
         { "peer: network", false, .session = EL_SYNC_END, .reason = EL_ENETWORK, .by_peer = true },
         { "peer: revoked", true, .session = EL_SYNC_END, .reason = EL_EREVOKED, .by_peer = true },
@@ -1617,6 +1756,12 @@ test_session_end_results (void **state)
     cases[k].frame = s_hello_heads_frame (w->nodes[0].kp->pk, net, EL_SYNC_HELLO_HEADS_MAX,
                                           &cases[k].len), k++;
     cases[k].frame = s_copies_frame (e1, e1_len, EL_BATCH_MAX + 1, &cases[k].len), k++;
+    cases[k].frame = s_hub_frame (EL__HUB_LINK__HUB_LINKED, 0, &cases[k].len), k++;
+    cases[k].frame = s_hub_frame (EL__HUB_LINK__HUB_LINKED, 0, &cases[k].len), k++;
+    cases[k].frame = s_hub_frame (7, 0, &cases[k].len), k++;
+    cases[k].frame = s_hub_frame (EL__HUB_LINK__HUB_UNLINKED, 3, &cases[k].len), k++;
+    cases[k].frame = s_hub_frame (EL__HUB_LINK__HUB_UNLINKED, EL_SYNC_HELLO_HEADS_MAX + 1,
+                                  &cases[k].len), k++;
     cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_VERSION, &cases[k].len), k++;
     cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_NETWORK, &cases[k].len), k++;
     cases[k].frame = s_error_frame (EL__ERROR_CODE__ERROR_REVOKED, &cases[k].len), k++;
@@ -1675,7 +1820,7 @@ test_session_end_results (void **state)
     for (size_t r = 0; r < EL_ERROR_SLOTS; r++)
         assert_int_equal (st.frames_refused_by_reason[r], refused[r]);
     assert_true (refused[el_error_slot (EL_EPROTO)] >= 8);
-    assert_int_equal (refused[el_error_slot (EL_ETOOBIG)], 3);
+    assert_int_equal (refused[el_error_slot (EL_ETOOBIG)], 4);
 
     /* a Hello from a revoked site */
     el_sync_destroy (&w->nodes[0].sync);
@@ -1867,6 +2012,8 @@ main (void)
         cmocka_unit_test (test_catch_up_within_credit),
         cmocka_unit_test (test_push_without_echo),
         cmocka_unit_test (test_loop_converges_without_duplicate_apply),
+        cmocka_unit_test (test_loop_via_hub_sends_once),
+        cmocka_unit_test (test_hub_lost_then_back),
         cmocka_unit_test (test_fork_detected_everywhere),
         cmocka_unit_test (test_share_policy_sends_stubs),
         cmocka_unit_test (test_share_by_level),
