@@ -78,6 +78,7 @@ struct el_store {
     size_t map_bytes;           /* current map size, bytes */
     size_t map_bytes_max;       /* growth limit, bytes */
     bool no_sync;
+    bool single_process;        /* el_store_config_t.single_process */
     bool require_attestation;
     el_clock_fn *mono_us;       /* times write transactions; NULL = not timed */
     void *mono_arg;
@@ -476,7 +477,8 @@ s_env_open (el_store_t *self)
      * the sparse map), and a full disk would fault (SIGBUS) instead of
      * failing the commit. Never MDB_MAPASYNC / MDB_NOMETASYNC: commits are
      * durable. */
-    unsigned flags = MDB_NOTLS | (self->no_sync ? MDB_NOSYNC : 0);
+    unsigned flags = MDB_NOTLS | (self->no_sync ? MDB_NOSYNC : 0)
+                     | (self->single_process ? MDB_NOLOCK | MDB_WRITEMAP : 0);
     rc = mdb_env_open (self->env, self->dir, flags, 0600);
     if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
         rc = EL_ESTORE;
@@ -556,6 +558,7 @@ el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret)
     if (self->map_bytes > self->map_bytes_max)
         self->map_bytes_max = self->map_bytes;
     self->no_sync = c.no_sync;
+    self->single_process = c.single_process;
     self->require_attestation = c.require_attestation;
     self->mono_us = c.mono_us;
     self->mono_arg = c.mono_arg;

@@ -61,6 +61,10 @@ typedef struct {
     size_t hash_slots;          /* payload hashes remembered by log position (40 bytes
                                  * each, touched as used); 0 = EL_STORE_HASH_CACHE. The
                                  * simulator's thousands of stores ask for few */
+    bool single_process;        /* MDB_NOLOCK | MDB_WRITEMAP: one file descriptor per
+                                 * store instead of three, no lock file. Only for the
+                                 * simulator's thousands of stores in one thread: no
+                                 * other process or thread may open the store */
 } el_store_config_t;
 
 /* How far after the receiver's clock an entry may be dated: a day of skew. */

@@ -58,7 +58,7 @@
 
 #define EL_SYNC_CREDIT_DEFAULT   16384   /* entries granted to a peer at a time */
 #define EL_SYNC_BATCH_DEFAULT    1024   /* entries per Entries message */
-#define EL_SYNC_PEERS_MAX        4096   /* concurrent peer sessions */
+#define EL_SYNC_PEERS_MAX        16384  /* concurrent peer sessions */
 #define EL_SYNC_OUTBOX_MAX       65536  /* queued frames before el_sync_receive returns -ENOBUFS */
 #define EL_SYNC_WRITE_MAX        4096   /* records per el_sync_write() call */
 #define EL_SYNC_HELLO_HEADS_MAX  16384  /* heads (origins) one Hello may list */

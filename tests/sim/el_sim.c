@@ -38,7 +38,11 @@
  * shares events with its own (or is its own). No fork is injected then.
  *
  * Usage: el_sim [--seeds N] [--nodes M] [--seed-base S] [--ticks T] [--faults X] [--quiet]
- *               [--digest] [--networks K]
+ *               [--digest] [--networks K] [--writes W]
+ *   --writes W: write calls per 1,000 nodes over the chaos phase, each of 1..3
+ *   records (default 4,000: about 4 per node). Every entry reaches every
+ *   node, so work grows with nodes x writes: a soak of thousands of nodes
+ *   uses fewer writes per node.
  *   --faults X multiplies the drop, duplication, partition, isolation and
  *   crash rates (0 = a calm network, 1 = default).
  *   --digest prints, per seed, "digest seed=S <hex>": BLAKE2b-256 over every
@@ -301,7 +305,8 @@ s_node_start (s_world_t *w, int i)
 {
     s_node_t *n = &w->nodes[i];
     el_store_config_t scfg = { .no_sync = true, .map_bytes_initial = 4u << 20,
-                               .map_bytes_max = 256u << 20, .hash_slots = S_HASH_SLOTS };
+                               .map_bytes_max = 256u << 20, .hash_slots = S_HASH_SLOTS,
+                               .single_process = true };
     int rc = el_store_open (n->dir, &scfg, &n->store);
     if (rc < 0) {
         fprintf (stderr, "el_sim: store %d: %s\n", i, el_strerror (rc));
@@ -1101,6 +1106,7 @@ s_print_digest (s_world_t *w)
 typedef struct {
     uint64_t seeds, seed_base, ticks;
     uint64_t faults;            /* multiplier of the fault rates */
+    uint64_t writes;            /* write calls per 1,000 nodes over the chaos phase */
     int nodes;
     int networks;               /* --networks K */
     bool quiet;
@@ -1127,12 +1133,12 @@ s_run_seed (const s_opts_t *o, uint64_t seed, el_sync_stats_t *totals, uint64_t 
         s_world_destroy (&w);
         return rc;
     }
-    /* about 4 writes per node over the chaos phase */
+    /* o->writes per 1,000 nodes over the chaos phase (default: about 4 per node) */
     uint32_t f = (uint32_t) o->faults;
     s_chaos_t chaos = {
         .drop_ppm = 2000 * f, .dup_ppm = 1000 * f, .partition_ppm = 30000 * f,
         .isolate_ppm = 8000 * f, .crash_ppm = 10000 * f,
-        .write_ppm = (uint32_t) (4000000 / o->ticks),
+        .write_ppm = (uint32_t) (o->writes * 1000 / o->ticks),
     };
     s_chaos_t calm = { 0 };
     /* the fork: from mid-chaos on, at the first tick a live site has written */
@@ -1233,7 +1239,7 @@ int
 main (int argc, char **argv)
 {
     s_opts_t o = { .seeds = 3, .seed_base = 1, .ticks = 600, .faults = 1, .nodes = 100,
-                   .networks = 1 };
+                   .networks = 1, .writes = 4000 };
     for (int i = 1; i < argc; i++) {
         uint64_t v;
         bool has_arg = i + 1 < argc;
@@ -1251,6 +1257,9 @@ main (int argc, char **argv)
         else if (!strcmp (argv[i], "--faults") && has_arg && s_parse_u64 (argv[++i], &v) == 0
                  && v <= 20)
             o.faults = v;
+        else if (!strcmp (argv[i], "--writes") && has_arg && s_parse_u64 (argv[++i], &v) == 0
+                 && v >= 1 && v <= 1000000)
+            o.writes = v;
         else if (!strcmp (argv[i], "--networks") && has_arg && s_parse_u64 (argv[++i], &v) == 0
                  && v >= 1 && v <= S_NETS_MAX)
             o.networks = (int) v;
@@ -1260,7 +1269,9 @@ main (int argc, char **argv)
         else {
             fprintf (stderr, "usage: el_sim [--seeds N] [--nodes M (2..%d)] [--seed-base S] "
                              "[--ticks T (>= 10)] [--faults X (0..20, fault-rate multiplier)] "
-                             "[--quiet] [--digest] [--networks K (1..%d)]\n", EL_SYNC_PEERS_MAX, S_NETS_MAX);
+                             "[--quiet] [--digest] [--networks K (1..%d)] "
+                             "[--writes W (1..1000000 per 1,000 nodes)]\n",
+                     EL_SYNC_PEERS_MAX, S_NETS_MAX);
             return 2;
         }
     }
