@@ -552,13 +552,10 @@ s_duplicates (s_world_t *w, int i)
     return st.duplicates;
 }
 
-/* Broker 0; sites 1, 2, 3 linked to it; 1 and 2 linked directly too. While
- * both hold their broker session, the direct link carries only their own
- * entries: site 3's reach each of them once. */
-static void
-test_loop_via_hub_sends_once (void **state)
+/* Broker 0; sites 1, 2, 3 linked to it; 1 and 2 linked directly too; settled. */
+static s_world_t *
+s_world_with_hub (void)
 {
-    (void) state;
     s_world_t *w = s_world_new (4, 0, 0);
     s_node_as_broker (w, 0);
     s_link (w, 0, 1);
@@ -566,6 +563,16 @@ test_loop_via_hub_sends_once (void **state)
     s_link (w, 0, 3);
     s_link (w, 1, 2);
     s_settle (w);
+    return w;
+}
+
+/* While sites 1 and 2 both hold their broker session, the direct link
+ * carries only their own entries: site 3's reach each of them once. */
+static void
+test_loop_via_hub_sends_once (void **state)
+{
+    (void) state;
+    s_world_t *w = s_world_with_hub ();
     s_write_events (w, 3, "far", 10);
     s_write_events (w, 0, "hub", 2);
     s_settle (w);
@@ -599,13 +606,7 @@ static void
 test_hub_lost_then_back (void **state)
 {
     (void) state;
-    s_world_t *w = s_world_new (4, 0, 0);
-    s_node_as_broker (w, 0);
-    s_link (w, 0, 1);
-    s_link (w, 0, 2);
-    s_link (w, 0, 3);
-    s_link (w, 1, 2);
-    s_settle (w);
+    s_world_t *w = s_world_with_hub ();
     s_write_events (w, 3, "a", 4);
     s_settle (w);
     el_sync_stats_t st;
