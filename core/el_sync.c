@@ -1369,6 +1369,14 @@ s_same_entry (el_sync_t *self, size_t idx, uint64_t seq, const uint8_t *hash)
     return same;
 }
 
+/* Does a peer's head (@p seq, @p hash) of origin @p idx agree with our log?
+ * false when we hold that seq with another hash: a fork. */
+static bool
+s_head_agrees (el_sync_t *self, size_t idx, uint64_t seq, const uint8_t *hash)
+{
+    return seq == 0 || seq > self->origins[idx].seq || s_same_entry (self, idx, seq, hash);
+}
+
 static int
 s_on_hello (el_sync_t *self, s_peer_t *p, const El__Hello *h)
 {
@@ -1424,8 +1432,7 @@ s_on_hello (el_sync_t *self, s_peer_t *p, const El__Hello *h)
         }
         uint64_t seq = head->seq;
         /* a different entry at a seq we hold is a fork: send ours from there */
-        if (seq > 0 && seq <= self->origins[idx].seq
-            && !s_same_entry (self, (size_t) idx, seq, head->hash.data))
+        if (!s_head_agrees (self, (size_t) idx, seq, head->hash.data))
             seq--;
         p->known[idx] = seq;
     }
@@ -1471,8 +1478,7 @@ s_on_hub (el_sync_t *self, s_peer_t *p, const El__Hub *m)
         int idx = s_origin_find (self, head->origin.data);
         if (idx < 0 || head->seq <= s_peer_known (p, (size_t) idx))
             continue;                   /* an origin new to us starts from 0 (as for a Hello) */
-        if (head->seq <= self->origins[idx].seq
-            && !s_same_entry (self, (size_t) idx, head->seq, head->hash.data))
+        if (!s_head_agrees (self, (size_t) idx, head->seq, head->hash.data))
             continue;
         int rc = s_peer_known_set (p, (size_t) idx, head->seq);
         if (rc < 0)
