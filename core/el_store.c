@@ -40,6 +40,11 @@
 #define S_STATE_REVOKED_AT 0x08 /* REVOKED SITE record naming the site's head at
                                    revocation (Site.revoked_head), which follows in
                                    the start's place (a SITE record is never timed) */
+#define S_STATE_SERIES    0x10  /* with S_STATE_TIMED: indexed under the series prefix */
+/* by_time prefixes: kind for single records; S_SERIES | kind for an EVENT that
+ * recurs (rrule, rdate) or overrides one occurrence (recurrence_id) */
+#define S_SERIES          0x80
+#define S_META_SPAN       "el.span."   /* ‖ kind digit: longest single span, µs (8 bytes) */
 /* kind(1) ‖ origin ‖ key ‖ 0 ‖ seq: the longest key we write (history) */
 #define S_KEY_MAX         (1 + EL_KEY_BYTES + EL_RECORD_KEY_MAX + 1 + S_SEQ_BYTES)
 #define S_MAP_ALIGN       ((size_t) 1 << 16)  /* map sizes rounded up to this, bytes */
@@ -50,6 +55,7 @@
 #define S_COMPACT_DIR     ".compact"
 #define S_DBS             10    /* 9 named databases (entries only while migrating) */
 #define S_SCHEMA_V1       1     /* entries keyed origin ‖ seq (el_store_log.h) */
+#define S_SCHEMA_V2       2     /* by_time keyed by start only, no series prefix, no spans */
 #define S_PENDING         INT_MAX /* status of an entry not decided yet (never returned) */
 #define S_WRITE_ATTEMPTS  64    /* map grows and MDB_MAP_RESIZED retries per write */
 #define S_NONE            UINT32_MAX
@@ -70,7 +76,11 @@ struct el_store {
     el_store_log_t log;         /* the entries: log and runs */
     MDB_dbi dbi_heads, dbi_state, dbi_history, dbi_by_time, dbi_forks, dbi_peers, dbi_meta;
     MDB_dbi dbi_entries_v1;     /* a schema-1 store's entries, until migrated */
-    bool migrate_v1;            /* the store opened is schema 1 */
+    unsigned migrate_from;      /* schema of the store opened when older, else 0 */
+    /* longest span of a single (not series) timed record, per kind, µs: never
+     * below what meta holds (a write aborted after raising it only widens
+     * window scans); indexed by kind, only EVENT and BOOKING used */
+    int64_t span_max[EL_RECORD_KIND_KNOWN_MAX + 1];
     MDB_txn *rtxn;              /* cached read txn (reset between calls) */
     bool rtxn_busy;
     char *dir;
@@ -160,12 +170,13 @@ s_state_key (uint8_t *k, unsigned kind, const uint8_t *origin, const char *key, 
     return 1 + EL_KEY_BYTES + key_len;
 }
 
-/* kind(1) ‖ start ‖ origin ‖ key; returns its length */
+/* prefix(1) ‖ start ‖ origin ‖ key, prefix = kind, or S_SERIES | kind for a
+ * series; returns its length */
 static size_t
-s_time_key (uint8_t *k, unsigned kind, uint64_t start_flipped, const uint8_t *origin,
+s_time_key (uint8_t *k, unsigned prefix, uint64_t start_flipped, const uint8_t *origin,
             const char *key, size_t key_len)
 {
-    k[0] = (uint8_t) kind;
+    k[0] = (uint8_t) prefix;
     el_be64_put (k + 1, start_flipped);
     memcpy (k + 1 + S_SEQ_BYTES, origin, EL_KEY_BYTES);
     memcpy (k + 1 + S_SEQ_BYTES + EL_KEY_BYTES, key, key_len);
@@ -387,6 +398,27 @@ s_meta_raw_put (MDB_txn *txn, MDB_dbi dbi, const char *name, const void *v, size
     return mdb_put (txn, dbi, &key, &val, 0);
 }
 
+/* The longest single spans of EVENT and BOOKING records, from meta. */
+static int
+s_spans_load (el_store_t *self, MDB_txn *txn)
+{
+    const El__Kind kinds[] = { EL__KIND__EVENT, EL__KIND__BOOKING };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char name[sizeof S_META_SPAN + 4];
+        snprintf (name, sizeof name, S_META_SPAN "%u", (unsigned) kinds[i]);
+        MDB_val v;
+        int rc = s_meta_raw_get (txn, self->dbi_meta, name, &v);
+        if (rc == MDB_NOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        if (v.mv_size != 8 || el_be64_get (v.mv_data) > INT64_MAX)
+            return EL_ESTORE;
+        self->span_max[kinds[i]] = (int64_t) el_be64_get (v.mv_data);
+    }
+    return 0;
+}
+
 /* Open the named databases; create them and the schema mark in a new store,
  * refuse a foreign or newer one. */
 static int
@@ -451,13 +483,14 @@ s_dbs_open (el_store_t *self, MDB_txn *txn)
         return EL_ESTORE;
     if (rc)
         return rc;
-    uint8_t v1[4] = { 0, 0, 0, S_SCHEMA_V1 };
-    self->migrate_v1 = v.mv_size == sizeof v1 && memcmp (v.mv_data, v1, sizeof v1) == 0;
-    if (self->migrate_v1)
-        return mdb_dbi_open (txn, "entries", 0, &self->dbi_entries_v1);
-    if (v.mv_size != sizeof schema || memcmp (v.mv_data, schema, sizeof schema) != 0)
+    const uint8_t *sv = v.mv_data;
+    if (v.mv_size != sizeof schema || sv[0] || sv[1] || sv[2] || sv[3] < S_SCHEMA_V1
+        || sv[3] > EL_STORE_SCHEMA)
         return EL_ESTORE;
-    return 0;
+    self->migrate_from = sv[3] < EL_STORE_SCHEMA ? sv[3] : 0;
+    if (self->migrate_from == S_SCHEMA_V1)
+        rc = mdb_dbi_open (txn, "entries", 0, &self->dbi_entries_v1);
+    return rc ? rc : s_spans_load (self, txn);
 }
 
 static int
@@ -517,17 +550,24 @@ out:
     return s_rc (rc);
 }
 
-/* A schema-1 store: its entries into the log, then the schema mark. */
+static int s_by_time_rebuild (el_store_t *self, MDB_txn *txn);
+
+/* An older store: a schema-1 store's entries into the log; by_time rebuilt
+ * with series and spans (schemas 1 and 2); then the schema mark. */
 static int
 s_migrate_txn (el_store_t *self, MDB_txn *txn, void *arg)
 {
     (void) arg;
-    int rc = el_store_log_migrate (&self->log, txn, self->dbi_entries_v1);
+    int rc = 0;
+    if (self->migrate_from == S_SCHEMA_V1)
+        rc = el_store_log_migrate (&self->log, txn, self->dbi_entries_v1);
+    if (rc == 0)
+        rc = s_by_time_rebuild (self, txn);
     uint8_t schema[4] = { 0, 0, 0, EL_STORE_SCHEMA };
     if (rc == 0)
         rc = s_meta_raw_put (txn, self->dbi_meta, S_META_SCHEMA, schema, sizeof schema);
     if (rc == 0)
-        self->migrate_v1 = false;
+        self->migrate_from = 0;
     return rc;
 }
 
@@ -570,7 +610,7 @@ el_store_open (const char *dir, const el_store_config_t *cfg, el_store_t **ret)
         goto out_free;
 
     rc = s_env_open (self);
-    if (rc == 0 && self->migrate_v1)
+    if (rc == 0 && self->migrate_from)
         rc = s_write (self, s_migrate_txn, NULL);
     if (rc) {
         if (self->env)
@@ -631,6 +671,14 @@ el_store_forget_network (el_store_t *self, const uint8_t network[EL_KEY_BYTES])
 
 /* ------------------------------------------------------------ apply */
 
+/* Where a timed record sits in by_time (s_timing). */
+typedef struct {
+    bool timed;                 /* EVENT or BOOKING: has a start */
+    bool series;                /* EVENT that recurs or overrides one occurrence */
+    int64_t start_us;           /* dtstart / start, µs since the Unix epoch */
+    int64_t span_us;            /* end - start (>= 0); an all-day event without an end: 1 day */
+} s_timing_t;
+
 /* One entry of the batch being applied. */
 typedef struct {
     el_entry_t *e;              /* parsed (owned); NULL when parsing failed */
@@ -641,8 +689,7 @@ typedef struct {
     uint32_t next;              /* next entry of the same origin, processing order */
     uint32_t shadow_of;         /* chain position this entry repeats (same seq) */
     /* decoded from the payload */
-    bool timed;                 /* has a by_time start */
-    int64_t start_us;
+    s_timing_t time;            /* its place in by_time */
     int site_status;            /* El__SiteStatus of a SITE payload */
     uint64_t revoked_head;      /* its Site.revoked_head, when REVOKED */
 } s_item_t;
@@ -747,6 +794,41 @@ s_booking_check (el_store_t *self, MDB_txn *txn, const s_batch_t *b, size_t ncha
     return memcmp (owner, origin, EL_KEY_BYTES) ? EL_ENOTOWNER : 0;
 }
 
+#define S_DAY_US ((int64_t) 86400 * 1000000)
+
+/* end - start when the end is after the start, else 0 */
+static int64_t
+s_span (int64_t start, int64_t end)
+{
+    if (end <= start)
+        return 0;
+    uint64_t d = (uint64_t) end - (uint64_t) start;
+    return d > INT64_MAX ? INT64_MAX : (int64_t) d;
+}
+
+/* The by_time place of a decoded EVENT or BOOKING @p m; untimed otherwise. */
+static s_timing_t
+s_timing (El__Kind kind, const ProtobufCMessage *m)
+{
+    s_timing_t t = { 0 };
+    if (kind == EL__KIND__EVENT) {
+        const El__Event *e = (const El__Event *) m;
+        t.timed = true;
+        t.series = (e->rrule && e->rrule[0]) || e->n_rdate
+                   || (e->recurrence_id && e->recurrence_id[0]);
+        t.start_us = e->dtstart_us;
+        t.span_us = s_span (e->dtstart_us, e->dtend_us);
+        if (e->all_day && !t.span_us)
+            t.span_us = S_DAY_US;
+    } else if (kind == EL__KIND__BOOKING) {
+        const El__Booking *b = (const El__Booking *) m;
+        t.timed = true;
+        t.start_us = b->start_us;
+        t.span_us = s_span (b->start_us, b->end_us);
+    }
+    return t;
+}
+
 /* Decode the payload of a known kind once: validates it and extracts what
  * the indexes need; a Booking is checked against its request
  * (s_booking_check). @return 0, EL_EPROTO, EL_ENOTOWNER, or a fatal code
@@ -758,7 +840,7 @@ s_payload_check (el_store_t *self, MDB_txn *txn, const s_batch_t *batch, size_t 
     int rc = 0;
     ProtobufCAllocator *pa = &self->arena.pb;
     const El__EntryBody *b = it->e->body;
-    it->timed = false;
+    it->time = (s_timing_t) { 0 };
     it->site_status = 0;
     it->revoked_head = 0;
     if (b->deleted || b->kind <= 0 || b->kind > EL_RECORD_KIND_KNOWN_MAX)
@@ -774,14 +856,9 @@ s_payload_check (el_store_t *self, MDB_txn *txn, const s_batch_t *batch, size_t 
         if (it->site_status == EL__SITE_STATUS__REVOKED)
             it->revoked_head = ((const El__Site *) m)->revoked_head;
     }
-    else if (b->kind == EL__KIND__EVENT) {
-        it->timed = true;
-        it->start_us = ((const El__Event *) m)->dtstart_us;
-    } else if (b->kind == EL__KIND__BOOKING) {
-        it->timed = true;
-        it->start_us = ((const El__Booking *) m)->start_us;
+    it->time = s_timing (b->kind, m);
+    if (b->kind == EL__KIND__BOOKING)
         rc = s_booking_check (self, txn, batch, nchain, it->e->origin, (const El__Booking *) m);
-    }
     protobuf_c_message_free_unpacked (m, pa);
     s_arena_reset (&self->arena);
     return rc;
@@ -919,6 +996,42 @@ out:
     return rc;
 }
 
+/* Raise the longest single span of @p kind to @p span_us (meta and cache). */
+static int
+s_span_raise (el_store_t *self, MDB_txn *txn, El__Kind kind, int64_t span_us)
+{
+    if (span_us <= self->span_max[kind])
+        return 0;
+    char name[sizeof S_META_SPAN + 4];
+    snprintf (name, sizeof name, S_META_SPAN "%u", (unsigned) kind);
+    uint8_t v[8];
+    el_be64_put (v, (uint64_t) span_us);
+    int rc = s_meta_raw_put (txn, self->dbi_meta, name, v, sizeof v);
+    if (rc == 0)
+        self->span_max[kind] = span_us;
+    return rc;
+}
+
+/* Index a timed record in by_time: its key, and the start and flags of its
+ * state value into @p sv (S_STATE_TIMED_BYTES) and *@p flags. */
+static int
+s_time_put (el_store_t *self, MDB_txn *txn, El__Kind kind, const s_timing_t *t,
+            const uint8_t *origin, const char *key, size_t key_len, uint8_t *sv,
+            uint8_t *flags)
+{
+    uint8_t tk[S_KEY_MAX];
+    uint64_t start = s_time_flip (t->start_us);
+    *flags |= S_STATE_TIMED | (t->series ? S_STATE_SERIES : 0);
+    el_be64_put (sv + S_STATE_BYTES, start);
+    MDB_val tkey = { s_time_key (tk, kind | (t->series ? S_SERIES : 0), start, origin, key,
+                                 key_len), tk };
+    MDB_val empty = { 0, NULL };
+    int rc = mdb_put (txn, self->dbi_by_time, &tkey, &empty, 0);
+    if (rc == 0 && !t->series)
+        rc = s_span_raise (self, txn, kind, t->span_us);
+    return rc;
+}
+
 /* Update state, by_time and (MEMBER only) history for a stored full entry, and honour
  * tombstones and a network authority's Site records. */
 static int
@@ -934,10 +1047,12 @@ s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
     MDB_val key = { sk_len, sk }, val;
 
     int rc = mdb_get (txn, self->dbi_state, &key, &val);
-    if (rc == 0 && val.mv_size == S_STATE_TIMED_BYTES
-        && (((const uint8_t *) val.mv_data)[S_SEQ_BYTES] & S_STATE_TIMED)) {
+    uint8_t old_flags = rc == 0 && val.mv_size == S_STATE_TIMED_BYTES
+                        ? ((const uint8_t *) val.mv_data)[S_SEQ_BYTES] : 0;
+    if (old_flags & S_STATE_TIMED) {
         uint64_t old = el_be64_get ((const uint8_t *) val.mv_data + S_STATE_BYTES);
-        MDB_val tkey = { s_time_key (tk, b->kind, old, e->origin, b->key, key_len), tk };
+        unsigned prefix = b->kind | (old_flags & S_STATE_SERIES ? S_SERIES : 0);
+        MDB_val tkey = { s_time_key (tk, prefix, old, e->origin, b->key, key_len), tk };
         rc = mdb_del (txn, self->dbi_by_time, &tkey, NULL);
         if (rc == MDB_NOTFOUND)
             rc = 0;
@@ -959,16 +1074,12 @@ s_index (el_store_t *self, MDB_txn *txn, const s_item_t *it)
         flags |= S_STATE_REVOKED_AT;
         el_be64_put (sv + S_STATE_BYTES, it->revoked_head);
         sval.mv_size = S_STATE_TIMED_BYTES;
-    } else if (!b->deleted && it->timed) {
-        uint64_t start = s_time_flip (it->start_us);
-        flags |= S_STATE_TIMED;
-        el_be64_put (sv + S_STATE_BYTES, start);
-        sval.mv_size = S_STATE_TIMED_BYTES;
-        MDB_val tkey = { s_time_key (tk, b->kind, start, e->origin, b->key, key_len), tk };
-        MDB_val empty = { 0, NULL };
-        rc = mdb_put (txn, self->dbi_by_time, &tkey, &empty, 0);
+    } else if (!b->deleted && it->time.timed) {
+        rc = s_time_put (self, txn, b->kind, &it->time, e->origin, b->key, key_len, sv,
+                         &flags);
         if (rc)
             return rc;
+        sval.mv_size = S_STATE_TIMED_BYTES;
     }
     sv[S_SEQ_BYTES] = flags;
     rc = mdb_put (txn, self->dbi_state, &key, &sval, 0);
@@ -1560,6 +1671,74 @@ s_record_load (el_store_t *self, MDB_txn *txn, const uint8_t *origin, const MDB_
     return 0;
 }
 
+/* Re-index one timed state row (@p key, @p val) of @p kind as schema 3 does. */
+static int
+s_by_time_row (el_store_t *self, MDB_txn *txn, MDB_cursor *cur, El__Kind kind,
+               const MDB_val *key, const MDB_val *val)
+{
+    uint8_t k[S_KEY_MAX], sv[S_STATE_TIMED_BYTES];
+    if (key->mv_size <= 1 + EL_KEY_BYTES || key->mv_size > sizeof k)
+        return EL_ESTORE;
+    memcpy (k, key->mv_data, key->mv_size);
+    memcpy (sv, val->mv_data, sizeof sv);
+    const uint8_t *origin = k + 1;
+    size_t key_len = key->mv_size - 1 - EL_KEY_BYTES;
+    /* a stubbed record keeps its start, as a single record */
+    uint64_t start = el_be64_get (sv + S_STATE_BYTES);
+    s_timing_t t = { .timed = true, .start_us = (int64_t) s_time_flip ((int64_t) start) };
+    el_entry_t *e;
+    int rc = s_record_load (self, txn, origin, val, &e);
+    if (rc)
+        return rc;
+    if (e) {
+        ProtobufCAllocator *pa = &self->arena.pb;
+        ProtobufCMessage *m = protobuf_c_message_unpack (el_record_descriptor (kind), pa,
+                                                         e->payload_len, e->payload);
+        if (m) {
+            t = s_timing (kind, m);
+            protobuf_c_message_free_unpacked (m, pa);
+        }
+        s_arena_reset (&self->arena);
+        el_entry_destroy (&e);
+    }
+    uint8_t flags = sv[S_SEQ_BYTES] & (uint8_t) ~(S_STATE_TIMED | S_STATE_SERIES);
+    rc = s_time_put (self, txn, kind, &t, origin, (const char *) origin + EL_KEY_BYTES,
+                     key_len, sv, &flags);
+    sv[S_SEQ_BYTES] = flags;
+    MDB_val ck = { key->mv_size, k }, nv = { sizeof sv, sv };
+    return rc ? rc : mdb_cursor_put (cur, &ck, &nv, MDB_CURRENT);
+}
+
+/* Schema 3's by_time from state: every timed EVENT and BOOKING record under
+ * its prefix (series or single), its state flags to match, the longest
+ * single spans in meta. */
+static int
+s_by_time_rebuild (el_store_t *self, MDB_txn *txn)
+{
+    int rc = mdb_drop (txn, self->dbi_by_time, 0);
+    const El__Kind kinds[] = { EL__KIND__EVENT, EL__KIND__BOOKING };
+    for (size_t i = 0; rc == 0 && i < sizeof kinds / sizeof kinds[0]; i++) {
+        MDB_cursor *cur;
+        rc = mdb_cursor_open (txn, self->dbi_state, &cur);
+        if (rc)
+            break;
+        uint8_t prefix = (uint8_t) kinds[i];
+        MDB_val key = { 1, &prefix }, val;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+        while (rc == 0 && ((const uint8_t *) key.mv_data)[0] == prefix) {
+            if (val.mv_size == S_STATE_TIMED_BYTES
+                && (((const uint8_t *) val.mv_data)[S_SEQ_BYTES] & S_STATE_TIMED))
+                rc = s_by_time_row (self, txn, cur, kinds[i], &key, &val);
+            if (rc == 0)
+                rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+        }
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+        mdb_cursor_close (cur);
+    }
+    return rc;
+}
+
 int
 el_store_records (el_store_t *self, El__Kind kind, const uint8_t *origin,
                   el_store_record_fn *fn, void *arg)
@@ -1657,14 +1836,74 @@ el_store_record_get (el_store_t *self, El__Kind kind, const uint8_t origin[EL_KE
     return s_rc (rc);
 }
 
-int
-el_store_by_time (el_store_t *self, El__Kind kind, int64_t from_us, int64_t to_us,
-                  el_store_record_fn *fn, void *arg)
+/* One by_time range of a window: records whose key lies in [lo, hi) (hi NULL:
+ * the whole prefix @p lo[0]), after @p after when set, to @p fn. @return 0,
+ * 1 when @p fn stopped, EL_ESTORE, MDB_*. */
+static int
+s_window_range (el_store_t *self, MDB_txn *txn, MDB_cursor *cur, El__Kind kind,
+                const uint8_t *lo, size_t lo_len, const uint8_t *hi, size_t hi_len,
+                const MDB_val *after, el_store_timed_fn *fn, void *arg)
 {
-    if (kind != EL__KIND__EVENT && kind != EL__KIND__BOOKING)
+    MDB_val key = { lo_len, (void *) lo }, val;
+    if (after && memcmp (after->mv_data, lo, lo_len) >= 0)    /* keys are longer than lo */
+        key = *after;
+    int rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    if (rc == 0 && after && key.mv_size == after->mv_size
+        && memcmp (key.mv_data, after->mv_data, after->mv_size) == 0)
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);       /* the cursor itself */
+    while (rc == 0) {
+        const uint8_t *k = key.mv_data;
+        if (key.mv_size <= 1 + S_SEQ_BYTES + EL_KEY_BYTES || k[0] != lo[0])
+            break;
+        if (hi && memcmp (k, hi, hi_len) >= 0)      /* keys are longer than hi */
+            break;
+        const uint8_t *origin = k + 1 + S_SEQ_BYTES;
+        size_t rkey_len = key.mv_size - (1 + S_SEQ_BYTES + EL_KEY_BYTES);
+        if (rkey_len > EL_RECORD_KEY_MAX)
+            return EL_ESTORE;
+        uint8_t sk[S_KEY_MAX];
+        MDB_val skey = { s_state_key (sk, kind, origin, (const char *) origin + EL_KEY_BYTES,
+                                      rkey_len), sk };
+        MDB_val sval;
+        rc = mdb_get (txn, self->dbi_state, &skey, &sval);
+        if (rc == MDB_NOTFOUND)
+            return EL_ESTORE;   /* by_time without state */
+        if (rc)
+            return rc;
+        el_entry_t *e;
+        rc = s_record_load (self, txn, origin, &sval, &e);
+        if (rc)
+            return rc;
+        if (e) {
+            int stop = fn (arg, e, k, key.mv_size);
+            el_entry_destroy (&e);
+            if (stop)
+                return 1;
+        }
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+el_store_window (el_store_t *self, El__Kind kind, int64_t from_us, int64_t to_us,
+                 const uint8_t *after, size_t after_len, el_store_timed_fn *fn, void *arg)
+{
+    if ((kind != EL__KIND__EVENT && kind != EL__KIND__BOOKING) || from_us >= to_us
+        || (after && (after_len <= 1 + S_SEQ_BYTES + EL_KEY_BYTES
+                      || after_len > EL_STORE_CURSOR_MAX
+                      || (after[0] != (uint8_t) kind
+                          && after[0] != (uint8_t) (S_SERIES | kind)))))
         return EL_EINVAL;
-    if (from_us >= to_us)
-        return 0;
+    /* singles: starts in [from - longest span, to) */
+    int64_t span = self->span_max[kind];
+    int64_t lo_us = from_us < INT64_MIN + span ? INT64_MIN : from_us - span;
+    uint8_t series[1] = { (uint8_t) (S_SERIES | kind) };
+    uint8_t lo[1 + S_SEQ_BYTES], hi[1 + S_SEQ_BYTES];
+    lo[0] = hi[0] = (uint8_t) kind;
+    el_be64_put (lo + 1, s_time_flip (lo_us));
+    el_be64_put (hi + 1, s_time_flip (to_us));
+    MDB_val cursor = { after_len, (void *) after };
     MDB_txn *txn;
     MDB_cursor *cur;
     int rc = s_read_begin (self, &txn);
@@ -1673,47 +1912,13 @@ el_store_by_time (el_store_t *self, El__Kind kind, int64_t from_us, int64_t to_u
     rc = mdb_cursor_open (txn, self->dbi_by_time, &cur);
     if (rc)
         goto out_txn;
-    uint8_t from[1 + S_SEQ_BYTES], to[1 + S_SEQ_BYTES];
-    from[0] = to[0] = (uint8_t) kind;
-    el_be64_put (from + 1, s_time_flip (from_us));
-    el_be64_put (to + 1, s_time_flip (to_us));
-    MDB_val key = { sizeof from, from }, val;
-    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
-    while (rc == 0) {
-        const uint8_t *k = key.mv_data;
-        if (key.mv_size <= 1 + S_SEQ_BYTES + EL_KEY_BYTES
-            || memcmp (k, to, sizeof to) >= 0)
-            break;
-        const uint8_t *origin = k + 1 + S_SEQ_BYTES;
-        size_t rkey_len = key.mv_size - (1 + S_SEQ_BYTES + EL_KEY_BYTES);
-        if (rkey_len > EL_RECORD_KEY_MAX) {
-            rc = EL_ESTORE;
-            break;
-        }
-        uint8_t sk[S_KEY_MAX];
-        MDB_val skey = { s_state_key (sk, kind, origin,
-                                      (const char *) origin + EL_KEY_BYTES, rkey_len), sk };
-        MDB_val sval;
-        rc = mdb_get (txn, self->dbi_state, &skey, &sval);
-        if (rc == MDB_NOTFOUND) {
-            rc = EL_ESTORE;     /* by_time without state */
-            break;
-        }
-        if (rc)
-            break;
-        el_entry_t *e;
-        rc = s_record_load (self, txn, origin, &sval, &e);
-        if (rc)
-            break;
-        if (e) {
-            int stop = fn (arg, e);
-            el_entry_destroy (&e);
-            if (stop)
-                break;
-        }
-        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
-    }
-    if (rc == MDB_NOTFOUND)
+    if (!after || after[0] == series[0])
+        rc = s_window_range (self, txn, cur, kind, series, 1, NULL, 0, after ? &cursor : NULL,
+                             fn, arg);
+    if (rc == 0)
+        rc = s_window_range (self, txn, cur, kind, lo, sizeof lo, hi, sizeof hi,
+                             after && after[0] == lo[0] ? &cursor : NULL, fn, arg);
+    if (rc == 1)
         rc = 0;
     mdb_cursor_close (cur);
 out_txn:

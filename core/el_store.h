@@ -30,7 +30,8 @@
 #include "el_entry.h"
 #include "el_util.h"
 
-#define EL_STORE_SCHEMA       2   /* 1: entries keyed origin ‖ seq, migrated on open */
+#define EL_STORE_SCHEMA       3   /* 1: entries keyed origin ‖ seq; 2: by_time without
+                                       series or spans; both migrated on open */
 #define EL_STORE_MAP_INITIAL  (64u << 20)   /* bytes, default first map size */
 #define EL_STORE_MAP_MAX      (16ull << 30) /* bytes, default map limit */
 #define EL_STORE_PAGE_MAX     4096          /* entries per read page */
@@ -38,6 +39,8 @@
 #define EL_STORE_NETWORKS_MAX 64            /* accepted network ids */
 #define EL_STORE_APPLY_MAX    (16 * EL_BATCH_MAX) /* entries in one el_store_apply() */
 #define EL_STORE_META_NAME_MAX 200          /* bytes of a meta name */
+#define EL_STORE_CURSOR_MAX   (1 + 8 + EL_KEY_BYTES + EL_RECORD_KEY_MAX) /* bytes of a
+                                       window cursor: prefix, start, origin, key */
 #define EL_STORE_META_VALUE_MAX (64u << 10) /* bytes of a meta or peers value */
 
 typedef struct el_store el_store_t;
@@ -212,11 +215,32 @@ int el_store_records_after (el_store_t *self, El__Kind kind, const uint8_t *orig
 int el_store_record_get (el_store_t *self, El__Kind kind, const uint8_t origin[EL_KEY_BYTES],
                          const char *key, el_entry_t **ret);
 
-/** Live EVENT or BOOKING records whose start is in [from_us, to_us), by start
- * time (µs since the Unix epoch). Recurring events are indexed by their first
- * dtstart; callers expand recurrences. @return 0, EL_EINVAL (other kind), MDB_*. */
-int el_store_by_time (el_store_t *self, El__Kind kind, int64_t from_us, int64_t to_us,
-                      el_store_record_fn *fn, void *arg);
+/** A window listing's record, with its cursor: @p cursor (@p cursor_len
+ * bytes, at most EL_STORE_CURSOR_MAX, borrowed for the call) passed back as
+ * el_store_window()'s @p after resumes the listing after this record.
+ * @return 0 to go on, non-zero to stop. */
+typedef int (el_store_timed_fn) (void *arg, const el_entry_t *e, const uint8_t *cursor,
+                                 size_t cursor_len);
+
+/** Live EVENT or BOOKING records that may overlap [@p from_us, @p to_us)
+ * (µs since the Unix epoch), found through the by_time index:
+ *   1. every EVENT series: one with an rrule or rdate (RFC 5545 §3.8.5.2-3),
+ *      or an override of one occurrence (recurrence_id, §3.8.4.4), whatever
+ *      its dates (its occurrences are the caller's to expand), by dtstart;
+ *   2. then single records whose start lies in [from_us - S, to_us), by
+ *      start, S being the longest span (end - start; an all-day event
+ *      without an end: one day) of any single record of @p kind ever
+ *      indexed in this store (kept in meta).
+ * A superset: the caller tests each occurrence against its window (an
+ * all-day event's dates are 00:00 UTC; a caller comparing them with a
+ * viewer's wall clock widens the window by a day on each side).
+ * @p after (NULL = from the start) is the cursor of the last record of the
+ * previous page (el_store_timed_fn): one seek resumes there.
+ * @return 0 (also when @p fn stopped), EL_EINVAL (other kind, from_us >=
+ *         to_us, or a cursor of another kind or of a length no key has),
+ *         EL_ESTORE (index without its record), MDB_*, -ENOMEM. */
+int el_store_window (el_store_t *self, El__Kind kind, int64_t from_us, int64_t to_us,
+                     const uint8_t *after, size_t after_len, el_store_timed_fn *fn, void *arg);
 
 /** Replace entry (origin, seq) by its stub; the next entry's prev still checks.
  * @return 0, EL_ENOTFOUND, MDB_*. */

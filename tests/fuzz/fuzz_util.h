@@ -447,6 +447,13 @@ fz_record_ok (void *arg, const el_entry_t *e)
     return 0;
 }
 
+static int
+fz_timed_ok (void *arg, const el_entry_t *e, const uint8_t *cursor, size_t cursor_len)
+{
+    FZ_CHECK (cursor && cursor_len > 1 + 8 + EL_KEY_BYTES && cursor_len <= EL_STORE_CURSOR_MAX);
+    return fz_record_ok (arg, e);
+}
+
 /* Every head's log parses, has no hole and chains up to the head's hash;
  * records and time indexes can be read. */
 static inline void
@@ -472,10 +479,11 @@ fz_store_check (el_store_t *store)
     free (heads);
     for (int k = EL__KIND__SITE; k <= EL__KIND__BOOKING; k++)
         FZ_CHECK (el_store_records (store, (El__Kind) k, NULL, fz_record_ok, NULL) == 0);
-    FZ_CHECK (el_store_by_time (store, EL__KIND__EVENT, INT64_MIN, INT64_MAX, fz_record_ok, NULL)
+    FZ_CHECK (el_store_window (store, EL__KIND__EVENT, INT64_MIN, INT64_MAX, NULL, 0,
+                               fz_timed_ok, NULL)
               == 0);
-    FZ_CHECK (el_store_by_time (store, EL__KIND__BOOKING, INT64_MIN, INT64_MAX, fz_record_ok,
-                                NULL)
+    FZ_CHECK (el_store_window (store, EL__KIND__BOOKING, INT64_MIN, INT64_MAX, NULL, 0,
+                               fz_timed_ok, NULL)
               == 0);
 }
 

@@ -342,6 +342,19 @@ s_seen_record (void *arg, const el_entry_t *e)
     return 0;
 }
 
+/* s_seen_record for window listings; the cursor is checked to be the
+ * record's by_time key: prefix, start, origin, key */
+static int
+s_seen_timed (void *arg, const el_entry_t *e, const uint8_t *cursor, size_t cursor_len)
+{
+    size_t key_len = strlen (e->body->key);
+    assert_int_equal (cursor_len, 1 + 8 + EL_KEY_BYTES + key_len);
+    assert_int_equal (cursor[0] & 0x7f, e->body->kind);
+    assert_memory_equal (cursor + 9, e->origin, EL_KEY_BYTES);
+    assert_memory_equal (cursor + 9 + EL_KEY_BYTES, e->body->key, key_len);
+    return s_seen_record (arg, e);
+}
+
 typedef struct {
     size_t n;
     blob_t b[64];
@@ -846,8 +859,8 @@ test_tombstone_hides (void **state)
     assert_int_equal (seen.n, 1);
     assert_string_equal (seen.keys[0], "ev-2");
     memset (&seen, 0, sizeof seen);
-    assert_int_equal (el_store_by_time (f->st, EL__KIND__EVENT, T0 - HOUR, T0 + 10 * HOUR,
-                                        s_seen_record, &seen), 0);
+    assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0 - HOUR, T0 + 10 * HOUR,
+                                       NULL, 0, s_seen_timed, &seen), 0);
     assert_int_equal (seen.n, 1);
     assert_string_equal (seen.keys[0], "ev-2");
 
@@ -1279,7 +1292,7 @@ test_reopen_keeps_everything (void **state)
     assert_int_equal (el_store_record_get (f->st, EL__KIND__MEMBER, f->a.kp->pk, "m-1", &rec), 0);
     el_entry_destroy (&rec);
     seen_t seen = { 0 };
-    assert_int_equal (el_store_by_time (f->st, EL__KIND__BOOKING, T0, T0 + 1, s_seen_record,
+    assert_int_equal (el_store_window (f->st, EL__KIND__BOOKING, T0, T0 + 1, NULL, 0, s_seen_timed,
                                         &seen), 0);
     assert_int_equal (seen.n, 1);
     void *v;
@@ -1363,6 +1376,131 @@ test_records_after (void **state)
     long_key[sizeof long_key - 1] = '\0';
     assert_int_equal (el_store_records_after (f->st, EL__KIND__EVENT, NULL, first, long_key,
                                               s_seen_record, &s), EL_EINVAL);
+}
+
+/* An event of @p span_us (0: no end); @p rrule and @p recurrence_id may be NULL */
+static blob_t
+s_event_full (const char *uid, int64_t dtstart, int64_t span_us, const char *rrule,
+              const char *recurrence_id)
+{
+    El__Event m = EL__EVENT__INIT;
+    m.uid = (char *) uid;
+    m.summary = (char *) "x";
+    m.dtstart_us = dtstart;
+    m.dtend_us = span_us ? dtstart + span_us : 0;
+    m.rrule = (char *) (rrule ? rrule : "");
+    m.recurrence_id = (char *) (recurrence_id ? recurrence_id : "");
+    return s_pack (&m.base);
+}
+
+typedef struct {
+    seen_t seen;
+    uint8_t cursor[EL_STORE_CURSOR_MAX];
+    size_t cursor_len;
+    size_t page;                /* records per page */
+    size_t in_page;
+} pager_t;
+
+/* s_seen_timed by pages of pager_t.page records: keeps the last cursor */
+static int
+s_pager_record (void *arg, const el_entry_t *e, const uint8_t *cursor, size_t cursor_len)
+{
+    pager_t *p = arg;
+    if (p->in_page == p->page)
+        return 1;
+    p->in_page++;
+    memcpy (p->cursor, cursor, cursor_len);
+    p->cursor_len = cursor_len;
+    return s_seen_timed (&p->seen, e, cursor, cursor_len);
+}
+
+/* The window [from, to) of @p kind, read by pages of @p page records. */
+static void
+s_window_paged (el_store_t *st, El__Kind kind, int64_t from, int64_t to, size_t page,
+                seen_t *ret)
+{
+    pager_t p = { .page = page };
+    for (int pages = 0; pages < 32; pages++) {
+        p.in_page = 0;
+        assert_int_equal (el_store_window (st, kind, from, to, p.cursor_len ? p.cursor : NULL,
+                                           p.cursor_len, s_pager_record, &p), 0);
+        if (p.in_page < page)
+            break;
+    }
+    *ret = p.seen;
+}
+
+/* Window listings: series whatever their dates, then single records that
+ * may overlap (starts from the window's start less the longest span), by
+ * start; the longest span survives a reopen; pages resume at their cursor. */
+static void
+test_window_series_and_spans (void **state)
+{
+    fix_t *f = *state;
+    const int64_t DAY = 24 * HOUR;
+    blob_t e[] = {
+        s_write_take (&f->a, EL__KIND__EVENT, "weekly",
+                      s_event_full ("weekly", T0 - 100 * DAY, HOUR, "FREQ=WEEKLY", NULL)),
+        s_write_take (&f->b, EL__KIND__EVENT, "moved",
+                      s_event_full ("weekly", T0 + 50 * DAY, HOUR, NULL, "20260101T100000Z")),
+        s_write_take (&f->a, EL__KIND__EVENT, "expo",
+                      s_event_full ("expo", T0 - 10 * DAY, 10 * DAY + HOUR, NULL, NULL)),
+        s_write_take (&f->b, EL__KIND__EVENT, "talk",
+                      s_event_full ("talk", T0 + HOUR, 0, NULL, NULL)),
+        s_write_take (&f->a, EL__KIND__EVENT, "later",
+                      s_event_full ("later", T0 + 3 * HOUR, HOUR, NULL, NULL)),
+        s_write_take (&f->b, EL__KIND__EVENT, "long-ago",
+                      s_event_full ("long-ago", T0 - 20 * DAY, HOUR, NULL, NULL)),
+    };
+    const size_t n = sizeof e / sizeof e[0];
+    assert_int_equal (s_apply (f->st, e, n, NULL, NULL), 0);
+
+    for (int round = 0; round < 2; round++) {
+        seen_t seen = { 0 };
+        assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0, T0 + 2 * HOUR, NULL, 0,
+                                           s_seen_timed, &seen), 0);
+        /* the two series by dtstart, then singles from T0 - (10 days + 1 h) */
+        assert_int_equal (seen.n, 4);
+        assert_string_equal (seen.keys[0], "weekly");
+        assert_string_equal (seen.keys[1], "moved");
+        assert_string_equal (seen.keys[2], "expo");
+        assert_string_equal (seen.keys[3], "talk");
+        /* the same by pages of one and of three records */
+        for (size_t page = 1; page <= 3; page += 2) {
+            seen_t paged;
+            s_window_paged (f->st, EL__KIND__EVENT, T0, T0 + 2 * HOUR, page, &paged);
+            assert_int_equal (paged.n, seen.n);
+            for (size_t i = 0; i < seen.n; i++)
+                assert_string_equal (paged.keys[i], seen.keys[i]);
+        }
+        s_reopen (f);           /* the longest span is kept in meta */
+    }
+
+    /* a single event that becomes a series moves to the series, once */
+    blob_t mv = s_write_take (&f->a, EL__KIND__EVENT, "later",
+                              s_event_full ("later", T0 + 3 * HOUR, HOUR, "FREQ=DAILY", NULL));
+    assert_int_equal (s_apply (f->st, &mv, 1, NULL, NULL), 0);
+    seen_t seen = { 0 };
+    assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0 + 2 * HOUR, T0 + 4 * HOUR,
+                                       NULL, 0, s_seen_timed, &seen), 0);
+    assert_int_equal (seen.n, 4);
+    assert_string_equal (seen.keys[0], "weekly");
+    assert_string_equal (seen.keys[1], "later");
+    assert_string_equal (seen.keys[2], "moved");
+    assert_string_equal (seen.keys[3], "talk");     /* from T0 + 2 h - (10 days + 1 h) */
+
+    /* cursors of another kind or of no key's length are refused */
+    uint8_t bad[1 + 8 + EL_KEY_BYTES + 1] = { EL__KIND__BOOKING };
+    assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0, T0 + 1, bad, sizeof bad,
+                                       s_seen_timed, &seen), EL_EINVAL);
+    bad[0] = EL__KIND__EVENT;
+    assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0, T0 + 1, bad, 1 + 8,
+                                       s_seen_timed, &seen), EL_EINVAL);
+    assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0, T0, NULL, 0, s_seen_timed,
+                                       &seen), EL_EINVAL);
+    for (size_t i = 0; i < n; i++)
+        s_blob_free (&e[i]);
+    s_blob_free (&mv);
 }
 
 /* Rewrite the closed store in @p dir as schema 1 held it: every entry of
@@ -1478,6 +1616,94 @@ test_schema_v1_migrates (void **state)
         s_log_free (&before[o]);
         s_log_free (&after[o]);
     }
+}
+
+/* Rewrite the closed store in @p dir as schema 2 held it: by_time keyed by
+ * kind and start for every timed record, no series flag, no spans. */
+static void
+s_make_schema_v2 (const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi by_time, state, meta;
+    MDB_cursor *cur;
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 16), 0);
+    assert_int_equal (mdb_env_open (env, dir, 0, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "by_time", 0, &by_time), 0);
+    assert_int_equal (mdb_dbi_open (txn, "state", 0, &state), 0);
+    assert_int_equal (mdb_dbi_open (txn, "meta", 0, &meta), 0);
+    MDB_val key, val;
+    size_t moved = 0;
+    assert_int_equal (mdb_cursor_open (txn, by_time, &cur), 0);
+    while (mdb_cursor_get (cur, &key, &val, MDB_LAST) == 0     /* series sort last */
+           && (((const uint8_t *) key.mv_data)[0] & 0x80)) {
+        uint8_t k[512];
+        memcpy (k, key.mv_data, key.mv_size);
+        k[0] &= 0x7f;
+        MDB_val nk = { key.mv_size, k }, empty = { 0, NULL };
+        assert_int_equal (mdb_cursor_del (cur, 0), 0);
+        assert_int_equal (mdb_put (txn, by_time, &nk, &empty, 0), 0);
+        moved++;
+    }
+    mdb_cursor_close (cur);
+    assert_true (moved > 0);
+    assert_int_equal (mdb_cursor_open (txn, state, &cur), 0);
+    for (int rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT)) {
+        if (val.mv_size != 17)
+            continue;
+        uint8_t v[17];
+        memcpy (v, val.mv_data, sizeof v);
+        v[8] &= (uint8_t) ~0x10;
+        MDB_val nv = { sizeof v, v };
+        assert_int_equal (mdb_cursor_put (cur, &key, &nv, MDB_CURRENT), 0);
+    }
+    mdb_cursor_close (cur);
+    char name[32];
+    snprintf (name, sizeof name, "el.span.%d", EL__KIND__EVENT);
+    key = (MDB_val) { strlen (name), name };
+    assert_int_equal (mdb_del (txn, meta, &key, NULL), 0);
+    key = (MDB_val) { 9, "el.schema" };
+    val = (MDB_val) { 4, "\0\0\0\x02" };
+    assert_int_equal (mdb_put (txn, meta, &key, &val, 0), 0);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+}
+
+/* A schema-2 store opens as schema 3: series under their own prefix, the
+ * longest span known again, so that a window finds what overlaps it. */
+static void
+test_schema_v2_migrates (void **state)
+{
+    fix_t *f = *state;
+    const int64_t DAY = 24 * HOUR;
+    blob_t e[] = {
+        s_write_take (&f->a, EL__KIND__EVENT, "weekly",
+                      s_event_full ("weekly", T0 - 100 * DAY, HOUR, "FREQ=WEEKLY", NULL)),
+        s_write_take (&f->a, EL__KIND__EVENT, "expo",
+                      s_event_full ("expo", T0 - 10 * DAY, 10 * DAY + HOUR, NULL, NULL)),
+        s_write_take (&f->a, EL__KIND__EVENT, "talk",
+                      s_event_full ("talk", T0 + HOUR, 0, NULL, NULL)),
+    };
+    assert_int_equal (s_apply (f->st, e, 3, NULL, NULL), 0);
+    el_store_destroy (&f->st);
+    s_make_schema_v2 (f->dir);
+    for (int round = 0; round < 2; round++) {  /* migrated, then as schema 3 */
+        s_store_open (f);
+        seen_t seen = { 0 };
+        assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0, T0 + 2 * HOUR, NULL, 0,
+                                           s_seen_timed, &seen), 0);
+        assert_int_equal (seen.n, 3);
+        assert_string_equal (seen.keys[0], "weekly");
+        assert_string_equal (seen.keys[1], "expo");
+        assert_string_equal (seen.keys[2], "talk");
+        el_store_destroy (&f->st);
+    }
+    s_store_open (f);
+    for (size_t i = 0; i < 3; i++)
+        s_blob_free (&e[i]);
 }
 
 static void
@@ -1608,8 +1834,8 @@ test_map_full (void **state)
     assert_int_equal (s_head_seq (f->st, f->a.kp->pk), committed);
     assert_int_equal (s_check_log (f->st, f->a.kp->pk, &stubs), committed);
     seen_t seen = { 0 };
-    assert_int_equal (el_store_by_time (f->st, EL__KIND__EVENT, T0, T0 + 3 * HOUR,
-                                        s_seen_record, &seen), 0);
+    assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0, T0 + 3 * HOUR,
+                                       NULL, 0, s_seen_timed, &seen), 0);
     assert_int_equal (seen.n, 3);
 
     /* with a larger limit the same batch applies */
@@ -1774,8 +2000,8 @@ test_by_time_window (void **state)
     assert_int_equal (s_apply (f->st, e, 6, NULL, NULL), 0);
 
     seen_t seen = { 0 };
-    assert_int_equal (el_store_by_time (f->st, EL__KIND__EVENT, T0, T0 + 9 * HOUR,
-                                        s_seen_record, &seen), 0);
+    assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0, T0 + 9 * HOUR,
+                                       NULL, 0, s_seen_timed, &seen), 0);
     assert_int_equal (seen.n, 3);
     assert_string_equal (seen.keys[0], "e-early");
     assert_string_equal (seen.keys[1], "e-mid");
@@ -1785,8 +2011,8 @@ test_by_time_window (void **state)
 
     /* negative times sort before positive ones */
     memset (&seen, 0, sizeof seen);
-    assert_int_equal (el_store_by_time (f->st, EL__KIND__EVENT, INT64_MIN, T0 + 1,
-                                        s_seen_record, &seen), 0);
+    assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, INT64_MIN, T0 + 1,
+                                       NULL, 0, s_seen_timed, &seen), 0);
     assert_int_equal (seen.n, 2);
     assert_string_equal (seen.keys[0], "e-old");
     assert_string_equal (seen.keys[1], "e-early");
@@ -1797,8 +2023,8 @@ test_by_time_window (void **state)
     blob_t batch[2] = { mv, del };
     assert_int_equal (s_apply (f->st, batch, 2, NULL, NULL), 0);
     memset (&seen, 0, sizeof seen);
-    assert_int_equal (el_store_by_time (f->st, EL__KIND__EVENT, T0 - HOUR, T0 + 9 * HOUR,
-                                        s_seen_record, &seen), 0);
+    assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0 - HOUR, T0 + 9 * HOUR,
+                                       NULL, 0, s_seen_timed, &seen), 0);
     assert_int_equal (seen.n, 2);
     assert_string_equal (seen.keys[0], "e-late");
     assert_int_equal (seen.starts[0], T0 - 1);
@@ -1806,11 +2032,11 @@ test_by_time_window (void **state)
 
     /* bookings have their own window; other kinds are refused */
     memset (&seen, 0, sizeof seen);
-    assert_int_equal (el_store_by_time (f->st, EL__KIND__BOOKING, T0, T0 + 2 * HOUR,
-                                        s_seen_record, &seen), 0);
+    assert_int_equal (el_store_window (f->st, EL__KIND__BOOKING, T0, T0 + 2 * HOUR,
+                                       NULL, 0, s_seen_timed, &seen), 0);
     assert_int_equal (seen.n, 1);
     assert_string_equal (seen.keys[0], "bk");
-    assert_int_equal (el_store_by_time (f->st, EL__KIND__MEMBER, T0, T0 + 1, s_seen_record,
+    assert_int_equal (el_store_window (f->st, EL__KIND__MEMBER, T0, T0 + 1, NULL, 0, s_seen_timed,
                                         &seen), EL_EINVAL);
     for (int i = 0; i < 6; i++)
         s_blob_free (&e[i]);
@@ -1956,6 +2182,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_future_time, setup, teardown),
         cmocka_unit_test_setup_teardown (test_booking_only_owner, setup, teardown),
         cmocka_unit_test_setup_teardown (test_schema_v1_migrates, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_window_series_and_spans, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_schema_v2_migrates, setup, teardown),
         cmocka_unit_test_setup_teardown (test_records_after, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
