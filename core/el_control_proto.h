@@ -10,6 +10,9 @@
 #define EL_CONTROL_LIST_DEFAULT 1000        /* records per list page */
 #define EL_CONTROL_LIST_MAX     10000       /* records per list page, at most */
 #define EL_CONTROL_GET_OTHERS_MAX 64        /* GetReply.others: more origins with the key */
+/* ListReply.next / ListRequest.after_time, bytes: a by_time key (prefix,
+ * start, origin, record key; el_store_window) */
+#define EL_CONTROL_CURSOR_MAX   (1 + 8 + EL_KEY_BYTES + EL_RECORD_KEY_MAX)
 #define EL_CONTROL_BATCH        16          /* requests handled per el_control_handle() */
 #define EL_CONTROL_FILE_MODE    0660        /* mode of an ipc:// socket file */
 #define EL_CONTROL_DIR_MODE     0750        /* mode of the short folder of a long path */

@@ -1,6 +1,7 @@
 /* el_node.c — see el_node.h. */
 #include "el_node.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <malloc.h>
 #include <fcntl.h>
@@ -2615,10 +2616,13 @@ s_record_view (el_control_t *ctl, const el_entry_t *e)
 typedef struct {
     el_control_t *ctl;
     const El__ListRequest *req;
+    const uint8_t *origin;      /* window listings: only this origin, or NULL */
     El__RecordView **views;
     size_t n, limit;
     bool more;
     int rc;
+    uint8_t next[EL_STORE_CURSOR_MAX];  /* window listings: the last record's cursor */
+    size_t next_len;
 } s_list_t;
 
 static int
@@ -2636,6 +2640,34 @@ s_list_record (void *arg, const el_entry_t *e)
     }
     L->views[L->n++] = v;
     return 0;
+}
+
+/* s_list_record for a window listing: keeps the cursor of each record listed */
+static int
+s_list_timed (void *arg, const el_entry_t *e, const uint8_t *cursor, size_t cursor_len)
+{
+    s_list_t *L = arg;
+    if (L->origin && memcmp (e->origin, L->origin, EL_KEY_BYTES))
+        return 0;
+    int stop = s_list_record (arg, e);
+    if (!stop) {
+        memcpy (L->next, cursor, cursor_len);
+        L->next_len = cursor_len;
+    }
+    return stop;
+}
+
+/* A window listing (ListRequest.window) into @p L. */
+static int
+s_ctl_list_window (el_node_t *self, const El__ListRequest *req, s_list_t *L)
+{
+    static_assert (EL_STORE_CURSOR_MAX == EL_CONTROL_CURSOR_MAX, "one cursor size");
+    if (req->after_time.len > EL_CONTROL_CURSOR_MAX)
+        return EL_EINVAL;
+    int rc = el_store_window (self->store, req->kind, req->from_us, req->to_us,
+                              req->after_time.len ? req->after_time.data : NULL,
+                              req->after_time.len, s_list_timed, L);
+    return rc;
 }
 
 static int
@@ -2656,9 +2688,15 @@ s_ctl_list (el_node_t *self, el_control_t *ctl, const El__ListRequest *req,
     if (!L.views || !lr)
         return -ENOMEM;
     /* the next page starts after the cursor, found by one seek */
-    int rc = el_store_records_after (self->store, req->kind, req->origin.len ? origin : NULL,
+    int rc;
+    if (req->window) {
+        L.origin = req->origin.len ? origin : NULL;
+        rc = s_ctl_list_window (self, req, &L);
+    } else {
+        rc = el_store_records_after (self->store, req->kind, req->origin.len ? origin : NULL,
                                      req->after_origin.len ? req->after_origin.data : NULL,
                                      req->after_key, s_list_record, &L);
+    }
     if (rc < 0)
         return rc;
     if (L.rc < 0)
@@ -2667,6 +2705,13 @@ s_ctl_list (el_node_t *self, el_control_t *ctl, const El__ListRequest *req,
     lr->records = L.views;
     lr->n_records = L.n;
     lr->more = L.more;
+    if (L.more && L.next_len) {
+        lr->next.data = el_control_alloc (ctl, L.next_len);
+        if (!lr->next.data)
+            return -ENOMEM;
+        memcpy (lr->next.data, L.next, L.next_len);
+        lr->next.len = L.next_len;
+    }
     reply->r_case = EL__CONTROL_REPLY__R_LIST;
     reply->list = lr;
     return 0;

@@ -166,7 +166,7 @@ fig_catchup()  { run_figure el_bench_catchup "catchup_entries_per_s federation_c
 fig_live()     { run_figure el_bench_live "live_entries_per_s" -b "$build_dir" -d "$work" -R 1 -n "$live_n"; }
 fig_latency()  { run_figure el_bench_latency "latency_p50_us latency_p99_us" -b "$build_dir" -d "$work" -R 1 -n "$latency_n" -r 200; }
 fig_http()     { rm -f "$work/agenda.ics"; run_figure el_bench_http "http_agenda_req_per_s" -b "$build_dir" -d "$work" -R 1 -e "$http_events" -c 16 -s "$http_s" -o "$work/agenda.ics"; }
-fig_query()    { run_figure el_bench_query "event_show_us event_list_page_us" -b "$build_dir" -d "$work" -n "$query_n" -l "$query_l"; }
+fig_query()    { run_figure el_bench_query "event_show_us event_list_page_us event_window_us" -b "$build_dir" -d "$work" -n "$query_n" -l "$query_l"; }
 fig_rss()      { run_figure el_bench_rss "node_rss_idle_kib node_anon_kib broker_rss_per_site_kib store_bytes_per_entry fanout_deliveries_per_s" -b "$build_dir" -d "$work" -R 1 -e "$rss_records" -c "$rss_sites" -f "$fanout_n"; }
 
 # how busy the machine was (other jobs skew every figure): load average and

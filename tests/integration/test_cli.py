@@ -787,6 +787,20 @@ def case_json_table(net):
           "daily over two years: %d occurrences listed" % len(daily))
     weekly = [r for r in rows if r["uid"] == "since-2012"]
     check(len(weekly) == 104, "weekly since 2012, two years of it: %d rows" % len(weekly))
+    # the list reads the store's date index: a single event begun weeks
+    # before the window that still runs shows, one over before it and one
+    # after it do not
+    for uid, start, length in (("expo", "2026-12-10 10:00", "40d"),
+                               ("over", "2026-12-20 10:00", "2h"),
+                               ("after", "2027-03-01 10:00", "2h")):
+        net.cli_ok(b, "event", "add", "--uid", uid, "--summary", uid, "--start", start,
+                   "--duration", length)
+    rows = net.cli_ok(b, "event", "list", "--from", "2027-01-01", "--to", "2027-02-01",
+                      json_out=True)["events"]
+    uids = set(r["uid"] for r in rows)
+    check("expo" in uids and "over" not in uids and "after" not in uids
+          and "daily" in uids and "since-2012" in uids,
+          "window January 2027: %s" % sorted(uids))
     # more than a listing holds (20,000): the window's end is halved until it
     # fits, and stderr says so
     net.cli_ok(b, "event", "add", "--uid", "minutely", "--summary", "Capteur",

@@ -48,7 +48,7 @@ live_entries_per_s latency_p50_us latency_p99_us node_rss_idle_kib
 broker_rss_per_site_kib store_bytes_per_entry catchup_vs_raw_curve
 live_vs_raw_sign catchup_vs_peer_bridge live_vs_peer_bridge latency_p99_vs_floor
 http_agenda_req_per_s nginx_static_req_per_s http_agenda_vs_nginx_static
-event_show_us event_list_page_us node_anon_kib fanout_deliveries_per_s fanout_vs_raw_curve""".split()
+event_show_us event_list_page_us event_window_us node_anon_kib fanout_deliveries_per_s fanout_vs_raw_curve""".split()
 errors = []
 if sorted(obj) != sorted(expected):
     errors.append("keys differ: missing %s, extra %s" % (
@@ -95,7 +95,7 @@ if nginx:
 else:
     need_null("nginx_static_req_per_s", "nginx not installed")
 for prog, keys in [("el_bench_http", ["http_agenda_req_per_s"]),
-                   ("el_bench_query", ["event_show_us", "event_list_page_us"]),
+                   ("el_bench_query", ["event_show_us", "event_list_page_us", "event_window_us"]),
                    ("el_bench_catchup", ["catchup_entries_per_s", "federation_catchup_entries_per_s"]),
                    ("el_bench_live", ["live_entries_per_s"]),
                    ("el_bench_latency", ["latency_p50_us", "latency_p99_us"]),

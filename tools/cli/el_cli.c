@@ -399,25 +399,76 @@ el_cli_row_text (const json_t *row, const char *field)
     return t ? t : "";
 }
 
-int
-el_cli_list (el_cli_t *cli, El__Kind kind, const uint8_t *origin, el_cli_view_fn *fn, void *arg)
-{
+/* What a listing asks for and where its next page starts. */
+typedef struct {
+    El__Kind kind;
+    const uint8_t *origin;      /* NULL = all */
+    bool window;                /* by date: from_us, to_us */
+    int64_t from_us, to_us;
+    bool have_cursor;
     uint8_t after_origin[EL_KEY_BYTES];
-    char *after_key = NULL;
-    bool have_cursor = false;
+    char *after_key;            /* (origin, key) order: the last record's key */
+    uint8_t *after_time;        /* window: ListReply.next */
+    size_t after_time_len;
+} s_listing_t;
+
+/* The next page's request of @p L into @p lr. */
+static void
+s_listing_request (const s_listing_t *L, El__ListRequest *lr)
+{
+    lr->kind = L->kind;
+    lr->limit = EL_CLI_PAGE;
+    if (L->origin)
+        lr->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) L->origin };
+    if (L->window) {
+        lr->window = true;
+        lr->from_us = L->from_us;
+        lr->to_us = L->to_us;
+        if (L->have_cursor)
+            lr->after_time = (ProtobufCBinaryData) { L->after_time_len, L->after_time };
+    } else if (L->have_cursor) {
+        lr->after_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) L->after_origin };
+        lr->after_key = L->after_key;
+    }
+}
+
+/* Keep where the page @p l ends. @return 0, -ENOMEM, EL_EPROTO. */
+static int
+s_listing_cursor (s_listing_t *L, const El__ListReply *l)
+{
+    if (L->window) {
+        if (l->next.len == 0 || l->next.len > EL_CONTROL_CURSOR_MAX)
+            return EL_EPROTO;
+        free (L->after_time);
+        L->after_time = malloc (l->next.len);
+        if (!L->after_time)
+            return -ENOMEM;
+        memcpy (L->after_time, l->next.data, l->next.len);
+        L->after_time_len = l->next.len;
+    } else {
+        const El__RecordView *last = l->records[l->n_records - 1];
+        if (last->origin.len != EL_KEY_BYTES)
+            return EL_EPROTO;
+        memcpy (L->after_origin, last->origin.data, EL_KEY_BYTES);
+        free (L->after_key);
+        L->after_key = strdup (last->key ? last->key : "");
+        if (!L->after_key)
+            return -ENOMEM;
+    }
+    L->have_cursor = true;
+    return 0;
+}
+
+/* Every page of @p L to @p fn. */
+static int
+s_list_pages (el_cli_t *cli, s_listing_t *L, el_cli_view_fn *fn, void *arg)
+{
     size_t total = 0;
     int rc = 0;
     for (;;) {
         El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
         El__ListRequest lr = EL__LIST_REQUEST__INIT;
-        lr.kind = kind;
-        lr.limit = EL_CLI_PAGE;
-        if (origin)
-            lr.origin = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) origin };
-        if (have_cursor) {
-            lr.after_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, after_origin };
-            lr.after_key = after_key;
-        }
+        s_listing_request (L, &lr);
         req.r_case = EL__CONTROL_REQUEST__R_LIST;
         req.list = &lr;
         El__ControlReply *reply = NULL;
@@ -438,14 +489,12 @@ el_cli_list (el_cli_t *cli, El__Kind kind, const uint8_t *origin, el_cli_view_fn
         }
         total += l->n_records;
         bool more = l->more && l->n_records > 0;
-        if (more) {
-            const El__RecordView *last = l->records[l->n_records - 1];
-            memcpy (after_origin, last->origin.data, EL_KEY_BYTES);
-            free (after_key);
-            after_key = strdup (last->key ? last->key : "");
-            have_cursor = true;
-            if (!after_key)
-                rc = el_cli_fail (cli, -ENOMEM, "out of memory");
+        if (rc == 0 && more) {
+            rc = s_listing_cursor (L, l);
+            if (rc == -ENOMEM)
+                rc = el_cli_fail (cli, rc, "out of memory");
+            else if (rc < 0)
+                rc = el_cli_fail (cli, EL_EPROTO, "the daemon's list reply has no cursor");
         }
         el_cli_reply_free (&reply);
         if (rc != 0 || !more)
@@ -456,8 +505,28 @@ el_cli_list (el_cli_t *cli, El__Kind kind, const uint8_t *origin, el_cli_view_fn
             break;
         }
     }
-    free (after_key);
+    free (L->after_key);
+    free (L->after_time);
     return rc;
+}
+
+int
+el_cli_list (el_cli_t *cli, El__Kind kind, const uint8_t *origin, el_cli_view_fn *fn, void *arg)
+{
+    s_listing_t L = { .kind = kind, .origin = origin };
+    return s_list_pages (cli, &L, fn, arg);
+}
+
+int
+el_cli_list_window (el_cli_t *cli, El__Kind kind, int64_t from_us, int64_t to_us,
+                    el_cli_view_fn *fn, void *arg)
+{
+    /* an all-day event's dates are 00:00 UTC, compared in the viewer's zone */
+    const int64_t day = (int64_t) 86400 * 1000000;
+    s_listing_t L = { .kind = kind, .window = true,
+                      .from_us = from_us < INT64_MIN + day ? INT64_MIN : from_us - day,
+                      .to_us = to_us > INT64_MAX - day ? INT64_MAX : to_us + day };
+    return s_list_pages (cli, &L, fn, arg);
 }
 
 /* One GetRequest (any origin when @p any). */

@@ -150,6 +150,17 @@ typedef int (el_cli_view_fn) (void *arg, const El__RecordView *v);
 int el_cli_list (el_cli_t *cli, El__Kind kind, const uint8_t *origin, el_cli_view_fn *fn,
                  void *arg);
 
+/** The EVENT or BOOKING records that may overlap [@p from_us, @p to_us) (µs
+ * since the Unix epoch), paged, through the daemon's date index
+ * (ListRequest.window, el_store_window): every event series, then single
+ * records whose start is at most the longest span before @p from_us; the
+ * window asked is one day wider on each side (an all-day event's dates are
+ * 00:00 UTC, which callers compare in the viewer's zone). A superset: the
+ * caller tests each occurrence. INT64_MIN / INT64_MAX: no bound.
+ * @return as el_cli_list(). */
+int el_cli_list_window (el_cli_t *cli, El__Kind kind, int64_t from_us, int64_t to_us,
+                        el_cli_view_fn *fn, void *arg);
+
 /** One record. @param origin NULL = this site.
  * @param[out] ret_reply holds *ret_view; free with el_cli_reply_free().
  * @return 0, EL_ENOTFOUND (cli->err not set), other errors (cli->err set). */

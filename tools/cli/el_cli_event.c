@@ -577,7 +577,8 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
     const char *category = el_cli_opt (a, "category");
 
     s_events_t s = { .cli = cli };
-    rc = el_cli_list (cli, EL__KIND__EVENT, NULL, s_collect, &s);
+    rc = el_cli_list_window (cli, EL__KIND__EVENT, from ? from : INT64_MIN, to ? to : INT64_MAX,
+                             s_collect, &s);
     if (rc == 0)
         rc = s.rc;
     json_t *rows = json_array ();

@@ -586,7 +586,8 @@ s_event_export (el_cli_t *cli, const el_cli_args_t *a)
     char *text = NULL;
     size_t text_len = 0, degraded = 0, kept = 0;
     const El__Event **sel = NULL;
-    rc = el_cli_list (cli, EL__KIND__EVENT, NULL, s_export_add, &s);
+    rc = window ? el_cli_list_window (cli, EL__KIND__EVENT, from, to, s_export_add, &s)
+                : el_cli_list (cli, EL__KIND__EVENT, NULL, s_export_add, &s);
     if (rc == 0)
         rc = s.rc;
     if (rc < 0)
