@@ -10,6 +10,10 @@
  *                                                   payloads for kind event), BATCH per request
  *   el_testctl ENDPOINT get KIND ORIGIN KEY         one record as JSON (exit 3 when absent)
  *   el_testctl ENDPOINT count KIND                  number of live records of KIND
+ *   el_testctl ENDPOINT window KIND FROM_US TO_US PAGE [CURSOR_HEX]
+ *                                                   window listing (ListRequest.window) by
+ *                                                   pages of PAGE from CURSOR_HEX (raw
+ *                                                   after_time): {"keys":[...],"pages":n}
  *   el_testctl ENDPOINT admit KEY NAME | revoke KEY
  *   el_testctl ENDPOINT book KEY OWNER EQUIPMENT START_US END_US [MEMBER [TRAINING...]]
  *                                                   one BookingRequest record KEY, as the
@@ -356,6 +360,48 @@ main (int argc, char **argv)
             }
             if (!rc)
                 printf ("{\"count\":%" PRIu64 "}\n", total);
+        }
+    } else if (!strcmp (cmd, "window") && (argc == 7 || argc == 8)) {
+        El__Kind kind;
+        uint8_t cursor[512];
+        size_t cursor_len = 0;
+        if (argc == 8) {
+            const char *h = argv[7];
+            for (; h[0] && h[1] && cursor_len < sizeof cursor; h += 2)
+                if (sscanf (h, "%2hhx", &cursor[cursor_len++]) != 1)
+                    return 2;
+        }
+        if (s_kind (argv[3], &kind) == 0) {
+            El__ListRequest l = EL__LIST_REQUEST__INIT;
+            uint64_t pages = 0;
+            bool more = true, first = true;
+            rc = 0;
+            printf ("{\"keys\":[");
+            while (more && rc == 0) {
+                l.kind = kind;
+                l.limit = (uint32_t) atol (argv[6]);
+                l.window = true;
+                l.from_us = atoll (argv[4]);
+                l.to_us = atoll (argv[5]);
+                l.after_time = (ProtobufCBinaryData) { cursor_len, cursor };
+                req.r_case = EL__CONTROL_REQUEST__R_LIST;
+                req.list = &l;
+                rc = s_call (ctx, ep, &req, &reply);
+                if (rc)
+                    break;
+                pages++;
+                for (size_t i = 0; i < reply->list->n_records; i++, first = false)
+                    printf ("%s\"%s\"", first ? "" : ",", reply->list->records[i]->key);
+                more = reply->list->more && reply->list->n_records > 0;
+                if (more) {
+                    cursor_len = reply->list->next.len < sizeof cursor ? reply->list->next.len
+                                                                       : 0;
+                    memcpy (cursor, reply->list->next.data, cursor_len);
+                }
+                el__control_reply__free_unpacked (reply, &el_pb_allocator);
+                reply = NULL;
+            }
+            printf ("],\"pages\":%" PRIu64 "}\n", pages);
         }
     } else if (!strcmp (cmd, "book") && argc >= 8) {
         rc = s_book (ctx, ep, argc, argv);

@@ -163,6 +163,15 @@ def heads(net, s):
     return {k: v["seq"] for k, v in json.loads(out.stdout).items()}
 
 
+def window(net, s, *args):
+    """(returncode, {"keys", "pages"} or None, stderr) of el_testctl window at @s."""
+    check(net.args.ctl, "this case needs --ctl (el_testctl)")
+    out = subprocess.run([net.args.ctl, "ipc://%s/control.sock" % s.dir, "window"]
+                         + [str(x) for x in args], capture_output=True, text=True, timeout=60)
+    doc = json.loads(out.stdout) if out.returncode == 0 else None
+    return out.returncode, doc, out.stderr
+
+
 def event_uids(net, site):
     return [e["uid"] for e in net.cli_ok(site, "event", "list", "--all", json_out=True)["events"]]
 
@@ -801,6 +810,13 @@ def case_json_table(net):
     check("expo" in uids and "over" not in uids and "after" not in uids
           and "daily" in uids and "since-2012" in uids,
           "window January 2027: %s" % sorted(uids))
+    # the daemon's pages of one record resume at their cursor: the same keys
+    jan, feb = 1798761600000000, 1801440000000000  # 2027-01-01, 2027-02-01 UTC
+    rc1, one, err1 = window(net, b, "event", jan, feb, 1)
+    rc2, all_, err2 = window(net, b, "event", jan, feb, 1000)
+    check(rc1 == 0 and rc2 == 0 and one["keys"] == all_["keys"] and one["pages"] > 3
+          and all_["pages"] == 1 and "expo" in all_["keys"],
+          "window pages: %r %r %s %s" % (one, all_, err1, err2))
     # more than a listing holds (20,000): the window's end is halved until it
     # fits, and stderr says so
     net.cli_ok(b, "event", "add", "--uid", "minutely", "--summary", "Capteur",
@@ -820,6 +836,15 @@ def case_bad_input(net):
     net.cli_ok(a, "event", "add", "--uid", "ev1", "--summary", "X", "--start", "2027-01-01 10:00")
     net.cli_ok(a, "member", "add", "--id", "m1", "--name", "M")
     wait_for("equipment at b", lambda: net.cli_ok(b, "equipment", "list", json_out=True)["equipment"])
+    # forged window requests get a clear error, and the daemon stays up
+    for args in (["event", 10, 5, 100],                       # to before from
+                 ["member", 0, 10, 100],                      # not a timed kind
+                 ["event", 0, 10, 100, "00" * 50],            # cursor of no kind
+                 ["event", 0, 10, 100, "02" + "00" * 8],      # cursor shorter than a key
+                 ["event", 0, 10, 100, "05" * 300]):          # cursor longer than any key
+        rc, doc, err = window(net, a, *args)
+        check(rc == 1 and "invalid" in err.lower(), "forged window %r: %d %r" % (args, rc, err))
+    check(a.try_status() is not None, "a alive after forged windows")
     cases = [
         (a, ["event", "add", "--summary", "x", "--start", "2027-13-01 10:00"], "bad date"),
         (a, ["event", "add", "--summary", "x", "--start", "tomorrow"], "bad date"),
