@@ -30,6 +30,7 @@
 #include "el_signer.h"
 #include "el_sync.h"
 #include "el_util.h"
+#include "el_waits.h"
 #include "el_wire.h"
 #include "el_zap.h"
 #include "el_zmq.h"
@@ -162,6 +163,7 @@ struct el_node {
     el_store_t *store;
     el_sync_t *sync;
     el_signer_t *signer;        /* signs control writes on its own thread (first write) */
+    el_waits_t waits;           /* WaitRequests until their head is reached */
     void *ctx;
     el_zap_t *zap;
     el_handshake_t *handshake;  /* inbound connections in handshake, capped */
@@ -2285,6 +2287,42 @@ s_timers (el_node_t *self, int64_t now, int64_t *next)
     }
 }
 
+/* el_waits_head_fn: the stored head of @p origin. */
+static int
+s_wait_head (void *arg, const uint8_t origin[EL_KEY_BYTES], uint64_t *ret_seq)
+{
+    el_node_t *self = arg;
+    el_head_t h;
+    int rc = el_store_head (self->store, origin, &h);
+    *ret_seq = rc == 0 ? h.seq : 0;
+    return rc == EL_ENOTFOUND ? 0 : rc;
+}
+
+/* el_waits_answer_fn: the WaitReply of a deferred WaitRequest. */
+static void
+s_wait_answer (void *arg, unsigned token, int rc, uint64_t head_seq, bool reached)
+{
+    el_node_t *self = arg;
+    El__ControlReply reply = EL__CONTROL_REPLY__INIT;
+    El__WaitReply wr = EL__WAIT_REPLY__INIT;
+    if (rc == 0) {
+        wr.seq = head_seq;
+        wr.reached = reached;
+        reply.r_case = EL__CONTROL_REPLY__R_WAIT;
+        reply.wait = &wr;
+    }
+    (void) el_control_reply (self->control, token, rc, &reply);
+}
+
+/* Before sleeping: answer the waits this cycle's commits reached, and those
+ * whose time is up; wake for the next deadline. */
+static void
+s_waits_run (el_node_t *self, int64_t now, int64_t *next)
+{
+    if (self->waits.n)
+        (void) el_waits_run (&self->waits, now, next, s_wait_head, s_wait_answer, self);
+}
+
 /* A burst (a catch-up, an import) leaves the allocator holding freed
  * memory; once the reactor is idle, hand it back (malloc_trim also
  * releases free pages inside the heap), so that an idle site's private
@@ -2352,6 +2390,7 @@ el_node_run (el_node_t *self)
         int64_t now = s_mono_us ();
         int64_t next = now + 1000000;
         s_timers (self, now, &next);
+        s_waits_run (self, now, &next);
         s_heap_trim (self, now, &next);
         long timeout = (long) ((next - now + 999) / 1000);
         if (timeout < 0)
@@ -3297,6 +3336,46 @@ s_ctl_status (el_node_t *self, el_control_t *ctl, El__ControlReply *reply)
     return 0;
 }
 
+/* A WaitRequest: answered now when its head is reached, else deferred until
+ * it is or its timeout passes (s_waits_run). */
+static int
+s_ctl_wait (el_node_t *self, el_control_t *ctl, const El__WaitRequest *req,
+            El__ControlReply *reply)
+{
+    uint8_t origin[EL_KEY_BYTES];
+    if (req->origin.len == 0)
+        memcpy (origin, self->kp->pk, EL_KEY_BYTES);
+    else if (el_key_from_field (&req->origin, origin) < 0)
+        return EL_EINVAL;
+    if (req->timeout_ms > EL_WAIT_MAX_MS) {
+        reply->text = el_control_strdup (ctl, "timeout_ms over EL_WAIT_MAX_MS (300000)");
+        return EL_EINVAL;
+    }
+    uint64_t seq;
+    int rc = s_wait_head (self, origin, &seq);
+    if (rc < 0)
+        return rc;
+    if (seq < req->seq) {
+        unsigned token;
+        if (self->waits.n >= EL_WAITS_MAX || el_control_defer (ctl, &token) < 0) {
+            reply->text = el_control_strdup (ctl, "too many requests wait: try again later");
+            return -EBUSY;
+        }
+        int64_t ms = req->timeout_ms ? req->timeout_ms : EL_WAIT_DEFAULT_MS;
+        (void) el_waits_add (&self->waits, token, origin, req->seq, s_mono_us () + ms * 1000);
+        return EL_CONTROL_DEFERRED;
+    }
+    El__WaitReply *wr = el_control_alloc (ctl, sizeof *wr);
+    if (!wr)
+        return -ENOMEM;
+    el__wait_reply__init (wr);
+    wr->seq = seq;
+    wr->reached = true;
+    reply->r_case = EL__CONTROL_REPLY__R_WAIT;
+    reply->wait = wr;
+    return 0;
+}
+
 static int
 s_control (void *arg, el_control_t *ctl, const El__ControlRequest *req,
            El__ControlReply *reply)
@@ -3313,6 +3392,8 @@ s_control (void *arg, el_control_t *ctl, const El__ControlRequest *req,
         return s_ctl_heads (self, ctl, reply);
     case EL__CONTROL_REQUEST__R_STATUS:
         return s_ctl_status (self, ctl, reply);
+    case EL__CONTROL_REQUEST__R_WAIT:
+        return s_ctl_wait (self, ctl, req->wait, reply);
     default:
         break;
     }

@@ -810,6 +810,20 @@ def case_json_table(net):
     check("expo" in uids and "over" not in uids and "after" not in uids
           and "daily" in uids and "since-2012" in uids,
           "window January 2027: %s" % sorted(uids))
+    # entrelab wait: a's daemon answers once it holds b's write (no polling);
+    # a seq b has not reached is not there after --timeout, and says so
+    seq = net.cli_ok(b, "event", "add", "--uid", "waited", "--summary", "w", "--start",
+                     "2027-01-20 10:00", "--duration", "1h", json_out=True)["seq"]
+    got = net.cli_ok(a, "wait", b.key, seq, json_out=True)
+    check(got["reached"] and got["seq"] >= seq and got["site"] == b.key, "wait: %s" % got)
+    check("waited" in [e["uid"] for e in net.cli_ok(a, "event", "list", "--from", "2027-01-20",
+                                                    "--to", "2027-01-21", json_out=True)["events"]],
+          "after wait, a lists b's event")
+    rc, out, err = net.cli(a, "--timeout", "2", "wait", b.key, seq + 1000)
+    check(rc == 1 and "not all held after 2 s" in err and "held: up to %d" % seq in err,
+          "wait for an entry never written: %d %r" % (rc, err))
+    rc, out, err = net.cli(a, "wait", b.key, "-3")
+    check(rc == 2 and "SEQ" in err, "wait with a bad seq: %d %r" % (rc, err))
     # the daemon's pages of one record resume at their cursor: the same keys
     jan, feb = 1798761600000000, 1801440000000000  # 2027-01-01, 2027-02-01 UTC
     rc1, one, err1 = window(net, b, "event", jan, feb, 1)

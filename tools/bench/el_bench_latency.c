@@ -6,12 +6,19 @@
  * two admitted nodes A and C (bench_trio_start). Every 1/rate s the bench
  * writes one 512-byte EVENT record at A through A's control API (one record
  * per request, as the CLI does) and notes when the reply arrives (t_w: A has
- * committed it). Between writes it asks C for the oldest entry not yet seen
- * (control Get of that record, every 50 µs) and notes when the reply finding
- * it arrives (t_r). latency = t_r - t_w; its resolution is one control round
- * trip plus the 50 µs pause (printed on stderr). Entries of one origin arrive
- * in order, so one poll can retire several. Each of the R runs takes N
- * samples (after one second of warm-up writes at the same rate) and prints its p50 and p99 (µs).
+ * committed it, as entry seq S). It then sends C a WaitRequest (A, S): C
+ * answers once its store holds A's entries up to S (its head reaches S, after
+ * C's commit), and the bench notes when that answer arrives (t_r). latency =
+ * t_r - t_w; its resolution is one one-way control hop (C's reactor to the
+ * bench), and the bench itself sleeps between writes. Each of the R runs
+ * takes N samples (after one second of warm-up writes at the same rate) and
+ * prints its p50 and p99 (µs).
+ *
+ * With -M poll the bench asks C instead, between writes, for the oldest entry
+ * not yet seen (control Get of that record, every 50 µs) and notes when the
+ * reply finding it arrives: the method used before WaitRequest existed, whose
+ * resolution is one control round trip plus the pause (printed on stderr) and
+ * whose polling loads C and the machine.
  *
  * With -P broker the entry is looked for at the broker instead of C (the
  * first hop alone, for the stage analysis).
@@ -19,7 +26,7 @@
  * -D FILE writes every sample as "<ms since the run's first write> <µs>" lines.
  *
  *   el_bench_latency -b BUILD_DIR [-d DIR] [-n ENTRIES] [-r PER_SECOND] [-R RUNS]
- *                    [-P c|broker] [-D FILE] */
+ *                    [-P c|broker] [-M wait|poll] [-D FILE] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +81,50 @@ s_readable (bench_ctl_t *ctl, const uint8_t origin[EL_KEY_BYTES], const char *ke
     }
 }
 
+/* Ask the daemon of @p ctl to answer once it holds @p origin's entries up to
+ * @p seq: the WaitRequest of write @p i (its id is *@p id0 + i). */
+static int
+s_wait_send (bench_ctl_t *ctl, const uint8_t origin[EL_KEY_BYTES], uint64_t seq, uint64_t i,
+             uint64_t *id0)
+{
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    El__WaitRequest w = EL__WAIT_REQUEST__INIT;
+    w.origin = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) origin };
+    w.seq = seq;
+    w.timeout_ms = SEEN_TIMEOUT_S * 1000;
+    req.r_case = EL__CONTROL_REQUEST__R_WAIT;
+    req.wait = &w;
+    uint64_t id;
+    int rc = bench_ctl_send (ctl, &req, &id);
+    if (rc == 0 && i == 0)
+        *id0 = id;
+    if (rc == 0 && id != *id0 + i)
+        rc = -EPROTO;           /* another request went out on this socket */
+    return rc;
+}
+
+/* The next WaitReply, within @p timeout_ms: which write it answers (*@p ret_i,
+ * below @p written). @return 0, -ETIMEDOUT, or an error (printed). */
+static int
+s_wait_recv (bench_ctl_t *ctl, uint64_t id0, uint64_t written, int64_t timeout_ms,
+             uint64_t *ret_i)
+{
+    El__ControlReply *reply = NULL;
+    int rc = bench_ctl_recv (ctl, (int) (timeout_ms > 0 ? timeout_ms : 0), &reply);
+    if (rc < 0)
+        return rc;
+    bool ok = reply->code == 0 && reply->r_case == EL__CONTROL_REPLY__R_WAIT
+              && reply->wait->reached && reply->id >= id0 && reply->id - id0 < written;
+    if (ok)
+        *ret_i = reply->id - id0;
+    else
+        bench_error ("wait reply %llu: code %d, %s", (unsigned long long) reply->id, reply->code,
+                     reply->r_case == EL__CONTROL_REPLY__R_WAIT && !reply->wait->reached
+                         ? "not reached in time" : "not a WaitReply of this run");
+    el__control_reply__free_unpacked (reply, &el_pb_allocator);
+    return ok ? 0 : -EPROTO;
+}
+
 static void
 s_key (char *buf, size_t size, uint64_t run, uint64_t i)
 {
@@ -83,13 +134,14 @@ s_key (char *buf, size_t size, uint64_t run, uint64_t i)
 /* One run: n + WARMUP writes at @p rate/s; fills lat_ns[0..n). */
 static int
 s_run (bench_trio_t *t, bench_ctl_t *reader, uint64_t run, uint64_t n, uint64_t rate,
-       int64_t *lat_ns, int64_t *ret_poll_ns, FILE *dump)
+       bool by_wait, int64_t *lat_ns, int64_t *ret_poll_ns, FILE *dump)
 {
     const uint64_t warmup = rate;      /* one second's worth */
     uint64_t total = n + warmup;
     int64_t *t_w = calloc (total, sizeof *t_w);
     if (!t_w)
         return -ENOMEM;
+    uint64_t wait_id0 = 0;      /* by_wait: the WaitRequest of write i has id wait_id0 + i */
     int rc = 0;
     int64_t period = 1000000000 / (int64_t) rate;
     int64_t next = bench_now_ns ();
@@ -118,9 +170,33 @@ s_run (bench_trio_t *t, bench_ctl_t *reader, uint64_t run, uint64_t n, uint64_t 
             bench_write_request_free (req);
             if (rc < 0)
                 goto out;
+            uint64_t seq = reply->r_case == EL__CONTROL_REPLY__R_WRITE ? reply->write->last_seq : 0;
             el__control_reply__free_unpacked (reply, &el_pb_allocator);
+            if (by_wait) {
+                rc = s_wait_send (reader, t->a.id, seq, written, &wait_id0);
+                if (rc < 0)
+                    goto out;
+            }
             written++;
             next += period;
+            continue;
+        }
+        if (by_wait && seen < written) {
+            int64_t until = written < total ? next : now + (int64_t) SEEN_TIMEOUT_S * 1000000000;
+            uint64_t i;
+            rc = s_wait_recv (reader, wait_id0, written, (until - now) / 1000000, &i);
+            int64_t t_r = bench_now_ns ();
+            if (rc == -ETIMEDOUT && written < total)
+                continue;       /* time for the next write */
+            if (rc < 0)
+                goto out;
+            if (i >= warmup) {
+                lat_ns[i - warmup] = t_r - t_w[i];
+                if (dump)
+                    fprintf (dump, "%.1f %.1f\n", (double) (t_w[i] - t_w[0]) / 1e6,
+                             (double) (t_r - t_w[i]) / 1e3);
+            }
+            seen++;
             continue;
         }
         if (seen < written) {
@@ -166,15 +242,22 @@ main (int argc, char **argv)
 {
     const char *bin_dir = NULL, *base = NULL;
     uint64_t n = 2000, rate = 200, runs = 3;
-    bool at_broker = false;
+    bool at_broker = false, by_wait = true;
     const char *dump_path = NULL;
     for (;;) {
-        int opt = getopt (argc, argv, "b:d:n:r:R:P:D:h");
+        int opt = getopt (argc, argv, "b:d:n:r:R:P:M:D:h");
         if (opt == -1)
             break;
         switch (opt) {
         case 'D':
             dump_path = optarg;
+            break;
+        case 'M':
+            if (strcmp (optarg, "wait") && strcmp (optarg, "poll")) {
+                bench_error ("-M: wait or poll");
+                return 2;
+            }
+            by_wait = !strcmp (optarg, "wait");
             break;
         case 'P':
             if (strcmp (optarg, "c") && strcmp (optarg, "broker")) {
@@ -199,7 +282,8 @@ main (int argc, char **argv)
             break;
         default:
             fprintf (stderr, "usage: el_bench_latency -b BUILD_DIR [-d DIR] [-n ENTRIES] "
-                             "[-r PER_SECOND] [-R RUNS] [-P c|broker] [-D FILE]\n");
+                             "[-r PER_SECOND] [-R RUNS] [-P c|broker] [-M wait|poll] "
+                             "[-D FILE]\n");
             return opt == 'h' ? 0 : 2;
         }
     }
@@ -237,16 +321,21 @@ main (int argc, char **argv)
     }
     for (uint64_t r = 0; r < runs; r++) {
         int64_t poll_ns = 0;
-        if (s_run (&t, at_broker ? t.bctl : t.cctl, r, n, rate, lat, &poll_ns, dump) < 0)
+        if (s_run (&t, at_broker ? t.bctl : t.cctl, r, n, rate, by_wait, lat, &poll_ns, dump) < 0)
             goto out_logs;
         double p50 = (double) bench_percentile (lat, n, 50) / 1e3;
         double p99 = (double) bench_percentile (lat, n, 99) / 1e3;
         printf ("latency_p50_us=%.1f\nlatency_p99_us=%.1f\n", p50, p99);
         fflush (stdout);
-        fprintf (stderr, "el_bench_latency: run %llu (read at %s): %llu entries at %llu/s: "
-                         "p50 %.1f us, p99 %.1f us, max %.1f us; one poll takes %.1f us\n",
-                 (unsigned long long) r + 1, at_broker ? "the broker" : "C", (unsigned long long) n, (unsigned long long) rate,
-                 p50, p99, (double) lat[n - 1] / 1e3, (double) poll_ns / 1e3);
+        fprintf (stderr, "el_bench_latency: run %llu (%s at %s): %llu entries at %llu/s: "
+                         "p50 %.1f us, p99 %.1f us, max %.1f us",
+                 (unsigned long long) r + 1, by_wait ? "waited for" : "polled",
+                 at_broker ? "the broker" : "C", (unsigned long long) n,
+                 (unsigned long long) rate, p50, p99, (double) lat[n - 1] / 1e3);
+        if (by_wait)
+            fprintf (stderr, "\n");
+        else
+            fprintf (stderr, "; one poll takes %.1f us\n", (double) poll_ns / 1e3);
         bench_daemon_print_counters (t.bctl, "broker");
         bench_daemon_print_counters (t.cctl, "C");
     }

@@ -265,7 +265,8 @@ int el_cli_print_line (el_cli_t *cli, json_t *doc, const char *fmt, ...)
 /* ------------------------------------------------------------ areas */
 
 extern const el_cli_cmd_t el_cli_federation_cmds[]; /* federate, unfederate, federation list */
-extern const el_cli_cmd_t el_cli_site_cmds[];       /* init admit revoke invite join sites status */
+extern const el_cli_cmd_t el_cli_site_cmds[];       /* init admit revoke invite join sites wait
+                                                       status */
 extern const el_cli_cmd_t el_cli_event_cmds[];      /* event add|update|cancel|remove|list|show */
 extern const el_cli_cmd_t el_cli_equipment_cmds[];  /* equipment add|update|status|list|show|remove */
 /** The controlled equipment categories (docs/CLI.md lists them), NULL-terminated:

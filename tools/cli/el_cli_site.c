@@ -934,6 +934,51 @@ static const el_cli_optspec_t s_join_opts[] = {
     { "name", EL_CLI_OPT_VALUE, "TEXT", "this site's name (default: the invite's)" },
     { NULL, 0, NULL, NULL },
 };
+/* entrelab wait SITE SEQ: until this daemon holds SITE's entries up to SEQ */
+static int
+s_wait (el_cli_t *cli, const el_cli_args_t *a)
+{
+    uint8_t origin[EL_KEY_BYTES];
+    int rc = el_cli_site_resolve (cli, a->pos[0], origin);
+    if (rc < 0)
+        return rc;
+    char *end;
+    errno = 0;
+    unsigned long long seq = strtoull (a->pos[1], &end, 10);
+    if (errno || end == a->pos[1] || *end || a->pos[1][0] == '-')
+        return el_cli_bad (cli, "SEQ: a whole number, as a write's --json answer gives it");
+    El__ControlRequest req = EL__CONTROL_REQUEST__INIT;
+    El__WaitRequest w = EL__WAIT_REQUEST__INIT;
+    w.origin = (ProtobufCBinaryData) { EL_KEY_BYTES, origin };
+    w.seq = seq;
+    /* the daemon answers before the reply's own timeout runs out */
+    w.timeout_ms = (uint32_t) (cli->timeout_ms > 1000 ? cli->timeout_ms - 500
+                                                       : cli->timeout_ms / 2);
+    req.r_case = EL__CONTROL_REQUEST__R_WAIT;
+    req.wait = &w;
+    El__ControlReply *reply = NULL;
+    rc = el_cli_call (cli, &req, &reply);
+    if (rc < 0)
+        return rc;
+    if (reply->r_case != EL__CONTROL_REPLY__R_WAIT) {
+        el_cli_reply_free (&reply);
+        return el_cli_fail (cli, EL_EPROTO, "the daemon's wait reply is malformed");
+    }
+    bool reached = reply->wait->reached;
+    uint64_t held = reply->wait->seq;
+    el_cli_reply_free (&reply);
+    char name[128];
+    el_cli_site_name (cli, origin, name, sizeof name);
+    if (!reached)
+        return el_cli_fail (cli, -ETIMEDOUT, "%s's entries up to %llu are not all held after "
+                                             "%d s (held: up to %llu)", name, seq,
+                            cli->timeout_ms / 1000, (unsigned long long) held);
+    json_t *doc = json_pack ("{s:o, s:s, s:I, s:b}", "site", el_cli_key_json (origin), "name",
+                             name, "seq", (json_int_t) held, "reached", 1);
+    return el_cli_print_line (cli, doc, "holds %s's entries up to %llu", name,
+                              (unsigned long long) held);
+}
+
 static const el_cli_optspec_t s_no_opts[] = { { NULL, 0, NULL, NULL } };
 
 const el_cli_cmd_t el_cli_site_cmds[] = {
@@ -956,6 +1001,10 @@ const el_cli_cmd_t el_cli_site_cmds[] = {
     { "sites", NULL, 0, 0, "The network's directory: every admitted site, and the sites of "
       "the networks ours federates with (NETWORK names them).", s_no_opts, s_sites,
       "entrelab sites" },
+    { "wait", "SITE SEQ", 2, 2, "Wait until this daemon holds SITE's entries up to SEQ (the "
+      "seq a write at SITE answers with --json), at most --timeout seconds (default 10); "
+      "exit 1 when they are not all there by then.", s_no_opts, s_wait,
+      "entrelab --node /var/lib/entrelab/celles wait \"La Forge\" 42" },
     { "status", NULL, 0, 0, "This daemon, each peer (connected or since when not, "
       "authentication failures) and how far behind each peer is per origin.", s_no_opts,
       s_status, "entrelab status" },
