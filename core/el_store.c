@@ -77,10 +77,12 @@ struct el_store {
     MDB_dbi dbi_heads, dbi_state, dbi_history, dbi_by_time, dbi_forks, dbi_peers, dbi_meta;
     MDB_dbi dbi_entries_v1;     /* a schema-1 store's entries, until migrated */
     unsigned migrate_from;      /* schema of the store opened when older, else 0 */
-    /* longest span of a single (not series) timed record, per kind, µs: never
-     * below what meta holds (a write aborted after raising it only widens
-     * window scans); indexed by kind, only EVENT and BOOKING used */
+    /* longest span of a single (not series) timed record, per kind, µs, as
+     * meta holds it (committed); span_txn: raised by the open write
+     * transaction, kept at its commit, dropped at its abort. Indexed by kind,
+     * only EVENT and BOOKING used */
     int64_t span_max[EL_RECORD_KIND_KNOWN_MAX + 1];
+    int64_t span_txn[EL_RECORD_KIND_KNOWN_MAX + 1];
     MDB_txn *rtxn;              /* cached read txn (reset between calls) */
     bool rtxn_busy;
     char *dir;
@@ -339,6 +341,17 @@ s_commit_time (el_store_t *self, int64_t us)
     self->stats.commit_us_sum += us > 0 ? (uint64_t) us : 0;
 }
 
+/* A write transaction ended: keep the spans it raised when @p committed. */
+static void
+s_spans_end (el_store_t *self, bool committed)
+{
+    for (size_t k = 0; k <= EL_RECORD_KIND_KNOWN_MAX; k++) {
+        if (committed && self->span_txn[k] > self->span_max[k])
+            self->span_max[k] = self->span_txn[k];
+        self->span_txn[k] = 0;
+    }
+}
+
 static int
 s_write (el_store_t *self, s_write_fn *fn, void *arg)
 {
@@ -366,6 +379,7 @@ s_write (el_store_t *self, s_write_fn *fn, void *arg)
         else
             mdb_txn_abort (txn);
         el_store_log_end (&self->log, rc == 0);
+        s_spans_end (self, rc == 0);
         if (rc == 0) {
             self->stats.commits++;
             if (self->mono_us)
@@ -996,11 +1010,12 @@ out:
     return rc;
 }
 
-/* Raise the longest single span of @p kind to @p span_us (meta and cache). */
+/* Raise the longest single span of @p kind to @p span_us in the open write
+ * transaction (meta; s_spans_end() keeps it once committed). */
 static int
 s_span_raise (el_store_t *self, MDB_txn *txn, El__Kind kind, int64_t span_us)
 {
-    if (span_us <= self->span_max[kind])
+    if (span_us <= self->span_max[kind] || span_us <= self->span_txn[kind])
         return 0;
     char name[sizeof S_META_SPAN + 4];
     snprintf (name, sizeof name, S_META_SPAN "%u", (unsigned) kind);
@@ -1008,7 +1023,7 @@ s_span_raise (el_store_t *self, MDB_txn *txn, El__Kind kind, int64_t span_us)
     el_be64_put (v, (uint64_t) span_us);
     int rc = s_meta_raw_put (txn, self->dbi_meta, name, v, sizeof v);
     if (rc == 0)
-        self->span_max[kind] = span_us;
+        self->span_txn[kind] = span_us;
     return rc;
 }
 

@@ -1781,6 +1781,40 @@ s_fill_batch (writer_t *w, blob_t *batch, size_t n)
     }
 }
 
+/* A write that fills the map is retried from scratch once the map grew:
+ * the longest span it raised is in meta after the retry's commit too. */
+static void
+test_span_kept_across_map_growth (void **state)
+{
+    fix_t *f = *state;
+    el_store_destroy (&f->st);
+    s_rm_tree (f->dir);
+    s_tmpdir (f->dir);
+    f->cfg.map_bytes_initial = 64u << 10;
+    f->cfg.map_bytes_max = 4u << 20;
+    s_store_open (f);
+    enum { B = 60 };
+    blob_t batch[B + 1];
+    batch[0] = s_write_take (&f->a, EL__KIND__EVENT, "season",
+                             s_event_full ("season", T0 - 30 * 24 * HOUR, 60 * 24 * HOUR, NULL,
+                                           NULL));
+    s_fill_batch (&f->a, batch + 1, B);     /* ~100 KB: more than the first map */
+    assert_int_equal (s_apply (f->st, batch, B + 1, NULL, NULL), 0);
+    el_store_stats_t ss;
+    el_store_stats (f->st, &ss);
+    assert_true (ss.map_grows >= 1);
+    for (int round = 0; round < 2; round++) {
+        seen_t seen = { 0 };
+        assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0 - HOUR, T0, NULL, 0,
+                                           s_seen_timed, &seen), 0);
+        assert_int_equal (seen.n, 1);
+        assert_string_equal (seen.keys[0], "season");
+        s_reopen (f);           /* as meta holds it */
+    }
+    for (size_t i = 0; i <= B; i++)
+        s_blob_free (&batch[i]);
+}
+
 static void
 test_map_full (void **state)
 {
@@ -2183,6 +2217,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_booking_only_owner, setup, teardown),
         cmocka_unit_test_setup_teardown (test_schema_v1_migrates, setup, teardown),
         cmocka_unit_test_setup_teardown (test_window_series_and_spans, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_span_kept_across_map_growth, setup, teardown),
         cmocka_unit_test_setup_teardown (test_schema_v2_migrates, setup, teardown),
         cmocka_unit_test_setup_teardown (test_records_after, setup, teardown),
     };
