@@ -73,7 +73,7 @@
 #define S_T0               1767225600000000LL /* the clock at tick 0: 2026-01-01T00:00:00Z, µs */
 #define S_HASH_SLOTS       64   /* payload hashes each store remembers: a node is small */
 #define S_TICK_US          100000 /* µs of simulated time per tick */
-#define S_NETS_MAX         8    /* networks (--networks) */
+#define S_NETS_MAX         16   /* networks (--networks) */
 
 /* ------------------------------------------------------------ PRNG */
 

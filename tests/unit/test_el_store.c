@@ -1781,18 +1781,26 @@ s_fill_batch (writer_t *w, blob_t *batch, size_t n)
     }
 }
 
+/* Replace the fixture's store by a new empty one whose map starts at
+ * @p initial bytes and may grow to @p max. */
+static void
+s_store_fresh (fix_t *f, size_t initial, size_t max)
+{
+    el_store_destroy (&f->st);
+    s_rm_tree (f->dir);
+    s_tmpdir (f->dir);
+    f->cfg.map_bytes_initial = initial;
+    f->cfg.map_bytes_max = max;
+    s_store_open (f);
+}
+
 /* A write that fills the map is retried from scratch once the map grew:
  * the longest span it raised is in meta after the retry's commit too. */
 static void
 test_span_kept_across_map_growth (void **state)
 {
     fix_t *f = *state;
-    el_store_destroy (&f->st);
-    s_rm_tree (f->dir);
-    s_tmpdir (f->dir);
-    f->cfg.map_bytes_initial = 64u << 10;
-    f->cfg.map_bytes_max = 4u << 20;
-    s_store_open (f);
+    s_store_fresh (f, 64u << 10, 4u << 20);
     enum { B = 60 };
     blob_t batch[B + 1];
     batch[0] = s_write_take (&f->a, EL__KIND__EVENT, "season",
@@ -1819,12 +1827,7 @@ static void
 test_map_full (void **state)
 {
     fix_t *f = *state;
-    el_store_destroy (&f->st);
-    s_rm_tree (f->dir);
-    s_tmpdir (f->dir);
-    f->cfg.map_bytes_initial = 64u << 10;
-    f->cfg.map_bytes_max = 256u << 10;
-    s_store_open (f);
+    s_store_fresh (f, 64u << 10, 256u << 10);
 
     enum { B = 8 };
     blob_t batch[B];

@@ -529,6 +529,20 @@ el_cli_list_window (el_cli_t *cli, El__Kind kind, int64_t from_us, int64_t to_us
     return s_list_pages (cli, &L, fn, arg);
 }
 
+int
+el_cli_call_as (el_cli_t *cli, El__ControlRequest *req, El__ControlReply__RCase want,
+                const char *what, El__ControlReply **ret)
+{
+    int rc = el_cli_call (cli, req, ret);
+    if (rc < 0)
+        return rc;
+    if ((*ret)->r_case != want) {
+        el_cli_reply_free (ret);
+        return el_cli_fail (cli, EL_EPROTO, "the daemon's %s reply is malformed", what);
+    }
+    return 0;
+}
+
 /* One GetRequest (any origin when @p any). */
 static int
 s_get (el_cli_t *cli, El__Kind kind, const uint8_t *origin, bool any, const char *key,

@@ -132,6 +132,10 @@ int el_cli_fail (el_cli_t *cli, int rc, const char *fmt, ...)
  * @param[out] ret on success; free with el_cli_reply_free().
  * @return 0, or the failure code with cli->err set. */
 int el_cli_call (el_cli_t *cli, El__ControlRequest *req, El__ControlReply **ret);
+/** el_cli_call() whose reply must be of case @p want: another is freed and
+ * fails with EL_EPROTO, "the daemon's @p what reply is malformed". */
+int el_cli_call_as (el_cli_t *cli, El__ControlRequest *req, El__ControlReply__RCase want,
+                    const char *what, El__ControlReply **ret);
 void el_cli_reply_free (El__ControlReply **reply_p);
 
 /** The daemon's id, network and role (one Status call, cached). @return 0, errors. */

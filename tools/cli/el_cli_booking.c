@@ -667,13 +667,9 @@ s_policy (el_cli_t *cli, const el_cli_args_t *a)
     req.r_case = EL__CONTROL_REQUEST__R_POLICY;
     req.policy = &pr;
     El__ControlReply *reply = NULL;
-    int rc = el_cli_call (cli, &req, &reply);
+    int rc = el_cli_call_as (cli, &req, EL__CONTROL_REPLY__R_POLICY, "policy", &reply);
     if (rc < 0)
         return rc;
-    if (reply->r_case != EL__CONTROL_REPLY__R_POLICY) {
-        el_cli_reply_free (&reply);
-        return el_cli_fail (cli, EL_EPROTO, "the daemon's policy reply is malformed");
-    }
     const char *name = s_policy_name (reply->policy->policy);
     unsigned answered = reply->policy->answered;
     el_cli_reply_free (&reply);

@@ -428,13 +428,9 @@ s_invite (el_cli_t *cli, const el_cli_args_t *a)
     req.r_case = EL__CONTROL_REQUEST__R_INVITE;
     req.invite = &ir;
     El__ControlReply *reply = NULL;
-    rc = el_cli_call (cli, &req, &reply);
+    rc = el_cli_call_as (cli, &req, EL__CONTROL_REPLY__R_INVITE, "invite", &reply);
     if (rc < 0)
         return rc;
-    if (reply->r_case != EL__CONTROL_REPLY__R_INVITE) {
-        el_cli_reply_free (&reply);
-        return el_cli_fail (cli, EL_EPROTO, "the daemon's invite reply is malformed");
-    }
     const El__InviteReply *r = reply->invite;
     char exp[EL_CLI_TIME_TEXT_MAX];
     el_cli_time_table (r->expires_us, exp);
@@ -957,13 +953,9 @@ s_wait (el_cli_t *cli, const el_cli_args_t *a)
     req.r_case = EL__CONTROL_REQUEST__R_WAIT;
     req.wait = &w;
     El__ControlReply *reply = NULL;
-    rc = el_cli_call (cli, &req, &reply);
+    rc = el_cli_call_as (cli, &req, EL__CONTROL_REPLY__R_WAIT, "wait", &reply);
     if (rc < 0)
         return rc;
-    if (reply->r_case != EL__CONTROL_REPLY__R_WAIT) {
-        el_cli_reply_free (&reply);
-        return el_cli_fail (cli, EL_EPROTO, "the daemon's wait reply is malformed");
-    }
     bool reached = reply->wait->reached;
     uint64_t held = reply->wait->seq;
     el_cli_reply_free (&reply);
