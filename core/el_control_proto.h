@@ -10,6 +10,9 @@
 #define EL_CONTROL_LIST_DEFAULT 1000        /* records per list page */
 #define EL_CONTROL_LIST_MAX     10000       /* records per list page, at most */
 #define EL_CONTROL_GET_OTHERS_MAX 64        /* GetReply.others: more origins with the key */
+#define EL_CONTROL_WAITS_MAX    256         /* WaitRequests waiting at once per daemon */
+#define EL_CONTROL_WAIT_DEFAULT_MS 30000    /* WaitRequest.timeout_ms 0 */
+#define EL_CONTROL_WAIT_MAX_MS  300000      /* longest WaitRequest.timeout_ms */
 /* ListReply.next / ListRequest.after_time, bytes: a by_time key (prefix,
  * start, origin, record key; el_store_window) */
 #define EL_CONTROL_CURSOR_MAX   (1 + 8 + EL_KEY_BYTES + EL_RECORD_KEY_MAX)

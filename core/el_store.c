@@ -42,7 +42,8 @@
                                    the start's place (a SITE record is never timed) */
 #define S_STATE_SERIES    0x10  /* with S_STATE_TIMED: indexed under the series prefix */
 /* by_time prefixes: kind for single records; S_SERIES | kind for an EVENT that
- * recurs (rrule, rdate) or overrides one occurrence (recurrence_id) */
+ * recurs (rrule, rdate) or overrides one occurrence (recurrence_id), and for
+ * a record longer than EL_STORE_SPAN_SINGLE_MAX */
 #define S_SERIES          0x80
 #define S_META_SPAN       "el.span."   /* ‖ kind digit: longest single span, µs (8 bytes) */
 /* kind(1) ‖ origin ‖ key ‖ 0 ‖ seq: the longest key we write (history) */
@@ -688,7 +689,8 @@ el_store_forget_network (el_store_t *self, const uint8_t network[EL_KEY_BYTES])
 /* Where a timed record sits in by_time (s_timing). */
 typedef struct {
     bool timed;                 /* EVENT or BOOKING: has a start */
-    bool series;                /* EVENT that recurs or overrides one occurrence */
+    bool series;                /* EVENT that recurs or overrides one occurrence, or a
+                                   record longer than EL_STORE_SPAN_SINGLE_MAX */
     int64_t start_us;           /* dtstart / start, µs since the Unix epoch */
     int64_t span_us;            /* end - start (>= 0); an all-day event without an end: 1 day */
 } s_timing_t;
@@ -840,6 +842,11 @@ s_timing (El__Kind kind, const ProtobufCMessage *m)
         t.start_us = b->start_us;
         t.span_us = s_span (b->start_us, b->end_us);
     }
+    /* a record longer than a year is listed in every window, as a series is,
+     * so that one very long (or mistyped) record does not widen every
+     * window's scan of single records */
+    if (t.span_us > EL_STORE_SPAN_SINGLE_MAX)
+        t.series = true;
     return t;
 }
 

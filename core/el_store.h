@@ -39,6 +39,8 @@
 #define EL_STORE_NETWORKS_MAX 64            /* accepted network ids */
 #define EL_STORE_APPLY_MAX    (16 * EL_BATCH_MAX) /* entries in one el_store_apply() */
 #define EL_STORE_META_NAME_MAX 200          /* bytes of a meta name */
+#define EL_STORE_SPAN_SINGLE_MAX ((int64_t) 366 * 86400 * 1000000) /* µs: a longer record
+                                       is listed in every window (el_store_window) */
 #define EL_STORE_CURSOR_MAX   (1 + 8 + EL_KEY_BYTES + EL_RECORD_KEY_MAX) /* bytes of a
                                        window cursor: prefix, start, origin, key */
 #define EL_STORE_META_VALUE_MAX (64u << 10) /* bytes of a meta or peers value */
@@ -225,12 +227,14 @@ typedef int (el_store_timed_fn) (void *arg, const el_entry_t *e, const uint8_t *
 /** Live EVENT or BOOKING records that may overlap [@p from_us, @p to_us)
  * (µs since the Unix epoch), found through the by_time index:
  *   1. every EVENT series: one with an rrule or rdate (RFC 5545 §3.8.5.2-3),
- *      or an override of one occurrence (recurrence_id, §3.8.4.4), whatever
- *      its dates (its occurrences are the caller's to expand), by dtstart;
+ *      or an override of one occurrence (recurrence_id, §3.8.4.4), and
+ *      every record longer than EL_STORE_SPAN_SINGLE_MAX, whatever their
+ *      dates (a series' occurrences are the caller's to expand), by start;
  *   2. then single records whose start lies in [from_us - S, to_us), by
  *      start, S being the longest span (end - start; an all-day event
  *      without an end: one day) of any single record of @p kind ever
- *      indexed in this store (kept in meta).
+ *      indexed in this store (kept in meta; at most
+ *      EL_STORE_SPAN_SINGLE_MAX).
  * A superset: the caller tests each occurrence against its window (an
  * all-day event's dates are 00:00 UTC; a caller comparing them with a
  * viewer's wall clock widens the window by a day on each side).

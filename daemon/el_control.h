@@ -51,7 +51,7 @@ int el_control_handle (el_control_t *self);
  * EL_CONTROL_DEFERRED; el_control_reply() sends the answer later, from the
  * same thread. At most EL_CONTROL_DEFER_MAX requests wait at a time. */
 #define EL_CONTROL_DEFERRED  1
-#define EL_CONTROL_DEFER_MAX 64
+#define EL_CONTROL_DEFER_MAX (EL_CONTROL_WAITS_MAX + 64)  /* waits, and 64 writes */
 
 /** Inside a handler: keep the current request's route and id for a later
  * el_control_reply(). @param[out] ret its token. @return 0, -EBUSY (as many

@@ -2305,6 +2305,8 @@ s_wait_answer (void *arg, unsigned token, int rc, uint64_t head_seq, bool reache
     el_node_t *self = arg;
     El__ControlReply reply = EL__CONTROL_REPLY__INIT;
     El__WaitReply wr = EL__WAIT_REPLY__INIT;
+    if (rc == -ECANCELED)
+        reply.text = (char *) "the daemon is stopping";
     if (rc == 0) {
         wr.seq = head_seq;
         wr.reached = reached;
@@ -2474,6 +2476,7 @@ el_node_run (el_node_t *self)
         s_drain (self);
         pending = s_flush_pending (self);
     }
+    el_waits_cancel (&self->waits, -ECANCELED, s_wait_answer, self);
     el_log (EL_LOG_INFO, "stopped", "site=%s", self->self_text);
     return 0;
 }
@@ -2662,6 +2665,7 @@ typedef struct {
     int rc;
     uint8_t next[EL_STORE_CURSOR_MAX];  /* window listings: the last record's cursor */
     size_t next_len;
+    const char *ctl_text;       /* why a window was refused (static text) */
 } s_list_t;
 
 static int
@@ -2701,11 +2705,20 @@ static int
 s_ctl_list_window (el_node_t *self, const El__ListRequest *req, s_list_t *L)
 {
     static_assert (EL_STORE_CURSOR_MAX == EL_CONTROL_CURSOR_MAX, "one cursor size");
-    if (req->after_time.len > EL_CONTROL_CURSOR_MAX)
-        return EL_EINVAL;
-    int rc = el_store_window (self->store, req->kind, req->from_us, req->to_us,
-                              req->after_time.len ? req->after_time.data : NULL,
-                              req->after_time.len, s_list_timed, L);
+    const char *why = NULL;
+    if (req->kind != EL__KIND__EVENT && req->kind != EL__KIND__BOOKING)
+        why = "a window lists events or bookings only";
+    else if (req->from_us >= req->to_us)
+        why = "a window's to_us must be after its from_us";
+    else if (req->after_time.len > EL_CONTROL_CURSOR_MAX)
+        why = "after_time is longer than any cursor";
+    int rc = why ? EL_EINVAL
+                 : el_store_window (self->store, req->kind, req->from_us, req->to_us,
+                                    req->after_time.len ? req->after_time.data : NULL,
+                                    req->after_time.len, s_list_timed, L);
+    if (rc == EL_EINVAL)
+        L->ctl_text = why ? why : "after_time is not a cursor of this listing "
+                                  "(ListReply.next of its previous page)";
     return rc;
 }
 
@@ -2731,6 +2744,8 @@ s_ctl_list (el_node_t *self, el_control_t *ctl, const El__ListRequest *req,
     if (req->window) {
         L.origin = req->origin.len ? origin : NULL;
         rc = s_ctl_list_window (self, req, &L);
+        if (L.ctl_text)
+            reply->text = el_control_strdup (ctl, L.ctl_text);
     } else {
         rc = el_store_records_after (self->store, req->kind, req->origin.len ? origin : NULL,
                                      req->after_origin.len ? req->after_origin.data : NULL,
@@ -3348,7 +3363,7 @@ s_ctl_wait (el_node_t *self, el_control_t *ctl, const El__WaitRequest *req,
     else if (el_key_from_field (&req->origin, origin) < 0)
         return EL_EINVAL;
     if (req->timeout_ms > EL_WAIT_MAX_MS) {
-        reply->text = el_control_strdup (ctl, "timeout_ms over EL_WAIT_MAX_MS (300000)");
+        reply->text = el_control_strdup (ctl, "wait: a timeout of at most 300 s");
         return EL_EINVAL;
     }
     uint64_t seq;

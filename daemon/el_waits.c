@@ -42,3 +42,12 @@ el_waits_run (el_waits_t *self, int64_t now_us, int64_t *next_us, el_waits_head_
     }
     return answered;
 }
+
+void
+el_waits_cancel (el_waits_t *self, int rc, el_waits_answer_fn *answer, void *arg)
+{
+    while (self->n) {
+        el_wait_t done = self->slots[--self->n];
+        answer (arg, done.token, rc, 0, false);
+    }
+}

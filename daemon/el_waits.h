@@ -8,7 +8,9 @@
  * before-sleep step, as Redis's ae runs beforesleep: after a cycle's commits,
  * every wait whose head is reached, or whose deadline passed, is answered.
  *
- * A fixed table of EL_WAITS_MAX slots, no allocation. Not thread-safe: the
+ * A fixed table of EL_WAITS_MAX slots, no allocation. A client that gives up
+ * keeps its slot until its deadline (a ROUTER does not say when a client
+ * leaves), hence a table large enough for many. Not thread-safe: the
  * reactor thread owns it. */
 #ifndef EL_WAITS_H
 #define EL_WAITS_H
@@ -17,13 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "el_control_proto.h"
 #include "el_entry.h"
 
-#define EL_WAITS_MAX         16         /* requests waiting at once (of the control
-                                           server's EL_CONTROL_DEFER_MAX, the rest
-                                           left to writes) */
-#define EL_WAIT_DEFAULT_MS   30000      /* WaitRequest.timeout_ms 0 */
-#define EL_WAIT_MAX_MS       300000     /* longest WaitRequest.timeout_ms */
+#define EL_WAITS_MAX         EL_CONTROL_WAITS_MAX   /* requests waiting at once (of
+                                           the control server's EL_CONTROL_DEFER_MAX,
+                                           the rest left to writes) */
+#define EL_WAIT_DEFAULT_MS   EL_CONTROL_WAIT_DEFAULT_MS
+#define EL_WAIT_MAX_MS       EL_CONTROL_WAIT_MAX_MS
 
 typedef struct {
     unsigned token;                     /* el_control_defer()'s */
@@ -49,6 +52,9 @@ typedef void (el_waits_answer_fn) (void *arg, unsigned token, int rc, uint64_t h
 /** Keep a wait. @return 0, -EBUSY (EL_WAITS_MAX already wait). */
 int el_waits_add (el_waits_t *self, unsigned token, const uint8_t origin[EL_KEY_BYTES],
                   uint64_t seq, int64_t deadline_us);
+
+/** Answer every wait with @p rc (a daemon that stops) and drop them all. */
+void el_waits_cancel (el_waits_t *self, int rc, el_waits_answer_fn *answer, void *arg);
 
 /** Answer (through @p answer) and drop every wait that is reached, failed,
  * or due at @p now_us; lower *@p next_us to the earliest deadline left.

@@ -820,7 +820,7 @@ def case_json_table(net):
                                                     "--to", "2027-01-21", json_out=True)["events"]],
           "after wait, a lists b's event")
     rc, out, err = net.cli(a, "--timeout", "2", "wait", b.key, seq + 1000)
-    check(rc == 1 and "not all held after 2 s" in err and "held: up to %d" % seq in err,
+    check(rc == 1 and "not all held within 1.5 s" in err and "held: up to %d" % seq in err,
           "wait for an entry never written: %d %r" % (rc, err))
     rc, out, err = net.cli(a, "wait", b.key, "-3")
     check(rc == 2 and "SEQ" in err, "wait with a bad seq: %d %r" % (rc, err))
@@ -986,6 +986,19 @@ def case_bad_input(net):
     net.cli_ok(a, "event", "remove", "ev1")
     wait_for("ev1 gone at b", lambda: net.cli_ok(b, "event", "list", "--all",
                                                  json_out=True)["events"] == [])
+
+    # a wait pending when its daemon stops is answered at once, not left to time out
+    e = dict(os.environ, TZ="Europe/Paris")
+    e.pop("ENTRELAB_NODE", None)
+    waiter = subprocess.Popen([net.args.cli, "--node", a.dir, "--timeout", "60", "wait", b.key,
+                               "99999"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=e)
+    time.sleep(1)
+    t0 = time.monotonic()
+    a.stop()
+    out, err = waiter.communicate(timeout=30)
+    check(waiter.returncode == 1 and "stopping" in err and time.monotonic() - t0 < 20,
+          "wait at a stopping daemon: %d %r" % (waiter.returncode, err))
 
 
 def case_permissions(net):

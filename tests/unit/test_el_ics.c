@@ -355,6 +355,73 @@ test_expand_impossible_rule (void **state)
     assert_int_equal (starts[1], s_utc (2027, 4, 30, 10, 0, 0));
 }
 
+/* A series begun long ago lists its occurrences in a window years later:
+ * the walk does not start at DTSTART (set_start for DAILY and longer, a
+ * DTSTART moved by whole intervals for sub-daily rules without BYxxx), and
+ * gives what a walk from DTSTART gives (the same rule with a COUNT never
+ * reached, which always walks from DTSTART), within EL_ICS_EXPAND_STEPS. */
+static void
+test_expand_far_from_dtstart (void **state)
+{
+    (void) state;
+    static const struct {
+        const char *rule, *tzid;
+        int year;               /* DTSTART's year (Jan 1st), 09:30 in tzid */
+    } cases[] = {
+        { "FREQ=HOURLY", "Europe/Paris", 2011 },
+        { "FREQ=MINUTELY;INTERVAL=7", "Europe/Paris", 2025 },
+        { "FREQ=HOURLY;INTERVAL=5", "America/New_York", 2005 },
+        { "FREQ=SECONDLY;INTERVAL=37", "", 2027 },
+        { "FREQ=DAILY;INTERVAL=3", "Europe/Paris", 1990 },
+        { "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH", "Europe/Paris", 1990 },
+        { "FREQ=MONTHLY;BYDAY=-1SU", "Pacific/Kiritimati", 1990 },
+        { "FREQ=DAILY;BYHOUR=9,14;BYMINUTE=0,30", "Europe/Paris", 2000 },
+        { "FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO,TU,WE,TH,FR", "", 1990 },
+        { "FREQ=HOURLY;BYHOUR=9,17", "Europe/Paris", 2010 },    /* walked from DTSTART */
+    };
+    /* a week across the change to summer time in Europe */
+    const int64_t from = s_utc (2027, 3, 25, 0, 0, 0), to = s_utc (2027, 4, 1, 0, 0, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        El__Event ev = EL__EVENT__INIT;
+        ev.uid = (char *) "far";
+        ev.tzid = (char *) cases[i].tzid;
+        ev.dtstart_us = s_utc (cases[i].year, 1, 1, 8, 30, 0);
+        ev.dtend_us = ev.dtstart_us + 10 * 60 * US;
+        ev.rrule = (char *) cases[i].rule;
+        enum { MAX = 20000 };
+        int64_t *got = calloc (MAX, sizeof *got), *want = calloc (MAX, sizeof *want);
+        assert_non_null (got);
+        assert_non_null (want);
+        size_t n_got = 0, n_want = 0;
+        assert_int_equal (el_ics_expand (&ev, NULL, 0, from, to, got, MAX, &n_got), 0);
+        char counted[128];
+        snprintf (counted, sizeof counted, "%s;COUNT=100000000", cases[i].rule);
+        ev.rrule = counted;
+        int rc = el_ics_expand (&ev, NULL, 0, from, to, want, MAX, &n_want);
+        if (rc == 0) {
+            assert_int_equal (n_got, n_want);
+            assert_memory_equal (got, want, n_got * sizeof *got);
+        } else {
+            assert_int_equal (rc, EL_ETOOBIG);  /* too far to walk: the rule alone can */
+        }
+        assert_true (n_got > 0);
+        free (got);
+        free (want);
+    }
+    /* hourly since 2000 (236,000 steps from DTSTART): 24 a day in 2027 */
+    El__Event ev = EL__EVENT__INIT;
+    ev.uid = (char *) "hourly2000";
+    ev.dtstart_us = s_utc (2000, 1, 1, 0, 30, 0);
+    ev.dtend_us = ev.dtstart_us + 10 * 60 * US;
+    ev.rrule = (char *) "FREQ=HOURLY";
+    int64_t starts[64];
+    size_t n = 0;
+    assert_int_equal (el_ics_expand (&ev, NULL, 0, s_utc (2027, 1, 10, 0, 0, 0),
+                                     s_utc (2027, 1, 11, 0, 0, 0), starts, 64, &n), 0);
+    assert_int_equal (n, 24);
+    assert_int_equal (starts[0], s_utc (2027, 1, 10, 0, 30, 0));
+}
+
 static void
 test_dst_weekly_builtin_zone (void **state)
 {
@@ -1670,6 +1737,7 @@ main (int argc, char **argv)
         cmocka_unit_test (test_floating_in_site_zone),    /* first: libical's zone cache empty */
         cmocka_unit_test (test_dst_weekly_builtin_zone),
         cmocka_unit_test (test_expand_impossible_rule),
+        cmocka_unit_test (test_expand_far_from_dtstart),
         cmocka_unit_test (test_dst_weekly_custom_vtimezone),
         cmocka_unit_test (test_export_zone_years),
         cmocka_unit_test (test_time_forms),

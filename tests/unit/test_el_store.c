@@ -1451,6 +1451,9 @@ test_window_series_and_spans (void **state)
                       s_event_full ("later", T0 + 3 * HOUR, HOUR, NULL, NULL)),
         s_write_take (&f->b, EL__KIND__EVENT, "long-ago",
                       s_event_full ("long-ago", T0 - 20 * DAY, HOUR, NULL, NULL)),
+        /* longer than a year: listed with the series, the singles' scan not widened */
+        s_write_take (&f->a, EL__KIND__EVENT, "decade",
+                      s_event_full ("decade", T0 - 1826 * DAY, 3652 * DAY, NULL, NULL)),
     };
     const size_t n = sizeof e / sizeof e[0];
     assert_int_equal (s_apply (f->st, e, n, NULL, NULL), 0);
@@ -1459,12 +1462,13 @@ test_window_series_and_spans (void **state)
         seen_t seen = { 0 };
         assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0, T0 + 2 * HOUR, NULL, 0,
                                            s_seen_timed, &seen), 0);
-        /* the two series by dtstart, then singles from T0 - (10 days + 1 h) */
-        assert_int_equal (seen.n, 4);
-        assert_string_equal (seen.keys[0], "weekly");
-        assert_string_equal (seen.keys[1], "moved");
-        assert_string_equal (seen.keys[2], "expo");
-        assert_string_equal (seen.keys[3], "talk");
+        /* the series (and the decade) by start, then singles from T0 - (10 days + 1 h) */
+        assert_int_equal (seen.n, 5);
+        assert_string_equal (seen.keys[0], "decade");
+        assert_string_equal (seen.keys[1], "weekly");
+        assert_string_equal (seen.keys[2], "moved");
+        assert_string_equal (seen.keys[3], "expo");
+        assert_string_equal (seen.keys[4], "talk");
         /* the same by pages of one and of three records */
         for (size_t page = 1; page <= 3; page += 2) {
             seen_t paged;
@@ -1483,11 +1487,12 @@ test_window_series_and_spans (void **state)
     seen_t seen = { 0 };
     assert_int_equal (el_store_window (f->st, EL__KIND__EVENT, T0 + 2 * HOUR, T0 + 4 * HOUR,
                                        NULL, 0, s_seen_timed, &seen), 0);
-    assert_int_equal (seen.n, 4);
-    assert_string_equal (seen.keys[0], "weekly");
-    assert_string_equal (seen.keys[1], "later");
-    assert_string_equal (seen.keys[2], "moved");
-    assert_string_equal (seen.keys[3], "talk");     /* from T0 + 2 h - (10 days + 1 h) */
+    assert_int_equal (seen.n, 5);
+    assert_string_equal (seen.keys[0], "decade");
+    assert_string_equal (seen.keys[1], "weekly");
+    assert_string_equal (seen.keys[2], "later");
+    assert_string_equal (seen.keys[3], "moved");
+    assert_string_equal (seen.keys[4], "talk");     /* from T0 + 2 h - (10 days + 1 h) */
 
     /* cursors of another kind or of no key's length are refused */
     uint8_t bad[1 + 8 + EL_KEY_BYTES + 1] = { EL__KIND__BOOKING };

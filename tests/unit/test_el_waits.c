@@ -114,12 +114,33 @@ test_full_table_refused (void **state)
     assert_int_equal (el_waits_add (&ws, 99, o, 1, 100), 0);
 }
 
+/* A daemon that stops answers every wait with the code it is given. */
+static void
+test_cancel_answers_all (void **state)
+{
+    (void) state;
+    el_waits_t ws = { 0 };
+    world_t w = { 0 };
+    uint8_t o[EL_KEY_BYTES];
+    s_origin (o, 1);
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal (el_waits_add (&ws, 20 + i, o, 5, 1000), 0);
+    el_waits_cancel (&ws, -ECANCELED, s_answer, &w);
+    assert_int_equal (ws.n, 0);
+    assert_int_equal (w.n, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal (w.rcs[i], -ECANCELED);
+        assert_false (w.reached[i]);
+    }
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_reached_due_failed),
         cmocka_unit_test (test_full_table_refused),
+        cmocka_unit_test (test_cancel_answers_all),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

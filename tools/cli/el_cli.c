@@ -15,6 +15,7 @@
 
 #include "el_config.h"
 #include "el_control_call.h"
+#include "el_control_proto.h"
 #include "el_keytext.h"
 
 /* ------------------------------------------------------------ errors */
@@ -417,7 +418,9 @@ static void
 s_listing_request (const s_listing_t *L, El__ListRequest *lr)
 {
     lr->kind = L->kind;
-    lr->limit = EL_CLI_PAGE;
+    /* a window is read in one page when it can be: pages of a window are
+     * separate reads, and a record moved in between could show twice */
+    lr->limit = L->window ? EL_CONTROL_LIST_MAX : EL_CLI_PAGE;
     if (L->origin)
         lr->origin = (ProtobufCBinaryData) { EL_KEY_BYTES, (uint8_t *) L->origin };
     if (L->window) {

@@ -629,6 +629,12 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
                 continue;
             }
             el_vec_free (&occ);
+            /* its rule cannot be expanded here: its first occurrence only, said */
+            fprintf (stderr, "entrelab: event %s: its repetitions cannot be listed (%s); "
+                             "only its first occurrence is considered\n",
+                     e->uid ? e->uid : "", erc == EL_ETOOBIG ? "too many steps from its "
+                                                               "start to this window"
+                                                             : el_strerror (erc));
         }
         if (!s_overlaps (e->dtstart_us, len ? s_end_of (e->dtstart_us, len) : 0, efrom, eto))
             continue;

@@ -11,6 +11,7 @@
 
 #include "el_cli.h"
 #include "el_config.h"
+#include "el_control_proto.h"
 #include "el_join_call.h"
 #include "el_keytext.h"
 
@@ -948,8 +949,10 @@ s_wait (el_cli_t *cli, const el_cli_args_t *a)
     w.origin = (ProtobufCBinaryData) { EL_KEY_BYTES, origin };
     w.seq = seq;
     /* the daemon answers before the reply's own timeout runs out */
-    w.timeout_ms = (uint32_t) (cli->timeout_ms > 1000 ? cli->timeout_ms - 500
-                                                       : cli->timeout_ms / 2);
+    int wait_ms = cli->timeout_ms > 1000 ? cli->timeout_ms - 500 : cli->timeout_ms / 2;
+    if (wait_ms > EL_CONTROL_WAIT_MAX_MS)
+        wait_ms = EL_CONTROL_WAIT_MAX_MS;
+    w.timeout_ms = (uint32_t) wait_ms;
     req.r_case = EL__CONTROL_REQUEST__R_WAIT;
     req.wait = &w;
     El__ControlReply *reply = NULL;
@@ -962,9 +965,9 @@ s_wait (el_cli_t *cli, const el_cli_args_t *a)
     char name[128];
     el_cli_site_name (cli, origin, name, sizeof name);
     if (!reached)
-        return el_cli_fail (cli, -ETIMEDOUT, "%s's entries up to %llu are not all held after "
-                                             "%d s (held: up to %llu)", name, seq,
-                            cli->timeout_ms / 1000, (unsigned long long) held);
+        return el_cli_fail (cli, -ETIMEDOUT, "%s's entries up to %llu are not all held "
+                                             "within %.1f s (held: up to %llu)", name, seq,
+                            wait_ms / 1000.0, (unsigned long long) held);
     json_t *doc = json_pack ("{s:o, s:s, s:I, s:b}", "site", el_cli_key_json (origin), "name",
                              name, "seq", (json_int_t) held, "reached", 1);
     return el_cli_print_line (cli, doc, "holds %s's entries up to %llu", name,

@@ -2631,6 +2631,65 @@ s_rule_impossible (const struct icalrecurrencetype *r)
     return false;
 }
 
+/* Does rule @p r have any BYxxx part? */
+static bool
+s_rule_has_by (const struct icalrecurrencetype *r)
+{
+    return r->by_second[0] != ICAL_RECURRENCE_ARRAY_MAX
+           || r->by_minute[0] != ICAL_RECURRENCE_ARRAY_MAX
+           || r->by_hour[0] != ICAL_RECURRENCE_ARRAY_MAX
+           || r->by_day[0] != ICAL_RECURRENCE_ARRAY_MAX
+           || r->by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX
+           || r->by_year_day[0] != ICAL_RECURRENCE_ARRAY_MAX
+           || r->by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX
+           || r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX
+           || r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+/* An iterator of rule @p r from DTSTART @p start (local; @p start_us UTC)
+ * that does not walk the years before the window: it yields every
+ * occurrence that may overlap [@p from_us, ...) for occurrences lasting
+ * @p dur_us, and may yield earlier ones. Without COUNT (which counts from
+ * DTSTART), the walk starts a day before from_us - dur_us:
+ *   - DAILY and longer: libical's icalrecur_iterator_set_start();
+ *   - SECONDLY, MINUTELY, HOURLY without BYxxx parts: DTSTART moved by whole
+ *     intervals on its wall clock (the same grid; set_start() does not keep
+ *     it for INTERVAL > 1 in libical 3.0), when the grid is not moved by
+ *     daylight saving: a zone without it (UTC, floating), or an interval
+ *     that divides an hour (libical's own walk moves later instances by the
+ *     hour a spring-forward skips);
+ *   - otherwise (sub-daily rules with BYxxx parts, where set_start() skips
+ *     occurrences, and the intervals above) from DTSTART, as with COUNT.
+ * @return the iterator (icalrecur_iterator_free), NULL on failure. */
+static icalrecur_iterator *
+s_iterator_near (struct icalrecurrencetype *r, const s_zone_t *z, struct icaltimetype start,
+                 int64_t start_us, int64_t from_us, int64_t dur_us)
+{
+    const int64_t margin = dur_us + S_US_PER_DAY;
+    bool far = r->count == 0 && from_us > INT64_MIN + margin
+               && from_us - margin > start_us;
+    bool sub_daily = r->freq == ICAL_SECONDLY_RECURRENCE || r->freq == ICAL_MINUTELY_RECURRENCE
+                     || r->freq == ICAL_HOURLY_RECURRENCE;
+    int64_t unit = r->freq == ICAL_SECONDLY_RECURRENCE ? 1
+                   : r->freq == ICAL_MINUTELY_RECURRENCE ? 60 : 3600;
+    int64_t step = unit * (r->interval > 1 ? r->interval : 1);
+    if (far && sub_daily && !s_rule_has_by (r) && (z->kind != S_Z_ZONE || 3600 % step == 0)) {
+        struct icaltimetype target = s_local (z, from_us - margin);
+        /* wall-clock seconds between the two, both read as UTC fields */
+        int64_t wall = (s_fields_to_us (target) - s_fields_to_us (start)) / S_US_PER_S;
+        int64_t k = wall / step;
+        if (k > 0 && k * step <= INT32_MAX) {
+            struct icaltimetype moved = start;
+            icaltime_adjust (&moved, 0, 0, 0, (int) (k * step));
+            return icalrecur_iterator_new (*r, moved);
+        }
+    }
+    icalrecur_iterator *it = icalrecur_iterator_new (*r, start);
+    if (it && far && !sub_daily)
+        (void) icalrecur_iterator_set_start (it, s_local (z, from_us - margin));
+    return it;
+}
+
 int
 el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_overrides,
                int64_t from_us, int64_t to_us, int64_t *ret_starts, size_t max, size_t *ret_n)
@@ -2695,7 +2754,7 @@ el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_
         if (r.freq == ICAL_NO_RECURRENCE || s_rule_impossible (&r))
             goto out;
         struct icaltimetype start = s_local (&z, ev->dtstart_us);
-        it = icalrecur_iterator_new (r, start);
+        it = s_iterator_near (&r, &z, start, ev->dtstart_us, from_us, dur);
         if (!it)
             goto out;
         for (size_t steps = 0;; steps++) {
