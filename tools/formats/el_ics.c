@@ -2665,9 +2665,9 @@ static icalrecur_iterator *
 s_iterator_near (struct icalrecurrencetype *r, const s_zone_t *z, struct icaltimetype start,
                  int64_t start_us, int64_t from_us, int64_t dur_us)
 {
-    const int64_t margin = dur_us + S_US_PER_DAY;
-    bool far = r->count == 0 && from_us > INT64_MIN + margin
-               && from_us - margin > start_us;
+    const int64_t margin = dur_us < INT64_MAX - S_US_PER_DAY ? dur_us + S_US_PER_DAY : INT64_MAX;
+    bool far = r->count == 0 && margin < INT64_MAX && from_us > INT64_MIN + margin
+               && from_us - margin > start_us && s_us_in_range (from_us - margin);
     bool sub_daily = r->freq == ICAL_SECONDLY_RECURRENCE || r->freq == ICAL_MINUTELY_RECURRENCE
                      || r->freq == ICAL_HOURLY_RECURRENCE;
     int64_t unit = r->freq == ICAL_SECONDLY_RECURRENCE ? 1
