@@ -2321,8 +2321,11 @@ s_wait_answer (void *arg, unsigned token, int rc, uint64_t head_seq, bool reache
 static void
 s_waits_run (el_node_t *self, int64_t now, int64_t *next)
 {
-    if (self->waits.n)
-        (void) el_waits_run (&self->waits, now, next, s_wait_head, s_wait_answer, self);
+    if (!self->waits.n)
+        return;
+    el_store_stats_t st;
+    el_store_stats (self->store, &st);
+    (void) el_waits_run (&self->waits, now, st.commits, next, s_wait_head, s_wait_answer, self);
 }
 
 /* A burst (a catch-up, an import) leaves the allocator holding freed

@@ -11,6 +11,8 @@ el_waits_add (el_waits_t *self, unsigned token, const uint8_t origin[EL_KEY_BYTE
 {
     if (self->n >= EL_WAITS_MAX)
         return -EBUSY;
+    if (self->n == 0 || deadline_us < self->due_us)
+        self->due_us = deadline_us;
     el_wait_t *w = &self->slots[self->n++];
     w->token = token;
     memcpy (w->origin, origin, EL_KEY_BYTES);
@@ -20,9 +22,18 @@ el_waits_add (el_waits_t *self, unsigned token, const uint8_t origin[EL_KEY_BYTE
 }
 
 size_t
-el_waits_run (el_waits_t *self, int64_t now_us, int64_t *next_us, el_waits_head_fn *head,
-              el_waits_answer_fn *answer, void *arg)
+el_waits_run (el_waits_t *self, int64_t now_us, uint64_t stamp, int64_t *next_us,
+              el_waits_head_fn *head, el_waits_answer_fn *answer, void *arg)
 {
+    if (self->n == 0)
+        return 0;
+    if (stamp == self->stamp && now_us < self->due_us) {
+        if (self->due_us < *next_us)
+            *next_us = self->due_us;
+        return 0;               /* nothing committed, nothing due */
+    }
+    self->stamp = stamp;
+    self->due_us = INT64_MAX;
     size_t answered = 0, i = 0;
     while (i < self->n) {
         el_wait_t *w = &self->slots[i];
@@ -32,6 +43,8 @@ el_waits_run (el_waits_t *self, int64_t now_us, int64_t *next_us, el_waits_head_
         if (rc == 0 && !reached && now_us < w->deadline_us) {
             if (w->deadline_us < *next_us)
                 *next_us = w->deadline_us;
+            if (w->deadline_us < self->due_us)
+                self->due_us = w->deadline_us;
             i++;
             continue;
         }

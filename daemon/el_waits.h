@@ -38,6 +38,8 @@ typedef struct {
 typedef struct {
     el_wait_t slots[EL_WAITS_MAX];
     size_t n;
+    uint64_t stamp;                     /* the store's commit count at the last run */
+    int64_t due_us;                     /* the earliest deadline of the waits held */
 } el_waits_t;
 
 /** The head's seq of @p origin (0 when none is held) into *@p ret_seq.
@@ -58,9 +60,10 @@ void el_waits_cancel (el_waits_t *self, int rc, el_waits_answer_fn *answer, void
 
 /** Answer (through @p answer) and drop every wait that is reached, failed,
  * or due at @p now_us; lower *@p next_us to the earliest deadline left.
- * Costs one @p head call per wait; nothing when none waits.
- * @return waits answered. */
-size_t el_waits_run (el_waits_t *self, int64_t now_us, int64_t *next_us, el_waits_head_fn *head,
-                     el_waits_answer_fn *answer, void *arg);
+ * @p stamp is the store's commit count: when it has not moved since the last
+ * run and no deadline is due, nothing is looked at; else one @p head call
+ * per wait. @return waits answered. */
+size_t el_waits_run (el_waits_t *self, int64_t now_us, uint64_t stamp, int64_t *next_us,
+                     el_waits_head_fn *head, el_waits_answer_fn *answer, void *arg);
 
 #endif
