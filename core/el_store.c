@@ -842,7 +842,7 @@ s_timing (El__Kind kind, const ProtobufCMessage *m)
         t.start_us = b->start_us;
         t.span_us = s_span (b->start_us, b->end_us);
     }
-    /* a record longer than a year is listed in every window, as a series is,
+    /* a record longer than a month is listed in every window, as a series is,
      * so that one very long (or mistyped) record does not widen every
      * window's scan of single records */
     if (t.span_us > EL_STORE_SPAN_SINGLE_MAX)

@@ -39,8 +39,9 @@
 #define EL_STORE_NETWORKS_MAX 64            /* accepted network ids */
 #define EL_STORE_APPLY_MAX    (16 * EL_BATCH_MAX) /* entries in one el_store_apply() */
 #define EL_STORE_META_NAME_MAX 200          /* bytes of a meta name */
-#define EL_STORE_SPAN_SINGLE_MAX ((int64_t) 366 * 86400 * 1000000) /* µs: a longer record
-                                       is listed in every window (el_store_window) */
+#define EL_STORE_SPAN_SINGLE_MAX ((int64_t) 31 * 86400 * 1000000) /* µs: a longer record
+                                       is listed in every window (el_store_window), so
+                                       that a window reads at most a month more */
 #define EL_STORE_CURSOR_MAX   (1 + 8 + EL_KEY_BYTES + EL_RECORD_KEY_MAX) /* bytes of a
                                        window cursor: prefix, start, origin, key */
 #define EL_STORE_META_VALUE_MAX (64u << 10) /* bytes of a meta or peers value */

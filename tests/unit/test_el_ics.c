@@ -378,6 +378,10 @@ test_expand_far_from_dtstart (void **state)
         { "FREQ=DAILY;BYHOUR=9,14;BYMINUTE=0,30", "Europe/Paris", 2000 },
         { "FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO,TU,WE,TH,FR", "", 1990 },
         { "FREQ=HOURLY;BYHOUR=9,17", "Europe/Paris", 2010 },    /* walked from DTSTART */
+        /* Lord Howe moves its clocks by 30 minutes: a 15-minute grid survives
+         * it, a 20-minute one is walked from DTSTART */
+        { "FREQ=MINUTELY;INTERVAL=15", "Australia/Lord_Howe", 2024 },
+        { "FREQ=MINUTELY;INTERVAL=20", "Australia/Lord_Howe", 2024 },
     };
     /* a week across the change to summer time in Europe */
     const int64_t from = s_utc (2027, 3, 25, 0, 0, 0), to = s_utc (2027, 4, 1, 0, 0, 0);
@@ -420,6 +424,13 @@ test_expand_far_from_dtstart (void **state)
                                      s_utc (2027, 1, 11, 0, 0, 0), starts, 64, &n), 0);
     assert_int_equal (n, 24);
     assert_int_equal (starts[0], s_utc (2027, 1, 10, 0, 30, 0));
+    /* 77 years of hours before the window (over 2^31 seconds) */
+    ev.dtstart_us = s_utc (1950, 1, 1, 0, 30, 0);
+    ev.dtend_us = ev.dtstart_us + 10 * 60 * US;
+    assert_int_equal (el_ics_expand (&ev, NULL, 0, s_utc (2027, 1, 10, 0, 0, 0),
+                                     s_utc (2027, 1, 11, 0, 0, 0), starts, 64, &n), 0);
+    assert_int_equal (n, 24);
+    assert_int_equal (starts[23], s_utc (2027, 1, 10, 23, 30, 0));
 }
 
 static void

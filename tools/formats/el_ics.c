@@ -2646,6 +2646,32 @@ s_rule_has_by (const struct icalrecurrencetype *r)
            || r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX;
 }
 
+/* Does every change of zone @p z's UTC offset between @p from_us and
+ * @p to_us move the wall clock by a multiple of @p step_s seconds? (Read
+ * month by month: a daylight-saving change or a new standard offset.)
+ * libical's sub-daily walk moves later instances by what a change skips, so
+ * a DTSTART moved by whole intervals keeps its grid only then. */
+static bool
+s_zone_shifts_whole (const s_zone_t *z, int64_t from_us, int64_t to_us, int64_t step_s)
+{
+    if (z->kind != S_Z_ZONE)
+        return true;
+    const int64_t month = (int64_t) 30 * S_US_PER_DAY;
+    int prev = 0;
+    for (int64_t t = from_us, i = 0; t <= to_us + month; t += month, i++) {
+        if (i > 12 * 400)
+            return false;       /* centuries apart: walked from DTSTART instead */
+        struct icaltimetype u = icaltime_from_timet_with_zone ((time_t) (t / S_US_PER_S), 0,
+                                                              icaltimezone_get_utc_timezone ());
+        int dst = 0;
+        int off = icaltimezone_get_utc_offset_of_utc_time (z->zone, &u, &dst);
+        if (i > 0 && (off - prev) % step_s != 0)
+            return false;
+        prev = off;
+    }
+    return true;
+}
+
 /* An iterator of rule @p r from DTSTART @p start (local; @p start_us UTC)
  * that does not walk the years before the window: it yields every
  * occurrence that may overlap [@p from_us, ...) for occurrences lasting
@@ -2654,10 +2680,9 @@ s_rule_has_by (const struct icalrecurrencetype *r)
  *   - DAILY and longer: libical's icalrecur_iterator_set_start();
  *   - SECONDLY, MINUTELY, HOURLY without BYxxx parts: DTSTART moved by whole
  *     intervals on its wall clock (the same grid; set_start() does not keep
- *     it for INTERVAL > 1 in libical 3.0), when the grid is not moved by
- *     daylight saving: a zone without it (UTC, floating), or an interval
- *     that divides an hour (libical's own walk moves later instances by the
- *     hour a spring-forward skips);
+ *     it for INTERVAL > 1 in libical 3.0), when the zone's offset changes in
+ *     between are whole intervals (s_zone_shifts_whole: libical's own walk
+ *     moves later instances by what a spring-forward skips);
  *   - otherwise (sub-daily rules with BYxxx parts, where set_start() skips
  *     occurrences, and the intervals above) from DTSTART, as with COUNT.
  * @return the iterator (icalrecur_iterator_free), NULL on failure. */
@@ -2673,14 +2698,15 @@ s_iterator_near (struct icalrecurrencetype *r, const s_zone_t *z, struct icaltim
     int64_t unit = r->freq == ICAL_SECONDLY_RECURRENCE ? 1
                    : r->freq == ICAL_MINUTELY_RECURRENCE ? 60 : 3600;
     int64_t step = unit * (r->interval > 1 ? r->interval : 1);
-    if (far && sub_daily && !s_rule_has_by (r) && (z->kind != S_Z_ZONE || 3600 % step == 0)) {
+    if (far && sub_daily && !s_rule_has_by (r)
+        && s_zone_shifts_whole (z, start_us, from_us - margin, step)) {
         struct icaltimetype target = s_local (z, from_us - margin);
         /* wall-clock seconds between the two, both read as UTC fields */
         int64_t wall = (s_fields_to_us (target) - s_fields_to_us (start)) / S_US_PER_S;
-        int64_t k = wall / step;
-        if (k > 0 && k * step <= INT32_MAX) {
+        int64_t k = wall / step, by = k * step;    /* < 2^42 s: dates libical reads */
+        if (k > 0) {
             struct icaltimetype moved = start;
-            icaltime_adjust (&moved, 0, 0, 0, (int) (k * step));
+            icaltime_adjust (&moved, (int) (by / 86400), 0, 0, (int) (by % 86400));
             return icalrecur_iterator_new (*r, moved);
         }
     }
