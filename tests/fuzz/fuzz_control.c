@@ -10,7 +10,9 @@
  * daemon does): a crash may need the inputs before it; the replay driver
  * runs them in a fixed order.
  * An InviteRequest's join_listen is pointed at an ipc:// path in the
- * temporary directory, so that fuzzing never binds TCP ports. */
+ * temporary directory, so that fuzzing never binds TCP ports; a
+ * WaitRequest's timeout is cut to at most S_WAIT_MS (the daemon answers a
+ * wait at its timeout at the latest). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -27,6 +29,7 @@
 #include "fuzz_util.h"
 
 #define S_REPLY_MS 20000
+#define S_WAIT_MS  200          /* longest WaitRequest timeout sent, ms */
 
 static pthread_t s_thread;
 static bool s_started;
@@ -144,6 +147,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         size_t len;
         repacked = fz_pack (&req->base, &len);
         req->invite->join_listen = asked;       /* free_unpacked frees it */
+        data = repacked;
+        size = len;
+    } else if (req && req->r_case == EL__CONTROL_REQUEST__R_WAIT
+               && (req->wait->timeout_ms == 0 || req->wait->timeout_ms > S_WAIT_MS)) {
+        /* a wait is answered at its timeout at the latest: keep it short;
+         * above EL_CONTROL_WAIT_MAX_MS it stays a refusal to check */
+        uint32_t asked = req->wait->timeout_ms;
+        if (asked <= EL_CONTROL_WAIT_MAX_MS)
+            req->wait->timeout_ms = 1 + asked % S_WAIT_MS;
+        size_t len;
+        repacked = fz_pack (&req->base, &len);
         data = repacked;
         size = len;
     }

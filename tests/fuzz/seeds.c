@@ -442,6 +442,27 @@ s_control_seeds (void)
     l.after_origin = (ProtobufCBinaryData) { EL_KEY_BYTES, fz_keys[FZ_A]->pk };
     l.after_key = (char *) "a";
     s_control_write ("list-cursor", &req);
+    El__ListRequest lw = EL__LIST_REQUEST__INIT;
+    lw.kind = EL__KIND__EVENT;
+    lw.limit = 2;
+    lw.window = true;
+    lw.from_us = 1798761600000000;
+    lw.to_us = 1801440000000000;
+    req.list = &lw;
+    s_control_write ("list-window", &req);
+    uint8_t cursor[1 + 8 + EL_KEY_BYTES + 4] = { EL__KIND__EVENT | 0x80 };
+    memcpy (cursor + 9, fz_keys[FZ_A]->pk, EL_KEY_BYTES);
+    memcpy (cursor + 9 + EL_KEY_BYTES, "ev-1", 4);
+    lw.after_time = (ProtobufCBinaryData) { sizeof cursor, cursor };
+    s_control_write ("list-window-cursor", &req);
+
+    El__WaitRequest wt = EL__WAIT_REQUEST__INIT;
+    wt.origin = (ProtobufCBinaryData) { EL_KEY_BYTES, fz_keys[FZ_A]->pk };
+    wt.seq = 3;
+    wt.timeout_ms = 50;
+    req.r_case = EL__CONTROL_REQUEST__R_WAIT;
+    req.wait = &wt;
+    s_control_write ("wait", &req);
 
     El__GetRequest g = EL__GET_REQUEST__INIT;
     g.kind = EL__KIND__EVENT;
