@@ -1430,6 +1430,26 @@ s_window_paged (el_store_t *st, El__Kind kind, int64_t from, int64_t to, size_t 
     *ret = p.seen;
 }
 
+#define DAY (24 * HOUR)
+
+/* A's weekly series since T0 - 100 days, a 10-day exhibition ending an hour
+ * into T0, a talk at T0 + 1 h: applied. */
+static void
+s_apply_season (fix_t *f)
+{
+    blob_t e[] = {
+        s_write_take (&f->a, EL__KIND__EVENT, "weekly",
+                      s_event_full ("weekly", T0 - 100 * DAY, HOUR, "FREQ=WEEKLY", NULL)),
+        s_write_take (&f->a, EL__KIND__EVENT, "expo",
+                      s_event_full ("expo", T0 - 10 * DAY, 10 * DAY + HOUR, NULL, NULL)),
+        s_write_take (&f->a, EL__KIND__EVENT, "talk",
+                      s_event_full ("talk", T0 + HOUR, 0, NULL, NULL)),
+    };
+    assert_int_equal (s_apply (f->st, e, 3, NULL, NULL), 0);
+    for (size_t i = 0; i < 3; i++)
+        s_blob_free (&e[i]);
+}
+
 /* Window listings: series whatever their dates, then single records that
  * may overlap (starts from the window's start less the longest span), by
  * start; the longest span survives a reopen; pages resume at their cursor. */
@@ -1437,16 +1457,10 @@ static void
 test_window_series_and_spans (void **state)
 {
     fix_t *f = *state;
-    const int64_t DAY = 24 * HOUR;
+    s_apply_season (f);
     blob_t e[] = {
-        s_write_take (&f->a, EL__KIND__EVENT, "weekly",
-                      s_event_full ("weekly", T0 - 100 * DAY, HOUR, "FREQ=WEEKLY", NULL)),
         s_write_take (&f->b, EL__KIND__EVENT, "moved",
                       s_event_full ("weekly", T0 + 50 * DAY, HOUR, NULL, "20260101T100000Z")),
-        s_write_take (&f->a, EL__KIND__EVENT, "expo",
-                      s_event_full ("expo", T0 - 10 * DAY, 10 * DAY + HOUR, NULL, NULL)),
-        s_write_take (&f->b, EL__KIND__EVENT, "talk",
-                      s_event_full ("talk", T0 + HOUR, 0, NULL, NULL)),
         s_write_take (&f->a, EL__KIND__EVENT, "later",
                       s_event_full ("later", T0 + 3 * HOUR, HOUR, NULL, NULL)),
         s_write_take (&f->b, EL__KIND__EVENT, "long-ago",
@@ -1683,16 +1697,7 @@ static void
 test_schema_v2_migrates (void **state)
 {
     fix_t *f = *state;
-    const int64_t DAY = 24 * HOUR;
-    blob_t e[] = {
-        s_write_take (&f->a, EL__KIND__EVENT, "weekly",
-                      s_event_full ("weekly", T0 - 100 * DAY, HOUR, "FREQ=WEEKLY", NULL)),
-        s_write_take (&f->a, EL__KIND__EVENT, "expo",
-                      s_event_full ("expo", T0 - 10 * DAY, 10 * DAY + HOUR, NULL, NULL)),
-        s_write_take (&f->a, EL__KIND__EVENT, "talk",
-                      s_event_full ("talk", T0 + HOUR, 0, NULL, NULL)),
-    };
-    assert_int_equal (s_apply (f->st, e, 3, NULL, NULL), 0);
+    s_apply_season (f);
     el_store_destroy (&f->st);
     s_make_schema_v2 (f->dir);
     for (int round = 0; round < 2; round++) {  /* migrated, then as schema 3 */
@@ -1707,8 +1712,6 @@ test_schema_v2_migrates (void **state)
         el_store_destroy (&f->st);
     }
     s_store_open (f);
-    for (size_t i = 0; i < 3; i++)
-        s_blob_free (&e[i]);
 }
 
 static void
