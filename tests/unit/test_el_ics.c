@@ -433,6 +433,33 @@ test_expand_far_from_dtstart (void **state)
     assert_int_equal (starts[23], s_utc (2027, 1, 10, 23, 30, 0));
 }
 
+/* A wall time that occurs twice (clocks set back) is its first occurrence
+ * (RFC 5545 §3.3.5), as DTSTART and in a series. */
+static void
+test_ambiguous_time_is_first (void **state)
+{
+    (void) state;
+    el_ics_import_t *imp = s_import_ok (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:night@t\r\nDTSTAMP:20270101T000000Z\r\n"
+        "DTSTART;TZID=Europe/Paris:20271031T023000\r\n"
+        "DTEND;TZID=Europe/Paris:20271031T024500\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:daily@t\r\nDTSTAMP:20270101T000000Z\r\n"
+        "DTSTART;TZID=Europe/Paris:20271025T023000\r\nRRULE:FREQ=DAILY;COUNT=10\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n");
+    assert_int_equal (imp->n_events, 2);
+    /* 02:30 CEST (+02:00), not 02:30 CET (+01:00) */
+    assert_int_equal (imp->events[0]->dtstart_us, s_utc (2027, 10, 31, 0, 30, 0));
+    int64_t starts[16];
+    size_t n = 0;
+    assert_int_equal (el_ics_expand (imp->events[1], NULL, 0, s_utc (2027, 10, 30, 12, 0, 0),
+                                     s_utc (2027, 11, 1, 12, 0, 0), starts, 16, &n), 0);
+    assert_int_equal (n, 2);
+    assert_int_equal (starts[0], s_utc (2027, 10, 31, 0, 30, 0));     /* the first 02:30 */
+    assert_int_equal (starts[1], s_utc (2027, 11, 1, 1, 30, 0));      /* CET again */
+    el_ics_import_destroy (&imp);
+}
+
 static void
 test_dst_weekly_builtin_zone (void **state)
 {
@@ -1749,6 +1776,7 @@ main (int argc, char **argv)
         cmocka_unit_test (test_dst_weekly_builtin_zone),
         cmocka_unit_test (test_expand_impossible_rule),
         cmocka_unit_test (test_expand_far_from_dtstart),
+        cmocka_unit_test (test_ambiguous_time_is_first),
         cmocka_unit_test (test_dst_weekly_custom_vtimezone),
         cmocka_unit_test (test_export_zone_years),
         cmocka_unit_test (test_time_forms),

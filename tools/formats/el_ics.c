@@ -606,13 +606,23 @@ s_local (const s_zone_t *z, int64_t us)
     return t;
 }
 
-/* UTC µs of local wall clock @p t in zone @p z. */
+/* UTC µs of local wall clock @p t in zone @p z. A wall time that occurs
+ * twice (clocks set back) is its first occurrence (RFC 5545 §3.3.5);
+ * libical gives the second. */
 static int64_t
 s_local_to_us (const s_zone_t *z, struct icaltimetype t)
 {
     if (z->kind == S_Z_ZONE && !t.is_date) {
         t.zone = NULL;
-        return (int64_t) icaltime_as_timet_with_zone (t, z->zone) * S_US_PER_S;
+        time_t u = icaltime_as_timet_with_zone (t, z->zone);
+        static const int backs[] = { 3600, 1800 };  /* what zones set their clocks back by */
+        for (size_t i = 0; i < sizeof backs / sizeof backs[0]; i++) {
+            struct icaltimetype e = icaltime_from_timet_with_zone (u - backs[i], 0, z->zone);
+            if (e.year == t.year && e.month == t.month && e.day == t.day && e.hour == t.hour
+                && e.minute == t.minute && e.second == t.second)
+                return (int64_t) (u - backs[i]) * S_US_PER_S;
+        }
+        return (int64_t) u * S_US_PER_S;
     }
     return s_fields_to_us (t);
 }
