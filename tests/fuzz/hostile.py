@@ -59,6 +59,9 @@ def check_malformed(target, hkey, before, log_from, out, seconds):
     # opened this window already), then one summary line: not per frame
     fpr = re.escape(hkey[:8])
     pattern = r"event=session_ended peer=%s .*reason=malformed" % fpr
+    # the counters above are read from the daemon; its log file may lag them
+    run.wait_for("%s's log of a malformed session" % target.name,
+                 lambda: re.search(pattern, target.log_text()))
     lines = re.findall(pattern, target.log_text()[log_from:])
     windows = int(seconds // 10) + 2
     run.expect(len(lines) <= windows and re.search(pattern, target.log_text()),
