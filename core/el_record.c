@@ -60,3 +60,10 @@ el_record_payload_check (El__Kind kind, const uint8_t *payload, size_t len)
     protobuf_c_message_free_unpacked (m, &el_pb_allocator);
     return 0;
 }
+
+int64_t
+el_event_span_us (const El__Event *e)
+{
+    int64_t span = el_span_us (e->dtstart_us, e->dtend_us);
+    return e->all_day && !span ? (int64_t) 86400 * 1000000 : span;
+}

@@ -30,6 +30,11 @@ int el_record_kind_parse (const char *name, El__Kind *ret);
  * NULL for an unknown kind. */
 const ProtobufCMessageDescriptor *el_record_descriptor (El__Kind kind);
 
+/** How long one occurrence of @p e lasts, µs: dtend_us - dtstart_us
+ * (el_span_us), or one day for an all-day event whose end is not after its
+ * start (RFC 5545 §3.6.1: a DATE DTSTART without DTEND lasts a day). */
+int64_t el_event_span_us (const El__Event *e);
+
 /** Does @p payload (@p len bytes) decode as the record of @p kind? Unknown
  * kinds pass (a newer peer's records are relayed verbatim).
  * @return 0, EL_EPROTO. */

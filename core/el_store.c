@@ -56,7 +56,6 @@
 #define S_COMPACT_DIR     ".compact"
 #define S_DBS             10    /* 9 named databases (entries only while migrating) */
 #define S_SCHEMA_V1       1     /* entries keyed origin ‖ seq (el_store_log.h) */
-#define S_SCHEMA_V2       2     /* by_time keyed by start only, no series prefix, no spans */
 #define S_PENDING         INT_MAX /* status of an entry not decided yet (never returned) */
 #define S_WRITE_ATTEMPTS  64    /* map grows and MDB_MAP_RESIZED retries per write */
 #define S_NONE            UINT32_MAX
@@ -413,15 +412,24 @@ s_meta_raw_put (MDB_txn *txn, MDB_dbi dbi, const char *name, const void *v, size
     return mdb_put (txn, dbi, &key, &val, 0);
 }
 
+#define S_SPAN_NAME_BYTES (sizeof S_META_SPAN + 4)
+
+/* The meta name of @p kind's longest single span. */
+static void
+s_span_name (char name[S_SPAN_NAME_BYTES], El__Kind kind)
+{
+    snprintf (name, S_SPAN_NAME_BYTES, S_META_SPAN "%u", (unsigned) kind);
+}
+
 /* The longest single spans of EVENT and BOOKING records, from meta. */
 static int
 s_spans_load (el_store_t *self, MDB_txn *txn)
 {
     const El__Kind kinds[] = { EL__KIND__EVENT, EL__KIND__BOOKING };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        char name[sizeof S_META_SPAN + 4];
-        snprintf (name, sizeof name, S_META_SPAN "%u", (unsigned) kinds[i]);
+        char name[S_SPAN_NAME_BYTES];
         MDB_val v;
+        s_span_name (name, kinds[i]);
         int rc = s_meta_raw_get (txn, self->dbi_meta, name, &v);
         if (rc == MDB_NOTFOUND)
             continue;
@@ -810,18 +818,6 @@ s_booking_check (el_store_t *self, MDB_txn *txn, const s_batch_t *b, size_t ncha
     return memcmp (owner, origin, EL_KEY_BYTES) ? EL_ENOTOWNER : 0;
 }
 
-#define S_DAY_US ((int64_t) 86400 * 1000000)
-
-/* end - start when the end is after the start, else 0 */
-static int64_t
-s_span (int64_t start, int64_t end)
-{
-    if (end <= start)
-        return 0;
-    uint64_t d = (uint64_t) end - (uint64_t) start;
-    return d > INT64_MAX ? INT64_MAX : (int64_t) d;
-}
-
 /* The by_time place of a decoded EVENT or BOOKING @p m; untimed otherwise. */
 static s_timing_t
 s_timing (El__Kind kind, const ProtobufCMessage *m)
@@ -833,14 +829,12 @@ s_timing (El__Kind kind, const ProtobufCMessage *m)
         t.series = (e->rrule && e->rrule[0]) || e->n_rdate
                    || (e->recurrence_id && e->recurrence_id[0]);
         t.start_us = e->dtstart_us;
-        t.span_us = s_span (e->dtstart_us, e->dtend_us);
-        if (e->all_day && !t.span_us)
-            t.span_us = S_DAY_US;
+        t.span_us = el_event_span_us (e);
     } else if (kind == EL__KIND__BOOKING) {
         const El__Booking *b = (const El__Booking *) m;
         t.timed = true;
         t.start_us = b->start_us;
-        t.span_us = s_span (b->start_us, b->end_us);
+        t.span_us = el_span_us (b->start_us, b->end_us);
     }
     /* a record longer than a month is listed in every window, as a series is,
      * so that one very long (or mistyped) record does not widen every
@@ -1024,8 +1018,8 @@ s_span_raise (el_store_t *self, MDB_txn *txn, El__Kind kind, int64_t span_us)
 {
     if (span_us <= self->span_max[kind] || span_us <= self->span_txn[kind])
         return 0;
-    char name[sizeof S_META_SPAN + 4];
-    snprintf (name, sizeof name, S_META_SPAN "%u", (unsigned) kind);
+    char name[S_SPAN_NAME_BYTES];
+    s_span_name (name, kind);
     uint8_t v[8];
     el_be64_put (v, (uint64_t) span_us);
     int rc = s_meta_raw_put (txn, self->dbi_meta, name, v, sizeof v);

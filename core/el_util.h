@@ -31,6 +31,17 @@ el_be64_get (const uint8_t p[8])
 
 /* ------------------------------------------------------------ clock */
 
+/** @p end - @p start when @p end is after @p start, else 0; saturated at
+ * INT64_MAX (both in the same unit, e.g. µs). */
+static inline int64_t
+el_span_us (int64_t start, int64_t end)
+{
+    if (end <= start)
+        return 0;
+    uint64_t d = (uint64_t) end - (uint64_t) start;
+    return d > INT64_MAX ? INT64_MAX : (int64_t) d;
+}
+
 /** A clock: µs since the Unix epoch; @p arg is the clock's own state.
  * Library code that must replay identically (the sync core) reads no clock
  * of its own: it is handed one of these (the daemons pass el_clock_wall of

@@ -7,6 +7,7 @@
 
 #include "el_cli.h"
 #include "el_ics.h"
+#include "el_record.h"
 
 #define S_DAY_US          (24LL * 3600 * 1000000)
 #define S_EXPAND_WINDOW   (366 * S_DAY_US)  /* recurrences listed without --to, µs */
@@ -465,18 +466,6 @@ s_by_start (const void *x, const void *y)
     return strcmp (el_cli_row_text (a, "uid"), el_cli_row_text (b, "uid"));
 }
 
-/* end - start when positive, else 0; saturated: another site's times may be
- * anything (-2^63 .. 2^63-1). */
-static int64_t
-s_span (int64_t start, int64_t end)
-{
-    if (end <= start)
-        return 0;
-    if (start < 0 && end > INT64_MAX + start)
-        return INT64_MAX;
-    return end - start;
-}
-
 /* start + span (span >= 0), saturated. */
 static int64_t
 s_end_of (int64_t start, int64_t span)
@@ -590,9 +579,7 @@ s_list (el_cli_t *cli, const el_cli_args_t *a)
             continue;
         if (category && strcasecmp (category, e->category ? e->category : ""))
             continue;
-        int64_t len = s_span (e->dtstart_us, e->dtend_us);
-        if (e->all_day && !len)
-            len = S_DAY_US;
+        int64_t len = el_event_span_us (e);
         int64_t efrom, eto;
         s_window (e, from, to, &efrom, &eto);
         if (((e->rrule && e->rrule[0]) || e->n_rdate)
@@ -752,12 +739,12 @@ s_override_json (const El__Event *m, const El__Event *o, const char *key, int64_
     size_t len = 0;
     char t[EL_CLI_TIME_TEXT_MAX];
     note[0] = '\0';
-    int64_t span = s_span (m->dtstart_us, m->dtend_us);
+    int64_t span = el_span_us (m->dtstart_us, m->dtend_us);
     if (o->dtstart_us != orig) {
         s_when_text (o, o->dtstart_us, t);
         s_change (changes, note, &len, "start", el_cli_time_json (o->dtstart_us), t);
     }
-    if (s_span (o->dtstart_us, o->dtend_us) != span) {
+    if (el_span_us (o->dtstart_us, o->dtend_us) != span) {
         s_when_text (o, o->dtend_us, t);
         s_change (changes, note, &len, "end", el_cli_time_json (o->dtend_us), t);
     }

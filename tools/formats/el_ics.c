@@ -2597,16 +2597,6 @@ el_ics_occurrence_start (const El__Event *ev, const char *text, int64_t *ret_us)
     return rc;
 }
 
-/* end - start when positive, else 0; saturated: an event from another site
- * may hold any times (-2^63 .. 2^63-1). */
-static int64_t
-s_span (int64_t start, int64_t end)
-{
-    if (end <= start)
-        return 0;
-    return start < 0 && end > INT64_MAX + start ? INT64_MAX : end - start;
-}
-
 /* start + dur (dur >= 0), saturated. */
 static int64_t
 s_end_of (int64_t start, int64_t dur)
@@ -2742,7 +2732,7 @@ el_ics_expand (const El__Event *ev, const El__Event *const *overrides, size_t n_
     rc = s_event_zone (ev, &z);
     if (rc < 0)
         return rc;
-    int64_t dur = s_span (ev->dtstart_us, ev->dtend_us);
+    int64_t dur = el_span_us (ev->dtstart_us, ev->dtend_us);
     if (ev->all_day && ev->dtend_us == 0)
         dur = S_US_PER_DAY;
     bool single = ev->recurrence_id && ev->recurrence_id[0];
@@ -2883,7 +2873,7 @@ static int64_t
 s_duration (const El__Event *ev)
 {
     if (ev->dtend_us > ev->dtstart_us)
-        return s_span (ev->dtstart_us, ev->dtend_us);
+        return el_span_us (ev->dtstart_us, ev->dtend_us);
     return ev->all_day && ev->dtend_us == 0 ? S_US_PER_DAY : 0;
 }
 
